@@ -1,0 +1,46 @@
+"""Løype: mapping questionnaires for adults in Norwegian qualification programmes.
+
+``create_app`` is the only way to make the application; ``wsgi.py`` holds the one instance.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from . import admin, auth, cli, counsellor, errors, fill, participant, site, templating
+from .config import default_config
+from .extensions import babel, csrf, db, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Create the app; ``test_config`` overrides the environment-based configuration."""
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        static_folder=str(ROOT / "static"),
+        static_url_path="/static",
+    )
+    app.config.from_mapping(default_config(Path(app.instance_path)))
+    if test_config:
+        app.config.from_mapping(test_config)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    babel.init_app(app, locale_selector=site.select_locale)
+    csrf.init_app(app)
+    auth.init_app(app)
+    errors.init_app(app)
+    templating.init_app(app)
+    cli.init_app(app)
+
+    for blueprint in (site.bp, auth.bp, participant.bp, fill.bp, counsellor.bp, admin.bp):
+        app.register_blueprint(blueprint)
+    return app

@@ -1,0 +1,76 @@
+"""Who may see what. Deny by default: every lookup of a record goes through here.
+
+A participant reaches only their own data; a counsellor only the participants of their own
+municipality who are assigned to them; an administrator reaches questionnaires and resources,
+never answers. A record the actor may not see is *not found* (404), so ids leak nothing.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort
+
+from .extensions import db
+from .models import Participant, Questionnaire, QuestionnaireVersion, Response, StaffUser
+
+Actor = StaffUser | Participant | None
+
+
+def caseload_query(actor: Actor) -> sa.Select[tuple[Participant]]:
+    """Return a query for the participants ``actor`` may see (none unless a counsellor)."""
+    query = sa.select(Participant)
+    if isinstance(actor, StaffUser) and actor.is_counsellor and actor.active:
+        return query.where(
+            Participant.municipality_id == actor.municipality_id,
+            Participant.counsellor_id == actor.id,
+        )
+    if isinstance(actor, Participant):
+        return query.where(Participant.id == actor.id)
+    return query.where(sa.false())
+
+
+def participant_or_404(actor: Actor, participant_id: int) -> Participant:
+    participant = db.session.scalar(caseload_query(actor).where(Participant.id == participant_id))
+    if participant is None:
+        abort(404)
+    return participant
+
+
+def response_or_404(actor: Actor, response_id: str) -> Response:
+    """Return a response whose participant ``actor`` may see.
+
+    Participants see their own answers to participant questionnaires, never the counsellor's
+    questionnaires about them.
+    """
+    query = (
+        sa.select(Response)
+        .join(Participant)
+        .where(
+            Response.id == response_id,
+            Participant.id.in_(caseload_query(actor).with_only_columns(Participant.id)),
+        )
+    )
+    if isinstance(actor, Participant):
+        query = (
+            query.join(QuestionnaireVersion)
+            .join(Questionnaire)
+            .where(Questionnaire.audience == "participant")
+        )
+    response = db.session.scalar(query)
+    if response is None:
+        abort(404)
+    return response
+
+
+def may_edit(actor: Actor, response: Response) -> bool:
+    """Return whether ``actor`` fills in this response: the participant or, for counsellor
+    questionnaires, the assigned counsellor."""
+    audience = response.version.definition.audience
+    if audience == "participant":
+        return isinstance(actor, Participant) and actor.id == response.participant_id
+    return (
+        isinstance(actor, StaffUser)
+        and actor.is_counsellor
+        and response.participant.counsellor_id == actor.id
+        and response.participant.municipality_id == actor.municipality_id
+    )

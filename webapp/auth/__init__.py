@@ -1,0 +1,8 @@
+"""Who is asking: staff log in with e-mail and password, participants join with an invite."""
+
+from __future__ import annotations
+
+from .session import current_actor, init_app, participant_required, staff_required
+from .views import bp
+
+__all__ = ["bp", "current_actor", "init_app", "participant_required", "staff_required"]

@@ -1,0 +1,113 @@
+"""Sign in and out."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+
+from ..extensions import db
+from ..models import Participant
+from ..models.types import utcnow
+from ..services import accounts, audit
+from .forms import JoinForm, LoginForm
+from .session import current_actor, log_in_participant, log_in_staff
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(default: str) -> str:
+    target = request.args.get("next", "")
+    # Only paths on this site: "/x" but never "//host" or "/\\host".
+    if target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return default
+
+
+def _home_for(actor) -> str:
+    if isinstance(actor, Participant):
+        return url_for("participant.home")
+    if actor is not None and actor.is_administrator:
+        return url_for("admin.questionnaires")
+    return url_for("counsellor.caseload")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.email.data, form.password.data)
+        if user is None:
+            form.password.errors.append(_("The e-mail address or the password is wrong."))
+        else:
+            log_in_staff(user)
+            audit.record(user, "staff.login")
+            db.session.commit()
+            return redirect(_safe_next(_home_for(user)))
+    return render_template("auth/login.html", form=form), 200 if not form.errors else 422
+
+
+@bp.post("/logout")
+def logout():
+    actor = current_actor()
+    if actor is not None:
+        audit.record(actor, "logout")
+        db.session.commit()
+    session.clear()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+def _join(code: str):
+    participant = accounts.participant_for_code(code, current_app.config["SECRET_KEY"])
+    if participant is None:
+        return None
+    if participant.joined_at is None:
+        participant.joined_at = utcnow()
+    log_in_participant(participant)
+    audit.record(participant, "participant.join")
+    db.session.commit()
+    return redirect(url_for("participant.home"))
+
+
+@bp.route("/join", methods=["GET", "POST"])
+def join_form():
+    form = JoinForm()
+    if form.validate_on_submit():
+        response = _join(form.code.data)
+        if response is not None:
+            return response
+        form.code.errors.append(
+            _("We did not find this code. Check it and try again, or ask your counsellor "
+              "for a new one.")
+        )  # fmt: skip
+    return render_template("auth/join.html", form=form), 200 if not form.errors else 422
+
+
+@bp.get("/join/<code>")
+def join_link(code: str):
+    response = _join(code)
+    if response is not None:
+        return response
+    form = JoinForm(formdata=None)
+    form.code.errors.append(
+        _("This link does not work any more. Type your code below, or ask your counsellor "
+          "for a new one.")
+    )  # fmt: skip
+    return render_template("auth/join.html", form=form), 404
+
+
+@bp.post("/leave")
+def leave():
+    """Sign a participant out (shared phones): answers already sent stay on the server."""
+    session.clear()
+    flash(_("You are signed out. Use your code to come back."), "info")
+    return redirect(url_for("auth.join_form"))

@@ -1,0 +1,169 @@
+"""Command-line tools: ``flask --app wsgi forms|resources|demo|translate ...``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from babel.messages.frontend import CommandLineInterface
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from .extensions import db
+from .models import Municipality, Participant, StaffUser
+from .services import accounts, resources
+from .services import questionnaires as questionnaire_service
+
+ROOT = Path(__file__).resolve().parent.parent
+forms_cli = AppGroup("forms", help="Check, import and export questionnaire documents.")
+resources_cli = AppGroup("resources", help="Import the resource list.")
+translate_cli = AppGroup("translate", help="Interface translation catalogs (gettext).")
+
+
+@forms_cli.command("check")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+def forms_check(paths: tuple[Path, ...]) -> None:
+    """Report every problem in questionnaire files; exit 1 if there is any."""
+    failed = False
+    for path in paths:
+        _document, problems = questionnaire_service.read_document(path)
+        for problem in problems:
+            click.echo(f"{path}: {problem}")
+        if problems:
+            failed = True
+        else:
+            click.echo(f"{path}: ok")
+    sys.exit(1 if failed else 0)
+
+
+@forms_cli.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+def forms_import(paths: tuple[Path, ...]) -> None:
+    """Import questionnaire files as new versions; unchanged files change nothing."""
+    documents = []
+    failed = False
+    for path in paths:
+        document, problems = questionnaire_service.read_document(path)
+        for problem in problems:
+            click.echo(f"{path}: {problem}", err=True)
+        failed = failed or bool(problems)
+        documents.append((path, document))
+    if failed:
+        click.echo("Nothing imported: fix the problems above first.", err=True)
+        sys.exit(1)
+    for path, document in documents:
+        result = questionnaire_service.import_document(document)
+        state = "imported as" if result.created else "unchanged, still"
+        click.echo(f"{path}: {state} {result.slug} version {result.version.number}")
+    db.session.commit()
+
+
+@forms_cli.command("export")
+@click.argument("slug")
+@click.option("--version", "number", type=int, help="Version number (default: the latest).")
+def forms_export(slug: str, number: int | None) -> None:
+    """Print a stored questionnaire version as a document."""
+    version = questionnaire_service.find_version(slug, number)
+    if version is None:
+        click.echo(f"No questionnaire {slug!r}" + (f" version {number}" if number else ""),
+                   err=True)  # fmt: skip
+        sys.exit(1)
+    click.echo(json.dumps(version.exported(), ensure_ascii=False, indent=2))
+
+
+@resources_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+def resources_import(path: Path) -> None:
+    """Create or update resources from a resources file (by slug)."""
+    try:
+        document = json.loads(path.read_text("utf-8"))
+    except json.JSONDecodeError as exc:
+        click.echo(f"{path}: not valid JSON: {exc}", err=True)
+        sys.exit(1)
+    problems = resources.check_resources(document)
+    for problem in problems:
+        click.echo(f"{path}: {problem}", err=True)
+    if problems:
+        sys.exit(1)
+    created, updated = resources.import_resources(document)
+    db.session.commit()
+    click.echo(f"{path}: {created} created, {updated} updated")
+
+
+DEMO_MUNICIPALITY = "Demo kommune"
+DEMO_ACCOUNTS = (
+    ("administrator", "admin@example.org", "Ada Administrator", "demo-admin-pass"),
+    ("counsellor", "veileder@example.org", "Vera Veileder", "demo-veileder-pass"),
+)
+DEMO_PARTICIPANT = "Demo deltaker"
+
+
+@click.command("demo")
+@click.option("--port", default=5000, show_default=True, help="Port for the printed invite URL.")
+def demo(port: int) -> None:
+    """Create (once) a demo municipality, staff accounts and a participant; print the logins."""
+    municipality = db.session.scalar(
+        sa.select(Municipality).where(Municipality.name == DEMO_MUNICIPALITY)
+    )
+    if municipality is None:
+        municipality = Municipality(name=DEMO_MUNICIPALITY, county="Oslo")
+        db.session.add(municipality)
+    users = {}
+    for role, email, name, password in DEMO_ACCOUNTS:
+        user = db.session.scalar(sa.select(StaffUser).where(StaffUser.email == email))
+        if user is None:
+            user = accounts.create_staff(municipality, email, name, role, password, "nb")
+        users[role] = user
+    db.session.flush()
+    participant = db.session.scalar(
+        sa.select(Participant).where(
+            Participant.municipality_id == municipality.id,
+            Participant.display_name == DEMO_PARTICIPANT,
+        )
+    )
+    key = current_app.config["SECRET_KEY"]
+    days = current_app.config["INVITE_DAYS"]
+    if participant is None:
+        participant, code = accounts.create_participant(
+            users["counsellor"], users["counsellor"], DEMO_PARTICIPANT, "nb", key, days
+        )
+    else:
+        code = accounts.new_invite(participant, key, days)  # the old code cannot be shown again
+    db.session.commit()
+    click.echo("Demo accounts (role, e-mail, password):")
+    for role, email, _name, password in DEMO_ACCOUNTS:
+        click.echo(f"  {role:<14} {email:<24} {password}")
+    click.echo(f"  participant    invite link: http://127.0.0.1:{port}/join/{code}"
+               f"  (code {accounts.format_code(code)})")  # fmt: skip
+
+
+def _pybabel(*args: str) -> None:
+    CommandLineInterface().run(["pybabel", "-q", *args])
+
+
+@translate_cli.command("extract")
+def translate_extract() -> None:
+    """Collect interface strings into translations/messages.pot."""
+    _pybabel("extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l", "--no-location",
+             "--sort-output", "-o", str(ROOT / "translations/messages.pot"), str(ROOT / "webapp"))  # fmt: skip
+
+
+@translate_cli.command("update")
+def translate_update() -> None:
+    """Merge new strings from messages.pot into every language's catalog."""
+    _pybabel("update", "-i", str(ROOT / "translations/messages.pot"), "-d",
+             str(ROOT / "translations"), "--no-fuzzy-matching")  # fmt: skip
+
+
+@translate_cli.command("compile")
+def translate_compile() -> None:
+    """Compile every catalog to the .mo files the app reads."""
+    _pybabel("compile", "-d", str(ROOT / "translations"), "--statistics")
+
+
+def init_app(app: Flask) -> None:
+    for command in (forms_cli, resources_cli, translate_cli, demo):
+        app.cli.add_command(command)

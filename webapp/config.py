@@ -1,0 +1,53 @@
+"""Configuration: defaults here, overridden by environment variables (see README)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+#: Interface languages with a catalog under translations/ (the first is the default).
+LANGUAGES = ["nb", "en"]
+
+
+def _secret_key(instance_path: Path) -> str:
+    """Return SECRET_KEY from the environment, or one generated once and kept in instance/."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def default_config(instance_path: Path) -> dict[str, object]:
+    """Return the configuration for a real deployment (``make run`` or a WSGI server)."""
+    database_url = os.environ.get("DATABASE_URL", f"sqlite:///{instance_path / 'loype.sqlite3'}")
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql://" + database_url[len("postgres://") :]
+    if database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
+    return {
+        "SECRET_KEY": _secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "LANGUAGES": LANGUAGES,
+        "BABEL_DEFAULT_LOCALE": LANGUAGES[0],
+        "BABEL_DEFAULT_TIMEZONE": os.environ.get("LOYPE_TIMEZONE", "Europe/Oslo"),
+        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent.parent / "translations"),
+        # Answers are small; anything bigger is a mistake or an attack.
+        "MAX_CONTENT_LENGTH": int(os.environ.get("LOYPE_MAX_CONTENT_LENGTH", 1024 * 1024)),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": os.environ.get("LOYPE_SECURE_COOKIES", "0") == "1",
+        "PERMANENT_SESSION_LIFETIME": timedelta(
+            hours=int(os.environ.get("LOYPE_SESSION_HOURS", 24 * 30))
+        ),
+        "STAFF_SESSION_HOURS": int(os.environ.get("LOYPE_STAFF_SESSION_HOURS", 12)),
+        "WTF_CSRF_TIME_LIMIT": None,  # the session's own lifetime bounds the token
+        "PUBLIC_URL": os.environ.get("LOYPE_PUBLIC_URL"),
+        "INVITE_DAYS": int(os.environ.get("LOYPE_INVITE_DAYS", 90)),
+    }

@@ -1,0 +1,7 @@
+"""The counsellor's pages: caseload, participants, invites, review."""
+
+from __future__ import annotations
+
+from .views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,37 @@
+"""Counsellor forms."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+
+REVIEW_LABELS = {
+    "new": _l("New"),
+    "in_review": _l("In review"),
+    "follow_up": _l("Follow-up needed"),
+    "completed": _l("Completed"),
+}
+
+
+class ParticipantForm(FlaskForm):
+    display_name = StringField(
+        _l("Name or pseudonym"),
+        validators=[DataRequired(_l("Please write a name or a pseudonym.")), Length(max=120)],
+        description=_l("What you and the participant call them. No e-mail or ID number needed."),
+    )
+    language = SelectField(_l("Preferred language"))
+    counsellor_id = SelectField(_l("Counsellor"), coerce=int)
+
+
+class ReviewForm(FlaskForm):
+    status = SelectField(
+        _l("Status"), choices=[(key, label) for key, label in REVIEW_LABELS.items()]
+    )
+    note = TextAreaField(
+        _l("Internal note"),
+        validators=[Length(max=10000)],
+        description=_l("Only counsellors see this note. The participant does not."),
+    )

@@ -1,0 +1,205 @@
+"""Caseload, participants and their invites, and reviewing responses."""
+
+from __future__ import annotations
+
+import segno
+from babel import Locale
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+from .. import access
+from ..auth import current_actor, staff_required
+from ..extensions import db
+from ..models import Participant, Questionnaire, Response, StaffUser
+from ..rendering.display import answer_sections
+from ..services import accounts, audit, resources, reviews
+from ..services import responses as response_service
+from .forms import REVIEW_LABELS, ParticipantForm, ReviewForm
+
+bp = Blueprint("counsellor", __name__)
+
+
+def _language_choices() -> list[tuple[str, str]]:
+    return [
+        (code, Locale.parse(code).get_display_name(code).capitalize())
+        for code in current_app.config["LANGUAGES"]
+    ]
+
+
+def _invite_url(code: str) -> str:
+    base = current_app.config.get("PUBLIC_URL") or request.host_url
+    return base.rstrip("/") + url_for("auth.join_link", code=code)
+
+
+def _render_invite(participant: Participant, code: str):
+    url = _invite_url(code)
+    qr = segno.make(url, error="m")
+    svg = qr.svg_inline(scale=6, title=_("QR code for the invite link"), dark="#000", light="#fff")
+    return render_template(
+        "counsellor/invite.html",
+        participant=participant,
+        code=accounts.format_code(code),
+        url=url,
+        qr_svg=Markup(svg),
+    )
+
+
+@bp.get("/caseload")
+@staff_required("counsellor")
+def caseload():
+    actor = current_actor()
+    participants = db.session.scalars(
+        access.caseload_query(actor).order_by(Participant.display_name)
+    ).all()
+    latest: dict[int, Response] = {}
+    if participants:
+        for response in db.session.scalars(
+            sa.select(Response)
+            .where(Response.participant_id.in_([p.id for p in participants]))
+            .order_by(Response.updated_at)
+        ):
+            latest[response.participant_id] = response
+    return render_template(
+        "counsellor/caseload.html",
+        participants=participants,
+        latest=latest,
+        labels=REVIEW_LABELS,
+    )
+
+
+@bp.route("/participants/new", methods=["GET", "POST"])
+@staff_required("counsellor")
+def new_participant():
+    actor = current_actor()
+    form = ParticipantForm()
+    form.language.choices = _language_choices()
+    counsellors = db.session.scalars(
+        sa.select(StaffUser)
+        .where(
+            StaffUser.municipality_id == actor.municipality_id,
+            StaffUser.role == "counsellor",
+            StaffUser.active.is_(True),
+        )
+        .order_by(StaffUser.name)
+    ).all()
+    form.counsellor_id.choices = [(c.id, c.name) for c in counsellors]
+    if request.method == "GET":
+        form.counsellor_id.data = actor.id
+        form.language.data = str(get_locale())
+    if form.validate_on_submit():
+        counsellor = next(c for c in counsellors if c.id == form.counsellor_id.data)
+        participant, code = accounts.create_participant(
+            actor,
+            counsellor,
+            form.display_name.data,
+            form.language.data,
+            current_app.config["SECRET_KEY"],
+            current_app.config["INVITE_DAYS"],
+        )
+        db.session.commit()
+        if counsellor.id != actor.id:
+            flash(_("The participant is added and assigned to %(name)s.", name=counsellor.name),
+                  "success")  # fmt: skip
+        return _render_invite(participant, code)
+    return render_template("counsellor/new_participant.html", form=form), (
+        422 if form.errors else 200
+    )
+
+
+@bp.get("/participants/<int:participant_id>")
+@staff_required("counsellor")
+def participant(participant_id: int):
+    person = access.participant_or_404(current_actor(), participant_id)
+    responses = db.session.scalars(
+        sa.select(Response)
+        .where(Response.participant_id == person.id)
+        .order_by(Response.created_at.desc())
+    ).all()
+    counsellor_forms = db.session.scalars(
+        sa.select(Questionnaire)
+        .where(Questionnaire.audience == "counsellor")
+        .order_by(Questionnaire.slug)
+    ).all()
+    return render_template(
+        "counsellor/participant.html",
+        participant=person,
+        responses=responses,
+        counsellor_forms=[q for q in counsellor_forms if q.latest],
+        labels=REVIEW_LABELS,
+        lang=str(get_locale()),
+    )
+
+
+@bp.post("/participants/<int:participant_id>/invite")
+@staff_required("counsellor")
+def new_invite(participant_id: int):
+    actor = current_actor()
+    person = access.participant_or_404(actor, participant_id)
+    code = accounts.new_invite(
+        person, current_app.config["SECRET_KEY"], current_app.config["INVITE_DAYS"]
+    )
+    audit.record(actor, "participant.invite", f"participant:{person.id}")
+    db.session.commit()
+    return _render_invite(person, code)
+
+
+@bp.post("/participants/<int:participant_id>/forms/<slug>")
+@staff_required("counsellor")
+def start_form(participant_id: int, slug: str):
+    """Start (or resume) a counsellor questionnaire about this participant."""
+    actor = current_actor()
+    person = access.participant_or_404(actor, participant_id)
+    questionnaire = db.session.scalar(
+        sa.select(Questionnaire).where(
+            Questionnaire.slug == slug, Questionnaire.audience == "counsellor"
+        )
+    )
+    if questionnaire is None or questionnaire.latest is None:
+        abort(404)
+    response = response_service.start(person, questionnaire, author=actor)
+    db.session.commit()
+    return redirect(url_for("fill.resume", response_id=response.id))
+
+
+@bp.route("/responses/<uuid:response_id>", methods=["GET", "POST"])
+@staff_required("counsellor")
+def review(response_id):
+    actor = current_actor()
+    response = access.response_or_404(actor, str(response_id))
+    lang = str(get_locale())
+    form = ReviewForm()
+    if request.method == "GET":
+        form.status.data = response.review_status
+        form.note.data = response.review.note if response.review else ""
+    if form.validate_on_submit():
+        reviews.add_review(response, actor, form.status.data, form.note.data or "")
+        db.session.commit()
+        flash(_("The review is saved."), "success")
+        return redirect(url_for(".review", response_id=response.id))
+    definition = response.version.definition
+    participant_lang = response.participant.language
+    return render_template(
+        "counsellor/review.html",
+        response=response,
+        definition=definition,
+        sections=answer_sections(definition, response.answers, lang),
+        form=form,
+        labels=REVIEW_LABELS,
+        suggestions=resources.suggest(
+            definition, response.answers, response.participant.municipality.county
+        ),
+        lang=lang,
+        participant_lang=participant_lang,
+    ), (422 if form.errors else 200)

@@ -1,0 +1,207 @@
+"""Page-by-page filling: GET shows a page, POST saves it and moves on.
+
+The same views serve the participant (participant questionnaires) and the counsellor
+(counsellor questionnaires about a participant); ``access.may_edit`` decides who.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from .. import access
+from ..auth import current_actor
+from ..extensions import db
+from ..models import Participant, Response
+from ..rendering.display import answer_sections
+from ..rendering.fields import attach_errors, form_answers, make_page_form, to_form_value
+from ..rendering.messages import message_for
+from ..services import responses as response_service
+from .pages import neighbour, page_numbers, shown_items, shown_questions
+
+bp = Blueprint("fill", __name__, url_prefix="/r")
+
+
+def _editable(response_id: str) -> Response:
+    actor = current_actor()
+    if actor is None:
+        abort(404)
+    response = access.response_or_404(actor, response_id)
+    if not access.may_edit(actor, response):
+        abort(404)
+    return response
+
+
+def _home() -> str:
+    actor = current_actor()
+    if isinstance(actor, Participant):
+        return url_for("participant.home")
+    return url_for("counsellor.caseload")
+
+
+def _lang() -> str:
+    return str(get_locale())
+
+
+@bp.before_request
+def _require_actor():
+    if current_actor() is None:
+        if g.get("session_expired"):
+            flash(_("Your session has expired. Please sign in again."), "warning")
+        else:
+            flash(_("Please sign in to continue."), "info")
+        return redirect(url_for("auth.join_form", next=request.full_path))
+    return None
+
+
+def _render_page(response: Response, page: int, form=None, status: int = 200, notice=None):
+    definition = response.version.definition
+    section = definition.sections[page - 1]
+    answers = response.answers
+    items = shown_items(definition, section, answers)
+    questions = [i for i in items if i in definition.questions]
+    if form is None:
+        add = request.args.get("add")
+        data = {q: to_form_value(definition.questions[q], answers.get(q)) for q in questions}
+        for qid in questions:
+            question = definition.questions[qid]
+            if question.widget == "group":
+                entries = list(data.get(qid) or [])
+                if not entries or add == qid:
+                    entries.append({})
+                data[qid] = entries
+        form = make_page_form(definition, section, questions, _lang())(data=data)
+    pages = page_numbers(definition, answers)
+    position = pages.index(page) + 1 if page in pages else 1
+    return render_template(
+        "fill/page.html",
+        response=response,
+        definition=definition,
+        section=section,
+        items=items,
+        form=form,
+        page=page,
+        position=position,
+        page_count=len(pages),
+        previous_page=neighbour(definition, answers, page, -1),
+        notice=notice,
+        lang=_lang(),
+    ), status
+
+
+@bp.get("/<uuid:response_id>")
+def resume(response_id):
+    response = _editable(str(response_id))
+    if response.status != "draft":
+        return redirect(url_for(".summary", response_id=response.id))
+    pages = page_numbers(response.version.definition, response.answers)
+    return redirect(url_for(".page", response_id=response.id, page=pages[0]))
+
+
+@bp.get("/<uuid:response_id>/<int:page>")
+def page(response_id, page: int):
+    response = _editable(str(response_id))
+    definition = response.version.definition
+    if response.status != "draft":
+        return redirect(url_for(".summary", response_id=response.id))
+    if not 1 <= page <= len(definition.sections):
+        abort(404)
+    if page not in page_numbers(definition, response.answers):
+        following = neighbour(definition, response.answers, page, +1)
+        target = url_for(".page", response_id=response.id, page=following) if following else None
+        return redirect(target or url_for(".summary", response_id=response.id))
+    return _render_page(response, page)
+
+
+@bp.post("/<uuid:response_id>/<int:page>")
+def save(response_id, page: int):
+    response = _editable(str(response_id))
+    definition = response.version.definition
+    if response.status != "draft":
+        flash(_("These answers are already sent, so they cannot be changed here."), "warning")
+        return redirect(url_for(".summary", response_id=response.id))
+    if not 1 <= page <= len(definition.sections):
+        abort(404)
+    section = definition.sections[page - 1]
+    before = response.answers
+    shown = shown_questions(definition, section, before)
+    form = make_page_form(definition, section, shown, _lang())(request.form)
+    action = request.form.get("action", "next")
+    answers, errors = form_answers(form, definition, shown)
+    if action.startswith("remove:"):
+        _verb, qid, index = (action.split(":") + ["", ""])[:3]
+        if qid in answers and isinstance(answers[qid], list) and index.isdigit():
+            del answers[qid][int(index) : int(index) + 1]
+    if not errors:
+        errors = response_service.save_page(response, answers, shown, require=action == "next")
+    if errors:
+        questions = definition.questions
+        attach_errors(form, errors, lambda e: message_for(e, questions.get(e.question)))
+        db.session.rollback()
+        return _render_page(response, page, form=form, status=422)
+    db.session.commit()
+    if action.startswith(("add:", "remove:")):
+        qid = action.split(":")[1]
+        add = qid if action.startswith("add:") else None
+        return redirect(url_for(".page", response_id=response.id, page=page, add=add) + f"#{qid}")
+    if action == "next" and set(shown_questions(definition, section, response.answers)) - set(
+        shown
+    ):
+        return _render_page(
+            response, page, notice=_("New questions appeared based on your answers.")
+        )
+    if action == "save":
+        flash(_("Your answers are saved. You can continue later."), "success")
+        return redirect(_home())
+    step = -1 if action == "back" else +1
+    target = neighbour(definition, response.answers, page, step)
+    if target is None:
+        if step > 0:
+            return redirect(url_for(".summary", response_id=response.id))
+        target = page
+    return redirect(url_for(".page", response_id=response.id, page=target))
+
+
+@bp.get("/<uuid:response_id>/summary")
+def summary(response_id):
+    response = _editable(str(response_id))
+    definition = response.version.definition
+    return render_template(
+        "fill/summary.html",
+        response=response,
+        definition=definition,
+        sections=answer_sections(definition, response.answers, _lang()),
+        lang=_lang(),
+        errors=[],
+    )
+
+
+@bp.post("/<uuid:response_id>/submit")
+def submit(response_id):
+    response = _editable(str(response_id))
+    definition = response.version.definition
+    if response.status != "draft":
+        return redirect(url_for(".summary", response_id=response.id))
+    errors = response_service.submit(response, current_actor())
+    if errors:
+        db.session.rollback()
+        listed = []
+        for error in errors:
+            section = definition.section_of(error.question)
+            question = definition.questions.get(error.question)
+            title = definition.text(question.title_pointer, _lang()) if question else error.path
+            listed.append(
+                (title, message_for(error, question), section.index + 1 if section else None)
+            )
+        return render_template(
+            "fill/summary.html",
+            response=response,
+            definition=definition,
+            sections=answer_sections(definition, response.answers, _lang()),
+            lang=_lang(),
+            errors=listed,
+        ), 422
+    db.session.commit()
+    flash(_("Thank you! Your answers are sent."), "success")
+    return redirect(_home())

@@ -1,0 +1,23 @@
+"""Database models, one module per part of the domain."""
+
+from __future__ import annotations
+
+from .audit import AuditEvent
+from .questionnaire import Questionnaire, QuestionnaireVersion
+from .resource import Resource
+from .response import REVIEW_STATUSES, Response, Review
+from .tenancy import ROLES, Municipality, Participant, StaffUser
+
+__all__ = [
+    "REVIEW_STATUSES",
+    "ROLES",
+    "AuditEvent",
+    "Municipality",
+    "Participant",
+    "Questionnaire",
+    "QuestionnaireVersion",
+    "Resource",
+    "Response",
+    "Review",
+    "StaffUser",
+]

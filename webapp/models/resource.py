@@ -1,0 +1,30 @@
+"""Resources the counsellor can suggest: career guidance, recognition, Norwegian courses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .types import JSONType, UTCDateTime, utcnow
+
+
+class Resource(db.Model):
+    """A curated link with texts per language and tags that answers can match."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    url: Mapped[str] = mapped_column(sa.String(500))
+    title: Mapped[dict[str, str]] = mapped_column(JSONType)
+    description: Mapped[dict[str, str]] = mapped_column(JSONType)
+    tags: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    region: Mapped[str | None] = mapped_column(sa.String(120))
+    active: Mapped[bool] = mapped_column(default=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def text(self, field: str, lang: str) -> str:
+        """Return a text in ``lang``, falling back to bokmål."""
+        texts = getattr(self, field) or {}
+        return texts.get(lang) or texts.get(lang.split("_")[0]) or texts.get("nb", "")

@@ -1,0 +1,71 @@
+"""Who is who: municipalities (tenants), staff and participants."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import UTCDateTime, utcnow
+
+ROLES = ("administrator", "counsellor")
+
+
+class Municipality(db.Model):
+    """A municipality: the tenant. Nobody reaches another municipality's data."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    county: Mapped[str | None] = mapped_column(sa.String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StaffUser(db.Model):
+    """An administrator or counsellor who logs in with e-mail and password."""
+
+    __tablename__ = "staff_user"
+    __table_args__ = (
+        sa.CheckConstraint("role IN ('administrator', 'counsellor')", name="role_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    municipality_id: Mapped[int] = mapped_column(sa.ForeignKey("municipality.id"), index=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    role: Mapped[str] = mapped_column(sa.String(20))
+    password_hash: Mapped[str] = mapped_column(sa.String(200))
+    language: Mapped[str] = mapped_column(sa.String(10), default="nb")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    municipality: Mapped[Municipality] = relationship()
+
+    @property
+    def is_counsellor(self) -> bool:
+        return self.role == "counsellor"
+
+    @property
+    def is_administrator(self) -> bool:
+        return self.role == "administrator"
+
+
+class Participant(db.Model):
+    """A person in a qualification programme. Known by a display name, never by e-mail."""
+
+    __table_args__ = (sa.UniqueConstraint("invite_code_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    municipality_id: Mapped[int] = mapped_column(sa.ForeignKey("municipality.id"), index=True)
+    counsellor_id: Mapped[int] = mapped_column(sa.ForeignKey("staff_user.id"), index=True)
+    display_name: Mapped[str] = mapped_column(sa.String(120))
+    language: Mapped[str] = mapped_column(sa.String(10), default="nb")
+    #: HMAC-SHA256 of the invite code; the code itself is shown once and never stored.
+    invite_code_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    invite_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    municipality: Mapped[Municipality] = relationship()
+    counsellor: Mapped[StaffUser] = relationship()

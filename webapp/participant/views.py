@@ -1,0 +1,60 @@
+"""My questionnaires: start, resume, and see what was sent."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, redirect, render_template, url_for
+from flask_babel import get_locale
+
+from ..auth import current_actor, participant_required
+from ..extensions import db
+from ..models import Questionnaire, QuestionnaireVersion, Response
+from ..services import responses as response_service
+
+bp = Blueprint("participant", __name__, url_prefix="/me")
+
+
+@bp.get("/")
+@participant_required
+def home():
+    participant = current_actor()
+    questionnaires = db.session.scalars(
+        sa.select(Questionnaire)
+        .where(Questionnaire.audience == "participant")
+        .order_by(Questionnaire.slug)
+    ).all()
+    mine = db.session.scalars(
+        sa.select(Response)
+        .join(QuestionnaireVersion)
+        .join(Questionnaire)
+        .where(Response.participant_id == participant.id, Questionnaire.audience == "participant")
+        .order_by(Response.created_at.desc())
+    ).all()
+    entries = []
+    for questionnaire in questionnaires:
+        if questionnaire.latest is None:
+            continue
+        responses = [r for r in mine if r.version.questionnaire_id == questionnaire.id]
+        entries.append(
+            {
+                "questionnaire": questionnaire,
+                "draft": next((r for r in responses if r.status == "draft"), None),
+                "sent": [r for r in responses if r.status == "submitted"],
+            }
+        )
+    return render_template("participant/home.html", entries=entries, lang=str(get_locale()))
+
+
+@bp.post("/q/<slug>/start")
+@participant_required
+def start(slug: str):
+    questionnaire = db.session.scalar(
+        sa.select(Questionnaire).where(
+            Questionnaire.slug == slug, Questionnaire.audience == "participant"
+        )
+    )
+    if questionnaire is None or questionnaire.latest is None:
+        abort(404)
+    response = response_service.start(current_actor(), questionnaire)
+    db.session.commit()
+    return redirect(url_for("fill.resume", response_id=response.id))

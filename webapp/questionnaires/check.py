@@ -1,0 +1,383 @@
+"""Check a questionnaire document and report every problem with its JSON path.
+
+``check_document`` never raises on bad input: each problem is a ``Problem(pointer, reason)``.
+Structure is checked by the meta-schema (``meta-schema.json``); the rules that relate parts of
+the document to each other (layout vs schema, conditions, options, translations) are checked
+here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+
+from .conditions import referenced_questions
+from .pointers import deref, pointer_escape, resolve_pointer
+from .texts import text_pointers
+from .types import INFO, REGISTRY, infer_widget, option_values
+
+# The documented subset of JSON Schema draft 2020-12 (docs/questionnaire-format.md).
+SCHEMA_KEYWORDS = frozenset(
+    {
+        "$schema",
+        "$id",
+        "$defs",
+        "$ref",
+        "$comment",
+        "type",
+        "title",
+        "description",
+        "properties",
+        "required",
+        "additionalProperties",
+        "items",
+        "minItems",
+        "maxItems",
+        "uniqueItems",
+        "oneOf",
+        "anyOf",
+        "const",
+        "enum",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "multipleOf",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "format",
+        "default",
+        "examples",
+    }
+)
+FORMATS = frozenset({"date"})
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in a document: a JSON Pointer into it and a one-line reason."""
+
+    pointer: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.pointer or '/'}: {self.reason}"
+
+
+@cache
+def meta_schema() -> dict[str, Any]:
+    """Return the meta-schema every questionnaire document must satisfy."""
+    text = resources.files(__package__).joinpath("meta-schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+def _pointer(parts: Any) -> str:
+    return "".join(f"/{pointer_escape(str(p))}" for p in parts)
+
+
+def _structure(document: Any) -> list[Problem]:
+    validator = Draft202012Validator(meta_schema())
+    problems = []
+    for error in validator.iter_errors(document):
+        if error.validator == "oneOf" and error.context:
+            error = best_match(error.context)
+        problems.append(Problem(_pointer(error.absolute_path), error.message))
+    return sorted(problems, key=lambda p: p.pointer)
+
+
+def _walk_schema(node: Any, pointer: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Yield ``(pointer, subschema)`` for every schema object inside ``node``."""
+    if not isinstance(node, dict):
+        return
+    yield pointer, node
+    for key in ("properties", "$defs"):
+        for name, child in (node.get(key) or {}).items():
+            yield from _walk_schema(child, f"{pointer}/{key}/{pointer_escape(name)}")
+    if isinstance(node.get("items"), dict):
+        yield from _walk_schema(node["items"], f"{pointer}/items")
+    for key in ("oneOf", "anyOf"):
+        for index, child in enumerate(node.get(key) or []):
+            yield from _walk_schema(child, f"{pointer}/{key}/{index}")
+
+
+def _schema_problems(document: Mapping[str, Any]) -> list[Problem]:
+    schema = document["schema"]
+    problems = [
+        Problem(_pointer(["schema", *e.absolute_path]), f"invalid JSON Schema: {e.message}")
+        for e in Draft202012Validator(Draft202012Validator.META_SCHEMA).iter_errors(schema)
+    ]
+    for pointer, node in _walk_schema(schema, "/schema"):
+        for keyword in node:
+            if keyword not in SCHEMA_KEYWORDS and not pointer.endswith(("/properties", "/$defs")):
+                problems.append(
+                    Problem(
+                        f"{pointer}/{pointer_escape(keyword)}",
+                        f"keyword {keyword!r} is not in the supported JSON Schema subset",
+                    )
+                )
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            if not ref.startswith("#"):
+                problems.append(Problem(f"{pointer}/$ref", "remote $ref is not allowed"))
+            else:
+                try:
+                    resolve_pointer(document, "/schema" + ref[1:])
+                except KeyError:
+                    problems.append(Problem(f"{pointer}/$ref", f"$ref {ref!r} points nowhere"))
+        pattern = node.get("pattern")
+        if isinstance(pattern, str):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                problems.append(Problem(f"{pointer}/pattern", f"invalid regular expression: {exc}"))
+        fmt = node.get("format")
+        if isinstance(fmt, str) and fmt not in FORMATS:
+            problems.append(Problem(f"{pointer}/format", f"format {fmt!r} is not supported"))
+    return problems
+
+
+def _question_problems(
+    document: Mapping[str, Any],
+    qid: str,
+    schema: Any,
+    pointer: str,
+    ui: Mapping[str, Any],
+    ui_pointer: str,
+    nested: bool,
+) -> list[Problem]:
+    schema, pointer = deref(document, schema, pointer)
+    if not isinstance(schema, dict):
+        return [Problem(pointer, "a question must be a JSON Schema object")]
+    problems: list[Problem] = []
+    if not isinstance(schema.get("title"), str) or not schema["title"].strip():
+        problems.append(Problem(pointer, f"question {qid!r} has no source-language title"))
+    widget = ui.get("widget") or infer_widget(schema)
+    if widget is None:
+        problems.append(Problem(pointer, f"cannot infer a widget for {qid!r}; name one in ui"))
+        return problems
+    if widget not in REGISTRY:
+        reason = f"unknown question type {widget!r}"
+        if widget == INFO:
+            reason = "'info' blocks live in ui.info, not in the schema"
+        return [*problems, Problem(f"{ui_pointer}/widget", reason)]
+    qtype = REGISTRY[widget]
+    if not qtype.accepts(schema):
+        problems.append(Problem(pointer, f"widget {widget!r} needs {qtype.shape}"))
+        return problems
+    if nested and widget == "group":
+        problems.append(Problem(pointer, "a group cannot contain another group"))
+    if widget in ("choice", "multichoice"):
+        options_pointer = f"{pointer}/oneOf" if widget == "choice" else f"{pointer}/items/anyOf"
+        options = resolve_pointer(document, options_pointer)
+        seen: set[str] = set()
+        for index, option in enumerate(options):
+            title = option.get("title")
+            if not isinstance(title, str) or not title.strip():
+                problems.append(
+                    Problem(f"{options_pointer}/{index}", "option has no source-language title")
+                )
+            key = json.dumps(option.get("const"))
+            if key in seen:
+                problems.append(
+                    Problem(f"{options_pointer}/{index}/const", f"duplicate option value {key}")
+                )
+            seen.add(key)
+    tags = ui.get("resource_tags") or {}
+    if tags:
+        if widget == "yesno":
+            allowed = {"true", "false"}
+        else:
+            allowed = {str(v) for v in option_values(schema, widget)}
+        for value in tags:
+            if value not in allowed:
+                problems.append(
+                    Problem(
+                        f"{ui_pointer}/resource_tags/{pointer_escape(value)}",
+                        f"no option {value!r} in question {qid!r}",
+                    )
+                )
+    if widget == "group":
+        items, items_pointer = deref(document, schema["items"], pointer + "/items")
+        child_ui = ui.get("items") or {}
+        for cid in child_ui:
+            if cid not in items["properties"]:
+                problems.append(
+                    Problem(
+                        f"{ui_pointer}/items/{pointer_escape(cid)}",
+                        f"layout entry {cid!r} has no schema property in group {qid!r}",
+                    )
+                )
+        for cid, cschema in items["properties"].items():
+            problems += _question_problems(
+                document,
+                cid,
+                cschema,
+                f"{items_pointer}/properties/{pointer_escape(cid)}",
+                child_ui.get(cid) or {},
+                f"{ui_pointer}/items/{pointer_escape(cid)}",
+                nested=True,
+            )
+        for key in ("visible_if",):
+            for cid, cui in child_ui.items():
+                if key in cui:
+                    problems.append(
+                        Problem(
+                            f"{ui_pointer}/items/{pointer_escape(cid)}/{key}",
+                            "conditions inside a group are not supported",
+                        )
+                    )
+    return problems
+
+
+def _layout_problems(document: Mapping[str, Any]) -> list[Problem]:
+    properties = document["schema"]["properties"]
+    ui = document["ui"]
+    info = ui.get("info") or {}
+    problems: list[Problem] = []
+    for qid in properties:
+        if qid in info:
+            problems.append(Problem(f"/ui/info/{qid}", f"id {qid!r} is both a question and info"))
+    placed: dict[str, str] = {}
+    section_ids: set[str] = set()
+    for index, section in enumerate(ui["sections"]):
+        if section["id"] in section_ids:
+            problems.append(
+                Problem(f"/ui/sections/{index}/id", f"duplicate section id {section['id']!r}")
+            )
+        section_ids.add(section["id"])
+        for position, item in enumerate(section["items"]):
+            here = f"/ui/sections/{index}/items/{position}"
+            if item not in properties and item not in info:
+                problems.append(Problem(here, f"layout entry {item!r} has no schema property"))
+            elif item in placed:
+                problems.append(Problem(here, f"{item!r} is already placed at {placed[item]}"))
+            else:
+                placed[item] = here
+    for qid in properties:
+        if qid not in placed:
+            problems.append(
+                Problem(
+                    f"/schema/properties/{pointer_escape(qid)}",
+                    f"schema property {qid!r} is in no section",
+                )
+            )
+    for info_id in info:
+        if info_id not in placed:
+            problems.append(Problem(f"/ui/info/{info_id}", f"info {info_id!r} is in no section"))
+    for qid in ui.get("questions") or {}:
+        if qid not in properties:
+            problems.append(
+                Problem(
+                    f"/ui/questions/{pointer_escape(qid)}",
+                    f"layout entry {qid!r} has no schema property",
+                )
+            )
+    return problems
+
+
+def _condition_problems(document: Mapping[str, Any]) -> list[Problem]:
+    properties = document["schema"]["properties"]
+    ui = document["ui"]
+    problems: list[Problem] = []
+    depends: dict[str, set[str]] = {qid: set() for qid in properties}
+    located: list[tuple[str, Any, list[str]]] = []
+    for qid, qui in (ui.get("questions") or {}).items():
+        if "visible_if" in qui:
+            located.append(
+                (f"/ui/questions/{pointer_escape(qid)}/visible_if", qui["visible_if"], [qid])
+            )
+    for index, section in enumerate(ui["sections"]):
+        if "visible_if" in section:
+            members = [i for i in section["items"] if i in properties]
+            located.append((f"/ui/sections/{index}/visible_if", section["visible_if"], members))
+    for pointer, condition, owners in located:
+        for ref in referenced_questions(condition):
+            if ref not in properties:
+                problems.append(Problem(pointer, f"condition refers to unknown question {ref!r}"))
+                continue
+            for owner in owners:
+                if owner in depends:
+                    depends[owner].add(ref)
+    # A cycle: a question whose visibility depends, through any chain, on itself.
+    state: dict[str, int] = {}
+    reported: set[frozenset[str]] = set()
+
+    def visit(qid: str, trail: list[str]) -> None:
+        state[qid] = 1
+        for ref in sorted(depends.get(qid, ())):
+            if state.get(ref) == 1:
+                cycle = trail[trail.index(ref) :] + [ref] if ref in trail else [qid, ref]
+                key = frozenset(cycle)
+                if key not in reported:
+                    reported.add(key)
+                    problems.append(
+                        Problem(
+                            f"/ui/questions/{pointer_escape(qid)}/visible_if",
+                            "conditions form a cycle: " + " -> ".join(cycle),
+                        )
+                    )
+            elif state.get(ref) is None:
+                visit(ref, [*trail, ref])
+        state[qid] = 2
+
+    for qid in depends:
+        if qid not in state:
+            visit(qid, [qid])
+    return problems
+
+
+def _translation_problems(document: Mapping[str, Any]) -> list[Problem]:
+    texts = dict(text_pointers(document))
+    languages = set(document["languages"])
+    problems: list[Problem] = []
+    if document["source_language"] not in languages:
+        problems.append(Problem("/languages", "the source language must be listed"))
+    for lang, entries in (document.get("translations") or {}).items():
+        base = f"/translations/{pointer_escape(lang)}"
+        if lang not in languages:
+            problems.append(Problem(base, f"language {lang!r} is not in 'languages'"))
+        if lang == document["source_language"]:
+            problems.append(Problem(base, "the source language is written in place, not here"))
+        for pointer in entries:
+            if pointer not in texts:
+                problems.append(
+                    Problem(
+                        f"{base}/{pointer_escape(pointer)}",
+                        "translation for a text that is not in the document",
+                    )
+                )
+    return problems
+
+
+def check_document(document: Any) -> list[Problem]:
+    """Return every problem in a questionnaire document (an empty list when it is good)."""
+    problems = _structure(document)
+    if problems:
+        return problems  # the rules below assume the structure is sound
+    problems = _schema_problems(document)
+    if problems:
+        return problems
+    ui_questions = document["ui"].get("questions") or {}
+    for qid, qschema in document["schema"]["properties"].items():
+        problems += _question_problems(
+            document,
+            qid,
+            qschema,
+            f"/schema/properties/{pointer_escape(qid)}",
+            ui_questions.get(qid) or {},
+            f"/ui/questions/{pointer_escape(qid)}",
+            nested=False,
+        )
+    problems += _layout_problems(document)
+    problems += _condition_problems(document)
+    problems += _translation_problems(document)
+    return problems

@@ -1,0 +1,61 @@
+"""Country and language names from Babel's locale data (CLDR), never hand-written lists."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from babel import Locale, UnknownLocaleError
+from babel.localedata import locale_identifiers
+
+# Two-letter CLDR territory codes that are not places a person comes from.
+_NOT_COUNTRIES = frozenset({"EU", "EZ", "QO", "UN", "XA", "XB", "ZZ"})
+
+
+def _locale(lang: str) -> Locale:
+    try:
+        return Locale.parse(lang)
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse("nb")
+
+
+@cache
+def country_codes() -> frozenset[str]:
+    """Return the ISO 3166 alpha-2 codes a country answer may take."""
+    return frozenset(
+        code
+        for code in Locale.parse("en").territories
+        if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
+    )
+
+
+@cache
+def language_codes() -> frozenset[str]:
+    """Return the language codes a language answer may take: every CLDR language."""
+    identifiers = set(locale_identifiers())
+    known = Locale.parse("en").languages
+    codes = {ident.split("_")[0] for ident in identifiers if ident != "root"}
+    # Regional variants with a name of their own (fa_AF is Dari, which has no locale code).
+    codes |= {code for code in known if "_" in code and code in identifiers}
+    return frozenset(code for code in codes if code in known)
+
+
+@cache
+def country_names(lang: str) -> tuple[tuple[str, str], ...]:
+    """Return ``(code, name)`` pairs in ``lang``, sorted by name."""
+    names = _locale(lang).territories
+    pairs = [(code, names.get(code, code)) for code in country_codes()]
+    return tuple(sorted(pairs, key=lambda pair: pair[1].casefold()))
+
+
+@cache
+def language_names(lang: str) -> tuple[tuple[str, str], ...]:
+    """Return ``(code, name)`` pairs in ``lang``, sorted by name."""
+    names = _locale(lang).languages
+    english = Locale.parse("en").languages
+    pairs = [(code, names.get(code) or english[code]) for code in language_codes()]
+    return tuple(sorted(pairs, key=lambda pair: pair[1].casefold()))
+
+
+def text_direction(lang: str) -> str:
+    """Return ``"rtl"`` or ``"ltr"`` for a language code, from the locale data."""
+    return _locale(lang).text_direction

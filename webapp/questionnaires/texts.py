@@ -1,0 +1,31 @@
+"""Where the human-readable texts of a questionnaire document are."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from .pointers import pointer_escape
+
+_TEXT_KEYS = frozenset({"title", "description", "help", "placeholder", "min_label", "max_label"})
+
+
+def _walk(node: Any, pointer: str) -> Iterator[tuple[str, str]]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("translations", "visible_if", "resource_tags", "const", "enum", "default"):
+                continue
+            child = f"{pointer}/{pointer_escape(key)}"
+            is_info_text = key == "text" and "/ui/info/" in pointer
+            if isinstance(value, str) and (key in _TEXT_KEYS or is_info_text):
+                yield child, value
+            else:
+                yield from _walk(value, child)
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _walk(value, f"{pointer}/{index}")
+
+
+def text_pointers(document: Any) -> Iterator[tuple[str, str]]:
+    """Yield ``(JSON Pointer, source text)`` for every text a translator must translate."""
+    yield from _walk(document, "")

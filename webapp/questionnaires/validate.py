@@ -1,0 +1,157 @@
+"""Validate an answer set against a questionnaire version's JSON Schema.
+
+Hidden questions are dropped first (and so are never required), then the answers are checked
+with a standard draft 2020-12 validator. Errors come back as codes with parameters, one per
+answer path, so the caller words them in the reader's language.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+
+from .conditions import is_empty, visible_questions
+from .definition import Definition
+from .names import country_codes, language_codes
+from .pointers import pointer_escape
+
+_PARAM_CODES = {
+    "minimum": "minimum",
+    "maximum": "maximum",
+    "exclusiveMinimum": "minimum",
+    "exclusiveMaximum": "maximum",
+    "minLength": "min_length",
+    "maxLength": "max_length",
+    "minItems": "min_items",
+    "maxItems": "max_items",
+    "multipleOf": "multiple_of",
+}
+_CHOICE_KEYWORDS = frozenset({"oneOf", "anyOf", "const", "enum"})
+
+
+@dataclass(frozen=True)
+class AnswerError:
+    """One problem with one answer: where (a JSON Pointer into the answers) and what."""
+
+    path: str
+    code: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def question(self) -> str:
+        """Return the top-level question id this error belongs to."""
+        return self.path.split("/")[1] if self.path.count("/") else ""
+
+
+def _normalize(value: Any) -> Any:
+    """Strip text and drop empty answers, recursively, so "" and [] mean not answered."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, list):
+        items = [_normalize(v) for v in value]
+        return [v for v in items if not is_empty(v)]
+    if isinstance(value, dict):
+        pairs = ((k, _normalize(v)) for k, v in value.items())
+        return {k: v for k, v in pairs if not is_empty(v)}
+    return value
+
+
+def _path(parts: Iterable[Any]) -> str:
+    return "".join(f"/{pointer_escape(str(p))}" for p in parts)
+
+
+def _errors_from_schema(schema: Mapping[str, Any], answers: Any) -> list[AnswerError]:
+    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    found: list[AnswerError] = []
+    for error in validator.iter_errors(answers):
+        where = list(error.absolute_path)
+        keyword = error.validator
+        if keyword == "required":
+            missing = [p for p in error.validator_value if p not in error.instance]
+            found += [AnswerError(_path([*where, p]), "required") for p in missing]
+        elif keyword == "additionalProperties":
+            known = set(error.schema.get("properties", {}))
+            extra = [k for k in error.instance if k not in known]
+            found += [AnswerError(_path([*where, k]), "unknown") for k in extra]
+        elif keyword == "type":
+            found.append(AnswerError(_path(where), "type", {"expected": error.validator_value}))
+        elif keyword in _PARAM_CODES:
+            found.append(
+                AnswerError(_path(where), _PARAM_CODES[keyword], {"limit": error.validator_value})
+            )
+        elif keyword in _CHOICE_KEYWORDS:
+            found.append(AnswerError(_path(where), "choice"))
+        elif keyword == "pattern":
+            found.append(AnswerError(_path(where), "pattern"))
+        elif keyword == "format":
+            found.append(AnswerError(_path(where), "format", {"format": error.validator_value}))
+        elif keyword == "uniqueItems":
+            found.append(AnswerError(_path(where), "unique"))
+        else:
+            found.append(AnswerError(_path(where), "invalid"))
+    return found
+
+
+def _code_errors(definition: Definition, answers: Mapping[str, Any]) -> list[AnswerError]:
+    """Check country and language answers against Babel's lists (the schema checks shape)."""
+    known = {"country": country_codes(), "language": language_codes()}
+    found: list[AnswerError] = []
+    for qid, question in definition.questions.items():
+        value = answers.get(qid)
+        if (
+            question.widget in known
+            and isinstance(value, str)
+            and value not in known[question.widget]
+        ):
+            found.append(AnswerError(_path([qid]), "choice"))
+        if question.widget == "group" and isinstance(value, list):
+            for index, item in enumerate(value):
+                if not isinstance(item, dict):
+                    continue
+                for child in question.children:
+                    cvalue = item.get(child.id)
+                    codes = known.get(child.widget)
+                    if codes is not None and isinstance(cvalue, str) and cvalue not in codes:
+                        found.append(AnswerError(_path([qid, index, child.id]), "choice"))
+    return found
+
+
+def clean_answers(definition: Definition, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the answers normalized, with those to hidden questions removed."""
+    normalized = _normalize(dict(answers))
+    visible = visible_questions(definition, normalized)
+    return {k: v for k, v in normalized.items() if k in visible or k not in definition.questions}
+
+
+def validate_answers(
+    definition: Definition,
+    answers: Any,
+    *,
+    only: Iterable[str] | None = None,
+    complete: bool = True,
+) -> tuple[dict[str, Any], list[AnswerError]]:
+    """Return ``(cleaned answers, errors)``.
+
+    ``only`` limits the errors to some questions (one page); ``complete=False`` checks a draft,
+    where required questions may still be open.
+    """
+    if not isinstance(answers, Mapping):
+        return {}, [AnswerError("", "type", {"expected": "object"})]
+    cleaned = clean_answers(definition, answers)
+    visible = visible_questions(definition, cleaned)
+    schema = copy.deepcopy(definition.schema)
+    required = [q for q in schema.get("required", []) if q in visible] if complete else []
+    schema["required"] = required
+    errors = _errors_from_schema(schema, cleaned) + _code_errors(definition, cleaned)
+    if only is not None:
+        wanted = set(only)
+        errors = [e for e in errors if e.question in wanted]
+    # One error per answer path is enough to act on; the first is the most basic one.
+    unique: dict[str, AnswerError] = {}
+    for error in errors:
+        unique.setdefault(error.path, error)
+    return cleaned, list(unique.values())

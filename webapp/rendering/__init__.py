@@ -1,0 +1,1 @@
+"""From a checked definition to what people see: WTForms pages, messages, answer displays."""

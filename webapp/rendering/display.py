@@ -1,0 +1,107 @@
+"""Answers beside their question texts, for the participant's summary and counsellor review."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from flask_babel import format_date, format_decimal
+from flask_babel import gettext as _
+
+from ..questionnaires import Definition, visible_questions
+from ..questionnaires.conditions import is_empty
+from ..questionnaires.definition import Question
+from ..questionnaires.names import country_names, language_names
+
+
+@dataclass
+class Text:
+    """A text with the language it is written in (it may be a fallback)."""
+
+    value: str
+    lang: str
+
+
+@dataclass
+class AnswerRow:
+    question: Question
+    title: Text
+    answer: list[str] = field(default_factory=list)
+    items: list[list[AnswerRow]] = field(default_factory=list)
+    answered: bool = True
+
+
+@dataclass
+class SectionRows:
+    index: int
+    title: Text
+    rows: list[AnswerRow]
+
+
+def _text(definition: Definition, pointer: str, lang: str) -> Text:
+    found = definition.text_with_language(pointer, lang)
+    return Text(*found) if found else Text("", lang)
+
+
+def format_value(definition: Definition, question: Question, value: Any, lang: str) -> list[str]:
+    """Return the answer as lines of text in ``lang``."""
+    widget = question.widget
+    if widget in ("choice", "multichoice"):
+        values = value if isinstance(value, list) else [value]
+        labels = {repr(o.value): definition.text(o.pointer, lang) for o in question.options}
+        return [labels.get(repr(v)) or str(v) for v in values]
+    if widget == "yesno":
+        return [_("Yes") if value else _("No")]
+    if widget == "country":
+        return [dict(country_names(lang)).get(value, str(value))]
+    if widget == "language":
+        return [dict(language_names(lang)).get(value, str(value))]
+    if widget == "date":
+        try:
+            return [format_date(date.fromisoformat(value), "long")]
+        except (TypeError, ValueError):
+            return [str(value)]
+    if widget in ("number", "scale"):
+        text = format_decimal(value) if isinstance(value, int | float) else str(value)
+        if widget == "scale":
+            high = question.schema.get("maximum")
+            return [_("%(value)s of %(high)s", value=text, high=high)]
+        return [text]
+    return [str(value)]
+
+
+def _row(definition: Definition, question: Question, value: Any, lang: str) -> AnswerRow:
+    row = AnswerRow(question, _text(definition, question.title_pointer, lang))
+    if is_empty(value):
+        row.answered = False
+    elif question.widget == "group":
+        row.items = [
+            [_row(definition, child, item.get(child.id), lang) for child in question.children]
+            for item in value
+            if isinstance(item, dict)
+        ]
+    else:
+        row.answer = format_value(definition, question, value, lang)
+    return row
+
+
+def answer_sections(
+    definition: Definition, answers: dict[str, Any], lang: str
+) -> list[SectionRows]:
+    """Return every shown question with its answer, section by section."""
+    visible = visible_questions(definition, answers)
+    sections = []
+    for section in definition.sections:
+        rows = [
+            _row(definition, definition.questions[qid], answers.get(qid), lang)
+            for qid in section.items
+            if qid in visible
+        ]
+        if rows:
+            sections.append(
+                SectionRows(
+                    section.index, _text(definition, section.pointer + "/title", lang), rows
+                )
+            )
+    return sections

@@ -1,0 +1,274 @@
+"""Build WTForms fields from questions, and turn posted form data into answers.
+
+One adapter per widget name (the same names as ``webapp.questionnaires.types``): it makes the
+field, fills it from a stored answer, and reads an answer back from what was posted. Values
+are checked afterwards by the questionnaire core, so every rule lives in one place.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from wtforms import (
+    FieldList,
+    Form,
+    FormField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..questionnaires import AnswerError, Definition, Section
+from ..questionnaires.definition import Question
+from ..questionnaires.names import country_names, language_names
+
+NOT_A_NUMBER = object()
+
+
+def option_token(value: Any) -> str:
+    """Return the form value for an option: strings as they are, other JSON as JSON."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+class CheckboxListField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def pre_validate(self, form):  # the questionnaire core checks the values
+        pass
+
+
+class OptionalRadioField(RadioField):
+    def pre_validate(self, form):
+        pass
+
+
+class OptionalSelectField(SelectField):
+    def pre_validate(self, form):
+        pass
+
+
+@dataclass(frozen=True)
+class FieldContext:
+    definition: Definition
+    lang: str
+
+    def text(self, pointer: str | None) -> str:
+        return self.definition.text(pointer, self.lang) or ""
+
+
+def _options(question: Question, ctx: FieldContext) -> list[tuple[str, str]]:
+    return [(option_token(o.value), ctx.text(o.pointer)) for o in question.options]
+
+
+def _kwargs(question: Question, ctx: FieldContext) -> dict[str, Any]:
+    render_kw: dict[str, Any] = {}
+    placeholder = ctx.text(question.ui_text_pointer("placeholder"))
+    if placeholder:
+        render_kw["placeholder"] = placeholder
+    return {
+        "label": ctx.text(question.title_pointer),
+        "description": ctx.text(question.ui_text_pointer("help")),
+        "render_kw": render_kw,
+    }
+
+
+def _string(cls: type) -> Callable[[Question, FieldContext], Any]:
+    def make(question: Question, ctx: FieldContext):
+        kwargs = _kwargs(question, ctx)
+        max_length = question.schema.get("maxLength")
+        if max_length:
+            kwargs["render_kw"]["maxlength"] = max_length
+        return cls(**kwargs)
+
+    return make
+
+
+def _number(question: Question, ctx: FieldContext):
+    kwargs = _kwargs(question, ctx)
+    is_integer = question.schema.get("type") == "integer"
+    kwargs["render_kw"]["inputmode"] = "numeric" if is_integer else "decimal"
+    return StringField(**kwargs)
+
+
+def _date(question: Question, ctx: FieldContext):
+    kwargs = _kwargs(question, ctx)
+    kwargs["render_kw"]["type"] = "date"
+    return StringField(**kwargs)
+
+
+def _choice(question: Question, ctx: FieldContext):
+    options = _options(question, ctx)
+    if len(options) > 8:  # a long list is easier as a drop-down on a small screen
+        return OptionalSelectField(
+            choices=[("", _("Choose …")), *options], **_kwargs(question, ctx)
+        )
+    return OptionalRadioField(choices=options, **_kwargs(question, ctx))
+
+
+def _multichoice(question: Question, ctx: FieldContext):
+    return CheckboxListField(choices=_options(question, ctx), **_kwargs(question, ctx))
+
+
+def _yesno(question: Question, ctx: FieldContext):
+    return OptionalRadioField(choices=[("true", _("Yes")), ("false", _("No"))],
+                              **_kwargs(question, ctx))  # fmt: skip
+
+
+def _scale(question: Question, ctx: FieldContext):
+    low, high = question.schema["minimum"], question.schema["maximum"]
+    return OptionalRadioField(
+        choices=[(str(n), str(n)) for n in range(low, high + 1)], **_kwargs(question, ctx)
+    )
+
+
+def _names(source: Callable[[str], tuple[tuple[str, str], ...]]):
+    def make(question: Question, ctx: FieldContext):
+        choices = [("", _("Choose …")), *source(ctx.lang)]
+        return OptionalSelectField(choices=choices, **_kwargs(question, ctx))
+
+    return make
+
+
+def _group(question: Question, ctx: FieldContext):
+    attrs = {child.id: MAKERS[child.widget](child, ctx) for child in question.children}
+    item_form = type(f"{question.id}_item", (Form,), attrs)
+    return FieldList(FormField(item_form), min_entries=0, **_kwargs(question, ctx))
+
+
+MAKERS: dict[str, Callable[[Question, FieldContext], Any]] = {
+    "text": _string(StringField),
+    "textarea": _string(TextAreaField),
+    "number": _number,
+    "date": _date,
+    "choice": _choice,
+    "multichoice": _multichoice,
+    "yesno": _yesno,
+    "scale": _scale,
+    "country": _names(country_names),
+    "language": _names(language_names),
+    "group": _group,
+}
+
+
+def make_page_form(
+    definition: Definition, section: Section, shown: list[str], lang: str
+) -> type[FlaskForm]:
+    """Return a form class with one field per shown question of ``section``."""
+    ctx = FieldContext(definition, lang)
+    attrs = {
+        qid: MAKERS[definition.questions[qid].widget](definition.questions[qid], ctx)
+        for qid in shown
+    }
+    return type("QuestionnairePageForm", (FlaskForm,), attrs)
+
+
+# From stored answers to form data -------------------------------------------------------------
+
+
+def to_form_value(question: Question, value: Any) -> Any:
+    if value is None:
+        return None
+    if question.widget == "group":
+        return [
+            {c.id: to_form_value(c, item.get(c.id)) for c in question.children}
+            for item in value
+            if isinstance(item, dict)
+        ]
+    if question.widget == "multichoice":
+        return [option_token(v) for v in value] if isinstance(value, list) else []
+    if question.widget in ("choice", "yesno", "scale"):
+        return option_token(value)
+    return str(value) if not isinstance(value, str) else value
+
+
+# From posted form data to answers ---------------------------------------------------------------
+
+_NUMBER = re.compile(r"^[+-]?\d+([.,]\d+)?$")
+
+
+def _parse_number(question: Question, raw: str) -> Any:
+    text = raw.strip().replace("\u00a0", "").replace(" ", "")
+    if not text:
+        return None
+    if not _NUMBER.match(text):
+        return NOT_A_NUMBER
+    value = float(text.replace(",", "."))
+    if question.schema.get("type") == "integer":
+        return int(value) if value.is_integer() else value  # a fraction fails the schema
+    return int(value) if value.is_integer() else value
+
+
+def _lookup(question: Question, token: Any) -> Any:
+    for option in question.options:
+        if option_token(option.value) == token:
+            return option.value
+    return token  # unknown values are reported by the schema check
+
+
+def from_form_value(question: Question, data: Any, path: str, errors: list[AnswerError]) -> Any:
+    """Return the answer for one field's data; conversion problems go to ``errors``."""
+    widget = question.widget
+    if widget == "group":
+        items = []
+        for index, entry in enumerate(data or []):
+            item = {
+                c.id: from_form_value(c, entry.get(c.id), f"{path}/{index}/{c.id}", errors)
+                for c in question.children
+            }
+            items.append({k: v for k, v in item.items() if v not in (None, "", [])})
+        return [item for item in items if item]
+    if widget == "multichoice":
+        return [_lookup(question, token) for token in data or []]
+    if data in (None, ""):
+        return None
+    if widget == "number":
+        value = _parse_number(question, str(data))
+        if value is NOT_A_NUMBER:
+            errors.append(AnswerError(path, "type", {"expected": "number"}))
+            return None
+        return value
+    if widget == "choice":
+        return _lookup(question, data)
+    if widget == "yesno":
+        return {"true": True, "false": False}.get(data, data)
+    if widget == "scale":
+        return int(data) if str(data).lstrip("-").isdigit() else data
+    return data
+
+
+def form_answers(
+    form: FlaskForm, definition: Definition, shown: list[str]
+) -> tuple[dict[str, Any], list[AnswerError]]:
+    """Return the answers posted in ``form`` for the ``shown`` questions, and conversion errors."""
+    errors: list[AnswerError] = []
+    answers = {
+        qid: from_form_value(definition.questions[qid], form[qid].data, f"/{qid}", errors)
+        for qid in shown
+    }
+    return answers, errors
+
+
+def attach_errors(form: FlaskForm, errors: list[AnswerError], message: Callable) -> None:
+    """Put each error on the field it belongs to, so it shows next to that field."""
+    for error in errors:
+        parts = error.path.strip("/").split("/")
+        if not parts or parts[0] not in form:
+            continue
+        field = form[parts[0]]
+        if len(parts) >= 3 and isinstance(field, FieldList) and parts[1].isdigit():
+            index = int(parts[1])
+            if index < len(field.entries) and parts[2] in field.entries[index].form:
+                sub = field.entries[index].form[parts[2]]
+                sub.errors = [*list(sub.errors or []), message(error)]
+                continue
+        field.errors = [*list(field.errors or []), message(error)]

@@ -1,0 +1,120 @@
+"""Staff accounts and participant invites."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from ..extensions import db
+from ..models import Municipality, Participant, StaffUser
+from ..models.types import utcnow
+from . import audit
+
+_hasher = PasswordHasher()
+# A password check costs the same whether or not the e-mail exists.
+_DUMMY_HASH = _hasher.hash("not a real password")
+
+#: Invite code alphabet: no 0/O, 1/I/L, so a code read aloud or off paper is typed right.
+INVITE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+INVITE_LENGTH = 10
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def authenticate(email: str, password: str) -> StaffUser | None:
+    """Return the active staff user with these credentials, or None."""
+    user = db.session.scalar(sa.select(StaffUser).where(StaffUser.email == email.strip().lower()))
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or not user.active:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def create_staff(
+    municipality: Municipality, email: str, name: str, role: str, password: str, language: str
+) -> StaffUser:
+    user = StaffUser(
+        municipality=municipality,
+        email=email.strip().lower(),
+        name=name,
+        role=role,
+        password_hash=hash_password(password),
+        language=language,
+    )
+    db.session.add(user)
+    return user
+
+
+def normalize_code(code: str) -> str:
+    """Return a typed code in canonical form: upper case, no spaces or dashes."""
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def format_code(code: str) -> str:
+    """Return a code in groups that are easy to read aloud: ``ABCD-EFGH-JK``."""
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
+
+
+def _code_hash(code: str, key: str) -> str:
+    return hmac.new(key.encode(), normalize_code(code).encode(), hashlib.sha256).hexdigest()
+
+
+def new_invite(participant: Participant, key: str, days: int) -> str:
+    """Give the participant a fresh invite code (the old one stops working); return it."""
+    code = "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_LENGTH))
+    participant.invite_code_hash = _code_hash(code, key)
+    participant.invite_expires_at = utcnow() + timedelta(days=days)
+    return code
+
+
+def participant_for_code(code: str, key: str) -> Participant | None:
+    """Return the participant whose unexpired invite this is, or None."""
+    normalized = normalize_code(code)
+    if len(normalized) != INVITE_LENGTH or any(ch not in INVITE_ALPHABET for ch in normalized):
+        return None
+    participant = db.session.scalar(
+        sa.select(Participant).where(Participant.invite_code_hash == _code_hash(code, key))
+    )
+    if participant is None:
+        return None
+    expires = participant.invite_expires_at
+    if expires is not None and expires < utcnow():
+        return None
+    return participant
+
+
+def create_participant(
+    author: StaffUser,
+    counsellor: StaffUser,
+    display_name: str,
+    language: str,
+    key: str,
+    invite_days: int,
+) -> tuple[Participant, str]:
+    """Add a participant to the author's municipality; return it with its invite code."""
+    if counsellor.municipality_id != author.municipality_id or not counsellor.is_counsellor:
+        raise ValueError("the counsellor must be a counsellor in the same municipality")
+    participant = Participant(
+        municipality_id=author.municipality_id,
+        counsellor=counsellor,
+        display_name=display_name.strip(),
+        language=language,
+    )
+    code = new_invite(participant, key, invite_days)
+    db.session.add(participant)
+    db.session.flush()
+    audit.record(author, "participant.create", f"participant:{participant.id}")
+    return participant, code

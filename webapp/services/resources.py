@@ -1,0 +1,100 @@
+"""Import the resource list and suggest resources from answers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import Resource
+from ..models.types import utcnow
+from ..questionnaires import Definition
+from ..questionnaires.conditions import is_empty
+
+RESOURCES_FORMAT = "loype-resources/1"
+
+
+def check_resources(document: Any) -> list[str]:
+    """Return every problem with a resources document, as ``pointer: reason`` lines."""
+    if not isinstance(document, dict) or document.get("format") != RESOURCES_FORMAT:
+        return [f"/format: must be {RESOURCES_FORMAT!r}"]
+    problems = []
+    seen: set[str] = set()
+    for index, entry in enumerate(document.get("resources") or []):
+        here = f"/resources/{index}"
+        if not isinstance(entry, dict):
+            problems.append(f"{here}: must be an object")
+            continue
+        slug = entry.get("slug")
+        if not isinstance(slug, str) or not slug:
+            problems.append(f"{here}/slug: missing")
+        elif slug in seen:
+            problems.append(f"{here}/slug: duplicate slug {slug!r}")
+        seen.add(slug)
+        if not str(entry.get("url", "")).startswith("https://"):
+            problems.append(f"{here}/url: must be an https:// address")
+        for field in ("title", "description"):
+            texts = entry.get(field)
+            if not isinstance(texts, dict) or not str(texts.get("nb", "")).strip():
+                problems.append(f"{here}/{field}: needs at least a bokmål ('nb') text")
+        tags = entry.get("tags")
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            problems.append(f"{here}/tags: must be a list of strings")
+    return problems
+
+
+def import_resources(document: dict[str, Any]) -> tuple[int, int]:
+    """Create or update resources by slug; return ``(created, updated)``."""
+    created = updated = 0
+    for entry in document["resources"]:
+        resource = db.session.scalar(sa.select(Resource).where(Resource.slug == entry["slug"]))
+        values = {
+            "url": entry["url"],
+            "title": entry["title"],
+            "description": entry["description"],
+            "tags": sorted(entry.get("tags") or []),
+            "region": entry.get("region"),
+        }
+        if resource is None:
+            db.session.add(Resource(slug=entry["slug"], **values))
+            created += 1
+        elif any(getattr(resource, k) != v for k, v in values.items()):
+            for key, value in values.items():
+                setattr(resource, key, value)
+            resource.updated_at = utcnow()
+            updated += 1
+    return created, updated
+
+
+def tags_for_answers(definition: Definition, answers: dict[str, Any]) -> set[str]:
+    """Return the resource tags that the given answers point to."""
+    tags: set[str] = set()
+    for qid, question in definition.questions.items():
+        value = answers.get(qid)
+        if is_empty(value) or not question.resource_tags:
+            continue
+        values: Iterable[Any] = value if isinstance(value, list) else [value]
+        for item in values:
+            key = ("true" if item else "false") if isinstance(item, bool) else str(item)
+            tags.update(question.resource_tags.get(key, ()))
+    return tags
+
+
+def suggest(
+    definition: Definition, answers: dict[str, Any], county: str | None
+) -> list[tuple[Resource, list[str]]]:
+    """Return active resources matching the answers' tags (national or in the county)."""
+    wanted = tags_for_answers(definition, answers)
+    if not wanted:
+        return []
+    resources = db.session.scalars(
+        sa.select(Resource).where(Resource.active.is_(True)).order_by(Resource.slug)
+    )
+    suggestions = []
+    for resource in resources:
+        matched = sorted(wanted.intersection(resource.tags))
+        if matched and (resource.region is None or resource.region == county):
+            suggestions.append((resource, matched))
+    return suggestions
