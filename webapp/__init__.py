@@ -15,6 +15,7 @@ from flask import Flask
 from . import admin, auth, cli, counsellor, errors, fill, participant, site, templating
 from .config import default_config
 from .extensions import babel, csrf, db, migrate
+from .services import accounts
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,13 +31,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(default_config(Path(app.instance_path)))
     if test_config:
         app.config.from_mapping(test_config)
+    accounts.use_hash_profile(app.config["PASSWORD_HASH_PROFILE"])
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     babel.init_app(app, locale_selector=site.select_locale)
+    auth.init_app(app)  # before CSRF, so its errors are in the signed-in person's language
     csrf.init_app(app)
-    auth.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
     cli.init_app(app)

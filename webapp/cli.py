@@ -10,7 +10,7 @@ import click
 import sqlalchemy as sa
 from babel.messages.frontend import CommandLineInterface
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from .extensions import db
 from .models import Municipality, Participant, StaffUser
@@ -68,8 +68,9 @@ def forms_export(slug: str, number: int | None) -> None:
     """Print a stored questionnaire version as a document."""
     version = questionnaire_service.find_version(slug, number)
     if version is None:
-        click.echo(f"No questionnaire {slug!r}" + (f" version {number}" if number else ""),
-                   err=True)  # fmt: skip
+        click.echo(
+            f"No questionnaire {slug!r}" + (f" version {number}" if number else ""), err=True
+        )
         sys.exit(1)
     click.echo(json.dumps(version.exported(), ensure_ascii=False, indent=2))
 
@@ -102,6 +103,7 @@ DEMO_PARTICIPANT = "Demo deltaker"
 
 
 @click.command("demo")
+@with_appcontext
 @click.option("--port", default=5000, show_default=True, help="Port for the printed invite URL.")
 def demo(port: int) -> None:
     """Create (once) a demo municipality, staff accounts and a participant; print the logins."""
@@ -136,8 +138,10 @@ def demo(port: int) -> None:
     click.echo("Demo accounts (role, e-mail, password):")
     for role, email, _name, password in DEMO_ACCOUNTS:
         click.echo(f"  {role:<14} {email:<24} {password}")
-    click.echo(f"  participant    invite link: http://127.0.0.1:{port}/join/{code}"
-               f"  (code {accounts.format_code(code)})")  # fmt: skip
+    click.echo(
+        f"  participant    invite link: http://127.0.0.1:{port}/join/{code}"
+        f"  (code {accounts.format_code(code)})"
+    )
 
 
 def _pybabel(*args: str) -> None:
@@ -147,15 +151,31 @@ def _pybabel(*args: str) -> None:
 @translate_cli.command("extract")
 def translate_extract() -> None:
     """Collect interface strings into translations/messages.pot."""
-    _pybabel("extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l", "--no-location",
-             "--sort-output", "-o", str(ROOT / "translations/messages.pot"), str(ROOT / "webapp"))  # fmt: skip
+    _pybabel(
+        "extract",
+        "-F",
+        str(ROOT / "babel.cfg"),
+        "-k",
+        "_l",
+        "--no-location",
+        "--sort-output",
+        "-o",
+        str(ROOT / "translations/messages.pot"),
+        str(ROOT / "webapp"),
+    )
 
 
 @translate_cli.command("update")
 def translate_update() -> None:
     """Merge new strings from messages.pot into every language's catalog."""
-    _pybabel("update", "-i", str(ROOT / "translations/messages.pot"), "-d",
-             str(ROOT / "translations"), "--no-fuzzy-matching")  # fmt: skip
+    _pybabel(
+        "update",
+        "-i",
+        str(ROOT / "translations/messages.pot"),
+        "-d",
+        str(ROOT / "translations"),
+        "--no-fuzzy-matching",
+    )
 
 
 @translate_cli.command("compile")

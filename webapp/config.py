@@ -49,5 +49,8 @@ def default_config(instance_path: Path) -> dict[str, object]:
         "STAFF_SESSION_HOURS": int(os.environ.get("LOYPE_STAFF_SESSION_HOURS", 12)),
         "WTF_CSRF_TIME_LIMIT": None,  # the session's own lifetime bounds the token
         "PUBLIC_URL": os.environ.get("LOYPE_PUBLIC_URL"),
+        "PASSWORD_HASH_PROFILE": os.environ.get(
+            "LOYPE_PASSWORD_HASH_PROFILE", "RFC_9106_LOW_MEMORY"
+        ),
         "INVITE_DAYS": int(os.environ.get("LOYPE_INVITE_DAYS", 90)),
     }

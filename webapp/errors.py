@@ -54,10 +54,12 @@ def init_app(app: Flask) -> None:
         return render_error(
             400,
             _("The form has expired"),
-            _("For your safety, this form could not be sent because it was open too long or "
-              "your session ended. Nothing was changed. Please go back, reload the page and "
-              "try again."),
-        )  # fmt: skip
+            _(
+                "For your safety, this form could not be sent because it was open too long or "
+                "your session ended. Nothing was changed. Please go back, reload the page and "
+                "try again."
+            ),
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

@@ -37,8 +37,14 @@ def questionnaires():
             audit.record(current_actor(), "questionnaire.upload", result.slug)
             db.session.commit()
             if result.created:
-                flash(_("Published %(slug)s version %(number)s.", slug=result.slug,
-                        number=result.version.number), "success")  # fmt: skip
+                flash(
+                    _(
+                        "Published %(slug)s version %(number)s.",
+                        slug=result.slug,
+                        number=result.version.number,
+                    ),
+                    "success",
+                )
             else:
                 flash(_("Nothing changed: this is the same as the latest version."), "info")
             return redirect(url_for(".questionnaires"))

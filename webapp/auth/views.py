@@ -46,7 +46,7 @@ def login():
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is None:
-            form.password.errors.append(_("The e-mail address or the password is wrong."))
+            form.password.errors = [_("The e-mail address or the password is wrong.")]
         else:
             log_in_staff(user)
             audit.record(user, "staff.login")
@@ -85,10 +85,12 @@ def join_form():
         response = _join(form.code.data)
         if response is not None:
             return response
-        form.code.errors.append(
-            _("We did not find this code. Check it and try again, or ask your counsellor "
-              "for a new one.")
-        )  # fmt: skip
+        form.code.errors = [
+            _(
+                "We did not find this code. Check it and try again, or ask your counsellor "
+                "for a new one."
+            )
+        ]
     return render_template("auth/join.html", form=form), 200 if not form.errors else 422
 
 
@@ -98,10 +100,12 @@ def join_link(code: str):
     if response is not None:
         return response
     form = JoinForm(formdata=None)
-    form.code.errors.append(
-        _("This link does not work any more. Type your code below, or ask your counsellor "
-          "for a new one.")
-    )  # fmt: skip
+    form.code.errors = [
+        _(
+            "This link does not work any more. Type your code below, or ask your counsellor "
+            "for a new one."
+        )
+    ]
     return render_template("auth/join.html", form=form), 404
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
-
 
 REVIEW_LABELS = {
     "new": _l("New"),
@@ -28,7 +27,7 @@ class ParticipantForm(FlaskForm):
 
 class ReviewForm(FlaskForm):
     status = SelectField(
-        _l("Status"), choices=[(key, label) for key, label in REVIEW_LABELS.items()]
+        _l("Status"), choices=[SelectChoice(key, label) for key, label in REVIEW_LABELS.items()]
     )
     note = TextAreaField(
         _l("Internal note"),

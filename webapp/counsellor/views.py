@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import segno
-from babel import Locale
 import sqlalchemy as sa
+from babel import Locale
 from flask import (
     Blueprint,
     abort,
@@ -18,6 +18,7 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
+from wtforms import SelectChoice
 
 from .. import access
 from ..auth import current_actor, staff_required
@@ -31,9 +32,13 @@ from .forms import REVIEW_LABELS, ParticipantForm, ReviewForm
 bp = Blueprint("counsellor", __name__)
 
 
-def _language_choices() -> list[tuple[str, str]]:
+def _language_choices() -> list[SelectChoice]:
     return [
-        (code, Locale.parse(code).get_display_name(code).capitalize())
+        SelectChoice(
+            code,
+            Locale.parse(code).get_display_name(code).capitalize(),
+            render_kw={"lang": code.replace("_", "-")},
+        )
         for code in current_app.config["LANGUAGES"]
     ]
 
@@ -94,7 +99,7 @@ def new_participant():
         )
         .order_by(StaffUser.name)
     ).all()
-    form.counsellor_id.choices = [(c.id, c.name) for c in counsellors]
+    form.counsellor_id.choices = [SelectChoice(c.id, c.name) for c in counsellors]
     if request.method == "GET":
         form.counsellor_id.data = actor.id
         form.language.data = str(get_locale())
@@ -110,8 +115,10 @@ def new_participant():
         )
         db.session.commit()
         if counsellor.id != actor.id:
-            flash(_("The participant is added and assigned to %(name)s.", name=counsellor.name),
-                  "success")  # fmt: skip
+            flash(
+                _("The participant is added and assigned to %(name)s.", name=counsellor.name),
+                "success",
+            )
         return _render_invite(participant, code)
     return render_template("counsellor/new_participant.html", form=form), (
         422 if form.errors else 200

@@ -20,6 +20,7 @@ from wtforms import (
     Form,
     FormField,
     RadioField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -66,8 +67,8 @@ class FieldContext:
         return self.definition.text(pointer, self.lang) or ""
 
 
-def _options(question: Question, ctx: FieldContext) -> list[tuple[str, str]]:
-    return [(option_token(o.value), ctx.text(o.pointer)) for o in question.options]
+def _options(question: Question, ctx: FieldContext) -> list[SelectChoice]:
+    return [SelectChoice(option_token(o.value), ctx.text(o.pointer)) for o in question.options]
 
 
 def _kwargs(question: Question, ctx: FieldContext) -> dict[str, Any]:
@@ -110,7 +111,7 @@ def _choice(question: Question, ctx: FieldContext):
     options = _options(question, ctx)
     if len(options) > 8:  # a long list is easier as a drop-down on a small screen
         return OptionalSelectField(
-            choices=[("", _("Choose …")), *options], **_kwargs(question, ctx)
+            choices=[SelectChoice("", _("Choose …")), *options], **_kwargs(question, ctx)
         )
     return OptionalRadioField(choices=options, **_kwargs(question, ctx))
 
@@ -120,20 +121,23 @@ def _multichoice(question: Question, ctx: FieldContext):
 
 
 def _yesno(question: Question, ctx: FieldContext):
-    return OptionalRadioField(choices=[("true", _("Yes")), ("false", _("No"))],
-                              **_kwargs(question, ctx))  # fmt: skip
+    return OptionalRadioField(
+        choices=[SelectChoice("true", _("Yes")), SelectChoice("false", _("No"))],
+        **_kwargs(question, ctx),
+    )
 
 
 def _scale(question: Question, ctx: FieldContext):
     low, high = question.schema["minimum"], question.schema["maximum"]
     return OptionalRadioField(
-        choices=[(str(n), str(n)) for n in range(low, high + 1)], **_kwargs(question, ctx)
+        choices=[SelectChoice(str(n)) for n in range(low, high + 1)], **_kwargs(question, ctx)
     )
 
 
 def _names(source: Callable[[str], tuple[tuple[str, str], ...]]):
     def make(question: Question, ctx: FieldContext):
-        choices = [("", _("Choose …")), *source(ctx.lang)]
+        choices = [SelectChoice("", _("Choose …"))]
+        choices += [SelectChoice(code, name) for code, name in source(ctx.lang)]
         return OptionalSelectField(choices=choices, **_kwargs(question, ctx))
 
     return make

@@ -21,6 +21,8 @@ def message_for(error: AnswerError, question: Question | None = None) -> str:
         if widget == "date":
             return _("Please give a date.")
         return _("This answer has the wrong form. Please answer again.")
+    if widget == "scale" and code in ("minimum", "maximum"):
+        return _("Please choose one of the options.")
     if code == "format":
         return _("Please give a real date, for example 2024-03-31.")
     if code == "minimum":

@@ -8,7 +8,7 @@ import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from ..extensions import db
@@ -19,6 +19,16 @@ from . import audit
 _hasher = PasswordHasher()
 # A password check costs the same whether or not the e-mail exists.
 _DUMMY_HASH = _hasher.hash("not a real password")
+
+
+def use_hash_profile(name: str) -> None:
+    """Choose argon2 parameters by profile name (tests use "CHEAPEST" to stay fast)."""
+    global _hasher, _DUMMY_HASH
+    profile = getattr(profiles, name)
+    if _hasher.time_cost != profile.time_cost or _hasher.memory_cost != profile.memory_cost:
+        _hasher = PasswordHasher.from_parameters(profile)
+        _DUMMY_HASH = _hasher.hash("not a real password")
+
 
 #: Invite code alphabet: no 0/O, 1/I/L, so a code read aloud or off paper is typed right.
 INVITE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"

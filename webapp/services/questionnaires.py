@@ -30,8 +30,9 @@ def read_document(path: Path) -> tuple[Any, list[Problem]]:
     except (OSError, UnicodeDecodeError) as exc:
         return None, [Problem("", f"cannot read file: {exc}")]
     except json.JSONDecodeError as exc:
-        return None, [Problem("", f"not valid JSON: {exc.msg} (line {exc.lineno}, column "
-                                  f"{exc.colno})")]  # fmt: skip
+        return None, [
+            Problem("", f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})")
+        ]
     return document, check_document(document)
 
 

@@ -53,8 +53,12 @@ def start(
     )
     db.session.add(response)
     db.session.flush()
-    audit.record(author or participant, "response.start", f"response:{response.id}",
-                 participant.municipality_id)  # fmt: skip
+    audit.record(
+        author or participant,
+        "response.start",
+        f"response:{response.id}",
+        participant.municipality_id,
+    )
     return response
 
 
@@ -95,6 +99,7 @@ def submit(response: Response, actor: Participant | StaffUser) -> list[AnswerErr
     response.revision += 1
     response.updated_at = now
     response.submitted_at = now
-    audit.record(actor, "response.submit", f"response:{response.id}",
-                 response.participant.municipality_id)  # fmt: skip
+    audit.record(
+        actor, "response.submit", f"response:{response.id}", response.participant.municipality_id
+    )
     return []

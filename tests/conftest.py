@@ -1,0 +1,190 @@
+"""Fixtures: app -> db -> client -> signed-in actors, on SQLite and (when set) PostgreSQL.
+
+Every test runs once per database: SQLite always, PostgreSQL when ``TEST_DATABASE_URL`` is set
+(``.ci/run`` sets it). Each database is built with ``flask db upgrade`` (the real migrations)
+once per session, and emptied between tests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from webapp import create_app
+from webapp.extensions import db as _db
+from webapp.models import Municipality
+from webapp.services import accounts
+from webapp.services import questionnaires as questionnaire_service
+from webapp.services import resources as resource_service
+
+ROOT = Path(__file__).resolve().parent.parent
+FORMS = ROOT / "forms"
+PASSWORD = "correct horse battery staple"
+
+DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+def _database_url(kind: str, tmp_path_factory) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    url = os.environ["TEST_DATABASE_URL"]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def _reset_postgres(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session", params=DATABASES)
+def database_url(request, tmp_path_factory) -> str:
+    url = _database_url(request.param, tmp_path_factory)
+    if request.param == "postgresql":
+        _reset_postgres(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def base_app(database_url, tmp_path_factory):
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SERVER_NAME": "loype.test",
+            "PASSWORD_HASH_PROFILE": "CHEAPEST",
+        }
+    )
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+    yield app
+    with app.app_context():
+        _db.engine.dispose()  # close pooled connections before the interpreter does
+
+
+@pytest.fixture
+def app(base_app):
+    """The app, with no context pushed: each request gets its own, as in production."""
+    yield base_app
+    with base_app.app_context():
+        _db.session.remove()
+        with _db.engine.begin() as conn:
+            for table in reversed(_db.metadata.sorted_tables):
+                conn.execute(table.delete())
+
+
+def english_client(app):
+    """A test client whose browser asks for English (the default language is bokmål)."""
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
+@pytest.fixture
+def client(app):
+    return english_client(app)
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def forms(app):
+    """Import the shipped questionnaires and resources."""
+    with app.app_context():
+        for name in ("kartlegging.json", "muligheter.json"):
+            document, problems = questionnaire_service.read_document(FORMS / name)
+            assert problems == []
+            questionnaire_service.import_document(document)
+        resource_service.import_resources(json.loads((FORMS / "resources.json").read_text()))
+        _db.session.commit()
+
+
+STAFF = {
+    "admin1": ("m1", "admin@a.no", "Admin A", "administrator"),
+    "c1": ("m1", "c1@a.no", "Counsellor One", "counsellor"),
+    "c2": ("m1", "c2@a.no", "Counsellor Two", "counsellor"),
+    "c3": ("m2", "c3@b.no", "Counsellor Three", "counsellor"),
+}
+PARTICIPANTS = {"p1": "c1", "p2": "c2", "p3": "c3"}
+
+
+class World:
+    """Two municipalities; admin and counsellors c1, c2 in the first, c3 in the second;
+    participants p1 (of c1), p2 (of c2), p3 (of c3). Attributes are database ids."""
+
+    def __init__(self, app):
+        self.codes: dict[str, str] = {}
+        self.emails = {name: spec[1] for name, spec in STAFF.items()}
+        with app.app_context():
+            towns = {
+                "m1": Municipality(name="Kommune A", county="Oslo"),
+                "m2": Municipality(name="Kommune B", county="Agder"),
+            }
+            _db.session.add_all(towns.values())
+            staff = {
+                name: accounts.create_staff(towns[m], email, full, role, PASSWORD, "en")
+                for name, (m, email, full, role) in STAFF.items()
+            }
+            _db.session.flush()
+            people = {}
+            for name, counsellor in PARTICIPANTS.items():
+                people[name], self.codes[name] = accounts.create_participant(
+                    staff[counsellor], staff[counsellor], name, "en", app.config["SECRET_KEY"], 30
+                )
+            _db.session.commit()
+            for name, obj in [*towns.items(), *staff.items(), *people.items()]:
+                setattr(self, name, obj.id)
+
+
+@pytest.fixture
+def world(app, forms) -> World:
+    return World(app)
+
+
+def csrf_token(client, path: str = "/join") -> str:
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html
+    )
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def login_staff(client, email: str, password: str = PASSWORD):
+    token = csrf_token(client, "/login")
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+
+
+def join(client, code: str):
+    return client.get(f"/join/{code}")
+
+
+@pytest.fixture
+def as_actor(world):
+    """Return a function that gives a client signed in as the named actor (or anonymous)."""
+
+    def make(app, name: str | None):
+        client = english_client(app)
+        if name in (None, "anon"):
+            return client
+        if name in PARTICIPANTS:
+            assert join(client, world.codes[name]).status_code == 302
+        else:
+            assert login_staff(client, world.emails[name]).status_code == 302
+        return client
+
+    return make

@@ -1,0 +1,169 @@
+"""The forms/resources/demo commands, the admin pages, the health check, and the migrations."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from webapp.extensions import db
+from webapp.models import Participant, QuestionnaireVersion, StaffUser
+
+from .conftest import FORMS, csrf_token
+from .documents import minimal_document
+
+
+@pytest.fixture
+def bad_file(tmp_path):
+    document = minimal_document()
+    document["ui"]["questions"]["name"] = {"widget": "slider"}
+    document["ui"]["sections"][0]["items"].append("ghost")
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(document))
+    return path
+
+
+def versions(app) -> list[tuple[str, int]]:
+    with app.app_context():
+        rows = db.session.scalars(sa.select(QuestionnaireVersion)).all()
+        return sorted((v.questionnaire.slug, v.number) for v in rows)
+
+
+def test_check_reports_every_problem_with_its_path(runner, bad_file):
+    result = runner.invoke(args=["forms", "check", str(bad_file), str(FORMS / "kartlegging.json")])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert f"{bad_file}: /ui/questions/name/widget: unknown question type 'slider'" in lines
+    assert any("/ui/sections/0/items/4: layout entry 'ghost' has no schema property" in line
+               for line in lines)  # fmt: skip
+    assert f"{FORMS / 'kartlegging.json'}: ok" in lines
+
+
+def test_check_passes_shipped_forms(runner):
+    result = runner.invoke(args=["forms", "check", str(FORMS / "kartlegging.json"),
+                                 str(FORMS / "muligheter.json")])  # fmt: skip
+    assert result.exit_code == 0, result.output
+
+
+def test_check_reports_invalid_json(runner, tmp_path):
+    path = tmp_path / "broken.json"
+    path.write_text('{"format": ')
+    result = runner.invoke(args=["forms", "check", str(path)])
+    assert result.exit_code == 1 and "not valid JSON" in result.output
+
+
+def test_import_is_idempotent_and_versions_changes(app, runner, tmp_path):
+    path = FORMS / "kartlegging.json"
+    assert runner.invoke(args=["forms", "import", str(path)]).exit_code == 0
+    again = runner.invoke(args=["forms", "import", str(path)])
+    assert again.exit_code == 0 and "unchanged" in again.output
+    assert versions(app) == [("kartlegging", 1)]
+    changed = json.loads(path.read_text())
+    changed["title"] = "Kartlegging (ny)"
+    changed["version"] = 7  # ignored: the import numbers versions
+    new_path = tmp_path / "k.json"
+    new_path.write_text(json.dumps(changed))
+    result = runner.invoke(args=["forms", "import", str(new_path)])
+    assert "imported as kartlegging version 2" in result.output
+    assert versions(app) == [("kartlegging", 1), ("kartlegging", 2)]
+
+
+def test_a_bad_file_imports_nothing(app, runner, bad_file):
+    result = runner.invoke(args=["forms", "import", str(FORMS / "kartlegging.json"), str(bad_file)])
+    assert result.exit_code == 1 and "Nothing imported" in result.output
+    assert versions(app) == []
+
+
+def test_export_prints_the_stored_document(app, runner):
+    runner.invoke(args=["forms", "import", str(FORMS / "muligheter.json")])
+    result = runner.invoke(args=["forms", "export", "muligheter"])
+    exported = json.loads(result.output)
+    original = json.loads((FORMS / "muligheter.json").read_text())
+    assert exported["version"] == 1
+    assert {k: v for k, v in exported.items() if k != "version"} == {
+        k: v for k, v in original.items() if k != "version"
+    }
+    missing = runner.invoke(args=["forms", "export", "muligheter", "--version", "9"])
+    assert missing.exit_code == 1
+
+
+def test_resources_import_updates_by_slug(app, runner):
+    first = runner.invoke(args=["resources", "import", str(FORMS / "resources.json")])
+    assert first.exit_code == 0 and "0 updated" in first.output
+    again = runner.invoke(args=["resources", "import", str(FORMS / "resources.json")])
+    assert "0 created, 0 updated" in again.output
+
+
+def test_demo_is_safe_to_run_twice(app, runner, forms):
+    first = runner.invoke(args=["demo", "--port", "5123"])
+    second = runner.invoke(args=["demo", "--port", "5123"])
+    assert first.exit_code == second.exit_code == 0, first.output
+    assert "admin@example.org" in first.output and "demo-veileder-pass" in first.output
+    assert "http://127.0.0.1:5123/join/" in second.output
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(StaffUser)) == 2
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Participant)) == 1
+    code = second.output.split("/join/")[1].split()[0]
+    client = app.test_client()
+    assert client.get(f"/join/{code}").status_code == 302  # the latest printed invite works
+
+
+def test_admin_sees_versions_and_can_check_and_publish(app, world, as_actor, bad_file):
+    admin = as_actor(app, "admin1")
+    page = admin.get("/admin/questionnaires").get_data(as_text=True)
+    assert "kartlegging" in page and "muligheter" in page and "Published" in page
+    token = csrf_token(admin, "/admin/questionnaires")
+    checked = admin.post(
+        "/admin/questionnaires",
+        data={"csrf_token": token, "document": (io.BytesIO(bad_file.read_bytes()), "bad.json"),
+              "publish": "y"},
+        content_type="multipart/form-data",
+    )  # fmt: skip
+    assert checked.status_code == 422
+    assert "unknown question type" in checked.get_data(as_text=True)
+    document = json.loads((FORMS / "kartlegging.json").read_text())
+    document["title"] = "Ny kartlegging"
+    published = admin.post(
+        "/admin/questionnaires",
+        data={"csrf_token": token, "publish": "y",
+              "document": (io.BytesIO(json.dumps(document).encode()), "k.json")},
+        content_type="multipart/form-data",
+    )  # fmt: skip
+    assert published.status_code == 302
+    assert ("kartlegging", 2) in versions(app)
+    exported = admin.get("/admin/questionnaires/kartlegging/2.json")
+    assert exported.json["title"] == "Ny kartlegging"
+
+
+def test_admin_upload_of_garbage(app, world, as_actor):
+    admin = as_actor(app, "admin1")
+    token = csrf_token(admin, "/admin/questionnaires")
+    response = admin.post(
+        "/admin/questionnaires",
+        data={"csrf_token": token, "document": (io.BytesIO(b"\xff\xfe"), "x.json")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422 and "not valid JSON" in response.get_data(as_text=True)
+
+
+def test_healthz_checks_the_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json == {"status": "ok", "database": "ok"}
+
+
+def test_migrations_match_the_models(app):
+    """`flask db upgrade` on an empty database (done by the fixture) yields exactly the models."""
+    with app.app_context(), db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, db.metadata) == []
+
+
+def test_json_clients_get_problem_details(client):
+    response = client.get("/nowhere", headers={"Accept": "application/json"})
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
+    assert response.json["status"] == 404 and response.json["title"] == "Page not found"

@@ -1,0 +1,321 @@
+"""From invite to counsellor review through the server-rendered pages (no JavaScript)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from webapp.extensions import db
+from webapp.models import AuditEvent, Response
+
+from .conftest import csrf_token
+
+# Form data per page of forms/kartlegging.json, answering (almost) everything.
+PAGES = {
+    1: {"mapped_before": "yes", "previous_mapping_where": "NAV Grünerløkka",
+        "previous_mapping_when": "2024-03-01", "documents_available": ["diplomas", "cv"]},
+    2: {"short_term_goal_kind": "norwegian", "short_term_goal": "Lære norsk",
+        "long_term_goal_kind": "work", "long_term_goal": "Jobbe som sykepleier",
+        "desired_occupation": "Sykepleier", "wants_career_guidance": "true"},
+    3: {"household": ["partner", "children"], "children_count": "2", "childcare_arranged": "yes",
+        "care_responsibilities": "false", "support_network": ["family"], "economy": "mostly",
+        "health_affects": "prefer_not", "immigration_pending": "family_reunification",
+        "available_time": "full_time"},
+    4: {"educations-0-level": "bachelor", "educations-0-field": "Nursing",
+        "educations-0-country": "SY", "educations-0-years": "4", "educations-0-completed": "true",
+        "educations-0-documentation": "partly", "has_work_experience": "true",
+        "jobs-0-occupation": "Nurse", "jobs-0-country": "SY", "jobs-0-years": "6,5"},
+    5: {"skills": ["care", "health"], "interests": ["people"], "driving_licence": "false"},
+    6: {"recognition_applied": "no", "recognition_wanted": "yes",
+        "undocumented_competence": "false", "regulated_profession": "yes",
+        "regulated_profession_name": "Sykepleier"},
+    7: {"mother_tongue": "ar", "languages_spoken-0-language": "en", "languages_spoken-0-level": "3",
+        "norwegian_training": "now", "norwegian_level": "A2", "norwegian_test_taken": "true",
+        "norwegian_tests": ["norskproven"], "norwegian_test_date": "2025-06-01",
+        "norwegian_confidence": "2", "norwegian_training_need": "yes"},
+    8: {"devices": ["smartphone"], "digital_phone": "4", "digital_email": "3",
+        "digital_bankid": "2", "digital_forms": "2", "digital_office": "1",
+        "digital_training_need": "yes"},
+    9: {"anything_else": "Takk"},
+}  # fmt: skip
+
+
+@pytest.fixture
+def participant(app, world, as_actor):
+    return as_actor(app, "p1")
+
+
+def start(client) -> str:
+    token = csrf_token(client, "/me/")
+    response = client.post("/me/q/kartlegging/start", data={"csrf_token": token})
+    assert response.status_code == 302
+    return response.location.rsplit("/", 1)[1]
+
+
+def post_page(client, rid: str, page: int, data: dict, action: str = "next"):
+    token = csrf_token(client, f"/r/{rid}/{page}")
+    return client.post(f"/r/{rid}/{page}", data={**data, "csrf_token": token, "action": action})
+
+
+def fill_page(client, rid: str, page: int, data: dict):
+    """Post a page again while the answers reveal more questions on it (as a person would)."""
+    response = post_page(client, rid, page, data)
+    for _ in range(3):
+        if "New questions appeared" not in response.get_data(as_text=True):
+            break
+        response = post_page(client, rid, page, data)
+    return response
+
+
+def stored(app, rid: str) -> Response:
+    with app.app_context():
+        response = db.session.get(Response, rid)
+        db.session.expunge(response)
+        return response
+
+
+def test_fill_in_submit_and_review(app, world, participant, as_actor):
+    home = participant.get("/me/")
+    assert home.status_code == 200 and "Mapping" in home.get_data(as_text=True)
+    rid = start(participant)
+    # Page 1: answering "yes" shows two more questions on the same page first.
+    first = post_page(participant, rid, 1, {"mapped_before": "yes"})
+    assert first.status_code == 200
+    assert "New questions appeared" in first.get_data(as_text=True)
+    assert 'name="previous_mapping_where"' in first.get_data(as_text=True)
+    for page, data in PAGES.items():
+        response = fill_page(participant, rid, page, data)
+        assert response.status_code == 302, (page, response.get_data(as_text=True)[-2000:])
+        if page == 4:  # the group pages keep what was typed, including a decimal comma
+            assert stored(app, rid).answers["jobs"] == [
+                {"occupation": "Nurse", "country": "SY", "years": 6.5}
+            ]
+    assert response.location.endswith(f"/r/{rid}/summary")
+    summary = participant.get(f"/r/{rid}/summary").get_data(as_text=True)
+    assert "Sykepleier" in summary and "Syria" in summary
+    token = csrf_token(participant, f"/r/{rid}/summary")
+    sent = participant.post(f"/r/{rid}/submit", data={"csrf_token": token})
+    assert sent.status_code == 302 and sent.location.endswith("/me/")
+
+    answers = stored(app, rid).answers
+    assert stored(app, rid).status == "submitted"
+    assert answers["educations"][0] == {
+        "level": "bachelor", "field": "Nursing", "country": "SY", "years": 4,
+        "completed": True, "documentation": "partly",
+    }  # fmt: skip
+    assert answers["children_count"] == 2 and answers["wants_career_guidance"] is True
+    assert answers["documents_available"] == ["diplomas", "cv"]
+    assert "health_adaptations" not in answers  # hidden by "prefer_not"
+
+    counsellor = as_actor(app, "c1")
+    caseload = counsellor.get("/caseload").get_data(as_text=True)
+    assert "p1" in caseload and "New" in caseload
+    page = counsellor.get(f"/responses/{rid}").get_data(as_text=True)
+    # Answers beside their questions in the counsellor's language (English), options as labels
+    assert "Have you been through a mapping before?" in page or "mapping" in page.lower()
+    assert "Bachelor" in page and "Syria" in page
+    assert "Suggested resources" in page  # answers carry resource tags
+    token = csrf_token(counsellor, f"/responses/{rid}")
+    reviewed = counsellor.post(
+        f"/responses/{rid}",
+        data={"csrf_token": token, "status": "follow_up", "note": "Ring om godkjenning"},
+    )
+    assert reviewed.status_code == 302
+    page = counsellor.get(f"/responses/{rid}").get_data(as_text=True)
+    assert "Ring om godkjenning" in page and "Follow-up needed" in page
+    with app.app_context():
+        actions = db.session.scalars(sa.select(AuditEvent.action)).all()
+        assert {"response.submit", "response.review"} <= set(actions)
+        targets = " ".join(db.session.scalars(sa.select(AuditEvent.target)))
+        assert "Sykepleier" not in targets
+
+
+def test_back_keeps_answers(participant):
+    rid = start(participant)
+    assert fill_page(participant, rid, 1, PAGES[1]).status_code == 302
+    back = post_page(participant, rid, 2, {"short_term_goal": "Norsk"}, action="back")
+    assert back.status_code == 302 and back.location.endswith(f"/r/{rid}/1")
+    page_two = participant.get(f"/r/{rid}/2").get_data(as_text=True)
+    assert "Norsk</textarea>" in page_two
+    page_one = participant.get(f"/r/{rid}/1").get_data(as_text=True)
+    assert 'value="NAV Grünerløkka"' in page_one
+
+
+def test_group_entries_can_be_added_and_removed(app, participant):
+    rid = start(participant)
+    data = {"educations-0-level": "primary", "has_work_experience": "false"}
+    added = post_page(participant, rid, 4, data, action="add:educations")
+    assert added.status_code == 302 and "add=educations" in added.location
+    html = participant.get(added.location).get_data(as_text=True)
+    assert 'name="educations-1-level"' in html
+    data = {"educations-0-level": "primary", "educations-1-level": "master",
+            "has_work_experience": "false"}  # fmt: skip
+    post_page(participant, rid, 4, data, action="remove:educations:0")
+    assert stored(app, rid).answers["educations"] == [{"level": "master"}]
+
+
+BAD_PAGES = [
+    # (page, answers stored first, posted data, message shown next to the field)
+    (2, {}, {"short_term_goal": "x", "long_term_goal_kind": "work"},
+     "Please answer this question."),
+    (1, {}, {"mapped_before": "hacked"}, "Please choose one of the options."),
+    (3, {"household": ["children"]}, {"household": ["children"], "children_count": "99"},
+     "The number must be 20 or less."),
+    (3, {"household": ["children"]}, {"household": ["children"], "children_count": "two"},
+     "Please write a number"),
+    (1, {"mapped_before": "yes"}, {"mapped_before": "yes", "previous_mapping_when": "2024-02-30"},
+     "real date"),
+    (7, {}, {"norwegian_confidence": "9"}, "Please choose one of the options."),
+    (4, {}, {"educations-0-country": "XX"}, "Please choose one of the options."),
+    (4, {}, {"educations-0-years": "-3"}, "The number must be 0 or more."),
+    (5, {}, {"skills": ["care", "juggling"]}, "Please choose one of the options."),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("page", "first", "data", "message"), BAD_PAGES)
+def test_bad_answers_show_errors_and_store_nothing(app, participant, page, first, data, message):
+    rid = start(participant)
+    if first:
+        post_page(participant, rid, page, first, action="save")
+    before = stored(app, rid)
+    response = post_page(participant, rid, page, data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert message in html
+    assert 'class="error-summary"' in html
+    after = stored(app, rid)
+    assert (after.answers, after.revision) == (before.answers, before.revision)
+
+
+def test_submit_with_missing_required_lists_what_to_fix(app, participant):
+    rid = start(participant)
+    token = csrf_token(participant, f"/r/{rid}/summary")
+    response = participant.post(f"/r/{rid}/submit", data={"csrf_token": token})
+    assert response.status_code == 422
+    assert "Please answer this question." in response.get_data(as_text=True)
+    assert stored(app, rid).status == "draft"
+
+
+def test_a_sent_response_cannot_be_changed(app, participant):
+    rid = start(participant)
+    for page, data in PAGES.items():
+        fill_page(participant, rid, page, data)
+    token = csrf_token(participant, f"/r/{rid}/summary")
+    participant.post(f"/r/{rid}/submit", data={"csrf_token": token})
+    before = stored(app, rid)
+    again = participant.post(f"/r/{rid}/submit", data={"csrf_token": token})
+    assert again.status_code == 302
+    late = participant.post(
+        f"/r/{rid}/1", data={"csrf_token": token, "mapped_before": "no", "action": "next"}
+    )
+    assert late.status_code == 302 and late.location.endswith("/summary")
+    after = stored(app, rid)
+    assert (after.answers, after.revision, after.status) == (before.answers, before.revision,
+                                                             "submitted")  # fmt: skip
+
+
+def test_missing_csrf_token_changes_nothing(app, participant):
+    rid = start(participant)
+    before = stored(app, rid)
+    response = participant.post(f"/r/{rid}/1", data={"mapped_before": "no", "action": "next"})
+    assert response.status_code == 400
+    assert "The form has expired" in response.get_data(as_text=True)
+    assert stored(app, rid).answers == before.answers
+
+
+def test_oversized_body_is_refused(app, participant):
+    rid = start(participant)
+    token = csrf_token(participant, f"/r/{rid}/1")
+    huge = "x" * (app.config["MAX_CONTENT_LENGTH"] + 10)
+    response = participant.post(
+        f"/r/{rid}/9", data={"csrf_token": token, "anything_else": huge, "action": "next"}
+    )
+    assert response.status_code == 413
+    assert "too large" in response.get_data(as_text=True)
+    assert stored(app, rid).answers == {}
+
+
+@pytest.mark.parametrize("path", ["/r/{rid}/0", "/r/{rid}/99", "/r/not-a-uuid/1"])
+def test_pages_that_do_not_exist(participant, path):
+    rid = start(participant)
+    assert participant.get(path.format(rid=rid)).status_code == 404
+
+
+def test_wrong_invite_code(client, world):
+    response = client.get("/join/AAAAAAAAAA")
+    assert response.status_code == 404
+    assert "This link does not work any more" in response.get_data(as_text=True)
+    token = csrf_token(client, "/join")
+    typed = client.post("/join", data={"csrf_token": token, "code": "nope"})
+    assert typed.status_code == 422
+    assert "We did not find this code" in typed.get_data(as_text=True)
+
+
+def test_typed_code_is_forgiving_about_case_and_dashes(client, world):
+    code = world.codes["p1"].lower()
+    typed = f"{code[:4]}-{code[4:8]} {code[8:]}"
+    token = csrf_token(client, "/join")
+    response = client.post("/join", data={"csrf_token": token, "code": typed})
+    assert response.status_code == 302 and response.location.endswith("/me/")
+
+
+def test_expired_staff_session_asks_to_sign_in_again(app, as_actor):
+    client = as_actor(app, "c1")
+    with client.session_transaction() as session:
+        session["since"] -= app.config["STAFF_SESSION_HOURS"] * 3600 + 1
+    response = client.get("/caseload")
+    assert response.status_code == 302 and "/login" in response.location
+    page = client.get(response.location).get_data(as_text=True)
+    assert "Your session has expired" in page
+
+
+def test_wrong_password(client, world):
+    token = csrf_token(client, "/login")
+    response = client.post(
+        "/login", data={"csrf_token": token, "email": "c1@a.no", "password": "wrong"}
+    )
+    assert response.status_code == 422
+    assert "The e-mail address or the password is wrong." in response.get_data(as_text=True)
+
+
+def test_login_redirect_stays_on_site(client, world):
+    token = csrf_token(client, "/login")
+    response = client.post(
+        "/login?next=//evil.example/x",
+        data={"csrf_token": token, "email": "c1@a.no", "password": "correct horse battery staple"},
+    )
+    assert response.status_code == 302 and "evil" not in response.location
+
+
+def test_counsellor_adds_participant_and_gets_invite(app, world, as_actor):
+    counsellor = as_actor(app, "c1")
+    token = csrf_token(counsellor, "/participants/new")
+    response = counsellor.post(
+        "/participants/new",
+        data={"csrf_token": token, "display_name": "Amina", "language": "en",
+              "counsellor_id": str(world.c1)},
+    )  # fmt: skip
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    code = re.search(r'class="code"[^>]*>([A-Z0-9-]+)<', html).group(1)
+    assert not set(code.replace("-", "")) & set("0O1IL")
+    assert "<svg" in html and f"/join/{code.replace('-', '')}" in html
+    phone = app.test_client()
+    assert phone.get(f"/join/{code.replace('-', '')}").status_code == 302
+    assert "Amina" in phone.get("/me/").get_data(as_text=True)
+
+
+def test_counsellor_cannot_assign_to_another_municipality(app, world, as_actor):
+    counsellor = as_actor(app, "c1")
+    token = csrf_token(counsellor, "/participants/new")
+    response = counsellor.post(
+        "/participants/new",
+        data={"csrf_token": token, "display_name": "X", "language": "en",
+              "counsellor_id": str(world.c3)},
+    )  # fmt: skip
+    assert response.status_code == 422
+    assert "Not a valid choice" in response.get_data(as_text=True) or "choice" in response.get_data(
+        as_text=True
+    )

@@ -1,0 +1,126 @@
+"""Each class of bad questionnaire document is reported with its JSON path and a reason."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from webapp.questionnaires import DocumentError, check_document, load_definition
+
+from .documents import minimal_document
+
+Doc = dict[str, Any]
+
+
+def _set(pointer_parts: list, value: Any) -> Callable[[Doc], None]:
+    def change(doc: Doc) -> None:
+        node = doc
+        for part in pointer_parts[:-1]:
+            node = node[part]
+        node[pointer_parts[-1]] = value
+
+    return change
+
+
+def _delete(pointer_parts: list) -> Callable[[Doc], None]:
+    def change(doc: Doc) -> None:
+        node = doc
+        for part in pointer_parts[:-1]:
+            node = node[part]
+        del node[pointer_parts[-1]]
+
+    return change
+
+
+def _add_to_section(index: int, item: str) -> Callable[[Doc], None]:
+    return lambda doc: doc["ui"]["sections"][index]["items"].append(item)
+
+
+P = ["schema", "properties"]
+
+BAD_DOCUMENTS = [
+    # (name, change, pointer, words in the reason)
+    ("unknown question type", _set(["ui", "questions", "name"], {"widget": "slider"}),
+     "/ui/questions/name/widget", "unknown question type 'slider'"),
+    ("widget does not fit schema", _set(["ui", "questions", "name"], {"widget": "scale"}),
+     "/schema/properties/name", "widget 'scale' needs"),
+    ("duplicate id in layout", _add_to_section(1, "name"),
+     "/ui/sections/1/items/6", "already placed"),
+    ("duplicate section id", _set(["ui", "sections", 1, "id"], "about"),
+     "/ui/sections/1/id", "duplicate section id"),
+    ("condition on unknown question",
+     _set(["ui", "questions", "employer", "visible_if"], {"question": "nope", "equals": 1}),
+     "/ui/questions/employer/visible_if", "unknown question 'nope'"),
+    ("condition cycle", lambda d: d["ui"]["questions"].update(
+        {"work": {"visible_if": {"question": "employer", "answered": True}}}),
+     "/ui/questions/", "cycle"),
+    ("option without title", _delete([*P, "work", "oneOf", 1, "title"]),
+     "/schema/properties/work/oneOf/1", "option has no source-language title"),
+    ("duplicate option value", _set([*P, "work", "oneOf", 1, "const"], "yes"),
+     "/schema/properties/work/oneOf/1/const", "duplicate option value"),
+    ("layout entry without schema property", _add_to_section(0, "ghost"),
+     "/ui/sections/0/items/4", "has no schema property"),
+    ("schema property without layout entry",
+     _set([*P, "extra"], {"type": "string", "title": "Ekstra"}),
+     "/schema/properties/extra", "is in no section"),
+    ("ui entry without schema property", _set(["ui", "questions", "ghost"], {"widget": "text"}),
+     "/ui/questions/ghost", "has no schema property"),
+    ("invalid regex", _set([*P, "name", "pattern"], "([a-z"),
+     "/schema/properties/name/pattern", "invalid regular expression"),
+    ("remote $ref", _set([*P, "name"], {"$ref": "https://example.org/s.json", "title": "x"}),
+     "/schema/properties/name/$ref", "remote $ref"),
+    ("keyword outside subset", _set([*P, "name", "if"], {"type": "string"}),
+     "/schema/properties/name/if", "not in the supported JSON Schema subset"),
+    ("question without title", _delete([*P, "age", "title"]),
+     "/schema/properties/age", "no source-language title"),
+    ("resource tag for unknown option",
+     _set(["ui", "questions", "skills", "resource_tags"], {"knitting": ["x"]}),
+     "/ui/questions/skills/resource_tags/knitting", "no option 'knitting'"),
+    ("translation for unknown text",
+     _set(["translations", "en", "/schema/properties/x/title"], "X"),
+     "/translations/en/~1schema~1properties~1x~1title", "not in the document"),
+    ("translation in undeclared language", _set(["translations", "de"], {"/title": "Test"}),
+     "/translations/de", "not in 'languages'"),
+    ("wrong format tag", _set(["format"], "surveyjs"), "/format", "was expected"),
+    ("bad slug", _set(["slug"], "Not A Slug"), "/slug", "does not match"),
+    ("missing sections", _delete(["ui", "sections"]), "/ui", "'sections' is a required property"),
+    ("invalid JSON Schema", _set([*P, "age", "minimum"], "sixteen"),
+     "/schema/properties/age/minimum", "invalid JSON Schema"),
+    ("unsupported format", _set([*P, "born", "format"], "email"),
+     "/schema/properties/born/format", "not supported"),
+    ("info as a widget", _set(["ui", "questions", "name"], {"widget": "info"}),
+     "/ui/questions/name/widget", "ui.info"),
+    ("group inside group", _set([*P, "educations", "items", "properties", "years"],
+                                {"type": "array", "title": "x", "items": {"type": "object",
+                                 "properties": {"a": {"type": "string", "title": "a"}}}}),
+     "/schema/properties/educations/items/properties/years", "group cannot contain"),
+    ("malformed condition",
+     _set(["ui", "questions", "employer", "visible_if"], {"question": "work", "is": "yes"}),
+     "/ui/questions/employer/visible_if", ""),
+]  # fmt: skip
+
+
+def test_minimal_document_is_valid():
+    assert check_document(minimal_document()) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "pointer", "reason"),
+    [pytest.param(c, p, r, id=name) for name, c, p, r in BAD_DOCUMENTS],
+)
+def test_bad_document_is_reported(change, pointer, reason):
+    document = minimal_document()
+    change(document)
+    problems = check_document(document)
+    assert problems, "expected at least one problem"
+    matching = [p for p in problems if p.pointer.startswith(pointer) and reason in p.reason]
+    assert matching, f"no problem at {pointer} mentioning {reason!r}; got {problems}"
+    with pytest.raises(DocumentError):
+        load_definition(document)
+
+
+@pytest.mark.parametrize("not_a_document", [None, [], "text", 3, {"format": 1}])
+def test_non_documents_are_reported_not_raised(not_a_document):
+    assert check_document(not_a_document)
