@@ -319,3 +319,39 @@ def test_counsellor_cannot_assign_to_another_municipality(app, world, as_actor):
     assert "Not a valid choice" in response.get_data(as_text=True) or "choice" in response.get_data(
         as_text=True
     )
+
+
+def test_logs_hold_no_answers_or_codes(app, world, as_actor, caplog):
+    caplog.set_level("DEBUG")
+    phone = as_actor(app, "p1")
+    rid = start(phone)
+    fill_page(phone, rid, 1, PAGES[1])
+    fill_page(phone, rid, 9, {"anything_else": "Hemmelig helseopplysning"})
+    text = caplog.text
+    assert "Hemmelig" not in text and "Grünerløkka" not in text
+    assert world.codes["p1"] not in text
+
+
+def test_request_log_lines_hide_invite_codes():
+    import logging
+
+    from webapp.logs import RedactInviteCodes
+
+    record = logging.LogRecord("werkzeug", logging.INFO, __file__, 1,
+                               '%s - - "%s" %s', ("127.0.0.1", "GET /join/ABCDEFGHJK HTTP/1.1",
+                                                  "302"), None)  # fmt: skip
+    RedactInviteCodes().filter(record)
+    assert "ABCDEFGHJK" not in record.getMessage() and "/join/[redacted]" in record.getMessage()
+
+
+def test_language_choice_is_remembered_for_the_participant(app, world, as_actor):
+    phone = as_actor(app, "p1")
+    assert 'lang="en"' in phone.get("/me/").get_data(as_text=True)
+    token = csrf_token(phone, "/me/")
+    changed = phone.post("/language", data={"csrf_token": token, "lang": "nb", "next": "/me/"})
+    assert changed.status_code == 302 and changed.location.endswith("/me/")
+    assert "Mine spørreskjemaer" in phone.get("/me/").get_data(as_text=True)
+    again = as_actor(app, "p1")  # another phone, same participant
+    assert 'lang="nb"' in again.get("/me/").get_data(as_text=True)
+    bogus = phone.post("/language", data={"csrf_token": token, "lang": "xx", "next": "//evil"})
+    assert bogus.status_code == 302 and "evil" not in bogus.location

@@ -5,14 +5,13 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
-from . import admin, auth, cli, counsellor, errors, fill, participant, site, templating
+from . import admin, auth, cli, counsellor, errors, fill, logs, participant, site, templating
 from .config import default_config
 from .extensions import babel, csrf, db, migrate
 from .services import accounts
@@ -32,7 +31,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
     accounts.use_hash_profile(app.config["PASSWORD_HASH_PROFILE"])
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logs.init_app(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
