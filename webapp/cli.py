@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from pathlib import Path
@@ -9,12 +10,16 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 from babel.messages.frontend import CommandLineInterface
+from babel.messages.pofile import read_po, write_po
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from .extensions import db
+from .i18n import interface_report
 from .models import Municipality, Participant, StaffUser
-from .services import accounts, resources
+from .questionnaires import check_document
+from .questionnaires import translation as questionnaire_translation
+from .services import accounts, resource_texts, resources
 from .services import questionnaires as questionnaire_service
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -182,6 +187,88 @@ def translate_update() -> None:
 def translate_compile() -> None:
     """Compile every catalog to the .mo files the app reads."""
     _pybabel("compile", "-d", str(ROOT / "translations"), "--statistics")
+
+
+def _write_json(path: Path, document: dict) -> None:
+    path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", "utf-8")
+
+
+def _texts_module(path: Path):
+    """Return the export/import/report functions for a questionnaire or a resources file."""
+    document = json.loads(path.read_text("utf-8"))
+    if document.get("format") == resources.RESOURCES_FORMAT:
+        return document, resource_texts
+    return document, questionnaire_translation
+
+
+@translate_cli.command("form-export")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.argument("lang")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="PO file (default: stdout)")
+def translate_form_export(path: Path, lang: str, output: Path | None) -> None:
+    """Export the texts of a questionnaire (or resources) file for LANG as a PO file."""
+    document, texts = _texts_module(path)
+    buffer = io.BytesIO()
+    write_po(buffer, texts.export_catalog(document, lang), width=100, sort_output=False)
+    if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_bytes(buffer.getvalue())
+    else:
+        click.echo(buffer.getvalue().decode("utf-8"), nl=False)
+
+
+@translate_cli.command("form-import")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.argument("lang")
+@click.argument("po_file", type=click.Path(exists=True, path_type=Path))
+def translate_form_import(path: Path, lang: str, po_file: Path) -> None:
+    """Write LANG's translations from a PO file into a questionnaire (or resources) file."""
+    document, texts = _texts_module(path)
+    with po_file.open("rb") as handle:
+        catalog = read_po(handle, locale=lang.split("_")[0])
+    updated, warnings = texts.import_catalog(document, lang, catalog)
+    for warning in warnings:
+        click.echo(f"{po_file}: {warning}", err=True)
+    if texts is questionnaire_translation:
+        problems = check_document(updated)
+        if problems:
+            for problem in problems:
+                click.echo(f"{path}: {problem}", err=True)
+            click.echo("Nothing written: the result would not pass the check.", err=True)
+            sys.exit(1)
+    _write_json(path, updated)
+    click.echo(f"{path}: {lang} translations imported")
+
+
+@translate_cli.command("report")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--verbose", "-v", is_flag=True, help="List each missing or out-of-date text.")
+def translate_report(paths: tuple[Path, ...], verbose: bool) -> None:
+    """List per language the missing and out-of-date texts: interface and content files."""
+    languages = current_app.config["LANGUAGES"]
+    for lang, stats in interface_report(ROOT / "translations", languages).items():
+        click.echo(
+            f"interface {lang:<6} {stats.done}/{stats.total} done, "
+            f"{len(stats.missing)} missing, {len(stats.outdated)} out of date"
+        )
+        if verbose:
+            for msgid in stats.missing:
+                click.echo(f"    missing: {msgid}")
+    content = paths or tuple(sorted((ROOT / "forms").glob("*.json")))
+    for path in content:
+        document, texts = _texts_module(path)
+        if "format" not in document or path.name.endswith(".schema.json"):
+            continue
+        for stats in texts.report(document, languages):
+            click.echo(
+                f"{path.name} {stats.lang:<6} {stats.done}/{stats.total} done, "
+                f"{len(stats.missing)} missing, {len(stats.outdated)} out of date"
+            )
+            if verbose:
+                for pointer in stats.missing:
+                    click.echo(f"    missing: {pointer}")
+                for pointer in stats.outdated:
+                    click.echo(f"    out of date: {pointer}")
 
 
 def init_app(app: Flask) -> None:

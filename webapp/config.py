@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 #: Interface languages with a catalog under translations/ (the first is the default).
-LANGUAGES = ["nb", "en"]
+LANGUAGES = ["nb", "nn", "en", "ar", "ti", "so", "uk", "fa", "fa_AF", "ps", "ckb"]
 
 
 def _secret_key(instance_path: Path) -> str:

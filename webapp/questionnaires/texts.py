@@ -7,13 +7,17 @@ from typing import Any
 
 from .pointers import pointer_escape
 
+_NOT_TEXT = frozenset(
+    {"translations", "translation_sources", "visible_if", "resource_tags", "const", "enum",
+     "default", "examples"}
+)  # fmt: skip
 _TEXT_KEYS = frozenset({"title", "description", "help", "placeholder", "min_label", "max_label"})
 
 
 def _walk(node: Any, pointer: str) -> Iterator[tuple[str, str]]:
     if isinstance(node, dict):
         for key, value in node.items():
-            if key in ("translations", "visible_if", "resource_tags", "const", "enum", "default"):
+            if key in _NOT_TEXT:
                 continue
             child = f"{pointer}/{pointer_escape(key)}"
             is_info_text = key == "text" and "/ui/info/" in pointer

@@ -1,0 +1,46 @@
+"""Interface languages: names in their own language, direction, and catalog completeness."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from babel import Locale
+from babel.messages.pofile import read_po
+
+from .questionnaires.names import text_direction
+from .questionnaires.translation import LanguageReport
+
+
+def own_name(code: str) -> str:
+    """Return a language's name in that language (fa_AF is دری, Dari, not "Persian (AF)")."""
+    locale = Locale.parse(code)
+    name = locale.languages.get(code) or locale.get_display_name(code) or code
+    return name[:1].upper() + name[1:] if locale.text_direction == "ltr" else name
+
+
+def choices(codes: Iterable[str]) -> list[tuple[str, str, str]]:
+    """Return ``(code, own name, direction)`` for each language code."""
+    return [(code, own_name(code), text_direction(code)) for code in codes]
+
+
+def interface_report(directory: Path, languages: list[str]) -> dict[str, LanguageReport]:
+    """Return, per language, the interface strings without a translation (or only fuzzy)."""
+    reports = {}
+    for lang in languages:
+        path = directory / lang / "LC_MESSAGES" / "messages.po"
+        if not path.exists():
+            reports[lang] = LanguageReport(lang, 0, missing=["(no catalog)"])
+            continue
+        with path.open("rb") as handle:
+            catalog = read_po(handle)
+        messages = [m for m in catalog if m.id]
+        entry = LanguageReport(lang, len(messages))
+        for message in messages:
+            strings = message.string if isinstance(message.string, tuple) else (message.string,)
+            if not all(strings):
+                entry.missing.append(str(message.id))
+            elif message.fuzzy:
+                entry.outdated.append(str(message.id))
+        reports[lang] = entry
+    return reports
