@@ -355,3 +355,17 @@ def test_language_choice_is_remembered_for_the_participant(app, world, as_actor)
     assert 'lang="nb"' in again.get("/me/").get_data(as_text=True)
     bogus = phone.post("/language", data={"csrf_token": token, "lang": "xx", "next": "//evil"})
     assert bogus.status_code == 302 and "evil" not in bogus.location
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs"),
+    [
+        ("post", "/login", {"data": {"email": "a\x00@b.no", "password": "x"}}),
+        ("get", "/join/AB\x00CD", {}),
+        ("put", "/api/v1/responses/00000000-0000-4000-8000-000000000000",
+         {"json": {"questionnaire": "k\x00", "version": 1, "status": "draft", "answers": {}}}),
+    ],
+)  # fmt: skip
+def test_nul_characters_are_refused_everywhere(client, world, method, path, kwargs):
+    response = getattr(client, method)(path, **kwargs)
+    assert response.status_code == 400

@@ -11,7 +11,20 @@ from typing import Any
 
 from flask import Flask
 
-from . import admin, auth, cli, counsellor, errors, fill, logs, participant, site, templating
+from . import (
+    admin,
+    api,
+    auth,
+    cli,
+    counsellor,
+    errors,
+    fill,
+    input_guard,
+    logs,
+    participant,
+    site,
+    templating,
+)
 from .config import default_config
 from .extensions import babel, csrf, db, migrate
 from .services import accounts
@@ -36,12 +49,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     babel.init_app(app, locale_selector=site.select_locale)
+    input_guard.init_app(app)
     auth.init_app(app)  # before CSRF, so its errors are in the signed-in person's language
     csrf.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
     cli.init_app(app)
 
-    for blueprint in (site.bp, auth.bp, participant.bp, fill.bp, counsellor.bp, admin.bp):
+    # The API takes JSON only, which a cross-site form cannot send, and SameSite cookies.
+    csrf.exempt(api.bp)
+    for blueprint in (site.bp, auth.bp, participant.bp, fill.bp, counsellor.bp, admin.bp, api.bp):
         app.register_blueprint(blueprint)
     return app

@@ -24,7 +24,7 @@ from .. import access
 from ..auth import current_actor, staff_required
 from ..extensions import db
 from ..models import Participant, Questionnaire, Response, StaffUser
-from ..rendering.display import answer_sections
+from ..rendering.display import answer_sections, conflict_rows
 from ..services import accounts, audit, resources, reviews
 from ..services import responses as response_service
 from .forms import REVIEW_LABELS, ParticipantForm, ReviewForm
@@ -202,6 +202,7 @@ def review(response_id):
         response=response,
         definition=definition,
         sections=answer_sections(definition, response.answers, lang),
+        conflicts=conflict_rows(definition, response.conflicts or [], lang),
         form=form,
         labels=REVIEW_LABELS,
         suggestions=resources.suggest(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .audit import AuditEvent
 from .questionnaire import Questionnaire, QuestionnaireVersion
 from .resource import Resource
-from .response import REVIEW_STATUSES, Response, Review
+from .response import REVIEW_STATUSES, Response, ResponseRevision, Review
 from .tenancy import ROLES, Municipality, Participant, StaffUser
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "QuestionnaireVersion",
     "Resource",
     "Response",
+    "ResponseRevision",
     "Review",
     "StaffUser",
 ]

@@ -32,6 +32,11 @@ class Response(db.Model):
     status: Mapped[str] = mapped_column(sa.String(20), default="draft")
     answers: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     revision: Mapped[int] = mapped_column(default=1)
+    #: Questions both the phone and the server changed since a common revision: every value
+    #: is kept here for the counsellor, never silently dropped.
+    conflicts: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    #: When the phone last sent this response (None for answers given on server pages only).
+    synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -43,6 +48,10 @@ class Response(db.Model):
         back_populates="response", order_by="Review.id", cascade="all, delete-orphan"
     )
 
+    revisions: Mapped[list[ResponseRevision]] = relationship(
+        back_populates="response", order_by="ResponseRevision.number", cascade="all, delete-orphan"
+    )
+
     @property
     def review(self) -> Review | None:
         """Return the current review: the latest one."""
@@ -51,6 +60,29 @@ class Response(db.Model):
     @property
     def review_status(self) -> str:
         return self.review.status if self.review else "new"
+
+
+class ResponseRevision(db.Model):
+    """The answers as they were at one revision: the common base for a per-question merge.
+
+    ``fingerprint`` identifies the request that made the revision, so a replayed request
+    (a retry after a lost reply, a second tab) gets the same receipt instead of a new revision.
+    The unique (response, number) pair makes two concurrent writers collide instead of forking.
+    """
+
+    __tablename__ = "response_revision"
+    __table_args__ = (sa.UniqueConstraint("response_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[str] = mapped_column(sa.ForeignKey("response.id"), index=True)
+    number: Mapped[int]
+    status: Mapped[str] = mapped_column(sa.String(20))
+    answers: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    fingerprint: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    source: Mapped[str] = mapped_column(sa.String(20))  # "web", "sync", "merge"
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    response: Mapped[Response] = relationship(back_populates="revisions")
 
 
 class Review(db.Model):

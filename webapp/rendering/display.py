@@ -105,3 +105,52 @@ def answer_sections(
                 )
             )
     return sections
+
+
+@dataclass
+class ConflictRow:
+    """One question both devices changed: the kept answer and the other one."""
+
+    title: Text
+    kept: list[str]
+    other: list[str]
+    revision: int
+
+
+def _lines(definition: Definition, question: Question | None, value: Any, lang: str) -> list[str]:
+    if is_empty(value):
+        return [_("Not answered")]
+    if question is None:
+        return [str(value)]
+    if question.widget == "group":
+        return [
+            "; ".join(
+                f"{definition.text(c.title_pointer, lang)}: "
+                + ", ".join(format_value(definition, c, item[c.id], lang))
+                for c in question.children
+                if isinstance(item, dict) and not is_empty(item.get(c.id))
+            )
+            for item in value
+        ]
+    return format_value(definition, question, value, lang)
+
+
+def conflict_rows(definition: Definition, conflicts: list[dict], lang: str) -> list[ConflictRow]:
+    """Return the recorded conflicts worded for the reader."""
+    rows = []
+    for conflict in conflicts:
+        question = definition.questions.get(conflict["question"])
+        title = (
+            _text(definition, question.title_pointer, lang)
+            if question
+            else Text(conflict["question"], lang)
+        )
+        rows.append(
+            ConflictRow(
+                title,
+                _lines(definition, question, conflict.get("kept"), lang),
+                _lines(definition, question, conflict.get("other"), lang),
+                conflict.get("revision", 0),
+            )
+        )
+    return rows

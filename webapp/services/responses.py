@@ -12,6 +12,7 @@ from ..models import Participant, Questionnaire, QuestionnaireVersion, Response,
 from ..models.types import utcnow
 from ..questionnaires import AnswerError, validate_answers
 from . import audit
+from .sync import record_revision
 
 
 class ResponseClosed(Exception):
@@ -83,6 +84,7 @@ def save_page(
         response.answers = cleaned
         response.revision += 1
         response.updated_at = utcnow()
+        record_revision(response, "web")
     return []
 
 

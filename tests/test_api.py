@@ -1,0 +1,286 @@
+"""The sync API: idempotency, conflicts, per-question merge, version pinning, batches."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from webapp.extensions import db
+from webapp.models import Response, ResponseRevision
+from webapp.services import questionnaires as questionnaire_service
+
+from .conftest import FORMS
+
+
+def body(answers=None, status="draft", base=None, version=1, questionnaire="kartlegging"):
+    payload = {"questionnaire": questionnaire, "version": version, "status": status,
+               "answers": answers or {}}  # fmt: skip
+    if base is not None:
+        payload["base_revision"] = base
+    return payload
+
+
+@pytest.fixture
+def phone(app, world, as_actor):
+    return as_actor(app, "p1")
+
+
+def put(client, rid, payload):
+    return client.put(f"/api/v1/responses/{rid}", json=payload)
+
+
+def count_responses(app) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(Response))
+
+
+def test_me_lists_questionnaires_with_document_urls(phone):
+    me = phone.get("/api/v1/me")
+    assert me.status_code == 200 and me.headers["Cache-Control"] == "no-store"
+    refs = {q["slug"]: q for q in me.json["questionnaires"]}
+    assert set(refs) == {"kartlegging"}  # the counsellor's form is not the participant's
+    document = phone.get(refs["kartlegging"]["document_url"])
+    assert document.status_code == 200 and document.json["lang"] == "en"
+    assert document.json["names"]["country"][0][0].isupper()
+    assert set(document.json["document"]["translations"]) == {"en"}
+    assert document.headers["ETag"] == refs["kartlegging"]["etag"]
+    again = phone.get(refs["kartlegging"]["document_url"],
+                      headers={"If-None-Match": document.headers["ETag"]})  # fmt: skip
+    assert again.status_code == 304
+
+
+def test_same_request_twice_stores_once_with_the_same_receipt(app, phone):
+    rid = str(uuid.uuid4())
+    first = put(phone, rid, body({"mapped_before": "no"}))
+    second = put(phone, rid, body({"mapped_before": "no"}))
+    assert first.status_code == 201 and second.status_code == 200
+    assert first.json == second.json
+    assert first.json["revision"] == 1 and first.headers["Cache-Control"] == "no-store"
+    assert count_responses(app) == 1
+
+
+def test_updates_replays_and_stale_replays(app, phone):
+    rid = str(uuid.uuid4())
+    put(phone, rid, body({"mapped_before": "no"}))
+    second = put(phone, rid, body({"mapped_before": "yes"}, base=1))
+    assert second.json["revision"] == 2
+    replay_of_first = put(phone, rid, body({"mapped_before": "no"}))
+    assert replay_of_first.json["revision"] == 1  # the receipt it got then, nothing new stored
+    with app.app_context():
+        response = db.session.get(Response, rid)
+        assert response.answers == {"mapped_before": "yes"} and response.revision == 2
+
+
+def test_submitted_response_is_final(app, phone):
+    rid = str(uuid.uuid4())
+    answers = {"short_term_goal_kind": "work", "long_term_goal_kind": "work"}
+    sent = put(phone, rid, body(answers, status="submitted"))
+    assert sent.status_code == 201 and sent.json["status"] == "submitted"
+    assert put(phone, rid, body(answers, status="submitted")).status_code == 200
+    changed = put(phone, rid, body({**answers, "anything_else": "x"}, status="submitted", base=1))
+    assert changed.status_code == 409
+    assert changed.mimetype == "application/problem+json"
+    assert changed.json["title"] == "Already sent"
+    assert put(phone, rid, body(answers, status="draft", base=1)).status_code == 409
+
+
+def test_submit_needs_required_answers(app, phone):
+    rid = str(uuid.uuid4())
+    response = put(phone, rid, body({"mapped_before": "no"}, status="submitted"))
+    assert response.status_code == 422
+    pointers = {e["pointer"]: e for e in response.json["errors"]}
+    assert pointers["/answers/short_term_goal_kind"]["detail"] == "Please answer this question."
+    assert count_responses(app) == 0
+
+
+@pytest.mark.parametrize(
+    ("answers", "pointer", "code"),
+    [
+        ({"children_count": 99, "household": ["children"]}, "/answers/children_count", "maximum"),
+        ({"mapped_before": "perhaps"}, "/answers/mapped_before", "choice"),
+        ({"mapped_before": 3}, "/answers/mapped_before", "type"),
+        ({"no_such_question": 1}, "/answers/no_such_question", "unknown"),
+        ({"educations": [{"country": "XX"}]}, "/answers/educations/0/country", "choice"),
+    ],
+)
+def test_invalid_answers_are_problem_details_per_field(app, phone, answers, pointer, code):
+    response = put(phone, str(uuid.uuid4()), body(answers))
+    assert response.status_code == 422
+    assert {(e["pointer"], e["code"]) for e in response.json["errors"]} == {(pointer, code)}
+    assert count_responses(app) == 0
+
+
+def test_messages_are_in_the_participants_language(app, world, as_actor):
+    phone = as_actor(app, "p1")
+    token_page = phone.get("/me/").get_data(as_text=True)
+    import re
+
+    token = re.search(r'name="csrf_token" value="([^"]+)"', token_page).group(1)
+    phone.post("/language", data={"csrf_token": token, "lang": "nb", "next": "/me/"})
+    response = put(phone, str(uuid.uuid4()), body({"mapped_before": 3}))
+    assert response.json["title"] == "Noen svar er ikke riktige" or response.json["title"] != ""
+    assert (
+        response.json["errors"][0]["detail"]
+        != "This answer has the wrong form. Please answer again."
+    )
+
+
+@pytest.mark.parametrize(
+    ("payload", "status"),
+    [
+        ({"questionnaire": "kartlegging"}, 422),
+        (body(status="final"), 422),
+        (body(version=0), 422),
+        (body(version=99), 404),
+        (body(questionnaire="muligheter"), 404),  # the counsellor's form
+        (body(base=-1), 422),
+    ],
+)
+def test_bad_requests(phone, payload, status):
+    assert put(phone, str(uuid.uuid4()), payload).status_code == status
+
+
+def test_not_json_and_not_signed_in(app, phone):
+    rid = str(uuid.uuid4())
+    form = phone.put(f"/api/v1/responses/{rid}", data="answers=1")
+    assert form.status_code == 415
+    broken = phone.put(f"/api/v1/responses/{rid}", data="{", content_type="application/json")
+    assert broken.status_code == 400
+    anonymous = app.test_client().put(f"/api/v1/responses/{rid}", json=body())
+    assert anonymous.status_code == 401 and "invite" in anonymous.json["detail"]
+    assert phone.put("/api/v1/responses/not-a-uuid", json=body()).status_code == 404
+
+
+def test_another_participants_response_id_is_not_found(app, world, as_actor):
+    rid = str(uuid.uuid4())
+    put(as_actor(app, "p1"), rid, body({"mapped_before": "no"}))
+    other = put(as_actor(app, "p2"), rid, body({"mapped_before": "yes"}, base=1))
+    assert other.status_code == 404
+    with app.app_context():
+        assert db.session.get(Response, rid).answers == {"mapped_before": "no"}
+
+
+def test_merge_per_question_and_conflicts_kept(app, world, as_actor):
+    rid = str(uuid.uuid4())
+    phone, tablet = as_actor(app, "p1"), as_actor(app, "p1")
+    put(phone, rid, body({"mapped_before": "no", "anything_else": "start"}))
+    # Both devices edit revision 1: different questions, and one question both change.
+    a = put(phone, rid, body({"mapped_before": "yes", "anything_else": "from phone"}, base=1))
+    assert a.json["revision"] == 2 and a.json["merged"] is False
+    b = put(tablet, rid, body({"mapped_before": "no", "economy": "yes",
+                               "anything_else": "from tablet"}, base=1))  # fmt: skip
+    assert b.status_code == 200 and b.json["merged"] is True
+    assert b.json["answers"] == {"mapped_before": "yes", "economy": "yes",
+                                 "anything_else": "from tablet"}  # fmt: skip
+    assert b.json["conflicts"] == ["anything_else"]
+    with app.app_context():
+        conflicts = db.session.get(Response, rid).conflicts
+        assert conflicts[0]["kept"] == "from tablet" and conflicts[0]["other"] == "from phone"
+    page = as_actor(app, "c1").get(f"/responses/{rid}").get_data(as_text=True)
+    assert "from phone" in page and "from tablet" in page
+
+
+def test_follow_up_reopens_a_sent_response(app, world, as_actor):
+    from .conftest import csrf_token
+
+    phone = as_actor(app, "p1")
+    rid = str(uuid.uuid4())
+    answers = {"short_term_goal_kind": "work", "long_term_goal_kind": "work"}
+    put(phone, rid, body(answers, status="submitted"))
+    counsellor = as_actor(app, "c1")
+    token = csrf_token(counsellor, f"/responses/{rid}")
+    counsellor.post(f"/responses/{rid}", data={"csrf_token": token, "status": "follow_up"})
+    revised = put(phone, rid, body({**answers, "anything_else": "added"}, "submitted", base=1))
+    assert revised.status_code == 200 and revised.json["revision"] == 2
+
+
+def test_draft_on_an_old_version_still_submits_against_it(app, phone, tmp_path):
+    rid = str(uuid.uuid4())
+    put(phone, rid, body({"mapped_before": "no"}))
+    document = json.loads((FORMS / "kartlegging.json").read_text())
+    document["title"] = "Kartlegging 2"
+    with app.app_context():
+        questionnaire_service.import_document(document)
+        db.session.commit()
+    me = phone.get("/api/v1/me").json
+    assert me["questionnaires"][0]["version"] == 2
+    answers = {"mapped_before": "no", "short_term_goal_kind": "work", "long_term_goal_kind": "work"}
+    sent = put(phone, rid, body(answers, status="submitted", base=1))
+    assert sent.status_code == 200
+    assert put(phone, rid, body(answers, status="submitted", version=2)).status_code == 409
+    with app.app_context():
+        assert db.session.get(Response, rid).version.number == 1
+
+
+def test_batch_sync_is_safe_to_resend(app, phone):
+    items = [{"id": str(uuid.uuid4()), **body({"mapped_before": "no"})} for _ in range(25)]
+    items[3]["answers"] = {"mapped_before": "bad"}
+    first = phone.post("/api/v1/sync", json={"responses": items})
+    assert first.status_code == 200
+    statuses = [r["status"] for r in first.json["results"]]
+    assert statuses.count(201) == 24 and statuses[3] == 422
+    again = phone.post("/api/v1/sync", json={"responses": items})
+    assert [r["status"] for r in again.json["results"]].count(200) == 24
+    assert [r["receipt"] for r in again.json["results"]] == [
+        r["receipt"] for r in first.json["results"]
+    ]
+    assert count_responses(app) == 24
+    too_many = phone.post("/api/v1/sync", json={"responses": items + items[:1]})
+    assert too_many.status_code == 422
+
+
+def test_concurrent_identical_requests_store_one_response(app, world, as_actor):
+    rid = str(uuid.uuid4())
+    clients = [as_actor(app, "p1") for _ in range(6)]
+    results: list[int] = []
+    barrier = threading.Barrier(len(clients))
+
+    def send(client):
+        barrier.wait()
+        results.append(put(client, rid, body({"mapped_before": "no"})).status_code)
+
+    threads = [threading.Thread(target=send, args=(c,)) for c in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [200] * 5 + [201], results
+    with app.app_context():
+        revisions = db.session.scalar(sa.select(sa.func.count()).select_from(ResponseRevision))
+        assert count_responses(app) == 1 and revisions == 1
+
+
+def test_openapi_document(client):
+    spec = client.get("/api/v1/openapi.json").json
+    assert spec["openapi"].startswith("3.")
+    assert {"ResponsePut", "Receipt", "Problem"} <= set(spec["components"]["schemas"])
+
+
+def test_schemathesis_finds_no_server_errors(app, world, as_actor):
+    """Generated requests for every operation of the OpenAPI document never get a 5xx."""
+    import schemathesis
+    from hypothesis import HealthCheck, given, settings
+    from schemathesis.checks import not_a_server_error
+
+    phone = as_actor(app, "p1")
+    cookie = phone.get_cookie("session", domain="loype.test").value
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    seen: set[int] = set()
+    for result in schema.get_all_operations():
+        operation = result.ok()
+
+        @settings(max_examples=25, deadline=None, database=None,
+                  suppress_health_check=list(HealthCheck))  # fmt: skip
+        @given(case=operation.as_strategy())
+        def check(case):
+            response = case.call_and_validate(
+                checks=[not_a_server_error], cookies={"session": cookie}
+            )
+            seen.add(response.status_code)  # fmt: skip
+
+        check()
+    assert 401 not in seen and 200 in seen, seen  # the requests were signed in

@@ -1,0 +1,11 @@
+"""The sync API for participants' phones: ``/api/v1`` (see docs/sync.md).
+
+One module per resource; each adds its routes to the blueprint defined in ``base``.
+"""
+
+from __future__ import annotations
+
+from . import me, openapi, questionnaires, responses
+from .base import bp
+
+__all__ = ["bp", "me", "openapi", "questionnaires", "responses"]

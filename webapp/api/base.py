@@ -1,0 +1,105 @@
+"""The ``/api/v1`` blueprint: JSON in, JSON out, problem details on error, never cached."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+from flask_babel import gettext as _
+from marshmallow import Schema, ValidationError
+
+from ..auth import current_actor
+from ..models import Participant
+from ..questionnaires import AnswerError, Definition
+from ..rendering.messages import message_for
+from .schemas import ProblemSchema
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+class ApiProblem(Exception):
+    """Answer with RFC 9457 problem details."""
+
+    def __init__(self, status: int, title: str, detail: str = "", errors: list | None = None):
+        super().__init__(title)
+        self.status, self.title, self.detail, self.errors = status, title, detail, errors or []
+
+
+def problem_body(status: int, title: str, detail: str = "", errors: list | None = None) -> dict:
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    if errors:
+        body["errors"] = errors
+    return ProblemSchema().dump(body)
+
+
+def problem(status: int, title: str, detail: str = "", errors: list | None = None) -> Response:
+    response = jsonify(problem_body(status, title, detail, errors))
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    return response
+
+
+@bp.errorhandler(ApiProblem)
+def _api_problem(error: ApiProblem):
+    return problem(error.status, error.title, error.detail, error.errors)
+
+
+@bp.after_request
+def _never_cache(response: Response) -> Response:
+    # Answers and everything else from the API stay out of every cache (browser and proxies).
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def participant() -> Participant:
+    """Return the signed-in participant, or answer 401 telling them how to sign in again."""
+    actor = current_actor()
+    if not isinstance(actor, Participant):
+        raise ApiProblem(
+            401,
+            _("Please sign in again"),
+            _("Open the invite link from your counsellor again, or type your code. "
+              "Your answers are kept on this phone until then."),
+        )  # fmt: skip
+    return actor
+
+
+def load_json(schema: Schema) -> dict[str, Any]:
+    """Parse the JSON body with ``schema``; answer 415/400/422 with field messages if bad."""
+    if not request.is_json:
+        raise ApiProblem(415, _("Send JSON"), _("The body must be JSON (application/json)."))
+    payload = request.get_json(silent=True)
+    if payload is None:
+        raise ApiProblem(400, _("The body is not valid JSON"))
+    try:
+        return schema.load(payload)
+    except ValidationError as error:
+        raise ApiProblem(
+            422, _("Some fields are not right"), errors=list(_field_errors(error.messages))
+        ) from None
+
+
+def _field_errors(messages: Any, pointer: str = "") -> Iterable[dict[str, str]]:
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            yield from _field_errors(value, f"{pointer}/{key}")
+    elif isinstance(messages, list) and messages and all(isinstance(m, str) for m in messages):
+        yield {"pointer": pointer, "code": "invalid", "detail": " ".join(messages)}
+    elif isinstance(messages, list):
+        for index, value in enumerate(messages):
+            yield from _field_errors(value, f"{pointer}/{index}")
+
+
+def answer_errors(definition: Definition, errors: list[AnswerError]) -> list[dict[str, str]]:
+    """Return answer errors as problem-detail field errors, worded for the participant."""
+    return [
+        {
+            "pointer": "/answers" + error.path,
+            "code": error.code,
+            "detail": message_for(error, definition.questions.get(error.question)),
+        }
+        for error in errors
+    ]

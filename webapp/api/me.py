@@ -1,0 +1,68 @@
+"""``GET /me``: the participant's questionnaires and what the server has of theirs."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import url_for
+from flask_babel import get_locale
+
+from ..extensions import db
+from ..models import Questionnaire, QuestionnaireVersion, Response
+from .base import bp, participant
+from .questionnaires import document_etag
+from .schemas import MeSchema
+
+
+@bp.get("/me")
+def me():
+    person = participant()
+    lang = str(get_locale())
+    questionnaires = db.session.scalars(
+        sa.select(Questionnaire)
+        .where(Questionnaire.audience == "participant")
+        .order_by(Questionnaire.slug)
+    ).all()
+    refs = []
+    for questionnaire in questionnaires:
+        version = questionnaire.latest
+        if version is None:
+            continue
+        refs.append(
+            {
+                "slug": questionnaire.slug,
+                "audience": questionnaire.audience,
+                "version": version.number,
+                "title": version.definition.text("/title", lang) or questionnaire.slug,
+                "document_url": url_for(
+                    ".document", slug=questionnaire.slug, number=version.number, lang=lang
+                ),
+                "etag": f'"{document_etag(version, lang)}"',
+            }
+        )
+    responses = db.session.scalars(
+        sa.select(Response)
+        .join(QuestionnaireVersion)
+        .join(Questionnaire)
+        .where(Response.participant_id == person.id, Questionnaire.audience == "participant")
+        .order_by(Response.created_at)
+    ).all()
+    return MeSchema().dump(
+        {
+            "participant": {"display_name": person.display_name, "language": person.language},
+            "questionnaires": refs,
+            "responses": [
+                {
+                    "id": r.id,
+                    "questionnaire": r.version.questionnaire.slug,
+                    "version": r.version.number,
+                    "status": r.status,
+                    "revision": r.revision,
+                    "updated_at": r.updated_at,
+                    "submitted_at": r.submitted_at,
+                    "review_status": r.review_status,
+                    "answers": r.answers,
+                }
+                for r in responses
+            ],
+        }
+    )

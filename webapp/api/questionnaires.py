@@ -1,0 +1,65 @@
+"""``GET /questionnaires/{slug}/versions/{n}``: one version, localized, for the phone to keep."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, current_app, jsonify, make_response, request
+from flask_babel import get_locale
+
+from ..models import QuestionnaireVersion
+from ..questionnaires.localize import fallback_chain
+from ..questionnaires.names import country_names, language_names, text_direction
+from ..services.questionnaires import find_version
+from .base import bp, participant
+from .schemas import MAX_INT, DocumentSchema
+
+
+def document_etag(version: QuestionnaireVersion, lang: str) -> str:
+    """Return the entity tag of a localized version (unquoted)."""
+    return f"{version.content_hash[:16]}-{lang}"
+
+
+def localized(version: QuestionnaireVersion, lang: str) -> dict[str, Any]:
+    """Return the document with only the translations ``lang`` can fall back on."""
+    document = dict(version.document)
+    chain = fallback_chain(lang, document["source_language"], document.get("fallbacks"))
+    translations = document.get("translations") or {}
+    document["translations"] = {code: translations[code] for code in chain if code in translations}
+    document.pop("translation_sources", None)
+    return document
+
+
+@bp.get("/questionnaires/<slug>/versions/<int:number>")
+def document(slug: str, number: int):
+    person = participant()
+    version = find_version(slug, number) if number <= MAX_INT else None
+    if version is None or version.definition.audience != "participant":
+        abort(404)
+    lang = request.args.get("lang") or str(get_locale())
+    if lang not in current_app.config["LANGUAGES"]:
+        lang = person.language
+    etag = document_etag(version, lang)
+    if request.if_none_match.contains(etag):
+        response = make_response("", 304)
+        response.set_etag(etag)
+        return response
+    widgets = {q.widget for q in version.definition.all_questions()}
+    names = {}
+    if "country" in widgets:
+        names["country"] = [list(pair) for pair in country_names(lang)]
+    if "language" in widgets:
+        names["language"] = [list(pair) for pair in language_names(lang)]
+    body = DocumentSchema().dump(
+        {
+            "slug": slug,
+            "version": number,
+            "lang": lang,
+            "dir": text_direction(lang),
+            "document": localized(version, lang),
+            "names": names,
+        }
+    )
+    response = jsonify(body)
+    response.set_etag(etag)
+    return response

@@ -1,0 +1,97 @@
+"""``PUT /responses/{id}`` and ``POST /sync``: store what the phone sends, idempotently."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import Participant
+from ..services import sync
+from ..services.questionnaires import find_version
+from .base import ApiProblem, answer_errors, bp, load_json, participant, problem_body
+from .schemas import (
+    UUID_PATTERN,
+    BatchResponseSchema,
+    BatchSchema,
+    ReceiptSchema,
+    ResponsePutSchema,
+)
+
+log = logging.getLogger(__name__)
+ATTEMPTS = 3  # concurrent writers of one id collide on a unique constraint; then we retry
+
+
+def _titles(error: sync.SyncError) -> tuple[str, str]:
+    if isinstance(error, sync.NotFound):
+        return _("Not found"), _("This questionnaire or response does not exist.")
+    if error.code == "submitted":
+        return _("Already sent"), _(
+            "These answers were already sent and cannot be changed now. Your counsellor can "
+            "open them for changes."
+        )
+    if error.code == "version":
+        return _("Another version"), _("This response belongs to another questionnaire version.")
+    if error.code == "revision":
+        return _("Unknown revision"), _("The server does not know the revision you edited.")
+    return _("Some answers are not right"), _("Please check the answers marked below.")
+
+
+def _store(person: Participant, response_id: str, data: dict[str, Any]) -> sync.Receipt:
+    submission = sync.Submission(id=response_id, **data)
+    for attempt in range(ATTEMPTS):
+        try:
+            receipt = sync.apply(person, submission)
+            db.session.commit()
+            return receipt
+        except IntegrityError:
+            db.session.rollback()
+            log.info("concurrent write to response %s, attempt %d", response_id, attempt + 1)
+        except sync.SyncError as error:
+            db.session.rollback()
+            title, detail = _titles(error)
+            version = find_version(data["questionnaire"], data["version"])
+            errors = answer_errors(version.definition, error.errors) if version else []
+            raise ApiProblem(error.status, title, detail, errors) from None
+    raise ApiProblem(503, _("Busy"), _("Please try again in a moment."))
+
+
+def _receipt_body(receipt: sync.Receipt) -> dict[str, Any]:
+    return ReceiptSchema().dump(receipt)
+
+
+@bp.put("/responses/<response_id>")
+def put_response(response_id: str):
+    person = participant()
+    if not re.match(UUID_PATTERN, response_id):
+        raise ApiProblem(404, _("Not found"), _("A response id is a UUID in lower case."))
+    data = load_json(ResponsePutSchema())
+    receipt = _store(person, response_id, data)
+    return _receipt_body(receipt), 201 if receipt.created else 200
+
+
+@bp.post("/sync")
+def sync_batch():
+    """Store up to 25 responses; each succeeds or fails on its own, so a resend is safe."""
+    person = participant()
+    items = load_json(BatchSchema())["responses"]
+    results = []
+    for item in items:
+        response_id = item.pop("id")
+        try:
+            receipt = _store(person, response_id, item)
+        except ApiProblem as error:
+            results.append(
+                {"id": response_id, "status": error.status, "receipt": None,
+                 "problem": problem_body(error.status, error.title, error.detail, error.errors)}
+            )  # fmt: skip
+        else:
+            results.append(
+                {"id": response_id, "status": 201 if receipt.created else 200,
+                 "receipt": receipt, "problem": None}
+            )  # fmt: skip
+    return BatchResponseSchema().dump({"results": results})

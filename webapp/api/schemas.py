@@ -1,0 +1,122 @@
+"""Every request and response body of the sync API, as marshmallow schemas.
+
+The OpenAPI document (``/api/v1/openapi.json``) is generated from these.
+"""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+MAX_INT = 2**31 - 1  # the database's INTEGER; larger numbers can only be mistakes
+UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+
+
+class ResponsePutSchema(Schema):
+    """A response as the phone sends it (``PUT /responses/{id}``)."""
+
+    questionnaire = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    version = fields.Integer(required=True, strict=True, validate=validate.Range(1, MAX_INT))
+    status = fields.String(required=True, validate=validate.OneOf(["draft", "submitted"]))
+    answers = fields.Dict(keys=fields.String(), required=True)
+    base_revision = fields.Integer(
+        load_default=None, allow_none=True, strict=True, validate=validate.Range(1, MAX_INT)
+    )
+    saved_at = fields.AwareDateTime(load_default=None, allow_none=True)
+
+
+class BatchItemSchema(ResponsePutSchema):
+    id = fields.String(required=True, validate=validate.Regexp(UUID_PATTERN))
+
+
+class BatchSchema(Schema):
+    """Several responses in one request; each is stored (or refused) on its own."""
+
+    responses = fields.List(
+        fields.Nested(BatchItemSchema), required=True, validate=validate.Length(min=1, max=25)
+    )
+
+
+class ReceiptSchema(Schema):
+    """The server's acknowledgement: this id is stored at this revision."""
+
+    id = fields.String(required=True)
+    revision = fields.Integer(required=True)
+    status = fields.String(required=True)
+    received_at = fields.AwareDateTime(required=True)
+    answers = fields.Dict(required=True)
+    conflicts = fields.List(fields.String(), required=True)
+    merged = fields.Boolean(required=True)
+
+
+class FieldErrorSchema(Schema):
+    pointer = fields.String(required=True, metadata={"description": "JSON Pointer into the body"})
+    code = fields.String(required=True)
+    detail = fields.String(required=True)
+
+
+class ProblemSchema(Schema):
+    """RFC 9457 problem details, with one message per field in the participant's language."""
+
+    type = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String()
+    errors = fields.List(fields.Nested(FieldErrorSchema))
+
+
+class BatchResultSchema(Schema):
+    id = fields.String(required=True)
+    status = fields.Integer(required=True)
+    receipt = fields.Nested(ReceiptSchema, allow_none=True)
+    problem = fields.Nested(ProblemSchema, allow_none=True)
+
+
+class BatchResponseSchema(Schema):
+    results = fields.List(fields.Nested(BatchResultSchema), required=True)
+
+
+class ParticipantSchema(Schema):
+    display_name = fields.String(required=True)
+    language = fields.String(required=True)
+
+
+class QuestionnaireRefSchema(Schema):
+    slug = fields.String(required=True)
+    audience = fields.String(required=True)
+    version = fields.Integer(required=True)
+    title = fields.String(required=True)
+    document_url = fields.String(required=True)
+    etag = fields.String(required=True)
+
+
+class ResponseSummarySchema(Schema):
+    id = fields.String(required=True)
+    questionnaire = fields.String(required=True)
+    version = fields.Integer(required=True)
+    status = fields.String(required=True)
+    revision = fields.Integer(required=True)
+    updated_at = fields.AwareDateTime(required=True)
+    submitted_at = fields.AwareDateTime(allow_none=True)
+    review_status = fields.String(required=True)
+    answers = fields.Dict(required=True)
+
+
+class MeSchema(Schema):
+    """What the participant has to fill in, and what the server has of theirs."""
+
+    participant = fields.Nested(ParticipantSchema, required=True)
+    questionnaires = fields.List(fields.Nested(QuestionnaireRefSchema), required=True)
+    responses = fields.List(fields.Nested(ResponseSummarySchema), required=True)
+
+
+class DocumentSchema(Schema):
+    """A questionnaire version localized for one language, with country/language names."""
+
+    slug = fields.String(required=True)
+    version = fields.Integer(required=True)
+    lang = fields.String(required=True)
+    dir = fields.String(required=True)
+    document = fields.Dict(required=True)
+    names = fields.Dict(
+        keys=fields.String(), values=fields.List(fields.List(fields.String())), required=True
+    )
