@@ -9,6 +9,8 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from webapp.extensions import db
 from webapp.models import Participant, QuestionnaireVersion, StaffUser
@@ -25,6 +27,15 @@ def bad_file(tmp_path):
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(document))
     return path
+
+
+def upload(client, fields: dict):
+    """POST multipart data built in memory (the test client would spool it to a temp file)."""
+    boundary, body = encode_multipart(fields)
+    return client.post(
+        "/admin/questionnaires", data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )  # fmt: skip
 
 
 def versions(app) -> list[tuple[str, int]]:
@@ -117,21 +128,19 @@ def test_admin_sees_versions_and_can_check_and_publish(app, world, as_actor, bad
     page = admin.get("/admin/questionnaires").get_data(as_text=True)
     assert "kartlegging" in page and "muligheter" in page and "Published" in page
     token = csrf_token(admin, "/admin/questionnaires")
-    checked = admin.post(
-        "/admin/questionnaires",
-        data={"csrf_token": token, "document": (io.BytesIO(bad_file.read_bytes()), "bad.json"),
-              "publish": "y"},
-        content_type="multipart/form-data",
+    checked = upload(
+        admin,
+        {"csrf_token": token, "publish": "y",
+         "document": FileStorage(io.BytesIO(bad_file.read_bytes()), "bad.json")},
     )  # fmt: skip
     assert checked.status_code == 422
     assert "unknown question type" in checked.get_data(as_text=True)
     document = json.loads((FORMS / "kartlegging.json").read_text())
     document["title"] = "Ny kartlegging"
-    published = admin.post(
-        "/admin/questionnaires",
-        data={"csrf_token": token, "publish": "y",
-              "document": (io.BytesIO(json.dumps(document).encode()), "k.json")},
-        content_type="multipart/form-data",
+    published = upload(
+        admin,
+        {"csrf_token": token, "publish": "y",
+         "document": FileStorage(io.BytesIO(json.dumps(document).encode()), "k.json")},
     )  # fmt: skip
     assert published.status_code == 302
     assert ("kartlegging", 2) in versions(app)
@@ -142,10 +151,8 @@ def test_admin_sees_versions_and_can_check_and_publish(app, world, as_actor, bad
 def test_admin_upload_of_garbage(app, world, as_actor):
     admin = as_actor(app, "admin1")
     token = csrf_token(admin, "/admin/questionnaires")
-    response = admin.post(
-        "/admin/questionnaires",
-        data={"csrf_token": token, "document": (io.BytesIO(b"\xff\xfe"), "x.json")},
-        content_type="multipart/form-data",
+    response = upload(
+        admin, {"csrf_token": token, "document": FileStorage(io.BytesIO(b"\xff\xfe"), "x.json")}
     )
     assert response.status_code == 422 and "not valid JSON" in response.get_data(as_text=True)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 
 import pytest
 import sqlalchemy as sa
@@ -229,8 +230,10 @@ def test_oversized_body_is_refused(app, participant):
     rid = start(participant)
     token = csrf_token(participant, f"/r/{rid}/1")
     huge = "x" * (app.config["MAX_CONTENT_LENGTH"] + 10)
+    # Sent as bytes: a dict this large would make the test client spool it to a temp file.
+    body = urlencode({"csrf_token": token, "anything_else": huge, "action": "next"}).encode()
     response = participant.post(
-        f"/r/{rid}/9", data={"csrf_token": token, "anything_else": huge, "action": "next"}
+        f"/r/{rid}/9", data=body, content_type="application/x-www-form-urlencoded"
     )
     assert response.status_code == 413
     assert "too large" in response.get_data(as_text=True)
@@ -369,3 +372,14 @@ def test_language_choice_is_remembered_for_the_participant(app, world, as_actor)
 def test_nul_characters_are_refused_everywhere(client, world, method, path, kwargs):
     response = getattr(client, method)(path, **kwargs)
     assert response.status_code == 400
+
+
+def test_group_errors_show_on_the_entry_they_belong_to(app, participant):
+    rid = start(participant)
+    # Entry 0 left blank (a browser still posts its empty fields), entry 1 out of range.
+    data = {"educations-0-field": "", "educations-0-years": "", "educations-1-years": "-2",
+            "has_work_experience": "false"}  # fmt: skip
+    response = post_page(participant, rid, 4, data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="educations-1-years-error"' in html and 'id="educations-0-years-error"' not in html

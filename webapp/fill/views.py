@@ -128,16 +128,18 @@ def save(response_id, page: int):
     shown = shown_questions(definition, section, before)
     form = make_page_form(definition, section, shown, _lang())(request.form)
     action = request.form.get("action", "next")
-    answers, errors = form_answers(form, definition, shown)
+    answers, errors, entries = form_answers(form, definition, shown)
     if action.startswith("remove:"):
         _verb, qid, index = (action.split(":") + ["", ""])[:3]
         if qid in answers and isinstance(answers[qid], list) and index.isdigit():
             del answers[qid][int(index) : int(index) + 1]
-    if not errors:
+    if errors:  # conversion errors already name the entries as posted
+        entries = {}
+    else:
         errors = response_service.save_page(response, answers, shown, require=action == "next")
     if errors:
         questions = definition.questions
-        attach_errors(form, errors, lambda e: message_for(e, questions.get(e.question)))
+        attach_errors(form, errors, lambda e: message_for(e, questions.get(e.question)), entries)
         db.session.rollback()
         return _render_page(response, page, form=form, status=422)
     db.session.commit()

@@ -1,4 +1,6 @@
-"""Visibility conditions: a tiny expression language, mirrored in ``static/js/conditions.js``.
+"""Visibility conditions: a tiny expression language, mirrored in JavaScript.
+
+The JavaScript twin is ``static/js/engine/conditions.js``.
 
 ``{"question": q, "equals"|"in"|"contains"|"answered": …}`` and ``all`` / ``any`` / ``not``.
 Both implementations are run against ``tests/shared/conditions_cases.json``.

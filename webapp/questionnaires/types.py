@@ -1,4 +1,4 @@
-"""The question-type registry: one entry per widget, mirrored in ``static/js/types.js``.
+"""The question-type registry: one entry per widget, mirrored in ``static/js/engine/types.js``.
 
 A widget names the kind of question a participant sees. Each entry knows which answer schema
 it accepts, so an unknown widget or a widget/schema mismatch fails when a document is checked,

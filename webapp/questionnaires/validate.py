@@ -47,15 +47,15 @@ class AnswerError:
         return self.path.split("/")[1] if self.path.count("/") else ""
 
 
-def _normalize(value: Any) -> Any:
+def normalize(value: Any) -> Any:
     """Strip text and drop empty answers, recursively, so "" and [] mean not answered."""
     if isinstance(value, str):
         return value.strip()
     if isinstance(value, list):
-        items = [_normalize(v) for v in value]
+        items = [normalize(v) for v in value]
         return [v for v in items if not is_empty(v)]
     if isinstance(value, dict):
-        pairs = ((k, _normalize(v)) for k, v in value.items())
+        pairs = ((k, normalize(v)) for k, v in value.items())
         return {k: v for k, v in pairs if not is_empty(v)}
     return value
 
@@ -122,7 +122,7 @@ def _code_errors(definition: Definition, answers: Mapping[str, Any]) -> list[Ans
 
 def clean_answers(definition: Definition, answers: Mapping[str, Any]) -> dict[str, Any]:
     """Return the answers normalized, with those to hidden questions removed."""
-    normalized = _normalize(dict(answers))
+    normalized = normalize(dict(answers))
     visible = visible_questions(definition, normalized)
     return {k: v for k, v in normalized.items() if k in visible or k not in definition.questions}
 

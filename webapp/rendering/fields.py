@@ -31,6 +31,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from ..questionnaires import AnswerError, Definition, Section
 from ..questionnaires.definition import Question
 from ..questionnaires.names import country_names, language_names
+from ..questionnaires.validate import normalize
 
 NOT_A_NUMBER = object()
 
@@ -219,18 +220,26 @@ def _lookup(question: Question, token: Any) -> Any:
     return token  # unknown values are reported by the schema check
 
 
+def group_item(
+    question: Question, entry: dict[str, Any], path: str, errors: list[AnswerError]
+) -> dict[str, Any]:
+    """Return one posted entry of a group as an answer item (blank fields left out)."""
+    item = {
+        c.id: from_form_value(c, entry.get(c.id), f"{path}/{c.id}", errors)
+        for c in question.children
+    }
+    return {k: v for k, v in item.items() if v not in (None, "", [])}
+
+
 def from_form_value(question: Question, data: Any, path: str, errors: list[AnswerError]) -> Any:
     """Return the answer for one field's data; conversion problems go to ``errors``."""
     widget = question.widget
     if widget == "group":
-        items = []
-        for index, entry in enumerate(data or []):
-            item = {
-                c.id: from_form_value(c, entry.get(c.id), f"{path}/{index}/{c.id}", errors)
-                for c in question.children
-            }
-            items.append({k: v for k, v in item.items() if v not in (None, "", [])})
-        return [item for item in items if item]
+        items = (
+            group_item(question, entry, f"{path}/{index}", errors)
+            for index, entry in enumerate(data or [])
+        )
+        return [item for item in items if normalize(item)]
     if widget == "multichoice":
         return [_lookup(question, token) for token in data or []]
     if data in (None, ""):
@@ -252,18 +261,38 @@ def from_form_value(question: Question, data: Any, path: str, errors: list[Answe
 
 def form_answers(
     form: FlaskForm, definition: Definition, shown: list[str]
-) -> tuple[dict[str, Any], list[AnswerError]]:
-    """Return the answers posted in ``form`` for the ``shown`` questions, and conversion errors."""
+) -> tuple[dict[str, Any], list[AnswerError], dict[str, list[int]]]:
+    """Return the answers posted in ``form`` for the ``shown`` questions, conversion errors,
+    and for each group the posted entry index of each answer item (blank entries are dropped,
+    so item 0 of the answer may be entry 1 on the page)."""
     errors: list[AnswerError] = []
-    answers = {
-        qid: from_form_value(definition.questions[qid], form[qid].data, f"/{qid}", errors)
-        for qid in shown
-    }
-    return answers, errors
+    answers: dict[str, Any] = {}
+    entries: dict[str, list[int]] = {}
+    for qid in shown:
+        question = definition.questions[qid]
+        if question.widget == "group":
+            items = [
+                (index, group_item(question, entry, f"/{qid}/{index}", errors))
+                for index, entry in enumerate(form[qid].data or [])
+            ]
+            kept = [(index, item) for index, item in items if normalize(item)]
+            answers[qid] = [item for _index, item in kept]
+            entries[qid] = [index for index, _item in kept]
+        else:
+            answers[qid] = from_form_value(question, form[qid].data, f"/{qid}", errors)
+    return answers, errors, entries
 
 
-def attach_errors(form: FlaskForm, errors: list[AnswerError], message: Callable) -> None:
-    """Put each error on the field it belongs to, so it shows next to that field."""
+def attach_errors(
+    form: FlaskForm,
+    errors: list[AnswerError],
+    message: Callable,
+    entries: dict[str, list[int]] | None = None,
+) -> None:
+    """Put each error on the field it belongs to, so it shows next to that field.
+
+    ``entries`` maps answer item numbers of groups back to entries on the page.
+    """
     for error in errors:
         parts = error.path.strip("/").split("/")
         if not parts or parts[0] not in form:
@@ -271,6 +300,9 @@ def attach_errors(form: FlaskForm, errors: list[AnswerError], message: Callable)
         field = form[parts[0]]
         if len(parts) >= 3 and isinstance(field, FieldList) and parts[1].isdigit():
             index = int(parts[1])
+            posted = (entries or {}).get(parts[0])
+            if posted is not None and index < len(posted):
+                index = posted[index]
             if index < len(field.entries) and parts[2] in field.entries[index].form:
                 sub = field.entries[index].form[parts[2]]
                 sub.errors = [*list(sub.errors or []), message(error)]

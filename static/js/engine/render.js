@@ -1,0 +1,318 @@
+/**
+ * A section as DOM with the markup of templates/fill/question.html, and its values read back
+ * like rendering/fields.py. Questionnaire texts only ever become text nodes, never HTML.
+ */
+import { shownItems } from "./conditions.js";
+import { format, messageFor } from "./messages.js";
+import { isObject, own } from "./pointers.js";
+import { strip, textWithLanguage } from "./types.js";
+
+const RTL = new Set(["ar", "fa", "fa_AF", "ps", "ckb", "he", "ur"]);
+const STRINGS = {
+  yes: "Yes", no: "No", choose: "Choose …", optional: "optional", entry: "Entry %(number)s",
+  remove: "Remove entry %(number)s", add: "Add another", error: "Error:",
+  check: "Please check these answers",
+};
+const NOT_A_NUMBER = Symbol("not a number");
+const contexts = new WeakMap(); // container -> the ctx it was last rendered with
+
+/** Return the form value of an option: strings as they are, other JSON as JSON. */
+export const optionToken = (v) => (typeof v === "string" ? v : JSON.stringify(v));
+
+/** Turn a stored answer into form data, like to_form_value. */
+export function toFormValue(q, v) {
+  if (v == null) return null;
+  if (q.widget === "group") {
+    return (Array.isArray(v) ? v : []).filter(isObject)
+      .map((item) => Object.fromEntries(q.children.map((c) => [c.id, toFormValue(c, own(item, c.id))])));
+  }
+  if (q.widget === "multichoice") return Array.isArray(v) ? v.map(optionToken) : [];
+  return ["choice", "yesno", "scale"].includes(q.widget) ? optionToken(v) : String(v);
+}
+
+// The value of any Unicode decimal digit: they come in runs of ten, starting at zero.
+const digit = (ch) => {
+  let n = 0;
+  while (/\p{Nd}/u.test(String.fromCodePoint(ch.codePointAt(0) - n - 1))) n++;
+  return String(n % 10);
+};
+
+// Python's \d and float() take any script's digits, e.g. Arabic-Indic ones from a phone keyboard.
+function parseNumber(raw) {
+  const t = strip(raw).replace(/[\u00a0 ]/g, "");
+  if (!t) return null;
+  if (!/^[+-]?\p{Nd}+([.,]\p{Nd}+)?$/u.test(t)) return NOT_A_NUMBER;
+  return Number(t.replace(/\p{Nd}/gu, digit).replace(",", ".")) + 0; // + 0 turns -0 into 0
+}
+
+const lookup = (q, token) => {
+  const option = q.options.find((o) => optionToken(o.value) === token);
+  return option ? option.value : token; // unknown values are reported by validation
+};
+
+/** Turn one field's form data into an answer, like from_form_value; problems go to errors. */
+export function fromFormValue(q, data, path, errors) {
+  const w = q.widget;
+  if (w === "group") {
+    const given = (v) => v != null && v !== "" && !(Array.isArray(v) && !v.length);
+    return (data ?? []).map((entry, i) => Object.fromEntries(q.children
+      .map((c) => [c.id, fromFormValue(c, own(entry, c.id), `${path}/${i}/${c.id}`, errors)])
+      .filter(([, v]) => given(v))))
+      .filter((item) => Object.keys(item).length);
+  }
+  if (w === "multichoice") return (data ?? []).map((t) => lookup(q, t));
+  if (data == null || data === "") return null;
+  if (w === "number") {
+    const value = parseNumber(String(data));
+    if (value !== NOT_A_NUMBER) return value;
+    errors.push({ path, code: "type", params: { expected: "number" } });
+    return null;
+  }
+  if (w === "choice") return lookup(q, data);
+  if (w === "yesno") return own({ true: true, false: false }, data) ?? data;
+  if (w === "scale") return /^-?\d+$/.test(data) ? Number(data) : data;
+  return data;
+}
+
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v != null && v !== false) node.setAttribute(k, v === true ? "" : v);
+  }
+  node.append(...children); // strings become text nodes
+  return node;
+}
+
+// A questionnaire text; one from a fallback language is marked with its language and direction.
+function qtext(ctx, pointer) {
+  const [value, lang] = textWithLanguage(ctx.doc, pointer, ctx.lang) ?? [""];
+  if (!lang || lang === ctx.lang) return value;
+  return el("span", { lang: lang.replaceAll("_", "-"), dir: RTL.has(lang) ? "rtl" : "ltr" }, value);
+}
+const plain = (ctx, pointer) => textWithLanguage(ctx.doc, pointer, ctx.lang)?.[0] ?? "";
+const uiPointer = (q, key) => (typeof q.ui[key] === "string" ? `${q.uiPointer}/${key}` : null);
+
+function group(ctx, q, id, entries, head) {
+  const s = ctx.strings;
+  const fs = el("fieldset", { class: "field group", id }, ...head);
+  entries.forEach((entry, i) => {
+    const n = { number: i + 1 };
+    fs.append(el("fieldset", { class: "entry", id: `${id}-${i}` },
+      el("legend", {}, format(s.entry, n)),
+      ...q.children.map((c) => block(ctx, c, `${id}-${i}-${c.id}`, own(entry, c.id))),
+      el("button", { type: "button", class: "secondary", "data-action": "remove",
+        value: `remove:${q.id}:${i}` }, format(s.remove, n))));
+  });
+  fs.append(el("button", { type: "button", "data-action": "add", value: `add:${q.id}` }, s.add));
+  return fs;
+}
+
+function choices(ctx, q, id, data, head, describedBy) {
+  const { widget, schema } = q;
+  let options = q.options.map((o) => [optionToken(o.value), qtext(ctx, o.pointer)]);
+  if (widget === "yesno") options = [["true", ctx.strings.yes], ["false", ctx.strings.no]];
+  if (widget === "scale") {
+    options = [];
+    for (let n = schema.minimum; n <= schema.maximum; n++) options.push([String(n), String(n)]);
+  }
+  const multiple = widget === "multichoice";
+  const chosen = multiple ? data ?? [] : [data];
+  const fs = el("fieldset", { class: "field choices", id, "aria-describedby": describedBy }, ...head);
+  const [low, high] = [uiPointer(q, "min_label"), uiPointer(q, "max_label")];
+  if (widget === "scale" && (low || high)) {
+    fs.append(el("p", { class: "scale-ends" }, el("span", {}, `${schema.minimum} = `, qtext(ctx, low)),
+      " ", el("span", {}, `${schema.maximum} = `, qtext(ctx, high))));
+  }
+  fs.append(el("div", { class: widget === "scale" ? "scale" : "options" },
+    ...options.map(([value, label], i) => el("div", { class: "choice" },
+      el("input", { id: `${id}-${i}`, name: id, type: multiple ? "checkbox" : "radio", value,
+        checked: chosen.includes(value) }),
+      " ", el("label", { for: `${id}-${i}` }, label)))));
+  return fs;
+}
+
+// One question, as question.html's question_block; id is also the field's name.
+function block(ctx, q, id, data) {
+  const { widget, schema } = q;
+  const title = [qtext(ctx, q.pointer + "/title")];
+  if (!q.required) title.push(" ", el("span", { class: "optional" }, `(${ctx.strings.optional})`));
+  const help = uiPointer(q, "help");
+  const helps = help ? [el("p", { class: "help", id: `${id}-help` }, qtext(ctx, help))] : [];
+  const describedBy = plain(ctx, help) ? `${id}-help` : null;
+  const select = widget === "country" || widget === "language" ||
+    (widget === "choice" && q.options.length > 8); // a long list is easier as a drop-down
+  if (widget === "group") return group(ctx, q, id, data, [el("legend", {}, ...title), ...helps]);
+  if (["choice", "yesno", "scale", "multichoice"].includes(widget) && !select) {
+    return choices(ctx, q, id, data, [el("legend", {}, ...title), ...helps], describedBy);
+  }
+  const attrs = { id, name: id, "aria-invalid": "false", "aria-describedby": describedBy,
+    "aria-required": q.required ? "true" : null };
+  let control;
+  if (select) {
+    const names = widget === "choice"
+      ? q.options.map((o) => [optionToken(o.value), plain(ctx, o.pointer)]) : ctx.names?.[widget] ?? [];
+    control = el("select", attrs, ...[["", ctx.strings.choose], ...names]
+      .map(([value, label]) => el("option", { value, selected: value === data }, label)));
+  } else {
+    attrs.placeholder = plain(ctx, uiPointer(q, "placeholder")) || null;
+    if (widget === "text" || widget === "textarea") attrs.maxlength = schema.maxLength || null;
+    if (widget === "number") attrs.inputmode = schema.type === "integer" ? "numeric" : "decimal";
+    control = widget === "textarea" ? el("textarea", attrs, data ?? "")
+      : el("input", { ...attrs, type: widget === "date" ? "date" : "text", value: data ?? "" });
+  }
+  return el("div", { class: "field" }, el("label", { for: id }, ...title), ...helps, control);
+}
+
+const byId = (root, id) => root.querySelector("#" + CSS.escape(id));
+
+// The raw form data of one field, as the browser would post it.
+function raw(root, q, name) {
+  if (q.widget === "group") {
+    const entries = byId(root, name)?.querySelectorAll(":scope > fieldset.entry") ?? [];
+    return [...entries].map((_, i) =>
+      Object.fromEntries(q.children.map((c) => [c.id, raw(root, c, `${name}-${i}-${c.id}`)])));
+  }
+  const controls = [...root.querySelectorAll("input, select, textarea")].filter((e) => e.name === name);
+  if (q.widget === "multichoice") return controls.filter((e) => e.checked).map((e) => e.value);
+  if (controls[0]?.type === "radio") return controls.find((e) => e.checked)?.value ?? null;
+  return controls[0]?.value ?? null;
+}
+
+const sectionOf = (ctx) => ctx.definition.sections[ctx.section];
+const questionIds = (ctx) =>
+  sectionOf(ctx).items.filter((i) => Object.hasOwn(ctx.definition.questions, i));
+// The stored answers to other sections: what this section's visibility may depend on.
+const others = (ctx) => Object.fromEntries(
+  Object.entries(ctx.answers ?? {}).filter(([k]) => !questionIds(ctx).includes(k)));
+
+/**
+ * Return the answers to the section's shown questions, shown as of what is filled in now.
+ * Conversion problems (a number that is not one) are pushed onto errors as {path, code, params}.
+ */
+export function readSection(container, ctx, errors = []) {
+  const { questions } = ctx.definition;
+  const found = [];
+  const values = Object.fromEntries(questionIds(ctx).map((id) =>
+    [id, fromFormValue(questions[id], raw(container, questions[id], id), `/${id}`, found)]));
+  const shown = new Set(shownItems(ctx.definition, sectionOf(ctx), { ...others(ctx), ...values }));
+  errors.push(...found.filter((e) => shown.has(e.path.split("/")[1])));
+  return Object.fromEntries(Object.entries(values).filter(([id]) => shown.has(id)));
+}
+
+// After any input: show and hide items, then report all answers (other sections' included).
+function update(container) {
+  const ctx = contexts.get(container);
+  const answers = { ...others(ctx), ...readSection(container, ctx) };
+  const shown = new Set(shownItems(ctx.definition, sectionOf(ctx), answers));
+  for (const node of container.querySelectorAll(":scope > [data-item]")) {
+    node.hidden = !shown.has(node.dataset.item);
+  }
+  ctx.onChange?.(answers);
+}
+
+// Add or remove a group entry in place, keeping what is typed in the other entries.
+function groupAction(container, button) {
+  const ctx = contexts.get(container);
+  const [action, qid, index] = button.value.split(":");
+  const q = ctx.definition.questions[qid];
+  const entries = raw(container, q, qid);
+  if (action === "add") entries.push({});
+  else entries.splice(Number(index), 1);
+  if (!entries.length) entries.push({}); // as on the server, an empty group offers one entry
+  const fresh = block(ctx, q, qid, entries);
+  fresh.dataset.item = qid;
+  byId(container, qid).replaceWith(fresh);
+  const at = action === "add" ? entries.length - 1 : Math.min(Number(index), entries.length - 1);
+  byId(fresh, `${qid}-${at}`).querySelector("input, select, textarea")?.focus();
+  update(container);
+}
+
+/** Render section number ctx.section into container; hidden items get the hidden attribute. */
+export function renderSection(container, ctx) {
+  ctx = { ...ctx, strings: { ...STRINGS, ...ctx.strings } };
+  const { definition } = ctx;
+  const answers = ctx.answers ?? {};
+  const shown = new Set(shownItems(definition, sectionOf(ctx), answers));
+  container.replaceChildren(...sectionOf(ctx).items.map((item) => {
+    let node;
+    if (Object.hasOwn(definition.info, item)) {
+      node = el("div", { class: "info", id: item }, el("p", {}, qtext(ctx, definition.info[item])));
+    } else {
+      const q = definition.questions[item];
+      let data = toFormValue(q, own(answers, item));
+      if (q.widget === "group" && !data?.length) data = [{}];
+      node = block(ctx, q, item, data);
+    }
+    node.dataset.item = item;
+    node.hidden = !shown.has(item);
+    return node;
+  }));
+  if (!contexts.has(container)) {
+    container.addEventListener("input", () => update(container));
+    container.addEventListener("change", () => update(container));
+    container.addEventListener("click", (event) => {
+      const button = event.target.closest?.("button[data-action]");
+      if (button && container.contains(button)) groupAction(container, button);
+    });
+  }
+  contexts.set(container, ctx);
+}
+
+function clearErrors(container) {
+  container.querySelector(":scope > .error-summary")?.remove();
+  for (const node of container.querySelectorAll("p.error")) node.remove();
+  for (const node of container.querySelectorAll(".has-error")) node.classList.remove("has-error");
+  for (const node of container.querySelectorAll('[aria-invalid="true"]')) {
+    node.setAttribute("aria-invalid", "false");
+  }
+  for (const node of container.querySelectorAll("[aria-describedby]")) {
+    const ids = node.getAttribute("aria-describedby").split(" ").filter((t) => !t.endsWith("-error"));
+    if (ids.length) node.setAttribute("aria-describedby", ids.join(" "));
+    else node.removeAttribute("aria-describedby");
+  }
+}
+
+/**
+ * Show errors [{path, code, params}] next to their fields (as fields.attach_errors places them)
+ * under an error summary (role=alert) that takes the focus; return the summary or null.
+ * message(error) defaults to messages.js with ctx.strings.messages.
+ */
+export function showErrors(container, errors, message) {
+  const ctx = contexts.get(container);
+  const { questions } = ctx.definition;
+  message ??= (e) => messageFor(e, own(questions, e.path.split("/")[1]), ctx.strings.messages);
+  clearErrors(container);
+  const failing = new Set();
+  for (const error of errors) {
+    const [qid, index, child] = error.path.replace(/^\/+|\/+$/g, "").split("/");
+    const item = container.querySelector(`:scope > [data-item="${CSS.escape(qid)}"]`);
+    if (!item || item.hidden || !Object.hasOwn(questions, qid)) continue;
+    let id = qid;
+    if (questions[qid].widget === "group" && child !== undefined && /^\d+$/.test(index) &&
+      byId(item, `${qid}-${index}-${child}`)) id = `${qid}-${index}-${child}`;
+    const field = byId(container, id);
+    const holder = field.closest(".field");
+    let p = byId(holder, `${id}-error`);
+    if (p) p.append(" " + message(error));
+    else {
+      p = el("p", { class: "error", id: `${id}-error` },
+        el("span", { class: "visually-hidden" }, ctx.strings.error), " ", message(error));
+      (byId(holder, `${id}-help`) ?? holder.firstElementChild).after(p);
+    }
+    failing.add(qid);
+    if (holder.matches(".group")) continue; // the template marks a group's fields, not the group
+    holder.classList.add("has-error");
+    const ids = (field.getAttribute("aria-describedby") ?? "").split(" ").filter(Boolean);
+    if (!ids.includes(p.id)) field.setAttribute("aria-describedby", [...ids, p.id].join(" "));
+    if (field.hasAttribute("aria-invalid")) field.setAttribute("aria-invalid", "true");
+  }
+  const listed = sectionOf(ctx).items.filter((i) => failing.has(i));
+  if (!listed.length) return null;
+  const summary = el("div", { class: "error-summary", role: "alert", tabindex: "-1", id: "error-summary" },
+    el("h2", {}, ctx.strings.check),
+    el("ul", {}, ...listed.map((i) =>
+      el("li", {}, el("a", { href: `#${i}` }, qtext(ctx, questions[i].pointer + "/title"))))));
+  container.prepend(summary);
+  summary.focus();
+  return summary;
+}

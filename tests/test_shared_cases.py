@@ -1,0 +1,190 @@
+"""The shared cases run against the Python core here and against the JavaScript engine in Node.
+
+``tests/shared/*.json`` holds cases both implementations must agree on. This module checks the
+Python side, then runs ``node --test tests/js/`` with a snapshot of Python's view of the shipped
+questionnaires (``LOYPE_DEFINITION_SNAPSHOT``), so one pytest run guards both.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from webapp.questionnaires import load_definition, validate_answers, visible_questions
+from webapp.questionnaires.definition import Question
+
+from .documents import minimal_document
+from .shared import make_codes
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(__file__).parent / "shared"
+VALIDATION = json.loads((SHARED / "validation_cases.json").read_text("utf-8"))
+CASES = VALIDATION["cases"]
+LANGUAGES = ["nb", "en", "en_GB", "nn", "fa_AF", "fa_IR", "ps", "ar", "de"]
+
+
+def test_minimal_document_is_dumped_verbatim():
+    assert VALIDATION["documents"]["minimal"] == minimal_document()
+
+
+def test_codes_fixture_is_up_to_date():
+    assert (SHARED / "codes.json").read_text("utf-8") == make_codes.render(), (
+        "run: .venv/bin/python tests/shared/make_codes.py"
+    )
+
+
+def test_case_names_are_unique():
+    names = [case["name"] for case in CASES]
+    assert len(names) == len(set(names))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case["name"] for case in CASES])
+def test_validation_case(case):
+    definition = load_definition(VALIDATION["documents"][case["document"]])
+    cleaned, errors = validate_answers(definition, case["answers"], **case["options"])
+    expected = case["expected"]
+    assert cleaned == expected["cleaned"]
+    got = [[e.path, e.code, dict(e.params)] for e in errors]
+    want = [[*error, {}][:3] for error in expected["errors"]]
+    assert got == want
+
+
+def _question(question: Question) -> dict:
+    return {
+        "id": question.id,
+        "pointer": question.pointer,
+        "widget": question.widget,
+        "uiPointer": question.ui_pointer,
+        "required": question.required,
+        "options": [{"value": o.value, "pointer": o.pointer} for o in question.options],
+        "children": [_question(child) for child in question.children],
+    }
+
+
+# Answers of every kind, right and wrong, for the random answer sets.
+JUNK = ["", "  ", " x ", "2024-02-29", "2023-02-29", 0, 3, 4.0, 2.5, -1, 1000, True, False, None,
+        [], ["x"], [1, 1], {}, {"a": 1}, "NO", "QQ", "sy", "ti", "xx", "øæå😀"]  # fmt: skip
+
+
+def _value(question: Question, rng: random.Random):
+    if rng.random() < 0.35:
+        return rng.choice(JUNK)
+    if question.widget == "group":
+        return [
+            {c.id: _value(c, rng) for c in question.children if rng.random() < 0.7}
+            for _ in range(rng.randint(0, 4))
+        ]
+    values = [o.value for o in question.options]
+    if question.widget == "multichoice":
+        return rng.sample(values, rng.randint(0, min(3, len(values))))
+    if values:
+        return rng.choice(values)
+    if question.widget in ("number", "scale"):
+        return rng.randint(-2, 12)
+    return rng.choice([True, False] if question.widget == "yesno" else JUNK)
+
+
+def _answer_sets(definition, count: int = 120) -> list[dict]:
+    """Return random answer sets with Python's visible questions and validation of each."""
+    rng = random.Random(2024)
+    sets = []
+    for index in range(count):
+        answers = {
+            qid: _value(q, rng) for qid, q in definition.questions.items() if rng.random() < 0.6
+        }
+        if index % 5 == 4:
+            answers["not_a_question"] = rng.choice(JUNK)
+        options: dict = {"complete": index % 3 != 1}
+        if index % 4 == 2:
+            options["only"] = list(rng.choice(definition.sections).items)
+        cleaned, errors = validate_answers(definition, answers, **options)
+        sets.append(
+            {
+                "answers": answers,
+                "options": options,
+                "visible": sorted(visible_questions(definition, answers)),
+                "cleaned": cleaned,
+                "errors": [[e.path, e.code, dict(e.params)] for e in errors],
+            }
+        )
+    return sets
+
+
+# Python's re gives \d, \w, \s, \b and . Unicode meanings; the engine must too.
+PATTERNS = [r"^\d{4}$", r"^\w+$", r"^\s*x", r"^.{3}$", r"^[\d-]+$", r"^[^\d]+$", r"^\D+$",
+            r"\bfoo\b", r"^[A-Z]{2}$", r"a.c", r"^[\w\s]+$", r"^\W+$", r"^\S+$", r"[\]]",
+            r"^[a-z]{2,3}(_[A-Z]{2})?$", r"^\+?[0-9 ]{8,15}$", r"^(?:\d{3}|x)$", r"^[.]$", r"\x41",
+            r"o\B", r"[\b]"]  # fmt: skip
+SAMPLES = ["1234", "١٢٣٤", "𝟗𝟗𝟗𝟗", "ab", "øæå", "a\rc", "a\u2028c", "a\nc", "x", "a\u00a0x",
+           "a\u001cx", "\ufeffx", "foo bar", "føo", "ab-12", "SY", "ሰላም", "नमस्ते", "e\u0301", "_",
+           "!!", "fa_AF", "+47 123 45 678", "]", ".", "A", "x²", "Ⅻ", "٣x", "øfoo", "foo_", "ö",
+           "\b"]  # fmt: skip
+
+
+def _sparse(document: dict) -> dict:
+    """Return a copy with gaps in its translations, so that the fallback chain is exercised."""
+    document = copy.deepcopy(document)
+    document["fallbacks"] = {"fa_AF": ["fa"], "ps": ["fa_AF", "en"], "de": ["en"]}
+    for lang, entries in document.get("translations", {}).items():
+        for index, pointer in enumerate(list(entries), start=len(lang)):
+            if index % 3 == 1:
+                del entries[pointer]
+            elif index % 5 == 2:
+                entries[pointer] = " \u3000"
+    return document
+
+
+def _snapshot(document: dict) -> dict:
+    """Return Python's view of a document: its index and every text in a few languages."""
+    definition = load_definition(document)
+    pointers = [pointer for pointer, _text in definition.texts()] + ["/nowhere"]
+    return {
+        "document": document,
+        "sections": [
+            {"id": s.id, "index": s.index, "items": list(s.items), "visibleIf": s.visible_if}
+            for s in definition.sections
+        ],
+        "questions": {qid: _question(q) for qid, q in definition.questions.items()},
+        "info": definition.info,
+        "answer_sets": _answer_sets(definition),
+        "texts": [
+            [pointer, lang, definition.text_with_language(pointer, lang)]
+            for pointer in pointers
+            for lang in LANGUAGES
+        ],
+    }
+
+
+def test_javascript_engine(tmp_path):
+    node = shutil.which("node")
+    if node is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("node is needed to test the JavaScript engine")
+        pytest.skip("node is not installed")
+    documents = {}
+    for name in ("kartlegging.json", "muligheter.json"):
+        documents[name] = json.loads((ROOT / "forms" / name).read_text("utf-8"))
+        documents[f"{name} with gaps"] = _sparse(documents[name])
+    documents.update(VALIDATION["documents"])
+    snapshot = tmp_path / "definitions.json"
+    patterns = [[p, text, bool(re.search(p, text))] for p in PATTERNS for text in SAMPLES]
+    views = {name: _snapshot(document) for name, document in documents.items()}
+    snapshot.write_text(json.dumps({"documents": views, "patterns": patterns}), "utf-8")
+    env = {**os.environ, "LOYPE_DEFINITION_SNAPSHOT": str(snapshot)}
+    result = subprocess.run(
+        [node, "--test", "tests/js/"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
