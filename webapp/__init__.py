@@ -14,6 +14,7 @@ from flask import Flask
 from . import (
     admin,
     api,
+    assets,
     auth,
     cli,
     counsellor,
@@ -22,6 +23,7 @@ from . import (
     input_guard,
     logs,
     participant,
+    pwa,
     site,
     templating,
 )
@@ -54,10 +56,20 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
+    assets.init_app(app)
     cli.init_app(app)
 
     # The API takes JSON only, which a cross-site form cannot send, and SameSite cookies.
     csrf.exempt(api.bp)
-    for blueprint in (site.bp, auth.bp, participant.bp, fill.bp, counsellor.bp, admin.bp, api.bp):
+    for blueprint in (
+        site.bp,
+        auth.bp,
+        participant.bp,
+        fill.bp,
+        counsellor.bp,
+        admin.bp,
+        api.bp,
+        pwa.bp,
+    ):
         app.register_blueprint(blueprint)
     return app

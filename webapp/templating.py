@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from babel import Locale
 from flask import Flask, current_app, request
 from flask_babel import get_locale
 from markupsafe import Markup, escape
 
+from . import i18n
 from .auth import current_actor
 from .models import Participant, StaffUser
 from .questionnaires.names import text_direction
@@ -34,10 +34,7 @@ def _context() -> dict:
         "actor": actor,
         "is_participant": isinstance(actor, Participant),
         "is_staff": isinstance(actor, StaffUser),
-        "language_choices": [
-            (code, Locale.parse(code).get_display_name(code), text_direction(code))
-            for code in current_app.config["LANGUAGES"]
-        ],
+        "language_choices": i18n.choices(current_app.config["LANGUAGES"]),
         "current_path": request.full_path.rstrip("?"),
         "qtext": qtext,
     }

@@ -1,0 +1,99 @@
+/**
+ * The service worker's logic: precache the release, network-first pages with a short timeout,
+ * cache-first versioned assets, never cache the API or a page with answers, and wait (never
+ * skipWaiting behind someone's back) until the page says the participant chose to update.
+ */
+import { flush } from "./app/sync.js";
+
+const PAGE_TIMEOUT_MS = 3000;
+// Pages without answers in them that may be kept for offline use.
+const KEEP_PAGES = ["/app/", "/offline", "/join"];
+// Participant pages that the app shell can stand in for when offline.
+const SHELL_FOR = ["/app", "/me", "/r/", "/join"];
+
+export function start({ release, precache }) {
+  const cacheName = `loype-${release}`;
+
+  self.addEventListener("install", (event) => {
+    event.waitUntil((async () => {
+      const cache = await caches.open(cacheName);
+      await cache.addAll(precache);
+      // The app shell of a signed-in participant: the page that installs us was not served
+      // through us, so keep the shell now (a redirect to /join means nobody is signed in).
+      try {
+        const shell = await fetch("/app/", { credentials: "same-origin" });
+        if (shell.ok && !shell.redirected) await cache.put("/app/", shell);
+      } catch {
+        // offline during install: the shell is kept on the next visit
+      }
+    })());
+  });
+
+  self.addEventListener("activate", (event) => {
+    event.waitUntil((async () => {
+      for (const name of await caches.keys()) {
+        if (name.startsWith("loype-") && name !== cacheName) await caches.delete(name);
+      }
+      await self.clients.claim();
+    })());
+  });
+
+  self.addEventListener("message", (event) => {
+    if (event.data && event.data.type === "SKIP_WAITING") self.skipWaiting();
+  });
+
+  self.addEventListener("sync", (event) => {
+    if (event.tag === "loype-outbox") event.waitUntil(flush());
+  });
+
+  self.addEventListener("fetch", (event) => {
+    const request = event.request;
+    const url = new URL(request.url);
+    if (request.method !== "GET" || url.origin !== self.location.origin) return;
+    if (url.pathname.startsWith("/api/")) return; // answers never touch a cache
+    if (url.pathname.startsWith("/assets/")) {
+      event.respondWith(fromCacheFirst(cacheName, request));
+    } else if (request.mode === "navigate") {
+      event.respondWith(page(cacheName, request, url));
+    }
+  });
+}
+
+async function fromCacheFirst(cacheName, request) {
+  const cached = await caches.match(request);
+  if (cached) return cached;
+  const response = await fetch(request);
+  if (response.ok) (await caches.open(cacheName)).put(request, response.clone());
+  return response;
+}
+
+async function page(cacheName, request, url) {
+  const keep = KEEP_PAGES.includes(url.pathname);
+  const network = fetch(request).then(async (response) => {
+    if (keep && response.ok && !response.redirected) {
+      await (await caches.open(cacheName)).put(url.pathname, response.clone());
+    }
+    return response;
+  });
+  if (keep) {
+    // A kept page is worth showing at once on a slow network; the fetch still refreshes it.
+    const timeout = new Promise((resolve) => setTimeout(resolve, PAGE_TIMEOUT_MS, null));
+    try {
+      const response = await Promise.race([network, timeout]);
+      if (response) return response;
+    } catch {
+      // offline or the server is down: use what the phone has
+    }
+    const cached = await caches.match(url.pathname);
+    if (cached) return cached;
+  }
+  try {
+    return await network;
+  } catch {
+    if (SHELL_FOR.some((prefix) => url.pathname.startsWith(prefix))) {
+      const shell = await caches.match("/app/");
+      if (shell) return shell;
+    }
+    return (await caches.match("/offline")) || Response.error();
+  }
+}

@@ -1,0 +1,135 @@
+"""Versioned static assets: one release hash for all of ``static/``, long cache lifetimes.
+
+Every asset URL is ``/assets/<release>/<path>``. The release is a hash of the content of all
+static files, so a deploy that changes any file changes every URL (relative ES module
+imports keep working), browsers may cache each URL forever, and the service worker knows
+exactly which files make up a release. Responses are served compressed (Brotli or gzip).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import mimetypes
+from dataclasses import dataclass
+from pathlib import Path
+
+import brotli
+from flask import Blueprint, Flask, Response, abort, current_app, request
+
+bp = Blueprint("assets", __name__)
+
+COMPRESSIBLE = (".js", ".mjs", ".css", ".svg", ".json", ".webmanifest", ".html", ".txt")
+mimetypes.add_type("text/javascript", ".js")
+mimetypes.add_type("application/manifest+json", ".webmanifest")
+
+
+@dataclass(frozen=True)
+class Asset:
+    path: str
+    body: bytes
+    mimetype: str
+    gzip: bytes | None
+    brotli: bytes | None
+
+
+@dataclass(frozen=True)
+class Release:
+    """The static files of this deploy, read once, with their compressed forms."""
+
+    hash: str
+    assets: dict[str, Asset]
+
+    def url(self, path: str) -> str:
+        return f"/assets/{self.hash}/{path}"
+
+    @classmethod
+    def load(cls, root: Path) -> Release:
+        digest = hashlib.sha256()
+        assets: dict[str, Asset] = {}
+        for file in sorted(p for p in root.rglob("*") if p.is_file()):
+            relative = file.relative_to(root).as_posix()
+            body = file.read_bytes()
+            digest.update(relative.encode() + b"\0" + body)
+            mimetype = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+            small = file.suffix in COMPRESSIBLE and len(body) > 512
+            assets[relative] = Asset(
+                relative,
+                body,
+                mimetype,
+                gzip.compress(body, 9, mtime=0) if small else None,
+                brotli.compress(body, quality=11) if small else None,
+            )
+        return cls(digest.hexdigest()[:12], assets)
+
+
+def release() -> Release:
+    return current_app.extensions["loype_release"]
+
+
+def asset_url(path: str) -> str:
+    """Return the versioned URL of a file under ``static/``."""
+    return release().url(path)
+
+
+def encode(body: bytes, gz: bytes | None, br: bytes | None) -> tuple[bytes, str | None]:
+    """Pick the best encoding the client accepts."""
+    accepted = request.accept_encodings
+    if br is not None and accepted["br"]:
+        return br, "br"
+    if gz is not None and accepted["gzip"]:
+        return gz, "gzip"
+    return body, None
+
+
+@bp.get("/assets/<release_hash>/<path:path>")
+def serve(release_hash: str, path: str):
+    current = release()
+    asset = current.assets.get(path)
+    if asset is None:
+        abort(404)
+    body, encoding = encode(asset.body, asset.gzip, asset.brotli)
+    response = Response(body, mimetype=asset.mimetype)
+    if encoding:
+        response.headers["Content-Encoding"] = encoding
+    response.vary.add("Accept-Encoding")
+    if release_hash == current.hash:
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    else:  # an old release's URL: serve today's file, but never let it be kept as that release
+        response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+def compress_response(response: Response) -> Response:
+    """Compress dynamic text responses (pages, JSON) the client accepts compressed."""
+    if (
+        response.direct_passthrough
+        or response.is_streamed
+        or "Content-Encoding" in response.headers
+        or response.status_code < 200
+        or response.status_code in (204, 304)
+        or not (response.mimetype or "").startswith(("text/", "application/"))
+        or response.mimetype == "application/octet-stream"
+    ):
+        return response
+    data = response.get_data()
+    if len(data) < 512:
+        return response
+    accepted = request.accept_encodings
+    if accepted["br"]:
+        response.set_data(brotli.compress(data, quality=5))
+        response.headers["Content-Encoding"] = "br"
+    elif accepted["gzip"]:
+        response.set_data(gzip.compress(data, 6, mtime=0))
+        response.headers["Content-Encoding"] = "gzip"
+    else:
+        return response
+    response.vary.add("Accept-Encoding")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["loype_release"] = Release.load(Path(app.static_folder))
+    app.register_blueprint(bp)
+    app.after_request(compress_response)
+    app.jinja_env.globals["asset_url"] = asset_url

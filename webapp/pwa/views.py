@@ -1,0 +1,151 @@
+"""Serve what makes Løype an installable, offline-capable app."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, current_app, redirect, render_template, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from ..assets import asset_url, release
+from ..auth import current_actor
+from ..models import Participant
+from ..questionnaires.names import text_direction
+
+bp = Blueprint("pwa", __name__)
+
+#: Files the service worker keeps for offline use (besides the shell and offline pages).
+PRECACHE_SUFFIXES = (".js", ".css", ".svg", ".png", ".webmanifest")
+
+
+@bp.get("/manifest.webmanifest")
+def manifest():
+    lang = str(get_locale())
+    body = {
+        "name": "Løype",
+        "short_name": "Løype",
+        "description": _("Your questionnaires: education, work and goals."),
+        "lang": lang.replace("_", "-"),
+        "dir": text_direction(lang),
+        "start_url": url_for(".app_shell"),
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#0b5cad",
+        "icons": [
+            {"src": asset_url("icons/icon-192.png"), "sizes": "192x192", "type": "image/png"},
+            {"src": asset_url("icons/icon-512.png"), "sizes": "512x512", "type": "image/png"},
+            {"src": asset_url("icons/maskable-192.png"), "sizes": "192x192",
+             "type": "image/png", "purpose": "maskable"},
+            {"src": asset_url("icons/maskable-512.png"), "sizes": "512x512",
+             "type": "image/png", "purpose": "maskable"},
+            {"src": asset_url("icons/icon.svg"), "sizes": "any", "type": "image/svg+xml"},
+        ],
+    }  # fmt: skip
+    response = current_app.response_class(
+        json.dumps(body, ensure_ascii=False), mimetype="application/manifest+json"
+    )
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/sw.js")
+def service_worker():
+    """The service worker, from the root so its scope is the whole site.
+
+    It names the release it belongs to; any deploy that changes a static file changes this
+    script, so browsers install the new worker (which then waits, see static/js/sw-main.js).
+    """
+    current = release()
+    precache = [
+        current.url(path) for path in sorted(current.assets) if path.endswith(PRECACHE_SUFFIXES)
+    ]
+    precache.append(url_for(".offline"))  # the app shell is kept when first visited
+    script = render_template(
+        "pwa/sw.js",
+        release=current.hash,
+        precache=json.dumps(precache),
+        main=current.url("js/sw-main.js"),
+    )
+    response = Response(script, mimetype="text/javascript")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Service-Worker-Allowed"] = "/"
+    return response
+
+
+@bp.get("/offline")
+def offline():
+    return render_template("pwa/offline.html")
+
+
+@bp.get("/app/")
+def app_shell():
+    """The participant app: renders questionnaires from what the phone keeps, online or not."""
+    if not isinstance(current_actor(), Participant):
+        return redirect(url_for("auth.join_form"))
+    return render_template("pwa/app.html", strings=client_strings())
+
+
+def answer_messages() -> dict[str, str]:
+    """The sentences of rendering/messages.py, keyed by error code, for the phone."""
+    return {
+        "required": _("Please answer this question."),
+        "type_number": _("Please write a number, for example 3."),
+        "type_date": _("Please give a date."),
+        "type": _("This answer has the wrong form. Please answer again."),
+        "format": _("Please give a real date, for example 2024-03-31."),
+        "minimum": _("The number must be %(limit)s or more."),
+        "maximum": _("The number must be %(limit)s or less."),
+        "multiple_of": _("The number must be a multiple of %(limit)s."),
+        "min_length": _("Please write at least %(limit)s characters."),
+        "max_length": _("Please write at most %(limit)s characters."),
+        "min_items": _("Please choose or add at least %(limit)s."),
+        "max_items": _("Please choose or add at most %(limit)s."),
+        "pattern": _("This answer is not in the expected form."),
+        "choice": _("Please choose one of the options."),
+        "unique": _("Each option can be chosen only once."),
+        "unknown": _("This is not a question in this questionnaire."),
+        "invalid": _("This answer is not valid. Please check it."),
+    }
+
+
+def client_strings() -> dict:
+    """Interface texts the app needs when it renders by itself, in the participant's language."""
+    return {
+        "yes": _("Yes"), "no": _("No"), "choose": _("Choose …"), "optional": _("optional"),
+        "entry": _("Entry %(number)s"), "remove": _("Remove entry %(number)s"),
+        "add": _("Add another"), "error": _("Error:"), "check": _("Please check these answers"),
+        "next": _("Next"), "back": _("Back"), "send": _("Send my answers"),
+        "page": _("Page %(position)s of %(count)s"),
+        "start": _("Start"), "continue": _("Continue"), "again": _("Answer again"),
+        "saved_here": _("Saved on this phone"),
+        "sending": _("Sending …"),
+        "sent_at": _("Sent %(when)s."),
+        "waiting": _("Will be sent when you are online"),
+        "unsent": _("Not sent yet: %(count)s"),
+        "all_sent": _("Everything is sent."),
+        "send_now": _("Send now"),
+        "signed_out": _("Please sign in again with your code. Your answers are kept on this "
+                        "phone."),
+        "refused": _("The server could not take these answers: %(reason)s"),
+        "other_tab": _("This questionnaire is open in another tab or window. Close it there "
+                       "to continue here."),
+        "update": _("A new version of Løype is ready."),
+        "update_button": _("Use the new version"),
+        "storage_warning": _("This phone may delete saved answers when it runs out of space. "
+                             "Send your answers when you can."),
+        "storage_full": _("This phone is almost out of space. Send your answers soon."),
+        "no_questionnaires": _("You have no questionnaires right now."),
+        "offline_first": _("Open Løype once while online to get your questionnaires."),
+        "check_answers": _("Check your answers"),
+        "not_answered": _("Not answered"),
+        "change": _("Change answers on this page"),
+        "thanks": _("Thank you! Your answers are sent."),
+        "queued": _("Your answers are saved on this phone and will be sent when you are "
+                    "online."),
+        "my_questionnaires": _("My questionnaires"),
+        "draft": _("Started. Your answers are saved."),
+        "invalid": _("Some answers are missing or need a change"),
+        "messages": answer_messages(),
+    }  # fmt: skip
