@@ -156,17 +156,21 @@ async function askForPersistence() {
 // ---------------------------------------------------------------- editing one response
 
 let releaseEdit = null;
+let editing = null; // the response whose edit lock this tab holds
 function leaveEditing() {
   releaseEdit?.();
   releaseEdit = null;
+  editing = null;
 }
 
 /** Hold the edit lock of a response, so a second tab cannot fork the same draft. */
 function lockEditing(id) {
+  if (editing === id) return Promise.resolve(true); // moving between pages keeps the lock
   leaveEditing();
   if (!navigator.locks) return Promise.resolve(true);
   return new Promise((resolve) => {
     navigator.locks.request(`loype-edit-${id}`, { ifAvailable: true }, (lock) => {
+      if (lock) editing = id;
       resolve(Boolean(lock));
       return lock ? new Promise((release) => { releaseEdit = release; }) : undefined;
     });

@@ -1,0 +1,104 @@
+"""Drive the participant app in Chromium like a person would, and peek into its storage."""
+
+from __future__ import annotations
+
+import time
+
+DB_MODULE = """
+  const main = document.querySelector('script[type=module][src*="js/app/main.js"]').src;
+  const db = await import(main.replace("main.js", "db.js"));
+"""
+
+
+def open_app(context, code: str):
+    """Join with the invite code and wait until the app is installed and controls the page."""
+    page = context.new_page()
+    page.goto(f"/join/{code}")
+    page.wait_for_url("**/app/**")
+    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller")
+    page.wait_for_selector("#app .cards")
+    return page
+
+
+def outbox(page) -> list[dict]:
+    return page.evaluate(f"async () => {{ {DB_MODULE} return await db.getAll('outbox'); }}")
+
+
+def stored(page) -> list[dict]:
+    return page.evaluate(f"async () => {{ {DB_MODULE} return await db.getAll('responses'); }}")
+
+
+def wait_until(predicate, timeout: float = 20.0, message: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {message}")
+
+
+def next_page(page):
+    page.click("#app form.questionnaire > .actions button[type=submit]")
+
+
+def fill_kartlegging(page) -> None:
+    """Answer every page of the mapping questionnaire, including two education entries."""
+    page.wait_for_selector("#fields")
+    page.check("#mapped_before-0")
+    page.fill("#previous_mapping_where", "NAV Oslo")
+    page.fill("#previous_mapping_when", "2024-03-01")
+    page.check("#documents_available-0")
+    next_page(page)
+    page.wait_for_selector("#short_term_goal_kind-2")
+    page.check("#short_term_goal_kind-2")
+    page.fill("#short_term_goal", "Lære norsk")
+    page.check("#long_term_goal_kind-0")
+    page.fill("#desired_occupation", "Sykepleier")
+    next_page(page)
+    page.wait_for_selector("#household-2")
+    page.check("#household-1")
+    page.check("#household-2")
+    page.fill("#children_count", "2")
+    next_page(page)
+    page.wait_for_selector("#educations-0-level")
+    page.select_option("#educations-0-level", "bachelor")
+    page.fill("#educations-0-field", "Nursing")
+    page.select_option("#educations-0-country", "SY")
+    page.click('button[value="add:educations"]')
+    page.select_option("#educations-1-level", "master")
+    page.fill("#educations-1-field", "Public health")
+    page.check("#has_work_experience-0")
+    page.fill("#jobs-0-occupation", "Nurse")
+    next_page(page)
+    page.wait_for_selector("#skills-0")
+    page.check("#skills-0")
+    next_page(page)
+    page.wait_for_selector("#recognition_applied-3")
+    page.check("#recognition_applied-3")
+    next_page(page)
+    page.wait_for_selector("#mother_tongue")
+    page.select_option("#mother_tongue", "ar")
+    page.check("#norwegian_level-1")
+    next_page(page)
+    page.wait_for_selector("#digital_phone-3")
+    page.check("#digital_phone-3")
+    next_page(page)
+    page.wait_for_selector("#anything_else")
+    page.fill("#anything_else", "Takk for hjelpen")
+    next_page(page)
+    page.wait_for_selector("#send")
+
+
+EXPECTED = {
+    "mapped_before": "yes", "previous_mapping_where": "NAV Oslo",
+    "previous_mapping_when": "2024-03-01", "documents_available": ["diplomas"],
+    "short_term_goal_kind": "norwegian", "short_term_goal": "Lære norsk",
+    "long_term_goal_kind": "work", "desired_occupation": "Sykepleier",
+    "household": ["partner", "children"], "children_count": 2,
+    "educations": [{"level": "bachelor", "field": "Nursing", "country": "SY"},
+                   {"level": "master", "field": "Public health"}],
+    "has_work_experience": True, "jobs": [{"occupation": "Nurse"}], "skills": ["care"],
+    "recognition_applied": "no", "mother_tongue": "ar", "norwegian_level": "A2",
+    "digital_phone": 4, "anything_else": "Takk for hjelpen",
+}  # fmt: skip
