@@ -96,6 +96,11 @@ BAD_DOCUMENTS = [
                                 {"type": "array", "title": "x", "items": {"type": "object",
                                  "properties": {"a": {"type": "string", "title": "a"}}}}),
      "/schema/properties/educations/items/properties/years", "group cannot contain"),
+    ("unknown pictogram on a section", _set(["ui", "sections", 0, "icon"], "unicorn"),
+     "/ui/sections/0/icon", "unknown pictogram 'unicorn'"),
+    ("pictogram for an unknown option",
+     _set(["ui", "questions", "work"], {"option_icons": {"maybe": "work"}}),
+     "/ui/questions/work/option_icons/maybe", "no option 'maybe'"),
     ("malformed condition",
      _set(["ui", "questions", "employer", "visible_if"], {"question": "work", "is": "yes"}),
      "/ui/questions/employer/visible_if", ""),
@@ -124,3 +129,12 @@ def test_bad_document_is_reported(change, pointer, reason):
 @pytest.mark.parametrize("not_a_document", [None, [], "text", 3, {"format": 1}])
 def test_non_documents_are_reported_not_raised(not_a_document):
     assert check_document(not_a_document)
+
+
+def test_every_pictogram_has_a_file_and_every_file_a_name():
+    from pathlib import Path
+
+    from webapp.questionnaires.pictograms import PICTOGRAMS
+
+    folder = Path(__file__).resolve().parent.parent / "static" / "icons" / "pictograms"
+    assert {p.stem for p in folder.glob("*.svg")} == PICTOGRAMS

@@ -8,9 +8,9 @@ from flask_babel import get_locale
 
 from ..extensions import db
 from ..models import Questionnaire, QuestionnaireVersion, Response
-from .base import bp, participant
+from .base import bp, load_json, participant
 from .questionnaires import document_etag
-from .schemas import MeSchema
+from .schemas import MeSchema, PreferencesSchema
 
 
 @bp.get("/me")
@@ -48,7 +48,11 @@ def me():
     ).all()
     return MeSchema().dump(
         {
-            "participant": {"display_name": person.display_name, "language": person.language},
+            "participant": {
+                "display_name": person.display_name,
+                "language": person.language,
+                "show_norwegian": person.show_norwegian,
+            },
             "questionnaires": refs,
             "responses": [
                 {
@@ -66,3 +70,12 @@ def me():
             ],
         }
     )
+
+
+@bp.put("/me/preferences")
+def preferences():
+    person = participant()
+    data = load_json(PreferencesSchema())
+    person.show_norwegian = data["show_norwegian"]
+    db.session.commit()
+    return PreferencesSchema().dump({"show_norwegian": person.show_norwegian})

@@ -27,7 +27,8 @@ def build_spec() -> dict:
         servers=[{"url": "/api/v1"}],
         plugins=[MarshmallowPlugin()],
     )
-    for name in ("ResponsePut", "Receipt", "Problem", "Batch", "BatchResponse", "Me", "Document"):
+    for name in ("ResponsePut", "Receipt", "Problem", "Batch", "BatchResponse", "Me", "Document",
+                 "Preferences"):  # fmt: skip
         spec.components.schema(name, schema=getattr(schemas, f"{name}Schema"))
     cookie = {"type": "apiKey", "in": "cookie", "name": "session"}
     spec.components.security_scheme("participantSession", cookie)
@@ -43,6 +44,17 @@ def build_spec() -> dict:
             "summary": "The participant's questionnaires and responses", "security": security,
             "responses": {"200": {"description": "OK", "content": {
                 "application/json": {"schema": "Me"}}}, **_problems(401)},
+        }},
+    )  # fmt: skip
+    spec.path(
+        path="/me/preferences",
+        operations={"put": {
+            "summary": "Remember the participant's choice to see Norwegian beside their language",
+            "security": security,
+            "requestBody": {"required": True, "content": {
+                "application/json": {"schema": "Preferences"}}},
+            "responses": {"200": {"description": "OK", "content": {
+                "application/json": {"schema": "Preferences"}}}, **_problems(401, 415, 422)},
         }},
     )  # fmt: skip
     spec.path(

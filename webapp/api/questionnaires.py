@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from flask import abort, current_app, jsonify, make_response, request
@@ -10,14 +12,16 @@ from flask_babel import get_locale
 from ..models import QuestionnaireVersion
 from ..questionnaires.localize import fallback_chain
 from ..questionnaires.names import country_names, language_names, text_direction
+from ..services import audio
 from ..services.questionnaires import find_version
 from .base import bp, participant
 from .schemas import MAX_INT, DocumentSchema
 
 
 def document_etag(version: QuestionnaireVersion, lang: str) -> str:
-    """Return the entity tag of a localized version (unquoted)."""
-    return f"{version.content_hash[:16]}-{lang}"
+    """Return the entity tag of a localized version (unquoted); new audio clips change it."""
+    clips = json.dumps(sorted(audio.clips_for(version.questionnaire_id, lang).items()))
+    return f"{version.content_hash[:16]}-{lang}-{hashlib.sha256(clips.encode()).hexdigest()[:8]}"
 
 
 def localized(version: QuestionnaireVersion, lang: str) -> dict[str, Any]:
@@ -58,6 +62,7 @@ def document(slug: str, number: int):
             "dir": text_direction(lang),
             "document": localized(version, lang),
             "names": names,
+            "audio": audio.clips_for(version.questionnaire_id, lang),
         }
     )
     response = jsonify(body)

@@ -22,6 +22,13 @@ class ResponsePutSchema(Schema):
         load_default=None, allow_none=True, strict=True, validate=validate.Range(1, MAX_INT)
     )
     saved_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    text_languages = fields.Dict(
+        keys=fields.String(validate=validate.Regexp(r"^/")),
+        values=fields.String(validate=validate.Regexp(r"^[a-z]{2,3}(_[A-Z]{2})?$")),
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "The language each free-text answer was typed in"},
+    )
 
 
 class BatchItemSchema(ResponsePutSchema):
@@ -78,6 +85,13 @@ class BatchResponseSchema(Schema):
 class ParticipantSchema(Schema):
     display_name = fields.String(required=True)
     language = fields.String(required=True)
+    show_norwegian = fields.Boolean(required=True)
+
+
+class PreferencesSchema(Schema):
+    """What the participant chose on the phone: Norwegian beside their language, or not."""
+
+    show_norwegian = fields.Boolean(required=True)
 
 
 class QuestionnaireRefSchema(Schema):
@@ -119,4 +133,10 @@ class DocumentSchema(Schema):
     document = fields.Dict(required=True)
     names = fields.Dict(
         keys=fields.String(), values=fields.List(fields.List(fields.String())), required=True
+    )
+    audio = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        required=True,
+        metadata={"description": "Recorded clips reading questions aloud: question id -> URL"},
     )

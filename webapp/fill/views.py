@@ -136,7 +136,9 @@ def save(response_id, page: int):
     if errors:  # conversion errors already name the entries as posted
         entries = {}
     else:
-        errors = response_service.save_page(response, answers, shown, require=action == "next")
+        errors = response_service.save_page(
+            response, answers, shown, require=action == "next", lang=_lang()
+        )
     if errors:
         questions = definition.questions
         attach_errors(form, errors, lambda e: message_for(e, questions.get(e.question)), entries)

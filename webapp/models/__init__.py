@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .audit import AuditEvent
-from .questionnaire import Questionnaire, QuestionnaireVersion
+from .questionnaire import QuestionAudio, Questionnaire, QuestionnaireVersion
 from .resource import Resource
 from .response import REVIEW_STATUSES, Response, ResponseRevision, Review
 from .tenancy import ROLES, Municipality, Participant, StaffUser
@@ -14,6 +14,7 @@ __all__ = [
     "AuditEvent",
     "Municipality",
     "Participant",
+    "QuestionAudio",
     "Questionnaire",
     "QuestionnaireVersion",
     "Resource",

@@ -68,3 +68,26 @@ class QuestionnaireVersion(db.Model):
             if key == "slug":
                 exported["version"] = self.number
         return exported
+
+
+class QuestionAudio(db.Model):
+    """A recorded clip that reads one question aloud in one language.
+
+    Kept per questionnaire (not per version), so a clip survives a new version as long as the
+    question id does. Played instead of the browser's speech synthesis when present.
+    """
+
+    __tablename__ = "question_audio"
+    __table_args__ = (sa.UniqueConstraint("questionnaire_id", "question_id", "lang"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    questionnaire_id: Mapped[int] = mapped_column(sa.ForeignKey("questionnaire.id"))
+    question_id: Mapped[str] = mapped_column(sa.String(64))
+    lang: Mapped[str] = mapped_column(sa.String(10))
+    mimetype: Mapped[str] = mapped_column(sa.String(40))
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    uploaded_by: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id"))
+
+    questionnaire: Mapped[Questionnaire] = relationship()

@@ -35,6 +35,11 @@ class Response(db.Model):
     #: Questions both the phone and the server changed since a common revision: every value
     #: is kept here for the counsellor, never silently dropped.
     conflicts: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    #: The language each free-text answer was written in (the interface language at the time),
+    #: keyed by the answer's JSON Pointer, e.g. {"/anything_else": "ar"}.
+    text_languages: Mapped[dict[str, str]] = mapped_column(
+        JSONType, default=dict, server_default="{}"
+    )
     #: When the phone last sent this response (None for answers given on server pages only).
     synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -61,6 +61,8 @@ class Participant(db.Model):
     counsellor_id: Mapped[int] = mapped_column(sa.ForeignKey("staff_user.id"), index=True)
     display_name: Mapped[str] = mapped_column(sa.String(120))
     language: Mapped[str] = mapped_column(sa.String(10), default="nb")
+    #: Show each question's Norwegian text beside the participant's language.
+    show_norwegian: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     #: HMAC-SHA256 of the invite code; the code itself is shown once and never stored.
     invite_code_hash: Mapped[str | None] = mapped_column(sa.String(64))
     invite_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, current_app, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from ..assets import asset_url, release
 from ..auth import current_actor
-from ..models import Participant
+from ..extensions import db
+from ..models import Participant, QuestionAudio
 from ..questionnaires.names import text_direction
 
 bp = Blueprint("pwa", __name__)
@@ -71,6 +72,17 @@ def service_worker():
     response = Response(script, mimetype="text/javascript")
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Service-Worker-Allowed"] = "/"
+    return response
+
+
+@bp.get("/media/audio/<int:clip_id>-<digest>.<ext>")
+def audio(clip_id: int, digest: str, ext: str):
+    """A recorded question: public questionnaire content, cached forever under its hash."""
+    clip = db.session.get(QuestionAudio, clip_id)
+    if clip is None or not clip.sha256.startswith(digest) or len(digest) < 12:
+        abort(404)
+    response = Response(clip.data, mimetype=clip.mimetype)
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
     return response
 
 

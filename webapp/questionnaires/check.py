@@ -20,6 +20,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from .conditions import referenced_questions
+from .pictograms import PICTOGRAMS
 from .pointers import deref, pointer_escape, resolve_pointer
 from .texts import text_pointers
 from .types import INFO, REGISTRY, infer_widget, option_values
@@ -191,6 +192,18 @@ def _question_problems(
                     Problem(f"{options_pointer}/{index}/const", f"duplicate option value {key}")
                 )
             seen.add(key)
+    for value, icon in (ui.get("option_icons") or {}).items():
+        here = f"{ui_pointer}/option_icons/{pointer_escape(value)}"
+        if widget not in ("choice", "multichoice", "yesno"):
+            problems.append(Problem(here, f"question {qid!r} has no options to put icons on"))
+        elif value not in (
+            {"true", "false"}
+            if widget == "yesno"
+            else {str(v) for v in option_values(schema, widget)}
+        ):
+            problems.append(Problem(here, f"no option {value!r} in question {qid!r}"))
+        if icon not in PICTOGRAMS:
+            problems.append(Problem(here, f"unknown pictogram {icon!r}"))
     tags = ui.get("resource_tags") or {}
     if tags:
         if widget == "yesno":
@@ -281,6 +294,19 @@ def _layout_problems(document: Mapping[str, Any]) -> list[Problem]:
                     f"layout entry {qid!r} has no schema property",
                 )
             )
+    return problems
+
+
+def _icon_problems(document: Mapping[str, Any]) -> list[Problem]:
+    ui = document["ui"]
+    problems = []
+    places = [(f"/ui/sections/{i}/icon", s.get("icon")) for i, s in enumerate(ui["sections"])]
+    places += [(f"/ui/info/{k}/icon", v.get("icon")) for k, v in (ui.get("info") or {}).items()]
+    places += [(f"/ui/questions/{k}/icon", v.get("icon"))
+               for k, v in (ui.get("questions") or {}).items()]  # fmt: skip
+    for pointer, icon in places:
+        if icon is not None and icon not in PICTOGRAMS:
+            problems.append(Problem(pointer, f"unknown pictogram {icon!r}"))
     return problems
 
 
@@ -379,5 +405,6 @@ def check_document(document: Any) -> list[Problem]:
         )
     problems += _layout_problems(document)
     problems += _condition_problems(document)
+    problems += _icon_problems(document)
     problems += _translation_problems(document)
     return problems

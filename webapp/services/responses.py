@@ -11,7 +11,7 @@ from ..extensions import db
 from ..models import Participant, Questionnaire, QuestionnaireVersion, Response, StaffUser
 from ..models.types import utcnow
 from ..questionnaires import AnswerError, validate_answers
-from . import audit
+from . import audit, text_languages
 from .sync import record_revision
 
 
@@ -69,6 +69,7 @@ def save_page(
     page_questions: list[str],
     *,
     require: bool,
+    lang: str | None = None,
 ) -> list[AnswerError]:
     """Store one page's answers into the draft; return errors (and store nothing) if any."""
     if response.status != "draft":
@@ -81,6 +82,10 @@ def save_page(
     if errors:
         return errors
     if cleaned != response.answers:
+        response.text_languages = text_languages.updated(
+            response.version.definition, response.answers, cleaned,
+            response.text_languages or {}, lang or response.participant.language,
+        )  # fmt: skip
         response.answers = cleaned
         response.revision += 1
         response.updated_at = utcnow()

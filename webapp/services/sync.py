@@ -22,7 +22,7 @@ from ..models import Participant, Response, ResponseRevision
 from ..models.types import utcnow
 from ..questionnaires import AnswerError, validate_answers
 from ..questionnaires.conditions import is_empty
-from . import audit
+from . import audit, text_languages
 from .questionnaires import find_version
 
 
@@ -74,6 +74,8 @@ class Submission:
     answers: dict[str, Any]
     base_revision: int | None = None
     saved_at: datetime | None = None
+    #: The language each free-text answer was typed in, by answer pointer (optional).
+    text_languages: dict[str, str] | None = None
 
 
 def fingerprint(submission: Submission) -> str:
@@ -166,6 +168,9 @@ def apply(participant: Participant, submission: Submission) -> Receipt:
             version=version,
             status=submission.status,
             answers=cleaned,
+            text_languages=text_languages.updated(
+                definition, {}, cleaned, {}, participant.language, submission.text_languages
+            ),
             revision=1,
             conflicts=[],
             synced_at=now,
@@ -229,6 +234,10 @@ def apply(participant: Participant, submission: Submission) -> Receipt:
                 for q in conflicts
             ),
         ]  # fmt: skip
+    response.text_languages = text_languages.updated(
+        definition, response.answers, new_answers, response.text_languages or {},
+        participant.language, submission.text_languages,
+    )  # fmt: skip
     response.answers = new_answers
     response.status = submission.status
     response.revision += 1
