@@ -10,6 +10,8 @@ const PAGE_TIMEOUT_MS = 3000;
 const KEEP_PAGES = ["/app/", "/offline", "/join"];
 // Participant pages that the app shell can stand in for when offline.
 const SHELL_FOR = ["/app", "/me", "/r/", "/join"];
+// Recorded questions: immutable under their hash, kept across releases.
+export const MEDIA_CACHE = "loype-media";
 
 export function start({ release, precache }) {
   const cacheName = `loype-${release}`;
@@ -32,7 +34,9 @@ export function start({ release, precache }) {
   self.addEventListener("activate", (event) => {
     event.waitUntil((async () => {
       for (const name of await caches.keys()) {
-        if (name.startsWith("loype-") && name !== cacheName) await caches.delete(name);
+        if (name.startsWith("loype-") && name !== cacheName && name !== MEDIA_CACHE) {
+          await caches.delete(name);
+        }
       }
       await self.clients.claim();
     })());
@@ -53,6 +57,8 @@ export function start({ release, precache }) {
     if (url.pathname.startsWith("/api/")) return; // answers never touch a cache
     if (url.pathname.startsWith("/assets/")) {
       event.respondWith(fromCacheFirst(cacheName, request));
+    } else if (url.pathname.startsWith("/media/")) {
+      event.respondWith(fromCacheFirst(MEDIA_CACHE, request));
     } else if (request.mode === "navigate") {
       event.respondWith(page(cacheName, request, url));
     }

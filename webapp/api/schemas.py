@@ -91,7 +91,7 @@ class ParticipantSchema(Schema):
 class PreferencesSchema(Schema):
     """What the participant chose on the phone: Norwegian beside their language, or not."""
 
-    show_norwegian = fields.Boolean(required=True)
+    show_norwegian = fields.Boolean(required=True, truthy={True}, falsy={False})
 
 
 class QuestionnaireRefSchema(Schema):

@@ -160,4 +160,6 @@ def client_strings() -> dict:
         "draft": _("Started. Your answers are saved."),
         "invalid": _("Some answers are missing or need a change"),
         "messages": answer_messages(),
+        "listen": _("Listen"),
+        "side_by_side": _("Show Norwegian too"),
     }  # fmt: skip

@@ -11,8 +11,11 @@ import { readSection, renderSection, showErrors } from "../engine/render.js";
 import { validateAnswers } from "../engine/validate.js";
 import { shownItems, visibleQuestions, isEmpty } from "../engine/conditions.js";
 import { format, messageFor } from "../engine/messages.js";
+import { addReadAloud } from "../readaloud.js";
 
 const root = document.getElementById("app");
+const PICTOGRAMS = new URL("../../icons/pictograms/", import.meta.url).href;
+const SIDE_BY_SIDE = "loype-side-by-side";
 const LANG = root.dataset.lang;
 const S = JSON.parse(document.getElementById("app-strings").textContent);
 const statusLine = document.getElementById("sync-status");
@@ -42,8 +45,14 @@ async function keepDocument(slug, version, url) {
   const have = await db.get("documents", key);
   const response = await fetchJSON(url, { headers: have ? { "If-None-Match": have.etag } : {} });
   if (response.status === 200) {
+    const body = await response.json();
     await db.put("documents", { key, slug, version, lang: LANG, etag: response.headers.get("ETag"),
-      body: await response.json() });
+      body });
+    // Recorded questions are played offline too: keep them now.
+    const media = await caches.open("loype-media");
+    for (const url of Object.values(body.audio || {})) {
+      if (!(await media.match(url))) await media.add(url).catch(() => {});
+    }
   }
 }
 
@@ -51,6 +60,9 @@ async function keepDocument(slug, version, url) {
 async function refresh() {
   const me = await (await fetchJSON("/api/v1/me")).json();
   await db.put("meta", { key: "me", value: me, at: new Date().toISOString() });
+  if (localStorage.getItem(SIDE_BY_SIDE) === null) {
+    localStorage.setItem(SIDE_BY_SIDE, me.participant.show_norwegian ? "1" : "0");
+  }
   for (const q of me.questionnaires) await keepDocument(q.slug, q.version, q.document_url);
   const queued = new Set((await db.getAll("outbox")).map((q) => q.id));
   for (const r of me.responses) {
@@ -185,12 +197,38 @@ function saveSoon(record, answers) {
   saveTimer = setTimeout(saveNow, 300);
 }
 
+// The free-text answers of a response, by JSON Pointer (as services/text_languages.py).
+function freeTexts(definition, answers) {
+  const found = {};
+  for (const [qid, q] of Object.entries(definition?.questions ?? {})) {
+    const value = answers[qid];
+    if (["text", "textarea"].includes(q.widget) && typeof value === "string") found[`/${qid}`] = value;
+    if (q.widget === "group" && Array.isArray(value)) {
+      value.forEach((item, i) => q.children.forEach((c) => {
+        if (["text", "textarea"].includes(c.widget) && typeof item?.[c.id] === "string") {
+          found[`/${qid}/${i}/${c.id}`] = item[c.id];
+        }
+      }));
+    }
+  }
+  return found;
+}
+
+let editingDefinition = null;
+
 async function saveNow() {
   clearTimeout(saveTimer);
   const pending = pendingSave;
   pendingSave = null;
   if (!pending) return null;
-  const saved = await db.saveResponse({ ...pending.record, answers: pending.answers });
+  // Each changed free-text answer was typed in the language the app is shown in now.
+  const before = freeTexts(editingDefinition, pending.record.answers ?? {});
+  const languages = { ...(pending.record.textLanguages ?? {}) };
+  for (const [pointer, text] of Object.entries(freeTexts(editingDefinition, pending.answers))) {
+    if (before[pointer] !== text || !languages[pointer]) languages[pointer] = LANG;
+  }
+  const saved = await db.saveResponse({ ...pending.record, answers: pending.answers,
+    textLanguages: languages });
   Object.assign(pending.record, saved);
   await updateStatus();
   scheduleSync();
@@ -213,13 +251,15 @@ async function showPage(id, page) {
       el("p", {}, el("a", { href: "#/" }, S.my_questionnaires)));
   }
   const definition = definitionOf(body);
+  editingDefinition = definition;
   const pages = pagesOf(definition, record.answers);
   if (!pages.includes(page)) return go(`#/r/${id}/${pages.find((p) => p > page) ?? "summary"}`);
   const section = definition.sections[page - 1];
   const fields = el("div", { class: "questionnaire", id: "fields" });
+  const sideBySide = localStorage.getItem(SIDE_BY_SIDE) === "1" && !LANG.startsWith("nb");
   const ctx = { doc: body.document, definition, section: page - 1, answers: record.answers,
     lang: LANG, names: body.names, strings: { ...S, messages: S.messages },
-    onChange: (answers) => saveSoon(record, answers) };
+    sideBySide, pictograms: PICTOGRAMS, onChange: (answers) => saveSoon(record, answers) };
   const move = async (step) => {
     const conversion = [];
     const answers = { ...record.answers, ...readSection(fields, ctx, conversion) };
@@ -241,7 +281,10 @@ async function showPage(id, page) {
     el("div", { class: "progress" },
       el("p", { id: "progress-label" }, format(S.page, { position, count: pages.length })),
       el("progress", { max: pages.length, value: position, "aria-labelledby": "progress-label" })),
-    el("h1", { tabindex: "-1" }, qtext(body, `/ui/sections/${page - 1}/title`)),
+    el("h1", { tabindex: "-1" }, sectionIcon(body, page - 1), qtext(body, `/ui/sections/${page - 1}/title`)),
+    LANG.startsWith("nb") ? null : el("p", {}, el("button", {
+      type: "button", class: "secondary", id: "side-by-side", "aria-pressed": String(sideBySide),
+      onclick: () => toggleSideBySide(!sideBySide).then(route) }, S.side_by_side)),
     textWithLanguage(body.document, `/ui/sections/${page - 1}/description`, LANG)
       ? el("p", { class: "lead" }, qtext(body, `/ui/sections/${page - 1}/description`)) : null,
     el("form", { class: "questionnaire", novalidate: true,
@@ -251,7 +294,26 @@ async function showPage(id, page) {
         el("button", { type: "submit", class: "primary" }, S.next),
         position > 1 ? el("button", { type: "button", onclick: () => move(-1) }, S.back) : null)));
   renderSection(fields, ctx);
+  addReadAloud([...fields.querySelectorAll(":scope > [data-item]")]
+    .filter((node) => Object.hasOwn(definition.questions, node.dataset.item))
+    .map((node) => ({ element: node, id: node.dataset.item })),
+  { lang: LANG, audio: body.audio, label: S.listen });
   root.querySelector("h1").focus();
+}
+
+function sectionIcon(body, index) {
+  const name = body.document.ui.sections[index]?.icon;
+  if (!name) return null;
+  return el("span", { class: "picto", "aria-hidden": "true",
+    style: `--picto: url("${PICTOGRAMS}${encodeURIComponent(name)}.svg")` });
+}
+
+/** Remember the choice on the phone at once and on the server when it can be reached. */
+async function toggleSideBySide(on) {
+  localStorage.setItem(SIDE_BY_SIDE, on ? "1" : "0");
+  fetch("/api/v1/me/preferences", { method: "PUT", credentials: "same-origin",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ show_norwegian: on }) }).catch(() => {});
 }
 
 function formatAnswer(body, definition, question, value) {

@@ -15,7 +15,7 @@ function payload(record) {
   return {
     id: record.id, questionnaire: record.slug, version: record.version, status: record.status,
     answers: record.answers, base_revision: record.baseRevision ?? null,
-    saved_at: record.savedAt,
+    saved_at: record.savedAt, text_languages: record.textLanguages ?? null,
   };
 }
 

@@ -90,6 +90,23 @@ function qtext(ctx, pointer) {
   return el("span", { lang: lang.replaceAll("_", "-"), dir: RTL.has(lang) ? "rtl" : "ltr" }, value);
 }
 const plain = (ctx, pointer) => textWithLanguage(ctx.doc, pointer, ctx.lang)?.[0] ?? "";
+
+// A text in the reader's language and, when they asked for it, the Norwegian source beside it.
+function both(ctx, pointer) {
+  const shown = qtext(ctx, pointer);
+  if (!ctx.sideBySide || !pointer) return [shown];
+  const source = ctx.doc.source_language ?? "nb";
+  const original = textWithLanguage(ctx.doc, pointer, source)?.[0];
+  if (!original || original === plain(ctx, pointer)) return [shown];
+  return [shown, " ", el("span", { class: "nb-text", lang: source, dir: "ltr" }, original)];
+}
+
+// A pictogram beside a text: decorative, the text carries the meaning.
+function picto(ctx, name) {
+  if (!name || !ctx.pictograms) return [];
+  return [el("span", { class: "picto", "aria-hidden": "true",
+    style: `--picto: url("${ctx.pictograms}${encodeURIComponent(name)}.svg")` }), " "];
+}
 const uiPointer = (q, key) => (typeof q.ui[key] === "string" ? `${q.uiPointer}/${key}` : null);
 
 function group(ctx, q, id, entries, head) {
@@ -109,7 +126,9 @@ function group(ctx, q, id, entries, head) {
 
 function choices(ctx, q, id, data, head, describedBy) {
   const { widget, schema } = q;
-  let options = q.options.map((o) => [optionToken(o.value), qtext(ctx, o.pointer)]);
+  const icons = q.ui.option_icons ?? {};
+  let options = q.options.map((o) => [optionToken(o.value),
+    [...picto(ctx, icons[optionToken(o.value)]), ...both(ctx, o.pointer)]]);
   if (widget === "yesno") options = [["true", ctx.strings.yes], ["false", ctx.strings.no]];
   if (widget === "scale") {
     options = [];
@@ -127,17 +146,17 @@ function choices(ctx, q, id, data, head, describedBy) {
     ...options.map(([value, label], i) => el("div", { class: "choice" },
       el("input", { id: `${id}-${i}`, name: id, type: multiple ? "checkbox" : "radio", value,
         checked: chosen.includes(value) }),
-      " ", el("label", { for: `${id}-${i}` }, label)))));
+      " ", el("label", { for: `${id}-${i}` }, ...[label].flat())))));
   return fs;
 }
 
 // One question, as question.html's question_block; id is also the field's name.
 function block(ctx, q, id, data) {
   const { widget, schema } = q;
-  const title = [qtext(ctx, q.pointer + "/title")];
+  const title = both(ctx, q.pointer + "/title");
   if (!q.required) title.push(" ", el("span", { class: "optional" }, `(${ctx.strings.optional})`));
   const help = uiPointer(q, "help");
-  const helps = help ? [el("p", { class: "help", id: `${id}-help` }, qtext(ctx, help))] : [];
+  const helps = help ? [el("p", { class: "help", id: `${id}-help` }, ...both(ctx, help))] : [];
   const describedBy = plain(ctx, help) ? `${id}-help` : null;
   const select = widget === "country" || widget === "language" ||
     (widget === "choice" && q.options.length > 8); // a long list is easier as a drop-down
@@ -236,7 +255,9 @@ export function renderSection(container, ctx) {
   container.replaceChildren(...sectionOf(ctx).items.map((item) => {
     let node;
     if (Object.hasOwn(definition.info, item)) {
-      node = el("div", { class: "info", id: item }, el("p", {}, qtext(ctx, definition.info[item])));
+      const icon = ctx.doc.ui?.info?.[item]?.icon;
+      node = el("div", { class: "info", id: item },
+        el("p", {}, ...picto(ctx, icon), ...both(ctx, definition.info[item])));
     } else {
       const q = definition.questions[item];
       let data = toFormValue(q, own(answers, item));

@@ -1,0 +1,91 @@
+"""Recorded questions, languages of free-text answers, and the side-by-side preference."""
+
+from __future__ import annotations
+
+import struct
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from webapp.extensions import db
+from webapp.models import Questionnaire, Response, StaffUser
+from webapp.services import audio
+from webapp.services.audio import AudioRejected
+
+
+def wav(seconds: float = 0.1, rate: int = 8000) -> bytes:
+    """A tiny silent WAV file."""
+    samples = b"\x00\x00" * int(rate * seconds)
+    header = b"RIFF" + struct.pack("<I", 36 + len(samples)) + b"WAVEfmt "
+    header += struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16)
+    return header + b"data" + struct.pack("<I", len(samples)) + samples
+
+
+def upload(app, world, question="mapped_before", lang="en", data=None):
+    with app.app_context():
+        questionnaire = db.session.scalar(sa.select(Questionnaire).filter_by(slug="kartlegging"))
+        admin = db.session.get(StaffUser, world.admin1)
+        clip = audio.store_clip(questionnaire, question, lang, wav() if data is None else data,
+                                admin)  # fmt: skip
+        db.session.commit()
+        return audio.clip_url(clip)
+
+
+@pytest.mark.parametrize(
+    ("question", "lang", "data", "code"),
+    [
+        ("no_such_question", "en", None, "question"),
+        ("mapped_before", "de", None, "language"),
+        ("mapped_before", "en", b"", "empty"),
+        ("mapped_before", "en", b"<html>not audio</html>", "type"),
+        ("mapped_before", "en", b"ID3" + b"\x00" * (audio.MAX_BYTES + 1), "size"),
+    ],
+)
+def test_bad_clips_are_refused(app, world, question, lang, data, code):
+    with pytest.raises(AudioRejected) as refused:
+        upload(app, world, question, lang, data)
+    assert refused.value.code == code
+
+
+def test_clip_is_served_immutable_and_listed_in_the_document(app, world, as_actor):
+    phone = as_actor(app, "p1")
+    before = phone.get("/api/v1/questionnaires/kartlegging/versions/1?lang=en")
+    assert before.json["audio"] == {}
+    url = upload(app, world)
+    after = phone.get("/api/v1/questionnaires/kartlegging/versions/1?lang=en")
+    assert after.json["audio"] == {"mapped_before": url}
+    assert after.headers["ETag"] != before.headers["ETag"]  # the phone fetches the clip list
+    assert phone.get("/api/v1/questionnaires/kartlegging/versions/1?lang=ar").json["audio"] == {}
+    clip = phone.get(url)
+    assert clip.status_code == 200 and clip.mimetype == "audio/wav"
+    assert "immutable" in clip.headers["Cache-Control"]
+    assert phone.get(url.replace("-", "-0", 1)).status_code == 404
+
+
+def test_free_text_answers_record_their_language(app, world, as_actor):
+    phone = as_actor(app, "p1")
+    rid = str(uuid.uuid4())
+    body = {"questionnaire": "kartlegging", "version": 1, "status": "draft",
+            "answers": {"anything_else": "مرحبا", "short_term_goal": "Norsk"},
+            "text_languages": {"/anything_else": "ar"}}  # fmt: skip
+    phone.put(f"/api/v1/responses/{rid}", json=body)
+    with app.app_context():
+        stored = db.session.get(Response, rid)
+        # told by the phone, or else the participant's interface language (en)
+        assert stored.text_languages == {"/anything_else": "ar", "/short_term_goal": "en"}
+    body.update(base_revision=1, answers={"anything_else": "مرحبا", "short_term_goal": "Jobb"})
+    body["text_languages"] = {"/short_term_goal": "nb"}
+    phone.put(f"/api/v1/responses/{rid}", json=body)
+    with app.app_context():
+        stored = db.session.get(Response, rid)
+        assert stored.text_languages == {"/anything_else": "ar", "/short_term_goal": "nb"}
+
+
+def test_side_by_side_preference_is_kept(app, world, as_actor):
+    phone = as_actor(app, "p1")
+    assert phone.get("/api/v1/me").json["participant"]["show_norwegian"] is False
+    saved = phone.put("/api/v1/me/preferences", json={"show_norwegian": True})
+    assert saved.status_code == 200
+    assert as_actor(app, "p1").get("/api/v1/me").json["participant"]["show_norwegian"] is True
+    assert phone.put("/api/v1/me/preferences", json={"show_norwegian": "yes"}).status_code == 422
