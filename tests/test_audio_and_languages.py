@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import struct
 import uuid
 
@@ -9,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from webapp.extensions import db
-from webapp.models import Questionnaire, Response, StaffUser
+from webapp.models import Participant, Questionnaire, Response, StaffUser
 from webapp.services import audio
 from webapp.services.audio import AudioRejected
 
@@ -89,3 +90,77 @@ def test_side_by_side_preference_is_kept(app, world, as_actor):
     assert saved.status_code == 200
     assert as_actor(app, "p1").get("/api/v1/me").json["participant"]["show_norwegian"] is True
     assert phone.put("/api/v1/me/preferences", json={"show_norwegian": "yes"}).status_code == 422
+
+
+def test_server_pages_show_norwegian_beside_and_pictograms(app, world, as_actor):
+    from .conftest import csrf_token
+
+    phone = as_actor(app, "p1")
+    token = csrf_token(phone, "/me/")
+    start = phone.post("/me/q/kartlegging/start", data={"csrf_token": token})
+    rid = start.location.rsplit("/", 1)[1]
+    page = phone.get(f"/r/{rid}/2").get_data(as_text=True)
+    assert 'class="nb-text"' not in page and 'class="picto"' in page  # goal pictograms
+    toggled = phone.post(f"/r/{rid}/2", data={"csrf_token": token, "action": "side-by-side"})
+    assert toggled.status_code == 302
+    page = phone.get(f"/r/{rid}/2").get_data(as_text=True)
+    assert '<span class="nb-text" lang="nb" dir="ltr">Arbeid</span>' in page or (
+        'class="nb-text" lang="nb"' in page
+    )
+    assert 'aria-pressed="true"' in page
+
+
+def test_counsellor_reads_beside_the_participants_language(app, world, as_actor):
+    phone = as_actor(app, "p1")
+    rid = str(uuid.uuid4())
+    body = {
+        "questionnaire": "kartlegging",
+        "version": 1,
+        "status": "draft",
+        "answers": {"anything_else": "مرحبا"},
+        "text_languages": {"/anything_else": "ar"},
+    }
+    phone.put(f"/api/v1/responses/{rid}", json=body)
+    with app.app_context():
+        participant = db.session.get(Participant, world.p1)
+        participant.language = "ar"
+        db.session.commit()
+    counsellor = as_actor(app, "c1")
+    page = counsellor.get(f"/responses/{rid}").get_data(as_text=True)
+    assert "(written in Arabic)" in page and 'lang="ar"' in page
+    assert "Show the questions in Arabic too" in page
+    beside = counsellor.get(f"/responses/{rid}?beside=1").get_data(as_text=True)
+    assert 'class="second-lang" lang="ar" dir="rtl"' in beside
+
+
+def test_admin_sees_translation_report(app, world, as_actor):
+    page = as_actor(app, "admin1").get("/admin/translations").get_data(as_text=True)
+    assert "Interface" in page and "Resources" in page and "العربية" in page and "ትግርኛ" in page
+
+
+def test_admin_uploads_a_recording(app, world, as_actor):
+    from werkzeug.datastructures import FileStorage
+    from werkzeug.test import encode_multipart
+
+    from .conftest import csrf_token
+
+    admin = as_actor(app, "admin1")
+    token = csrf_token(admin, "/admin/audio")
+
+    def send(data: bytes):
+        boundary, body = encode_multipart(
+            {"csrf_token": token, "questionnaire": "kartlegging", "question": "mapped_before",
+             "lang": "ar", "clip": FileStorage(io.BytesIO(data), "clip.wav")}
+        )  # fmt: skip
+        return admin.post("/admin/audio", data=body,
+                          content_type=f"multipart/form-data; boundary={boundary}")  # fmt: skip
+
+    refused = send(b"MZ not audio")
+    assert refused.status_code == 422 and "not a recording we can play" in refused.get_data(
+        as_text=True
+    )
+    assert send(wav()).status_code == 302
+    listing = admin.get("/admin/audio").get_data(as_text=True)
+    assert "<audio" in listing and "mapped_before" in listing
+    phone = as_actor(app, "p1")
+    assert phone.get("/admin/audio").status_code == 404

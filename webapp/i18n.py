@@ -19,6 +19,15 @@ def own_name(code: str) -> str:
     return name[:1].upper() + name[1:] if locale.text_direction == "ltr" else name
 
 
+def language_name(code: str, in_lang: str) -> str:
+    """Return the name of language ``code`` in language ``in_lang`` (from Babel's data)."""
+    try:
+        names = Locale.parse(in_lang).languages
+    except (ValueError, TypeError):
+        names = {}
+    return names.get(code) or names.get(code.split("_")[0]) or code
+
+
 def choices(codes: Iterable[str]) -> list[tuple[str, str, str]]:
     """Return ``(code, own name, direction)`` for each language code."""
     return [(code, own_name(code), text_direction(code)) for code in codes]

@@ -7,6 +7,7 @@ from flask_babel import get_locale
 from markupsafe import Markup, escape
 
 from . import i18n
+from .assets import asset_url
 from .auth import current_actor
 from .models import Participant, StaffUser
 from .questionnaires.names import text_direction
@@ -25,6 +26,30 @@ def qtext(definition, pointer: str | None, lang: str) -> Markup:
     )
 
 
+def qboth(definition, pointer: str | None, lang: str, side_by_side: bool) -> Markup:
+    """Return a text and, when asked for, its Norwegian source beside it (to learn the words)."""
+    shown = qtext(definition, pointer, lang)
+    if not side_by_side or not pointer:
+        return shown
+    source = definition.source_language
+    original = definition.text(pointer, source)
+    if not original or original == definition.text(pointer, lang):
+        return shown
+    return shown + Markup(' <span class="nb-text" lang="{}" dir="ltr">{}</span>').format(
+        source, original
+    )
+
+
+def picto(name: str | None) -> Markup:
+    """Return a pictogram to put beside a text (decorative: the text carries the meaning)."""
+    if not name:
+        return Markup("")
+    url = asset_url(f"icons/pictograms/{name}.svg")
+    return Markup(
+        '<span class="picto" aria-hidden="true" style="--picto: url(&quot;{}&quot;)"></span> '
+    ).format(url)
+
+
 def _context() -> dict:
     lang = str(get_locale())
     actor = current_actor()
@@ -37,6 +62,12 @@ def _context() -> dict:
         "language_choices": i18n.choices(current_app.config["LANGUAGES"]),
         "current_path": request.full_path.rstrip("?"),
         "qtext": qtext,
+        "qboth": qboth,
+        "language_name": lambda code: i18n.language_name(code, lang),
+        "picto": picto,
+        "side_by_side": (
+            isinstance(actor, Participant) and actor.show_norwegian and not lang.startswith("nb")
+        ),
     }
 
 

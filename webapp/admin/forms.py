@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField
+from wtforms import BooleanField, SelectField
 
 
 class UploadForm(FlaskForm):
@@ -15,3 +15,14 @@ class UploadForm(FlaskForm):
         description=_l("The file is checked first. Nothing is published if it has problems."),
     )
     publish = BooleanField(_l("Publish as a new version if the check passes"))
+
+
+class AudioForm(FlaskForm):
+    questionnaire = SelectField(_l("Questionnaire"))
+    question = SelectField(_l("Question"))
+    lang = SelectField(_l("Language"))
+    clip = FileField(
+        _l("Recording"),
+        validators=[FileRequired(_l("Please choose a file."))],
+        description=_l("MP3, Ogg, WebM, M4A or WAV, at most 2 MB. It replaces an earlier one."),
+    )

@@ -3,20 +3,34 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    url_for,
+)
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from wtforms import SelectChoice
 
 from ..auth import current_actor, staff_required
 from ..extensions import db
-from ..models import Questionnaire, Resource
-from ..questionnaires import check_document
-from ..services import audit
+from ..i18n import interface_report, own_name
+from ..models import QuestionAudio, Questionnaire, Resource
+from ..questionnaires import check_document, translation
+from ..services import audio, audit, resource_texts
 from ..services import questionnaires as questionnaire_service
-from .forms import UploadForm
+from .forms import AudioForm, UploadForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 @bp.route("/questionnaires", methods=["GET", "POST"])
@@ -76,3 +90,83 @@ def export(slug: str, number: int):
 def resources():
     listing = db.session.scalars(sa.select(Resource).order_by(Resource.slug)).all()
     return render_template("admin/resources.html", resources=listing)
+
+
+@bp.get("/translations")
+@staff_required("administrator")
+def translations():
+    """How complete each language is: the interface, each questionnaire, the resources."""
+    languages = current_app.config["LANGUAGES"]
+    rows = []
+    for lang, stats in interface_report(ROOT / "translations", languages).items():
+        rows.append((_("Interface"), lang, stats))
+    for questionnaire in db.session.scalars(sa.select(Questionnaire).order_by(Questionnaire.slug)):
+        if questionnaire.latest is None:
+            continue
+        document = questionnaire.latest.document
+        title = questionnaire.latest.definition.text("/title", str(get_locale()))
+        for stats in translation.report(document, languages):
+            rows.append((title, stats.lang, stats))
+    resources = db.session.scalars(sa.select(Resource).order_by(Resource.slug)).all()
+    listing = {"resources": [{"slug": r.slug, "title": r.title, "description": r.description}
+                             for r in resources]}  # fmt: skip
+    for stats in resource_texts.report(listing, languages):
+        rows.append((_("Resources"), stats.lang, stats))
+    return render_template("admin/translations.html", rows=rows, own_name=own_name)
+
+
+@bp.route("/audio", methods=["GET", "POST"])
+@staff_required("administrator")
+def audio_clips():
+    """Recorded questions: one clip per question and language, played instead of a voice."""
+    questionnaires = [
+        q
+        for q in db.session.scalars(sa.select(Questionnaire).order_by(Questionnaire.slug))
+        if q.latest is not None and q.audience == "participant"
+    ]
+    lang = str(get_locale())
+    form = AudioForm()
+    form.questionnaire.choices = [
+        SelectChoice(q.slug, q.latest.definition.text("/title", lang) or q.slug)
+        for q in questionnaires
+    ]
+    chosen = next(
+        (q for q in questionnaires if q.slug == (form.questionnaire.data or "")), None
+    ) or (questionnaires[0] if questionnaires else None)
+    if chosen is not None:
+        definition = chosen.latest.definition
+        form.question.choices = [
+            SelectChoice(qid, f"{qid}: {definition.text(q.title_pointer, lang)}")
+            for qid, q in definition.questions.items()
+        ]
+        form.lang.choices = [SelectChoice(code, own_name(code)) for code in definition.languages]
+    status = 200
+    if form.validate_on_submit() and chosen is not None:
+        try:
+            audio.store_clip(
+                chosen, form.question.data, form.lang.data, form.clip.data.read(), current_actor()
+            )
+        except audio.AudioRejected as error:
+            form.clip.errors = [AUDIO_ERRORS[error.code]()]
+            status = 422
+        else:
+            db.session.commit()
+            flash(_("The recording is saved."), "success")
+            return redirect(url_for(".audio_clips"))
+    elif form.errors:
+        status = 422
+    clips = db.session.scalars(
+        sa.select(QuestionAudio).order_by(QuestionAudio.question_id, QuestionAudio.lang)
+    ).all()
+    return render_template(
+        "admin/audio.html", form=form, clips=clips, clip_url=audio.clip_url, own_name=own_name
+    ), status
+
+
+AUDIO_ERRORS = {
+    "question": lambda: _("This question is not in the questionnaire."),
+    "language": lambda: _("The questionnaire is not translated into this language."),
+    "empty": lambda: _("The file is empty."),
+    "size": lambda: _("The file is larger than 2 MB."),
+    "type": lambda: _("The file is not a recording we can play (MP3, Ogg, WebM, M4A or WAV)."),
+}

@@ -197,11 +197,19 @@ def review(response_id):
         return redirect(url_for(".review", response_id=response.id))
     definition = response.version.definition
     participant_lang = response.participant.language
+    beside = request.args.get("beside") == "1" and participant_lang != lang
     return render_template(
         "counsellor/review.html",
         response=response,
         definition=definition,
-        sections=answer_sections(definition, response.answers, lang),
+        sections=answer_sections(
+            definition,
+            response.answers,
+            lang,
+            second=participant_lang if beside else None,
+            text_languages=response.text_languages or {},
+        ),
+        beside=beside,
         conflicts=conflict_rows(definition, response.conflicts or [], lang),
         form=form,
         labels=REVIEW_LABELS,

@@ -17,6 +17,7 @@ from ..models import Participant, Response
 from ..rendering.display import answer_sections
 from ..rendering.fields import attach_errors, form_answers, make_page_form, to_form_value
 from ..rendering.messages import message_for
+from ..services import audio
 from ..services import responses as response_service
 from .pages import neighbour, page_numbers, shown_items, shown_questions
 
@@ -87,6 +88,7 @@ def _render_page(response: Response, page: int, form=None, status: int = 200, no
         previous_page=neighbour(definition, answers, page, -1),
         notice=notice,
         lang=_lang(),
+        audio=audio.clips_for(response.version.questionnaire_id, _lang()),
     ), status
 
 
@@ -139,6 +141,11 @@ def save(response_id, page: int):
         errors = response_service.save_page(
             response, answers, shown, require=action == "next", lang=_lang()
         )
+    actor = current_actor()
+    if not errors and action == "side-by-side" and isinstance(actor, Participant):
+        actor.show_norwegian = not actor.show_norwegian
+        db.session.commit()
+        return redirect(url_for(".page", response_id=response.id, page=page))
     if errors:
         questions = definition.questions
         attach_errors(form, errors, lambda e: message_for(e, questions.get(e.question)), entries)

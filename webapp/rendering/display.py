@@ -30,6 +30,10 @@ class AnswerRow:
     answer: list[str] = field(default_factory=list)
     items: list[list[AnswerRow]] = field(default_factory=list)
     answered: bool = True
+    #: The question in a second language (the participant's, beside the counsellor's).
+    title2: Text | None = None
+    #: The language a free-text answer was written in, when known.
+    written_in: str | None = None
 
 
 @dataclass
@@ -37,6 +41,7 @@ class SectionRows:
     index: int
     title: Text
     rows: list[AnswerRow]
+    title2: Text | None = None
 
 
 def _text(definition: Definition, pointer: str, lang: str) -> Text:
@@ -71,37 +76,66 @@ def format_value(definition: Definition, question: Question, value: Any, lang: s
     return [str(value)]
 
 
-def _row(definition: Definition, question: Question, value: Any, lang: str) -> AnswerRow:
+def _row(
+    definition: Definition,
+    question: Question,
+    value: Any,
+    lang: str,
+    second: str | None,
+    languages: dict[str, str],
+    path: str,
+) -> AnswerRow:
     row = AnswerRow(question, _text(definition, question.title_pointer, lang))
+    if second:
+        row.title2 = _text(definition, question.title_pointer, second)
     if is_empty(value):
         row.answered = False
     elif question.widget == "group":
         row.items = [
-            [_row(definition, child, item.get(child.id), lang) for child in question.children]
-            for item in value
+            [
+                _row(definition, child, item.get(child.id), lang, second, languages,
+                     f"{path}/{index}/{child.id}")
+                for child in question.children
+            ]
+            for index, item in enumerate(value)
             if isinstance(item, dict)
-        ]
+        ]  # fmt: skip
     else:
         row.answer = format_value(definition, question, value, lang)
+        row.written_in = languages.get(path)
     return row
 
 
 def answer_sections(
-    definition: Definition, answers: dict[str, Any], lang: str
+    definition: Definition,
+    answers: dict[str, Any],
+    lang: str,
+    second: str | None = None,
+    text_languages: dict[str, str] | None = None,
 ) -> list[SectionRows]:
-    """Return every shown question with its answer, section by section."""
+    """Return every shown question with its answer, section by section.
+
+    ``second`` adds each text in a second language (a counsellor reading beside the
+    participant's language); ``text_languages`` says what each free-text answer was written in.
+    """
     visible = visible_questions(definition, answers)
+    second = second if second and second != lang else None
     sections = []
     for section in definition.sections:
         rows = [
-            _row(definition, definition.questions[qid], answers.get(qid), lang)
+            _row(definition, definition.questions[qid], answers.get(qid), lang, second,
+                 text_languages or {}, f"/{qid}")
             for qid in section.items
             if qid in visible
-        ]
+        ]  # fmt: skip
         if rows:
+            title = section.pointer + "/title"
             sections.append(
                 SectionRows(
-                    section.index, _text(definition, section.pointer + "/title", lang), rows
+                    section.index,
+                    _text(definition, title, lang),
+                    rows,
+                    _text(definition, title, second) if second else None,
                 )
             )
     return sections
