@@ -164,3 +164,23 @@ def test_admin_uploads_a_recording(app, world, as_actor):
     assert "<audio" in listing and "mapped_before" in listing
     phone = as_actor(app, "p1")
     assert phone.get("/admin/audio").status_code == 404
+
+
+def test_one_question_per_page_on_the_server_pages(app, world, as_actor):
+    import json
+
+    from webapp.services import questionnaires as questionnaire_service
+
+    from .conftest import FORMS, csrf_token
+
+    document = json.loads((FORMS / "kartlegging.json").read_text())
+    document["ui"]["one_question_per_page"] = True
+    with app.app_context():
+        questionnaire_service.import_document(document)
+        db.session.commit()
+    phone = as_actor(app, "p1")
+    token = csrf_token(phone, "/me/")
+    rid = phone.post("/me/q/kartlegging/start", data={"csrf_token": token}).location.split("/")[-1]
+    page = phone.get(f"/r/{rid}/2").get_data(as_text=True)
+    assert 'name="mapped_before"' in page and 'name="documents_available"' not in page
+    assert "Page 2 of" in page

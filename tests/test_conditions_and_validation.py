@@ -105,3 +105,16 @@ def test_text_falls_back_along_the_chain(definition):
     assert definition.text("/schema/properties/name/title", "en") == "Name"
     assert definition.text_with_language("/schema/properties/age/title", "en") == ("Alder", "nb")
     assert definition.text("/schema/properties/name/title", "fa_AF") == "Navn"
+
+
+def test_one_question_per_page_splits_sections_and_keeps_their_titles():
+    document = minimal_document()
+    document["ui"]["one_question_per_page"] = True
+    definition = load_definition(document)
+    assert [s.items for s in definition.sections] == [
+        ("intro",), ("name",), ("age",), ("born",),
+        ("work",), ("employer",), ("skills",), ("licence",), ("country",), ("educations",),
+    ]  # fmt: skip
+    assert [s.index for s in definition.sections] == list(range(10))
+    assert definition.sections[5].pointer == "/ui/sections/1"
+    assert definition.sections[5].id == "work-2"

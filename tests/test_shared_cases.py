@@ -149,7 +149,13 @@ def _snapshot(document: dict) -> dict:
     return {
         "document": document,
         "sections": [
-            {"id": s.id, "index": s.index, "items": list(s.items), "visibleIf": s.visible_if}
+            {
+                "id": s.id,
+                "index": s.index,
+                "items": list(s.items),
+                "visibleIf": s.visible_if,
+                "sourceIndex": s.source_index,
+            }
             for s in definition.sections
         ],
         "questions": {qid: _question(q) for qid, q in definition.questions.items()},
@@ -173,6 +179,9 @@ def test_javascript_engine(tmp_path):
     for name in ("kartlegging.json", "muligheter.json"):
         documents[name] = json.loads((ROOT / "forms" / name).read_text("utf-8"))
         documents[f"{name} with gaps"] = _sparse(documents[name])
+    one_per_page = copy.deepcopy(documents["kartlegging.json"])
+    one_per_page["ui"]["one_question_per_page"] = True
+    documents["kartlegging.json one question per page"] = one_per_page
     documents.update(VALIDATION["documents"])
     snapshot = tmp_path / "definitions.json"
     patterns = [[p, text, bool(re.search(p, text))] for p in PATTERNS for text in SAMPLES]

@@ -78,16 +78,19 @@ class Question:
 
 @dataclass(frozen=True)
 class Section:
-    """One page of the questionnaire."""
+    """One page of the questionnaire: a section of the document, or with
+    ``one_question_per_page`` one item of a section (then several pages share its title)."""
 
     id: str
     index: int
     items: tuple[str, ...]
     visible_if: Mapping[str, Any] | None = None
+    #: The position of the document section this page comes from (``/ui/sections/N``).
+    source_index: int = 0
 
     @property
     def pointer(self) -> str:
-        return f"/ui/sections/{self.index}"
+        return f"/ui/sections/{self.source_index}"
 
 
 @dataclass
@@ -228,10 +231,20 @@ def build_definition(document: Mapping[str, Any]) -> Definition:
         )
     for info_id in ui.get("info") or {}:
         definition.info[info_id] = f"/ui/info/{pointer_escape(info_id)}/text"
-    for index, section in enumerate(ui["sections"]):
-        definition.sections.append(
-            Section(section["id"], index, tuple(section["items"]), section.get("visible_if"))
-        )
+    for source_index, section in enumerate(ui["sections"]):
+        items = section["items"]
+        # One question per page: each item its own page, for small phones and slow readers.
+        pages = [[item] for item in items] if ui.get("one_question_per_page") else [items]
+        for number, page in enumerate(pages, 1):
+            definition.sections.append(
+                Section(
+                    section["id"] if len(pages) == 1 else f"{section['id']}-{number}",
+                    len(definition.sections),
+                    tuple(page),
+                    section.get("visible_if"),
+                    source_index,
+                )
+            )
     return definition
 
 

@@ -281,12 +281,14 @@ async function showPage(id, page) {
     el("div", { class: "progress" },
       el("p", { id: "progress-label" }, format(S.page, { position, count: pages.length })),
       el("progress", { max: pages.length, value: position, "aria-labelledby": "progress-label" })),
-    el("h1", { tabindex: "-1" }, sectionIcon(body, page - 1), qtext(body, `/ui/sections/${page - 1}/title`)),
+    el("h1", { tabindex: "-1" }, sectionIcon(body, section.sourceIndex),
+      qtext(body, `/ui/sections/${section.sourceIndex}/title`)),
     LANG.startsWith("nb") ? null : el("p", {}, el("button", {
       type: "button", class: "secondary", id: "side-by-side", "aria-pressed": String(sideBySide),
       onclick: () => toggleSideBySide(!sideBySide).then(route) }, S.side_by_side)),
-    textWithLanguage(body.document, `/ui/sections/${page - 1}/description`, LANG)
-      ? el("p", { class: "lead" }, qtext(body, `/ui/sections/${page - 1}/description`)) : null,
+    textWithLanguage(body.document, `/ui/sections/${section.sourceIndex}/description`, LANG)
+      ? el("p", { class: "lead" }, qtext(body, `/ui/sections/${section.sourceIndex}/description`))
+      : null,
     el("form", { class: "questionnaire", novalidate: true,
       onsubmit: (event) => { event.preventDefault(); move(+1); } },
       fields,
@@ -351,7 +353,7 @@ async function showSummary(id) {
     });
     if (!rows.length) return null;
     return el("section", { class: "answer-section" },
-      el("h2", {}, qtext(body, `/ui/sections/${section.index}/title`)),
+      el("h2", {}, qtext(body, `/ui/sections/${section.sourceIndex}/title`)),
       record.status === "draft" ? el("p", {}, el("a", { href: `#/r/${id}/${section.index + 1}` }, S.change)) : null,
       el("dl", { class: "answers" }, rows));
   });

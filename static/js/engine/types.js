@@ -85,8 +85,14 @@ export function buildDefinition(doc) {
   }
   const info = {};
   for (const id of Object.keys(ui.info || {})) info[id] = `/ui/info/${escape(id)}/text`;
-  const sections = ui.sections.map((s, index) =>
-    ({ id: s.id, index, items: [...s.items], visibleIf: s.visible_if ?? null }));
+  // One question per page: each item its own page, sharing its section's title.
+  const sections = [];
+  ui.sections.forEach((s, sourceIndex) => {
+    const pages = ui.one_question_per_page ? s.items.map((item) => [item]) : [s.items];
+    pages.forEach((items, n) => sections.push({
+      id: pages.length === 1 ? s.id : `${s.id}-${n + 1}`, index: sections.length,
+      items: [...items], visibleIf: s.visible_if ?? null, sourceIndex }));
+  });
   return { document, sections, questions, info };
 }
 
