@@ -13,7 +13,7 @@ from webapp.extensions import db
 from webapp.models import Response, ResponseRevision
 from webapp.services import questionnaires as questionnaire_service
 
-from .conftest import FORMS
+from .conftest import FORMS, english_client
 
 
 def body(answers=None, status="draft", base=None, version=1, questionnaire="kartlegging"):
@@ -150,7 +150,7 @@ def test_not_json_and_not_signed_in(app, phone):
     assert form.status_code == 415
     broken = phone.put(f"/api/v1/responses/{rid}", data="{", content_type="application/json")
     assert broken.status_code == 400
-    anonymous = app.test_client().put(f"/api/v1/responses/{rid}", json=body())
+    anonymous = english_client(app).put(f"/api/v1/responses/{rid}", json=body())
     assert anonymous.status_code == 401 and "invite" in anonymous.json["detail"]
     assert phone.put("/api/v1/responses/not-a-uuid", json=body()).status_code == 404
 

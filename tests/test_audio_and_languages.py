@@ -100,7 +100,7 @@ def test_server_pages_show_norwegian_beside_and_pictograms(app, world, as_actor)
     start = phone.post("/me/q/kartlegging/start", data={"csrf_token": token})
     rid = start.location.rsplit("/", 1)[1]
     page = phone.get(f"/r/{rid}/2").get_data(as_text=True)
-    assert 'class="nb-text"' not in page and 'class="picto"' in page  # goal pictograms
+    assert 'class="nb-text"' not in page and 'class="picto picto-' in page  # pictograms
     toggled = phone.post(f"/r/{rid}/2", data={"csrf_token": token, "action": "side-by-side"})
     assert toggled.status_code == 302
     page = phone.get(f"/r/{rid}/2").get_data(as_text=True)

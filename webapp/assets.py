@@ -46,13 +46,16 @@ class Release:
     @classmethod
     def load(cls, root: Path) -> Release:
         digest = hashlib.sha256()
+        files = {
+            file.relative_to(root).as_posix(): file.read_bytes()
+            for file in sorted(p for p in root.rglob("*") if p.is_file())
+        }
+        files[PICTOGRAM_CSS] = pictogram_css(root / "icons" / "pictograms")
         assets: dict[str, Asset] = {}
-        for file in sorted(p for p in root.rglob("*") if p.is_file()):
-            relative = file.relative_to(root).as_posix()
-            body = file.read_bytes()
+        for relative, body in sorted(files.items()):
             digest.update(relative.encode() + b"\0" + body)
-            mimetype = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
-            small = file.suffix in COMPRESSIBLE and len(body) > 512
+            mimetype = mimetypes.guess_type(relative)[0] or "application/octet-stream"
+            small = relative.endswith(COMPRESSIBLE) and len(body) > 512
             assets[relative] = Asset(
                 relative,
                 body,
@@ -61,6 +64,20 @@ class Release:
                 brotli.compress(body, quality=11) if small else None,
             )
         return cls(digest.hexdigest()[:12], assets)
+
+
+#: All pictograms in one stylesheet (one request, compressed, kept offline with the release).
+PICTOGRAM_CSS = "css/pictograms.css"
+
+
+def pictogram_css(folder: Path) -> bytes:
+    """Return a rule ``.picto-NAME { --picto: url(data:…) }`` per pictogram file."""
+    rules = ["/* Generated from static/icons/pictograms/*.svg by webapp/assets.py */"]
+    for svg in sorted(folder.glob("*.svg")):
+        data = " ".join(svg.read_text("utf-8").split()).replace('"', "'")
+        data = data.replace("#", "%23").replace("<", "%3C").replace(">", "%3E")
+        rules.append(f'.picto-{svg.stem} {{ --picto: url("data:image/svg+xml,{data}"); }}')
+    return ("\n".join(rules) + "\n").encode()
 
 
 def release() -> Release:
@@ -116,8 +133,11 @@ def compress_response(response: Response) -> Response:
     if len(data) < 512:
         return response
     accepted = request.accept_encodings
+    # A representation with an ETag is fetched once and kept (a questionnaire document): worth
+    # the slowest, smallest compression. Pages change per request: a fast level.
+    quality = 11 if "ETag" in response.headers else 5
     if accepted["br"]:
-        response.set_data(brotli.compress(data, quality=5))
+        response.set_data(brotli.compress(data, quality=quality))
         response.headers["Content-Encoding"] = "br"
     elif accepted["gzip"]:
         response.set_data(gzip.compress(data, 6, mtime=0))

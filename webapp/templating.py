@@ -7,7 +7,6 @@ from flask_babel import get_locale
 from markupsafe import Markup, escape
 
 from . import i18n
-from .assets import asset_url
 from .auth import current_actor
 from .models import Participant, StaffUser
 from .questionnaires.names import text_direction
@@ -44,10 +43,7 @@ def picto(name: str | None) -> Markup:
     """Return a pictogram to put beside a text (decorative: the text carries the meaning)."""
     if not name:
         return Markup("")
-    url = asset_url(f"icons/pictograms/{name}.svg")
-    return Markup(
-        '<span class="picto" aria-hidden="true" style="--picto: url(&quot;{}&quot;)"></span> '
-    ).format(url)
+    return Markup('<span class="picto picto-{}" aria-hidden="true"></span> ').format(name)
 
 
 def _context() -> dict:

@@ -34,9 +34,15 @@ def log_in_participant(participant: Participant) -> None:
     session["invite"] = (participant.invite_code_hash or "")[:16]
 
 
+#: Paths that never depend on who asks: they must not touch (or vary by) the session cookie.
+PUBLIC_PATHS = ("/assets/", "/media/")
+
+
 def _load_actor(app: Flask) -> None:
     g.actor = None
     g.session_expired = False
+    if request.path.startswith(PUBLIC_PATHS):
+        return
     if "staff_id" in session:
         hours = app.config["STAFF_SESSION_HOURS"]
         user = db.session.get(StaffUser, session["staff_id"])

@@ -16,8 +16,10 @@ from ..questionnaires.names import text_direction
 
 bp = Blueprint("pwa", __name__)
 
-#: Files the service worker keeps for offline use (besides the shell and offline pages).
-PRECACHE_SUFFIXES = (".js", ".css", ".svg", ".png", ".webmanifest")
+#: Files the service worker keeps for offline use (besides the shell and offline pages). The
+#: PNG icons are for installing (the browser fetches them itself); pictograms come inlined in
+#: css/pictograms.css.
+PRECACHE_SUFFIXES = (".js", ".css", "icons/icon.svg")
 
 
 @bp.get("/manifest.webmanifest")
@@ -47,7 +49,8 @@ def manifest():
     response = current_app.response_class(
         json.dumps(body, ensure_ascii=False), mimetype="application/manifest+json"
     )
-    response.headers["Cache-Control"] = "no-cache"
+    # The URL names the language (?lang=), so the manifest may be kept for a while.
+    response.headers["Cache-Control"] = "public, max-age=86400"
     return response
 
 

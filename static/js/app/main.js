@@ -14,7 +14,6 @@ import { format, messageFor } from "../engine/messages.js";
 import { addReadAloud } from "../readaloud.js";
 
 const root = document.getElementById("app");
-const PICTOGRAMS = new URL("../../icons/pictograms/", import.meta.url).href;
 const SIDE_BY_SIDE = "loype-side-by-side";
 const LANG = root.dataset.lang;
 const S = JSON.parse(document.getElementById("app-strings").textContent);
@@ -259,7 +258,7 @@ async function showPage(id, page) {
   const sideBySide = localStorage.getItem(SIDE_BY_SIDE) === "1" && !LANG.startsWith("nb");
   const ctx = { doc: body.document, definition, section: page - 1, answers: record.answers,
     lang: LANG, names: body.names, strings: { ...S, messages: S.messages },
-    sideBySide, pictograms: PICTOGRAMS, onChange: (answers) => saveSoon(record, answers) };
+    sideBySide, onChange: (answers) => saveSoon(record, answers) };
   const move = async (step) => {
     const conversion = [];
     const answers = { ...record.answers, ...readSection(fields, ctx, conversion) };
@@ -306,8 +305,7 @@ async function showPage(id, page) {
 function sectionIcon(body, index) {
   const name = body.document.ui.sections[index]?.icon;
   if (!name) return null;
-  return el("span", { class: "picto", "aria-hidden": "true",
-    style: `--picto: url("${PICTOGRAMS}${encodeURIComponent(name)}.svg")` });
+  return el("span", { class: `picto picto-${name}`, "aria-hidden": "true" });
 }
 
 /** Remember the choice on the phone at once and on the server when it can be reached. */
@@ -466,7 +464,7 @@ function watchForUpdates() {
       worker.postMessage({ type: "SKIP_WAITING" });
     };
   };
-  navigator.serviceWorker.register("/sw.js", { type: "module", scope: "/" }).then((reg) => {
+  navigator.serviceWorker.register("/sw.js", { type: "module", scope: "/", updateViaCache: "all" }).then((reg) => {
     if (reg.waiting && navigator.serviceWorker.controller) offer(reg.waiting);
     reg.addEventListener("updatefound", () => {
       const worker = reg.installing;

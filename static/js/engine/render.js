@@ -103,9 +103,8 @@ function both(ctx, pointer) {
 
 // A pictogram beside a text: decorative, the text carries the meaning.
 function picto(ctx, name) {
-  if (!name || !ctx.pictograms) return [];
-  return [el("span", { class: "picto", "aria-hidden": "true",
-    style: `--picto: url("${ctx.pictograms}${encodeURIComponent(name)}.svg")` }), " "];
+  if (!name) return [];
+  return [el("span", { class: `picto picto-${name}`, "aria-hidden": "true" }), " "];
 }
 const uiPointer = (q, key) => (typeof q.ui[key] === "string" ? `${q.uiPointer}/${key}` : null);
 
