@@ -28,8 +28,13 @@ run: install
 	$(BIN)/flask demo --port $(PORT)
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
+## node_modules: axe-core for the accessibility tests, exactly as package-lock.json pins it
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
 ## test: lint, then the whole suite (SQLite, plus PostgreSQL when TEST_DATABASE_URL is set)
-test: install
+test: install node_modules/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/flask translate compile
