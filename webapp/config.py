@@ -46,7 +46,8 @@ def default_config(instance_path: Path) -> dict[str, object]:
         "PERMANENT_SESSION_LIFETIME": timedelta(
             hours=int(os.environ.get("LOYPE_SESSION_HOURS", 24 * 30))
         ),
-        "STAFF_SESSION_HOURS": int(os.environ.get("LOYPE_STAFF_SESSION_HOURS", 12)),
+        # More than 20 hours: WCAG 2.2.1 needs no warning for such limits (a working day plus).
+        "STAFF_SESSION_HOURS": int(os.environ.get("LOYPE_STAFF_SESSION_HOURS", 24)),
         "WTF_CSRF_TIME_LIMIT": None,  # the session's own lifetime bounds the token
         "PUBLIC_URL": os.environ.get("LOYPE_PUBLIC_URL"),
         "PASSWORD_HASH_PROFILE": os.environ.get(
