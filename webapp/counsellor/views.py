@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import segno
 import sqlalchemy as sa
-from babel import Locale
 from flask import (
     Blueprint,
     abort,
@@ -23,7 +22,9 @@ from wtforms import SelectChoice
 from .. import access
 from ..auth import current_actor, staff_required
 from ..extensions import db
+from ..i18n import own_name
 from ..models import Participant, Questionnaire, Response, StaffUser
+from ..questionnaires.names import text_direction
 from ..rendering.display import answer_sections, conflict_rows
 from ..services import accounts, audit, resources, reviews
 from ..services import responses as response_service
@@ -36,8 +37,8 @@ def _language_choices() -> list[SelectChoice]:
     return [
         SelectChoice(
             code,
-            Locale.parse(code).get_display_name(code).capitalize(),
-            render_kw={"lang": code.replace("_", "-")},
+            own_name(code),
+            render_kw={"lang": code.replace("_", "-"), "dir": text_direction(code)},
         )
         for code in current_app.config["LANGUAGES"]
     ]

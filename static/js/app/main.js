@@ -15,6 +15,7 @@ import { addReadAloud } from "../readaloud.js";
 
 const root = document.getElementById("app");
 const SIDE_BY_SIDE = "loype-side-by-side";
+const RTL = new Set(["ar", "fa", "fa_AF", "ps", "ckb"]);
 const LANG = root.dataset.lang;
 const S = JSON.parse(document.getElementById("app-strings").textContent);
 const statusLine = document.getElementById("sync-status");
@@ -105,7 +106,7 @@ function qtext(body, pointer) {
   if (!found) return "";
   const [value, lang] = found;
   if (lang === LANG) return value;
-  return el("span", { lang: lang.replace("_", "-") }, value);
+  return el("span", { lang: lang.replaceAll("_", "-"), dir: RTL.has(lang) ? "rtl" : "ltr" }, value);
 }
 
 // ---------------------------------------------------------------- sending
