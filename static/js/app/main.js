@@ -175,11 +175,7 @@ function leaveEditing() {
   editing = null;
 }
 
-/** Hold the edit lock of a response, so a second tab cannot fork the same draft. */
-function lockEditing(id) {
-  if (editing === id) return Promise.resolve(true); // moving between pages keeps the lock
-  leaveEditing();
-  if (!navigator.locks) return Promise.resolve(true);
+function tryLock(id) {
   return new Promise((resolve) => {
     navigator.locks.request(`loype-edit-${id}`, { ifAvailable: true }, (lock) => {
       if (lock) editing = id;
@@ -187,6 +183,19 @@ function lockEditing(id) {
       return lock ? new Promise((release) => { releaseEdit = release; }) : undefined;
     });
   });
+}
+
+/** Hold the edit lock of a response, so a second tab cannot fork the same draft. */
+async function lockEditing(id) {
+  if (editing === id) return true; // moving between pages keeps the lock
+  leaveEditing();
+  if (!navigator.locks) return true;
+  // A tab that was just closed may not have let go yet: ask again for a moment.
+  for (let attempt = 0; attempt < 4; attempt++) {
+    if (await tryLock(id)) return true;
+    await new Promise((resume) => setTimeout(resume, 500));
+  }
+  return false;
 }
 
 let pendingSave = null;
