@@ -193,9 +193,23 @@ def test_follow_up_reopens_a_sent_response(app, world, as_actor):
     put(phone, rid, body(answers, status="submitted"))
     counsellor = as_actor(app, "c1")
     token = csrf_token(counsellor, f"/responses/{rid}")
-    counsellor.post(f"/responses/{rid}", data={"csrf_token": token, "status": "follow_up"})
-    revised = put(phone, rid, body({**answers, "anything_else": "added"}, "submitted", base=1))
-    assert revised.status_code == 200 and revised.json["revision"] == 2
+    before = put(phone, rid, body({**answers, "anything_else": "early"}, "submitted", base=1))
+    assert before.status_code == 409 and before.json["current"]["status"] == "submitted"
+    counsellor.post(
+        f"/responses/{rid}",
+        data={"csrf_token": token, "status": "follow_up", "message": "Skriv mer om målet ditt"},
+    )
+    # The reopening is revision 2, by the counsellor; the phone sees it with the message.
+    me = phone.get("/api/v1/me").json["responses"][0]
+    assert (me["revision"], me["status"]) == (2, "draft")
+    assert me["follow_up_message"] == "Skriv mer om målet ditt"
+    revised = put(phone, rid, body({**answers, "anything_else": "added"}, "submitted", base=2))
+    assert revised.status_code == 200 and revised.json["revision"] == 3
+    with app.app_context():
+        stored = db.session.get(Response, rid)
+        assert stored.answers["anything_else"] == "added" and stored.status == "submitted"
+        assert [r.source for r in stored.revisions] == ["phone", "staff", "phone"]
+        assert stored.revisions[1].staff_id == world.c1
 
 
 def test_draft_on_an_old_version_still_submits_against_it(app, phone, tmp_path):

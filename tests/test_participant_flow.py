@@ -128,7 +128,7 @@ def test_fill_in_submit_and_review(app, world, participant, as_actor):
     assert "Ring om godkjenning" in page and "Follow-up needed" in page
     with app.app_context():
         actions = db.session.scalars(sa.select(AuditEvent.action)).all()
-        assert {"response.submit", "response.review"} <= set(actions)
+        assert {"response.submit.web", "response.review", "response.reopen"} <= set(actions)
         targets = " ".join(db.session.scalars(sa.select(AuditEvent.target)))
         assert "Sykepleier" not in targets
 

@@ -21,22 +21,45 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 class ApiProblem(Exception):
     """Answer with RFC 9457 problem details."""
 
-    def __init__(self, status: int, title: str, detail: str = "", errors: list | None = None):
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str = "",
+        errors: list | None = None,
+        current: dict | None = None,
+    ):
         super().__init__(title)
         self.status, self.title, self.detail, self.errors = status, title, detail, errors or []
+        #: For a 409 on a response: the stored state (revision, status, answers) to rebase onto.
+        self.current = current
 
 
-def problem_body(status: int, title: str, detail: str = "", errors: list | None = None) -> dict:
+def problem_body(
+    status: int,
+    title: str,
+    detail: str = "",
+    errors: list | None = None,
+    current: dict | None = None,
+) -> dict:
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
     if detail:
         body["detail"] = detail
     if errors:
         body["errors"] = errors
+    if current is not None:
+        body["current"] = current
     return ProblemSchema().dump(body)
 
 
-def problem(status: int, title: str, detail: str = "", errors: list | None = None) -> Response:
-    response = jsonify(problem_body(status, title, detail, errors))
+def problem(
+    status: int,
+    title: str,
+    detail: str = "",
+    errors: list | None = None,
+    current: dict | None = None,
+) -> Response:
+    response = jsonify(problem_body(status, title, detail, errors, current))
     response.status_code = status
     response.mimetype = "application/problem+json"
     return response
@@ -44,7 +67,7 @@ def problem(status: int, title: str, detail: str = "", errors: list | None = Non
 
 @bp.errorhandler(ApiProblem)
 def _api_problem(error: ApiProblem):
-    return problem(error.status, error.title, error.detail, error.errors)
+    return problem(error.status, error.title, error.detail, error.errors, error.current)
 
 
 @bp.after_request

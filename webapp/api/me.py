@@ -8,6 +8,7 @@ from flask_babel import get_locale
 
 from ..extensions import db
 from ..models import Questionnaire, QuestionnaireVersion, Response
+from ..services.reviews import follow_up_message
 from .base import bp, load_json, participant
 from .questionnaires import document_etag
 from .schemas import MeSchema, PreferencesSchema
@@ -65,6 +66,7 @@ def me():
                     "submitted_at": r.submitted_at,
                     "review_status": r.review_status,
                     "answers": r.answers,
+                    "follow_up_message": follow_up_message(r),
                 }
                 for r in responses
             ],

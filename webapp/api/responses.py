@@ -7,11 +7,10 @@ import re
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import Participant
-from ..services import sync
+from ..services import revisions, sync
 from ..services.questionnaires import find_version
 from .base import ApiProblem, answer_errors, bp, load_json, participant, problem_body
 from .schemas import (
@@ -23,10 +22,9 @@ from .schemas import (
 )
 
 log = logging.getLogger(__name__)
-ATTEMPTS = 3  # concurrent writers of one id collide on a unique constraint; then we retry
 
 
-def _titles(error: sync.SyncError) -> tuple[str, str]:
+def _titles(error: sync.WriteError) -> tuple[str, str]:
     if isinstance(error, sync.NotFound):
         return _("Not found"), _("This questionnaire or response does not exist.")
     if error.code == "submitted":
@@ -37,27 +35,31 @@ def _titles(error: sync.SyncError) -> tuple[str, str]:
     if error.code == "version":
         return _("Another version"), _("This response belongs to another questionnaire version.")
     if error.code == "revision":
-        return _("Unknown revision"), _("The server does not know the revision you edited.")
+        return _("Unknown revision"), _(
+            "The server does not know the revision you edited. Here is what it has now."
+        )
     return _("Some answers are not right"), _("Please check the answers marked below.")
+
+
+def _current(error: sync.WriteError) -> dict[str, Any] | None:
+    """The stored state a 409 carries, so the phone can rebase onto it."""
+    response = error.current
+    if response is None or error.status != 409:
+        return None
+    return {"revision": response.revision, "status": response.status, "answers": response.answers}
 
 
 def _store(person: Participant, response_id: str, data: dict[str, Any]) -> sync.Receipt:
     submission = sync.Submission(id=response_id, **data)
-    for attempt in range(ATTEMPTS):
-        try:
-            receipt = sync.apply(person, submission)
-            db.session.commit()
-            return receipt
-        except IntegrityError:
-            db.session.rollback()
-            log.info("concurrent write to response %s, attempt %d", response_id, attempt + 1)
-        except sync.SyncError as error:
-            db.session.rollback()
-            title, detail = _titles(error)
-            version = find_version(data["questionnaire"], data["version"])
-            errors = answer_errors(version.definition, error.errors) if version else []
-            raise ApiProblem(error.status, title, detail, errors) from None
-    raise ApiProblem(503, _("Busy"), _("Please try again in a moment."))
+    try:
+        return revisions.retrying(lambda: sync.apply(person, submission))
+    except sync.WriteError as error:
+        title, detail = _titles(error)
+        version = find_version(data["questionnaire"], data["version"])
+        errors = answer_errors(version.definition, error.errors) if version else []
+        raise ApiProblem(error.status, title, detail, errors, current=_current(error)) from None
+    except revisions.Busy:
+        raise ApiProblem(503, _("Busy"), _("Please try again in a moment.")) from None
 
 
 def _receipt_body(receipt: sync.Receipt) -> dict[str, Any]:
@@ -87,7 +89,16 @@ def sync_batch():
         except ApiProblem as error:
             results.append(
                 {"id": response_id, "status": error.status, "receipt": None,
-                 "problem": problem_body(error.status, error.title, error.detail, error.errors)}
+                 "problem": problem_body(error.status, error.title, error.detail, error.errors,
+                                         current=error.current)}
+            )  # fmt: skip
+        except Exception:  # one item's failure never takes the others with it
+            db.session.rollback()
+            log.exception("sync item %s failed", response_id)
+            results.append(
+                {"id": response_id, "status": 500, "receipt": None,
+                 "problem": problem_body(500, _("Server error"),
+                                         _("Please try again in a moment."))}
             )  # fmt: skip
         else:
             results.append(

@@ -29,6 +29,22 @@ class ResponsePutSchema(Schema):
         allow_none=True,
         metadata={"description": "The language each free-text answer was typed in"},
     )
+    device = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Regexp(r"^[A-Za-z0-9_-]{8,64}$"),
+        metadata={"description": "An id the phone made for itself (with sequence: see docs)"},
+    )
+    sequence = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        strict=True,
+        validate=validate.Range(1, MAX_INT),
+        metadata={
+            "description": "The phone's edit counter for this response when it sent it; a "
+            "request older than one already stored from the same device changes nothing"
+        },
+    )
 
 
 class BatchItemSchema(ResponsePutSchema):
@@ -53,6 +69,10 @@ class ReceiptSchema(Schema):
     answers = fields.Dict(required=True)
     conflicts = fields.List(fields.String(), required=True)
     merged = fields.Boolean(required=True)
+    superseded = fields.Boolean(
+        required=True,
+        metadata={"description": "A newer request from the same phone was stored already"},
+    )
 
 
 class FieldErrorSchema(Schema):
@@ -69,6 +89,16 @@ class ProblemSchema(Schema):
     status = fields.Integer(required=True)
     detail = fields.String()
     errors = fields.List(fields.Nested(FieldErrorSchema))
+    current = fields.Nested(
+        "CurrentStateSchema",
+        metadata={"description": "On 409: the response as stored now, to rebase onto"},
+    )
+
+
+class CurrentStateSchema(Schema):
+    revision = fields.Integer(required=True)
+    status = fields.String(required=True)
+    answers = fields.Dict(required=True)
 
 
 class BatchResultSchema(Schema):
@@ -113,6 +143,9 @@ class ResponseSummarySchema(Schema):
     submitted_at = fields.AwareDateTime(allow_none=True)
     review_status = fields.String(required=True)
     answers = fields.Dict(required=True)
+    follow_up_message = fields.String(
+        required=True, metadata={"description": "Why the counsellor opened it again, or ''"}
+    )
 
 
 class MeSchema(Schema):

@@ -34,3 +34,11 @@ class ReviewForm(FlaskForm):
         validators=[Length(max=10000)],
         description=_l("Only counsellors see this note. The participant does not."),
     )
+    message = TextAreaField(
+        _l("Message to the participant"),
+        validators=[Length(max=2000)],
+        description=_l(
+            "With “Follow-up needed”: the answers open for changes again, and the participant "
+            "sees this message in the app."
+        ),
+    )

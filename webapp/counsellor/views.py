@@ -26,7 +26,7 @@ from ..i18n import own_name
 from ..models import Participant, Questionnaire, Response, StaffUser
 from ..questionnaires.names import text_direction
 from ..rendering.display import answer_sections, conflict_rows
-from ..services import accounts, audit, resources, reviews
+from ..services import accounts, audit, resources, reviews, revisions
 from ..services import responses as response_service
 from .forms import REVIEW_LABELS, ParticipantForm, ReviewForm
 
@@ -192,8 +192,11 @@ def review(response_id):
         form.status.data = response.review_status
         form.note.data = response.review.note if response.review else ""
     if form.validate_on_submit():
-        reviews.add_review(response, actor, form.status.data, form.note.data or "")
-        db.session.commit()
+        revisions.retrying(
+            lambda: reviews.add_review(
+                response, actor, form.status.data, form.note.data or "", form.message.data or ""
+            )
+        )
         flash(_("The review is saved."), "success")
         return redirect(url_for(".review", response_id=response.id))
     definition = response.version.definition

@@ -17,7 +17,7 @@ from ..models import Participant, Response
 from ..rendering.display import answer_sections
 from ..rendering.fields import attach_errors, form_answers, make_page_form, to_form_value
 from ..rendering.messages import message_for
-from ..services import audio
+from ..services import audio, revisions
 from ..services import responses as response_service
 from .pages import neighbour, page_numbers, shown_items, shown_questions
 
@@ -56,7 +56,14 @@ def _require_actor():
     return None
 
 
-def _render_page(response: Response, page: int, form=None, status: int = 200, notice=None):
+def _posted_base() -> int | None:
+    value = request.form.get("base_revision", "")
+    return int(value) if value.isdigit() and len(value) < 10 else None
+
+
+def _render_page(
+    response: Response, page: int, form=None, status: int = 200, notice=None, base=None
+):
     definition = response.version.definition
     section = definition.sections[page - 1]
     answers = response.answers
@@ -87,9 +94,15 @@ def _render_page(response: Response, page: int, form=None, status: int = 200, no
         page_count=len(pages),
         previous_page=neighbour(definition, answers, page, -1),
         notice=notice,
+        base_revision=base or response.revision,
         lang=_lang(),
         audio=audio.clips_for(response.version.questionnaire_id, _lang()),
     ), status
+
+
+def _closed(response: Response):
+    flash(_("These answers are already sent, so they cannot be changed here."), "warning")
+    return redirect(url_for(".summary", response_id=response.id))
 
 
 @bp.get("/<uuid:response_id>")
@@ -121,8 +134,7 @@ def save(response_id, page: int):
     response = _editable(str(response_id))
     definition = response.version.definition
     if response.status != "draft":
-        flash(_("These answers are already sent, so they cannot be changed here."), "warning")
-        return redirect(url_for(".summary", response_id=response.id))
+        return _closed(response)
     if not 1 <= page <= len(definition.sections):
         abort(404)
     section = definition.sections[page - 1]
@@ -135,13 +147,26 @@ def save(response_id, page: int):
         _verb, qid, index = (action.split(":") + ["", ""])[:3]
         if qid in answers and isinstance(answers[qid], list) and index.isdigit():
             del answers[qid][int(index) : int(index) + 1]
+    actor = current_actor()
+    base = _posted_base()
+    receipt = None
     if errors:  # conversion errors already name the entries as posted
         entries = {}
     else:
-        errors = response_service.save_page(
-            response, answers, shown, require=action == "next", lang=_lang()
-        )
-    actor = current_actor()
+        try:
+            receipt, errors = revisions.retrying(
+                lambda: response_service.save_page(
+                    response,
+                    actor,
+                    answers,
+                    shown,
+                    base=base,
+                    require=action == "next",
+                    lang=_lang(),
+                )  # fmt: skip
+            )
+        except response_service.ResponseClosed:
+            return _closed(response)
     if not errors and action == "side-by-side" and isinstance(actor, Participant):
         actor.show_norwegian = not actor.show_norwegian
         db.session.commit()
@@ -150,8 +175,16 @@ def save(response_id, page: int):
         questions = definition.questions
         attach_errors(form, errors, lambda e: message_for(e, questions.get(e.question)), entries)
         db.session.rollback()
-        return _render_page(response, page, form=form, status=422)
+        return _render_page(response, page, form=form, status=422, base=base)
     db.session.commit()
+    if receipt is not None and receipt.merged:
+        flash(
+            _(
+                "Your answers were combined with answers given on another device. "
+                "Please check them."
+            ),
+            "info",
+        )
     if action.startswith(("add:", "remove:")):
         qid = action.split(":")[1]
         add = qid if action.startswith("add:") else None
@@ -194,7 +227,10 @@ def submit(response_id):
     definition = response.version.definition
     if response.status != "draft":
         return redirect(url_for(".summary", response_id=response.id))
-    errors = response_service.submit(response, current_actor())
+    try:
+        errors = revisions.retrying(lambda: response_service.submit(response, current_actor()))
+    except response_service.ResponseClosed:
+        return redirect(url_for(".summary", response_id=response.id))
     if errors:
         db.session.rollback()
         listed = []

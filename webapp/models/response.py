@@ -14,6 +14,9 @@ from .tenancy import Participant, StaffUser
 from .types import JSONType, UTCDateTime, utcnow
 
 REVIEW_STATUSES = ("new", "in_review", "follow_up", "completed")
+#: Who wrote a revision: the participant's phone (sync API), the participant on the server
+#: pages, or a member of staff (a counsellor filling in, reopening for follow-up).
+REVISION_SOURCES = ("phone", "web", "staff")
 
 
 class Response(db.Model):
@@ -57,6 +60,11 @@ class Response(db.Model):
         back_populates="response", order_by="ResponseRevision.number", cascade="all, delete-orphan"
     )
 
+    # Optimistic locking: every UPDATE says ``WHERE revision = :seen``, so two writers can never
+    # both store revision n+1 (the second gets StaleDataError and tries again on fresh state).
+    # The write path (services/revisions.py) sets the new number itself.
+    __mapper_args__ = {"version_id_col": revision, "version_id_generator": False}
+
     @property
     def review(self) -> Review | None:
         """Return the current review: the latest one."""
@@ -70,13 +78,19 @@ class Response(db.Model):
 class ResponseRevision(db.Model):
     """The answers as they were at one revision: the common base for a per-question merge.
 
-    ``fingerprint`` identifies the request that made the revision, so a replayed request
-    (a retry after a lost reply, a second tab) gets the same receipt instead of a new revision.
-    The unique (response, number) pair makes two concurrent writers collide instead of forking.
+    Every write of a response's answers or status records one (services/revisions.py), with
+    who wrote it and which revision the writer saw. ``fingerprint`` identifies the phone
+    request that made the revision, so a replayed request (a retry after a lost reply) gets
+    the same receipt instead of a new revision; ``device`` and ``sequence`` say which phone
+    sent it and how far that phone's edits had got, so a delayed older request can never undo
+    a newer one. The unique (response, number) pair is a second guard against forks.
     """
 
     __tablename__ = "response_revision"
-    __table_args__ = (sa.UniqueConstraint("response_id", "number"),)
+    __table_args__ = (
+        sa.UniqueConstraint("response_id", "number"),
+        sa.CheckConstraint("source IN ('phone', 'web', 'staff')", name="source_known"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     response_id: Mapped[str] = mapped_column(sa.ForeignKey("response.id"), index=True)
@@ -84,10 +98,23 @@ class ResponseRevision(db.Model):
     status: Mapped[str] = mapped_column(sa.String(20))
     answers: Mapped[dict[str, Any]] = mapped_column(JSONType)
     fingerprint: Mapped[str | None] = mapped_column(sa.String(64), index=True)
-    source: Mapped[str] = mapped_column(sa.String(20))  # "web", "sync", "merge"
+    source: Mapped[str] = mapped_column(sa.String(20))  # one of REVISION_SOURCES
+    #: The member of staff who wrote it (source "staff", or a counsellor's own form on "web").
+    staff_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id"))
+    #: The revision the writer's edits were based on (None: the first revision).
+    base_number: Mapped[int | None]
+    #: True when the writer's base was older and the edits were merged question by question.
+    merged: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    #: The phone that sent it (an id the phone made) and its local edit counter at sending.
+    device: Mapped[str | None] = mapped_column(sa.String(64))
+    sequence: Mapped[int | None]
+    #: What the phone sent, when that differs from the stored answers (a merge): the base for
+    #: that phone's next edits if it never heard back (see services/sync.py).
+    sent_answers: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     response: Mapped[Response] = relationship(back_populates="revisions")
+    staff: Mapped[StaffUser | None] = relationship()
 
 
 class Review(db.Model):
@@ -107,6 +134,8 @@ class Review(db.Model):
     reviewer_id: Mapped[int] = mapped_column(sa.ForeignKey("staff_user.id"))
     status: Mapped[str] = mapped_column(sa.String(20))
     note: Mapped[str] = mapped_column(sa.Text, default="")
+    #: For "follow_up": what the counsellor asks the participant to look at (shown in the app).
+    message: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     response: Mapped[Response] = relationship(back_populates="reviews")

@@ -10,6 +10,7 @@ from ..auth import current_actor, participant_required
 from ..extensions import db
 from ..models import Questionnaire, QuestionnaireVersion, Response
 from ..services import responses as response_service
+from ..services.reviews import follow_up_message
 
 bp = Blueprint("participant", __name__, url_prefix="/me")
 
@@ -35,10 +36,12 @@ def home():
         if questionnaire.latest is None:
             continue
         responses = [r for r in mine if r.version.questionnaire_id == questionnaire.id]
+        draft = next((r for r in responses if r.status == "draft"), None)
         entries.append(
             {
                 "questionnaire": questionnaire,
-                "draft": next((r for r in responses if r.status == "draft"), None),
+                "draft": draft,
+                "follow_up": follow_up_message(draft) if draft else "",
                 "sent": [r for r in responses if r.status == "submitted"],
             }
         )

@@ -1,4 +1,8 @@
-"""Start, save, and submit responses."""
+"""Start, save, submit and reopen responses from the server pages and for staff.
+
+Each function says who writes and which revision they saw, and leaves the rules to the one
+write path (services/revisions.py).
+"""
 
 from __future__ import annotations
 
@@ -9,14 +13,18 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import Participant, Questionnaire, QuestionnaireVersion, Response, StaffUser
-from ..models.types import utcnow
-from ..questionnaires import AnswerError, validate_answers
-from . import audit, text_languages
-from .sync import record_revision
+from ..questionnaires import AnswerError
+from . import revisions
+from .revisions import Author, Conflict, Invalid, Receipt
 
 
 class ResponseClosed(Exception):
     """The response was submitted and can no longer be changed."""
+
+
+def author_for(actor: Participant | StaffUser) -> Author:
+    """Who writes on the server pages: the participant (web) or a member of staff."""
+    return Author("staff" if isinstance(actor, StaffUser) else "web", actor)
 
 
 def open_draft(participant: Participant, questionnaire: Questionnaire) -> Response | None:
@@ -37,76 +45,72 @@ def open_draft(participant: Participant, questionnaire: Questionnaire) -> Respon
 def start(
     participant: Participant, questionnaire: Questionnaire, author: StaffUser | None = None
 ) -> Response:
-    """Resume the open draft or start one on the latest version."""
+    """Resume the open draft or start one on the latest version (revision 1)."""
     draft = open_draft(participant, questionnaire)
     if draft is not None:
         return draft
     version = questionnaire.latest
     if version is None:
         raise LookupError("questionnaire has no published version")
-    response = Response(
-        id=str(uuid.uuid4()),
-        participant=participant,
-        version=version,
-        author=author,
-        answers={},
-        status="draft",
+    receipt = revisions.create(
+        participant, version, author_for(author or participant), response_id=str(uuid.uuid4())
     )
-    db.session.add(response)
-    db.session.flush()
-    audit.record(
-        author or participant,
-        "response.start",
-        f"response:{response.id}",
-        participant.municipality_id,
-    )
-    return response
+    return db.session.get(Response, receipt.id)
 
 
 def save_page(
     response: Response,
+    actor: Participant | StaffUser,
     page_answers: dict[str, Any],
     page_questions: list[str],
     *,
+    base: int | None,
     require: bool,
     lang: str | None = None,
-) -> list[AnswerError]:
-    """Store one page's answers into the draft; return errors (and store nothing) if any."""
+) -> tuple[Receipt | None, list[AnswerError]]:
+    """Store one page's answers as the writer saw them at revision ``base``.
+
+    Returns ``(receipt, [])`` or ``(None, errors)``. The answers outside the page are the ones
+    of the base revision, so a page posted after another device changed other questions (or
+    this one) is merged question by question like a phone sync; ``receipt.merged`` says so.
+    """
     if response.status != "draft":
         raise ResponseClosed(response.id)
-    merged = {k: v for k, v in response.answers.items() if k not in page_questions}
-    merged.update(page_answers)
-    cleaned, errors = validate_answers(
-        response.version.definition, merged, only=page_questions, complete=require
-    )
-    if errors:
-        return errors
-    if cleaned != response.answers:
-        response.text_languages = text_languages.updated(
-            response.version.definition, response.answers, cleaned,
-            response.text_languages or {}, lang or response.participant.language,
+    seen = revisions.revision_of(response, base) if base is not None else None
+    if seen is None:  # an old form without a base, or a base this server never had
+        seen = revisions.revision_of(response, response.revision)
+        base = response.revision
+    mine = {k: v for k, v in seen.answers.items() if k not in page_questions}
+    mine.update(page_answers)
+    try:
+        receipt = revisions.write(
+            response, author_for(actor), base=base, answers=mine, status="draft",
+            only=page_questions, require=require, lang=lang,
         )  # fmt: skip
-        response.answers = cleaned
-        response.revision += 1
-        response.updated_at = utcnow()
-        record_revision(response, "web")
-    return []
+    except Invalid as error:
+        return None, error.errors
+    except Conflict as error:
+        raise ResponseClosed(response.id) from error
+    return receipt, []
 
 
 def submit(response: Response, actor: Participant | StaffUser) -> list[AnswerError]:
     """Submit the draft once every answer is valid; return the errors otherwise."""
     if response.status != "draft":
         raise ResponseClosed(response.id)
-    cleaned, errors = validate_answers(response.version.definition, response.answers)
-    if errors:
-        return errors
-    now = utcnow()
-    response.answers = cleaned
-    response.status = "submitted"
-    response.revision += 1
-    response.updated_at = now
-    response.submitted_at = now
-    audit.record(
-        actor, "response.submit", f"response:{response.id}", response.participant.municipality_id
-    )
+    try:
+        revisions.write(
+            response, author_for(actor), base=response.revision,
+            answers=response.answers, status="submitted",
+        )  # fmt: skip
+    except Invalid as error:
+        return error.errors
     return []
+
+
+def reopen(response: Response, staff: StaffUser) -> Receipt:
+    """Open a sent response for changes again (follow-up), as a revision by ``staff``."""
+    return revisions.write(
+        response, Author("staff", staff), base=response.revision,
+        answers=response.answers, status="draft",
+    )  # fmt: skip

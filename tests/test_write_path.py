@@ -1,0 +1,381 @@
+"""The one write path: what the participant last wrote is what the counsellor reads.
+
+Examples first (each a bug that was seen), then two real concurrent writers, then a
+model-based test that drives the real services with random interleavings of two phones, the
+server pages and the counsellor against a small reference model.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from webapp.extensions import db
+from webapp.models import Participant, Response, ResponseRevision, StaffUser
+from webapp.services import merge as merge_rules
+from webapp.services import questionnaires as questionnaire_service
+from webapp.services import responses as response_service
+from webapp.services import reviews, revisions, sync
+
+from .conftest import csrf_token
+from .documents import minimal_document
+
+
+def body(answers=None, status="draft", base=None, device=None, sequence=None):
+    payload = {"questionnaire": "kartlegging", "version": 1, "status": status,
+               "answers": answers or {}, "base_revision": base}  # fmt: skip
+    if device:
+        payload.update(device=device, sequence=sequence)
+    return payload
+
+
+def put(client, rid, payload):
+    return client.put(f"/api/v1/responses/{rid}", json=payload)
+
+
+@pytest.fixture
+def phone(app, world, as_actor):
+    return as_actor(app, "p1")
+
+
+def stored(app, rid) -> Response:
+    with app.app_context():
+        response = db.session.get(Response, rid)
+        db.session.expunge(response)
+        return response
+
+
+def revision_rows(app, rid) -> list[ResponseRevision]:
+    with app.app_context():
+        rows = db.session.scalars(
+            sa.select(ResponseRevision)
+            .where(ResponseRevision.response_id == rid)
+            .order_by(ResponseRevision.number)
+        ).all()
+        for row in rows:
+            db.session.expunge(row)
+        return rows
+
+
+# ------------------------------------------------------------------ the reported journeys
+
+
+def test_a_cleared_answer_is_cleared_for_the_counsellor(app, world, phone, as_actor):
+    rid = str(uuid.uuid4())
+    first = put(phone, rid, body({"mapped_before": "yes", "previous_mapping_where": "NAV Oslo"}))
+    assert first.status_code == 201 and first.json["revision"] == 1
+    cleared = put(phone, rid, body({"mapped_before": "yes"}, base=1))
+    assert cleared.status_code == 200 and cleared.json["revision"] == 2
+    assert cleared.json["answers"] == {"mapped_before": "yes"}
+    put(phone, rid, body({"mapped_before": "yes"}, status="submitted", base=2))
+    counsellor = as_actor(app, "c1")
+    page = counsellor.get(f"/responses/{rid}").get_data(as_text=True)
+    assert "NAV Oslo" not in page
+    assert stored(app, rid).answers == {"mapped_before": "yes"}
+
+
+def test_unknown_or_missing_base_is_refused_with_the_current_state(app, phone):
+    rid = str(uuid.uuid4())
+    put(phone, rid, body({"mapped_before": "yes", "previous_mapping_where": "NAV Oslo"}))
+    for base in (None, 7):
+        refused = put(phone, rid, body({"mapped_before": "yes"}, base=base))
+        assert refused.status_code == 409
+        assert refused.json["current"] == {
+            "revision": 1, "status": "draft",
+            "answers": {"mapped_before": "yes", "previous_mapping_where": "NAV Oslo"},
+        }  # fmt: skip
+    assert (
+        stored(app, rid).answers["previous_mapping_where"] == "NAV Oslo"
+    )  # never merged against {}
+
+
+def test_one_question_edited_twice_with_a_sync_between_is_no_conflict(app, phone):
+    rid = str(uuid.uuid4())
+    put(phone, rid, body({"mapped_before": "yes", "previous_mapping_where": "NAV"}))
+    second = put(
+        phone, rid, body({"mapped_before": "yes", "previous_mapping_where": "NAV Oslo"}, base=1)
+    )
+    third = put(
+        phone,
+        rid,
+        body({"mapped_before": "yes", "previous_mapping_where": "NAV Oslo sentrum"}, base=2),
+    )
+    assert third.json["conflicts"] == [] and third.json["merged"] is False
+    assert second.json["revision"] == 2 and third.json["revision"] == 3
+    assert stored(app, rid).conflicts == []
+
+
+def test_lost_reply_then_more_edits_keeps_the_newest_edit(app, phone):
+    """The phone sent "NAV" (the reply was lost), then cleared it: the clear wins."""
+    rid = str(uuid.uuid4())
+    device = "phone-aaaaaaaa"
+    put(phone, rid, body({"mapped_before": "yes"}, device=device, sequence=1))
+    sent = put(
+        phone,
+        rid,
+        body(
+            {"mapped_before": "yes", "previous_mapping_where": "NAV"},
+            base=1,
+            device=device,
+            sequence=2,
+        ),
+    )
+    assert sent.json.get("revision") == 2, sent.json  # ... but the phone never hears this
+    cleared = put(phone, rid, body({"mapped_before": "yes"}, base=1, device=device, sequence=3))
+    assert cleared.status_code == 200 and cleared.json["answers"] == {"mapped_before": "yes"}
+    assert stored(app, rid).conflicts == []
+    # A delayed copy of the older request arrives last: it changes nothing.
+    late = put(
+        phone,
+        rid,
+        body(
+            {"mapped_before": "yes", "previous_mapping_where": "NAV"},
+            base=1,
+            device=device,
+            sequence=2,
+        ),
+    )
+    assert late.json["revision"] == 2 and stored(app, rid).revision == 3
+    # An older request that never arrived before (overtaken by sequence 3): nothing changes.
+    older = put(
+        phone,
+        rid,
+        body({"mapped_before": "no"}, base=1, device=device, sequence=2),
+    )
+    assert older.json["superseded"] is True and older.json["revision"] == 3
+    assert stored(app, rid).answers == {"mapped_before": "yes"}
+    assert [r.number for r in revision_rows(app, rid)] == [1, 2, 3]
+
+
+def test_two_phones_change_one_question_both_values_kept(app, world, phone, as_actor):
+    rid = str(uuid.uuid4())
+    put(phone, rid, body({"mapped_before": "yes", "previous_mapping_where": "NAV"}))
+    mine = {"mapped_before": "yes", "previous_mapping_where": "NAV Oslo"}
+    theirs = {
+        "mapped_before": "yes",
+        "previous_mapping_where": "Bydel Grorud",
+        "anything_else": "hei",
+    }
+    a = put(phone, rid, body(mine, base=1, device="phone-aaaaaaaa", sequence=2))
+    b = put(phone, rid, body(theirs, base=1, device="phone-bbbbbbbb", sequence=2))
+    assert a.json["conflicts"] == [] and b.json["conflicts"] == ["previous_mapping_where"]
+    response = stored(app, rid)
+    assert response.answers == {
+        "mapped_before": "yes",
+        "previous_mapping_where": "Bydel Grorud",
+        "anything_else": "hei",
+    }
+    (conflict,) = response.conflicts
+    assert (conflict["kept"], conflict["other"]) == ("Bydel Grorud", "NAV Oslo")
+    assert (conflict["kept_by"], conflict["other_by"]) == ("phone", "phone")
+    page = as_actor(app, "c1").get(f"/responses/{rid}").get_data(as_text=True)
+    assert "NAV Oslo" in page and "Bydel Grorud" in page
+
+
+def test_server_pages_record_revisions_and_merge_a_stale_page(app, world, as_actor):
+    web = as_actor(app, "p1")
+    started = web.post("/me/q/kartlegging/start", data={"csrf_token": csrf_token(web, "/me/")})
+    rid = started.headers["Location"].split("/r/")[1].split("/")[0]
+    assert [(r.number, r.source) for r in revision_rows(app, rid)] == [(1, "web")]
+    page = web.get(f"/r/{rid}/1").get_data(as_text=True)
+    assert 'name="base_revision" value="1"' in page
+    # Meanwhile the phone answers a question on another page.
+    phone = as_actor(app, "p1")
+    assert put(phone, rid, body({"anything_else": "fra telefonen"}, base=1)).status_code == 200
+    token = csrf_token(web, f"/r/{rid}/1")
+    posted = web.post(
+        f"/r/{rid}/1",
+        data={"csrf_token": token, "base_revision": "1", "action": "save",
+              "mapped_before": "no"},
+    )  # fmt: skip
+    assert posted.status_code == 302
+    response = stored(app, rid)
+    assert response.answers == {"anything_else": "fra telefonen", "mapped_before": "no"}
+    rows = revision_rows(app, rid)
+    assert [(r.number, r.source, r.base_number, r.merged) for r in rows] == [
+        (1, "web", None, False), (2, "phone", 1, False), (3, "web", 1, True),
+    ]  # fmt: skip
+    home = web.get("/me/", follow_redirects=True).get_data(as_text=True)
+    assert "combined with answers given on another device" in home
+
+
+def test_submit_and_reopen_are_revisions_and_reach_the_server_pages(app, world, as_actor):
+    web = as_actor(app, "p1")
+    started = web.post("/me/q/kartlegging/start", data={"csrf_token": csrf_token(web, "/me/")})
+    rid = started.headers["Location"].split("/r/")[1].split("/")[0]
+    phone = as_actor(app, "p1")
+    answers = {"short_term_goal_kind": "work", "long_term_goal_kind": "work"}
+    put(phone, rid, body(answers, base=1))
+    sent = web.post(f"/r/{rid}/submit", data={"csrf_token": csrf_token(web, f"/r/{rid}/summary")})
+    assert sent.status_code == 302 and stored(app, rid).status == "submitted"
+    counsellor = as_actor(app, "c1")
+    counsellor.post(
+        f"/responses/{rid}",
+        data={"csrf_token": csrf_token(counsellor, f"/responses/{rid}"), "status": "follow_up",
+              "message": "Fortell mer om utdanningen din"},
+    )  # fmt: skip
+    home = web.get("/me/").get_data(as_text=True)
+    assert "Fortell mer om utdanningen din" in home and f"/r/{rid}" in home
+    assert [(r.number, r.source, r.status) for r in revision_rows(app, rid)] == [
+        (1, "web", "draft"), (2, "phone", "draft"), (3, "web", "submitted"),
+        (4, "staff", "draft"),
+    ]  # fmt: skip
+    assert web.get(f"/r/{rid}/1").status_code == 200  # editable again
+
+
+def test_a_batch_item_that_fails_leaves_the_others_alone(app, phone):
+    good1, bad, good2 = (str(uuid.uuid4()) for _ in range(3))
+    items = [
+        {"id": good1, **body({"mapped_before": "no"})},
+        {"id": bad, **body({"mapped_before": "maybe-not-an-option"})},
+        {"id": good2, **body({"mapped_before": "yes"})},
+    ]
+    results = phone.post("/api/v1/sync", json={"responses": items}).json["results"]
+    assert [r["status"] for r in results] == [201, 422, 201]
+    assert stored(app, good1).answers == {"mapped_before": "no"}
+    assert stored(app, good2).answers == {"mapped_before": "yes"}
+
+
+# ------------------------------------------------------------------ two real writers at once
+
+
+def test_two_concurrent_writers_never_both_store_the_next_revision(app, world, monkeypatch):
+    rid = str(uuid.uuid4())
+    with app.app_context():
+        person = db.session.get(Participant, world.p1)
+        revisions.retrying(
+            lambda: sync.apply(
+                person,
+                sync.Submission(
+                    id=rid, questionnaire="kartlegging", version=1, status="draft", answers={}
+                ),
+            )
+        )
+    # Both writers read revision 1, then both try to store revision 2: the loser of the race
+    # must notice (optimistic lock), run again on the new state, and store revision 3.
+    barrier = threading.Barrier(2, timeout=10)
+    real_base_of = revisions._base_of
+    calls = []
+
+    def base_of_after_both_read(response, base):
+        found = real_base_of(response, base)
+        calls.append(base)
+        if len(calls) <= 2:
+            barrier.wait()
+        return found
+
+    monkeypatch.setattr(revisions, "_base_of", base_of_after_both_read)
+    outcomes: dict[str, object] = {}
+
+    def writer(name: str, answers: dict) -> None:
+        with app.app_context():
+            person = db.session.get(Participant, world.p1)
+            submission = sync.Submission(
+                id=rid,
+                questionnaire="kartlegging",
+                version=1,
+                status="draft",
+                answers=answers,
+                base_revision=1,
+            )
+            try:
+                outcomes[name] = revisions.retrying(lambda: sync.apply(person, submission))
+            except Exception as error:  # noqa: BLE001 - reported below
+                outcomes[name] = error
+            finally:
+                db.session.remove()
+
+    threads = [
+        threading.Thread(target=writer, args=("a", {"short_term_goal": "NAV"})),
+        threading.Thread(target=writer, args=("b", {"anything_else": "hei"})),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert all(isinstance(o, revisions.Receipt) for o in outcomes.values()), outcomes
+    assert sorted(o.revision for o in outcomes.values()) == [2, 3]
+    response = stored(app, rid)
+    assert response.answers == {"short_term_goal": "NAV", "anything_else": "hei"}
+    assert [r.number for r in revision_rows(app, rid)] == [1, 2, 3]
+    assert response.conflicts == []
+
+
+# ------------------------------------------------------------------ the merge rule
+
+
+@pytest.mark.parametrize(
+    ("base", "theirs", "mine", "merged", "clashes"),
+    [
+        ({}, {}, {"a": 1}, {"a": 1}, []),
+        ({"a": 1}, {"a": 1}, {}, {}, []),  # a cleared answer is a change
+        ({"a": 1}, {"a": 2}, {"a": 1}, {"a": 2}, []),  # changed on the other side only
+        ({"a": 1}, {"a": 2}, {"a": 3}, {"a": 3}, ["a"]),  # both: mine kept, clash listed
+        ({"a": 1}, {"a": 2}, {"a": 2}, {"a": 2}, []),  # both to the same value
+        ({"a": ["x"]}, {"a": ["x"]}, {"a": []}, {}, []),  # a cleared multiple choice
+        ({}, {"a": "x"}, {"a": ""}, {"a": "x"}, []),  # empty is the same as no answer
+        ({"g": [{"f": "x"}]}, {"g": [{"f": "x"}]}, {"g": []}, {}, []),  # a removed group entry
+    ],
+)
+def test_merge_rule(base, theirs, mine, merged, clashes):
+    assert merge_rules.merge(base, theirs, mine) == (merged, clashes)
+
+
+# ------------------------------------------------------------------ reopen needs staff
+
+
+def test_only_staff_reopen_a_sent_response(app, world):
+    with app.app_context():
+        person = db.session.get(Participant, world.p1)
+        staff = db.session.get(StaffUser, world.c1)
+        receipt = revisions.retrying(
+            lambda: sync.apply(
+                person,
+                sync.Submission(
+                    id=str(uuid.uuid4()),
+                    questionnaire="kartlegging",
+                    version=1,
+                    status="submitted",
+                    answers={"short_term_goal_kind": "work", "long_term_goal_kind": "work"},
+                ),
+            )
+        )
+        response = db.session.get(Response, receipt.id)
+        with pytest.raises(revisions.Conflict):
+            revisions.write(
+                response,
+                revisions.Author("phone", person),
+                base=1,
+                answers=response.answers,
+                status="draft",
+            )
+        reviews.add_review(response, staff, "follow_up", "", "Se på målene")
+        db.session.commit()
+        assert (response.status, response.revision) == ("draft", 2)
+        assert reviews.follow_up_message(response) == "Se på målene"
+        with pytest.raises(reviews.ReviewError):
+            reviews.add_review(response, staff, "closed", "")
+
+
+def test_every_response_start_records_revision_one(app, world):
+    with app.app_context():
+        person = db.session.get(Participant, world.p1)
+        questionnaire = questionnaire_service.find_version("kartlegging", 1).questionnaire
+        response = response_service.start(person, questionnaire)
+        db.session.commit()
+        assert [(r.number, r.source) for r in response.revisions] == [(1, "web")]
+
+
+def test_minimal_document_has_no_conditions_for_the_model():
+    document = model_document()
+    assert "visible_if" not in str(document["ui"])
+
+
+def model_document() -> dict:
+    document = minimal_document()
+    document["slug"] = "model"
+    document["ui"]["questions"] = {}
+    return document

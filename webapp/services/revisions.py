@@ -1,0 +1,348 @@
+"""The one door for a response's answers and status: every write goes through here.
+
+Phone sync (services/sync.py), the server pages and staff (services/responses.py) all call
+:func:`create` or :func:`write`; nothing else assigns ``Response.answers`` or
+``Response.status``. The rules, in one place:
+
+1. The writer says which revision it saw (``base``). An unknown or missing base for an existing
+   response is never merged against nothing: it is refused with the current state (409), and
+   the writer rebases.
+2. A base equal to the current revision is a plain update; an older base is merged question by
+   question (services/merge.py), and a question both sides changed differently is kept both:
+   the writer's value wins, the other is recorded as a conflict for the counsellor.
+3. A sent (submitted) response changes only when staff reopen it for follow-up.
+4. Every change records one revision (who, when, which base, merged or not); a write that
+   changes nothing records nothing, except a phone request naming its device and sequence.
+5. Two writers can never both store revision n+1: ``Response.revision`` is an optimistic-lock
+   column (UPDATE … WHERE revision = :seen), and :func:`retrying` runs the whole write again
+   on fresh state when another writer got there first.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..extensions import db
+from ..models import Participant, QuestionnaireVersion, Response, ResponseRevision, StaffUser
+from ..models.types import utcnow
+from ..questionnaires import AnswerError, validate_answers
+from . import audit, text_languages
+from .merge import merge
+
+log = logging.getLogger(__name__)
+
+
+class WriteError(Exception):
+    """A write that cannot be stored; ``status`` is the matching HTTP status."""
+
+    status = 400
+
+    def __init__(
+        self,
+        code: str,
+        errors: list[AnswerError] | None = None,
+        current: Response | None = None,
+    ) -> None:
+        super().__init__(code)
+        self.code = code
+        self.errors = errors or []
+        #: For a conflict: the response as stored now, so the writer can rebase onto it.
+        self.current = current
+
+
+class NotFound(WriteError):
+    status = 404
+
+
+class Conflict(WriteError):
+    status = 409
+
+
+class Invalid(WriteError):
+    status = 422
+
+
+@dataclass(frozen=True)
+class Author:
+    """Who writes: the participant's phone or web pages, or a member of staff."""
+
+    source: str  # "phone" | "web" | "staff"
+    actor: Participant | StaffUser
+    device: str | None = None
+    sequence: int | None = None
+
+    @property
+    def staff(self) -> StaffUser | None:
+        return self.actor if isinstance(self.actor, StaffUser) else None
+
+
+@dataclass
+class Receipt:
+    """What the writer is told: this response is stored at this revision, with these answers."""
+
+    id: str
+    revision: int
+    status: str
+    received_at: datetime
+    answers: dict[str, Any]
+    conflicts: list[str] = field(default_factory=list)
+    merged: bool = False
+    created: bool = False
+    #: The request was older than one already stored from the same phone: nothing changed.
+    superseded: bool = False
+
+
+def receipt_for(response: Response, revision: ResponseRevision, **extra: Any) -> Receipt:
+    return Receipt(
+        id=response.id,
+        revision=revision.number,
+        status=revision.status,
+        received_at=revision.received_at,
+        answers=revision.answers,
+        **extra,
+    )
+
+
+def current_receipt(response: Response, **extra: Any) -> Receipt:
+    return receipt_for(response, revision_of(response, response.revision), **extra)
+
+
+def revision_of(response: Response, number: int | None) -> ResponseRevision | None:
+    """Return revision ``number`` of ``response``, or None if it does not exist."""
+    if number is None:
+        return None
+    return db.session.scalar(
+        sa.select(ResponseRevision).where(
+            ResponseRevision.response_id == response.id, ResponseRevision.number == number
+        )
+    )
+
+
+def _record(
+    response: Response, author: Author, base: int | None, merged: bool, fingerprint: str | None
+) -> ResponseRevision:
+    revision = ResponseRevision(
+        response=response,
+        number=response.revision,
+        status=response.status,
+        answers=response.answers,
+        fingerprint=fingerprint,
+        source=author.source,
+        staff=author.staff,
+        base_number=base,
+        merged=merged,
+        device=author.device,
+        sequence=author.sequence,
+        received_at=response.updated_at,
+    )
+    db.session.add(revision)
+    return revision
+
+
+def create(
+    participant: Participant,
+    version: QuestionnaireVersion,
+    author: Author,
+    *,
+    response_id: str,
+    answers: Mapping[str, Any] | None = None,
+    status: str = "draft",
+    lang: str | None = None,
+    given_languages: Mapping[str, str] | None = None,
+    fingerprint: str | None = None,
+) -> Receipt:
+    """Start a response and record its revision 1."""
+    definition = version.definition
+    cleaned, errors = validate_answers(
+        definition, dict(answers or {}), complete=status == "submitted"
+    )
+    if errors:
+        raise Invalid("answers", errors)
+    now = utcnow()
+    response = Response(
+        id=response_id,
+        participant=participant,
+        version=version,
+        author=author.staff if version.definition.audience == "counsellor" else None,
+        status=status,
+        answers=cleaned,
+        text_languages=text_languages.updated(
+            definition, {}, cleaned, {}, lang or participant.language, given_languages
+        ),
+        revision=1,
+        conflicts=[],
+        synced_at=now if author.source == "phone" else None,
+        created_at=now,
+        updated_at=now,
+        submitted_at=now if status == "submitted" else None,
+    )
+    db.session.add(response)
+    revision = _record(response, author, None, False, fingerprint)
+    db.session.flush()
+    audit.record(
+        author.actor, f"response.start.{author.source}", f"response:{response.id}",
+        participant.municipality_id,
+    )  # fmt: skip
+    if status == "submitted":
+        _audit_submit(response, author)
+    return receipt_for(response, revision, created=True)
+
+
+def write(
+    response: Response,
+    author: Author,
+    *,
+    base: int | None,
+    answers: Mapping[str, Any],
+    status: str,
+    base_answers: Mapping[str, Any] | None = None,
+    only: list[str] | None = None,
+    require: bool = False,
+    lang: str | None = None,
+    given_languages: Mapping[str, str] | None = None,
+    fingerprint: str | None = None,
+) -> Receipt:
+    """Store the answers and status ``author`` wants, as the next revision of ``response``.
+
+    ``answers`` is the writer's whole answer set as it wants it (a cleared answer is absent or
+    empty). ``only`` limits validation errors to the questions the writer edited (one server
+    page); ``require`` asks for those to be answered even in a draft. ``base_answers`` is what
+    the writer held at ``base`` when that differs from the stored revision (a phone that never
+    heard back about its own merged write; see services/sync.py). Raises Conflict
+    (``submitted``, ``revision``) or Invalid.
+    """
+    if status not in ("draft", "submitted"):
+        raise Invalid("status")
+    closed = response.status == "submitted" and author.source != "staff"
+    if closed:
+        if status == "submitted" and _same(response, answers):
+            return current_receipt(response)  # sent again: already stored exactly so
+        raise Conflict("submitted", current=response)
+    definition = response.version.definition
+    base_revision = _base_of(response, base)
+    seen = base_revision.answers if base_answers is None else base_answers
+    if base_revision.number == response.revision and seen == response.answers:
+        new_answers, clashes, merged = dict(answers), [], False
+    else:
+        new_answers, clashes = merge(seen, response.answers, answers)
+        merged = True
+    complete = status == "submitted"
+    cleaned, errors = validate_answers(
+        definition, new_answers, only=only, complete=complete or require
+    )
+    if errors:
+        raise Invalid("answers", errors)
+    # A write that changes nothing records nothing, except a phone request that says which
+    # edit it carries: that one is recorded, so a late duplicate of it is known as such.
+    counted = author.source == "phone" and author.sequence is not None
+    if cleaned == response.answers and status == response.status and not counted:
+        if author.source == "phone":
+            response.synced_at = utcnow()
+        return current_receipt(response, merged=merged)
+    now = utcnow()
+    if clashes:
+        response.conflicts = [*(response.conflicts or []), *_conflicts(
+            response, clashes, answers, author, now
+        )]  # fmt: skip
+    response.text_languages = text_languages.updated(
+        definition, response.answers, cleaned, response.text_languages or {},
+        lang or response.participant.language, given_languages,
+    )  # fmt: skip
+    submitting = complete and response.status == "draft"
+    reopening = not complete and response.status == "submitted"
+    response.answers = cleaned
+    response.status = status
+    response.revision = response.revision + 1
+    response.updated_at = now
+    if author.source == "phone":
+        response.synced_at = now
+    if submitting:
+        response.submitted_at = now
+    revision = _record(response, author, base_revision.number, merged, fingerprint)
+    if merged and author.source == "phone":
+        revision.sent_answers = dict(answers)
+    db.session.flush()
+    if submitting:
+        _audit_submit(response, author)
+    if reopening:
+        audit.record(author.actor, "response.reopen", f"response:{response.id}")
+    return receipt_for(response, revision, conflicts=clashes, merged=merged)
+
+
+def _same(response: Response, answers: Mapping[str, Any]) -> bool:
+    """Is ``answers`` what is stored (a resend of what was already sent)?"""
+    cleaned, _errors = validate_answers(response.version.definition, dict(answers), complete=False)
+    return cleaned == response.answers
+
+
+def _base_of(response: Response, base: int | None) -> ResponseRevision:
+    """Return the revision the writer saw; refuse a missing or unknown one with the state."""
+    found = revision_of(response, base) if base is not None and base <= response.revision else None
+    if found is None:
+        raise Conflict("revision", current=response)
+    return found
+
+
+def _conflicts(
+    response: Response, clashes: list[str], mine: Mapping[str, Any], author: Author, now: datetime
+) -> list[dict[str, Any]]:
+    """Describe each clash with both values and who wrote each."""
+    other_source = revision_of(response, response.revision)
+    return [
+        {
+            "question": question,
+            "kept": mine.get(question),
+            "kept_by": author.source,
+            "other": response.answers.get(question),
+            "other_by": other_source.source if other_source else None,
+            "revision": response.revision + 1,
+            "at": now.isoformat(),
+        }
+        for question in clashes
+    ]
+
+
+def _audit_submit(response: Response, author: Author) -> None:
+    audit.record(
+        author.actor, f"response.submit.{author.source}", f"response:{response.id}",
+        response.participant.municipality_id,
+    )  # fmt: skip
+
+
+T = TypeVar("T")
+ATTEMPTS = 5
+
+
+class Busy(Exception):
+    """Other writers kept winning; the caller should ask the person to try again."""
+
+
+def retrying(work: Callable[[], T], attempts: int = ATTEMPTS) -> T:
+    """Run ``work`` and commit; when another writer stored a revision first, run it again.
+
+    A lost race shows up as StaleDataError (the optimistic lock), IntegrityError (the same new
+    revision number or response id) or, on SQLite, a lock timeout. Each attempt sees the
+    newest state, so the write is merged onto it by the usual rules.
+    """
+    for attempt in range(attempts):
+        try:
+            result = work()
+            db.session.commit()
+            return result
+        except (StaleDataError, IntegrityError, OperationalError) as error:
+            db.session.rollback()
+            if isinstance(error, OperationalError) and "locked" not in str(error).lower():
+                raise
+            log.info("concurrent write, attempt %d: %s", attempt + 1, type(error).__name__)
+        except Exception:
+            db.session.rollback()
+            raise
+    raise Busy()
