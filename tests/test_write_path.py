@@ -7,8 +7,10 @@ server pages and the counsellor against a small reference model.
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -307,21 +309,14 @@ def test_two_concurrent_writers_never_both_store_the_next_revision(app, world, m
 # ------------------------------------------------------------------ the merge rule
 
 
-@pytest.mark.parametrize(
-    ("base", "theirs", "mine", "merged", "clashes"),
-    [
-        ({}, {}, {"a": 1}, {"a": 1}, []),
-        ({"a": 1}, {"a": 1}, {}, {}, []),  # a cleared answer is a change
-        ({"a": 1}, {"a": 2}, {"a": 1}, {"a": 2}, []),  # changed on the other side only
-        ({"a": 1}, {"a": 2}, {"a": 3}, {"a": 3}, ["a"]),  # both: mine kept, clash listed
-        ({"a": 1}, {"a": 2}, {"a": 2}, {"a": 2}, []),  # both to the same value
-        ({"a": ["x"]}, {"a": ["x"]}, {"a": []}, {}, []),  # a cleared multiple choice
-        ({}, {"a": "x"}, {"a": ""}, {"a": "x"}, []),  # empty is the same as no answer
-        ({"g": [{"f": "x"}]}, {"g": [{"f": "x"}]}, {"g": []}, {}, []),  # a removed group entry
-    ],
-)
-def test_merge_rule(base, theirs, mine, merged, clashes):
-    assert merge_rules.merge(base, theirs, mine) == (merged, clashes)
+MERGE_CASES = json.loads((Path(__file__).parent / "shared" / "merge_cases.json").read_text())
+
+
+@pytest.mark.parametrize("case", MERGE_CASES["cases"], ids=lambda c: c["name"])
+def test_merge_rule(case):
+    """The same cases run against the phone's merge (tests/js/merge.test.mjs)."""
+    merged, clashes = merge_rules.merge(case["base"], case["theirs"], case["mine"])
+    assert (merged, clashes) == (case["merged"], case["clashes"])
 
 
 # ------------------------------------------------------------------ reopen needs staff

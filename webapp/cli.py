@@ -23,6 +23,7 @@ from .services import accounts, resource_texts, resources
 from .services import questionnaires as questionnaire_service
 
 ROOT = Path(__file__).resolve().parent.parent
+PO_WIDTH = 100  # the width the catalogs are kept at
 forms_cli = AppGroup("forms", help="Check, import and export questionnaire documents.")
 resources_cli = AppGroup("resources", help="Import the resource list.")
 translate_cli = AppGroup("translate", help="Interface translation catalogs (gettext).")
@@ -164,6 +165,8 @@ def translate_extract() -> None:
         "_l",
         "--no-location",
         "--sort-output",
+        "--width",
+        str(PO_WIDTH),
         "-o",
         str(ROOT / "translations/messages.pot"),
         str(ROOT / "webapp"),
@@ -172,15 +175,26 @@ def translate_extract() -> None:
 
 @translate_cli.command("update")
 def translate_update() -> None:
-    """Merge new strings from messages.pot into every language's catalog."""
-    _pybabel(
-        "update",
-        "-i",
-        str(ROOT / "translations/messages.pot"),
-        "-d",
-        str(ROOT / "translations"),
-        "--no-fuzzy-matching",
-    )
+    """Merge new strings from messages.pot into every language's catalog.
+
+    Written as the catalogs are kept (sorted, 100 columns, the status comment on top left as
+    it is), so an update changes only the messages that changed.
+    """
+    with (ROOT / "translations/messages.pot").open("rb") as handle:
+        template = read_po(handle)
+    for path in sorted((ROOT / "translations").glob("*/LC_MESSAGES/messages.po")):
+        lang = path.parent.parent.name
+        lines = path.read_text("utf-8").splitlines()
+        status = [line for line in lines[:2] if line.startswith("# Translation status")]
+        with path.open("rb") as handle:
+            catalog = read_po(handle, locale=lang)
+        catalog.update(template, no_fuzzy_matching=True)
+        with path.open("wb") as handle:
+            write_po(handle, catalog, width=PO_WIDTH, sort_output=True, ignore_obsolete=True)
+        if status:  # babel wraps the comment; keep it on one line, where the tests read it
+            written = path.read_text("utf-8").splitlines()
+            rest = written.index(lines[len(status)]) if lines[len(status)] in written else 0
+            path.write_text("\n".join([*status, *written[rest:]]) + "\n", "utf-8")
 
 
 @translate_cli.command("compile")

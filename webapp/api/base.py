@@ -28,8 +28,11 @@ class ApiProblem(Exception):
         detail: str = "",
         errors: list | None = None,
         current: dict | None = None,
+        code: str | None = None,
     ):
         super().__init__(title)
+        #: A machine-readable reason, e.g. "revision" (unknown base) or "submitted".
+        self.code = code
         self.status, self.title, self.detail, self.errors = status, title, detail, errors or []
         #: For a 409 on a response: the stored state (revision, status, answers) to rebase onto.
         self.current = current
@@ -41,8 +44,11 @@ def problem_body(
     detail: str = "",
     errors: list | None = None,
     current: dict | None = None,
+    code: str | None = None,
 ) -> dict:
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    if code:
+        body["code"] = code
     if detail:
         body["detail"] = detail
     if errors:
@@ -58,8 +64,9 @@ def problem(
     detail: str = "",
     errors: list | None = None,
     current: dict | None = None,
+    code: str | None = None,
 ) -> Response:
-    response = jsonify(problem_body(status, title, detail, errors, current))
+    response = jsonify(problem_body(status, title, detail, errors, current, code))
     response.status_code = status
     response.mimetype = "application/problem+json"
     return response
@@ -67,7 +74,7 @@ def problem(
 
 @bp.errorhandler(ApiProblem)
 def _api_problem(error: ApiProblem):
-    return problem(error.status, error.title, error.detail, error.errors, error.current)
+    return problem(error.status, error.title, error.detail, error.errors, error.current, error.code)
 
 
 @bp.after_request

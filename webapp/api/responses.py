@@ -57,7 +57,9 @@ def _store(person: Participant, response_id: str, data: dict[str, Any]) -> sync.
         title, detail = _titles(error)
         version = find_version(data["questionnaire"], data["version"])
         errors = answer_errors(version.definition, error.errors) if version else []
-        raise ApiProblem(error.status, title, detail, errors, current=_current(error)) from None
+        raise ApiProblem(
+            error.status, title, detail, errors, current=_current(error), code=error.code
+        ) from None
     except revisions.Busy:
         raise ApiProblem(503, _("Busy"), _("Please try again in a moment.")) from None
 
@@ -90,7 +92,7 @@ def sync_batch():
             results.append(
                 {"id": response_id, "status": error.status, "receipt": None,
                  "problem": problem_body(error.status, error.title, error.detail, error.errors,
-                                         current=error.current)}
+                                         current=error.current, code=error.code)}
             )  # fmt: skip
         except Exception:  # one item's failure never takes the others with it
             db.session.rollback()

@@ -89,6 +89,12 @@ class ProblemSchema(Schema):
     status = fields.Integer(required=True)
     detail = fields.String()
     errors = fields.List(fields.Nested(FieldErrorSchema))
+    code = fields.String(
+        metadata={
+            "description": "Why a response was refused: revision (unknown base: rebase "
+            "onto `current`), submitted, version, answers, questionnaire, response"
+        }
+    )
     current = fields.Nested(
         "CurrentStateSchema",
         metadata={"description": "On 409: the response as stored now, to rebase onto"},

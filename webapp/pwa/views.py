@@ -165,4 +165,14 @@ def client_strings() -> dict:
         "messages": answer_messages(),
         "listen": _("Listen"),
         "side_by_side": _("Show Norwegian too"),
+        "save_failed": _("This phone could not save your answers. Keep this page open: Løype "
+                         "tries again. If it keeps happening, free up space on the phone, or "
+                         "press “Send now” while you are online."),
+        "not_saved": _("Not saved on this phone yet"),
+        "send_again": _("Send again"),
+        "use_server": _("Use the answers on the server"),
+        "fix": _("Change the answers"),
+        "follow_up": _("Your counsellor opened your answers again and asks you to look at "
+                       "them:"),
+        "kept_copy": _("Your answers from this phone that the server did not take:"),
     }  # fmt: skip

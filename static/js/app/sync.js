@@ -7,52 +7,66 @@ import * as db from "./db.js";
 
 export const BATCH_SIZE = 20;
 const API = "/api/v1/sync";
+const REBASES = 3; // a 409 "unknown revision" is rebased and sent again, a few times at most
 
 export class SignedOut extends Error {}
 export class ServerTrouble extends Error {}
 
-function payload(record) {
+function payload(record, device) {
   return {
     id: record.id, questionnaire: record.slug, version: record.version, status: record.status,
     answers: record.answers, base_revision: record.baseRevision ?? null,
     saved_at: record.savedAt, text_languages: record.textLanguages ?? null,
+    device, sequence: record.localRevision,
   };
 }
 
+async function post(records, device) {
+  let response;
+  try {
+    response = await fetch(API, {
+      method: "POST", credentials: "same-origin", cache: "no-store",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify({ responses: records.map((r) => payload(r, device)) }),
+    });
+  } catch (error) {
+    throw new ServerTrouble(String(error));
+  }
+  if (response.status === 401) throw new SignedOut();
+  if (!response.ok) throw new ServerTrouble(`HTTP ${response.status}`);
+  return (await response.json()).results;
+}
+
 async function sendAll() {
+  const device = await db.deviceId();
   let sent = 0;
-  const skip = new Set();
+  const done = new Set();
+  const rebased = new Map();
   for (;;) {
-    const queue = (await db.getAll("outbox")).filter((q) => !q.blocked && !skip.has(q.id));
+    const queue = (await db.getAll("outbox")).filter((q) => !q.blocked && !done.has(q.id));
     if (!queue.length) return { sent };
     const records = (await Promise.all(queue.slice(0, BATCH_SIZE).map((q) => db.get("responses", q.id))))
       .filter(Boolean);
     if (!records.length) return { sent };
-    let response;
-    try {
-      response = await fetch(API, {
-        method: "POST", credentials: "same-origin", cache: "no-store",
-        headers: { "Content-Type": "application/json", Accept: "application/json" },
-        body: JSON.stringify({ responses: records.map(payload) }),
-      });
-    } catch (error) {
-      throw new ServerTrouble(String(error));
-    }
-    if (response.status === 401) throw new SignedOut();
-    if (!response.ok) throw new ServerTrouble(`HTTP ${response.status}`);
-    const { results } = await response.json();
+    const results = await post(records, device);
     const byId = new Map(records.map((r) => [r.id, r]));
     for (const result of results) {
       const record = byId.get(result.id);
       if (!record) continue;
-      skip.add(result.id); // a record changed while sending is sent again on the next flush
+      const what = { localRevision: record.localRevision, answers: record.answers };
+      done.add(result.id); // a record changed while sending is sent again on the next flush
       if (result.receipt) {
-        await db.acknowledge(result.id, record.localRevision, result.receipt);
+        await db.acknowledge(result.id, what, result.receipt);
         sent += 1;
       } else if (result.status >= 500) {
         throw new ServerTrouble(`HTTP ${result.status}`);
+      } else if (result.problem?.code === "revision" && result.problem.current
+        && (rebased.get(result.id) ?? 0) < REBASES) {
+        await db.rebase(result.id, result.problem.current);
+        rebased.set(result.id, (rebased.get(result.id) ?? 0) + 1);
+        done.delete(result.id); // send the rebased answers in this flush
       } else {
-        await db.refuse(result.id, record.localRevision, result.problem);
+        await db.refuse(result.id, what, result.problem);
       }
     }
   }

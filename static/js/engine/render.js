@@ -3,11 +3,11 @@
  * like rendering/fields.py. Questionnaire texts only ever become text nodes, never HTML.
  */
 import { shownItems } from "./conditions.js";
+import { el, qtext } from "./dom.js";
 import { format, messageFor } from "./messages.js";
 import { isObject, own } from "./pointers.js";
 import { strip, textWithLanguage } from "./types.js";
 
-const RTL = new Set(["ar", "fa", "fa_AF", "ps", "ckb", "he", "ur"]);
 const STRINGS = {
   yes: "Yes", no: "No", choose: "Choose …", optional: "optional", entry: "Entry %(number)s",
   remove: "Remove entry %(number)s", add: "Add another", error: "Error:",
@@ -74,21 +74,6 @@ export function fromFormValue(q, data, path, errors) {
   return data;
 }
 
-function el(tag, attrs, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v != null && v !== false) node.setAttribute(k, v === true ? "" : v);
-  }
-  node.append(...children); // strings become text nodes
-  return node;
-}
-
-// A questionnaire text; one from a fallback language is marked with its language and direction.
-function qtext(ctx, pointer) {
-  const [value, lang] = textWithLanguage(ctx.doc, pointer, ctx.lang) ?? [""];
-  if (!lang || lang === ctx.lang) return value;
-  return el("span", { lang: lang.replaceAll("_", "-"), dir: RTL.has(lang) ? "rtl" : "ltr" }, value);
-}
 const plain = (ctx, pointer) => textWithLanguage(ctx.doc, pointer, ctx.lang)?.[0] ?? "";
 
 // A text in the reader's language and, when they asked for it, the Norwegian source beside it.

@@ -1,0 +1,135 @@
+/**
+ * One page of a response being filled in: rendered by the engine from the kept document,
+ * every answer saved on the phone as it is given, one tab at a time (Web Locks).
+ */
+import * as db from "../db.js";
+import { documentFor, definitionOf, codesOf } from "../documents.js";
+import { go, route } from "../router.js";
+import { typedIn, saveNow, saveSoon, setPending } from "../saving.js";
+import { LANG, S, SIDE_BY_SIDE, qtext, root } from "../screen.js";
+import { followUpNote } from "./notes.js";
+import { el, show } from "../../engine/dom.js";
+import { textWithLanguage } from "../../engine/types.js";
+import { readSection, renderSection, showErrors } from "../../engine/render.js";
+import { validateAnswers } from "../../engine/validate.js";
+import { shownItems } from "../../engine/conditions.js";
+import { format, messageFor } from "../../engine/messages.js";
+import { addReadAloud } from "../../readaloud.js";
+
+// ---------------------------------------------------------------- editing one response
+
+let releaseEdit = null;
+let editing = null; // the response whose edit lock this tab holds
+export function leaveEditing() {
+  releaseEdit?.();
+  releaseEdit = null;
+  editing = null;
+}
+
+function tryLock(id) {
+  return new Promise((resolve) => {
+    navigator.locks.request(`loype-edit-${id}`, { ifAvailable: true }, (lock) => {
+      if (lock) editing = id;
+      resolve(Boolean(lock));
+      return lock ? new Promise((release) => { releaseEdit = release; }) : undefined;
+    });
+  });
+}
+
+/** Hold the edit lock of a response, so a second tab cannot fork the same draft. */
+async function lockEditing(id) {
+  if (editing === id) return true; // moving between pages keeps the lock
+  leaveEditing();
+  if (!navigator.locks) return true;
+  // A tab that was just closed may not have let go yet: ask again for a moment.
+  for (let attempt = 0; attempt < 4; attempt++) {
+    if (await tryLock(id)) return true;
+    await new Promise((resume) => setTimeout(resume, 500));
+  }
+  return false;
+}
+
+function pagesOf(definition, answers) {
+  return definition.sections.filter((s) => shownItems(definition, s, answers).length)
+    .map((s) => s.index + 1);
+}
+
+export async function showPage(id, page) {
+  const record = await db.get("responses", id);
+  const body = record && (await documentFor(record.slug, record.version));
+  if (!record || !body) return go("#/");
+  if (record.status !== "draft") return go(`#/r/${id}/summary`);
+  if (!(await lockEditing(id))) {
+    return show(root, el("p", { class: "flash warning", role: "alert" }, S.other_tab),
+      el("p", {}, el("a", { href: "#/" }, S.my_questionnaires)));
+  }
+  const definition = definitionOf(body);
+  const pages = pagesOf(definition, record.answers);
+  if (!pages.includes(page)) return go(`#/r/${id}/${pages.find((p) => p > page) ?? "summary"}`);
+  const section = definition.sections[page - 1];
+  const fields = el("div", { class: "questionnaire", id: "fields" });
+  const sideBySide = localStorage.getItem(SIDE_BY_SIDE) === "1" && !LANG.startsWith("nb");
+  const questions = section.items.filter((i) => Object.hasOwn(definition.questions, i));
+  // Only this page's questions are the page's to change: the rest stays as the store has it.
+  const change = (page) => ({ page, questions, languages: typedIn(definition) });
+  const ctx = { doc: body.document, definition, section: page - 1, answers: record.answers,
+    lang: LANG, names: body.names, strings: { ...S, messages: S.messages },
+    sideBySide, onChange: () => saveSoon(id, change(readSection(fields, ctx))) };
+  const move = async (step) => {
+    const conversion = [];
+    const values = readSection(fields, ctx, conversion);
+    const answers = { ...(await db.get("responses", id)).answers, ...values };
+    for (const qid of questions) if (!Object.hasOwn(values, qid)) delete answers[qid];
+    const { errors } = validateAnswers(definition, body.document, answers,
+      { only: questions, complete: step > 0, codes: codesOf(body) });
+    const all = [...conversion, ...errors];
+    if (all.length) return showErrors(fields, all, (e) =>
+      messageFor(e, definition.questions[e.path.split("/")[1]], S.messages));
+    setPending(id, change(values));
+    if (!(await saveNow())) return null; // not stored on the phone: stay on this page
+    const now = pagesOf(definition, answers);
+    const next = step > 0 ? now.find((p) => p > page) : [...now].reverse().find((p) => p < page);
+    return go(next ? `#/r/${id}/${next}` : step > 0 ? `#/r/${id}/summary` : `#/r/${id}/${page}`);
+  };
+  const position = pages.indexOf(page) + 1;
+  show(root,
+    record.followUp ? followUpNote(record) : null,
+    el("p", { class: "questionnaire-title" }, qtext(body, "/title")),
+    el("div", { class: "progress" },
+      el("p", { id: "progress-label" }, format(S.page, { position, count: pages.length })),
+      el("progress", { max: pages.length, value: position, "aria-labelledby": "progress-label" })),
+    el("h1", { tabindex: "-1" }, sectionIcon(body, section.sourceIndex),
+      qtext(body, `/ui/sections/${section.sourceIndex}/title`)),
+    LANG.startsWith("nb") ? null : el("p", {}, el("button", {
+      type: "button", class: "secondary", id: "side-by-side", "aria-pressed": String(sideBySide),
+      onclick: () => toggleSideBySide(!sideBySide).then(route) }, S.side_by_side)),
+    textWithLanguage(body.document, `/ui/sections/${section.sourceIndex}/description`, LANG)
+      ? el("p", { class: "lead" }, qtext(body, `/ui/sections/${section.sourceIndex}/description`))
+      : null,
+    el("form", { class: "questionnaire", novalidate: true,
+      onsubmit: (event) => { event.preventDefault(); move(+1); } },
+      fields,
+      el("div", { class: "actions" },
+        el("button", { type: "submit", class: "primary" }, S.next),
+        position > 1 ? el("button", { type: "button", onclick: () => move(-1) }, S.back) : null)));
+  renderSection(fields, ctx);
+  addReadAloud([...fields.querySelectorAll(":scope > [data-item]")]
+    .filter((node) => Object.hasOwn(definition.questions, node.dataset.item))
+    .map((node) => ({ element: node, id: node.dataset.item })),
+  { lang: LANG, audio: body.audio, label: S.listen });
+  root.querySelector("h1").focus();
+}
+
+function sectionIcon(body, index) {
+  const name = body.document.ui.sections[index]?.icon;
+  if (!name) return null;
+  return el("span", { class: `picto picto-${name}`, "aria-hidden": "true" });
+}
+
+/** Remember the choice on the phone at once and on the server when it can be reached. */
+async function toggleSideBySide(on) {
+  localStorage.setItem(SIDE_BY_SIDE, on ? "1" : "0");
+  fetch("/api/v1/me/preferences", { method: "PUT", credentials: "same-origin",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ show_norwegian: on }) }).catch(() => {});
+}

@@ -1,0 +1,63 @@
+/** My questionnaires: what to start, continue, fix, or read, with each one's sync state. */
+import * as db from "../db.js";
+import { documentFor } from "../documents.js";
+import { go } from "../router.js";
+import { scheduleSync } from "../sending.js";
+import { showSaveProblem } from "../status.js";
+import { LANG, S, qtext, root } from "../screen.js";
+import { leaveEditing } from "./editor.js";
+import { followUpNote } from "./notes.js";
+import { el, show } from "../../engine/dom.js";
+import { format } from "../../engine/messages.js";
+
+function stateOf(record, queued) {
+  if (record.problem) return format(S.refused, { reason: record.problem.detail || record.problem.title });
+  if (queued.has(record.id)) return navigator.onLine ? S.saved_here : S.waiting;
+  if (record.status === "submitted" && record.receivedAt) {
+    return format(S.sent_at, { when: new Date(record.receivedAt).toLocaleString(LANG.replace("_", "-")) });
+  }
+  return S.draft;
+}
+
+async function startResponse(slug, version) {
+  const id = crypto.randomUUID();
+  try {
+    await db.createResponse({ id, slug, version });
+  } catch {
+    return showSaveProblem(true);
+  }
+  scheduleSync();
+  return go(`#/r/${id}/1`);
+}
+
+export async function showList() {
+  leaveEditing();
+  const me = (await db.get("meta", "me"))?.value;
+  if (!me) {
+    return show(root, el("h1", {}, S.my_questionnaires), el("p", {}, S.offline_first));
+  }
+  const records = await db.getAll("responses");
+  const queued = new Set((await db.getAll("outbox")).map((q) => q.id));
+  const cards = [];
+  for (const q of me.questionnaires) {
+    const body = await documentFor(q.slug, q.version);
+    if (!body) continue;
+    const mine = records.filter((r) => r.slug === q.slug);
+    const draft = mine.find((r) => r.status === "draft");
+    cards.push(el("li", { class: "card", "data-slug": q.slug },
+      el("h2", {}, qtext(body, "/title")),
+      ...mine.filter((r) => r.status === "submitted").map((r) =>
+        el("p", { class: "status", "data-response": r.id }, stateOf(r, queued), " ",
+          el("a", { href: `#/r/${r.id}/summary` }, S.check_answers))),
+      draft
+        ? [draft.followUp ? followUpNote(draft) : null,
+          el("p", { class: "status draft", "data-response": draft.id }, stateOf(draft, queued),
+            draft.problem ? [" ", el("a", { href: `#/r/${draft.id}/summary` }, S.fix)] : null),
+          el("a", { class: "button primary", href: `#/r/${draft.id}/1` }, S.continue)]
+        : el("button", { type: "button", class: "primary",
+          onclick: () => startResponse(q.slug, q.version) },
+        mine.length ? S.again : S.start)));
+  }
+  show(root, el("h1", {}, S.my_questionnaires),
+    cards.length ? el("ul", { class: "cards" }, cards) : el("p", {}, S.no_questionnaires));
+}

@@ -1,0 +1,120 @@
+/**
+ * A response's answers, to check before sending or to read after; what the server refused
+ * and the ways forward (change and send again, or take the server's version).
+ */
+import * as db from "../db.js";
+import { documentFor, definitionOf, codesOf } from "../documents.js";
+import { go, route } from "../router.js";
+import { saveNow, setPending } from "../saving.js";
+import { sync } from "../sending.js";
+import { updateStatus } from "../status.js";
+import { LANG, S, qtext, root } from "../screen.js";
+import { leaveEditing } from "./editor.js";
+import { followUpNote } from "./notes.js";
+import { el, show } from "../../engine/dom.js";
+import { textWithLanguage } from "../../engine/types.js";
+import { validateAnswers } from "../../engine/validate.js";
+import { visibleQuestions, isEmpty } from "../../engine/conditions.js";
+import { format, messageFor } from "../../engine/messages.js";
+
+export function formatAnswer(body, definition, question, value) {
+  if (question.widget === "group") {
+    return (value || []).map((item) => question.children
+      .filter((c) => !isEmpty(item[c.id]))
+      .map((c) => `${textWithLanguage(body.document, c.pointer + "/title", LANG)?.[0]}: ${formatAnswer(body, definition, c, item[c.id])}`)
+      .join("; ")).join(" | ");
+  }
+  const values = Array.isArray(value) ? value : [value];
+  return values.map((v) => {
+    const option = question.options.find((o) => o.value === v);
+    if (option) return textWithLanguage(body.document, option.pointer, LANG)?.[0] ?? String(v);
+    if (question.widget === "yesno") return v ? S.yes : S.no;
+    const names = body.names?.[question.widget];
+    if (names) return names.find((pair) => pair[0] === v)?.[1] ?? String(v);
+    return String(v);
+  }).join(", ");
+}
+
+export async function showSummary(id) {
+  leaveEditing();
+  const record = await db.get("responses", id);
+  const body = record && (await documentFor(record.slug, record.version));
+  if (!record || !body) return go("#/");
+  const definition = definitionOf(body);
+  const visible = visibleQuestions(definition, record.answers);
+  const sections = definition.sections.map((section) => {
+    const rows = section.items.filter((i) => visible.has(i)).map((qid) => {
+      const value = record.answers[qid];
+      return el("div", { class: "answer" },
+        el("dt", {}, qtext(body, definition.questions[qid].pointer + "/title")),
+        el("dd", {}, isEmpty(value) ? el("span", { class: "unanswered" }, S.not_answered)
+          : formatAnswer(body, definition, definition.questions[qid], value)));
+    });
+    if (!rows.length) return null;
+    return el("section", { class: "answer-section" },
+      el("h2", {}, qtext(body, `/ui/sections/${section.sourceIndex}/title`)),
+      record.status === "draft" ? el("p", {}, el("a", { href: `#/r/${id}/${section.index + 1}` }, S.change)) : null,
+      el("dl", { class: "answers" }, rows));
+  });
+  const problems = el("div", { id: "problems" });
+  const send = async () => {
+    const { errors } = validateAnswers(definition, body.document, record.answers,
+      { complete: true, codes: codesOf(body) });
+    if (errors.length) {
+      show(problems, el("div", { class: "error-summary", role: "alert", tabindex: "-1" },
+        el("h2", {}, S.invalid),
+        el("ul", {}, errors.map((e) => {
+          const qid = e.path.split("/")[1];
+          const section = definition.sections.find((s) => s.items.includes(qid));
+          return el("li", {}, el("a", { href: `#/r/${id}/${(section?.index ?? 0) + 1}` },
+            qtext(body, definition.questions[qid]?.pointer + "/title") || qid),
+          ": ", messageFor(e, definition.questions[qid], S.messages));
+        }))));
+      return problems.firstChild.focus();
+    }
+    setPending(id, { status: "submitted" });
+    if (!(await saveNow())) return null;
+    await sync();
+    return go("#/");
+  };
+  show(root,
+    record.problem ? refusal(record) : null,
+    record.followUp && record.status === "draft" ? followUpNote(record) : null,
+    el("p", { class: "questionnaire-title" }, qtext(body, "/title")),
+    el("h1", { tabindex: "-1" }, record.status === "draft" ? S.check_answers : qtext(body, "/title")),
+    problems,
+    sections,
+    record.keptCopy ? keptCopy(body, definition, record) : null,
+    record.status === "draft"
+      ? el("p", {}, el("button", { type: "button", class: "primary", id: "send", onclick: send }, S.send))
+      : null);
+  root.querySelector("h1").focus();
+}
+
+function refusal(record) {
+  const again = async () => { await db.retry(record.id); await sync(); route(); };
+  const fix = async () => {
+    setPending(record.id, { status: "draft" });
+    if (await saveNow()) go(`#/r/${record.id}/1`);
+  };
+  const useServer = async () => { await db.takeServerVersion(record.id); await updateStatus(); route(); };
+  const errors = record.problem.errors ?? [];
+  return el("div", { class: "error-summary refused", role: "alert" },
+    el("h2", {}, format(S.refused, { reason: record.problem.detail || record.problem.title })),
+    errors.length ? el("ul", {}, errors.map((e) => el("li", {}, e.detail))) : null,
+    el("p", { class: "actions" },
+      el("button", { type: "button", class: "primary", onclick: fix }, S.fix),
+      el("button", { type: "button", onclick: again }, S.send_again),
+      record.problem.current || record.baseRevision != null
+        ? el("button", { type: "button", onclick: useServer }, S.use_server) : null));
+}
+
+function keptCopy(body, definition, record) {
+  const rows = Object.entries(record.keptCopy.answers ?? {})
+    .filter(([qid]) => definition.questions[qid])
+    .map(([qid, value]) => el("div", { class: "answer" },
+      el("dt", {}, qtext(body, definition.questions[qid].pointer + "/title")),
+      el("dd", {}, formatAnswer(body, definition, definition.questions[qid], value))));
+  return el("section", { class: "answer-section kept-copy" },
+    el("h2", {}, S.kept_copy), el("dl", { class: "answers" }, rows));
+}

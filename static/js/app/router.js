@@ -1,0 +1,33 @@
+/**
+ * Which page the hash names: #/ (the list), #/r/<id>/<page>, #/r/<id>/summary. The pages are
+ * registered by main.js, so this module knows no page and no page imports main.
+ */
+import { saveNow } from "./saving.js";
+
+const views = {};
+export let currentView = "list";
+
+/** Register the functions that draw the list, a page, and a summary. */
+export function registerViews({ list, page, summary }) {
+  Object.assign(views, { list, page, summary });
+}
+
+export function go(hash) {
+  if (location.hash === hash) route();
+  else location.hash = hash;
+}
+
+export async function route() {
+  await saveNow(); // nothing typed is left behind when the page changes
+  const match = location.hash.match(/^#\/r\/([0-9a-f-]{36})\/(\d+|summary)$/);
+  if (!match) {
+    currentView = "list";
+    return views.list();
+  }
+  if (match[2] === "summary") {
+    currentView = "summary";
+    return views.summary(match[1]);
+  }
+  currentView = "page"; // never redrawn behind the participant's back while typing
+  return views.page(match[1], Number(match[2]));
+}

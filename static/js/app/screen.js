@@ -1,0 +1,13 @@
+/**
+ * What every part of the app shares about the screen it draws on: the root element, the
+ * participant's language and the interface texts (in that language, from the page).
+ */
+import { qtext as engineText } from "../engine/dom.js";
+
+export const root = document.getElementById("app");
+export const LANG = root.dataset.lang;
+export const S = JSON.parse(document.getElementById("app-strings").textContent);
+export const SIDE_BY_SIDE = "loype-side-by-side";
+
+/** A questionnaire text, marked with its language when it is a fallback. */
+export const qtext = (body, pointer) => engineText({ doc: body.document, lang: LANG }, pointer);

@@ -1,0 +1,48 @@
+/**
+ * When to send: soon after a save, when the phone comes online, when asked, every half
+ * minute; with backoff after a failure. What to send and how is sync.js.
+ */
+import { backoff, flush, SignedOut } from "./sync.js";
+import { saveNow } from "./saving.js";
+import { state, updateStatus } from "./status.js";
+
+let afterSync = async () => {};
+/** Call fn after every attempt to send (to redraw what shows sync states). */
+export function onSynced(fn) {
+  afterSync = fn;
+}
+
+/** Send now, from the first attempt again (the participant asked, or the phone is online). */
+export function sendNow() {
+  attempt = 0;
+  return sync();
+}
+
+let attempt = 0;
+let retryTimer = null;
+
+export async function sync() {
+  if (state.syncing || state.signedOut) return;
+  clearTimeout(retryTimer);
+  await saveNow(); // what is typed goes to the phone's store first, then out
+  state.syncing = true;
+  await updateStatus();
+  try {
+    await flush();
+    attempt = 0;
+  } catch (error) {
+    if (error instanceof SignedOut) state.signedOut = true;
+    else retryTimer = setTimeout(sync, backoff(attempt++));
+  } finally {
+    state.syncing = false;
+    await updateStatus();
+    await afterSync();
+  }
+}
+
+let syncSoon = null;
+export function scheduleSync() {
+  clearTimeout(syncSoon);
+  syncSoon = setTimeout(sync, 1000);
+  navigator.serviceWorker?.ready.then((reg) => reg.sync?.register("loype-outbox")).catch(() => {});
+}

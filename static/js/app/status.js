@@ -1,0 +1,41 @@
+/**
+ * The sync status line: what is on the phone only, what is sent, and when this phone could not
+ * save. It never says everything is sent while something typed is not on the server.
+ */
+import * as db from "./db.js";
+import { format } from "../engine/messages.js";
+
+const S = JSON.parse(document.getElementById("app-strings").textContent);
+const statusLine = document.getElementById("sync-status");
+const syncBar = document.getElementById("sync-bar");
+
+export const state = { syncing: false, signedOut: false, unsaved: false };
+
+/** Show the sync status (announced through aria-live when it changes). */
+export async function updateStatus() {
+  let waiting = 0;
+  try {
+    waiting = (await db.getAll("outbox")).filter((q) => !q.blocked).length;
+  } catch {
+    state.unsaved = true; // the database cannot be read either: nothing can be claimed sent
+  }
+  let message;
+  if (state.signedOut) message = S.signed_out;
+  else if (state.unsaved) message = S.not_saved;
+  else if (state.syncing) message = S.sending;
+  else if (!waiting) message = S.all_sent;
+  else if (!navigator.onLine) message = `${S.waiting}. ${format(S.unsent, { count: waiting })}`;
+  else message = format(S.unsent, { count: waiting });
+  syncBar.hidden = false;
+  syncBar.dataset.unsent = String(waiting + (state.unsaved ? 1 : 0));
+  if (statusLine.textContent !== message) statusLine.textContent = message;
+}
+
+/** Say plainly that this phone could not save (or that it can again). */
+export function showSaveProblem(failed) {
+  state.unsaved = failed;
+  const note = document.getElementById("save-problem");
+  note.textContent = failed ? S.save_failed : "";
+  note.hidden = !failed;
+  return updateStatus();
+}
