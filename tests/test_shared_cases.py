@@ -18,8 +18,14 @@ from pathlib import Path
 
 import pytest
 
-from webapp.questionnaires import load_definition, validate_answers, visible_questions
+from webapp.questionnaires import (
+    check_document,
+    load_definition,
+    validate_answers,
+    visible_questions,
+)
 from webapp.questionnaires.definition import Question
+from webapp.questionnaires.patterns import pattern_problem
 
 from .documents import minimal_document
 from .shared import make_codes
@@ -28,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(__file__).parent / "shared"
 VALIDATION = json.loads((SHARED / "validation_cases.json").read_text("utf-8"))
 CASES = VALIDATION["cases"]
+PATTERNS = json.loads((SHARED / "pattern_cases.json").read_text("utf-8"))
 LANGUAGES = ["nb", "en", "en_GB", "nn", "fa_AF", "fa_IR", "ps", "ar", "de"]
 
 
@@ -118,15 +125,62 @@ def _answer_sets(definition, count: int = 120) -> list[dict]:
     return sets
 
 
-# Python's re gives \d, \w, \s, \b and . Unicode meanings; the engine must too.
-PATTERNS = [r"^\d{4}$", r"^\w+$", r"^\s*x", r"^.{3}$", r"^[\d-]+$", r"^[^\d]+$", r"^\D+$",
-            r"\bfoo\b", r"^[A-Z]{2}$", r"a.c", r"^[\w\s]+$", r"^\W+$", r"^\S+$", r"[\]]",
-            r"^[a-z]{2,3}(_[A-Z]{2})?$", r"^\+?[0-9 ]{8,15}$", r"^(?:\d{3}|x)$", r"^[.]$", r"\x41",
-            r"o\B", r"[\b]"]  # fmt: skip
-SAMPLES = ["1234", "١٢٣٤", "𝟗𝟗𝟗𝟗", "ab", "øæå", "a\rc", "a\u2028c", "a\nc", "x", "a\u00a0x",
-           "a\u001cx", "\ufeffx", "foo bar", "føo", "ab-12", "SY", "ሰላም", "नमस्ते", "e\u0301", "_",
-           "!!", "fa_AF", "+47 123 45 678", "]", ".", "A", "x²", "Ⅻ", "٣x", "øfoo", "foo_", "ö",
-           "\b"]  # fmt: skip
+def _with_pattern(pattern: str) -> dict:
+    document = minimal_document()
+    document["schema"]["properties"]["name"]["pattern"] = pattern
+    return document
+
+
+@pytest.mark.parametrize("case", PATTERNS["accepted"], ids=lambda c: c["pattern"])
+def test_accepted_pattern(case):
+    assert check_document(_with_pattern(case["pattern"])) == []
+    found = [text for text in PATTERNS["samples"] if re.search(case["pattern"], text)]
+    assert found == case["matches"]
+
+
+@pytest.mark.parametrize("case", PATTERNS["refused"], ids=lambda c: c["pattern"])
+def test_refused_pattern(case):
+    problems = check_document(_with_pattern(case["pattern"]))
+    assert [p.pointer for p in problems] == ["/schema/properties/name/pattern"]
+    assert case["reason"] in problems[0].reason
+    # Python's half of why it is refused (the browser's half is in tests/js/engine.test.mjs).
+    re.purge()  # a cached pattern would not warn again
+    if case["python"] == "error":
+        with pytest.raises(re.error):
+            re.compile(case["pattern"])
+    elif case["python"] == "warns":
+        with pytest.warns(FutureWarning):
+            re.compile(case["pattern"])
+    else:
+        re.compile(case["pattern"])
+    if case["javascript"] == "differs":
+        assert bool(re.search(case["pattern"], case["sample"])) == case["python_matches"]
+
+
+# Pieces of patterns, for random ones: every construct the checker accepts, and some it refuses.
+PIECES = ["a", "b", "ø", "A", "1", "١", "😀", "-", " ", "_", ".", r"\d", r"\D", r"\w", r"\W",
+          r"\s", r"\S", r"\b", r"\B", "^", "$", r"\.", r"\n", r"\x41", r"\u00e6", "[a-z]",
+          "[^a-z]", r"[\d\s]", r"[^\w]", r"[\w-]", "[ø-ÿ]", r"[\b]", r"[\D]", "(", ")", "(?:",
+          "(?=", "(?!", "(?<=", "(?<!", "|", "*", "+", "?", "*?", "+?", "{2}", "{1,2}", "{0,}",
+          "{,2}", "*+", "]", "}", r"\Z", "(?i)"]  # fmt: skip
+
+
+def _random_patterns(count: int = 6000) -> list[list]:
+    """Return random accepted patterns with the samples Python's re.search finds in them."""
+    rng = random.Random(7)
+    found: dict[str, list[int]] = {}
+    for _ in range(count):
+        pattern = "".join(rng.choice(PIECES) for _ in range(rng.randint(1, 7)))
+        if pattern not in found and pattern_problem(pattern) is None:
+            found[pattern] = [
+                i for i, text in enumerate(PATTERNS["samples"]) if re.search(pattern, text)
+            ]
+    return [[pattern, matches] for pattern, matches in found.items()]
+
+
+def test_random_patterns_are_mostly_accepted():
+    """Guard the random patterns of the JavaScript test from testing nothing."""
+    assert len(_random_patterns()) > 1000
 
 
 def _sparse(document: dict) -> dict:
@@ -184,7 +238,7 @@ def test_javascript_engine(tmp_path):
     documents["kartlegging.json one question per page"] = one_per_page
     documents.update(VALIDATION["documents"])
     snapshot = tmp_path / "definitions.json"
-    patterns = [[p, text, bool(re.search(p, text))] for p in PATTERNS for text in SAMPLES]
+    patterns = _random_patterns()
     views = {name: _snapshot(document) for name, document in documents.items()}
     snapshot.write_text(json.dumps({"documents": views, "patterns": patterns}), "utf-8")
     env = {**os.environ, "LOYPE_DEFINITION_SNAPSHOT": str(snapshot)}

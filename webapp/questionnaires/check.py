@@ -9,7 +9,6 @@ here.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -20,6 +19,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from .conditions import referenced_questions
+from .patterns import pattern_problem
 from .pictograms import PICTOGRAMS
 from .pointers import deref, pointer_escape, resolve_pointer
 from .texts import text_pointers
@@ -110,13 +110,62 @@ def _walk_schema(node: Any, pointer: str) -> Iterator[tuple[str, dict[str, Any]]
             yield from _walk_schema(child, f"{pointer}/{key}/{index}")
 
 
+def _ref_problem(ref: str, schemas: Mapping[str, Any]) -> str | None:
+    """Return why a ``$ref`` cannot be followed alike by both engines, or None."""
+    if not ref.startswith("#"):
+        return "remote $ref is not allowed"
+    if "%" in ref:
+        # Python's jsonschema reads %-escapes in a $ref and the browser does not.
+        return f"$ref {ref!r} contains %: name the definition without % and refer to it plainly"
+    if "/schema" + ref[1:] not in schemas:
+        return f"$ref {ref!r} points nowhere: point to a schema, for example #/$defs/name"
+    return None
+
+
+def _same_answer_cycle(schemas: Mapping[str, dict[str, Any]]) -> list[Problem]:
+    """Report ``$ref``/``oneOf``/``anyOf`` loops that check one answer against itself forever."""
+    edges: dict[str, list[str]] = {}
+    for pointer, node in schemas.items():
+        targets = [f"{pointer}/{key}/{index}" for key in ("oneOf", "anyOf")
+                   for index in range(len(node.get(key) or []))]  # fmt: skip
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#"):
+            targets.append("/schema" + ref[1:])
+        edges[pointer] = [t for t in targets if t in schemas]
+    state: dict[str, int] = {}
+    problems: list[Problem] = []
+
+    def visit(pointer: str) -> None:
+        state[pointer] = 1
+        for target in edges[pointer]:
+            if state.get(target) == 1:
+                problems.append(
+                    Problem(
+                        f"{pointer}/$ref" if "$ref" in schemas[pointer] else pointer,
+                        "these $refs lead back to where they start without reaching an answer "
+                        "inside it: point one of them at a schema that describes the answer",
+                    )
+                )
+            elif target not in state:
+                visit(target)
+        state[pointer] = 2
+
+    for pointer in schemas:
+        if pointer not in state:
+            visit(pointer)
+    return problems
+
+
 def _schema_problems(document: Mapping[str, Any]) -> list[Problem]:
     schema = document["schema"]
     problems = [
         Problem(_pointer(["schema", *e.absolute_path]), f"invalid JSON Schema: {e.message}")
         for e in Draft202012Validator(Draft202012Validator.META_SCHEMA).iter_errors(schema)
     ]
-    for pointer, node in _walk_schema(schema, "/schema"):
+    if problems:
+        return problems
+    schemas = dict(_walk_schema(schema, "/schema"))
+    for pointer, node in schemas.items():
         for keyword in node:
             if keyword not in SCHEMA_KEYWORDS and not pointer.endswith(("/properties", "/$defs")):
                 problems.append(
@@ -125,25 +174,33 @@ def _schema_problems(document: Mapping[str, Any]) -> list[Problem]:
                         f"keyword {keyword!r} is not in the supported JSON Schema subset",
                     )
                 )
+        for keyword in ("$id", "$schema"):
+            # Python would resolve $refs below a nested $id against it; the browser would not.
+            if keyword in node and pointer != "/schema":
+                problems.append(
+                    Problem(
+                        f"{pointer}/{keyword}",
+                        f"{keyword} is allowed only at the top of the schema: remove it here",
+                    )
+                )
+        if node.get("additionalProperties", False) is not False:
+            problems.append(
+                Problem(
+                    f"{pointer}/additionalProperties",
+                    "additionalProperties may only be false: every answer must belong to a "
+                    "question in properties",
+                )
+            )
         ref = node.get("$ref")
-        if isinstance(ref, str):
-            if not ref.startswith("#"):
-                problems.append(Problem(f"{pointer}/$ref", "remote $ref is not allowed"))
-            else:
-                try:
-                    resolve_pointer(document, "/schema" + ref[1:])
-                except KeyError:
-                    problems.append(Problem(f"{pointer}/$ref", f"$ref {ref!r} points nowhere"))
+        if isinstance(ref, str) and (reason := _ref_problem(ref, schemas)):
+            problems.append(Problem(f"{pointer}/$ref", reason))
         pattern = node.get("pattern")
-        if isinstance(pattern, str):
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                problems.append(Problem(f"{pointer}/pattern", f"invalid regular expression: {exc}"))
+        if isinstance(pattern, str) and (reason := pattern_problem(pattern)):
+            problems.append(Problem(f"{pointer}/pattern", reason))
         fmt = node.get("format")
         if isinstance(fmt, str) and fmt not in FORMATS:
             problems.append(Problem(f"{pointer}/format", f"format {fmt!r} is not supported"))
-    return problems
+    return problems or _same_answer_cycle(schemas)
 
 
 def _question_problems(

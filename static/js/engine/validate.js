@@ -49,38 +49,52 @@ const isDate = (s) => {
   return y >= 1 && d >= 1 && d <= days; // Python's date has no year 0
 };
 
-// Python's re gives \d, \w, \s, \b and . Unicode meanings that a "u" RegExp lacks: translate them.
+// The server matches a pattern with Python's re.search. Python gives \d, \w, \s, \b, \B, . and $
+// Unicode (and its own) meanings that a "u" RegExp lacks: translate them. The checker
+// (webapp/questionnaires/patterns.py) accepts only patterns whose every construct this
+// translation renders with the same meaning; tests/shared/pattern_cases.json proves it.
 const PY = { d: "\\p{Nd}", w: "\\p{L}\\p{N}_", s: SPACE };
 const WORD = `[${PY.w}]`;
 const EDGE = `(?:(?<=${WORD})(?!${WORD})|(?<!${WORD})(?=${WORD}))`;
+// Python's \B matches nowhere in an empty text; $ matches at the end and before a final \n.
+const NOT_EDGE = `(?!${EDGE})(?:(?<=[\\s\\S])|(?=[\\s\\S]))`;
+const END = "(?=\\n?$)";
+
+/** Return Python's pattern as an equivalent "u" RegExp source; throw where it cannot be. */
+export function translatePattern(p) {
+  let out = "";
+  let inClass = false;
+  for (let i = 0; i < p.length; i++) {
+    const c = p[i];
+    if (c === "\\") {
+      const n = p[++i] ?? "";
+      const k = n.toLowerCase();
+      if (PY[n]) out += inClass ? PY[n] : `[${PY[n]}]`;
+      else if (PY[k] && inClass) throw new SyntaxError(`\\${n} inside [...] has no translation`);
+      else if (PY[k]) out += `[^${PY[k]}]`;
+      else if (k === "b" && !inClass) out += n === "b" ? EDGE : NOT_EDGE;
+      else out += c + n;
+      continue;
+    }
+    out += c === "." && !inClass ? "[^\\n]" : c === "$" && !inClass ? END : c;
+    if (c === "[") inClass = true;
+    else if (c === "]") inClass = false;
+  }
+  return out;
+}
+
 const regexes = new Map();
-function regex(p) {
+/**
+ * Return the RegExp for a pattern. A pattern that does not compile is an error, never skipped:
+ * `flask forms check` refuses such a document, so it can only come from an unchecked one.
+ */
+export function patternRegExp(p) {
   if (!regexes.has(p)) {
-    let out = "";
-    let inClass = false;
-    for (let i = 0; i < p.length; i++) {
-      const c = p[i];
-      if (c === "\\") {
-        const n = p[++i] ?? "";
-        const k = n.toLowerCase();
-        if (PY[n]) out += inClass ? PY[n] : `[${PY[n]}]`;
-        else if (PY[k] && !inClass) out += `[^${PY[k]}]`;
-        else if (k === "b" && !inClass) out += n === "b" ? EDGE : `(?!${EDGE})`;
-        else out += c + n;
-        continue;
-      }
-      out += c === "." && !inClass ? "[^\\n]" : c;
-      if (c === "[") inClass = true;
-      else if (c === "]") inClass = false;
+    try {
+      regexes.set(p, new RegExp(translatePattern(p), "u"));
+    } catch (error) {
+      throw new SyntaxError(`pattern ${JSON.stringify(p)} cannot be used here: ${error.message}`);
     }
-    let compiled = null; // a pattern only Python understands is left to the server
-    for (const [source, flags] of [[out, "u"], [p, "u"], [p, ""]]) {
-      try {
-        compiled = new RegExp(source, flags);
-        break;
-      } catch {}
-    }
-    regexes.set(p, compiled);
   }
   return regexes.get(p);
 }
@@ -130,7 +144,7 @@ function check(schema, value, at, root, out) {
     } else if (typeof value === "string") {
       if ((k === "minLength" && length(value) < v) || (k === "maxLength" && length(value) > v)) {
         add(CODES[k], { limit: v });
-      } else if (k === "pattern" && regex(v) && !regex(v).test(value)) add("pattern");
+      } else if (k === "pattern" && !patternRegExp(v).test(value)) add("pattern");
       else if (k === "format" && v === "date" && !isDate(value)) add("format", { format: v });
     } else if (Array.isArray(value) && ((k === "minItems" && value.length < v) ||
       (k === "maxItems" && value.length > v))) {
