@@ -8,6 +8,7 @@ questionnaires (``LOYPE_DEFINITION_SNAPSHOT``), so one pytest run guards both.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import os
 import random
@@ -17,8 +18,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from flask_babel import force_locale
 
 from webapp.questionnaires import (
+    AnswerError,
     check_document,
     load_definition,
     validate_answers,
@@ -26,6 +29,7 @@ from webapp.questionnaires import (
 )
 from webapp.questionnaires.definition import Question
 from webapp.questionnaires.patterns import pattern_problem
+from webapp.rendering.messages import ANSWER_MESSAGES, answer_messages, message_for
 
 from .documents import minimal_document
 from .shared import make_codes
@@ -35,6 +39,7 @@ SHARED = Path(__file__).parent / "shared"
 VALIDATION = json.loads((SHARED / "validation_cases.json").read_text("utf-8"))
 CASES = VALIDATION["cases"]
 PATTERNS = json.loads((SHARED / "pattern_cases.json").read_text("utf-8"))
+MESSAGES = json.loads((SHARED / "message_cases.json").read_text("utf-8"))
 LANGUAGES = ["nb", "en", "en_GB", "nn", "fa_AF", "fa_IR", "ps", "ar", "de"]
 
 
@@ -62,6 +67,32 @@ def test_validation_case(case):
     got = [[e.path, e.code, dict(e.params)] for e in errors]
     want = [[*error, {}][:3] for error in expected["errors"]]
     assert got == want
+
+
+def test_message_table_is_the_one_the_phone_checks_against():
+    assert MESSAGES["messages"] == ANSWER_MESSAGES
+
+
+def test_message_cases(app):
+    """Each error on each kind of question gets the sentence messages.js gives it too."""
+    name_question = load_definition(minimal_document()).questions["name"]
+    with app.test_request_context(), force_locale("en"):
+        for case in MESSAGES["cases"]:
+            error = AnswerError("/q", case["code"], case["params"])
+            question = None
+            if case["widget"] is not None:
+                question = dataclasses.replace(name_question, widget=case["widget"])
+            assert message_for(error, question) == case["expected"], case
+
+
+def test_messages_are_translated_from_the_one_table(app):
+    with app.test_request_context(), force_locale("nb"):
+        error = AnswerError("/age", "minimum", {"limit": 16.0})
+        assert message_for(error) == "Tallet må være 16 eller mer."
+        table = answer_messages()
+    assert table.keys() == ANSWER_MESSAGES.keys()
+    assert table["minimum"] == "Tallet må være %(limit)s eller mer."
+    assert table["required"] != ANSWER_MESSAGES["required"]
 
 
 def _question(question: Question) -> dict:

@@ -16,6 +16,7 @@ const conditions = read("../shared/conditions_cases.json");
 const validation = read("../shared/validation_cases.json");
 const codeLists = read("../shared/codes.json");
 const patterns = read("../shared/pattern_cases.json");
+const messages = read("../shared/message_cases.json");
 const codes = { country: new Set(codeLists.country), language: new Set(codeLists.language) };
 const definitions = Object.fromEntries(
   Object.entries(validation.documents).map(([name, doc]) => [name, buildDefinition(doc)]));
@@ -120,6 +121,16 @@ test("form values convert like rendering/fields.py", () => {
   assert.equal(optionToken("a"), "a");
   assert.equal(optionToken(null), "null");
 });
+
+test("the English messages are rendering/messages.py's ANSWER_MESSAGES", () => {
+  assert.deepEqual(MESSAGES, messages.messages);
+});
+
+for (const c of messages.cases) {
+  test(`message: ${c.code || "(no code)"} on ${c.widget ?? "no question"}`, () => {
+    assert.equal(messageFor({ code: c.code, params: c.params }, c.widget ? { widget: c.widget } : undefined), c.expected);
+  });
+}
 
 test("messages", () => {
   const q = definitions.extras.questions;
