@@ -9,6 +9,7 @@ here.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -61,6 +62,9 @@ SCHEMA_KEYWORDS = frozenset(
     }
 )
 FORMATS = frozenset({"date"})
+# JavaScript holds every number as a double: integers beyond 2**53 change on the phone.
+EXACT_INTEGER = 2**53
+NUMBER_KEYWORDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
 
 
 @dataclass(frozen=True)
@@ -156,6 +160,44 @@ def _same_answer_cycle(schemas: Mapping[str, dict[str, Any]]) -> list[Problem]:
     return problems
 
 
+def _inexact_integer(value: Any) -> int | None:
+    """Return an integer in ``value`` (a keyword's value) that a double cannot hold, if any."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if abs(value) > EXACT_INTEGER else None
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        return next((n for n in map(_inexact_integer, value) if n is not None), None)
+    return None
+
+
+def _number_problems(pointer: str, node: Mapping[str, Any]) -> list[Problem]:
+    problems = []
+    for keyword in (*NUMBER_KEYWORDS, "const", "enum"):
+        if (number := _inexact_integer(node.get(keyword))) is not None:
+            problems.append(
+                Problem(
+                    f"{pointer}/{keyword}",
+                    f"the phone cannot hold {number} exactly: use whole numbers between "
+                    f"-{EXACT_INTEGER} and {EXACT_INTEGER}",
+                )
+            )
+    divisor = node.get("multipleOf")
+    if isinstance(divisor, float) and divisor.is_integer():
+        # Python divides by a float divisor and takes the remainder of an integer one; the
+        # phone cannot tell 3.0 from 3.
+        problems.append(
+            Problem(
+                f"{pointer}/multipleOf",
+                f"write multipleOf as the whole number {int(divisor)}, without a decimal point "
+                "or exponent",
+            )
+        )
+    return problems
+
+
 def _schema_problems(document: Mapping[str, Any]) -> list[Problem]:
     schema = document["schema"]
     problems = [
@@ -200,6 +242,7 @@ def _schema_problems(document: Mapping[str, Any]) -> list[Problem]:
         fmt = node.get("format")
         if isinstance(fmt, str) and fmt not in FORMATS:
             problems.append(Problem(f"{pointer}/format", f"format {fmt!r} is not supported"))
+        problems += _number_problems(pointer, node)
     return problems or _same_answer_cycle(schemas)
 
 
@@ -284,6 +327,16 @@ def _question_problems(
                     Problem(
                         f"{ui_pointer}/items/{pointer_escape(cid)}",
                         f"layout entry {cid!r} has no schema property in group {qid!r}",
+                    )
+                )
+        id_pattern = meta_schema()["$defs"]["id"]["pattern"]
+        for cid in items["properties"]:
+            # Ids like "1" would also come first in a JavaScript object, out of document order.
+            if not re.search(id_pattern, cid):
+                problems.append(
+                    Problem(
+                        f"{items_pointer}/properties/{pointer_escape(cid)}",
+                        f"{cid!r} is not an id: use a-z, 0-9 and _, starting with a letter",
                     )
                 )
         for cid, cschema in items["properties"].items():
