@@ -99,6 +99,23 @@ export function patternRegExp(p) {
   return regexes.get(p);
 }
 
+// A finite double as [BigInt, exponent]: the double is that integer times 2 ** exponent.
+function dyadic(x) {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, x);
+  const bits = view.getBigUint64(0);
+  const biased = Number((bits >> 52n) & 0x7ffn);
+  const mantissa = (bits & ((1n << 52n) - 1n)) | (biased ? 1n << 52n : 0n);
+  return [bits >> 63n ? -mantissa : mantissa, Math.max(biased, 1) - 1075];
+}
+
+/** Return whether a / b is a whole number, computed exactly. */
+function exactMultiple(a, b) {
+  const [ma, ea] = dyadic(a);
+  const [mb, eb] = dyadic(b);
+  return ea >= eb ? (ma << BigInt(ea - eb)) % mb === 0n : ma % (mb << BigInt(eb - ea)) === 0n;
+}
+
 const length = (s) => [...s].length; // code points, as Python's len()
 const path = (parts) => parts.map((p) => "/" + escape(p)).join("");
 
@@ -136,11 +153,13 @@ function check(schema, value, at, root, out) {
       (k === "exclusiveMinimum" && value <= v) || (k === "exclusiveMaximum" && value >= v))) {
       add(CODES[k], { limit: v });
     } else if (k === "multipleOf" && isNum) {
-      // jsonschema divides by a float divisor and takes the remainder of an integer one.
+      // jsonschema divides by a float divisor and takes the remainder of an integer one (the
+      // checker refuses 3.0, which JavaScript cannot tell from 3); a quotient too large for a
+      // double is decided exactly, as Python's Fraction does.
       const q = value / v;
-      if (Number.isInteger(v) ? value % v !== 0 : !Number.isFinite(q) || Math.trunc(q) !== q) {
-        add("multiple_of", { limit: v });
-      }
+      const whole = Number.isInteger(v) ? value % v === 0
+        : Number.isFinite(q) ? Math.trunc(q) === q : exactMultiple(value, v);
+      if (!whole) add("multiple_of", { limit: v });
     } else if (typeof value === "string") {
       if ((k === "minLength" && length(value) < v) || (k === "maxLength" && length(value) > v)) {
         add(CODES[k], { limit: v });
