@@ -29,6 +29,7 @@ from webapp.questionnaires import (
 )
 from webapp.questionnaires.definition import Question
 from webapp.questionnaires.patterns import pattern_problem
+from webapp.questionnaires.validate import _errors_from_schema
 from webapp.rendering.messages import ANSWER_MESSAGES, answer_messages, message_for
 
 from .documents import minimal_document
@@ -214,6 +215,88 @@ def test_random_patterns_are_mostly_accepted():
     assert len(_random_patterns()) > 1000
 
 
+def _random_schema(rng: random.Random, depth: int = 0) -> dict:
+    """Return a random schema of the documented subset (no $ref; ids that are not integers)."""
+    schema: dict = {}
+    kinds = ["string", "number", "integer", "boolean", "null", "array", "object"]
+    for _ in range(rng.randint(1, 4)):
+        keyword = rng.choice(
+            ["type", "type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
+             "multipleOf", "minLength", "maxLength", "pattern", "format", "const", "enum",
+             "uniqueItems", "minItems", "maxItems", "required", "items", "properties",
+             "additionalProperties", "oneOf", "anyOf"]
+        )  # fmt: skip
+        if keyword in ("items", "properties", "oneOf", "anyOf") and depth > 1:
+            continue
+        if keyword == "type":
+            schema["type"] = rng.choice(kinds) if rng.random() < 0.8 else rng.sample(kinds, 2)
+        elif keyword in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+            schema[keyword] = rng.choice([0, 1, -1, 2.5, 10, 0.1])
+        elif keyword == "multipleOf":
+            schema[keyword] = rng.choice([2, 3, 0.5, 0.1, 0.25, 7])
+        elif keyword in ("minLength", "maxLength", "minItems", "maxItems"):
+            schema[keyword] = rng.randint(0, 3)
+        elif keyword == "pattern":
+            schema[keyword] = rng.choice(PATTERNS["accepted"])["pattern"]
+        elif keyword == "format":
+            schema[keyword] = "date"
+        elif keyword == "const":
+            schema[keyword] = _random_value(rng, 1)
+        elif keyword == "enum":
+            schema[keyword] = [_random_value(rng, 1) for _ in range(rng.randint(1, 3))]
+        elif keyword == "uniqueItems":
+            schema[keyword] = rng.random() < 0.8
+        elif keyword == "required":
+            schema[keyword] = rng.sample(["a", "b", "c"], rng.randint(1, 2))
+        elif keyword == "items":
+            schema[keyword] = _random_schema(rng, depth + 1) if rng.random() < 0.9 else False
+        elif keyword == "properties":
+            names = rng.sample(["a", "b", "c"], rng.randint(1, 3))
+            schema[keyword] = {n: _random_schema(rng, depth + 1) for n in names}
+        elif keyword == "additionalProperties":
+            schema[keyword] = False
+        else:
+            count = rng.randint(1, 3)
+            schema[keyword] = [_random_schema(rng, depth + 1) for _ in range(count)]
+    return schema
+
+
+def _random_value(rng: random.Random, depth: int = 0):
+    """Return a random JSON value (objects with the keys the random schemas name)."""
+    choice = rng.randint(0, 9 if depth < 2 else 7)
+    if choice == 0:
+        return rng.choice([None, True, False])
+    if choice in (1, 2):
+        return rng.choice([0, 1, -1, 2, 3, 6, 7, 10, 21, 2.5, 0.5, 0.3, 0.1, 1.0, -0.25, 1e308,
+                           9.75, 0.30000000000000004, 1.7e308, 14])  # fmt: skip
+    if choice in (3, 4, 5):
+        return rng.choice(PATTERNS["samples"] + ["2024-02-29", "2023-02-29", "2024-13-01"])
+    if choice in (6, 7):
+        return rng.choice(["a", 1, True, None, 1.0, "b"])
+    if choice == 8:
+        return [_random_value(rng, depth + 1) for _ in range(rng.randint(0, 3))]
+    keys = rng.sample(["a", "b", "c", "d"], rng.randint(0, 3))
+    return {k: _random_value(rng, depth + 1) for k in keys}
+
+
+def _random_schema_errors(count: int = 1500) -> list[list]:
+    """Return random [schema, value, errors] with Python's errors (before one-per-path)."""
+    rng = random.Random(11)
+    found = []
+    for _ in range(count):
+        schema = _random_schema(rng)
+        for value in [_random_value(rng) for _ in range(8)]:
+            errors = [[e.path, e.code, dict(e.params)] for e in _errors_from_schema(schema, value)]
+            found.append([schema, value, errors])
+    return found
+
+
+def test_random_schemas_find_errors():
+    """Guard the random schemas of the JavaScript test from testing nothing."""
+    errors = [e for _schema, _value, found in _random_schema_errors() for e in found]
+    assert len({code for _path, code, _params in errors}) >= 12
+
+
 def _sparse(document: dict) -> dict:
     """Return a copy with gaps in its translations, so that the fallback chain is exercised."""
     document = copy.deepcopy(document)
@@ -270,8 +353,11 @@ def test_javascript_engine(tmp_path):
     documents.update(VALIDATION["documents"])
     snapshot = tmp_path / "definitions.json"
     patterns = _random_patterns()
+    schemas = _random_schema_errors()
     views = {name: _snapshot(document) for name, document in documents.items()}
-    snapshot.write_text(json.dumps({"documents": views, "patterns": patterns}), "utf-8")
+    snapshot.write_text(
+        json.dumps({"documents": views, "patterns": patterns, "schemas": schemas}), "utf-8"
+    )
     env = {**os.environ, "LOYPE_DEFINITION_SNAPSHOT": str(snapshot)}
     result = subprocess.run(
         [node, "--test", "tests/js/"],

@@ -9,7 +9,7 @@ import { MESSAGES, messageFor } from "../../static/js/engine/messages.js";
 import { deref, escape, resolvePointer } from "../../static/js/engine/pointers.js";
 import { fromFormValue, optionToken, toFormValue } from "../../static/js/engine/render.js";
 import { accepts, buildDefinition, inferWidget, optionValues, text, textWithLanguage } from "../../static/js/engine/types.js";
-import { patternRegExp, validateAnswers } from "../../static/js/engine/validate.js";
+import { patternRegExp, schemaErrors, validateAnswers } from "../../static/js/engine/validate.js";
 
 const read = (path) => JSON.parse(readFileSync(new URL(path, import.meta.url), "utf-8"));
 const conditions = read("../shared/conditions_cases.json");
@@ -196,5 +196,13 @@ test("random accepted patterns match like Python's re", { skip: !snapshotPath &&
     const re = patternRegExp(pattern);
     const found = patterns.samples.flatMap((s, i) => (re.test(s) ? [i] : []));
     assert.deepEqual(found, matches, pattern);
+  }
+});
+
+test("random schemas give Python's errors", { skip: !snapshotPath && "LOYPE_DEFINITION_SNAPSHOT is not set" }, () => {
+  const { schemas } = JSON.parse(readFileSync(snapshotPath, "utf-8"));
+  for (const [schema, value, errors] of schemas) {
+    const found = schemaErrors(schema, value).map((e) => [e.path, e.code, e.params]);
+    assert.deepEqual(found, errors, JSON.stringify([schema, value]));
   }
 });

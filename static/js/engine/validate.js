@@ -172,6 +172,13 @@ function check(schema, value, at, root, out) {
   }
 }
 
+/** Return [{path, code, params}] for every error of value against schema, in jsonschema's order. */
+export function schemaErrors(schema, value) {
+  const errors = [];
+  check(schema, value, [], schema, errors);
+  return errors;
+}
+
 // Country and language answers must be codes the server knows (the schema checks only shape).
 function codeErrors(definition, answers, codes, out) {
   const bad = (widget, v) => typeof v === "string" && own(codes, widget) && !codes[widget].has(v);
