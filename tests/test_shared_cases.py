@@ -215,18 +215,24 @@ def test_random_patterns_are_mostly_accepted():
     assert len(_random_patterns()) > 1000
 
 
-def _random_schema(rng: random.Random, depth: int = 0) -> dict:
-    """Return a random schema of the documented subset (no $ref; ids that are not integers)."""
+def _random_schema(rng: random.Random, depth: int = 0, refs: bool = True) -> dict:
+    """Return a random schema of the documented subset (property names are not integers)."""
     schema: dict = {}
+    if depth == 0 and refs:
+        schema["$defs"] = {name: _random_schema(rng, 1, refs=False) for name in ("d0", "d1")}
     kinds = ["string", "number", "integer", "boolean", "null", "array", "object"]
     for _ in range(rng.randint(1, 4)):
         keyword = rng.choice(
             ["type", "type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
              "multipleOf", "minLength", "maxLength", "pattern", "format", "const", "enum",
              "uniqueItems", "minItems", "maxItems", "required", "items", "properties",
-             "additionalProperties", "oneOf", "anyOf"]
+             "additionalProperties", "oneOf", "anyOf", "$ref"]
         )  # fmt: skip
         if keyword in ("items", "properties", "oneOf", "anyOf") and depth > 1:
+            continue
+        if keyword == "$ref":
+            if refs and depth > 0:
+                schema[keyword] = rng.choice(["#/$defs/d0", "#/$defs/d1"])
             continue
         if keyword == "type":
             schema["type"] = rng.choice(kinds) if rng.random() < 0.8 else rng.sample(kinds, 2)
@@ -249,15 +255,15 @@ def _random_schema(rng: random.Random, depth: int = 0) -> dict:
         elif keyword == "required":
             schema[keyword] = rng.sample(["a", "b", "c"], rng.randint(1, 2))
         elif keyword == "items":
-            schema[keyword] = _random_schema(rng, depth + 1) if rng.random() < 0.9 else False
+            schema[keyword] = _random_schema(rng, depth + 1, refs) if rng.random() < 0.9 else False
         elif keyword == "properties":
             names = rng.sample(["a", "b", "c"], rng.randint(1, 3))
-            schema[keyword] = {n: _random_schema(rng, depth + 1) for n in names}
+            schema[keyword] = {n: _random_schema(rng, depth + 1, refs) for n in names}
         elif keyword == "additionalProperties":
             schema[keyword] = False
         else:
             count = rng.randint(1, 3)
-            schema[keyword] = [_random_schema(rng, depth + 1) for _ in range(count)]
+            schema[keyword] = [_random_schema(rng, depth + 1, refs) for _ in range(count)]
     return schema
 
 
