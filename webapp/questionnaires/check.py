@@ -174,6 +174,7 @@ def _inexact_integer(value: Any) -> int | None:
 
 
 def _number_problems(pointer: str, node: Mapping[str, Any]) -> list[Problem]:
+    """Return problems with numbers that Python and the phone would read differently."""
     problems = []
     for keyword in (*NUMBER_KEYWORDS, "const", "enum"):
         if (number := _inexact_integer(node.get(keyword))) is not None:
@@ -198,51 +199,59 @@ def _number_problems(pointer: str, node: Mapping[str, Any]) -> list[Problem]:
     return problems
 
 
+def _node_problems(
+    pointer: str, node: Mapping[str, Any], schemas: Mapping[str, Any]
+) -> list[Problem]:
+    """Return the problems of one schema object: outside the subset, or read otherwise by JS."""
+    problems = [
+        Problem(
+            f"{pointer}/{pointer_escape(keyword)}",
+            f"keyword {keyword!r} is not in the supported JSON Schema subset",
+        )
+        for keyword in node
+        if keyword not in SCHEMA_KEYWORDS and not pointer.endswith(("/properties", "/$defs"))
+    ]
+    for keyword in ("$id", "$schema"):
+        # Python would resolve $refs below a nested $id against it; the browser would not.
+        if keyword in node and pointer != "/schema":
+            problems.append(
+                Problem(
+                    f"{pointer}/{keyword}",
+                    f"{keyword} is allowed only at the top of the schema: remove it here",
+                )
+            )
+    if node.get("additionalProperties", False) is not False:
+        problems.append(
+            Problem(
+                f"{pointer}/additionalProperties",
+                "additionalProperties may only be false: every answer must belong to a "
+                "question in properties",
+            )
+        )
+    ref = node.get("$ref")
+    if isinstance(ref, str) and (reason := _ref_problem(ref, schemas)):
+        problems.append(Problem(f"{pointer}/$ref", reason))
+    pattern = node.get("pattern")
+    if isinstance(pattern, str) and (reason := pattern_problem(pattern)):
+        problems.append(Problem(f"{pointer}/pattern", reason))
+    fmt = node.get("format")
+    if isinstance(fmt, str) and fmt not in FORMATS:
+        problems.append(Problem(f"{pointer}/format", f"format {fmt!r} is not supported"))
+    return problems + _number_problems(pointer, node)
+
+
 def _schema_problems(document: Mapping[str, Any]) -> list[Problem]:
+    """Return the schema's problems: invalid, outside the subset, or read otherwise by JS."""
     schema = document["schema"]
     problems = [
         Problem(_pointer(["schema", *e.absolute_path]), f"invalid JSON Schema: {e.message}")
         for e in Draft202012Validator(Draft202012Validator.META_SCHEMA).iter_errors(schema)
     ]
     if problems:
-        return problems
+        return problems  # the walk below assumes a valid schema
     schemas = dict(_walk_schema(schema, "/schema"))
     for pointer, node in schemas.items():
-        for keyword in node:
-            if keyword not in SCHEMA_KEYWORDS and not pointer.endswith(("/properties", "/$defs")):
-                problems.append(
-                    Problem(
-                        f"{pointer}/{pointer_escape(keyword)}",
-                        f"keyword {keyword!r} is not in the supported JSON Schema subset",
-                    )
-                )
-        for keyword in ("$id", "$schema"):
-            # Python would resolve $refs below a nested $id against it; the browser would not.
-            if keyword in node and pointer != "/schema":
-                problems.append(
-                    Problem(
-                        f"{pointer}/{keyword}",
-                        f"{keyword} is allowed only at the top of the schema: remove it here",
-                    )
-                )
-        if node.get("additionalProperties", False) is not False:
-            problems.append(
-                Problem(
-                    f"{pointer}/additionalProperties",
-                    "additionalProperties may only be false: every answer must belong to a "
-                    "question in properties",
-                )
-            )
-        ref = node.get("$ref")
-        if isinstance(ref, str) and (reason := _ref_problem(ref, schemas)):
-            problems.append(Problem(f"{pointer}/$ref", reason))
-        pattern = node.get("pattern")
-        if isinstance(pattern, str) and (reason := pattern_problem(pattern)):
-            problems.append(Problem(f"{pointer}/pattern", reason))
-        fmt = node.get("format")
-        if isinstance(fmt, str) and fmt not in FORMATS:
-            problems.append(Problem(f"{pointer}/format", f"format {fmt!r} is not supported"))
-        problems += _number_problems(pointer, node)
+        problems += _node_problems(pointer, node, schemas)
     return problems or _same_answer_cycle(schemas)
 
 
