@@ -1,20 +1,23 @@
-"""Decide whether a ``pattern`` means the same on the server and on the phone.
+"""Decide whether a ``pattern`` means the same on the server and on every phone.
 
 The server matches a ``pattern`` with Python's ``re.search`` (jsonschema's implementation); the
-phone translates it in ``static/js/engine/validate.js`` (``\\d``, ``\\w``, ``\\s``, ``\\b``,
-``\\B``, ``.`` and ``$`` get Python's meanings) and runs it as an ECMA-262 RegExp with the ``u``
-flag. ``pattern_problem`` accepts only a grammar whose every construct compiles on both sides
-and means the same there, so it is an allow-list, not a list of known differences:
+phone translates it in ``static/js/engine/validate.js`` (``\\d``, ``\\w``, ``\\s``, ``.`` and
+``$`` get Python's meanings) and runs it as an ECMA-262 RegExp with the ``u`` flag.
+``pattern_problem`` accepts only a grammar whose every construct compiles on both sides and
+means the same there, so it is an allow-list, not a list of known differences:
 
 * literal characters, and ``\\`` before one of ``^$\\.*+?()[]{}|/``;
 * ``\\t \\n \\r \\f \\v``, ``\\xHH``, ``\\uHHHH`` (not a surrogate);
-* ``.``, ``\\d \\D \\w \\W \\s \\S`` (``\\D \\W \\S`` outside brackets only), ``^``, ``$``,
-  ``\\b``, ``\\B``;
-* bracket classes ``[…]`` and ``[^…]`` of characters, ranges and ``\\d \\w \\s \\b``, where
-  ``]``, ``[`` and a ``-`` that is not a range are escaped;
-* groups ``(…)``, ``(?:…)`` and lookarounds ``(?=…) (?!…) (?<=…) (?<!…)``, alternatives ``|``;
+* ``.``, ``\\d \\D \\w \\W \\s \\S`` (``\\D \\W \\S`` outside brackets only), ``^``, ``$``;
+* bracket classes ``[…]`` and ``[^…]`` of characters, ranges and ``\\d \\w \\s \\b`` (a
+  backspace there), where ``]``, ``[`` and a ``-`` that is not a range are escaped;
+* groups ``(…)``, ``(?:…)`` and lookaheads ``(?=…) (?!…)``, alternatives ``|``;
 * quantifiers ``* + ? {n} {n,} {n,m}``, each optionally lazy (``*?``), after anything but an
   assertion.
+
+Lookbehind is left out, and with it ``\\b`` and ``\\B`` (Python's Unicode word boundary can
+only be written with lookbehind in JavaScript): Safari before 16.4, still on phones that cannot
+update past iOS 15, cannot compile it, and the rest of the app runs there.
 
 Everything else is refused with a sentence saying what to write instead. The shared cases in
 ``tests/shared/pattern_cases.json`` prove both halves: accepted patterns give the same result in
@@ -70,8 +73,7 @@ def _hex(pattern: str, i: int, count: int, escape: str) -> int:
 def _escape(pattern: str, i: int, in_class: bool) -> tuple[str, int]:
     """Read the escape whose backslash is at ``i``; return its kind and the next index.
 
-    Kinds: ``char`` (one character, usable in a range), ``class`` (a set such as ``\\d``) and
-    ``assertion`` (``\\b``, ``\\B``).
+    Kinds: ``char`` (one character, usable in a range) and ``class`` (a set such as ``\\d``).
     """
     if i + 1 >= len(pattern):
         raise _Refused("the pattern ends with a lone \\: write \\\\ for a backslash")
@@ -83,11 +85,19 @@ def _escape(pattern: str, i: int, in_class: bool) -> tuple[str, int]:
             )
         return "class", i + 2
     if e in "bB":
-        if in_class:
-            if e == "B":
-                raise _Refused("\\B is not allowed inside [...]")
+        if in_class and e == "b":
             return "char", i + 2  # [\b] is a backspace on both sides
-        return "assertion", i + 2
+        if in_class:
+            raise _Refused("\\B is not allowed inside [...]")
+        if e == "b":
+            raise _Refused(
+                "\\b needs lookbehind, which Safari before 16.4 cannot run: write "
+                "(?:^|\\W)word(?:\\W|$) instead of \\bword\\b"
+            )
+        raise _Refused(
+            "\\B needs lookbehind, which Safari before 16.4 cannot run: write the characters "
+            "around it instead"
+        )
     if e in _CONTROL or e in _SYNTAX or (e == "-" and in_class):
         return "char", i + 2
     if e == "x":
@@ -159,10 +169,14 @@ def _group(pattern: str, i: int) -> tuple[bool, int]:
     if pattern[i + 1 : i + 2] != "?":
         return False, i + 1
     rest = pattern[i + 2 :]
-    for opening, lookaround in ((":", False), ("=", True), ("!", True), ("<=", True),
-                                ("<!", True)):  # fmt: skip
+    for opening, lookaround in ((":", False), ("=", True), ("!", True)):
         if rest.startswith(opening):
             return lookaround, i + 2 + len(opening)
+    if rest.startswith(("<=", "<!")):
+        raise _Refused(
+            "lookbehind (?<=…) and (?<!…) cannot run in Safari before 16.4: match the text "
+            "before it as part of the pattern instead"
+        )
     if rest.startswith("P<"):
         raise _Refused("named groups (?P<name>…) are Python-only: write (…) or (?:…)")
     if rest.startswith("<"):
@@ -211,14 +225,14 @@ def _scan(pattern: str) -> None:
             if last is None:
                 raise _Refused(f"there is nothing to repeat: write \\{c} for a literal {c}")
             if last == "assertion":
-                raise _Refused("^, $, \\b, \\B and lookarounds cannot be repeated")
+                raise _Refused("^, $ and lookaheads cannot be repeated")
             last, i = "quantified", (found.end() if c == "{" else i + 1)
             continue
         if c in "}]":
             raise _Refused(f"write \\{c} for a {c}")
         if c == "\\":
-            kind, i = _escape(pattern, i, in_class=False)
-            last = "assertion" if kind == "assertion" else "atom"
+            _kind, i = _escape(pattern, i, in_class=False)
+            last = "atom"
         elif c == "[":
             last, i = "atom", _bracket(pattern, i)
         elif c == "(":

@@ -49,16 +49,13 @@ const isDate = (s) => {
   return y >= 1 && d >= 1 && d <= days; // Python's date has no year 0
 };
 
-// The server matches a pattern with Python's re.search. Python gives \d, \w, \s, \b, \B, . and $
-// Unicode (and its own) meanings that a "u" RegExp lacks: translate them. The checker
+// The server matches a pattern with Python's re.search. Python gives \d, \w, \s, . and $ Unicode
+// (and its own) meanings that a "u" RegExp lacks: translate them. The checker
 // (webapp/questionnaires/patterns.py) accepts only patterns whose every construct this
-// translation renders with the same meaning; tests/shared/pattern_cases.json proves it.
+// translation renders with the same meaning (and without lookbehind, which Safari before 16.4
+// lacks); tests/shared/pattern_cases.json proves it.
 const PY = { d: "\\p{Nd}", w: "\\p{L}\\p{N}_", s: SPACE };
-const WORD = `[${PY.w}]`;
-const EDGE = `(?:(?<=${WORD})(?!${WORD})|(?<!${WORD})(?=${WORD}))`;
-// Python's \B matches nowhere in an empty text; $ matches at the end and before a final \n.
-const NOT_EDGE = `(?!${EDGE})(?:(?<=[\\s\\S])|(?=[\\s\\S]))`;
-const END = "(?=\\n?$)";
+const END = "(?=\\n?$)"; // Python's $ also matches before a final \n
 
 /** Return Python's pattern as an equivalent "u" RegExp source; throw where it cannot be. */
 export function translatePattern(p) {
@@ -72,7 +69,7 @@ export function translatePattern(p) {
       if (PY[n]) out += inClass ? PY[n] : `[${PY[n]}]`;
       else if (PY[k] && inClass) throw new SyntaxError(`\\${n} inside [...] has no translation`);
       else if (PY[k]) out += `[^${PY[k]}]`;
-      else if (k === "b" && !inClass) out += n === "b" ? EDGE : NOT_EDGE;
+      else if (k === "b" && !inClass) throw new SyntaxError(`\\${n} has no translation without lookbehind`);
       else out += c + n;
       continue;
     }
