@@ -13,6 +13,7 @@ from ..auth import current_actor
 from ..extensions import db
 from ..models import Participant, QuestionAudio
 from ..questionnaires.names import text_direction
+from ..rendering.messages import answer_messages as translated_answer_messages
 
 bp = Blueprint("pwa", __name__)
 
@@ -103,26 +104,8 @@ def app_shell():
 
 
 def answer_messages() -> dict[str, str]:
-    """The sentences of rendering/messages.py, keyed by error code, for the phone."""
-    return {
-        "required": _("Please answer this question."),
-        "type_number": _("Please write a number, for example 3."),
-        "type_date": _("Please give a date."),
-        "type": _("This answer has the wrong form. Please answer again."),
-        "format": _("Please give a real date, for example 2024-03-31."),
-        "minimum": _("The number must be %(limit)s or more."),
-        "maximum": _("The number must be %(limit)s or less."),
-        "multiple_of": _("The number must be a multiple of %(limit)s."),
-        "min_length": _("Please write at least %(limit)s characters."),
-        "max_length": _("Please write at most %(limit)s characters."),
-        "min_items": _("Please choose or add at least %(limit)s."),
-        "max_items": _("Please choose or add at most %(limit)s."),
-        "pattern": _("This answer is not in the expected form."),
-        "choice": _("Please choose one of the options."),
-        "unique": _("Each option can be chosen only once."),
-        "unknown": _("This is not a question in this questionnaire."),
-        "invalid": _("This answer is not valid. Please check it."),
-    }
+    """The answer error sentences of rendering/messages.py, translated, for the phone."""
+    return translated_answer_messages()
 
 
 def client_strings() -> dict:

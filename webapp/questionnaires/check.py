@@ -20,6 +20,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from .conditions import referenced_questions
+from .patterns import pattern_problem
 from .pictograms import PICTOGRAMS
 from .pointers import deref, pointer_escape, resolve_pointer
 from .texts import text_pointers
@@ -61,6 +62,9 @@ SCHEMA_KEYWORDS = frozenset(
     }
 )
 FORMATS = frozenset({"date"})
+# JavaScript holds every number as a double: integers beyond 2**53 change on the phone.
+EXACT_INTEGER = 2**53
+NUMBER_KEYWORDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
 
 
 @dataclass(frozen=True)
@@ -110,40 +114,145 @@ def _walk_schema(node: Any, pointer: str) -> Iterator[tuple[str, dict[str, Any]]
             yield from _walk_schema(child, f"{pointer}/{key}/{index}")
 
 
+def _ref_problem(ref: str, schemas: Mapping[str, Any]) -> str | None:
+    """Return why a ``$ref`` cannot be followed alike by both engines, or None."""
+    if not ref.startswith("#"):
+        return "remote $ref is not allowed"
+    if "%" in ref:
+        # Python's jsonschema reads %-escapes in a $ref and the browser does not.
+        return f"$ref {ref!r} contains %: name the definition without % and refer to it plainly"
+    if "/schema" + ref[1:] not in schemas:
+        return f"$ref {ref!r} points nowhere: point to a schema, for example #/$defs/name"
+    return None
+
+
+def _same_answer_cycle(schemas: Mapping[str, dict[str, Any]]) -> list[Problem]:
+    """Report ``$ref``/``oneOf``/``anyOf`` loops that check one answer against itself forever."""
+    edges: dict[str, list[str]] = {}
+    for pointer, node in schemas.items():
+        targets = [f"{pointer}/{key}/{index}" for key in ("oneOf", "anyOf")
+                   for index in range(len(node.get(key) or []))]  # fmt: skip
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#"):
+            targets.append("/schema" + ref[1:])
+        edges[pointer] = [t for t in targets if t in schemas]
+    state: dict[str, int] = {}
+    problems: list[Problem] = []
+
+    def visit(pointer: str) -> None:
+        state[pointer] = 1
+        for target in edges[pointer]:
+            if state.get(target) == 1:
+                problems.append(
+                    Problem(
+                        f"{pointer}/$ref" if "$ref" in schemas[pointer] else pointer,
+                        "these $refs lead back to where they start without reaching an answer "
+                        "inside it: point one of them at a schema that describes the answer",
+                    )
+                )
+            elif target not in state:
+                visit(target)
+        state[pointer] = 2
+
+    for pointer in schemas:
+        if pointer not in state:
+            visit(pointer)
+    return problems
+
+
+def _inexact_integer(value: Any) -> int | None:
+    """Return an integer in ``value`` (a keyword's value) that a double cannot hold, if any."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if abs(value) > EXACT_INTEGER else None
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        return next((n for n in map(_inexact_integer, value) if n is not None), None)
+    return None
+
+
+def _number_problems(pointer: str, node: Mapping[str, Any]) -> list[Problem]:
+    """Return problems with numbers that Python and the phone would read differently."""
+    problems = []
+    for keyword in (*NUMBER_KEYWORDS, "const", "enum"):
+        if (number := _inexact_integer(node.get(keyword))) is not None:
+            problems.append(
+                Problem(
+                    f"{pointer}/{keyword}",
+                    f"the phone cannot hold {number} exactly: use whole numbers between "
+                    f"-{EXACT_INTEGER} and {EXACT_INTEGER}",
+                )
+            )
+    divisor = node.get("multipleOf")
+    if isinstance(divisor, float) and divisor.is_integer():
+        # Python divides by a float divisor and takes the remainder of an integer one; the
+        # phone cannot tell 3.0 from 3.
+        problems.append(
+            Problem(
+                f"{pointer}/multipleOf",
+                f"write multipleOf as the whole number {int(divisor)}, without a decimal point "
+                "or exponent",
+            )
+        )
+    return problems
+
+
+def _node_problems(
+    pointer: str, node: Mapping[str, Any], schemas: Mapping[str, Any]
+) -> list[Problem]:
+    """Return the problems of one schema object: outside the subset, or read otherwise by JS."""
+    problems = [
+        Problem(
+            f"{pointer}/{pointer_escape(keyword)}",
+            f"keyword {keyword!r} is not in the supported JSON Schema subset",
+        )
+        for keyword in node
+        if keyword not in SCHEMA_KEYWORDS and not pointer.endswith(("/properties", "/$defs"))
+    ]
+    for keyword in ("$id", "$schema"):
+        # Python would resolve $refs below a nested $id against it; the browser would not.
+        if keyword in node and pointer != "/schema":
+            problems.append(
+                Problem(
+                    f"{pointer}/{keyword}",
+                    f"{keyword} is allowed only at the top of the schema: remove it here",
+                )
+            )
+    if node.get("additionalProperties", False) is not False:
+        problems.append(
+            Problem(
+                f"{pointer}/additionalProperties",
+                "additionalProperties may only be false: every answer must belong to a "
+                "question in properties",
+            )
+        )
+    ref = node.get("$ref")
+    if isinstance(ref, str) and (reason := _ref_problem(ref, schemas)):
+        problems.append(Problem(f"{pointer}/$ref", reason))
+    pattern = node.get("pattern")
+    if isinstance(pattern, str) and (reason := pattern_problem(pattern)):
+        problems.append(Problem(f"{pointer}/pattern", reason))
+    fmt = node.get("format")
+    if isinstance(fmt, str) and fmt not in FORMATS:
+        problems.append(Problem(f"{pointer}/format", f"format {fmt!r} is not supported"))
+    return problems + _number_problems(pointer, node)
+
+
 def _schema_problems(document: Mapping[str, Any]) -> list[Problem]:
+    """Return the schema's problems: invalid, outside the subset, or read otherwise by JS."""
     schema = document["schema"]
     problems = [
         Problem(_pointer(["schema", *e.absolute_path]), f"invalid JSON Schema: {e.message}")
         for e in Draft202012Validator(Draft202012Validator.META_SCHEMA).iter_errors(schema)
     ]
-    for pointer, node in _walk_schema(schema, "/schema"):
-        for keyword in node:
-            if keyword not in SCHEMA_KEYWORDS and not pointer.endswith(("/properties", "/$defs")):
-                problems.append(
-                    Problem(
-                        f"{pointer}/{pointer_escape(keyword)}",
-                        f"keyword {keyword!r} is not in the supported JSON Schema subset",
-                    )
-                )
-        ref = node.get("$ref")
-        if isinstance(ref, str):
-            if not ref.startswith("#"):
-                problems.append(Problem(f"{pointer}/$ref", "remote $ref is not allowed"))
-            else:
-                try:
-                    resolve_pointer(document, "/schema" + ref[1:])
-                except KeyError:
-                    problems.append(Problem(f"{pointer}/$ref", f"$ref {ref!r} points nowhere"))
-        pattern = node.get("pattern")
-        if isinstance(pattern, str):
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                problems.append(Problem(f"{pointer}/pattern", f"invalid regular expression: {exc}"))
-        fmt = node.get("format")
-        if isinstance(fmt, str) and fmt not in FORMATS:
-            problems.append(Problem(f"{pointer}/format", f"format {fmt!r} is not supported"))
-    return problems
+    if problems:
+        return problems  # the walk below assumes a valid schema
+    schemas = dict(_walk_schema(schema, "/schema"))
+    for pointer, node in schemas.items():
+        problems += _node_problems(pointer, node, schemas)
+    return problems or _same_answer_cycle(schemas)
 
 
 def _question_problems(
@@ -227,6 +336,16 @@ def _question_problems(
                     Problem(
                         f"{ui_pointer}/items/{pointer_escape(cid)}",
                         f"layout entry {cid!r} has no schema property in group {qid!r}",
+                    )
+                )
+        id_pattern = meta_schema()["$defs"]["id"]["pattern"]
+        for cid in items["properties"]:
+            # Ids like "1" would also come first in a JavaScript object, out of document order.
+            if not re.search(id_pattern, cid):
+                problems.append(
+                    Problem(
+                        f"{items_pointer}/properties/{pointer_escape(cid)}",
+                        f"{cid!r} is not an id: use a-z, 0-9 and _, starting with a letter",
                     )
                 )
         for cid, cschema in items["properties"].items():

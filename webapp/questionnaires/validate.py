@@ -67,10 +67,15 @@ def _path(parts: Iterable[Any]) -> str:
 def _errors_from_schema(schema: Mapping[str, Any], answers: Any) -> list[AnswerError]:
     validator = Draft202012Validator(schema, format_checker=FormatChecker())
     found: list[AnswerError] = []
+    expanded: set[tuple[str, int]] = set()
     for error in validator.iter_errors(answers):
         where = list(error.absolute_path)
         keyword = error.validator
         if keyword == "required":
+            # jsonschema reports each missing property apart, with the same list each time.
+            if (_path(where), id(error.schema)) in expanded:
+                continue
+            expanded.add((_path(where), id(error.schema)))
             missing = [p for p in error.validator_value if p not in error.instance]
             found += [AnswerError(_path([*where, p]), "required") for p in missing]
         elif keyword == "additionalProperties":

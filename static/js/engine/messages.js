@@ -1,6 +1,10 @@
-/** Plain-language messages for answer errors, mirroring webapp/rendering/messages.py. */
+/**
+ * Plain-language messages for answer errors. webapp/rendering/messages.py is the source: the app
+ * gets its sentences translated (client_strings "messages"); this English table and the rules of
+ * messageFor are held to it by tests/shared/message_cases.json.
+ */
 
-/** The English sentences (the msgids); pass translated ones keyed the same way. */
+/** The English sentences (the msgids of ANSWER_MESSAGES); pass translated ones keyed the same way. */
 export const MESSAGES = {
   required: "Please answer this question.",
   type_number: "Please write a number, for example 3.",

@@ -49,40 +49,68 @@ const isDate = (s) => {
   return y >= 1 && d >= 1 && d <= days; // Python's date has no year 0
 };
 
-// Python's re gives \d, \w, \s, \b and . Unicode meanings that a "u" RegExp lacks: translate them.
+// The server matches a pattern with Python's re.search. Python gives \d, \w, \s, . and $ Unicode
+// (and its own) meanings that a "u" RegExp lacks: translate them. The checker
+// (webapp/questionnaires/patterns.py) accepts only patterns whose every construct this
+// translation renders with the same meaning (and without lookbehind, which Safari before 16.4
+// lacks); tests/shared/pattern_cases.json proves it.
 const PY = { d: "\\p{Nd}", w: "\\p{L}\\p{N}_", s: SPACE };
-const WORD = `[${PY.w}]`;
-const EDGE = `(?:(?<=${WORD})(?!${WORD})|(?<!${WORD})(?=${WORD}))`;
+const END = "(?=\\n?$)"; // Python's $ also matches before a final \n
+
+/** Return Python's pattern as an equivalent "u" RegExp source; throw where it cannot be. */
+export function translatePattern(p) {
+  let out = "";
+  let inClass = false;
+  for (let i = 0; i < p.length; i++) {
+    const c = p[i];
+    if (c === "\\") {
+      const n = p[++i] ?? "";
+      const k = n.toLowerCase();
+      if (PY[n]) out += inClass ? PY[n] : `[${PY[n]}]`;
+      else if (PY[k] && inClass) throw new SyntaxError(`\\${n} inside [...] has no translation`);
+      else if (PY[k]) out += `[^${PY[k]}]`;
+      else if (k === "b" && !inClass) throw new SyntaxError(`\\${n} has no translation without lookbehind`);
+      else out += c + n;
+      continue;
+    }
+    out += c === "." && !inClass ? "[^\\n]" : c === "$" && !inClass ? END : c;
+    if (c === "[") inClass = true;
+    else if (c === "]") inClass = false;
+  }
+  return out;
+}
+
 const regexes = new Map();
-function regex(p) {
+/**
+ * Return the RegExp for a pattern. A pattern that does not compile is an error, never skipped:
+ * `flask forms check` refuses such a document, so it can only come from an unchecked one.
+ */
+export function patternRegExp(p) {
   if (!regexes.has(p)) {
-    let out = "";
-    let inClass = false;
-    for (let i = 0; i < p.length; i++) {
-      const c = p[i];
-      if (c === "\\") {
-        const n = p[++i] ?? "";
-        const k = n.toLowerCase();
-        if (PY[n]) out += inClass ? PY[n] : `[${PY[n]}]`;
-        else if (PY[k] && !inClass) out += `[^${PY[k]}]`;
-        else if (k === "b" && !inClass) out += n === "b" ? EDGE : `(?!${EDGE})`;
-        else out += c + n;
-        continue;
-      }
-      out += c === "." && !inClass ? "[^\\n]" : c;
-      if (c === "[") inClass = true;
-      else if (c === "]") inClass = false;
+    try {
+      regexes.set(p, new RegExp(translatePattern(p), "u"));
+    } catch (error) {
+      throw new SyntaxError(`pattern ${JSON.stringify(p)} cannot be used here: ${error.message}`);
     }
-    let compiled = null; // a pattern only Python understands is left to the server
-    for (const [source, flags] of [[out, "u"], [p, "u"], [p, ""]]) {
-      try {
-        compiled = new RegExp(source, flags);
-        break;
-      } catch {}
-    }
-    regexes.set(p, compiled);
   }
   return regexes.get(p);
+}
+
+// A finite double as [BigInt, exponent]: the double is that integer times 2 ** exponent.
+function dyadic(x) {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, x);
+  const bits = view.getBigUint64(0);
+  const biased = Number((bits >> 52n) & 0x7ffn);
+  const mantissa = (bits & ((1n << 52n) - 1n)) | (biased ? 1n << 52n : 0n);
+  return [bits >> 63n ? -mantissa : mantissa, Math.max(biased, 1) - 1075];
+}
+
+/** Return whether a / b is a whole number, computed exactly. */
+function exactMultiple(a, b) {
+  const [ma, ea] = dyadic(a);
+  const [mb, eb] = dyadic(b);
+  return ea >= eb ? (ma << BigInt(ea - eb)) % mb === 0n : ma % (mb << BigInt(eb - ea)) === 0n;
 }
 
 const length = (s) => [...s].length; // code points, as Python's len()
@@ -122,21 +150,30 @@ function check(schema, value, at, root, out) {
       (k === "exclusiveMinimum" && value <= v) || (k === "exclusiveMaximum" && value >= v))) {
       add(CODES[k], { limit: v });
     } else if (k === "multipleOf" && isNum) {
-      // jsonschema divides by a float divisor and takes the remainder of an integer one.
+      // jsonschema divides by a float divisor and takes the remainder of an integer one (the
+      // checker refuses 3.0, which JavaScript cannot tell from 3); a quotient too large for a
+      // double is decided exactly, as Python's Fraction does.
       const q = value / v;
-      if (Number.isInteger(v) ? value % v !== 0 : !Number.isFinite(q) || Math.trunc(q) !== q) {
-        add("multiple_of", { limit: v });
-      }
+      const whole = Number.isInteger(v) ? value % v === 0
+        : Number.isFinite(q) ? Math.trunc(q) === q : exactMultiple(value, v);
+      if (!whole) add("multiple_of", { limit: v });
     } else if (typeof value === "string") {
       if ((k === "minLength" && length(value) < v) || (k === "maxLength" && length(value) > v)) {
         add(CODES[k], { limit: v });
-      } else if (k === "pattern" && regex(v) && !regex(v).test(value)) add("pattern");
+      } else if (k === "pattern" && !patternRegExp(v).test(value)) add("pattern");
       else if (k === "format" && v === "date" && !isDate(value)) add("format", { format: v });
     } else if (Array.isArray(value) && ((k === "minItems" && value.length < v) ||
       (k === "maxItems" && value.length > v))) {
       add(CODES[k], { limit: v });
     }
   }
+}
+
+/** Return [{path, code, params}] for every error of value against schema, in jsonschema's order. */
+export function schemaErrors(schema, value) {
+  const errors = [];
+  check(schema, value, [], schema, errors);
+  return errors;
 }
 
 // Country and language answers must be codes the server knows (the schema checks only shape).
