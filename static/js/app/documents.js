@@ -6,6 +6,7 @@ import * as db from "./db.js";
 import { SignedOut } from "./sync.js";
 import { LANG, SIDE_BY_SIDE } from "./screen.js";
 import { buildDefinition } from "../engine/types.js";
+import { validateAnswers } from "../engine/validate.js";
 
 export async function fetchJSON(url, options = {}) {
   const response = await fetch(url, { credentials: "same-origin", cache: "no-store", ...options });
@@ -66,3 +67,16 @@ export const codesOf = (body) => Object.fromEntries(
   Object.entries(body.names || {}).map(([kind, pairs]) => [kind, new Set(pairs.map((p) => p[0]))]));
 
 // A questionnaire text, marked with its language when it is a fallback.
+
+/**
+ * Check answers on the phone as the server will. A version published before the checker
+ * refused something the phone cannot run (an old pattern) is left to the server to check:
+ * the phone never blocks the participant on a rule it cannot evaluate.
+ */
+export function checkAnswers(definition, body, answers, options) {
+  try {
+    return validateAnswers(definition, body.document, answers, { ...options, codes: codesOf(body) });
+  } catch {
+    return { cleaned: answers, errors: [] };
+  }
+}

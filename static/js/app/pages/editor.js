@@ -3,7 +3,7 @@
  * every answer saved on the phone as it is given, one tab at a time (Web Locks).
  */
 import * as db from "../db.js";
-import { documentFor, definitionOf, codesOf } from "../documents.js";
+import { checkAnswers, documentFor, definitionOf } from "../documents.js";
 import { go, route } from "../router.js";
 import { typedIn, saveNow, saveSoon, setPending } from "../saving.js";
 import { LANG, S, SIDE_BY_SIDE, qtext, root } from "../screen.js";
@@ -11,7 +11,6 @@ import { followUpNote } from "./notes.js";
 import { el, show } from "../../engine/dom.js";
 import { textWithLanguage } from "../../engine/types.js";
 import { readSection, renderSection, showErrors } from "../../engine/render.js";
-import { validateAnswers } from "../../engine/validate.js";
 import { shownItems } from "../../engine/conditions.js";
 import { format, messageFor } from "../../engine/messages.js";
 import { addReadAloud } from "../../readaloud.js";
@@ -80,8 +79,8 @@ export async function showPage(id, page) {
     const values = readSection(fields, ctx, conversion);
     const answers = { ...(await db.get("responses", id)).answers, ...values };
     for (const qid of questions) if (!Object.hasOwn(values, qid)) delete answers[qid];
-    const { errors } = validateAnswers(definition, body.document, answers,
-      { only: questions, complete: step > 0, codes: codesOf(body) });
+    const { errors } = checkAnswers(definition, body, answers,
+      { only: questions, complete: step > 0 });
     const all = [...conversion, ...errors];
     if (all.length) return showErrors(fields, all, (e) =>
       messageFor(e, definition.questions[e.path.split("/")[1]], S.messages));

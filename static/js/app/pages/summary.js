@@ -3,7 +3,7 @@
  * and the ways forward (change and send again, or take the server's version).
  */
 import * as db from "../db.js";
-import { documentFor, definitionOf, codesOf } from "../documents.js";
+import { checkAnswers, documentFor, definitionOf } from "../documents.js";
 import { go, route } from "../router.js";
 import { saveNow, setPending } from "../saving.js";
 import { sync } from "../sending.js";
@@ -13,7 +13,6 @@ import { leaveEditing } from "./editor.js";
 import { followUpNote } from "./notes.js";
 import { el, show } from "../../engine/dom.js";
 import { textWithLanguage } from "../../engine/types.js";
-import { validateAnswers } from "../../engine/validate.js";
 import { visibleQuestions, isEmpty } from "../../engine/conditions.js";
 import { format, messageFor } from "../../engine/messages.js";
 
@@ -58,8 +57,7 @@ export async function showSummary(id) {
   });
   const problems = el("div", { id: "problems" });
   const send = async () => {
-    const { errors } = validateAnswers(definition, body.document, record.answers,
-      { complete: true, codes: codesOf(body) });
+    const { errors } = checkAnswers(definition, body, record.answers, { complete: true });
     if (errors.length) {
       show(problems, el("div", { class: "error-summary", role: "alert", tabindex: "-1" },
         el("h2", {}, S.invalid),
