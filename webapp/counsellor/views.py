@@ -27,6 +27,7 @@ from ..models import Participant, Questionnaire, Response, StaffUser
 from ..questionnaires.names import text_direction
 from ..rendering.display import answer_sections, conflict_rows
 from ..services import accounts, audit, resources, reviews
+from ..services import questionnaires as questionnaire_service
 from ..services import responses as response_service
 from .forms import REVIEW_LABELS, ParticipantForm, ReviewForm
 
@@ -135,11 +136,7 @@ def participant(participant_id: int):
         .where(Response.participant_id == person.id)
         .order_by(Response.created_at.desc())
     ).all()
-    counsellor_forms = db.session.scalars(
-        sa.select(Questionnaire)
-        .where(Questionnaire.audience == "counsellor")
-        .order_by(Questionnaire.slug)
-    ).all()
+    counsellor_forms = questionnaire_service.counsellor_questionnaires(current_actor())
     return render_template(
         "counsellor/participant.html",
         participant=person,
@@ -176,6 +173,8 @@ def start_form(participant_id: int, slug: str):
     )
     if questionnaire is None or questionnaire.latest is None:
         abort(404)
+    if questionnaire not in questionnaire_service.counsellor_questionnaires(actor):
+        abort(404)  # another municipality's, or retired
     response = response_service.start(person, questionnaire, author=actor)
     db.session.commit()
     return redirect(url_for("fill.resume", response_id=response.id))

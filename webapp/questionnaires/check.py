@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -63,12 +63,38 @@ SCHEMA_KEYWORDS = frozenset(
 FORMATS = frozenset({"date"})
 
 
+# Regular-expression syntax Python has and the phone's JavaScript (RegExp with the "u" flag)
+# has not. The phone leaves such a pattern to the server, so offline it would accept anything.
+_PYTHON_ONLY = (
+    ("(?P<", re.compile(r"\(\?P<")),
+    ("(?P=", re.compile(r"\(\?P=")),
+    ("(?#", re.compile(r"\(\?#")),
+    ("(?>", re.compile(r"\(\?>")),
+    ("\\A", re.compile(r"(?<!\\)(?:\\\\)*\\A")),
+    ("\\Z", re.compile(r"(?<!\\)(?:\\\\)*\\Z")),
+    ("(?i)", re.compile(r"\(\?[aiLmsux]+\)")),
+    ("*+", re.compile(r"(?<!\\)[*+?}]\+")),
+)
+
+
+def phone_unsafe_construct(pattern: str) -> str | None:
+    """Return the first Python-only construct in ``pattern`` (None when the phone can run it)."""
+    for name, finder in _PYTHON_ONLY:
+        if finder.search(pattern):
+            return name
+    return None
+
+
 @dataclass(frozen=True)
 class Problem:
     """One problem in a document: a JSON Pointer into it and a one-line reason."""
 
     pointer: str
     reason: str
+    #: A name for the rule, so the builder can say it in the administrator's language.
+    code: str = field(default="", compare=False)
+    #: What the problem is about (a question id, an option value), for that sentence.
+    params: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
     def __str__(self) -> str:
         return f"{self.pointer or '/'}: {self.reason}"
@@ -91,7 +117,9 @@ def _structure(document: Any) -> list[Problem]:
     for error in validator.iter_errors(document):
         if error.validator == "oneOf" and error.context:
             error = best_match(error.context)
-        problems.append(Problem(_pointer(error.absolute_path), error.message))
+        problems.append(
+            Problem(_pointer(error.absolute_path), error.message, f"structure.{error.validator}")
+        )
     return sorted(problems, key=lambda p: p.pointer)
 
 
@@ -113,7 +141,11 @@ def _walk_schema(node: Any, pointer: str) -> Iterator[tuple[str, dict[str, Any]]
 def _schema_problems(document: Mapping[str, Any]) -> list[Problem]:
     schema = document["schema"]
     problems = [
-        Problem(_pointer(["schema", *e.absolute_path]), f"invalid JSON Schema: {e.message}")
+        Problem(
+            _pointer(["schema", *e.absolute_path]),
+            f"invalid JSON Schema: {e.message}",
+            f"schema.{e.validator}",
+        )
         for e in Draft202012Validator(Draft202012Validator.META_SCHEMA).iter_errors(schema)
     ]
     for pointer, node in _walk_schema(schema, "/schema"):
@@ -139,7 +171,20 @@ def _schema_problems(document: Mapping[str, Any]) -> list[Problem]:
             try:
                 re.compile(pattern)
             except re.error as exc:
-                problems.append(Problem(f"{pointer}/pattern", f"invalid regular expression: {exc}"))
+                problems.append(
+                    Problem(f"{pointer}/pattern", f"invalid regular expression: {exc}", "pattern")
+                )
+            else:
+                construct = phone_unsafe_construct(pattern)
+                if construct:
+                    problems.append(
+                        Problem(
+                            f"{pointer}/pattern",
+                            f"the phone cannot check {construct!r} (a Python-only construct)",
+                            "pattern_phone",
+                            (("construct", construct),),
+                        )
+                    )
         fmt = node.get("format")
         if isinstance(fmt, str) and fmt not in FORMATS:
             problems.append(Problem(f"{pointer}/format", f"format {fmt!r} is not supported"))
@@ -160,7 +205,14 @@ def _question_problems(
         return [Problem(pointer, "a question must be a JSON Schema object")]
     problems: list[Problem] = []
     if not isinstance(schema.get("title"), str) or not schema["title"].strip():
-        problems.append(Problem(pointer, f"question {qid!r} has no source-language title"))
+        problems.append(
+            Problem(
+                pointer,
+                f"question {qid!r} has no source-language title",
+                "no_title",
+                (("id", qid),),
+            )
+        )
     widget = ui.get("widget") or infer_widget(schema)
     if widget is None:
         problems.append(Problem(pointer, f"cannot infer a widget for {qid!r}; name one in ui"))
@@ -172,7 +224,7 @@ def _question_problems(
         return [*problems, Problem(f"{ui_pointer}/widget", reason)]
     qtype = REGISTRY[widget]
     if not qtype.accepts(schema):
-        problems.append(Problem(pointer, f"widget {widget!r} needs {qtype.shape}"))
+        problems.append(Problem(pointer, f"widget {widget!r} needs {qtype.shape}", "widget_schema"))
         return problems
     if nested and widget == "group":
         problems.append(Problem(pointer, "a group cannot contain another group"))
@@ -184,12 +236,21 @@ def _question_problems(
             title = option.get("title")
             if not isinstance(title, str) or not title.strip():
                 problems.append(
-                    Problem(f"{options_pointer}/{index}", "option has no source-language title")
+                    Problem(
+                        f"{options_pointer}/{index}",
+                        "option has no source-language title",
+                        "option_no_title",
+                    )
                 )
             key = json.dumps(option.get("const"))
             if key in seen:
                 problems.append(
-                    Problem(f"{options_pointer}/{index}/const", f"duplicate option value {key}")
+                    Problem(
+                        f"{options_pointer}/{index}/const",
+                        f"duplicate option value {key}",
+                        "duplicate_option",
+                        (("value", key),),
+                    )
                 )
             seen.add(key)
     for value, icon in (ui.get("option_icons") or {}).items():
@@ -264,7 +325,12 @@ def _layout_problems(document: Mapping[str, Any]) -> list[Problem]:
     for index, section in enumerate(ui["sections"]):
         if section["id"] in section_ids:
             problems.append(
-                Problem(f"/ui/sections/{index}/id", f"duplicate section id {section['id']!r}")
+                Problem(
+                    f"/ui/sections/{index}/id",
+                    f"duplicate section id {section['id']!r}",
+                    "duplicate_id",
+                    (("id", section["id"]),),
+                )
             )
         section_ids.add(section["id"])
         for position, item in enumerate(section["items"]):
@@ -272,7 +338,14 @@ def _layout_problems(document: Mapping[str, Any]) -> list[Problem]:
             if item not in properties and item not in info:
                 problems.append(Problem(here, f"layout entry {item!r} has no schema property"))
             elif item in placed:
-                problems.append(Problem(here, f"{item!r} is already placed at {placed[item]}"))
+                problems.append(
+                    Problem(
+                        here,
+                        f"{item!r} is already placed at {placed[item]}",
+                        "duplicate_id",
+                        (("id", item),),
+                    )
+                )
             else:
                 placed[item] = here
     for qid in properties:
@@ -328,7 +401,14 @@ def _condition_problems(document: Mapping[str, Any]) -> list[Problem]:
     for pointer, condition, owners in located:
         for ref in referenced_questions(condition):
             if ref not in properties:
-                problems.append(Problem(pointer, f"condition refers to unknown question {ref!r}"))
+                problems.append(
+                    Problem(
+                        pointer,
+                        f"condition refers to unknown question {ref!r}",
+                        "condition_unknown_question",
+                        (("question", ref),),
+                    )
+                )
                 continue
             for owner in owners:
                 if owner in depends:
@@ -349,6 +429,8 @@ def _condition_problems(document: Mapping[str, Any]) -> list[Problem]:
                         Problem(
                             f"/ui/questions/{pointer_escape(qid)}/visible_if",
                             "conditions form a cycle: " + " -> ".join(cycle),
+                            "condition_cycle",
+                            (("cycle", " → ".join(cycle)),),
                         )
                     )
             elif state.get(ref) is None:
