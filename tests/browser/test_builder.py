@@ -117,11 +117,18 @@ def test_build_a_questionnaire_with_the_keyboard(app, world, browser, live_serve
         )
         document = copy.latest.document
         assert document["ui"]["questions"]["hvilken_jobb"]["visible_if"] == {
-            "question": "vil_du_jobbe_i_kommunen", "equals": "ja"
+            "question": "vil_du_jobbe_i_kommunen",
+            "equals": "ja",
         }
         assert [o["const"] for o in document["schema"]["properties"][
             "vil_du_jobbe_i_kommunen"]["oneOf"]] == ["nei", "ja"]  # fmt: skip
         actions = set(db.session.scalars(sa.select(AuditEvent.action)))
-        assert {"questionnaire.copy", "builder.add_section", "builder.add_question",
-                "builder.add_option", "builder.move_option", "questionnaire.publish"} <= actions
+        assert {
+            "questionnaire.copy",
+            "builder.add_section",
+            "builder.add_question",
+            "builder.add_option",
+            "builder.move_option",
+            "questionnaire.publish",
+        } <= actions
     ctx.close()
