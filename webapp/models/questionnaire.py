@@ -15,6 +15,10 @@ from ..questionnaires.definition import build_definition
 from .tenancy import Municipality, Participant, StaffUser
 from .types import JSONType, UTCDateTime, utcnow
 
+#: Questionnaire documents keep their key order: the order of a group's ``properties`` is the
+#: order of its questions. PostgreSQL's JSONB would sort the keys, so documents are plain JSON.
+DocumentJSON = sa.JSON()
+
 #: Who a municipality's questionnaire is offered to: nobody yet, every participant of the
 #: municipality, or only those a counsellor assigned it to.
 OFFERS = ("none", "all", "assigned")
@@ -74,7 +78,7 @@ class QuestionnaireVersion(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     questionnaire_id: Mapped[int] = mapped_column(sa.ForeignKey("questionnaire.id"))
     number: Mapped[int]
-    document: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    document: Mapped[dict[str, Any]] = mapped_column(DocumentJSON)
     content_hash: Mapped[str] = mapped_column(sa.String(64))
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -149,7 +153,7 @@ class QuestionnaireDraft(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     questionnaire_id: Mapped[int] = mapped_column(sa.ForeignKey("questionnaire.id"), unique=True)
-    document: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    document: Mapped[dict[str, Any]] = mapped_column(DocumentJSON)
     source_text: Mapped[str | None] = mapped_column(sa.Text)
     revision: Mapped[int] = mapped_column(default=1)
     editor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id"))

@@ -602,6 +602,9 @@ def set_widget(document: Document, question: str, widget: str) -> None:
         kept = copy.deepcopy(options(document, question))
         target = new["oneOf"] if widget == "choice" else new["items"]["anyOf"]
         target.extend(kept)
+        lists = {"choice": "/oneOf", "multichoice": "/items/anyOf"}
+        base = _schema_key(question)
+        _note("renames", {base + lists[old_widget]: base + lists[widget]})
     if old_widget == "group" and widget != "group":
         raise EditError("group_has_children", question=question)
     schema.clear()
@@ -724,8 +727,7 @@ def set_option(document: Document, question: str, index: int, **fields: Any) -> 
             if any(o.get("const") == value for o in listing):
                 raise EditError("value_taken", value=value)
             old = json.dumps(option["const"], sort_keys=True)
-            base = _stable_key(document, "/schema/properties/" + "/items/properties/".join(
-                escape(p) for p in _split_ref(question)))  # fmt: skip
+            base = _schema_key(question)
             listing_key = "/oneOf" if widget_of(document, question) == "choice" else "/items/anyOf"
             _note("renames", {
                 f"{base}{listing_key}/#o:{old}":
@@ -747,6 +749,11 @@ def set_option(document: Document, question: str, index: int, **fields: Any) -> 
 
 def _split_ref(ref: str) -> list[str]:
     return [part for part in _split(ref) if part is not None]
+
+
+def _schema_key(ref: str) -> str:
+    """Return the stable key of a question's schema (no list indices in it)."""
+    return "/schema/properties/" + "/items/properties/".join(escape(p) for p in _split_ref(ref))
 
 
 def delete_option(document: Document, question: str, index: int) -> None:

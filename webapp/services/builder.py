@@ -140,6 +140,7 @@ def problems_of(draft: QuestionnaireDraft) -> list[Problem]:
     if draft.source_text is not None:
         try:
             json.loads(draft.source_text)
+            found.append(Problem("", "the document must be a JSON object", "json_object"))
         except json.JSONDecodeError as exc:
             found.append(
                 Problem(
@@ -225,10 +226,7 @@ def replace_document(
             document["slug"] = draft.questionnaire.slug  # the slug is the questionnaire's name
         draft.document = document
     _record(draft, admin, {"op": "json", "target": ""})
-    found = problems_of(draft)
-    if draft.source_text is not None and not any(p.code == "json" for p in found):
-        found.insert(0, Problem("", "the document must be a JSON object", "json_object"))
-    return SaveResult(draft, found)
+    return SaveResult(draft, problems_of(draft))
 
 
 def published_refs(questionnaire: Questionnaire) -> set[str]:
