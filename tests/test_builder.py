@@ -666,3 +666,70 @@ def test_every_builder_action_is_audited(app, world):
             ("builder.set_question", "jobb-i-kommunen@r5"),
             ("questionnaire.publish", "jobb-i-kommunen@1"),
         ]
+
+
+# ---------------------------------------------------------------------------------- diff
+
+
+def test_the_diff_names_each_change():
+    from webapp.questionnaires import diff
+
+    before = _doc()
+    after = before
+    for op, args in [
+        ("add_question", {"section": "andre", "widget": "text", "title": "Navn"}),
+        ("delete_question", {"question": "bor_du_alene"}),
+        ("move_question_to_section", {"question": "alder", "section": "andre"}),
+        ("set_question", {"question": "alder", "maximum": 99, "required": True}),
+        ("add_option", {"question": "farge", "title": "Grønn"}),
+        ("set_option", {"question": "farge", "index": 0, "title": "Mørkerød"}),
+        (
+            "set_question",
+            {"question": "farge", "visible_if": {"question": "alder", "answered": True}},
+        ),
+        ("set_section", {"section": "forste", "title": "Start"}),
+    ]:
+        after, _ = editing.apply(after, op, args)
+    after["translations"]["en"]["/schema/properties/farge/title"] = "Favourite colour"
+    found = {(c.kind, c.where, c.detail) for c in diff.compare(before, after)}
+    assert found == {
+        ("question_added", "navn", ""),
+        ("question_removed", "bor_du_alene", ""),
+        ("question_moved", "alder", "andre"),
+        ("rule", "alder", "maximum: None → 99"),
+        ("required", "alder", "yes"),
+        ("option_added", "farge", "gronn"),
+        ("option_text", "farge", "rod"),
+        ("condition", "farge", ""),
+        ("section_text", "forste", ""),
+        ("text", "farge", "en"),
+    }
+    assert diff.compare(before, before) == []
+
+
+def test_the_publish_page_shows_the_changes_and_open_drafts(app, world):
+    with app.app_context():
+        admin, draft = _admin_draft(app, world)
+        builder.publish(draft, admin, draft.revision)
+        p1 = db.session.get(Participant, world.p1)
+        response_service.start(p1, draft.questionnaire)
+        builder.apply_operation(
+            draft,
+            admin,
+            draft.revision,
+            "add_question",
+            {"section": "om_jobb", "widget": "date", "title": "Fra når?"},
+        )
+        db.session.commit()
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    login_staff(client, "admin@a.no")
+    page = client.get("/admin/builder/jobb-i-kommunen/publish").get_data(as_text=True)
+    assert "Question added: fra_nar" in page
+    assert "Unfinished answers to earlier versions: 1." in page
+    token = csrf_token(client, "/admin/builder/jobb-i-kommunen/publish")
+    done = client.post("/admin/builder/jobb-i-kommunen/publish",
+                       data={"csrf_token": token, "revision": "6"})  # fmt: skip
+    assert done.status_code == 302
+    compared = client.get("/admin/builder/jobb-i-kommunen/versions/1/2").get_data(as_text=True)
+    assert "Question added: fra_nar" in compared

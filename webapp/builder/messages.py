@@ -12,6 +12,7 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ..i18n import own_name
 from ..questionnaires import Problem
 from ..questionnaires.editing import EditError, element_of
 
@@ -227,3 +228,30 @@ def page_strings() -> dict[str, str]:
         "preview_hidden": _("With the answers given in the preview, this page is skipped."),
         "preview_page": _("Page %(position)s of %(count)s"),
     }
+
+
+CHANGES = {
+    "section_added": _l("Section added: %(where)s"),
+    "section_removed": _l("Section removed: %(where)s"),
+    "section_text": _l("Section title changed: %(where)s"),
+    "question_added": _l("Question added: %(where)s"),
+    "question_removed": _l("Question removed: %(where)s"),
+    "question_moved": _l("Question moved to section %(detail)s: %(where)s"),
+    "question_reordered": _l("Question moved within its section: %(where)s"),
+    "type": _l("Question type changed (%(detail)s): %(where)s"),
+    "rule": _l("Limit changed (%(detail)s): %(where)s"),
+    "required": _l("Required changed: %(where)s"),
+    "condition": _l("Condition changed: %(where)s"),
+    "option_added": _l("Option %(detail)s added: %(where)s"),
+    "option_removed": _l("Option %(detail)s removed: %(where)s"),
+    "option_text": _l("Text of option %(detail)s changed: %(where)s"),
+    "text": _l("Texts changed in %(detail)s: %(where)s"),
+}
+
+
+def change_sentence(change: Any) -> str:
+    """Return one difference between two versions as a sentence."""
+    detail = change.detail
+    if change.kind == "text":
+        detail = own_name(detail)
+    return str(CHANGES[change.kind]) % {"where": change.where, "detail": detail}

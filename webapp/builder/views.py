@@ -31,7 +31,7 @@ from ..extensions import db
 from ..i18n import own_name
 from ..models import Questionnaire, QuestionnaireDraft
 from ..pwa.views import client_strings
-from ..questionnaires import editing
+from ..questionnaires import diff, editing
 from ..questionnaires.editing import EditError
 from ..questionnaires.names import text_direction
 from ..questionnaires.pictograms import PICTOGRAMS
@@ -39,7 +39,14 @@ from ..questionnaires.types import REGISTRY
 from ..services import builder
 from ..services import questionnaires as questionnaire_service
 from .forms import NewQuestionnaireForm
-from .messages import change_words, edit_message, page_strings, problem_view, widget_names
+from .messages import (
+    change_sentence,
+    change_words,
+    edit_message,
+    page_strings,
+    problem_view,
+    widget_names,
+)
 
 bp = Blueprint("builder", __name__, url_prefix="/admin/builder")
 
@@ -236,12 +243,41 @@ def publish(slug: str):
             return redirect(url_for("admin.questionnaires"))
     problems = [problem_view(p) for p in builder.problems_of(draft)]
     latest = draft.questionnaire.latest
-    changes = builder.type_changes(latest.document, draft.document) if latest else []
+    type_changes = []
+    differences: list[str] = []
+    if latest is not None and not problems:
+        type_changes = builder.type_changes(latest.document, draft.document)
+        differences = [change_sentence(c) for c in diff.compare(latest.document, draft.document)]
     status = 422 if refused else 200
     return render_template(
         "builder/publish.html",
         draft=draft,
+        latest=latest,
         problems=problems,
-        type_changes=changes,
-        refs=editing.question_refs,
+        type_changes=type_changes,
+        differences=differences,
+        open_drafts=builder.open_responses(draft.questionnaire),
     ), status
+
+
+@bp.get("/<slug>/versions/<int:first>/<int:second>")
+@staff_required("administrator")
+def compare(slug: str, first: int, second: int):
+    """The changes between two versions of a questionnaire the administrator sees."""
+    questionnaire = db.session.scalar(
+        questionnaire_service.visible_to_admin(current_actor()).where(Questionnaire.slug == slug)
+    )
+    versions = {v.number: v for v in questionnaire.versions} if questionnaire else {}
+    if first not in versions or second not in versions:
+        abort(404)
+    differences = [
+        change_sentence(c)
+        for c in diff.compare(versions[first].document, versions[second].document)
+    ]
+    return render_template(
+        "builder/compare.html",
+        questionnaire=questionnaire,
+        first=first,
+        second=second,
+        differences=differences,
+    )

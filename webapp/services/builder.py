@@ -16,7 +16,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import DraftChange, Questionnaire, QuestionnaireDraft, StaffUser
+from ..models import (
+    DraftChange,
+    Questionnaire,
+    QuestionnaireDraft,
+    QuestionnaireVersion,
+    Response,
+    StaffUser,
+)
 from ..models.types import utcnow
 from ..questionnaires import Problem, check_document, editing
 from ..questionnaires.editing import EditError
@@ -286,4 +293,20 @@ def changes_since(draft: QuestionnaireDraft, revision: int) -> list[DraftChange]
             .where(DraftChange.draft_id == draft.id, DraftChange.revision > revision)
             .order_by(DraftChange.revision)
         )
+    )
+
+
+def open_responses(questionnaire: Questionnaire) -> int:
+    """Return how many unfinished responses there are to the questionnaire's versions."""
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Response)
+            .join(QuestionnaireVersion)
+            .where(
+                QuestionnaireVersion.questionnaire_id == questionnaire.id,
+                Response.status == "draft",
+            )
+        )
+        or 0
     )
