@@ -112,11 +112,9 @@ def edit_message(error: EditError | str) -> str:
 
 def change_words(summary: dict[str, Any]) -> str:
     """Return one saved change in words, for the list shown when an edit came too late."""
-    target = summary.get("target") or ""
-    op = summary.get("op", "")
-    if op == "json":
+    if summary.get("op") == "json":
         return _("The JSON text was edited.")
-    return _("%(change)s: %(target)s", change=op.replace("_", " "), target=target)
+    return _("Changed: %(target)s", target=summary.get("target") or "")
 
 
 def widget_names() -> list[tuple[str, str]]:
