@@ -132,3 +132,52 @@ def test_build_a_questionnaire_with_the_keyboard(app, world, browser, live_serve
             "questionnaire.publish",
         } <= actions
     ctx.close()
+
+
+def test_the_json_view_keeps_unreadable_text_and_reports_it(app, world, browser, live_server):
+    errors: list[str] = []
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live_server)
+    ctx.set_default_timeout(15_000)
+    page = ctx.new_page()
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    sign_in(page, world.emails["admin1"])
+    page.goto("/admin/questionnaires")
+    with page.expect_navigation():
+        press_on(page, "form[action$='/muligheter/copy'] button")
+    press_on(page, "#json-open")
+    page.wait_for_selector(".cm-content")
+    # The JSON keeps the document's order (a group's questions are in the order of its keys).
+    assert page.locator(".cm-content").inner_text().startswith('{\n  "format"')
+    page.focus(".cm-content")
+    page.keyboard.press("Control+End")
+    page.keyboard.type(" oops")
+    press_on(page, "#json-save")
+    page.wait_for_function(
+        "document.getElementById('problems').textContent.includes('cannot be read')"
+    )
+    page.reload()
+    press_on(page, "#json-open")
+    page.wait_for_selector(".cm-content")
+    page.focus(".cm-content")
+    page.keyboard.press("Control+End")  # the editor draws only the lines in view
+    page.wait_for_function(
+        "document.querySelector('.cm-content').textContent.trimEnd().endsWith('} oops')"
+    )
+    for _ in range(5):
+        page.keyboard.press("Backspace")
+    press_on(page, "#json-save")
+    page.wait_for_function("document.getElementById('problems').textContent === 'No problems.'")
+    # A change in the builder shows up in the JSON text.
+    press_on(page, "#ol-meta")
+    page.fill("#f-title", "Muligheter i Kommune A")
+    page.keyboard.press("Tab")
+    page.wait_for_function(
+        "document.querySelector('.cm-content').textContent.includes('Muligheter i Kommune A')"
+    )
+    assert errors == []
+    with app.app_context():
+        draft = db.session.scalar(
+            sa.select(Questionnaire).where(Questionnaire.slug == "muligheter-kommune-a")
+        ).draft
+        assert draft.source_text is None and draft.document["title"] == "Muligheter i Kommune A"
+    ctx.close()

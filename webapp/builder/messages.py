@@ -225,6 +225,11 @@ def page_strings() -> dict[str, str]:
         ),
         "preview_hidden": _("With the answers given in the preview, this page is skipped."),
         "preview_page": _("Page %(position)s of %(count)s"),
+        "json_show": _("Show the JSON text"),
+        "json_hide": _("Hide the JSON text"),
+        "json_label": _("The questionnaire as JSON"),
+        "json_unavailable": _("The code editor is not installed here (make static/vendor)."),
+        "json_saved_problems": _("Saved, with problems: %(count)s."),
     }
 
 

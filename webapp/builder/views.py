@@ -7,6 +7,8 @@ with the draft's new state: revision, document and problems in the administrator
 
 from __future__ import annotations
 
+import json
+from functools import partial
 from typing import Any
 
 from flask import (
@@ -23,9 +25,11 @@ from flask import (
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
+from jinja2.utils import htmlsafe_json_dumps
 from marshmallow import Schema, ValidationError, fields
 from sqlalchemy.exc import IntegrityError
 
+from ..assets import release
 from ..auth import current_actor, staff_required
 from ..extensions import db
 from ..i18n import own_name
@@ -62,6 +66,27 @@ class JsonTextSchema(Schema):
     text = fields.String(required=True)
 
 
+#: The code editor's ES modules under static/vendor/ (copied from node_modules by `make`).
+EDITOR_MODULES = (
+    "@codemirror/state", "@codemirror/view", "@codemirror/commands", "@codemirror/language",
+    "@codemirror/lang-json", "@codemirror/lint", "@codemirror/streamparser", "@lezer/common",
+    "@lezer/highlight", "@lezer/lr", "@lezer/json", "style-mod", "w3c-keyname", "crelt",
+    "@marijn/find-cluster-break",
+)  # fmt: skip
+
+
+def import_map() -> dict[str, Any]:
+    """Return the import map naming the editor's modules by their release URLs (those present)."""
+    current = release()
+    return {
+        "imports": {
+            name: current.url(f"vendor/{name}/index.js")
+            for name in EDITOR_MODULES
+            if f"vendor/{name}/index.js" in current.assets
+        }
+    }
+
+
 def _own_or_404(slug: str) -> Questionnaire:
     admin = current_actor()
     questionnaire = db.session.scalar(
@@ -77,6 +102,14 @@ def _draft_or_404(slug: str) -> QuestionnaireDraft:
         return builder.draft_for(current_actor(), _own_or_404(slug))
     except LookupError:
         abort(404)
+
+
+def ordered_json(body: Any, status: int = 200):
+    """Answer JSON with the keys in document order (Flask's JSON sorts them, and the order of
+    a group's properties is the order of its questions)."""
+    return current_app.response_class(
+        json.dumps(body, ensure_ascii=False), status=status, mimetype="application/json"
+    )
 
 
 def state(draft: QuestionnaireDraft, **extra: Any) -> dict[str, Any]:
@@ -155,12 +188,14 @@ def edit(slug: str):
         "languages": [(code, own_name(code)) for code in current_app.config["LANGUAGES"]],
         "published": sorted(builder.published_refs(draft.questionnaire)),
     }
+    config["urls"]["json"] = url_for(".json_text", slug=slug)
     return render_template(
         "builder/edit.html",
         draft=draft,
         other=other,
-        state=state(draft),
+        state=htmlsafe_json_dumps(state(draft), dumps=partial(json.dumps, ensure_ascii=False)),
         config=config,
+        importmap=import_map(),
         languages=[(code, own_name(code), text_direction(code)) for code in languages],
     )
 
@@ -168,7 +203,7 @@ def edit(slug: str):
 @bp.get("/<slug>/draft.json")
 @staff_required("administrator")
 def draft_state(slug: str):
-    return jsonify(state(_draft_or_404(slug)))
+    return ordered_json(state(_draft_or_404(slug)))
 
 
 @bp.post("/<slug>/operations")
@@ -192,7 +227,7 @@ def operation(slug: str):
     except EditError as error:
         db.session.rollback()
         return jsonify({"message": edit_message(error), "code": error.code}), 422
-    return jsonify(state(result.draft, result=result.result))
+    return ordered_json(state(result.draft, result=result.result))
 
 
 @bp.post("/<slug>/json")
@@ -211,7 +246,7 @@ def json_text(slug: str):
     except builder.DraftTooLarge:
         db.session.rollback()
         return jsonify({"message": edit_message("too_large")}), 413
-    return jsonify(state(result.draft))
+    return ordered_json(state(result.draft))
 
 
 @bp.route("/<slug>/publish", methods=["GET", "POST"])

@@ -380,7 +380,61 @@ function render() {
   renderSettings();
   renderProblems();
   renderPreview(state.document, selected, ctxFor());
+  refreshJson();
   if (focused && $(focused)) $(focused).focus();
+}
+
+// ------------------------------------------------------------------------------ JSON view
+
+let json = null; // {view, dirty, module}
+const jsonText = () => state.source_text ?? JSON.stringify(state.document, null, 2);
+
+$("json-open").addEventListener("click", async () => {
+  const panel = $("json-panel");
+  const open = panel.hidden;
+  panel.hidden = !open;
+  $("json-open").setAttribute("aria-expanded", String(open));
+  $("json-open").textContent = open ? S.json_hide : S.json_show;
+  if (open && !json) {
+    try {
+      const module = await import("./json-view.js");
+      json = { module, dirty: false };
+      json.view = module.mountJsonView($("json-editor"), jsonText(), S.json_label, () => { json.dirty = true; });
+    } catch {
+      panel.replaceChildren(el("p", {}, S.json_unavailable));
+    }
+  }
+});
+
+$("json-save").addEventListener("click", () => {
+  if (!json) return;
+  const text = json.view.state.doc.toString();
+  queue = queue.then(async () => {
+    $("builder-error").replaceChildren();
+    let response;
+    try {
+      response = await fetch(C.urls.json, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": C.csrf },
+        body: JSON.stringify({ revision: state.revision, text }),
+      });
+    } catch {
+      return fail({ message: S.offline });
+    }
+    const body = await response.json().catch(() => ({ message: S.failed }));
+    if (!response.ok) return fail(body);
+    Object.assign(state, body);
+    json.dirty = false;
+    render();
+    announce(state.problems.length ? format(S.json_saved_problems, { count: state.problems.length }) : S.saved);
+  });
+});
+
+function refreshJson() {
+  if (json && !json.dirty && json.view.state.doc.toString() !== jsonText()) {
+    json.module.replaceText(json.view, jsonText());
+    json.dirty = false;
+  }
 }
 
 $("add-section").addEventListener("submit", (event) => {
