@@ -733,3 +733,35 @@ def test_the_publish_page_shows_the_changes_and_open_drafts(app, world):
     assert done.status_code == 302
     compared = client.get("/admin/builder/jobb-i-kommunen/versions/1/2").get_data(as_text=True)
     assert "Question added: fra_nar" in compared
+
+
+def test_a_counsellor_offers_an_assigned_questionnaire_to_one_participant(app, world):
+    slug = _publish_own(app, world, "assigned")
+    counsellor = app.test_client()
+    counsellor.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    login_staff(counsellor, world.emails["c1"])
+    page = counsellor.get(f"/participants/{world.p1}").get_data(as_text=True)
+    assert "Offer: Jobb i kommunen" in page
+    token = csrf_token(counsellor, f"/participants/{world.p1}")
+    assert counsellor.post(f"/participants/{world.p1}/offer/{slug}",
+                           data={"csrf_token": token}).status_code == 302  # fmt: skip
+    assert "Stop offering: Jobb i kommunen" in counsellor.get(f"/participants/{world.p1}").get_data(
+        as_text=True
+    )
+    with app.app_context():
+        p1, p2 = (db.session.get(Participant, x) for x in (world.p1, world.p2))
+        assert [q.slug for q in questionnaire_service.offered_questionnaires(p1)] == [slug]
+        assert questionnaire_service.offered_questionnaires(p2) == []
+    # Another counsellor's participant, or another municipality's counsellor: not found.
+    assert counsellor.post(f"/participants/{world.p2}/offer/{slug}",
+                           data={"csrf_token": token}).status_code == 404  # fmt: skip
+    other = app.test_client()
+    login_staff(other, world.emails["c3"])
+    token3 = csrf_token(other, f"/participants/{world.p3}")
+    assert other.post(f"/participants/{world.p3}/offer/{slug}",
+                      data={"csrf_token": token3}).status_code == 404  # fmt: skip
+    # Offering again withdraws it.
+    counsellor.post(f"/participants/{world.p1}/offer/{slug}", data={"csrf_token": token})
+    with app.app_context():
+        p1 = db.session.get(Participant, world.p1)
+        assert questionnaire_service.offered_questionnaires(p1) == []

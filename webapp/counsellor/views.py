@@ -141,6 +141,8 @@ def participant(participant_id: int):
         "counsellor/participant.html",
         participant=person,
         responses=responses,
+        assignable=questionnaire_service.assignable(current_actor()),
+        assigned=questionnaire_service.assigned_ids(person),
         counsellor_forms=[q for q in counsellor_forms if q.latest],
         labels=REVIEW_LABELS,
         lang=str(get_locale()),
@@ -158,6 +160,26 @@ def new_invite(participant_id: int):
     audit.record(actor, "participant.invite", f"participant:{person.id}")
     db.session.commit()
     return _render_invite(person, code)
+
+
+@bp.post("/participants/<int:participant_id>/offer/<slug>")
+@staff_required("counsellor")
+def offer(participant_id: int, slug: str):
+    """Offer a questionnaire to this participant, or stop offering it (a toggle)."""
+    actor = current_actor()
+    person = access.participant_or_404(actor, participant_id)
+    questionnaire = next(
+        (q for q in questionnaire_service.assignable(actor) if q.slug == slug), None
+    )
+    if questionnaire is None:
+        abort(404)
+    if questionnaire.id in questionnaire_service.assigned_ids(person):
+        questionnaire_service.unassign(actor, person, questionnaire)
+    else:
+        questionnaire_service.assign(actor, person, questionnaire)
+    db.session.commit()
+    flash(_("Saved."), "success")
+    return redirect(url_for(".participant", participant_id=person.id))
 
 
 @bp.post("/participants/<int:participant_id>/forms/<slug>")

@@ -257,6 +257,38 @@ def assign(counsellor: StaffUser, participant: Participant, questionnaire: Quest
         audit.record(counsellor, "questionnaire.assign", f"{questionnaire.slug}:{participant.id}")
 
 
+def assignable(counsellor: StaffUser) -> list[Questionnaire]:
+    """Return the municipality's questionnaires that its counsellors offer one by one."""
+    return list(
+        db.session.scalars(
+            _published("participant").where(
+                Questionnaire.municipality_id == counsellor.municipality_id,
+                Questionnaire.offered_to == "assigned",
+            )
+        )
+    )
+
+
+def assigned_ids(participant: Participant) -> set[int]:
+    return set(
+        db.session.scalars(
+            sa.select(QuestionnaireAssignment.questionnaire_id).where(
+                QuestionnaireAssignment.participant_id == participant.id
+            )
+        )
+    )
+
+
+def unassign(counsellor: StaffUser, participant: Participant, questionnaire: Questionnaire) -> None:
+    """Stop offering a questionnaire to one participant (answers given to it stay)."""
+    if participant.counsellor_id != counsellor.id:
+        raise LookupError("not this counsellor's participant")
+    found = db.session.get(QuestionnaireAssignment, (questionnaire.id, participant.id))
+    if found is not None:
+        db.session.delete(found)
+        audit.record(counsellor, "questionnaire.unassign", f"{questionnaire.slug}:{participant.id}")
+
+
 def retire(admin: StaffUser, questionnaire: Questionnaire) -> None:
     """Stop new starts; responses already given stay readable and can be finished."""
     if not may_edit(admin, questionnaire):
