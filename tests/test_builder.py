@@ -4,6 +4,8 @@ operations, the check on every save, stale edits, publishing and retiring, and b
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -765,3 +767,21 @@ def test_a_counsellor_offers_an_assigned_questionnaire_to_one_participant(app, w
     with app.app_context():
         p1 = db.session.get(Participant, world.p1)
         assert questionnaire_service.offered_questionnaires(p1) == []
+
+
+PHONE_PATTERNS = json.loads(
+    (Path(__file__).parent / "shared" / "phone_patterns.json").read_text("utf-8")
+)["cases"]
+
+
+@pytest.mark.parametrize("case", PHONE_PATTERNS, ids=[c["pattern"] for c in PHONE_PATTERNS])
+def test_patterns_the_phone_cannot_run_are_reported(case):
+    """The same cases run in Node (tests/js/phone_patterns.test.mjs) against the phone's engine."""
+    for answer, accepted in case["answers"].items():
+        assert bool(re.search(case["pattern"], answer)) is accepted  # as the server judges
+    document = _doc()
+    document["schema"]["properties"]["farge"] = {"type": "string", "title": "Farge",
+                                                 "pattern": case["pattern"]}  # fmt: skip
+    document["ui"]["questions"]["farge"] = {"widget": "text"}
+    found = [p for p in check_document(document) if p.code == "pattern_phone"]
+    assert bool(found) is (case["phone"] == "differs")
