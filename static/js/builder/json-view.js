@@ -17,6 +17,7 @@ export function mountJsonView(parent, text, label, onChange) {
       doc: text,
       extensions: [
         lineNumbers(), history(), bracketMatching(), indentOnInput(), highlightActiveLine(),
+        EditorView.lineWrapping,
         syntaxHighlighting(defaultHighlightStyle), json(),
         keymap.of([...defaultKeymap, ...historyKeymap]),
         EditorView.contentAttributes.of({ "aria-label": label }),
