@@ -216,6 +216,7 @@ def audio_clips():
     ]
     lang = str(get_locale())
     form = AudioForm()
+    form.question.choices, form.lang.choices = [], []  # until a questionnaire is chosen
     form.questionnaire.choices = [
         SelectChoice(q.slug, q.latest.definition.text("/title", lang) or q.slug)
         for q in questionnaires
