@@ -20,7 +20,7 @@ install: $(VENV)/.installed
 install-test: install
 
 ## run: create the SQLite database, import the shipped questionnaires, create demo accounts, serve
-run: install
+run: install static/vendor/.copied
 	$(BIN)/flask translate compile
 	$(BIN)/flask db upgrade
 	$(BIN)/flask forms import forms/kartlegging.json forms/muligheter.json
@@ -33,8 +33,26 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
+## static/vendor: the code editor of the builder's JSON view (CodeMirror, pinned in
+## package-lock.json), copied as the ES modules it ships: no build step, an import map names them
+VENDOR_MODULES := @codemirror/state:dist/index.js @codemirror/view:dist/index.js \
+	@codemirror/commands:dist/index.js @codemirror/language:dist/index.js \
+	@codemirror/lang-json:dist/index.js @codemirror/lint:dist/index.js \
+	@codemirror/streamparser:dist/index.js @lezer/common:dist/index.js \
+	@lezer/highlight:dist/index.js @lezer/lr:dist/index.js @lezer/json:dist/index.js \
+	style-mod:src/style-mod.js w3c-keyname:index.js crelt:index.js \
+	@marijn/find-cluster-break:src/index.js
+static/vendor/.copied: node_modules/.installed
+	rm -rf static/vendor
+	for entry in $(VENDOR_MODULES); do \
+	  pkg=$${entry%%:*}; file=$${entry#*:}; mkdir -p static/vendor/$$pkg; \
+	  cp node_modules/$$pkg/$$file static/vendor/$$pkg/index.js; \
+	  cp node_modules/$$pkg/LICENSE static/vendor/$$pkg/LICENSE; \
+	done
+	touch $@
+
 ## test: lint, then the whole suite (SQLite, plus PostgreSQL when TEST_DATABASE_URL is set)
-test: install node_modules/.installed
+test: install node_modules/.installed static/vendor/.copied
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/flask translate compile

@@ -142,19 +142,30 @@ def test_admin_uploads_a_recording(app, world, as_actor):
     from werkzeug.datastructures import FileStorage
     from werkzeug.test import encode_multipart
 
+    from webapp.models import Questionnaire, StaffUser
+    from webapp.services import builder
+    from webapp.services import questionnaires as questionnaire_service
+
     from .conftest import csrf_token
 
     admin = as_actor(app, "admin1")
     token = csrf_token(admin, "/admin/audio")
 
-    def send(data: bytes):
+    def send(data: bytes, slug: str = "kartlegging-kommune-a"):
         boundary, body = encode_multipart(
-            {"csrf_token": token, "questionnaire": "kartlegging", "question": "mapped_before",
+            {"csrf_token": token, "questionnaire": slug, "question": "mapped_before",
              "lang": "ar", "clip": FileStorage(io.BytesIO(data), "clip.wav")}
         )  # fmt: skip
         return admin.post("/admin/audio", data=body,
                           content_type=f"multipart/form-data; boundary={boundary}")  # fmt: skip
 
+    assert send(wav()).status_code == 422  # a national template is not changed in place
+    with app.app_context():  # the municipality's own copy, published
+        person = db.session.get(StaffUser, world.admin1)
+        template = db.session.scalar(sa.select(Questionnaire).filter_by(slug="kartlegging"))
+        draft = questionnaire_service.copy_questionnaire(person, template).draft
+        builder.publish(draft, person, draft.revision)
+        db.session.commit()
     refused = send(b"MZ not audio")
     assert refused.status_code == 422 and "not a recording we can play" in refused.get_data(
         as_text=True

@@ -137,14 +137,23 @@ def test_admin_sees_versions_and_can_check_and_publish(app, world, as_actor, bad
     assert "unknown question type" in checked.get_data(as_text=True)
     document = json.loads((FORMS / "kartlegging.json").read_text())
     document["title"] = "Ny kartlegging"
+    template = upload(
+        admin,
+        {"csrf_token": token, "publish": "y",
+         "document": FileStorage(io.BytesIO(json.dumps(document).encode()), "k.json")},
+    )  # fmt: skip
+    assert template.status_code == 422  # a national template is never changed in place
+    assert "belongs to a national template" in template.get_data(as_text=True)
+    assert ("kartlegging", 2) not in versions(app)
+    document["slug"] = "kartlegging-a"
     published = upload(
         admin,
         {"csrf_token": token, "publish": "y",
          "document": FileStorage(io.BytesIO(json.dumps(document).encode()), "k.json")},
     )  # fmt: skip
     assert published.status_code == 302
-    assert ("kartlegging", 2) in versions(app)
-    exported = admin.get("/admin/questionnaires/kartlegging/2.json")
+    assert ("kartlegging-a", 1) in versions(app)
+    exported = admin.get("/admin/questionnaires/kartlegging-a/1.json")
     assert exported.json["title"] == "Ny kartlegging"
 
 

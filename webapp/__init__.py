@@ -16,6 +16,7 @@ from . import (
     api,
     assets,
     auth,
+    builder,
     cli,
     counsellor,
     errors,
@@ -68,6 +69,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         fill.bp,
         counsellor.bp,
         admin.bp,
+        builder.bp,
         api.bp,
         pwa.bp,
     ):

@@ -452,6 +452,35 @@ def test_admin_pages(setup, browser, live_server):
     audit.assert_clean()
 
 
+def test_builder_pages(setup, browser, live_server):
+    """The builder (outline, settings of each kind of element, preview, problems), the publish
+    page and the comparison of versions, in every language."""
+    audit = Audit()
+    ctx = new_context(browser, live_server)
+    page = ctx.new_page()
+    sign_in_staff(page, setup.world.emails["admin1"])
+    page.goto("/admin/questionnaires")
+    with page.expect_navigation():
+        page.click("form[action$='/kartlegging/copy'] button")
+    builder = page.url
+    for lang in LANGUAGES:
+        choose_language(page, lang)
+        audit.status(page.goto(builder), "builder", 200)
+        page.wait_for_selector("#outline button")
+        audit.check(page, f"builder, questionnaire settings {lang}")
+        for selector in ("#ol-s-background", "#ol-q-mapped_before", "#ol-q-educations"):
+            page.click(selector)
+            page.wait_for_selector("#act-up")
+            audit.check(page, f"builder {selector} {lang}")
+        page.click("#json-open")
+        page.wait_for_selector(".cm-content")
+        audit.check(page, f"builder, JSON view {lang}")
+        audit.status(page.goto(builder + "/publish"), "publish", 200)
+        audit.check(page, f"publish {lang}")
+    ctx.close()
+    audit.assert_clean()
+
+
 def test_without_javascript_error_summaries_take_the_focus(setup, browser, live_server):
     """With JavaScript off, a page with errors opens on its summary (autofocus), and the
     participant's pages still fit 320 CSS px."""

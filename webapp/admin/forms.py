@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, SelectField
+from wtforms import BooleanField, SelectChoice, SelectField
 
 
 class UploadForm(FlaskForm):
@@ -25,4 +25,15 @@ class AudioForm(FlaskForm):
         _l("Recording"),
         validators=[FileRequired(_l("Please choose a file."))],
         description=_l("MP3, Ogg, WebM, M4A or WAV, at most 2 MB. It replaces an earlier one."),
+    )
+
+
+class OfferForm(FlaskForm):
+    offered_to = SelectField(
+        _l("Offered to"),
+        choices=[
+            SelectChoice("none", _l("Nobody yet")),
+            SelectChoice("all", _l("Every participant")),
+            SelectChoice("assigned", _l("Participants a counsellor assigns it to")),
+        ],
     )

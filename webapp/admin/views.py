@@ -21,13 +21,14 @@ from flask_babel import gettext as _
 from wtforms import SelectChoice
 
 from ..auth import current_actor, staff_required
+from ..builder.forms import NewQuestionnaireForm
 from ..extensions import db
 from ..i18n import interface_report, own_name
 from ..models import QuestionAudio, Questionnaire, Resource
 from ..questionnaires import check_document, translation
 from ..services import audio, audit, resource_texts
 from ..services import questionnaires as questionnaire_service
-from .forms import AudioForm, UploadForm
+from .forms import AudioForm, OfferForm, UploadForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -47,8 +48,22 @@ def questionnaires():
         else:
             problems = [str(p) for p in check_document(document)]
         if not problems and form.publish.data:
-            result = questionnaire_service.import_document(document)
-            audit.record(current_actor(), "questionnaire.upload", result.slug)
+            admin = current_actor()
+            try:
+                result = questionnaire_service.import_document(
+                    document, admin.municipality, actor=admin
+                )
+            except questionnaire_service.OwnershipError:
+                db.session.rollback()
+                problems = [
+                    _(
+                        "The name %(slug)s belongs to a national template or another "
+                        "municipality. Copy the template, or give the file another slug.",
+                        slug=document["slug"],
+                    )
+                ]
+                return _listing(form, problems), 422
+            audit.record(admin, "questionnaire.upload", result.slug)
             db.session.commit()
             if result.created:
                 flash(
@@ -64,16 +79,86 @@ def questionnaires():
             return redirect(url_for(".questionnaires"))
         if not problems:
             flash(_("The file has no problems."), "success")
-    listing = db.session.scalars(sa.select(Questionnaire).order_by(Questionnaire.slug)).all()
     status = 422 if problems or form.errors else 200
+    return _listing(form, problems), status
+
+
+def _listing(form: UploadForm, problems: list) -> str:
+    admin = current_actor()
+    listing = db.session.scalars(questionnaire_service.visible_to_admin(admin)).all()
     return render_template(
-        "admin/questionnaires.html", questionnaires=listing, form=form, problems=problems
-    ), status
+        "admin/questionnaires.html",
+        questionnaires=listing,
+        form=form,
+        problems=problems,
+        new_form=NewQuestionnaireForm(),
+        offer_form=OfferForm,
+        may_edit=lambda q: questionnaire_service.may_edit(admin, q),
+    )
+
+
+def visible_or_404(slug: str) -> Questionnaire:
+    """Return a questionnaire the administrator sees (their own or a template), else 404."""
+    questionnaire = db.session.scalar(
+        questionnaire_service.visible_to_admin(current_actor()).where(Questionnaire.slug == slug)
+    )
+    if questionnaire is None:
+        abort(404)
+    return questionnaire
+
+
+def own_or_404(slug: str) -> Questionnaire:
+    """Return one of the administrator's municipality's questionnaires, else 404."""
+    questionnaire = visible_or_404(slug)
+    if not questionnaire_service.may_edit(current_actor(), questionnaire):
+        abort(404)
+    return questionnaire
+
+
+@bp.post("/questionnaires/<slug>/copy")
+@staff_required("administrator")
+def copy(slug: str):
+    """Copy a template (or an own questionnaire) into the municipality, as a draft."""
+    source = visible_or_404(slug)
+    if source.latest is None:
+        abort(404)
+    made = questionnaire_service.copy_questionnaire(current_actor(), source)
+    db.session.commit()
+    flash(_("Copied. This is your municipality's own questionnaire now."), "success")
+    return redirect(url_for("builder.edit", slug=made.slug))
+
+
+@bp.post("/questionnaires/<slug>/offer")
+@staff_required("administrator")
+def offer(slug: str):
+    questionnaire = own_or_404(slug)
+    form = OfferForm(prefix=slug)
+    if not form.validate_on_submit():
+        abort(400)
+    questionnaire_service.set_offer(current_actor(), questionnaire, form.offered_to.data)
+    db.session.commit()
+    flash(_("Saved who is offered the questionnaire."), "success")
+    return redirect(url_for(".questionnaires"))
+
+
+@bp.post("/questionnaires/<slug>/retire")
+@staff_required("administrator")
+def retire(slug: str):
+    questionnaire = own_or_404(slug)
+    if questionnaire.retired_at is None:
+        questionnaire_service.retire(current_actor(), questionnaire)
+        flash(_("Retired: nobody can start it now. Answers already given stay."), "success")
+    else:
+        questionnaire_service.reopen(current_actor(), questionnaire)
+        flash(_("Participants can start it again."), "success")
+    db.session.commit()
+    return redirect(url_for(".questionnaires"))
 
 
 @bp.get("/questionnaires/<slug>/<int:number>.json")
 @staff_required("administrator")
 def export(slug: str, number: int):
+    visible_or_404(slug)
     version = questionnaire_service.find_version(slug, number)
     if version is None:
         abort(404)
@@ -100,7 +185,9 @@ def translations():
     rows = []
     for lang, stats in interface_report(ROOT / "translations", languages).items():
         rows.append((_("Interface"), lang, stats))
-    for questionnaire in db.session.scalars(sa.select(Questionnaire).order_by(Questionnaire.slug)):
+    for questionnaire in db.session.scalars(
+        questionnaire_service.visible_to_admin(current_actor())
+    ):
         if questionnaire.latest is None:
             continue
         document = questionnaire.latest.document
@@ -119,13 +206,17 @@ def translations():
 @staff_required("administrator")
 def audio_clips():
     """Recorded questions: one clip per question and language, played instead of a voice."""
+    admin = current_actor()
     questionnaires = [
         q
-        for q in db.session.scalars(sa.select(Questionnaire).order_by(Questionnaire.slug))
-        if q.latest is not None and q.audience == "participant"
+        for q in db.session.scalars(questionnaire_service.visible_to_admin(admin))
+        if q.latest is not None
+        and q.audience == "participant"
+        and questionnaire_service.may_edit(admin, q)
     ]
     lang = str(get_locale())
     form = AudioForm()
+    form.question.choices, form.lang.choices = [], []  # until a questionnaire is chosen
     form.questionnaire.choices = [
         SelectChoice(q.slug, q.latest.definition.text("/title", lang) or q.slug)
         for q in questionnaires
@@ -156,7 +247,9 @@ def audio_clips():
     elif form.errors:
         status = 422
     clips = db.session.scalars(
-        sa.select(QuestionAudio).order_by(QuestionAudio.question_id, QuestionAudio.lang)
+        sa.select(QuestionAudio)
+        .where(QuestionAudio.questionnaire_id.in_([q.id for q in questionnaires]))
+        .order_by(QuestionAudio.question_id, QuestionAudio.lang)
     ).all()
     return render_template(
         "admin/audio.html", form=form, clips=clips, clip_url=audio.clip_url, own_name=own_name

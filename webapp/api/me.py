@@ -8,6 +8,7 @@ from flask_babel import get_locale
 
 from ..extensions import db
 from ..models import Questionnaire, QuestionnaireVersion, Response
+from ..services import questionnaires as questionnaire_service
 from ..services.reviews import follow_up_message
 from .base import bp, load_json, participant
 from .questionnaires import document_etag
@@ -18,11 +19,7 @@ from .schemas import MeSchema, PreferencesSchema
 def me():
     person = participant()
     lang = str(get_locale())
-    questionnaires = db.session.scalars(
-        sa.select(Questionnaire)
-        .where(Questionnaire.audience == "participant")
-        .order_by(Questionnaire.slug)
-    ).all()
+    questionnaires = questionnaire_service.participant_questionnaires(person)
     refs = []
     for questionnaire in questionnaires:
         version = questionnaire.latest

@@ -13,6 +13,7 @@ from ..models import QuestionnaireVersion
 from ..questionnaires.localize import fallback_chain
 from ..questionnaires.names import country_names, language_names, text_direction
 from ..services import audio
+from ..services import questionnaires as questionnaire_service
 from ..services.questionnaires import find_version
 from .base import bp, participant
 from .schemas import MAX_INT, DocumentSchema
@@ -38,7 +39,9 @@ def localized(version: QuestionnaireVersion, lang: str) -> dict[str, Any]:
 def document(slug: str, number: int):
     person = participant()
     version = find_version(slug, number) if number <= MAX_INT else None
-    if version is None or version.definition.audience != "participant":
+    if version is None or not questionnaire_service.readable_by_participant(
+        person, version.questionnaire
+    ):
         abort(404)
     lang = request.args.get("lang") or str(get_locale())
     if lang not in current_app.config["LANGUAGES"]:

@@ -27,6 +27,7 @@ from ..models import Participant, Questionnaire, Response, StaffUser
 from ..questionnaires.names import text_direction
 from ..rendering.display import answer_sections, conflict_rows
 from ..services import accounts, audit, resources, reviews, revisions
+from ..services import questionnaires as questionnaire_service
 from ..services import responses as response_service
 from .forms import REVIEW_LABELS, ParticipantForm, ReviewForm
 
@@ -135,15 +136,13 @@ def participant(participant_id: int):
         .where(Response.participant_id == person.id)
         .order_by(Response.created_at.desc())
     ).all()
-    counsellor_forms = db.session.scalars(
-        sa.select(Questionnaire)
-        .where(Questionnaire.audience == "counsellor")
-        .order_by(Questionnaire.slug)
-    ).all()
+    counsellor_forms = questionnaire_service.counsellor_questionnaires(current_actor())
     return render_template(
         "counsellor/participant.html",
         participant=person,
         responses=responses,
+        assignable=questionnaire_service.assignable(current_actor()),
+        assigned=questionnaire_service.assigned_ids(person),
         counsellor_forms=[q for q in counsellor_forms if q.latest],
         labels=REVIEW_LABELS,
         lang=str(get_locale()),
@@ -163,6 +162,26 @@ def new_invite(participant_id: int):
     return _render_invite(person, code)
 
 
+@bp.post("/participants/<int:participant_id>/offer/<slug>")
+@staff_required("counsellor")
+def offer(participant_id: int, slug: str):
+    """Offer a questionnaire to this participant, or stop offering it (a toggle)."""
+    actor = current_actor()
+    person = access.participant_or_404(actor, participant_id)
+    questionnaire = next(
+        (q for q in questionnaire_service.assignable(actor) if q.slug == slug), None
+    )
+    if questionnaire is None:
+        abort(404)
+    if questionnaire.id in questionnaire_service.assigned_ids(person):
+        questionnaire_service.unassign(actor, person, questionnaire)
+    else:
+        questionnaire_service.assign(actor, person, questionnaire)
+    db.session.commit()
+    flash(_("Saved."), "success")
+    return redirect(url_for(".participant", participant_id=person.id))
+
+
 @bp.post("/participants/<int:participant_id>/forms/<slug>")
 @staff_required("counsellor")
 def start_form(participant_id: int, slug: str):
@@ -176,6 +195,8 @@ def start_form(participant_id: int, slug: str):
     )
     if questionnaire is None or questionnaire.latest is None:
         abort(404)
+    if questionnaire not in questionnaire_service.counsellor_questionnaires(actor):
+        abort(404)  # another municipality's, or retired
     response = response_service.start(person, questionnaire, author=actor)
     db.session.commit()
     return redirect(url_for("fill.resume", response_id=response.id))

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 from .audit import AuditEvent
-from .questionnaire import QuestionAudio, Questionnaire, QuestionnaireVersion
+from .questionnaire import (
+    OFFERS,
+    DraftChange,
+    QuestionAudio,
+    Questionnaire,
+    QuestionnaireAssignment,
+    QuestionnaireDraft,
+    QuestionnaireVersion,
+)
 from .resource import Resource
 from .response import REVIEW_STATUSES, Response, ResponseRevision, Review
 from .tenancy import ROLES, Municipality, Participant, StaffUser
 
 __all__ = [
+    "OFFERS",
+    "DraftChange",
+    "QuestionnaireAssignment",
+    "QuestionnaireDraft",
     "REVIEW_STATUSES",
     "ROLES",
     "AuditEvent",

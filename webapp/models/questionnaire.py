@@ -12,28 +12,57 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from ..questionnaires import Definition
 from ..questionnaires.definition import build_definition
+from .tenancy import Municipality, Participant, StaffUser
 from .types import JSONType, UTCDateTime, utcnow
+
+#: Questionnaire documents keep their key order: the order of a group's ``properties`` is the
+#: order of its questions. PostgreSQL's JSONB would sort the keys, so documents are plain JSON.
+DocumentJSON = sa.JSON()
+
+#: Who a municipality's questionnaire is offered to: nobody yet, every participant of the
+#: municipality, or only those a counsellor assigned it to.
+OFFERS = ("none", "all", "assigned")
 
 
 class Questionnaire(db.Model):
-    """A questionnaire across its versions, named by its slug."""
+    """A questionnaire across its versions, named by its slug (unique across the installation).
+
+    It belongs to a municipality, or to nobody: then it is a *national template* (the shipped
+    ``kartlegging`` and ``muligheter``), readable by every administrator, never edited in
+    place, and copied into a municipality to be changed.
+    """
 
     __table_args__ = (
         sa.CheckConstraint("audience IN ('participant', 'counsellor')", name="audience_known"),
+        sa.CheckConstraint("offered_to IN ('none', 'all', 'assigned')", name="offered_to_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
     audience: Mapped[str] = mapped_column(sa.String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: None for a national template.
+    municipality_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("municipality.id"), index=True
+    )
+    copied_from_id: Mapped[int | None] = mapped_column(sa.ForeignKey("questionnaire.id"))
+    offered_to: Mapped[str] = mapped_column(sa.String(20), default="none", server_default="none")
+    #: When set, nobody starts it any more; responses given to it stay readable and finishable.
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     versions: Mapped[list[QuestionnaireVersion]] = relationship(
         back_populates="questionnaire", order_by="QuestionnaireVersion.number"
     )
+    municipality: Mapped[Municipality | None] = relationship()
+    draft: Mapped[QuestionnaireDraft | None] = relationship(back_populates="questionnaire")
 
     @property
     def latest(self) -> QuestionnaireVersion | None:
         return self.versions[-1] if self.versions else None
+
+    @property
+    def is_template(self) -> bool:
+        return self.municipality_id is None
 
 
 class QuestionnaireVersion(db.Model):
@@ -49,7 +78,7 @@ class QuestionnaireVersion(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     questionnaire_id: Mapped[int] = mapped_column(sa.ForeignKey("questionnaire.id"))
     number: Mapped[int]
-    document: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    document: Mapped[dict[str, Any]] = mapped_column(DocumentJSON)
     content_hash: Mapped[str] = mapped_column(sa.String(64))
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -91,3 +120,66 @@ class QuestionAudio(db.Model):
     uploaded_by: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id"))
 
     questionnaire: Mapped[Questionnaire] = relationship()
+
+
+class QuestionnaireAssignment(db.Model):
+    """A questionnaire offered to one participant (when it is offered to ``assigned`` only)."""
+
+    __tablename__ = "questionnaire_assignment"
+
+    questionnaire_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("questionnaire.id"), primary_key=True
+    )
+    participant_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("participant.id"), primary_key=True, index=True
+    )
+    assigned_by: Mapped[int] = mapped_column(sa.ForeignKey("staff_user.id"))
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    questionnaire: Mapped[Questionnaire] = relationship()
+    participant: Mapped[Participant] = relationship()
+
+
+class QuestionnaireDraft(db.Model):
+    """The document an administrator is editing: one per questionnaire.
+
+    ``revision`` goes up with every save, and a save names the revision it was based on, so an
+    edit made on an old revision is refused instead of overwriting someone else's work.
+    ``source_text`` keeps a JSON edit that could not be parsed, verbatim, until it is fixed.
+    """
+
+    __tablename__ = "questionnaire_draft"
+    __table_args__ = (sa.CheckConstraint("revision >= 1", name="revision_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    questionnaire_id: Mapped[int] = mapped_column(sa.ForeignKey("questionnaire.id"), unique=True)
+    document: Mapped[dict[str, Any]] = mapped_column(DocumentJSON)
+    source_text: Mapped[str | None] = mapped_column(sa.Text)
+    revision: Mapped[int] = mapped_column(default=1)
+    editor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id"))
+    editing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    questionnaire: Mapped[Questionnaire] = relationship(back_populates="draft")
+    editor: Mapped[StaffUser | None] = relationship()
+    changes: Mapped[list[DraftChange]] = relationship(
+        back_populates="draft", order_by="DraftChange.revision", cascade="all, delete-orphan"
+    )
+
+
+class DraftChange(db.Model):
+    """One saved change to a draft: which revision it made, who, when, and what (in words)."""
+
+    __tablename__ = "draft_change"
+    __table_args__ = (sa.UniqueConstraint("draft_id", "revision"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draft_id: Mapped[int] = mapped_column(sa.ForeignKey("questionnaire_draft.id"), index=True)
+    revision: Mapped[int]
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: The operation and its target, e.g. {"op": "add_question", "target": "age"}.
+    summary: Mapped[dict[str, Any]] = mapped_column(JSONType)
+
+    draft: Mapped[QuestionnaireDraft] = relationship(back_populates="changes")
+    actor: Mapped[StaffUser | None] = relationship()

@@ -9,6 +9,7 @@ from flask_babel import get_locale
 from ..auth import current_actor, participant_required
 from ..extensions import db
 from ..models import Questionnaire, QuestionnaireVersion, Response
+from ..services import questionnaires as questionnaire_service
 from ..services import responses as response_service
 from ..services.reviews import follow_up_message
 
@@ -19,11 +20,8 @@ bp = Blueprint("participant", __name__, url_prefix="/me")
 @participant_required
 def home():
     participant = current_actor()
-    questionnaires = db.session.scalars(
-        sa.select(Questionnaire)
-        .where(Questionnaire.audience == "participant")
-        .order_by(Questionnaire.slug)
-    ).all()
+    questionnaires = questionnaire_service.participant_questionnaires(participant)
+    offered = {q.id for q in questionnaire_service.offered_questionnaires(participant)}
     mine = db.session.scalars(
         sa.select(Response)
         .join(QuestionnaireVersion)
@@ -43,6 +41,7 @@ def home():
                 "draft": draft,
                 "follow_up": follow_up_message(draft) if draft else "",
                 "sent": [r for r in responses if r.status == "submitted"],
+                "offered": questionnaire.id in offered,
             }
         )
     return render_template("participant/home.html", entries=entries, lang=str(get_locale()))
@@ -51,6 +50,7 @@ def home():
 @bp.post("/q/<slug>/start")
 @participant_required
 def start(slug: str):
+    participant = current_actor()
     questionnaire = db.session.scalar(
         sa.select(Questionnaire).where(
             Questionnaire.slug == slug, Questionnaire.audience == "participant"
@@ -58,6 +58,9 @@ def start(slug: str):
     )
     if questionnaire is None or questionnaire.latest is None:
         abort(404)
-    response = response_service.start(current_actor(), questionnaire)
+    offered = questionnaire in questionnaire_service.offered_questionnaires(participant)
+    if not offered and response_service.open_draft(participant, questionnaire) is None:
+        abort(404)  # not offered to them (any more): only an open draft can be resumed
+    response = response_service.start(participant, questionnaire)
     db.session.commit()
     return redirect(url_for("fill.resume", response_id=response.id))

@@ -21,6 +21,8 @@ bp = Blueprint("pwa", __name__)
 #: PNG icons are for installing (the browser fetches them itself); pictograms come inlined in
 #: css/pictograms.css.
 PRECACHE_SUFFIXES = (".js", ".css", "icons/icon.svg")
+#: Scripts only administrators load (the builder and its code editor): not for phones to keep.
+STAFF_ONLY = ("js/builder/", "vendor/")
 
 
 @bp.get("/manifest.webmanifest")
@@ -64,7 +66,9 @@ def service_worker():
     """
     current = release()
     precache = [
-        current.url(path) for path in sorted(current.assets) if path.endswith(PRECACHE_SUFFIXES)
+        current.url(path)
+        for path in sorted(current.assets)
+        if path.endswith(PRECACHE_SUFFIXES) and not path.startswith(STAFF_ONLY)
     ]
     precache.append(url_for(".offline"))  # the app shell is kept when first visited
     script = render_template(

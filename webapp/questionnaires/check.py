@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -73,6 +73,10 @@ class Problem:
 
     pointer: str
     reason: str
+    #: A name for the rule, so the builder can say it in the administrator's language.
+    code: str = field(default="", compare=False)
+    #: What the problem is about (a question id, an option value), for that sentence.
+    params: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
     def __str__(self) -> str:
         return f"{self.pointer or '/'}: {self.reason}"
@@ -95,7 +99,9 @@ def _structure(document: Any) -> list[Problem]:
     for error in validator.iter_errors(document):
         if error.validator == "oneOf" and error.context:
             error = best_match(error.context)
-        problems.append(Problem(_pointer(error.absolute_path), error.message))
+        problems.append(
+            Problem(_pointer(error.absolute_path), error.message, f"structure.{error.validator}")
+        )
     return sorted(problems, key=lambda p: p.pointer)
 
 
@@ -244,7 +250,11 @@ def _schema_problems(document: Mapping[str, Any]) -> list[Problem]:
     """Return the schema's problems: invalid, outside the subset, or read otherwise by JS."""
     schema = document["schema"]
     problems = [
-        Problem(_pointer(["schema", *e.absolute_path]), f"invalid JSON Schema: {e.message}")
+        Problem(
+            _pointer(["schema", *e.absolute_path]),
+            f"invalid JSON Schema: {e.message}",
+            f"schema.{e.validator}",
+        )
         for e in Draft202012Validator(Draft202012Validator.META_SCHEMA).iter_errors(schema)
     ]
     if problems:
@@ -269,7 +279,10 @@ def _question_problems(
         return [Problem(pointer, "a question must be a JSON Schema object")]
     problems: list[Problem] = []
     if not isinstance(schema.get("title"), str) or not schema["title"].strip():
-        problems.append(Problem(pointer, f"question {qid!r} has no source-language title"))
+        problems.append(
+            Problem(pointer, f"question {qid!r} has no source-language title", "no_title",
+                    (("id", qid),))
+        )  # fmt: skip
     widget = ui.get("widget") or infer_widget(schema)
     if widget is None:
         problems.append(Problem(pointer, f"cannot infer a widget for {qid!r}; name one in ui"))
@@ -281,7 +294,7 @@ def _question_problems(
         return [*problems, Problem(f"{ui_pointer}/widget", reason)]
     qtype = REGISTRY[widget]
     if not qtype.accepts(schema):
-        problems.append(Problem(pointer, f"widget {widget!r} needs {qtype.shape}"))
+        problems.append(Problem(pointer, f"widget {widget!r} needs {qtype.shape}", "widget_schema"))
         return problems
     if nested and widget == "group":
         problems.append(Problem(pointer, "a group cannot contain another group"))
@@ -293,12 +306,21 @@ def _question_problems(
             title = option.get("title")
             if not isinstance(title, str) or not title.strip():
                 problems.append(
-                    Problem(f"{options_pointer}/{index}", "option has no source-language title")
+                    Problem(
+                        f"{options_pointer}/{index}",
+                        "option has no source-language title",
+                        "option_no_title",
+                    )  # fmt: skip
                 )
             key = json.dumps(option.get("const"))
             if key in seen:
                 problems.append(
-                    Problem(f"{options_pointer}/{index}/const", f"duplicate option value {key}")
+                    Problem(
+                        f"{options_pointer}/{index}/const",
+                        f"duplicate option value {key}",
+                        "duplicate_option",
+                        (("value", key),),
+                    )  # fmt: skip
                 )
             seen.add(key)
     for value, icon in (ui.get("option_icons") or {}).items():
@@ -383,7 +405,12 @@ def _layout_problems(document: Mapping[str, Any]) -> list[Problem]:
     for index, section in enumerate(ui["sections"]):
         if section["id"] in section_ids:
             problems.append(
-                Problem(f"/ui/sections/{index}/id", f"duplicate section id {section['id']!r}")
+                Problem(
+                    f"/ui/sections/{index}/id",
+                    f"duplicate section id {section['id']!r}",
+                    "duplicate_id",
+                    (("id", section["id"]),),
+                )  # fmt: skip
             )
         section_ids.add(section["id"])
         for position, item in enumerate(section["items"]):
@@ -391,7 +418,10 @@ def _layout_problems(document: Mapping[str, Any]) -> list[Problem]:
             if item not in properties and item not in info:
                 problems.append(Problem(here, f"layout entry {item!r} has no schema property"))
             elif item in placed:
-                problems.append(Problem(here, f"{item!r} is already placed at {placed[item]}"))
+                problems.append(
+                    Problem(here, f"{item!r} is already placed at {placed[item]}",
+                            "duplicate_id", (("id", item),))
+                )  # fmt: skip
             else:
                 placed[item] = here
     for qid in properties:
@@ -447,7 +477,10 @@ def _condition_problems(document: Mapping[str, Any]) -> list[Problem]:
     for pointer, condition, owners in located:
         for ref in referenced_questions(condition):
             if ref not in properties:
-                problems.append(Problem(pointer, f"condition refers to unknown question {ref!r}"))
+                problems.append(
+                    Problem(pointer, f"condition refers to unknown question {ref!r}",
+                            "condition_unknown_question", (("question", ref),))
+                )  # fmt: skip
                 continue
             for owner in owners:
                 if owner in depends:
@@ -468,6 +501,8 @@ def _condition_problems(document: Mapping[str, Any]) -> list[Problem]:
                         Problem(
                             f"/ui/questions/{pointer_escape(qid)}/visible_if",
                             "conditions form a cycle: " + " -> ".join(cycle),
+                            "condition_cycle",
+                            (("cycle", " → ".join(cycle)),),
                         )
                     )
             elif state.get(ref) is None:

@@ -1,7 +1,15 @@
-"""Import questionnaire documents as versions; a bad document imports nothing."""
+"""Whose questionnaires there are, what participants are offered, and importing versions.
+
+Questionnaires belong to a municipality, or to nobody (national templates: the shipped ones).
+A municipality's participants are offered the municipality's own published questionnaires
+that it offers (to everyone, or to those a counsellor assigned it to). Until a municipality
+offers any questionnaire of its own, its participants are offered the national templates, so
+an installation keeps working the same way after the upgrade that introduced ownership.
+"""
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,10 +18,27 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import Questionnaire, QuestionnaireVersion
+from ..models import (
+    OFFERS,
+    Municipality,
+    Participant,
+    QuestionAudio,
+    Questionnaire,
+    QuestionnaireAssignment,
+    QuestionnaireDraft,
+    QuestionnaireVersion,
+    Response,
+    StaffUser,
+)
+from ..models.types import utcnow
 from ..questionnaires import Problem, check_document
 from ..questionnaires.definition import content_hash
+from ..questionnaires.editing import SLUG_PATTERN, slugify
 from . import audit
+
+
+class OwnershipError(Exception):
+    """The slug belongs to a national template or to another municipality."""
 
 
 @dataclass
@@ -36,8 +61,17 @@ def read_document(path: Path) -> tuple[Any, list[Problem]]:
     return document, check_document(document)
 
 
-def import_document(document: dict[str, Any]) -> ImportResult:
-    """Store a checked document as a new version unless the latest version has its content."""
+def import_document(
+    document: dict[str, Any],
+    municipality: Municipality | None = None,
+    actor: StaffUser | None = None,
+) -> ImportResult:
+    """Store a checked document as a new version unless the latest version has its content.
+
+    Without ``municipality`` (the command line) the questionnaire is a national template.
+    With one, the slug must be new or the municipality's own: a template or another
+    municipality's questionnaire is never changed from here (``OwnershipError``).
+    """
     problems = check_document(document)
     if problems:
         raise ValueError(f"document has {len(problems)} problem(s); run `forms check`")
@@ -46,9 +80,14 @@ def import_document(document: dict[str, Any]) -> ImportResult:
     questionnaire = db.session.scalar(
         sa.select(Questionnaire).where(Questionnaire.slug == document["slug"])
     )
+    owner_id = municipality.id if municipality is not None else None
     if questionnaire is None:
-        questionnaire = Questionnaire(slug=document["slug"], audience=document["audience"])
+        questionnaire = Questionnaire(
+            slug=document["slug"], audience=document["audience"], municipality_id=owner_id
+        )
         db.session.add(questionnaire)
+    elif questionnaire.municipality_id != owner_id:
+        raise OwnershipError(document["slug"])
     elif questionnaire.audience != document["audience"]:
         raise ValueError("a questionnaire cannot change its audience; use a new slug")
     latest = questionnaire.latest
@@ -62,7 +101,7 @@ def import_document(document: dict[str, Any]) -> ImportResult:
     )
     db.session.add(version)
     db.session.flush()
-    audit.record(None, "questionnaire.publish", f"{questionnaire.slug}@{version.number}")
+    audit.record(actor, "questionnaire.publish", f"{questionnaire.slug}@{version.number}", owner_id)
     return ImportResult(questionnaire.slug, version, created=True)
 
 
@@ -77,3 +116,245 @@ def find_version(slug: str, number: int | None = None) -> QuestionnaireVersion |
     if number is not None:
         query = query.where(QuestionnaireVersion.number == number)
     return db.session.scalars(query.limit(1)).first()
+
+
+# ------------------------------------------------------------------------------ who sees what
+
+
+def visible_to_admin(admin: StaffUser) -> sa.Select[tuple[Questionnaire]]:
+    """Return a query for the questionnaires an administrator sees: own and national ones."""
+    if not (admin.is_administrator and admin.active):
+        return sa.select(Questionnaire).where(sa.false())
+    return (
+        sa.select(Questionnaire)
+        .where(
+            sa.or_(
+                Questionnaire.municipality_id == admin.municipality_id,
+                Questionnaire.municipality_id.is_(None),
+            )
+        )
+        .order_by(Questionnaire.municipality_id.is_(None), Questionnaire.slug)
+    )
+
+
+def may_create(admin: StaffUser) -> bool:
+    return admin.is_administrator and admin.active
+
+
+def may_edit(admin: StaffUser, questionnaire: Questionnaire) -> bool:
+    """Return whether ``admin`` may change ``questionnaire``: their own, never a template."""
+    return (
+        admin.is_administrator
+        and admin.active
+        and questionnaire.municipality_id is not None
+        and questionnaire.municipality_id == admin.municipality_id
+    )
+
+
+def _published(audience: str) -> sa.Select[tuple[Questionnaire]]:
+    return (
+        sa.select(Questionnaire)
+        .where(
+            Questionnaire.audience == audience,
+            Questionnaire.retired_at.is_(None),
+            sa.exists().where(QuestionnaireVersion.questionnaire_id == Questionnaire.id),
+        )
+        .order_by(Questionnaire.slug)
+    )
+
+
+def offers_own(municipality_id: int, audience: str) -> bool:
+    """Return whether a municipality offers any published questionnaire of its own."""
+    query = _published(audience).where(
+        Questionnaire.municipality_id == municipality_id, Questionnaire.offered_to != "none"
+    )
+    return db.session.scalar(sa.select(query.exists())) or False
+
+
+def offered_questionnaires(participant: Participant) -> list[Questionnaire]:
+    """Return the questionnaires ``participant`` may start, by slug."""
+    if not offers_own(participant.municipality_id, "participant"):
+        return list(
+            db.session.scalars(
+                _published("participant").where(Questionnaire.municipality_id.is_(None))
+            )
+        )
+    assigned = sa.select(QuestionnaireAssignment.questionnaire_id).where(
+        QuestionnaireAssignment.participant_id == participant.id
+    )
+    return list(
+        db.session.scalars(
+            _published("participant").where(
+                Questionnaire.municipality_id == participant.municipality_id,
+                sa.or_(
+                    Questionnaire.offered_to == "all",
+                    sa.and_(Questionnaire.offered_to == "assigned", Questionnaire.id.in_(assigned)),
+                ),
+            )
+        )
+    )
+
+
+def participant_questionnaires(participant: Participant) -> list[Questionnaire]:
+    """Return what a participant's list shows: what is offered, and whatever they answered."""
+    offered = offered_questionnaires(participant)
+    answered = db.session.scalars(
+        sa.select(Questionnaire)
+        .join(QuestionnaireVersion)
+        .join(Response)
+        .where(Response.participant_id == participant.id, Questionnaire.audience == "participant")
+        .distinct()
+    ).all()
+    chosen = {q.id: q for q in [*offered, *answered]}
+    return sorted(chosen.values(), key=lambda q: q.slug)
+
+
+def readable_by_participant(participant: Participant, questionnaire: Questionnaire) -> bool:
+    """Return whether a participant may fetch the questionnaire's documents."""
+    return questionnaire.audience == "participant" and questionnaire.municipality_id in (
+        None,
+        participant.municipality_id,
+    )
+
+
+def counsellor_questionnaires(counsellor: StaffUser) -> list[Questionnaire]:
+    """Return the counsellor-audience questionnaires a counsellor fills in about participants."""
+    query = _published("counsellor")
+    if offers_own(counsellor.municipality_id, "counsellor"):
+        query = query.where(
+            Questionnaire.municipality_id == counsellor.municipality_id,
+            Questionnaire.offered_to != "none",
+        )
+    else:
+        query = query.where(Questionnaire.municipality_id.is_(None))
+    return list(db.session.scalars(query))
+
+
+def set_offer(admin: StaffUser, questionnaire: Questionnaire, offered_to: str) -> None:
+    """Choose who a municipality's questionnaire is offered to."""
+    if offered_to not in OFFERS or not may_edit(admin, questionnaire):
+        raise ValueError(offered_to)
+    questionnaire.offered_to = offered_to
+    audit.record(admin, "questionnaire.offer", f"{questionnaire.slug}:{offered_to}")
+
+
+def assign(counsellor: StaffUser, participant: Participant, questionnaire: Questionnaire) -> None:
+    """Offer a questionnaire to one participant (a counsellor of theirs, same municipality)."""
+    if (
+        participant.counsellor_id != counsellor.id
+        or questionnaire.municipality_id != participant.municipality_id
+    ):
+        raise LookupError("not this counsellor's participant or municipality")
+    exists = db.session.get(QuestionnaireAssignment, (questionnaire.id, participant.id))
+    if exists is None:
+        db.session.add(
+            QuestionnaireAssignment(
+                questionnaire_id=questionnaire.id,
+                participant_id=participant.id,
+                assigned_by=counsellor.id,
+            )
+        )
+        audit.record(counsellor, "questionnaire.assign", f"{questionnaire.slug}:{participant.id}")
+
+
+def assignable(counsellor: StaffUser) -> list[Questionnaire]:
+    """Return the municipality's questionnaires that its counsellors offer one by one."""
+    return list(
+        db.session.scalars(
+            _published("participant").where(
+                Questionnaire.municipality_id == counsellor.municipality_id,
+                Questionnaire.offered_to == "assigned",
+            )
+        )
+    )
+
+
+def assigned_ids(participant: Participant) -> set[int]:
+    return set(
+        db.session.scalars(
+            sa.select(QuestionnaireAssignment.questionnaire_id).where(
+                QuestionnaireAssignment.participant_id == participant.id
+            )
+        )
+    )
+
+
+def unassign(counsellor: StaffUser, participant: Participant, questionnaire: Questionnaire) -> None:
+    """Stop offering a questionnaire to one participant (answers given to it stay)."""
+    if participant.counsellor_id != counsellor.id:
+        raise LookupError("not this counsellor's participant")
+    found = db.session.get(QuestionnaireAssignment, (questionnaire.id, participant.id))
+    if found is not None:
+        db.session.delete(found)
+        audit.record(counsellor, "questionnaire.unassign", f"{questionnaire.slug}:{participant.id}")
+
+
+def retire(admin: StaffUser, questionnaire: Questionnaire) -> None:
+    """Stop new starts; responses already given stay readable and can be finished."""
+    if not may_edit(admin, questionnaire):
+        raise ValueError("not this administrator's questionnaire")
+    questionnaire.retired_at = utcnow()
+    audit.record(admin, "questionnaire.retire", questionnaire.slug)
+
+
+def reopen(admin: StaffUser, questionnaire: Questionnaire) -> None:
+    if not may_edit(admin, questionnaire):
+        raise ValueError("not this administrator's questionnaire")
+    questionnaire.retired_at = None
+    audit.record(admin, "questionnaire.reopen", questionnaire.slug)
+
+
+# -------------------------------------------------------------------------------- copying
+
+
+def free_slug(base: str) -> str:
+    """Return ``base`` or ``base-2``, … : a slug no questionnaire has yet."""
+    base = (slugify(base, "-") or "questionnaire")[:56].rstrip("-")
+    if not SLUG_PATTERN.match(base):
+        base = f"q-{base}"[:56]
+    taken = set(
+        db.session.scalars(sa.select(Questionnaire.slug).where(Questionnaire.slug.like(f"{base}%")))
+    )
+    candidate, number = base, 2
+    while candidate in taken:
+        candidate = f"{base}-{number}"
+        number += 1
+    return candidate
+
+
+def copy_questionnaire(admin: StaffUser, source: Questionnaire) -> Questionnaire:
+    """Copy a template (or an own questionnaire) into the admin's municipality as a draft.
+
+    The copy has every text, translation, pictogram and resource tag of the source's latest
+    version, and a copy of each recorded clip.
+    """
+    if source.latest is None or not (source.is_template or may_edit(admin, source)):
+        raise LookupError("nothing to copy")
+    slug = free_slug(f"{source.slug}-{admin.municipality.name}")
+    document = copy.deepcopy(source.latest.document)
+    document["slug"] = slug
+    copy_ = Questionnaire(
+        slug=slug,
+        audience=source.audience,
+        municipality_id=admin.municipality_id,
+        copied_from_id=source.id,
+    )
+    db.session.add(copy_)
+    db.session.add(QuestionnaireDraft(questionnaire=copy_, document=document, editor_id=admin.id))
+    for clip in db.session.scalars(
+        sa.select(QuestionAudio).where(QuestionAudio.questionnaire_id == source.id)
+    ):
+        db.session.add(
+            QuestionAudio(
+                questionnaire=copy_,
+                question_id=clip.question_id,
+                lang=clip.lang,
+                mimetype=clip.mimetype,
+                data=clip.data,
+                sha256=clip.sha256,
+                uploaded_by=clip.uploaded_by,
+            )
+        )
+    db.session.flush()
+    audit.record(admin, "questionnaire.copy", f"{source.slug}->{slug}")
+    return copy_

@@ -1,0 +1,449 @@
+/**
+ * The questionnaire builder: the outline, the selected element's settings and a live preview.
+ *
+ * Every change is one operation sent to the server (which checks and saves the draft and
+ * answers with its new state); nothing is edited only here. Every operation is a button or a
+ * form control, so the keyboard reaches all of them, and each is announced in #announce.
+ */
+import { conditionControls, readCondition } from "./conditions.js";
+import { buildDefinition } from "../engine/types.js";
+import { validateAnswers } from "../engine/validate.js";
+import { renderPreview } from "./preview.js";
+
+const state = JSON.parse(document.getElementById("builder-state").textContent);
+const C = JSON.parse(document.getElementById("builder-config").textContent);
+const S = C.strings;
+const $ = (id) => document.getElementById(id);
+let selected = { kind: "questionnaire" };
+
+/** Make an element: el("button", {type: "button"}, "text", child…). */
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v == null || v === false) continue;
+    if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else if (k === "value") node.value = v;
+    else if (k === "checked" || k === "selected") node[k] = true;
+    else node.setAttribute(k, v === true ? "" : v);
+  }
+  node.append(...children.flat().filter((c) => c != null));
+  return node;
+}
+export const format = (s, params = {}) => s.replace(/%\((\w+)\)s/g, (_, k) => params[k] ?? "");
+
+function announce(text) {
+  const live = $("announce");
+  live.textContent = "";
+  setTimeout(() => { live.textContent = text; }, 50); // a new node text is read again
+}
+
+const doc = () => state.document;
+const properties = () => doc().schema?.properties ?? {};
+const sections = () => doc().ui?.sections ?? [];
+const qui = (ref) => {
+  const [parent, child] = ref.split("/");
+  const ui = doc().ui?.questions?.[parent] ?? {};
+  return child ? ui.items?.[child] ?? {} : ui;
+};
+const qschema = (ref) => {
+  const [parent, child] = ref.split("/");
+  const schema = properties()[parent];
+  return child ? schema?.items?.properties?.[child] : schema;
+};
+const inferred = (s) => {
+  if (!s) return null;
+  if (s.type === "boolean") return "yesno";
+  if (Array.isArray(s.oneOf)) return "choice";
+  if (s.type === "array") return s.items?.anyOf ? "multichoice" : "group";
+  if (s.type === "string") return s.format === "date" ? "date" : "text";
+  return ["number", "integer"].includes(s.type) ? "number" : null;
+};
+export const widgetOf = (ref) => qui(ref).widget ?? inferred(qschema(ref));
+export const optionsOf = (ref) => {
+  const s = qschema(ref);
+  return (widgetOf(ref) === "choice" ? s?.oneOf : s?.items?.anyOf) ?? [];
+};
+const titleOf = (ref) => qschema(ref)?.title || ref;
+
+// One operation at a time, each on the revision the one before it made.
+let queue = Promise.resolve();
+function send(op, args, done) {
+  const next = queue.then(() => sendNow(op, args, done));
+  queue = next.catch(() => undefined);
+  return next;
+}
+
+/** Send one operation; on success show the new draft and announce what happened. */
+async function sendNow(op, args, done) {
+  $("builder-error").replaceChildren();
+  let response;
+  try {
+    response = await fetch(C.urls.operations, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": C.csrf },
+      body: JSON.stringify({ revision: state.revision, op, args }),
+    });
+  } catch {
+    return fail({ message: S.offline });
+  }
+  const body = await response.json().catch(() => ({ message: S.failed }));
+  if (!response.ok) return fail(body);
+  Object.assign(state, body);
+  if (typeof done === "function") done(body.result);
+  render();
+  announce(typeof done === "string" ? done : S.saved);
+  return body.result;
+}
+
+function fail(body) {
+  const box = $("builder-error");
+  const changes = (body.changes ?? []).map((c) =>
+    el("li", {}, `${c.who} (${c.when}): ${c.what}`));
+  box.replaceChildren(el("div", { class: "error-summary" }, el("p", {}, body.message),
+    changes.length ? el("ul", {}, changes) : null,
+    body.changes ? el("button", { type: "button", onclick: () => location.reload() }, S.reload) : null));
+  announce(body.message);
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------- outline
+
+function select(target) {
+  selected = target;
+  render();
+  $("settings-title").focus?.();
+}
+
+function outlineButton(id, label, target, describedBy) {
+  const current = JSON.stringify(target) === JSON.stringify(selected);
+  return el("button", { type: "button", id, class: current ? "link current" : "link",
+    "aria-current": current ? "true" : null, "aria-describedby": describedBy,
+    onclick: () => select(target) }, label);
+}
+
+function renderOutline() {
+  const list = el("ol", { class: "outline-list" },
+    el("li", {}, outlineButton("ol-meta", doc().title || S.questionnaire, { kind: "questionnaire" })));
+  for (const section of sections()) {
+    const items = el("ol", {});
+    for (const item of section.items ?? []) {
+      if (!(item in properties())) continue;
+      const children = widgetOf(item) === "group"
+        ? el("ol", {}, Object.keys(qschema(item).items?.properties ?? {}).map((c) => el("li", {},
+          outlineButton(`ol-q-${item}-${c}`, titleOf(`${item}/${c}`), { kind: "question", id: `${item}/${c}` }))))
+        : null;
+      items.append(el("li", {}, outlineButton(`ol-q-${item}`, titleOf(item), { kind: "question", id: item }), children));
+    }
+    list.append(el("li", {}, outlineButton(`ol-s-${section.id}`, section.title || section.id,
+      { kind: "section", id: section.id }), items));
+  }
+  $("outline").replaceChildren(list);
+}
+
+// --------------------------------------------------------------------------------- settings
+
+let fieldCount = 0;
+function field(label, control, help) {
+  const id = control.id || `f-${++fieldCount}`;
+  control.id = id;
+  return el("div", { class: "field" }, el("label", { for: id }, label),
+    help ? el("p", { class: "help", id: `${id}-help` }, help) : null, control);
+}
+
+function textInput(id, value, onchange, attrs = {}) {
+  return el("input", { id, type: "text", value: value ?? "", onchange: (e) => onchange(e.target.value), ...attrs });
+}
+
+function numberInput(id, value, onchange) {
+  return el("input", { id, type: "number", value: value ?? "", step: "any",
+    onchange: (e) => onchange(e.target.value === "" ? null : Number(e.target.value)) });
+}
+
+function selectInput(id, choices, value, onchange) {
+  return el("select", { id, onchange: (e) => onchange(e.target.value) },
+    choices.map(([v, label]) => el("option", { value: v, selected: v === value }, label)));
+}
+
+function actions(kind, id, label) {
+  const op = kind === "section" ? "section" : "question";
+  const args = kind === "section" ? { section: id } : { question: id };
+  return el("div", { class: "actions" },
+    el("button", { type: "button", id: "act-up", onclick: () => send(`move_${op}`, { ...args, delta: -1 }, format(S.moved_up, { name: label })) }, S.up),
+    el("button", { type: "button", id: "act-down", onclick: () => send(`move_${op}`, { ...args, delta: 1 }, format(S.moved_down, { name: label })) }, S.down),
+    el("button", { type: "button", id: "act-duplicate", onclick: () => send(`duplicate_${op}`, args, (r) => { selected = { kind, id: r }; }) }, S.duplicate),
+    el("button", { type: "button", id: "act-delete", class: "danger", onclick: () => {
+      if (!confirm(format(S.confirm_delete, { name: label }))) return;
+      send(`delete_${op}`, args, () => { selected = { kind: "questionnaire" }; }).then(() => $("ol-meta")?.focus());
+    } }, S.delete));
+}
+
+function addQuestionForm(section, parent) {
+  const widgets = C.widgets.filter(([w]) => !(parent && w === "group"));
+  const title = el("input", { id: "new-question-title", type: "text" });
+  const widget = selectInput("new-question-widget", widgets, "text", () => {});
+  return el("form", { class: "add-question", onsubmit: (e) => {
+    e.preventDefault();
+    if (!title.value.trim()) return fail({ message: S.title_needed });
+    send("add_question", { section, parent, widget: widget.value, title: title.value },
+      (ref) => { selected = { kind: "question", id: ref }; })
+      .then((ref) => ref && $("f-title")?.focus());
+  } }, el("h3", {}, parent ? S.add_to_group : S.add_question),
+  field(S.type, widget), field(S.question_text, title),
+  el("button", { type: "submit", id: "add-question-submit" }, S.add_question));
+}
+
+function metaSettings() {
+  const set = (key) => (value) => send("set_meta", { [key]: value });
+  const languages = new Set(doc().languages ?? []);
+  return [
+    field(S.title, textInput("f-title", doc().title, set("title"))),
+    field(S.description, textInput("f-description", doc().description, set("description"))),
+    el("fieldset", {}, el("legend", {}, S.languages), C.languages.map(([code, name]) => el("div", { class: "choice" },
+      el("input", { type: "checkbox", id: `f-lang-${code}`, checked: languages.has(code),
+        disabled: code === doc().source_language, onchange: (e) => {
+          const chosen = new Set(doc().languages ?? []);
+          if (e.target.checked) chosen.add(code); else chosen.delete(code);
+          send("set_meta", { languages: C.languages.map(([c]) => c).filter((c) => chosen.has(c)) });
+        } }), " ", el("label", { for: `f-lang-${code}`, lang: code.replace("_", "-") }, name)))),
+  ];
+}
+
+function sectionSettings(id) {
+  const section = sections().find((s) => s.id === id);
+  if (!section) return [el("p", {}, S.gone)];
+  const set = (key) => (value) => send("set_section", { section: id, [key]: value });
+  const earlier = questionRefs().filter((q) => !q.includes("/") && !section.items.includes(q) &&
+    questionRefs().indexOf(q) < questionRefs().indexOf(section.items[0] ?? "\u0000"));
+  return [
+    actions("section", id, section.title),
+    field(S.title, textInput("f-title", section.title, set("title"))),
+    field(S.description, textInput("f-description", section.description, set("description"))),
+    field(S.icon, selectInput("f-icon", [["", S.none], ...C.pictograms.map((p) => [p, p])], section.icon ?? "", (v) => set("icon")(v || null))),
+    conditionControls(section.visible_if, earlier.length ? earlier : questionRefs().filter((q) => !q.includes("/") && !section.items.includes(q)),
+      ctxFor(), (c) => set("visible_if")(c)),
+    addQuestionForm(id, null),
+  ];
+}
+
+function questionRefs() {
+  const refs = [];
+  for (const section of sections()) {
+    for (const item of section.items ?? []) {
+      if (!(item in properties())) continue;
+      refs.push(item);
+      if (widgetOf(item) === "group") {
+        for (const c of Object.keys(qschema(item).items?.properties ?? {})) refs.push(`${item}/${c}`);
+      }
+    }
+  }
+  return refs;
+}
+
+const ctxFor = () => ({ S, C, el, field, widgetOf, optionsOf, titleOf });
+
+function questionSettings(ref) {
+  const schema = qschema(ref);
+  if (!schema) return [el("p", {}, S.gone)];
+  const ui = qui(ref);
+  const widget = widgetOf(ref);
+  const [parent, child] = ref.split("/");
+  const set = (key) => (value) => send("set_question", { question: ref, [key]: value });
+  const required = (child ? qschema(parent).items?.required : doc().schema.required) ?? [];
+  const published = C.published.includes(ref);
+  const out = [
+    actions("question", ref, schema.title),
+    field(S.type, selectInput("f-widget", C.widgets, widget, set("widget")), published ? S.type_published : null),
+    field(S.question_text, textInput("f-title", schema.title, set("title"))),
+    field(S.help, textInput("f-help", ui.help, set("help"))),
+  ];
+  if (["text", "textarea", "number", "date"].includes(widget)) {
+    out.push(field(S.placeholder, textInput("f-placeholder", ui.placeholder, set("placeholder"))));
+  }
+  out.push(el("div", { class: "choice" }, el("input", { type: "checkbox", id: "f-required",
+    checked: required.includes(child ?? parent), onchange: (e) => set("required")(e.target.checked) }),
+  " ", el("label", { for: "f-required" }, S.required)));
+  const idInput = el("input", { id: "f-id", type: "text", value: child ?? parent, disabled: published,
+    "aria-describedby": published ? "f-id-help" : null });
+  out.push(el("div", { class: "field" }, el("label", { for: "f-id" }, S.name),
+    published ? el("p", { class: "help", id: "f-id-help" }, S.name_published) : null, idInput,
+    published ? null : el("button", { type: "button", id: "f-id-save", onclick: () => send("rename_question",
+      { question: ref, new_id: idInput.value }, (r) => { selected = { kind: "question", id: r }; }) }, S.rename)));
+  for (const [key, widgets] of Object.entries(C.limits)) {
+    if (!widgets.includes(widget) || key === "pattern") continue;
+    out.push(field(S[`limit_${key}`], numberInput(`f-${key}`, schema[key], set(key))));
+  }
+  if (C.limits.pattern.includes(widget) && !child) {
+    const result = el("p", { id: "f-pattern-result", "aria-live": "polite" });
+    out.push(field(S.pattern, textInput("f-pattern", schema.pattern, set("pattern")), S.pattern_help),
+      field(S.pattern_try, el("input", { id: "f-pattern-try", type: "text", oninput: (e) => {
+        result.textContent = tryPattern(ref, e.target.value);
+      } })), result);
+  }
+  if (widget === "scale") {
+    out.push(field(S.min_label, textInput("f-min_label", ui.min_label, set("min_label"))),
+      field(S.max_label, textInput("f-max_label", ui.max_label, set("max_label"))));
+  }
+  out.push(field(S.icon, selectInput("f-icon", [["", S.none], ...C.pictograms.map((p) => [p, p])], ui.icon ?? "", (v) => set("icon")(v || null))));
+  if (widget === "choice" || widget === "multichoice") out.push(optionEditor(ref, published));
+  if (widget === "yesno") out.push(tagEditor(ref, [["true", S.yes], ["false", S.no]]));
+  if (!child) {
+    const earlier = questionRefs().filter((q) => !q.includes("/") && questionRefs().indexOf(q) < questionRefs().indexOf(ref));
+    out.push(conditionControls(ui.visible_if, earlier, ctxFor(), (c) => set("visible_if")(c)));
+    const here = sections().find((s) => s.items.includes(ref))?.id;
+    const target = selectInput("f-move-section", sections().map((s) => [s.id, s.title || s.id]), here, () => {});
+    out.push(el("div", { class: "inline-form" }, field(S.move_to, target),
+      el("button", { type: "button", id: "f-move", onclick: () => send("move_question_to_section",
+        { question: ref, section: target.value }) }, S.move)));
+  }
+  if (widget === "group") out.push(addQuestionForm(null, ref));
+  return out;
+}
+
+function tryPattern(ref, value) {
+  const pattern = qschema(ref)?.pattern;
+  if (!pattern || value === "") return "";
+  // The phone's own validation, on a one-question document, so no condition hides it.
+  const mini = { source_language: doc().source_language, schema: { type: "object",
+    properties: { [ref]: qschema(ref) } }, ui: { sections: [{ id: "s", title: "s", items: [ref] }] } };
+  const { errors } = validateAnswers(buildDefinition(mini), mini, { [ref]: value }, { complete: false });
+  return errors.some((e) => e.code === "pattern") ? S.pattern_no : S.pattern_yes;
+}
+
+function tagEditor(ref, values) {
+  const tags = qui(ref).resource_tags ?? {};
+  return el("fieldset", {}, el("legend", {}, S.resource_tags), values.map(([value, label], i) =>
+    field(format(S.tags_for, { option: label }), textInput(`f-tags-${i}`, (tags[value] ?? []).join(", "), (v) => {
+      const next = { ...tags, [value]: v.split(",").map((t) => t.trim()).filter(Boolean) };
+      send("set_question", { question: ref, resource_tags: next });
+    }), S.tags_help)));
+}
+
+function optionEditor(ref, published) {
+  const options = optionsOf(ref);
+  const ui = qui(ref);
+  const rows = options.map((o, i) => {
+    const label = o.title || String(o.const);
+    const token = typeof o.const === "string" ? o.const : JSON.stringify(o.const);
+    const opt = (op, args, said) => send(op, { question: ref, index: i, ...args }, said);
+    return el("li", {}, el("fieldset", { class: "option" }, el("legend", {}, format(S.option_legend, { number: i + 1, option: label })),
+      field(S.option_text, textInput(`f-opt-${i}-title`, o.title, (v) => opt("set_option", { title: v }))),
+      field(S.option_value, textInput(`f-opt-${i}-value`, token,
+        (v) => opt("set_option", { value: v }), { disabled: published })),
+      field(S.resource_tags, textInput(`f-opt-${i}-tags`, (ui.resource_tags?.[token] ?? []).join(", "), (v) => {
+        const next = { ...(ui.resource_tags ?? {}), [token]: v.split(",").map((t) => t.trim()).filter(Boolean) };
+        send("set_question", { question: ref, resource_tags: next });
+      })),
+      field(S.icon, selectInput(`f-opt-${i}-icon`, [["", S.none], ...C.pictograms.map((p) => [p, p])],
+        ui.option_icons?.[token] ?? "", (v) => send("set_question", { question: ref, option_icons: { ...(ui.option_icons ?? {}), [token]: v || null } }))),
+      el("div", { class: "actions" },
+        el("button", { type: "button", id: `f-opt-${i}-up`, onclick: () => opt("move_option", { delta: -1 }, format(S.moved_up, { name: label })) }, S.up),
+        el("button", { type: "button", id: `f-opt-${i}-down`, onclick: () => opt("move_option", { delta: 1 }, format(S.moved_down, { name: label })) }, S.down),
+        el("button", { type: "button", id: `f-opt-${i}-duplicate`, onclick: () => opt("duplicate_option", {}) }, S.duplicate),
+        el("button", { type: "button", id: `f-opt-${i}-delete`, class: "danger", onclick: () => opt("delete_option", {}, format(S.deleted, { name: label })) }, S.delete))));
+  });
+  const title = el("input", { id: "f-new-option", type: "text" });
+  return el("fieldset", {}, el("legend", {}, S.options), el("ol", {}, rows),
+    el("div", { class: "inline-form" }, field(S.new_option, title),
+      el("button", { type: "button", id: "f-add-option", onclick: () => {
+        if (!title.value.trim()) return fail({ message: S.title_needed });
+        send("add_option", { question: ref, title: title.value }, format(S.added, { name: title.value }))
+          .then(() => $("f-new-option")?.focus());
+      } }, S.add_option)));
+}
+
+function renderSettings() {
+  fieldCount = 0;
+  let content;
+  if (selected.kind === "section") content = sectionSettings(selected.id);
+  else if (selected.kind === "question") content = questionSettings(selected.id);
+  else content = metaSettings();
+  $("settings").replaceChildren(...content);
+}
+
+// --------------------------------------------------------------------------------- problems
+
+function renderProblems() {
+  $("problems").replaceChildren(...(state.problems.length ? state.problems.map((p) => {
+    const target = p.element.kind === "question" ? { kind: "question", id: p.element.id }
+      : p.element.kind === "section" ? { kind: "section", id: sections()[Number(p.element.index)]?.id }
+        : { kind: "questionnaire" };
+    const where = target.kind === "question" ? titleOf(target.id)
+      : target.kind === "section" ? (sections().find((s) => s.id === target.id)?.title ?? "") : doc().title;
+    return el("li", {}, el("button", { type: "button", class: "link", onclick: () => select(target) },
+      `${where}: `), p.message, " ", el("code", {}, p.pointer || "/"));
+  }) : [el("li", {}, S.no_problems)]));
+}
+
+function render() {
+  const focused = document.activeElement?.id;
+  renderOutline();
+  renderSettings();
+  renderProblems();
+  renderPreview(state.document, selected, ctxFor());
+  refreshJson();
+  if (focused && $(focused)) $(focused).focus();
+}
+
+// ------------------------------------------------------------------------------ JSON view
+
+let json = null; // {view, dirty, module}
+const jsonText = () => state.source_text ?? JSON.stringify(state.document, null, 2);
+
+$("json-open").addEventListener("click", async () => {
+  const panel = $("json-panel");
+  const open = panel.hidden;
+  panel.hidden = !open;
+  $("json-open").setAttribute("aria-expanded", String(open));
+  $("json-open").textContent = open ? S.json_hide : S.json_show;
+  if (open && !json) {
+    try {
+      const module = await import("./json-view.js");
+      json = { module, dirty: false };
+      json.view = module.mountJsonView($("json-editor"), jsonText(), S.json_label, () => { json.dirty = true; });
+    } catch {
+      panel.replaceChildren(el("p", {}, S.json_unavailable));
+    }
+  }
+});
+
+$("json-save").addEventListener("click", () => {
+  if (!json) return;
+  const text = json.view.state.doc.toString();
+  queue = queue.then(async () => {
+    $("builder-error").replaceChildren();
+    let response;
+    try {
+      response = await fetch(C.urls.json, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": C.csrf },
+        body: JSON.stringify({ revision: state.revision, text }),
+      });
+    } catch {
+      return fail({ message: S.offline });
+    }
+    const body = await response.json().catch(() => ({ message: S.failed }));
+    if (!response.ok) return fail(body);
+    Object.assign(state, body);
+    json.dirty = false;
+    render();
+    announce(state.problems.length ? format(S.json_saved_problems, { count: state.problems.length }) : S.saved);
+  });
+});
+
+function refreshJson() {
+  if (json && !json.dirty && json.view.state.doc.toString() !== jsonText()) {
+    json.module.replaceText(json.view, jsonText());
+    json.dirty = false;
+  }
+}
+
+$("add-section").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const input = $("new-section-title");
+  if (!input.value.trim()) return fail({ message: S.title_needed });
+  send("add_section", { title: input.value }, (id) => { selected = { kind: "section", id }; })
+    .then((id) => { if (id) { input.value = ""; announce(format(S.added, { name: id })); } });
+});
+$("settings-title").tabIndex = -1;
+export { readCondition };
+render();

@@ -1,0 +1,67 @@
+/**
+ * The live preview: the current page of the draft, rendered by the participant app's own
+ * engine (static/js/engine) in any of the questionnaire's languages, right-to-left included.
+ * Answers typed into it drive the conditions, as on the phone.
+ */
+import { renderSection } from "../engine/render.js";
+import { shownItems } from "../engine/conditions.js";
+import { buildDefinition, text } from "../engine/types.js";
+
+const RTL = new Set(["ar", "fa", "fa_AF", "ps", "ckb", "he", "ur"]);
+let page = 0;
+let answers = {};
+let lastDoc = null;
+let lastSelected = null;
+const $ = (id) => document.getElementById(id);
+
+export function renderPreview(doc, selected, ctx) {
+  lastDoc = doc;
+  const { S } = ctx;
+  const form = $("preview");
+  const phone = $("preview-phone");
+  let definition;
+  try {
+    definition = buildDefinition(doc);
+    if (!definition.sections.length) throw new Error("no pages");
+  } catch {
+    form.replaceChildren(ctx.el("p", {}, S.preview_unavailable));
+    $("preview-page").textContent = "";
+    return;
+  }
+  if (selected !== lastSelected) {
+    const id = selected.kind === "section" ? selected.id : selected.kind === "question" ? selected.id?.split("/")[0] : null;
+    const at = definition.sections.findIndex((s) => s.id === id || s.items.includes(id));
+    if (at >= 0) page = at;
+    lastSelected = selected;
+  }
+  page = Math.min(Math.max(page, 0), definition.sections.length - 1);
+  const lang = $("preview-lang").value || doc.source_language;
+  phone.setAttribute("lang", lang.replace("_", "-"));
+  phone.setAttribute("dir", RTL.has(lang) ? "rtl" : "ltr");
+  const section = definition.sections[page];
+  const title = ctx.el("h3", {}, text(doc, `/ui/sections/${section.sourceIndex}/title`, lang) ?? "");
+  const fields = ctx.el("div", { class: "fields" });
+  form.replaceChildren(title, fields);
+  try {
+    renderSection(fields, { doc, definition, section: page, answers, lang, names: {},
+      strings: { ...ctx.C.preview_strings, messages: ctx.C.preview_strings.messages },
+      onChange: (now) => { answers = now; } });
+  } catch {
+    form.replaceChildren(ctx.el("p", {}, S.preview_unavailable));
+  }
+  if (!shownItems(definition, section, answers).length) form.append(ctx.el("p", { class: "muted" }, S.preview_hidden));
+  $("preview-page").textContent = ctx.S.preview_page.replace("%(position)s", page + 1).replace("%(count)s", definition.sections.length);
+  $("preview-back").disabled = page === 0;
+  $("preview-next").disabled = page === definition.sections.length - 1;
+  wire(ctx);
+}
+
+let wired = false;
+function wire(ctx) {
+  if (wired) return;
+  wired = true;
+  const again = () => renderPreview(lastDoc, lastSelected, ctx);
+  $("preview-back").addEventListener("click", () => { page -= 1; again(); });
+  $("preview-next").addEventListener("click", () => { page += 1; again(); });
+  $("preview-lang").addEventListener("change", again);
+}

@@ -1,0 +1,7 @@
+"""The questionnaire builder's pages: a draft's outline, settings and preview, and publishing."""
+
+from __future__ import annotations
+
+from .views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,256 @@
+"""What the builder tells an administrator, in their language: problems and refused edits.
+
+The checker (``webapp/questionnaires/check.py``) names its rules with a code; here each code
+becomes a sentence that says what to fix. A problem without a sentence of its own is shown
+with the checker's technical reason, so nothing is hidden.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from ..i18n import own_name
+from ..questionnaires import Problem
+from ..questionnaires.editing import EditError, element_of
+
+PROBLEMS = {
+    "condition_unknown_question": _l(
+        "This condition uses the question “%(question)s”, which does not exist any more. "
+        "Choose another question or remove the condition."
+    ),
+    "condition_cycle": _l(
+        "These conditions depend on each other in a circle (%(cycle)s). Remove one of them."
+    ),
+    "no_title": _l("This question has no text. Write the question."),
+    "option_no_title": _l("An answer option has no text. Write it or remove the option."),
+    "duplicate_option": _l("Two answer options have the same value, %(value)s."),
+    "duplicate_id": _l("The name “%(id)s” is used twice. Each one needs its own name."),
+    "pattern": _l("The answer pattern is not a valid pattern."),
+    "empty_section": _l("This section has no questions yet."),
+    "no_options": _l("This question needs at least one answer option."),
+    "no_questions": _l("The questionnaire has no questions yet."),
+    "json": _l(
+        "The JSON text cannot be read (line %(line)s, column %(column)s). "
+        "It is kept as you wrote it: correct it to go on."
+    ),
+    "json_object": _l("The JSON text must be one questionnaire: an object in curly braces."),
+}
+OTHER = _l("This is not as the questionnaire format expects: %(reason)s")
+
+EDITS = {
+    "id_taken": _l("The name “%(id)s” is taken. Choose another one."),
+    "bad_id": _l("A name must start with a letter a–z and have only letters a–z, digits and _ ."),
+    "id_published": _l(
+        "This question has been published, so its name cannot change any more: answers are "
+        "stored under it."
+    ),
+    "value_taken": _l("Another option has the value “%(value)s”."),
+    "cannot_move": _l("It cannot move further that way."),
+    "condition_on_itself": _l("A question cannot be shown or hidden by its own answer."),
+    "no_question": _l("That question does not exist any more. Reload the page."),
+    "no_section": _l("That section does not exist any more. Reload the page."),
+    "title_needed": _l("Please write a text."),
+    "group_in_group": _l("A group of questions cannot contain another group."),
+    "group_has_children": _l("Remove the questions in the group before changing its type."),
+    "json_pending": _l("Correct the JSON text first; it has not been read yet."),
+    "too_large": _l("The questionnaire would be too large. Nothing was saved."),
+    "stale": _l(
+        "Someone saved this questionnaire since you opened it. Your change was not saved. "
+        "Here is what changed; reload to see it and make your change again."
+    ),
+}
+EDIT_OTHER = _l("This change cannot be made here. Nothing was saved.")
+
+
+def _code(problem: Problem) -> str:
+    if problem.code == "structure.minItems" and problem.pointer.endswith("/items"):
+        return "empty_section"
+    if problem.code in ("structure.minItems", "structure.minProperties") and (
+        problem.pointer in ("/ui/sections", "/schema/properties")
+    ):
+        return "no_questions"
+    if problem.code == "schema.minItems" and problem.pointer.endswith(("/oneOf", "/anyOf")):
+        return "no_options"
+    return problem.code
+
+
+def problem_message(problem: Problem) -> str:
+    params: dict[str, Any] = dict(problem.params)
+    message = PROBLEMS.get(_code(problem))
+    if message is None:
+        return OTHER % {"reason": problem.reason}
+    return str(message) % params if params else str(message)
+
+
+def problem_view(problem: Problem) -> dict[str, Any]:
+    """Return a problem as the builder shows it: where, at which element, and what to do."""
+    return {
+        "pointer": problem.pointer,
+        "element": element_of(problem.pointer),
+        "message": problem_message(problem),
+    }
+
+
+def edit_message(error: EditError | str) -> str:
+    code = error if isinstance(error, str) else error.code
+    params = {} if isinstance(error, str) else {k: str(v) for k, v in error.params.items()}
+    message = EDITS.get(code)
+    if message is None:
+        return str(EDIT_OTHER)
+    try:
+        return str(message) % params if "%(" in str(message) else str(message)
+    except KeyError:
+        return str(EDIT_OTHER)
+
+
+def change_words(summary: dict[str, Any]) -> str:
+    """Return one saved change in words, for the list shown when an edit came too late."""
+    if summary.get("op") == "json":
+        return _("The JSON text was edited.")
+    return _("Changed: %(target)s", target=summary.get("target") or "")
+
+
+def widget_names() -> list[tuple[str, str]]:
+    """Return the question types the builder offers, by their name for administrators."""
+    return [
+        ("text", _("Short text")),
+        ("textarea", _("Long text")),
+        ("number", _("Number")),
+        ("date", _("Date")),
+        ("choice", _("One of several options")),
+        ("multichoice", _("Several options")),
+        ("yesno", _("Yes or no")),
+        ("scale", _("Scale")),
+        ("country", _("Country")),
+        ("language", _("Language")),
+        ("group", _("Group of questions (repeatable)")),
+    ]
+
+
+def page_strings() -> dict[str, str]:
+    """Return the texts the builder's script shows, in the administrator's language."""
+    return {
+        "saved": _("Saved."),
+        "offline": _("The server cannot be reached. Nothing was saved; try again."),
+        "failed": _("Something went wrong. Nothing was saved; try again."),
+        "reload": _("Reload"),
+        "questionnaire": _("Questionnaire"),
+        "up": _("Move up"),
+        "down": _("Move down"),
+        "moved_up": _("Moved up: %(name)s"),
+        "moved_down": _("Moved down: %(name)s"),
+        "duplicate": _("Duplicate"),
+        "delete": _("Delete"),
+        "deleted": _("Deleted: %(name)s"),
+        "added": _("Added: %(name)s"),
+        "confirm_delete": _("Delete “%(name)s”?"),
+        "gone": _("This element does not exist any more."),
+        "add_question": _("Add question"),
+        "add_to_group": _("Add a question to the group"),
+        "type": _("Question type"),
+        "type_published": _(
+            "This question is published: a type whose answers look different cannot be "
+            "published under the same name."
+        ),
+        "question_text": _("Question"),
+        "title_needed": _("Please write a text."),
+        "title": _("Title"),
+        "description": _("Description"),
+        "languages": _("Languages"),
+        "icon": _("Pictogram"),
+        "none": _("None"),
+        "help": _("Help text"),
+        "placeholder": _("Example in the empty field"),
+        "required": _("An answer is required"),
+        "name": _("Name (used to store the answers)"),
+        "name_published": _("Published: the name cannot change any more."),
+        "rename": _("Change name"),
+        "limit_minimum": _("Smallest number"),
+        "limit_maximum": _("Largest number"),
+        "limit_minLength": _("Fewest characters"),
+        "limit_maxLength": _("Most characters"),
+        "limit_minItems": _("Fewest choices or entries"),
+        "limit_maxItems": _("Most choices or entries"),
+        "pattern": _("Answer pattern (regular expression)"),
+        "pattern_help": _("For example ^[0-9]{4}$ for four digits. Leave empty for any answer."),
+        "pattern_try": _("Type an example answer"),
+        "pattern_yes": _("The phone accepts this answer."),
+        "pattern_no": _("The phone does not accept this answer."),
+        "min_label": _("Text at the lowest value"),
+        "max_label": _("Text at the highest value"),
+        "yes": _("Yes"),
+        "no": _("No"),
+        "move_to": _("Move to section"),
+        "move": _("Move"),
+        "resource_tags": _("Resource tags"),
+        "tags_for": _("Resource tags for “%(option)s”"),
+        "tags_help": _("Separate tags with commas."),
+        "options": _("Answer options"),
+        "option_legend": _("Option %(number)s: %(option)s"),
+        "option_text": _("Text"),
+        "option_value": _("Value (stored with the answer)"),
+        "new_option": _("New option"),
+        "add_option": _("Add option"),
+        "no_problems": _("No problems."),
+        "condition": _("Show only when"),
+        "condition_json": _("This condition can only be changed in the JSON text."),
+        "condition_none": _("There is no earlier question to depend on."),
+        "condition_remove_all": _("Remove the condition"),
+        "condition_combine": _("Combine the rules"),
+        "condition_all": _("All rules hold"),
+        "condition_any": _("At least one rule holds"),
+        "condition_rule": _("Rule"),
+        "condition_not": _("Turn this rule around (not)"),
+        "condition_question": _("Earlier question"),
+        "condition_operator": _("Is"),
+        "condition_value": _("Answer"),
+        "condition_values": _("Any of these answers"),
+        "condition_remove": _("Remove rule %(number)s"),
+        "condition_add": _("Add a rule"),
+        "op_equals": _("equal to"),
+        "op_in": _("one of"),
+        "op_contains": _("chosen among the answers"),
+        "op_answered": _("answered or not"),
+        "is_answered": _("answered"),
+        "is_not_answered": _("not answered"),
+        "preview_unavailable": _(
+            "The preview appears when the questionnaire has a section with a question."
+        ),
+        "preview_hidden": _("With the answers given in the preview, this page is skipped."),
+        "preview_page": _("Page %(position)s of %(count)s"),
+        "json_show": _("Show the JSON text"),
+        "json_hide": _("Hide the JSON text"),
+        "json_label": _("The questionnaire as JSON"),
+        "json_unavailable": _("The code editor is not installed here (make static/vendor)."),
+        "json_saved_problems": _("Saved, with problems: %(count)s."),
+    }
+
+
+CHANGES = {
+    "section_added": _l("Section added: %(where)s"),
+    "section_removed": _l("Section removed: %(where)s"),
+    "section_text": _l("Section title changed: %(where)s"),
+    "question_added": _l("Question added: %(where)s"),
+    "question_removed": _l("Question removed: %(where)s"),
+    "question_moved": _l("Question moved to section %(detail)s: %(where)s"),
+    "question_reordered": _l("Question moved within its section: %(where)s"),
+    "type": _l("Question type changed (%(detail)s): %(where)s"),
+    "rule": _l("Limit changed (%(detail)s): %(where)s"),
+    "required": _l("Required changed: %(where)s"),
+    "condition": _l("Condition changed: %(where)s"),
+    "option_added": _l("Option %(detail)s added: %(where)s"),
+    "option_removed": _l("Option %(detail)s removed: %(where)s"),
+    "option_text": _l("Text of option %(detail)s changed: %(where)s"),
+    "text": _l("Texts changed in %(detail)s: %(where)s"),
+}
+
+
+def change_sentence(change: Any) -> str:
+    """Return one difference between two versions as a sentence."""
+    detail = change.detail
+    if change.kind == "text":
+        detail = own_name(detail)
+    return str(CHANGES[change.kind]) % {"where": change.where, "detail": detail}

@@ -1,0 +1,312 @@
+"""The questionnaire builder's writes: drafts, their operations, publishing.
+
+One door per draft: every change goes through ``apply_operation`` or ``replace_document``,
+which refuse an edit based on an old revision (``StaleDraft``, with the changes made since),
+run the same check as ``flask forms check`` and record the change and an audit event. A draft
+with problems is saved; it is never published.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import (
+    DraftChange,
+    Questionnaire,
+    QuestionnaireDraft,
+    QuestionnaireVersion,
+    Response,
+    StaffUser,
+)
+from ..models.types import utcnow
+from ..questionnaires import Problem, check_document, editing
+from ..questionnaires.editing import EditError
+from . import audit
+from . import questionnaires as questionnaire_service
+
+#: Largest draft document, as compact JSON. The shipped kartlegging, translated into eleven
+#: languages, is about 0.55 MB; a request body may be 1 MiB (LOYPE_MAX_CONTENT_LENGTH).
+MAX_DOCUMENT_BYTES = 900_000
+#: Someone who saved or opened a draft this recently is named to others opening it.
+EDITING_WINDOW = timedelta(minutes=15)
+#: Widgets whose answers have the same form, so changing between them keeps old answers valid.
+ANSWER_KINDS = {
+    "text": "text",
+    "textarea": "text",
+    "country": "text",
+    "language": "text",
+}
+
+
+class StaleDraft(Exception):
+    """The edit was based on an old revision; ``changes`` are what others saved since."""
+
+    def __init__(self, revision: int, changes: list[DraftChange]) -> None:
+        super().__init__(revision)
+        self.revision = revision
+        self.changes = changes
+
+
+class DraftTooLarge(Exception):
+    """The document is larger than ``MAX_DOCUMENT_BYTES``; nothing was saved."""
+
+
+@dataclass(frozen=True)
+class TypeChange:
+    """A question whose answers would change form under the same id."""
+
+    question: str
+    before: str
+    after: str
+
+
+class PublishRefused(Exception):
+    """The draft cannot be published: it has problems, or it changes a question's type."""
+
+    def __init__(self, problems: list[Problem], type_changes: list[TypeChange]) -> None:
+        super().__init__(len(problems), len(type_changes))
+        self.problems = problems
+        self.type_changes = type_changes
+
+
+@dataclass
+class SaveResult:
+    draft: QuestionnaireDraft
+    problems: list[Problem]
+    result: Any = None
+
+
+def _size(document: Any) -> int:
+    return len(json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+
+def new_questionnaire(
+    admin: StaffUser, title: str, audience: str, source_language: str
+) -> Questionnaire:
+    """Start a blank questionnaire of the admin's municipality, as a draft."""
+    if audience not in ("participant", "counsellor") or not questionnaire_service.may_create(admin):
+        raise LookupError(audience)
+    slug = questionnaire_service.free_slug(title)
+    questionnaire = Questionnaire(
+        slug=slug, audience=audience, municipality_id=admin.municipality_id
+    )
+    document = editing.new_document(slug, title.strip(), audience, source_language)
+    db.session.add(questionnaire)
+    db.session.add(
+        QuestionnaireDraft(
+            questionnaire=questionnaire, document=document, editor_id=admin.id,
+            editing_since=utcnow(),
+        )
+    )  # fmt: skip
+    db.session.flush()
+    audit.record(admin, "builder.create", slug)
+    return questionnaire
+
+
+def draft_for(admin: StaffUser, questionnaire: Questionnaire) -> QuestionnaireDraft:
+    """Return the questionnaire's draft, made from its latest version when it has none."""
+    if not questionnaire_service.may_edit(admin, questionnaire):
+        raise LookupError(questionnaire.slug)
+    if questionnaire.draft is None:
+        latest = questionnaire.latest
+        if latest is None:
+            raise LookupError(questionnaire.slug)
+        questionnaire.draft = QuestionnaireDraft(document=dict(latest.document))
+        db.session.flush()
+    return questionnaire.draft
+
+
+def open_draft(
+    draft: QuestionnaireDraft, admin: StaffUser, now: datetime | None = None
+) -> tuple[StaffUser, datetime] | None:
+    """Note that ``admin`` edits the draft; return who else edits it and since when."""
+    now = now or utcnow()
+    other = None
+    if (
+        draft.editor is not None
+        and draft.editor_id != admin.id
+        and draft.editing_since is not None
+        and max(draft.editing_since, draft.updated_at) > now - EDITING_WINDOW
+    ):
+        other = (draft.editor, draft.editing_since)
+    if draft.editor_id != admin.id or draft.editing_since is None:
+        draft.editor_id = admin.id
+        draft.editing_since = now
+    return other
+
+
+def problems_of(draft: QuestionnaireDraft) -> list[Problem]:
+    """Return the draft's problems: an unparsed JSON edit first, then the checker's."""
+    found = []
+    if draft.source_text is not None:
+        try:
+            json.loads(draft.source_text)
+            found.append(Problem("", "the document must be a JSON object", "json_object"))
+        except json.JSONDecodeError as exc:
+            found.append(
+                Problem(
+                    "",
+                    f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
+                    "json",
+                    (("line", str(exc.lineno)), ("column", str(exc.colno))),
+                )
+            )
+    return found + check_document(draft.document)
+
+
+def _refuse_stale(draft: QuestionnaireDraft, base_revision: int) -> None:
+    if base_revision != draft.revision:
+        changes = [c for c in draft.changes if c.revision > base_revision]
+        raise StaleDraft(draft.revision, changes)
+
+
+def _record(draft: QuestionnaireDraft, admin: StaffUser, summary: dict[str, Any]) -> None:
+    draft.revision += 1
+    draft.updated_at = utcnow()
+    draft.editor_id = admin.id
+    if draft.editing_since is None:
+        draft.editing_since = draft.updated_at
+    draft.changes.append(DraftChange(revision=draft.revision, actor_id=admin.id, summary=summary))
+    db.session.flush()
+    audit.record(
+        admin, f"builder.{summary['op']}"[:60], f"{draft.questionnaire.slug}@r{draft.revision}"
+    )
+
+
+def _target(args: dict[str, Any]) -> str:
+    for key in ("question", "section", "title", "new_id"):
+        if isinstance(args.get(key), str):
+            return args[key][:80]
+    return ""
+
+
+def apply_operation(
+    draft: QuestionnaireDraft,
+    admin: StaffUser,
+    base_revision: int,
+    op: str,
+    args: dict[str, Any],
+) -> SaveResult:
+    """Apply one builder operation to the draft and save it (problems and all)."""
+    if not questionnaire_service.may_edit(admin, draft.questionnaire):
+        raise LookupError(draft.questionnaire.slug)
+    _refuse_stale(draft, base_revision)
+    if draft.source_text is not None:
+        raise EditError("json_pending")
+    if op == "rename_question":
+        _refuse_published_rename(draft, args)
+    document, result = editing.apply(draft.document, op, args)
+    if _size(document) > MAX_DOCUMENT_BYTES:
+        raise DraftTooLarge(op)
+    draft.document = document
+    _record(draft, admin, {"op": op, "target": _target(args)})
+    return SaveResult(draft, problems_of(draft), result)
+
+
+def replace_document(
+    draft: QuestionnaireDraft, admin: StaffUser, base_revision: int, text: str
+) -> SaveResult:
+    """Save the JSON view's text. Unparseable text is kept verbatim and reported, never lost."""
+    if not questionnaire_service.may_edit(admin, draft.questionnaire):
+        raise LookupError(draft.questionnaire.slug)
+    _refuse_stale(draft, base_revision)
+    if len(text.encode("utf-8")) > MAX_DOCUMENT_BYTES * 2:  # indentation allowed for
+        raise DraftTooLarge("json")
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError:
+        draft.source_text = text
+    else:
+        if _size(document) > MAX_DOCUMENT_BYTES:
+            raise DraftTooLarge("json")
+        if not isinstance(document, dict):
+            draft.source_text = text  # kept, and reported by the check below
+            document = draft.document
+        else:
+            draft.source_text = None
+            document["slug"] = draft.questionnaire.slug  # the slug is the questionnaire's name
+        draft.document = document
+    _record(draft, admin, {"op": "json", "target": ""})
+    return SaveResult(draft, problems_of(draft))
+
+
+def published_refs(questionnaire: Questionnaire) -> set[str]:
+    """Return every question reference that any published version of it has had."""
+    refs: set[str] = set()
+    for version in questionnaire.versions:
+        refs |= set(editing.question_refs(version.document))
+    return refs
+
+
+def _refuse_published_rename(draft: QuestionnaireDraft, args: dict[str, Any]) -> None:
+    if args.get("question") in published_refs(draft.questionnaire):
+        raise EditError("id_published", question=args.get("question"))
+
+
+def _kind(document: dict[str, Any], ref: str) -> str:
+    widget = editing.widget_of(document, ref) or "?"
+    return ANSWER_KINDS.get(widget, widget)
+
+
+def type_changes(before: dict[str, Any], after: dict[str, Any]) -> list[TypeChange]:
+    """Return questions kept under the same id whose answers would change form."""
+    changes = []
+    old_refs = set(editing.question_refs(before))
+    for ref in editing.question_refs(after):
+        if ref in old_refs and _kind(before, ref) != _kind(after, ref):
+            changes.append(
+                TypeChange(
+                    ref,
+                    editing.widget_of(before, ref) or "?",
+                    editing.widget_of(after, ref) or "?",
+                )
+            )
+    return changes
+
+
+def publish(draft: QuestionnaireDraft, admin: StaffUser, base_revision: int) -> Any:
+    """Freeze the draft as a new version; refuse while it has problems or changes a type."""
+    if not questionnaire_service.may_edit(admin, draft.questionnaire):
+        raise LookupError(draft.questionnaire.slug)
+    _refuse_stale(draft, base_revision)
+    found = problems_of(draft)
+    latest = draft.questionnaire.latest
+    changed = type_changes(latest.document, draft.document) if latest and not found else []
+    if found or changed:
+        raise PublishRefused(found, changed)
+    result = questionnaire_service.import_document(
+        dict(draft.document), admin.municipality, actor=admin
+    )
+    return result
+
+
+def changes_since(draft: QuestionnaireDraft, revision: int) -> list[DraftChange]:
+    return list(
+        db.session.scalars(
+            sa.select(DraftChange)
+            .where(DraftChange.draft_id == draft.id, DraftChange.revision > revision)
+            .order_by(DraftChange.revision)
+        )
+    )
+
+
+def open_responses(questionnaire: Questionnaire) -> int:
+    """Return how many unfinished responses there are to the questionnaire's versions."""
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Response)
+            .join(QuestionnaireVersion)
+            .where(
+                QuestionnaireVersion.questionnaire_id == questionnaire.id,
+                Response.status == "draft",
+            )
+        )
+        or 0
+    )
