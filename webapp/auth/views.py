@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from ..extensions import db
 from ..models import Participant
 from ..models.types import utcnow
+from ..next_url import safe_next
 from ..services import accounts, audit
 from .forms import JoinForm, LoginForm
 from .session import current_actor, log_in_participant, log_in_staff
@@ -25,11 +26,7 @@ bp = Blueprint("auth", __name__)
 
 
 def _safe_next(default: str) -> str:
-    target = request.args.get("next", "")
-    # Only paths on this site: "/x" but never "//host" or "/\\host".
-    if target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return default
+    return safe_next(request.args.get("next"), default)
 
 
 def _home_for(actor) -> str:
@@ -75,7 +72,7 @@ def _join(code: str):
     log_in_participant(participant)
     audit.record(participant, "participant.join")
     db.session.commit()
-    return redirect(url_for("participant.home"))
+    return redirect(_safe_next(url_for("participant.home")))
 
 
 @bp.route("/join", methods=["GET", "POST"])
