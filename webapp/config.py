@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import secrets
 from datetime import timedelta
@@ -33,7 +35,12 @@ def default_config(instance_path: Path) -> dict[str, object]:
     return {
         "SECRET_KEY": _secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # allow_nan=False: NaN or Infinity in a JSON column fails loudly instead of being stored
+        # as text no JSON reader accepts (a phone could then never load its answers again).
+        "SQLALCHEMY_ENGINE_OPTIONS": {
+            "pool_pre_ping": True,
+            "json_serializer": functools.partial(json.dumps, allow_nan=False),
+        },
         "LANGUAGES": LANGUAGES,
         "BABEL_DEFAULT_LOCALE": LANGUAGES[0],
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("LOYPE_TIMEZONE", "Europe/Oslo"),

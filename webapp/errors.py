@@ -9,6 +9,8 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from .input_guard import UnreadableInput
+
 log = logging.getLogger(__name__)
 
 
@@ -63,6 +65,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        if isinstance(error, UnreadableInput):
+            return render_error(400, error.title, error.detail)
         title, detail = _messages(error.code or 500)
         return render_error(error.code or 500, title, detail)
 
