@@ -147,3 +147,24 @@ def test_the_database_refuses_nan_even_if_everything_else_failed(app, world):
         db.session.rollback()
         assert db.session.get(Participant, world.p1) is not None
     assert count_responses(app) == 0
+
+
+def test_other_methods_get_405_with_allow(app, world, as_actor):
+    phone = as_actor(app, "p1")
+    response = phone.delete("/api/v1/me")
+    assert response.status_code == 405
+    assert set(response.headers["Allow"].replace(" ", "").split(",")) >= {"GET", "HEAD"}
+    assert response.mimetype == "application/problem+json"
+
+
+def test_the_openapi_document_describes_the_guard(client):
+    spec = client.get("/api/v1/openapi.json").json
+    assert "400" in spec["paths"]["/me"]["get"]["responses"]
+    put = spec["components"]["schemas"]["ResponsePut"]["properties"]["text_languages"]
+    assert put["propertyNames"] == {"pattern": "^/"}
+    assert "Allow" in spec["components"]["responses"]["MethodNotAllowed"]["headers"]
+    cookie = spec["components"]["securitySchemes"]["participantSession"]
+    assert (
+        cookie["in"] == "cookie"
+        and cookie["name"] == client.application.config["SESSION_COOKIE_NAME"]
+    )

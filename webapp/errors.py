@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -68,7 +68,12 @@ def init_app(app: Flask) -> None:
         if isinstance(error, UnreadableInput):
             return render_error(400, error.title, error.detail)
         title, detail = _messages(error.code or 500)
-        return render_error(error.code or 500, title, detail)
+        response = make_response(render_error(error.code or 500, title, detail))
+        # Keep what the exception says in headers: Allow on 405, Retry-After on 429.
+        for name, value in error.get_headers():
+            if name.lower() in ("allow", "retry-after"):
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
