@@ -10,10 +10,16 @@ DB_MODULE = """
 """
 
 
-def open_app(context, code: str):
-    """Join with the invite code and wait until the app is installed and controls the page."""
+def join_in_browser(context, code: str):
+    """Open the invite link in a new page, as a participant does; return the page."""
     page = context.new_page()
     page.goto(f"/join/{code}")
+    return page
+
+
+def open_app(context, code: str):
+    """Join with the invite code and wait until the app is installed and controls the page."""
+    page = join_in_browser(context, code)
     page.wait_for_url("**/app/**")
     page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller")
     page.wait_for_selector("#app .cards")
