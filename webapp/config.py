@@ -70,5 +70,5 @@ def default_config(instance_path: Path) -> dict[str, object]:
         "PASSWORD_HASH_PROFILE": os.environ.get(
             "LOYPE_PASSWORD_HASH_PROFILE", "RFC_9106_LOW_MEMORY"
         ),
-        "INVITE_DAYS": int(os.environ.get("LOYPE_INVITE_DAYS", 90)),
+        "INVITE_DAYS": int(os.environ.get("LOYPE_INVITE_DAYS", 7)),
     }

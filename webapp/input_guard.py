@@ -7,8 +7,9 @@
   Infinity (a number too large to hold counts as Infinity) and no duplicate keys.
 
 Every refusal is a 400 with a sentence in the reader's language (problem details on the API).
-``StrictJSONProvider`` makes this the app's JSON: ``request.get_json()`` parses with these limits
-(and the guard calls it before any view), and no NaN or Infinity is ever written out either.
+``StrictJSONProvider`` is the app's JSON: inside a request (where Flask hands it the body for
+``request.get_json()``, which the guard calls before any view) it parses with these limits,
+and it never writes NaN or Infinity out either.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import math
 import re
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, has_request_context, request
 from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest
@@ -135,9 +136,11 @@ def parse_json(data: bytes) -> Any:
 
 
 class StrictJSONProvider(DefaultJSONProvider):
-    """The app's JSON: parsed with the limits above, written without NaN or Infinity."""
+    """Parse request bodies with the limits above; never write NaN or Infinity."""
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        if not has_request_context():  # e.g. a test reading a response: not request input
+            return super().loads(s, **kwargs)
         return parse_json(s.encode("utf-8", "surrogatepass") if isinstance(s, str) else s)
 
     def dumps(self, obj: Any, **kwargs: Any) -> str:

@@ -10,10 +10,17 @@ DB_MODULE = """
 """
 
 
-def join_in_browser(context, code: str):
-    """Open the invite link in a new page, as a participant does; return the page."""
-    page = context.new_page()
+def press_join(page, code: str) -> None:
+    """Open the invite link and press its button, as a participant does."""
     page.goto(f"/join/{code}")
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
+
+
+def join_in_browser(context, code: str):
+    """Join with the invite code in a new page; return the page."""
+    page = context.new_page()
+    press_join(page, code)
     return page
 
 

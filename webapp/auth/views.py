@@ -9,18 +9,16 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import gettext as _
 
 from ..extensions import db
 from ..models import Participant
-from ..models.types import utcnow
 from ..next_url import safe_next
 from ..services import accounts, audit
-from .forms import JoinForm, LoginForm
-from .session import current_actor, log_in_participant, log_in_staff
+from .forms import ConfirmJoinForm, JoinForm, LoginForm
+from .session import current_actor, log_in_participant, log_in_staff, log_out
 
 bp = Blueprint("auth", __name__)
 
@@ -57,8 +55,8 @@ def logout():
     actor = current_actor()
     if actor is not None:
         audit.record(actor, "logout")
-        db.session.commit()
-    session.clear()
+    log_out()
+    db.session.commit()
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
 
@@ -67,8 +65,7 @@ def _join(code: str):
     participant = accounts.participant_for_code(code, current_app.config["SECRET_KEY"])
     if participant is None:
         return None
-    if participant.joined_at is None:
-        participant.joined_at = utcnow()
+    accounts.use_invite(participant)
     log_in_participant(participant)
     audit.record(participant, "participant.join")
     db.session.commit()
@@ -91,11 +88,19 @@ def join_form():
     return render_template("auth/join.html", form=form), 200 if not form.errors else 422
 
 
-@bp.get("/join/<code>")
+@bp.route("/join/<code>", methods=["GET", "POST"])
 def join_link(code: str):
-    response = _join(code)
-    if response is not None:
-        return response
+    """The invite link: a page with a button, never a sign-in on a plain GET.
+
+    Otherwise any site could sign a participant's phone into another account with a link
+    (login CSRF); the button sends a form with this browser's CSRF token.
+    """
+    key = current_app.config["SECRET_KEY"]
+    if accounts.participant_for_code(code, key) is not None:
+        form = ConfirmJoinForm()
+        if form.validate_on_submit():
+            return _join(code)
+        return render_template("auth/join_link.html", form=form, code=code)
     form = JoinForm(formdata=None)
     form.code.errors = [
         _(
@@ -109,6 +114,10 @@ def join_link(code: str):
 @bp.post("/leave")
 def leave():
     """Sign a participant out (shared phones): answers already sent stay on the server."""
-    session.clear()
+    actor = current_actor()
+    if actor is not None:
+        audit.record(actor, "logout")
+    log_out()
+    db.session.commit()
     flash(_("You are signed out. Use your code to come back."), "info")
     return redirect(url_for("auth.join_form"))

@@ -26,7 +26,7 @@ from ..i18n import own_name
 from ..models import Participant, Questionnaire, Response, StaffUser
 from ..questionnaires.names import text_direction
 from ..rendering.display import answer_sections, conflict_rows
-from ..services import accounts, audit, resources, reviews
+from ..services import accounts, audit, resources, reviews, sessions
 from ..services import responses as response_service
 from .forms import REVIEW_LABELS, ParticipantForm, ReviewForm
 
@@ -143,6 +143,7 @@ def participant(participant_id: int):
     return render_template(
         "counsellor/participant.html",
         participant=person,
+        devices=sessions.live_for(person),
         responses=responses,
         counsellor_forms=[q for q in counsellor_forms if q.latest],
         labels=REVIEW_LABELS,
@@ -161,6 +162,22 @@ def new_invite(participant_id: int):
     audit.record(actor, "participant.invite", f"participant:{person.id}")
     db.session.commit()
     return _render_invite(person, code)
+
+
+@bp.post("/participants/<int:participant_id>/sessions/<int:session_id>/end")
+@staff_required("counsellor")
+def end_device(participant_id: int, session_id: int):
+    """Sign one of the participant's devices out: its next request gets 401."""
+    actor = current_actor()
+    person = access.participant_or_404(actor, participant_id)
+    login = next((s for s in sessions.live_for(person) if s.id == session_id), None)
+    if login is None:
+        abort(404)
+    sessions.end(login, "revoked")
+    audit.record(actor, "participant.device_signed_out", f"participant:{person.id}")
+    db.session.commit()
+    flash(_("The device is signed out."), "success")
+    return redirect(url_for(".participant", participant_id=person.id))
 
 
 @bp.post("/participants/<int:participant_id>/forms/<slug>")

@@ -6,12 +6,14 @@ from .audit import AuditEvent
 from .questionnaire import QuestionAudio, Questionnaire, QuestionnaireVersion
 from .resource import Resource
 from .response import REVIEW_STATUSES, Response, ResponseRevision, Review
+from .security import LoginSession, ThrottleCounter
 from .tenancy import ROLES, Municipality, Participant, StaffUser
 
 __all__ = [
     "REVIEW_STATUSES",
     "ROLES",
     "AuditEvent",
+    "LoginSession",
     "Municipality",
     "Participant",
     "QuestionAudio",
@@ -22,4 +24,5 @@ __all__ = [
     "ResponseRevision",
     "Review",
     "StaffUser",
+    "ThrottleCounter",
 ]
