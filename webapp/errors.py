@@ -21,6 +21,11 @@ def _messages(code: int) -> tuple[str, str]:
         )
     if code == 413:
         return _("Too much data"), _("What you sent is too large. Nothing was saved.")
+    if code == 429:
+        return _("Too many attempts"), _(
+            "There were too many wrong attempts. Nothing was changed. Please wait a few "
+            "minutes and try again, or ask your counsellor for help."
+        )
     if code == 405:
         return _("Not allowed"), _("This page cannot be used like that.")
     if code >= 500:

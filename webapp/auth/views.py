@@ -12,11 +12,12 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from werkzeug.exceptions import TooManyRequests
 
 from ..extensions import db
 from ..models import Participant
 from ..next_url import safe_next
-from ..services import accounts, audit
+from ..services import accounts, audit, throttle
 from .forms import ConfirmJoinForm, JoinForm, LoginForm
 from .session import current_actor, log_in_participant, log_in_staff, log_out
 
@@ -35,14 +36,39 @@ def _home_for(actor) -> str:
     return url_for("counsellor.caseload")
 
 
+def _keys(*limits: throttle.Limit, account: str | None = None) -> list[throttle.Key]:
+    secret = current_app.config["SECRET_KEY"]
+    keys = [throttle.key(limit, request.remote_addr or "", secret) for limit in limits]
+    if account is not None:
+        keys.append(throttle.key(throttle.LOGIN_ACCOUNT, account, secret))
+    return keys
+
+
+def _refuse_if_throttled(keys: list[throttle.Key]) -> None:
+    """Answer 429 with Retry-After before any work (a password check costs CPU time)."""
+    wait = throttle.retry_after(*keys)
+    if wait is not None:
+        db.session.commit()  # windows that ended were reset
+        raise TooManyRequests(retry_after=wait)
+
+
+def _failed(keys: list[throttle.Key]) -> None:
+    throttle.failed(*keys)
+    db.session.commit()
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
     if form.validate_on_submit():
+        keys = _keys(throttle.LOGIN_ADDRESS, account=form.email.data)
+        _refuse_if_throttled(keys)
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is None:
+            _failed(keys)
             form.password.errors = [_("The e-mail address or the password is wrong.")]
         else:
+            throttle.succeeded(keys[-1])  # the account's count; the address keeps its own
             log_in_staff(user)
             audit.record(user, "staff.login")
             db.session.commit()
@@ -76,9 +102,12 @@ def _join(code: str):
 def join_form():
     form = JoinForm()
     if form.validate_on_submit():
+        keys = _keys(throttle.JOIN_ADDRESS)
+        _refuse_if_throttled(keys)
         response = _join(form.code.data)
         if response is not None:
             return response
+        _failed(keys)
         form.code.errors = [
             _(
                 "We did not find this code. Check it and try again, or ask your counsellor "
@@ -95,12 +124,14 @@ def join_link(code: str):
     Otherwise any site could sign a participant's phone into another account with a link
     (login CSRF); the button sends a form with this browser's CSRF token.
     """
-    key = current_app.config["SECRET_KEY"]
-    if accounts.participant_for_code(code, key) is not None:
+    keys = _keys(throttle.JOIN_ADDRESS)
+    _refuse_if_throttled(keys)
+    if accounts.participant_for_code(code, current_app.config["SECRET_KEY"]) is not None:
         form = ConfirmJoinForm()
         if form.validate_on_submit():
             return _join(code)
         return render_template("auth/join_link.html", form=form, code=code)
+    _failed(keys)
     form = JoinForm(formdata=None)
     form.code.errors = [
         _(
