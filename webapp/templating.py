@@ -39,6 +39,18 @@ def qboth(definition, pointer: str | None, lang: str, side_by_side: bool) -> Mar
     )
 
 
+def bdi(text: object) -> Markup:
+    """Isolate a person's text (a name, an answer) so a right-to-left override or other bidi
+    control character in it cannot reverse the text around it."""
+    return Markup("<bdi>{}</bdi>").format(text)
+
+
+def isolate(text: object) -> str:
+    """Isolate a person's text in plain text (a page title), where <bdi> cannot go: FIRST
+    STRONG ISOLATE ... POP DIRECTIONAL ISOLATE are what <bdi> does, as characters."""
+    return f"\u2068{text}\u2069"
+
+
 def picto(name: str | None) -> Markup:
     """Return a pictogram to put beside a text (decorative: the text carries the meaning)."""
     if not name:
@@ -69,3 +81,5 @@ def _context() -> dict:
 
 def init_app(app: Flask) -> None:
     app.context_processor(_context)
+    app.add_template_filter(bdi)
+    app.add_template_filter(isolate)
