@@ -18,7 +18,7 @@ def _events(app) -> list[tuple[str, str]]:
 def test_audit_rows_cannot_be_updated_or_deleted(app, world, as_actor):
     as_actor(app, "c1")  # records staff.login
     before = _events(app)
-    assert ("staff:%d" % world.c1, "staff.login") in before
+    assert (f"staff:{world.c1}", "staff.login") in before
     attempts = [
         sa.update(AuditEvent).values(action="nothing happened"),
         sa.delete(AuditEvent),

@@ -71,4 +71,6 @@ def default_config(instance_path: Path) -> dict[str, object]:
             "LOYPE_PASSWORD_HASH_PROFILE", "RFC_9106_LOW_MEMORY"
         ),
         "INVITE_DAYS": int(os.environ.get("LOYPE_INVITE_DAYS", 7)),
+        # How long a participant's data is kept after they leave the programme (docs/privacy.md).
+        "RETENTION_DAYS": int(os.environ.get("LOYPE_RETENTION_DAYS", 365)),
     }

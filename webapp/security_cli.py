@@ -6,13 +6,15 @@ import sys
 
 import click
 import sqlalchemy as sa
+from flask import current_app
 from flask.cli import AppGroup
 
 from .extensions import db
 from .models import StaffUser
-from .services import accounts, audit
+from .services import accounts, audit, privacy
 
 staff_cli = AppGroup("staff", help="Staff accounts: deactivate, set a password.")
+privacy_cli = AppGroup("privacy", help="Retention: delete data past its time.")
 
 
 def _staff(email: str) -> StaffUser:
@@ -49,4 +51,17 @@ def staff_password(email: str, password: str) -> None:
     click.echo(f"staff:{user.id} has a new password and is signed out everywhere")
 
 
-COMMANDS = (staff_cli,)
+@privacy_cli.command("purge")
+@click.option("--dry-run", is_flag=True, help="Only list who would be deleted.")
+def privacy_purge(dry_run: bool) -> None:
+    """Delete participants who left the programme more than the retention period ago.
+
+    Safe to run again (a cron job, daily): those already deleted are gone, so nothing happens.
+    """
+    days = current_app.config["RETENTION_DAYS"]
+    ids = privacy.purge(days, dry_run=dry_run)
+    verb = "would delete" if dry_run else "deleted"
+    click.echo(f"retention {days} days: {verb} {len(ids)} participants {ids}")
+
+
+COMMANDS = (staff_cli, privacy_cli)

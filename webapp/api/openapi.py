@@ -76,6 +76,16 @@ def build_spec(cookie_name: str) -> dict:
         }},
     )  # fmt: skip
     spec.path(
+        path="/me/export",
+        operations={"get": {
+            "summary": "Everything stored about the participant (GDPR right of access)",
+            "security": security,
+            "responses": {"200": {"description": "OK", "content": {
+                "application/json": {"schema": {"type": "object"}}}},
+                **_problems(400, 401)},
+        }},
+    )  # fmt: skip
+    spec.path(
         path="/me/preferences",
         operations={"put": {
             "summary": "Remember the participant's choice to see Norwegian beside their language",
