@@ -33,6 +33,7 @@ def sample_records(app, world) -> dict[str, object]:
             "clip_id": 1,
             "digest": "0" * 16,
             "ext": "ogg",
+            "session_id": 1,
         }
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from flask import Flask
 
 from . import (
+    access,
     admin,
     api,
     assets,
@@ -56,6 +57,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     babel.init_app(app, locale_selector=site.select_locale)
+    access.init_app(app)
     auth.init_app(app)  # before CSRF, so its errors are in the signed-in person's language
     input_guard.init_app(app)  # after auth, for the same reason
     csrf.init_app(app)
