@@ -20,13 +20,14 @@ install: $(VENV)/.installed
 install-test: install
 
 ## run: create the SQLite database, import the shipped questionnaires, create demo accounts, serve
+## (plain http on 127.0.0.1, so the session cookie is not Secure here and only here)
 run: install static/vendor/.copied
 	$(BIN)/flask translate compile
 	$(BIN)/flask db upgrade
 	$(BIN)/flask forms import forms/kartlegging.json forms/muligheter.json
 	$(BIN)/flask resources import forms/resources.json
 	$(BIN)/flask demo --port $(PORT)
-	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+	LOYPE_SECURE_COOKIES=0 $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 ## node_modules: axe-core for the accessibility tests, exactly as package-lock.json pins it
 node_modules/.installed: package.json package-lock.json

@@ -18,7 +18,7 @@ from flask_migrate import upgrade
 
 from webapp import create_app
 from webapp.extensions import db as _db
-from webapp.models import Municipality
+from webapp.models import Municipality, Participant
 from webapp.services import accounts
 from webapp.services import questionnaires as questionnaire_service
 from webapp.services import resources as resource_service
@@ -73,6 +73,24 @@ def base_app(database_url, tmp_path_factory):
         _db.engine.dispose()  # close pooled connections before the interpreter does
 
 
+def empty_database(conn) -> None:
+    """Delete every row, the append-only audit trail included (its triggers set aside)."""
+    if conn.dialect.name == "postgresql":
+        # Triggers do not fire for a superuser's replica session; the app is never that.
+        conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
+        triggers = []
+    else:
+        triggers = conn.execute(
+            sa.text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+        ).all()
+        for name, _sql in triggers:
+            conn.execute(sa.text(f'DROP TRIGGER "{name}"'))
+    for table in reversed(_db.metadata.sorted_tables):
+        conn.execute(table.delete())
+    for _name, sql in triggers:
+        conn.execute(sa.text(sql))
+
+
 @pytest.fixture
 def app(base_app):
     """The app, with no context pushed: each request gets its own, as in production."""
@@ -80,8 +98,7 @@ def app(base_app):
     with base_app.app_context():
         _db.session.remove()
         with _db.engine.begin() as conn:
-            for table in reversed(_db.metadata.sorted_tables):
-                conn.execute(table.delete())
+            empty_database(conn)
 
 
 def english_client(app):
@@ -127,6 +144,7 @@ class World:
     participants p1 (of c1), p2 (of c2), p3 (of c3). Attributes are database ids."""
 
     def __init__(self, app):
+        self.app = app
         self.codes: dict[str, str] = {}
         self.emails = {name: spec[1] for name, spec in STAFF.items()}
         with app.app_context():
@@ -149,6 +167,19 @@ class World:
             for name, obj in [*towns.items(), *staff.items(), *people.items()]:
                 setattr(self, name, obj.id)
 
+    def new_code(self, name: str) -> str:
+        """Give participant ``name`` a new invite (codes are single-use); return it.
+
+        Like a counsellor's new invite, this signs out the participant's other devices.
+        """
+        with self.app.app_context():
+            person = _db.session.get(Participant, getattr(self, name))
+            self.codes[name] = accounts.new_invite(
+                person, self.app.config["SECRET_KEY"], self.app.config["INVITE_DAYS"]
+            )
+            _db.session.commit()
+        return self.codes[name]
+
 
 @pytest.fixture
 def world(app, forms) -> World:
@@ -170,19 +201,36 @@ def login_staff(client, email: str, password: str = PASSWORD):
 
 
 def join(client, code: str):
-    return client.get(f"/join/{code}")
+    """Open the invite link and press its button, as a participant does."""
+    token = csrf_token(client, f"/join/{code}")
+    return client.post(f"/join/{code}", data={"csrf_token": token})
+
+
+def copy_session(source, target) -> None:
+    """Give ``target`` the session cookie of ``source``: a second tab of the same browser."""
+    name = source.application.config["SESSION_COOKIE_NAME"]
+    cookie = source.get_cookie(name, domain="loype.test")
+    target.set_cookie(name, cookie.value, domain="loype.test")
 
 
 @pytest.fixture
 def as_actor(world):
-    """Return a function that gives a client signed in as the named actor (or anonymous)."""
+    """Return a function that gives a client signed in as the named actor (or anonymous).
+
+    Invite codes are single-use, so asking twice for the same participant gives a second
+    client with the first one's session (like a second tab on the same phone).
+    """
+    joined = {}
 
     def make(app, name: str | None):
         client = english_client(app)
         if name in (None, "anon"):
             return client
-        if name in PARTICIPANTS:
+        if name in joined:
+            copy_session(joined[name], client)
+        elif name in PARTICIPANTS:
             assert join(client, world.codes[name]).status_code == 302
+            joined[name] = client
         else:
             assert login_staff(client, world.emails[name]).status_code == 302
         return client

@@ -15,7 +15,7 @@ from werkzeug.test import encode_multipart
 from webapp.extensions import db
 from webapp.models import Participant, QuestionnaireVersion, StaffUser
 
-from .conftest import FORMS, csrf_token
+from .conftest import FORMS, csrf_token, join
 from .documents import minimal_document
 
 
@@ -118,9 +118,13 @@ def test_demo_is_safe_to_run_twice(app, runner, forms):
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(StaffUser)) == 2
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Participant)) == 1
+    assert "press the button" in second.output
+    first_code = first.output.split("/join/")[1].split()[0]
     code = second.output.split("/join/")[1].split()[0]
     client = app.test_client()
-    assert client.get(f"/join/{code}").status_code == 302  # the latest printed invite works
+    assert join(client, first_code).status_code == 404  # replaced by the second run
+    assert join(client, code).status_code == 302  # the latest printed invite works
+    assert join(app.test_client(), code).status_code == 404  # and only once
 
 
 def test_admin_sees_versions_and_can_check_and_publish(app, world, as_actor, bad_file):

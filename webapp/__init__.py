@@ -12,6 +12,7 @@ from typing import Any
 from flask import Flask
 
 from . import (
+    access,
     admin,
     api,
     assets,
@@ -25,10 +26,11 @@ from . import (
     logs,
     participant,
     pwa,
+    security_headers,
     site,
     templating,
 )
-from .config import default_config
+from .config import default_config, session_cookie_name
 from .extensions import babel, csrf, db, migrate
 from .services import accounts
 
@@ -46,18 +48,24 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(default_config(Path(app.instance_path)))
     if test_config:
         app.config.from_mapping(test_config)
+        if "SESSION_COOKIE_NAME" not in test_config:
+            app.config["SESSION_COOKIE_NAME"] = session_cookie_name(
+                app.config["SESSION_COOKIE_SECURE"]
+            )
     accounts.use_hash_profile(app.config["PASSWORD_HASH_PROFILE"])
     logs.init_app(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     babel.init_app(app, locale_selector=site.select_locale)
-    input_guard.init_app(app)
+    access.init_app(app)
     auth.init_app(app)  # before CSRF, so its errors are in the signed-in person's language
+    input_guard.init_app(app)  # after auth, for the same reason
     csrf.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
     assets.init_app(app)
+    security_headers.init_app(app)
     cli.init_app(app)
 
     # The API takes JSON only, which a cross-site form cannot send, and SameSite cookies.

@@ -8,12 +8,56 @@ never answers. A record the actor may not see is *not found* (404), so ids leak 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort
+from flask import Flask, abort, request
 
 from .extensions import db
 from .models import Participant, Questionnaire, QuestionnaireVersion, Response, StaffUser
 
 Actor = StaffUser | Participant | None
+
+#: Who may use each route: one explicit rule per endpoint. A route missing here answers 404
+#: (deny by default), and tests/test_security_routes.py fails until it is added. The views
+#: enforce the rules (guards, the lookups below); the test checks that they do.
+PUBLIC, PARTICIPANT, COUNSELLOR, ADMINISTRATOR = "public", "participant", "counsellor", "admin"
+#: Participants fill their own responses; counsellors the counsellor questionnaires about
+#: their participants (``response_or_404`` and ``may_edit``).
+RESPONSE_FILLER = "participant or counsellor"
+ROUTE_ACCESS: dict[str, str] = {
+    "static": PUBLIC, "assets.serve": PUBLIC, "site.index": PUBLIC, "site.healthz": PUBLIC,
+    "site.set_language": PUBLIC, "auth.login": PUBLIC, "auth.logout": PUBLIC,
+    "auth.join_form": PUBLIC, "auth.join_link": PUBLIC, "auth.leave": PUBLIC,
+    "pwa.manifest": PUBLIC, "pwa.service_worker": PUBLIC, "pwa.offline": PUBLIC,
+    "pwa.audio": PUBLIC,  # recorded questions: questionnaire content, no personal data
+    "api.openapi": PUBLIC,
+    "pwa.app_shell": PARTICIPANT, "participant.home": PARTICIPANT,
+    "participant.start": PARTICIPANT, "api.me": PARTICIPANT, "api.export": PARTICIPANT,
+    "api.preferences": PARTICIPANT, "api.document": PARTICIPANT,
+    "api.put_response": PARTICIPANT, "api.sync_batch": PARTICIPANT,
+    "fill.resume": RESPONSE_FILLER, "fill.page": RESPONSE_FILLER, "fill.save": RESPONSE_FILLER,
+    "fill.submit": RESPONSE_FILLER, "fill.summary": RESPONSE_FILLER,
+    "counsellor.caseload": COUNSELLOR, "counsellor.new_participant": COUNSELLOR,
+    "counsellor.participant": COUNSELLOR, "counsellor.new_invite": COUNSELLOR,
+    "counsellor.end_device": COUNSELLOR, "counsellor.export": COUNSELLOR,
+    "counsellor.left_programme": COUNSELLOR, "counsellor.erase": COUNSELLOR,
+    "counsellor.start_form": COUNSELLOR, "counsellor.review": COUNSELLOR,
+    "admin.questionnaires": ADMINISTRATOR, "admin.export": ADMINISTRATOR,
+    "admin.resources": ADMINISTRATOR, "admin.translations": ADMINISTRATOR,
+    "admin.audio_clips": ADMINISTRATOR, "admin.copy": ADMINISTRATOR,
+    "admin.offer": ADMINISTRATOR, "admin.retire": ADMINISTRATOR,
+    "builder.create": ADMINISTRATOR, "builder.edit": ADMINISTRATOR,
+    "builder.draft_state": ADMINISTRATOR, "builder.json_text": ADMINISTRATOR,
+    "builder.operation": ADMINISTRATOR, "builder.publish": ADMINISTRATOR,
+    "builder.compare": ADMINISTRATOR, "counsellor.offer": COUNSELLOR,
+}  # fmt: skip
+
+
+def _deny_unlisted_routes() -> None:
+    if request.endpoint is not None and request.endpoint not in ROUTE_ACCESS:
+        abort(404)
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_deny_unlisted_routes)
 
 
 def caseload_query(actor: Actor) -> sa.Select[tuple[Participant]]:

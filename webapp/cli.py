@@ -14,6 +14,7 @@ from babel.messages.pofile import read_po, write_po
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
+from . import security_cli
 from .extensions import db
 from .i18n import interface_report
 from .models import Municipality, Participant, StaffUser
@@ -147,6 +148,10 @@ def demo(port: int) -> None:
     click.echo(
         f"  participant    invite link: http://127.0.0.1:{port}/join/{code}"
         f"  (code {accounts.format_code(code)})"
+    )
+    click.echo(
+        "  Open the link and press the button to sign in. The code works once and for "
+        f"{days} days; run `flask demo` again for a new one."
     )
 
 
@@ -286,5 +291,5 @@ def translate_report(paths: tuple[Path, ...], verbose: bool) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (forms_cli, resources_cli, translate_cli, demo):
+    for command in (forms_cli, resources_cli, translate_cli, demo, *security_cli.COMMANDS):
         app.cli.add_command(command)

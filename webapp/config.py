@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import secrets
 from datetime import timedelta
@@ -23,6 +25,12 @@ def _secret_key(instance_path: Path) -> str:
     return key_file.read_text().strip()
 
 
+def session_cookie_name(secure: bool) -> str:
+    """Return the session cookie's name: ``__Host-`` binds it to this exact origin over HTTPS
+    (no Domain, Path=/, Secure), so a sibling subdomain cannot set or overwrite it."""
+    return "__Host-loype" if secure else "loype"
+
+
 def default_config(instance_path: Path) -> dict[str, object]:
     """Return the configuration for a real deployment (``make run`` or a WSGI server)."""
     database_url = os.environ.get("DATABASE_URL", f"sqlite:///{instance_path / 'loype.sqlite3'}")
@@ -30,10 +38,16 @@ def default_config(instance_path: Path) -> dict[str, object]:
         database_url = "postgresql://" + database_url[len("postgres://") :]
     if database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
+    secure = os.environ.get("LOYPE_SECURE_COOKIES", "1") != "0"
     return {
         "SECRET_KEY": _secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # allow_nan=False: NaN or Infinity in a JSON column fails loudly instead of being stored
+        # as text no JSON reader accepts (a phone could then never load its answers again).
+        "SQLALCHEMY_ENGINE_OPTIONS": {
+            "pool_pre_ping": True,
+            "json_serializer": functools.partial(json.dumps, allow_nan=False),
+        },
         "LANGUAGES": LANGUAGES,
         "BABEL_DEFAULT_LOCALE": LANGUAGES[0],
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("LOYPE_TIMEZONE", "Europe/Oslo"),
@@ -42,7 +56,10 @@ def default_config(instance_path: Path) -> dict[str, object]:
         "MAX_CONTENT_LENGTH": int(os.environ.get("LOYPE_MAX_CONTENT_LENGTH", 1024 * 1024)),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": os.environ.get("LOYPE_SECURE_COOKIES", "0") == "1",
+        # Secure unless told otherwise: only `make run` on http://127.0.0.1 turns it off.
+        "SESSION_COOKIE_SECURE": secure,
+        "SESSION_COOKIE_NAME": session_cookie_name(secure),
+        "SESSION_COOKIE_PATH": "/",
         "PERMANENT_SESSION_LIFETIME": timedelta(
             hours=int(os.environ.get("LOYPE_SESSION_HOURS", 24 * 30))
         ),
@@ -53,5 +70,7 @@ def default_config(instance_path: Path) -> dict[str, object]:
         "PASSWORD_HASH_PROFILE": os.environ.get(
             "LOYPE_PASSWORD_HASH_PROFILE", "RFC_9106_LOW_MEMORY"
         ),
-        "INVITE_DAYS": int(os.environ.get("LOYPE_INVITE_DAYS", 90)),
+        "INVITE_DAYS": int(os.environ.get("LOYPE_INVITE_DAYS", 7)),
+        # How long a participant's data is kept after they leave the programme (docs/privacy.md).
+        "RETENTION_DAYS": int(os.environ.get("LOYPE_RETENTION_DAYS", 365)),
     }

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from .input_guard import UnreadableInput
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +21,11 @@ def _messages(code: int) -> tuple[str, str]:
         )
     if code == 413:
         return _("Too much data"), _("What you sent is too large. Nothing was saved.")
+    if code == 429:
+        return _("Too many attempts"), _(
+            "There were too many wrong attempts. Nothing was changed. Please wait a few "
+            "minutes and try again, or ask your counsellor for help."
+        )
     if code == 405:
         return _("Not allowed"), _("This page cannot be used like that.")
     if code >= 500:
@@ -63,8 +70,15 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        if isinstance(error, UnreadableInput):
+            return render_error(400, error.title, error.detail)
         title, detail = _messages(error.code or 500)
-        return render_error(error.code or 500, title, detail)
+        response = make_response(render_error(error.code or 500, title, detail))
+        # Keep what the exception says in headers: Allow on 405, Retry-After on 429.
+        for name, value in error.get_headers():
+            if name.lower() in ("allow", "retry-after"):
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):

@@ -1,37 +1,164 @@
-"""Refuse NUL characters in any request input, before a view or the database sees them.
+"""Refuse input no person can mean, before a view, a parser's recursion or the database sees it.
 
-PostgreSQL text cannot hold U+0000 and no person types it, so a NUL anywhere in the path,
-query, form or JSON body is a broken or hostile client: answer 400 with a clear message.
+- NUL characters (PostgreSQL text cannot hold U+0000) and lone surrogates (text that cannot be
+  encoded, so the database driver fails on it) anywhere in the path, query, form or JSON body.
+- JSON bodies are parsed here, once, with limits: nesting depth (checked by a flat scan before
+  the parser recurses), number of keys, length of each text, and only standard JSON: no NaN or
+  Infinity (a number too large to hold counts as Infinity) and no duplicate keys.
+
+Every refusal is a 400 with a sentence in the reader's language (problem details on the API).
+``StrictJSONProvider`` is the app's JSON: inside a request (where Flask hands it the body for
+``request.get_json()``, which the guard calls before any view) it parses with these limits,
+and it never writes NaN or Infinity out either.
 """
 
 from __future__ import annotations
 
+import json
+import math
+import re
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, has_request_context, request
+from flask.json.provider import DefaultJSONProvider
+from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest
 
+MAX_DEPTH = 32
+MAX_KEYS = 5000
+MAX_STRING = 50_000
 
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
+# A JSON string (with escapes) or a bracket: enough to measure nesting without recursing.
+_STRING_OR_BRACKET = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class UnreadableInput(BadRequest):
+    """A 400 that says, in the reader's language, what is wrong with the request."""
+
+    def __init__(self, title: str, detail: str) -> None:
+        super().__init__(detail)
+        self.title, self.detail = title, detail
+
+
+def _bad_text() -> UnreadableInput:
+    return UnreadableInput(
+        _("Text that cannot be read"),
+        _(
+            "What was sent contains characters that are not text (for example a broken "
+            "emoji). Nothing was saved. Please type it again."
+        ),
+    )
+
+
+def _bad_json(detail: str | None = None) -> UnreadableInput:
+    return UnreadableInput(
+        _("The body is not valid JSON"),
+        detail or _("The body must be standard JSON. Nothing was saved."),
+    )
+
+
+def is_unreadable(text: str) -> bool:
+    """Return whether ``text`` has a NUL or a lone surrogate (neither can be stored)."""
+    return "\x00" in text or _SURROGATE.search(text) is not None
+
+
+def _check_depth(text: str) -> None:
+    depth = 0
+    for match in _STRING_OR_BRACKET.finditer(text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _bad_json(_("The JSON is nested too deeply. Nothing was saved."))
+        elif token in "]}":
+            depth -= 1
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _bad_json(_("NaN and Infinity are not numbers in JSON. Nothing was saved."))
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        _refuse_constant(text)
+    return value
+
+
+def _check_values(value: Any) -> None:
+    """Check every text in a parsed body (depth is bounded, so a flat stack suffices)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if len(item) > MAX_STRING:
+                raise _bad_json(_("A text in the body is too long. Nothing was saved."))
+            if is_unreadable(item):
+                raise _bad_text()
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def parse_json(data: bytes) -> Any:
+    """Return a JSON body parsed with the limits above; raise ``UnreadableInput`` if bad."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _bad_text() from None
+    _check_depth(text)
+    keys = 0
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal keys
+        keys += len(items)
+        if keys > MAX_KEYS:
+            raise _bad_json(_("The body has too many fields. Nothing was saved."))
+        result = dict(items)
+        if len(result) != len(items):
+            raise _bad_json(_("A field appears twice in the body. Nothing was saved."))
+        return result
+
+    try:
+        value = json.loads(
+            text,
+            object_pairs_hook=pairs,
+            parse_constant=_refuse_constant,
+            parse_float=_finite_float,
+        )
+    except (ValueError, RecursionError):
+        raise _bad_json() from None
+    _check_values(value)
+    return value
+
+
+class StrictJSONProvider(DefaultJSONProvider):
+    """Parse request bodies with the limits above; never write NaN or Infinity."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        if not has_request_context():  # e.g. a test reading a response: not request input
+            return super().loads(s, **kwargs)
+        return parse_json(s.encode("utf-8", "surrogatepass") if isinstance(s, str) else s)
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        kwargs.setdefault("allow_nan", False)
+        return super().dumps(obj, **kwargs)
 
 
 def _check() -> None:
-    if "\x00" in request.path:
-        raise BadRequest()
+    if is_unreadable(request.path):
+        raise _bad_text()
     for source in (request.args, request.form):
         for key, values in source.lists():
-            if _has_nul(key) or _has_nul(values):
-                raise BadRequest()
-    if request.is_json and _has_nul(request.get_json(silent=True)):
-        raise BadRequest()
+            if is_unreadable(key) or any(is_unreadable(v) for v in values):
+                raise _bad_text()
+    if request.is_json and request.get_data(cache=True):
+        request.get_json()  # parsed once, with limits; views get the cached result
 
 
 def init_app(app: Flask) -> None:
+    app.json = StrictJSONProvider(app)
     app.before_request(_check)

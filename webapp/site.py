@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, jsonify, redirect, request, session, u
 from .auth import current_actor
 from .extensions import db
 from .models import Participant
+from .next_url import safe_next
 
 bp = Blueprint("site", __name__)
 
@@ -45,10 +46,7 @@ def set_language():
         if actor is not None:
             actor.language = lang
             db.session.commit()
-    target = request.form.get("next", "")
-    if not target.startswith("/") or target.startswith(("//", "/\\")):
-        target = url_for(".index")
-    return redirect(target)
+    return redirect(safe_next(request.form.get("next"), url_for(".index")))
 
 
 @bp.get("/healthz")

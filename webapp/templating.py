@@ -10,6 +10,7 @@ from . import i18n
 from .auth import current_actor
 from .models import Participant, StaffUser
 from .questionnaires.names import text_direction
+from .security_headers import csp_nonce
 
 
 def qtext(definition, pointer: str | None, lang: str) -> Markup:
@@ -39,6 +40,18 @@ def qboth(definition, pointer: str | None, lang: str, side_by_side: bool) -> Mar
     )
 
 
+def bdi(text: object) -> Markup:
+    """Isolate a person's text (a name, an answer) so a right-to-left override or other bidi
+    control character in it cannot reverse the text around it."""
+    return Markup("<bdi>{}</bdi>").format(text)
+
+
+def isolate(text: object) -> str:
+    """Isolate a person's text in plain text (a page title), where <bdi> cannot go: FIRST
+    STRONG ISOLATE ... POP DIRECTIONAL ISOLATE are what <bdi> does, as characters."""
+    return f"\u2068{text}\u2069"
+
+
 def picto(name: str | None) -> Markup:
     """Return a pictogram to put beside a text (decorative: the text carries the meaning)."""
     if not name:
@@ -61,6 +74,7 @@ def _context() -> dict:
         "qboth": qboth,
         "language_name": lambda code: i18n.language_name(code, lang),
         "picto": picto,
+        "csp_nonce": csp_nonce,
         "side_by_side": (
             isinstance(actor, Participant) and actor.show_norwegian and not lang.startswith("nb")
         ),
@@ -69,3 +83,5 @@ def _context() -> dict:
 
 def init_app(app: Flask) -> None:
     app.context_processor(_context)
+    app.add_template_filter(bdi)
+    app.add_template_filter(isolate)

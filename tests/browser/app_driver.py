@@ -10,10 +10,23 @@ DB_MODULE = """
 """
 
 
+def press_join(page, code: str) -> None:
+    """Open the invite link and press its button, as a participant does."""
+    page.goto(f"/join/{code}")
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
+
+
+def join_in_browser(context, code: str):
+    """Join with the invite code in a new page; return the page."""
+    page = context.new_page()
+    press_join(page, code)
+    return page
+
+
 def open_app(context, code: str):
     """Join with the invite code and wait until the app is installed and controls the page."""
-    page = context.new_page()
-    page.goto(f"/join/{code}")
+    page = join_in_browser(context, code)
     page.wait_for_url("**/app/**")
     page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller")
     page.wait_for_selector("#app .cards")

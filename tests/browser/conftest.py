@@ -120,8 +120,12 @@ def faults(_live):
 
 @pytest.fixture
 def context(browser, live_server):
-    """A fresh browser profile (no service worker, no storage) at phone width."""
-    ctx = browser.new_context(viewport=PHONE, locale="en-GB", base_url=live_server)
+    """A fresh browser profile (no service worker, no storage) at phone width.
+
+    ``bypass_csp``: Playwright polls ``wait_for_function`` predicates with eval, which the
+    site's policy forbids. tests/browser/test_csp.py walks the journeys with the policy on.
+    """
+    ctx = browser.new_context(viewport=PHONE, locale="en-GB", base_url=live_server, bypass_csp=True)
     ctx.set_default_timeout(15_000)
     yield ctx
     ctx.close()

@@ -8,6 +8,7 @@ from flask_babel import get_locale
 
 from ..extensions import db
 from ..models import Questionnaire, QuestionnaireVersion, Response
+from ..services import audit, privacy
 from ..services import questionnaires as questionnaire_service
 from ..services.reviews import follow_up_message
 from .base import bp, load_json, participant
@@ -78,3 +79,13 @@ def preferences():
     person.show_norwegian = data["show_norwegian"]
     db.session.commit()
     return PreferencesSchema().dump({"show_norwegian": person.show_norwegian})
+
+
+@bp.get("/me/export")
+def export():
+    """Everything stored about the signed-in participant (GDPR right of access)."""
+    person = participant()
+    body = privacy.export(person)
+    audit.record(person, "participant.export", f"participant:{person.id}")
+    db.session.commit()
+    return body

@@ -2,35 +2,64 @@
 
 from __future__ import annotations
 
-from functools import cache
-
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import current_app
 
+from ..input_guard import MAX_DEPTH, MAX_KEYS, MAX_STRING
 from . import schemas
 from .base import bp
 
 _PROBLEM = {"application/problem+json": {"schema": "Problem"}}
+
+_DESCRIPTION = f"""Participants' phones sync responses here. See docs/sync.md.
+
+Every operation can also answer:
+
+- **400** (problem details) when the request cannot be read: a body that is not standard JSON
+  (NaN, Infinity, a number too large to hold, duplicate keys, comments), nested deeper than
+  {MAX_DEPTH} levels, with more than {MAX_KEYS} keys or a text longer than {MAX_STRING}
+  characters, or a NUL character or a lone surrogate anywhere in the URL or the body.
+- **401** when the session cookie is missing, expired, signed out or revoked.
+- **405** with an `Allow` header listing the methods the path takes, for any other method.
+- **413** when the body is larger than the server accepts.
+- **429** with `Retry-After` when too many attempts came from one place.
+"""
 
 
 def _problems(*codes: int) -> dict[str, dict]:
     return {str(code): {"description": "Problem details", "content": _PROBLEM} for code in codes}
 
 
-@cache
-def build_spec() -> dict:
+def build_spec(cookie_name: str) -> dict:
+    """Return the OpenAPI document; the session cookie's name depends on the configuration."""
     spec = APISpec(
         title="Løype sync API",
         version="1",
-        openapi_version="3.0.3",
-        info={"description": "Participants' phones sync responses here. See docs/sync.md."},
+        openapi_version="3.1.0",
+        info={"description": _DESCRIPTION},
         servers=[{"url": "/api/v1"}],
         plugins=[MarshmallowPlugin()],
     )
     for name in ("ResponsePut", "Receipt", "Problem", "Batch", "BatchResponse", "Me", "Document",
                  "Preferences"):  # fmt: skip
         spec.components.schema(name, schema=getattr(schemas, f"{name}Schema"))
-    cookie = {"type": "apiKey", "in": "cookie", "name": "session"}
+    spec.components.response(
+        "MethodNotAllowed",
+        {
+            "description": "This path does not take this method",
+            "headers": {
+                "Allow": {"description": "The methods it takes", "schema": {"type": "string"}}
+            },
+            "content": _PROBLEM,
+        },
+    )
+    cookie = {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": cookie_name,
+        "description": "The session cookie set when the participant joined with an invite.",
+    }
     spec.components.security_scheme("participantSession", cookie)
     security = [{"participantSession": []}]
     uuid_param = {
@@ -43,7 +72,17 @@ def build_spec() -> dict:
         operations={"get": {
             "summary": "The participant's questionnaires and responses", "security": security,
             "responses": {"200": {"description": "OK", "content": {
-                "application/json": {"schema": "Me"}}}, **_problems(401)},
+                "application/json": {"schema": "Me"}}}, **_problems(400, 401)},
+        }},
+    )  # fmt: skip
+    spec.path(
+        path="/me/export",
+        operations={"get": {
+            "summary": "Everything stored about the participant (GDPR right of access)",
+            "security": security,
+            "responses": {"200": {"description": "OK", "content": {
+                "application/json": {"schema": {"type": "object"}}}},
+                **_problems(400, 401)},
         }},
     )  # fmt: skip
     spec.path(
@@ -54,7 +93,8 @@ def build_spec() -> dict:
             "requestBody": {"required": True, "content": {
                 "application/json": {"schema": "Preferences"}}},
             "responses": {"200": {"description": "OK", "content": {
-                "application/json": {"schema": "Preferences"}}}, **_problems(401, 415, 422)},
+                "application/json": {"schema": "Preferences"}}},
+                **_problems(400, 401, 413, 415, 422)},
         }},
     )  # fmt: skip
     spec.path(
@@ -69,7 +109,7 @@ def build_spec() -> dict:
             ],
             "responses": {"200": {"description": "OK", "content": {
                 "application/json": {"schema": "Document"}}},
-                "304": {"description": "Not modified (If-None-Match)"}, **_problems(401, 404)},
+                "304": {"description": "Not modified (If-None-Match)"}, **_problems(400, 401, 404)},
         }},
     )  # fmt: skip
     spec.path(
@@ -101,6 +141,22 @@ def build_spec() -> dict:
     return spec.to_dict()
 
 
+def _text_language_keys(document: dict) -> dict:
+    """Describe what marshmallow checks but apispec cannot say: answer pointers as keys
+    (``propertyNames``, which OpenAPI 3.1's full JSON Schema has)."""
+    for name in ("ResponsePut", "BatchItem"):
+        found = document["components"]["schemas"].get(name)
+        if found and "text_languages" in found.get("properties", {}):
+            found["properties"]["text_languages"]["propertyNames"] = {
+                "pattern": schemas.TEXT_LANGUAGE_KEY
+            }
+    return document
+
+
 @bp.get("/openapi.json")
 def openapi():
-    return build_spec()
+    cache = current_app.extensions.setdefault("loype_openapi", {})
+    name = current_app.config["SESSION_COOKIE_NAME"]
+    if name not in cache:
+        cache[name] = _text_language_keys(build_spec(name))
+    return cache[name]

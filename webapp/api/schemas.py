@@ -9,21 +9,33 @@ from marshmallow import Schema, fields, validate
 
 MAX_INT = 2**31 - 1  # the database's INTEGER; larger numbers can only be mistakes
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+#: A key of ``text_languages``: the JSON Pointer of a free-text answer.
+TEXT_LANGUAGE_KEY = r"^/"
+
+
+class WholeNumber(fields.Integer):
+    """A JSON integer: ``3`` or ``3.0`` (JSON Schema counts both), never ``"3"``, ``3.5`` or
+    ``true``. apispec documents it as ``integer``, which is exactly this."""
+
+    def _validated(self, value):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return super()._validated(value)
 
 
 class ResponsePutSchema(Schema):
     """A response as the phone sends it (``PUT /responses/{id}``)."""
 
     questionnaire = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    version = fields.Integer(required=True, strict=True, validate=validate.Range(1, MAX_INT))
+    version = WholeNumber(required=True, strict=True, validate=validate.Range(1, MAX_INT))
     status = fields.String(required=True, validate=validate.OneOf(["draft", "submitted"]))
     answers = fields.Dict(keys=fields.String(), required=True)
-    base_revision = fields.Integer(
+    base_revision = WholeNumber(
         load_default=None, allow_none=True, strict=True, validate=validate.Range(1, MAX_INT)
     )
     saved_at = fields.AwareDateTime(load_default=None, allow_none=True)
     text_languages = fields.Dict(
-        keys=fields.String(validate=validate.Regexp(r"^/")),
+        keys=fields.String(validate=validate.Regexp(TEXT_LANGUAGE_KEY)),
         values=fields.String(validate=validate.Regexp(r"^[a-z]{2,3}(_[A-Z]{2})?$")),
         load_default=None,
         allow_none=True,

@@ -28,3 +28,7 @@ class JoinForm(FlaskForm):
         description=_l("The code has 10 letters and numbers, for example ABCD-EFGH-JK."),
         render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"},
     )
+
+
+class ConfirmJoinForm(FlaskForm):
+    """The button on an invite link's page: only a form from this site signs in."""

@@ -1,17 +1,24 @@
-"""Load the actor for each request from the signed session cookie, and guard views."""
+"""Load the actor for each request from its server-side session, and guard views.
+
+The signed cookie carries only a session token (plus the CSRF token, the chosen language and
+flashed messages); who is signed in, until when, and whether the session still counts, is in
+the ``login_session`` table (webapp/services/sessions.py), so ending a session works at once
+on every app server and an old cookie replayed later is refused.
+"""
 
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
-from flask import Flask, abort, flash, g, redirect, request, session, url_for
+from flask import Flask, abort, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 
 from ..extensions import db
-from ..models import Participant, StaffUser
+from ..models import LoginSession, Participant, StaffUser
+from ..services import sessions
 
 Actor = StaffUser | Participant | None
 
@@ -20,52 +27,68 @@ def current_actor() -> Actor:
     return g.get("actor")
 
 
-def log_in_staff(user: StaffUser) -> None:
+def current_login() -> LoginSession | None:
+    """Return the server-side session of this request, if someone is signed in."""
+    return g.get("login")
+
+
+def _start(person: StaffUser | Participant, lifetime: timedelta) -> None:
+    # A new token at every sign-in, and a fresh cookie (so a new CSRF token) with it; a
+    # session this browser had before ends (nobody can be signed in twice in one cookie).
+    if current_login() is not None:
+        sessions.end(current_login(), "logout")
+    lang = session.get("lang")
     session.clear()
-    session["staff_id"] = user.id
-    session["since"] = int(time.time())
+    session["sid"] = sessions.start(person, request.user_agent.string, lifetime)
+    if lang:
+        session["lang"] = lang
+
+
+def log_in_staff(user: StaffUser) -> None:
+    _start(user, timedelta(hours=current_app.config["STAFF_SESSION_HOURS"]))
 
 
 def log_in_participant(participant: Participant) -> None:
-    session.clear()
+    _start(participant, current_app.config["PERMANENT_SESSION_LIFETIME"])
     session.permanent = True  # a phone stays signed in for the session lifetime
-    session["participant_id"] = participant.id
-    # Tied to the invite: a new invite code signs out every phone that used the old one.
-    session["invite"] = (participant.invite_code_hash or "")[:16]
+
+
+def log_out(reason: str = "logout") -> None:
+    """End this request's session on the server, and clear the cookie."""
+    login = current_login()
+    if login is not None:
+        sessions.end(login, reason)
+    session.clear()
 
 
 #: Paths that never depend on who asks: they must not touch (or vary by) the session cookie.
 PUBLIC_PATHS = ("/assets/", "/media/")
 
 
-def _load_actor(app: Flask) -> None:
+def _load_actor() -> None:
     g.actor = None
+    g.login = None
     g.session_expired = False
-    if request.path.startswith(PUBLIC_PATHS):
+    if request.path.startswith(PUBLIC_PATHS) or "sid" not in session:
         return
-    if "staff_id" in session:
-        hours = app.config["STAFF_SESSION_HOURS"]
-        user = db.session.get(StaffUser, session["staff_id"])
-        if time.time() - session.get("since", 0) > hours * 3600:
-            session.clear()
-            g.session_expired = True
-        elif user is not None and user.active:
-            g.actor = user
-        else:
-            session.clear()
-    elif "participant_id" in session:
-        participant = db.session.get(Participant, session["participant_id"])
-        if participant is not None and (participant.invite_code_hash or "")[:16] == session.get(
-            "invite"
-        ):
-            g.actor = participant
-        else:
-            session.clear()
-            g.session_expired = True
+    login = sessions.find(session["sid"])
+    person = login.person if login is not None else None
+    if login is None or person is None:
+        session.clear()
+        g.session_expired = True
+        return
+    if isinstance(person, StaffUser) and not person.active:
+        sessions.end(login, "deactivated")
+        db.session.commit()
+        session.clear()
+        return
+    if sessions.touch(login):
+        db.session.commit()  # before the view, so its own rollback cannot lose it
+    g.actor, g.login = person, login
 
 
 def init_app(app: Flask) -> None:
-    app.before_request(lambda: _load_actor(app))
+    app.before_request(_load_actor)
 
 
 def _guard(check: Callable[[Actor], bool], login_endpoint: str) -> Callable:

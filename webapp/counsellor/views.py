@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import segno
 import sqlalchemy as sa
 from flask import (
@@ -24,9 +26,10 @@ from ..auth import current_actor, staff_required
 from ..extensions import db
 from ..i18n import own_name
 from ..models import Participant, Questionnaire, Response, StaffUser
+from ..models.types import utcnow
 from ..questionnaires.names import text_direction
 from ..rendering.display import answer_sections, conflict_rows
-from ..services import accounts, audit, resources, reviews, revisions
+from ..services import accounts, audit, privacy, resources, reviews, revisions, sessions
 from ..services import questionnaires as questionnaire_service
 from ..services import responses as response_service
 from .forms import REVIEW_LABELS, ParticipantForm, ReviewForm
@@ -140,6 +143,8 @@ def participant(participant_id: int):
     return render_template(
         "counsellor/participant.html",
         participant=person,
+        devices=sessions.live_for(person),
+        retention_days=current_app.config["RETENTION_DAYS"],
         responses=responses,
         assignable=questionnaire_service.assignable(current_actor()),
         assigned=questionnaire_service.assigned_ids(person),
@@ -180,6 +185,68 @@ def offer(participant_id: int, slug: str):
     db.session.commit()
     flash(_("Saved."), "success")
     return redirect(url_for(".participant", participant_id=person.id))
+
+
+@bp.post("/participants/<int:participant_id>/sessions/<int:session_id>/end")
+@staff_required("counsellor")
+def end_device(participant_id: int, session_id: int):
+    """Sign one of the participant's devices out: its next request gets 401."""
+    actor = current_actor()
+    person = access.participant_or_404(actor, participant_id)
+    login = next((s for s in sessions.live_for(person) if s.id == session_id), None)
+    if login is None:
+        abort(404)
+    sessions.end(login, "revoked")
+    audit.record(actor, "participant.device_signed_out", f"participant:{person.id}")
+    db.session.commit()
+    flash(_("The device is signed out."), "success")
+    return redirect(url_for(".participant", participant_id=person.id))
+
+
+@bp.get("/participants/<int:participant_id>/export.json")
+@staff_required("counsellor")
+def export(participant_id: int):
+    """Everything stored about the participant (GDPR right of access), as a JSON file."""
+    actor = current_actor()
+    person = access.participant_or_404(actor, participant_id)
+    body = privacy.export(person)
+    audit.record(actor, "participant.export", f"participant:{person.id}")
+    db.session.commit()
+    response = current_app.response_class(
+        json.dumps(body, ensure_ascii=False, indent=2, allow_nan=False),
+        mimetype="application/json",
+    )
+    response.headers["Content-Disposition"] = f'attachment; filename="participant-{person.id}.json"'
+    return response
+
+
+@bp.post("/participants/<int:participant_id>/left")
+@staff_required("counsellor")
+def left_programme(participant_id: int):
+    """Record that the participant left the programme: the retention period starts."""
+    actor = current_actor()
+    person = access.participant_or_404(actor, participant_id)
+    if person.left_programme_at is None:
+        person.left_programme_at = utcnow()
+        audit.record(actor, "participant.left", f"participant:{person.id}")
+        db.session.commit()
+    return redirect(url_for(".participant", participant_id=person.id))
+
+
+@bp.post("/participants/<int:participant_id>/erase")
+@staff_required("counsellor")
+def erase(participant_id: int):
+    """Delete the participant and all their data (GDPR erasure), after a confirmation."""
+    actor = current_actor()
+    person = access.participant_or_404(actor, participant_id)
+    if request.form.get("confirm") != "yes":
+        flash(_("Tick the box to confirm that everything about the participant is deleted."),
+              "warning")  # fmt: skip
+        return redirect(url_for(".participant", participant_id=person.id))
+    privacy.erase(person, actor)
+    db.session.commit()
+    flash(_("The participant and all their answers are deleted."), "success")
+    return redirect(url_for(".caseload"))
 
 
 @bp.post("/participants/<int:participant_id>/forms/<slug>")

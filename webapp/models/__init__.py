@@ -14,6 +14,7 @@ from .questionnaire import (
 )
 from .resource import Resource
 from .response import REVIEW_STATUSES, Response, ResponseRevision, Review
+from .security import LoginSession, ThrottleCounter
 from .tenancy import ROLES, Municipality, Participant, StaffUser
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "REVIEW_STATUSES",
     "ROLES",
     "AuditEvent",
+    "LoginSession",
     "Municipality",
     "Participant",
     "QuestionAudio",
@@ -34,4 +36,5 @@ __all__ = [
     "ResponseRevision",
     "Review",
     "StaffUser",
+    "ThrottleCounter",
 ]

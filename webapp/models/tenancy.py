@@ -67,6 +67,9 @@ class Participant(db.Model):
     invite_code_hash: Mapped[str | None] = mapped_column(sa.String(64))
     invite_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the participant left the programme; their data is deleted a retention period
+    #: later (``flask privacy purge``, docs/privacy.md).
+    left_programme_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     municipality: Mapped[Municipality] = relationship()

@@ -8,6 +8,7 @@ answer path, so the caller words them in the reader's language.
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -125,6 +126,19 @@ def _code_errors(definition: Definition, answers: Mapping[str, Any]) -> list[Ans
     return found
 
 
+def _non_finite_errors(answers: Any, where: tuple[Any, ...] = ()) -> list[AnswerError]:
+    """Refuse NaN and Infinity: JSON cannot carry them, so a stored one breaks every reader."""
+    if isinstance(answers, float) and not math.isfinite(answers):
+        return [AnswerError(_path(where), "type", {"expected": "number"})]
+    if isinstance(answers, Mapping):
+        items: Iterable[tuple[Any, Any]] = answers.items()
+    elif isinstance(answers, list):
+        items = enumerate(answers)
+    else:
+        return []
+    return [e for key, value in items for e in _non_finite_errors(value, (*where, key))]
+
+
 def clean_answers(definition: Definition, answers: Mapping[str, Any]) -> dict[str, Any]:
     """Return the answers normalized, with those to hidden questions removed."""
     normalized = normalize(dict(answers))
@@ -151,7 +165,8 @@ def validate_answers(
     schema = copy.deepcopy(definition.schema)
     required = [q for q in schema.get("required", []) if q in visible] if complete else []
     schema["required"] = required
-    errors = _errors_from_schema(schema, cleaned) + _code_errors(definition, cleaned)
+    errors = _non_finite_errors(cleaned)
+    errors += _errors_from_schema(schema, cleaned) + _code_errors(definition, cleaned)
     if only is not None:
         wanted = set(only)
         errors = [e for e in errors if e.question in wanted]

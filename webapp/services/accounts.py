@@ -14,7 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from ..extensions import db
 from ..models import Municipality, Participant, StaffUser
 from ..models.types import utcnow
-from . import audit
+from . import audit, sessions
 
 _hasher = PasswordHasher()
 # A password check costs the same whether or not the e-mail exists.
@@ -83,11 +83,36 @@ def _code_hash(code: str, key: str) -> str:
 
 
 def new_invite(participant: Participant, key: str, days: int) -> str:
-    """Give the participant a fresh invite code (the old one stops working); return it."""
+    """Give the participant a fresh invite code; return it.
+
+    The old code stops working, and so does every device signed in with an earlier one: a new
+    invite is what a counsellor hands out when a phone is lost or was shared.
+    """
     code = "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_LENGTH))
     participant.invite_code_hash = _code_hash(code, key)
     participant.invite_expires_at = utcnow() + timedelta(days=days)
+    sessions.end_all(participant, "new_invite")
     return code
+
+
+def use_invite(participant: Participant) -> None:
+    """Spend the participant's invite: a code signs in one device, once."""
+    participant.invite_code_hash = None
+    participant.invite_expires_at = None
+    if participant.joined_at is None:
+        participant.joined_at = utcnow()
+
+
+def set_password(user: StaffUser, password: str) -> None:
+    """Give a staff user a new password and sign them out everywhere."""
+    user.password_hash = hash_password(password)
+    sessions.end_all(user, "password")
+
+
+def deactivate_staff(user: StaffUser) -> None:
+    """Close a staff account: it can no longer sign in, and its sessions end at once."""
+    user.active = False
+    sessions.end_all(user, "deactivated")
 
 
 def participant_for_code(code: str, key: str) -> Participant | None:

@@ -9,6 +9,9 @@ import { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
 import { bracketMatching, defaultHighlightStyle, indentOnInput, syntaxHighlighting } from "@codemirror/language";
 import { json } from "@codemirror/lang-json";
 
+// The page's Content-Security-Policy allows the editor's own styles by this nonce only.
+const nonce = document.querySelector('meta[name="csp-nonce"]')?.content ?? "";
+
 /** Put an editor with text into parent; onChange() is called after every edit. */
 export function mountJsonView(parent, text, label, onChange) {
   return new EditorView({
@@ -17,7 +20,7 @@ export function mountJsonView(parent, text, label, onChange) {
       doc: text,
       extensions: [
         lineNumbers(), history(), bracketMatching(), indentOnInput(), highlightActiveLine(),
-        EditorView.lineWrapping,
+        EditorView.lineWrapping, EditorView.cspNonce.of(nonce),
         syntaxHighlighting(defaultHighlightStyle), json(),
         keymap.of([...defaultKeymap, ...historyKeymap]),
         EditorView.contentAttributes.of({ "aria-label": label }),

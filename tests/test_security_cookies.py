@@ -1,0 +1,43 @@
+"""The session cookie: __Host- prefixed, Secure, HttpOnly, SameSite=Lax; plain only for make run."""
+
+from __future__ import annotations
+
+from webapp.config import default_config
+
+from .conftest import PASSWORD, csrf_token
+
+
+def _session_cookie_header(response) -> str:
+    cookies = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("__Host-loype=")]
+    assert len(cookies) == 1, response.headers.getlist("Set-Cookie")
+    return cookies[0]
+
+
+def test_staff_sign_in_sets_a_host_only_secure_cookie(client, world):
+    token = csrf_token(client, "/login")
+    response = client.post(
+        "/login", data={"email": world.emails["c1"], "password": PASSWORD, "csrf_token": token}
+    )
+    header = _session_cookie_header(response)
+    attributes = {part.strip().split("=")[0].lower() for part in header.split(";")[1:]}
+    assert {"secure", "httponly", "samesite", "path"} <= attributes
+    assert "SameSite=Lax" in header and "Path=/" in header
+    assert "domain" not in attributes  # __Host- forbids a Domain
+
+
+def test_secure_by_default_and_off_only_when_asked(monkeypatch, tmp_path):
+    monkeypatch.delenv("LOYPE_SECURE_COOKIES", raising=False)
+    config = default_config(tmp_path)
+    assert config["SESSION_COOKIE_SECURE"] is True
+    assert config["SESSION_COOKIE_NAME"] == "__Host-loype"
+    monkeypatch.setenv("LOYPE_SECURE_COOKIES", "0")
+    config = default_config(tmp_path)
+    assert config["SESSION_COOKIE_SECURE"] is False
+    assert config["SESSION_COOKIE_NAME"] == "loype"  # a __Host- cookie must be Secure
+
+
+def test_make_run_is_the_only_place_that_turns_it_off():
+    from .conftest import ROOT
+
+    makefile = (ROOT / "Makefile").read_text()
+    assert "LOYPE_SECURE_COOKIES=0 $(BIN)/flask run --host 127.0.0.1" in makefile

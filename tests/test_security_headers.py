@@ -1,0 +1,98 @@
+"""Security headers on every route, for every kind of visitor, and no-store on anything personal."""
+
+from __future__ import annotations
+
+import pytest
+
+from webapp.security_headers import CONTENT_SECURITY_POLICY
+
+from .routes import all_requests, sample_records
+
+#: Responses a cache may keep: they are the same for everyone and hold nothing personal.
+CACHEABLE = ("/assets/", "/static/", "/media/", "/manifest.webmanifest", "/sw.js")
+
+
+def _check(response, url: str) -> list[str]:
+    problems = []
+    headers = response.headers
+    csp = headers.get("Content-Security-Policy", "")
+    for directive in ("object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'",
+                      "script-src 'self'", "style-src 'self'"):  # fmt: skip
+        if directive not in csp:
+            problems.append(f"CSP lacks {directive}")
+    if "unsafe-inline" in csp or "unsafe-eval" in csp:
+        problems.append("CSP allows unsafe-*")
+    expected = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+    for name, value in expected.items():
+        if headers.get(name) != value:
+            problems.append(f"{name}: {headers.get(name)!r}")
+    if "camera=()" not in headers.get("Permissions-Policy", ""):
+        problems.append("Permissions-Policy")
+    if not url.startswith(CACHEABLE) and headers.get("Cache-Control") != "no-store":
+        problems.append(f"Cache-Control: {headers.get('Cache-Control')!r}")
+    return problems
+
+
+def test_every_route_has_the_headers_for_every_visitor(app, world, as_actor):
+    values = sample_records(app, world)
+    requests = all_requests(app, values)
+    problems = []
+    for actor in ("anon", "p1", "c1", "admin1"):
+        client = as_actor(app, actor)
+        for _endpoint, method, url in requests:
+            response = client.open(url, method=method)
+            response.close()
+            problems += [f"{actor} {method} {url} ({response.status_code}): {p}"
+                         for p in _check(response, url)]  # fmt: skip
+    assert not problems, "\n".join(problems)
+    assert CONTENT_SECURITY_POLICY
+
+
+@pytest.mark.parametrize(
+    "actor, url",
+    [("p1", "/me/"), ("c1", "/caseload"), ("c1", "/participants/{participant_id}"),
+     ("c1", "/responses/{response_id}"), ("p1", "/r/{response_id}/1"), ("p1", "/app/"),
+     ("p1", "/api/v1/me")],
+)  # fmt: skip
+def test_pages_with_personal_data_are_never_stored(app, world, as_actor, actor, url):
+    values = sample_records(app, world)
+    response = as_actor(app, actor).get(url.format(**values))
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_the_invite_page_with_its_code_is_never_stored(app, world, as_actor):
+    counsellor = as_actor(app, "c1")
+    from .conftest import csrf_token
+
+    token = csrf_token(counsellor, f"/participants/{world.p1}")
+    response = counsellor.post(f"/participants/{world.p1}/invite", data={"csrf_token": token})
+    assert response.status_code == 200 and "/join/" in response.get_data(as_text=True)
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_hsts_only_in_secure_mode(app, client):
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert client.get("/join").headers["Strict-Transport-Security"].startswith("max-age=")
+    app.config["SESSION_COOKIE_SECURE"] = False
+    try:
+        assert "Strict-Transport-Security" not in client.get("/join").headers
+    finally:
+        app.config["SESSION_COOKIE_SECURE"] = True
+
+
+def test_no_inline_scripts_or_style_attributes_in_templates():
+    import re
+
+    from .conftest import ROOT
+
+    problems = []
+    for template in (ROOT / "webapp" / "templates").rglob("*.html"):
+        text = template.read_text()
+        for match in re.finditer(r"<script\b([^>]*)>", text):
+            attributes = match.group(1)
+            if "src=" not in attributes and 'type="application/json"' not in attributes:
+                problems.append(f"{template.name}: inline <script{attributes}>")
+        if re.search(r"\sstyle=|\son[a-z]+=", text):
+            problems.append(f"{template.name}: style or event-handler attribute")
+    assert not problems, problems

@@ -1,0 +1,101 @@
+"""Canary values (answers, an invite code, passwords, a session id) never reach a log line.
+
+The app is served for real (Werkzeug's threaded server, with its request log lines), driven
+over HTTP through sign-in, joining, answering on the API and the server pages, a wrong
+password, a new invite and sign-out; then every captured log record is searched.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import uuid
+
+import pytest
+import requests
+from werkzeug.serving import make_server
+
+from webapp.services import accounts
+
+from .conftest import PASSWORD
+
+ANSWER = "KANARI-svar-helse-7731"
+WRONG_PASSWORD = "KANARI-feil-passord-5520"
+
+
+@pytest.fixture
+def served(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+
+
+def _token(session: requests.Session, url: str) -> str:
+    html = session.get(url).text
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+
+
+def test_no_canary_in_any_log_line(app, world, served, caplog):
+    caplog.set_level("DEBUG")
+    app.config["SERVER_NAME"] = None  # served on 127.0.0.1, not loype.test
+    app.config["SESSION_COOKIE_SECURE"] = False  # plain http, as make run
+    try:
+        phone = requests.Session()
+        code = world.codes["p1"]
+        token = _token(phone, f"{served}/join/{code}")
+        assert phone.post(f"{served}/join/{code}", data={"csrf_token": token}).ok
+        cookie = next(iter(phone.cookies)).value
+        rid = str(uuid.uuid4())
+        body = {
+            "questionnaire": "kartlegging",
+            "version": 1,
+            "status": "draft",
+            "answers": {"short_term_goal_kind": "other", "short_term_goal": ANSWER},
+        }
+        assert phone.put(f"{served}/api/v1/responses/{rid}", json=body).status_code == 201
+        assert phone.post(
+            f"{served}/api/v1/sync",
+            json={
+                "responses": [
+                    {**body, "id": rid, "answers": {"anything_else": ANSWER}, "base_revision": 1}
+                ]
+            },
+        ).ok
+        assert ANSWER in phone.get(f"{served}/r/{rid}/summary").text
+        assert phone.get(f"{served}/api/v1/me/export").ok
+        phone.post(f"{served}/leave", data={"csrf_token": _token(phone, f"{served}/me/")})
+
+        staff = requests.Session()
+        token = _token(staff, f"{served}/login")
+        staff.post(f"{served}/login", data={"email": world.emails["c1"],
+                   "password": WRONG_PASSWORD, "csrf_token": token})  # fmt: skip
+        staff.post(f"{served}/login", data={"email": world.emails["c1"],
+                   "password": PASSWORD, "csrf_token": token})  # fmt: skip
+        assert ANSWER in staff.get(f"{served}/participants/{world.p1}/export.json").text
+        invite = staff.post(
+            f"{served}/participants/{world.p1}/invite",
+            data={"csrf_token": _token(staff, f"{served}/caseload")},
+        )
+        new_code = re.search(r"/join/([A-Z0-9]+)", invite.text).group(1)
+        staff.get(f"{served}/join/{new_code}")
+        staff_cookie = next(iter(staff.cookies)).value
+    finally:
+        app.config["SERVER_NAME"] = "loype.test"
+        app.config["SESSION_COOKIE_SECURE"] = True
+    # Everything the server side logged; urllib3 is this test's own HTTP client.
+    records = [r for r in caplog.records if not r.name.startswith("urllib3")]
+    lines = [record.getMessage() for record in records]
+    assert any(r.name == "werkzeug" and "PUT /api/v1/responses" in r.getMessage()
+               for r in records)  # the request lines were logged  # fmt: skip
+    assert any("/join/[redacted]" in line for line in lines)
+    canaries = {
+        "answer": ANSWER, "invite code": code, "new invite code": new_code,
+        "formatted code": accounts.format_code(new_code), "password": PASSWORD,
+        "wrong password": WRONG_PASSWORD, "participant cookie": cookie,
+        "staff cookie": staff_cookie,
+    }  # fmt: skip
+    found = [(name, line) for line in lines for name, value in canaries.items() if value in line]
+    assert not found, found

@@ -1,0 +1,135 @@
+"""GDPR: right of access (the participant's complete data, from the app and from the
+counsellor), erasure (everything gone but the pseudonymous audit trail) and retention."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from webapp.extensions import db
+from webapp.models import (
+    AuditEvent,
+    LoginSession,
+    Participant,
+    Questionnaire,
+    Response,
+    ResponseRevision,
+    Review,
+    StaffUser,
+)
+from webapp.models.types import utcnow
+from webapp.services import responses, reviews
+
+from .conftest import csrf_token
+
+SECRET_ANSWER = "Jeg har vært på flukt i tre år"
+
+
+def _with_answers(app, world) -> str:
+    with app.app_context():
+        person = db.session.get(Participant, world.p1)
+        kartlegging = db.session.scalar(sa.select(Questionnaire).filter_by(slug="kartlegging"))
+        response = responses.start(person, kartlegging)
+        response.answers = {"short_term_goal_kind": "other", "short_term_goal": SECRET_ANSWER}
+        reviews.add_review(response, db.session.get(StaffUser, world.c1), "in_review", "Ring")
+        db.session.commit()
+        return response.id
+
+
+def _count(app, model, **where) -> int:
+    with app.app_context():
+        query = sa.select(sa.func.count()).select_from(model)
+        for key, value in where.items():
+            query = query.where(getattr(model, key) == value)
+        return db.session.scalar(query)
+
+
+def test_participant_gets_all_their_data_from_the_app(app, world, as_actor):
+    response_id = _with_answers(app, world)
+    phone = as_actor(app, "p1")
+    export = phone.get("/api/v1/me/export")
+    assert export.status_code == 200 and export.headers["Cache-Control"] == "no-store"
+    data = export.json
+    assert data["participant"]["display_name"] == "p1"
+    assert data["participant"]["counsellor"] == "Counsellor One"
+    (response,) = data["responses"]
+    assert response["id"] == response_id
+    assert response["answers"]["short_term_goal"] == SECRET_ANSWER
+    assert response["reviews"][0]["status"] == "in_review"
+    assert data["devices"] and data["log"]
+    assert any(entry["action"] == "participant.join" for entry in data["log"])
+
+
+def test_counsellor_downloads_the_same_data(app, world, as_actor):
+    _with_answers(app, world)
+    counsellor = as_actor(app, "c1")
+    download = counsellor.get(f"/participants/{world.p1}/export.json")
+    assert download.status_code == 200
+    assert "attachment" in download.headers["Content-Disposition"]
+    assert (
+        json.loads(download.get_data(as_text=True))["responses"][0]["answers"]["short_term_goal"]
+        == SECRET_ANSWER
+    )
+    # Another counsellor, or an administrator, gets nothing.
+    assert as_actor(app, "c2").get(f"/participants/{world.p1}/export.json").status_code == 404
+    assert as_actor(app, "admin1").get(f"/participants/{world.p1}/export.json").status_code == 404
+
+
+def test_erasure_removes_everything_but_the_pseudonymous_audit_trail(app, world, as_actor):
+    response_id = _with_answers(app, world)
+    phone = as_actor(app, "p1")
+    counsellor = as_actor(app, "c1")
+    token = csrf_token(counsellor, f"/participants/{world.p1}")
+    unconfirmed = counsellor.post(f"/participants/{world.p1}/erase", data={"csrf_token": token},
+                                  follow_redirects=True)  # fmt: skip
+    assert "Tick the box" in unconfirmed.get_data(as_text=True)
+    assert _count(app, Participant, id=world.p1) == 1
+    done = counsellor.post(
+        f"/participants/{world.p1}/erase",
+        data={"csrf_token": token, "confirm": "yes"},
+        follow_redirects=True,
+    )
+    assert "The participant and all their answers are deleted." in done.get_data(as_text=True)
+    assert _count(app, Participant, id=world.p1) == 0
+    assert _count(app, Response, participant_id=world.p1) == 0
+    assert _count(app, ResponseRevision, response_id=response_id) == 0
+    assert _count(app, Review, response_id=response_id) == 0
+    assert _count(app, LoginSession, participant_id=world.p1) == 0
+    assert phone.get("/api/v1/me").status_code == 401
+    with app.app_context():
+        trail = db.session.scalars(sa.select(AuditEvent)).all()
+        assert any(e.action == "participant.erase" for e in trail)
+        text = " ".join(f"{e.actor} {e.action} {e.target}" for e in trail)
+    assert "p1" not in text.split() and SECRET_ANSWER not in text  # ids only, never names
+
+
+def test_retention_purge_dry_run_idempotent_and_logged(app, world, as_actor, runner, caplog):
+    _with_answers(app, world)
+    counsellor = as_actor(app, "c1")
+    token = csrf_token(counsellor, f"/participants/{world.p1}")
+    counsellor.post(f"/participants/{world.p1}/left", data={"csrf_token": token})
+    page = counsellor.get(f"/participants/{world.p1}").get_data(as_text=True)
+    assert "Left the programme" in page
+    days = app.config["RETENTION_DAYS"]
+    assert (
+        runner.invoke(args=["privacy", "purge"])
+        .output.strip()
+        .endswith("deleted 0 participants []")
+    )
+    with app.app_context():
+        person = db.session.get(Participant, world.p1)
+        person.left_programme_at = utcnow() - timedelta(days=days + 1)
+        db.session.commit()
+    dry = runner.invoke(args=["privacy", "purge", "--dry-run"])
+    assert f"would delete 1 participants [{world.p1}]" in dry.output
+    assert _count(app, Participant, id=world.p1) == 1
+    with caplog.at_level("INFO", logger="webapp.services.privacy"):
+        real = runner.invoke(args=["privacy", "purge"])
+    assert f"deleted 1 participants [{world.p1}]" in real.output
+    assert any("privacy purge" in r.getMessage() for r in caplog.records)
+    assert _count(app, Participant, id=world.p1) == 0
+    assert _count(app, Participant) == 2  # the others stay
+    again = runner.invoke(args=["privacy", "purge"])
+    assert "deleted 0 participants []" in again.output

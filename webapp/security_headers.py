@@ -1,0 +1,79 @@
+"""Security headers on every response, and no caching of anything personal.
+
+The Content-Security-Policy allows only this site's own files: no inline script or style
+(JSON data islands, ``<script type="application/json">``, are data and are not run), no eval,
+no plugins, no ``<base>``, no framing. Pages, JSON and redirects are ``no-store`` unless the view
+chose otherwise (static files, the manifest, the service worker): they may show answers, names
+or an invite code, and a shared phone's or a proxy's cache must not keep them.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Flask, Response, current_app, g
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",  # pictograms are data: URLs inside css/pictograms.css
+        "media-src 'self' blob:",
+        "connect-src 'self'",
+        "font-src 'self'",
+        "worker-src 'self'",
+        "manifest-src 'self'",
+        "form-action 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "camera", "microphone", "geolocation", "payment", "usb", "serial", "bluetooth",
+        "accelerometer", "gyroscope", "magnetometer", "display-capture", "browsing-topics",
+    )
+)  # fmt: skip
+
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def csp_nonce() -> str:
+    """Return this request's nonce, for a page that must name inline code (an import map) or
+    let a library add its styles (the builder's code editor): only those, on that page."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(18)
+    return g.csp_nonce
+
+
+def _policy() -> str:
+    nonce = g.get("csp_nonce")
+    if not nonce:
+        return CONTENT_SECURITY_POLICY
+    return CONTENT_SECURITY_POLICY.replace(
+        "script-src 'self'", f"script-src 'self' 'nonce-{nonce}'"
+    ).replace("style-src 'self'", f"style-src 'self' 'nonce-{nonce}'")
+
+
+def add_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", _policy())
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    # Invite links carry a code: never send a page's address to another site.
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+    headers.setdefault("X-Frame-Options", "DENY")  # frame-ancestors for old browsers
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if current_app.config["SESSION_COOKIE_SECURE"]:
+        headers.setdefault("Strict-Transport-Security", HSTS)
+    if "Cache-Control" not in headers:
+        headers["Cache-Control"] = "no-store"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(add_headers)

@@ -1,0 +1,154 @@
+"""GDPR: a participant's complete data (right of access), erasure, and retention.
+
+Erasure removes the participant, their responses with every revision and review, and their
+sessions. The audit trail stays (it is append-only) and was always pseudonymous: it names
+records by id ("participant:7"), and once the participant row is gone nothing links that id
+to a person.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import AuditEvent, LoginSession, Participant, Response, ResponseRevision, Review
+from ..models.types import utcnow
+from . import audit
+
+log = logging.getLogger(__name__)
+
+EXPORT_FORMAT = 1
+
+
+def _when(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def export(participant: Participant) -> dict[str, Any]:
+    """Return everything stored about the participant, as JSON-ready data."""
+    responses = db.session.scalars(
+        sa.select(Response)
+        .where(Response.participant_id == participant.id)
+        .order_by(Response.created_at)
+    ).all()
+    label = f"participant:{participant.id}"
+    events = db.session.scalars(
+        sa.select(AuditEvent)
+        .where(sa.or_(AuditEvent.actor == label, AuditEvent.target == label))
+        .order_by(AuditEvent.id)
+    ).all()
+    devices = db.session.scalars(
+        sa.select(LoginSession)
+        .where(LoginSession.participant_id == participant.id)
+        .order_by(LoginSession.created_at)
+    ).all()
+    return {
+        "format": EXPORT_FORMAT,
+        "exported_at": _when(utcnow()),
+        "participant": {
+            "id": participant.id,
+            "display_name": participant.display_name,
+            "language": participant.language,
+            "show_norwegian": participant.show_norwegian,
+            "municipality": participant.municipality.name,
+            "counsellor": participant.counsellor.name,
+            "created_at": _when(participant.created_at),
+            "joined_at": _when(participant.joined_at),
+            "left_programme_at": _when(participant.left_programme_at),
+            "invite_expires_at": _when(participant.invite_expires_at),
+        },
+        "responses": [
+            {
+                "id": r.id,
+                "questionnaire": r.version.questionnaire.slug,
+                "version": r.version.number,
+                "filled_in_by": "counsellor" if r.author_id else "participant",
+                "status": r.status,
+                "answers": r.answers,
+                "text_languages": r.text_languages or {},
+                "conflicts": r.conflicts or [],
+                "created_at": _when(r.created_at),
+                "updated_at": _when(r.updated_at),
+                "submitted_at": _when(r.submitted_at),
+                "revisions": [
+                    {
+                        "number": v.number,
+                        "status": v.status,
+                        "answers": v.answers,
+                        "source": v.source,
+                        "received_at": _when(v.received_at),
+                    }
+                    for v in r.revisions
+                ],  # fmt: skip
+                "reviews": [
+                    {
+                        "status": v.status,
+                        "note": v.note,
+                        "by": v.reviewer.name,
+                        "at": _when(v.created_at),
+                    }
+                    for v in r.reviews
+                ],  # fmt: skip
+            }
+            for r in responses
+        ],
+        "devices": [
+            {
+                "device": d.device,
+                "signed_in_at": _when(d.created_at),
+                "last_used_at": _when(d.last_seen_at),
+                "ended_at": _when(d.ended_at),
+            }
+            for d in devices
+        ],  # fmt: skip
+        "log": [
+            {"at": _when(e.at), "who": e.actor, "action": e.action, "record": e.target}
+            for e in events
+        ],
+    }
+
+
+def erase(participant: Participant, actor) -> None:
+    """Delete the participant and everything about them (the caller commits)."""
+    response_ids = sa.select(Response.id).where(Response.participant_id == participant.id)
+    db.session.execute(sa.delete(Review).where(Review.response_id.in_(response_ids)))
+    db.session.execute(
+        sa.delete(ResponseRevision).where(ResponseRevision.response_id.in_(response_ids))
+    )
+    db.session.execute(sa.delete(Response).where(Response.participant_id == participant.id))
+    db.session.execute(sa.delete(LoginSession).where(LoginSession.participant_id == participant.id))
+    audit.record(
+        actor, "participant.erase", f"participant:{participant.id}", participant.municipality_id
+    )
+    db.session.delete(participant)
+
+
+def due_for_purge(retention_days: int, now: datetime | None = None) -> list[Participant]:
+    """Return participants who left the programme more than ``retention_days`` ago."""
+    cutoff = (now or utcnow()) - timedelta(days=retention_days)
+    return list(
+        db.session.scalars(
+            sa.select(Participant)
+            .where(Participant.left_programme_at.is_not(None))
+            .where(Participant.left_programme_at < cutoff)
+            .order_by(Participant.id)
+        )
+    )
+
+
+def purge(retention_days: int, *, dry_run: bool, now: datetime | None = None) -> list[int]:
+    """Erase everyone past the retention period; return their ids. Safe to run again."""
+    due = due_for_purge(retention_days, now)
+    ids = [p.id for p in due]
+    if dry_run:
+        log.info("privacy purge (dry run): %d participants due", len(ids))
+        return ids
+    for participant in due:
+        erase(participant, None)
+    db.session.commit()
+    log.info("privacy purge: %d participants erased: %s", len(ids), ids)
+    return ids
