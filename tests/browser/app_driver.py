@@ -27,10 +27,23 @@ def join_in_browser(context, code: str):
 def open_app(context, code: str):
     """Join with the invite code and wait until the app is installed and controls the page."""
     page = join_in_browser(context, code)
+    return wait_for_app(page)
+
+
+def wait_for_app(page):
     page.wait_for_url("**/app/**")
     page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller")
     page.wait_for_selector("#app .cards")
     return page
+
+
+def open_app_as(context, signed_in) -> object:
+    """Open the app in context with the session of the signed-in context: one person's
+    account on a second device (a new invite would sign the first one out)."""
+    context.add_cookies(signed_in.cookies())
+    page = context.new_page()
+    page.goto("/app/")
+    return wait_for_app(page)
 
 
 def outbox(page) -> list[dict]:

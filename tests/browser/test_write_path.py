@@ -11,7 +11,7 @@ from webapp.models import Participant, Response, StaffUser
 from webapp.services import reviews, revisions
 
 from ..conftest import login_staff
-from .app_driver import open_app, outbox, stored, wait_until
+from .app_driver import open_app, open_app_as, outbox, stored, wait_until
 
 # Make IndexedDB writes fail while localStorage says so (quota exceeded, as on a full phone).
 FAILING_IDB = """
@@ -90,7 +90,7 @@ def test_two_phones_change_one_answer_and_both_values_are_kept(
     rid = start_where(app, phone_a, "NAV")
     other = browser.new_context(viewport={"width": 360, "height": 740}, base_url=live_server)
     other.set_default_timeout(15_000)
-    phone_b = open_app(other, world.codes["p1"])
+    phone_b = open_app_as(other, context)
     phone_b.click(f'#app a[href="#/r/{rid}/1"]')
     phone_b.wait_for_selector("#previous_mapping_where")
     other.set_offline(True)
