@@ -27,7 +27,7 @@ from webapp.services import accounts, builder
 from webapp.services import questionnaires as questionnaire_service
 from webapp.services import responses as response_service
 
-from .conftest import PASSWORD, csrf_token, login_staff
+from .conftest import PASSWORD, csrf_token, join, login_staff
 
 
 def q(slug: str) -> Questionnaire:
@@ -201,7 +201,7 @@ def test_what_participants_are_offered(app, world, done, assigned, p1_sees, p3_s
             assert offered == [slug if s == "OWN" else s for s in expected], name
     # The phone's list (/api/v1/me) and the server page follow the same rule.
     phone = app.test_client()
-    assert phone.get(f"/join/{world.codes['p1']}").status_code == 302
+    assert join(phone, world.codes["p1"]).status_code == 302
     listed = [x["slug"] for x in phone.get("/api/v1/me").json["questionnaires"]]
     assert listed == [slug if s == "OWN" else s for s in p1_sees]
     token = csrf_token(phone, "/me/")
@@ -219,7 +219,7 @@ def test_existing_responses_stay_after_the_municipality_offers_its_own(app, worl
         old_id = old.id
     slug = _publish_own(app, world, "all")
     phone = app.test_client()
-    phone.get(f"/join/{world.codes['p1']}")
+    join(phone, world.codes["p1"])
     me = phone.get("/api/v1/me").json
     assert [x["slug"] for x in me["questionnaires"]] == sorted(["kartlegging", slug])
     assert [r["id"] for r in me["responses"]] == [old_id]
@@ -231,8 +231,8 @@ def test_existing_responses_stay_after_the_municipality_offers_its_own(app, worl
 def test_a_participant_cannot_fetch_another_municipalitys_document(app, world):
     slug = _publish_own(app, world, "all")
     own, other = app.test_client(), app.test_client()
-    own.get(f"/join/{world.codes['p1']}")
-    other.get(f"/join/{world.codes['p3']}")
+    join(own, world.codes["p1"])
+    join(other, world.codes["p3"])
     url = f"/api/v1/questionnaires/{slug}/versions/1"
     assert own.get(url).status_code == 200
     assert other.get(url).status_code == 404
@@ -249,12 +249,12 @@ def test_retired_questionnaires_start_no_new_responses_but_finish_old_ones(app, 
         p2 = db.session.get(Participant, world.p2)
         assert q(slug) not in questionnaire_service.offered_questionnaires(p2)
     phone = app.test_client()
-    phone.get(f"/join/{world.codes['p1']}")
+    join(phone, world.codes["p1"])
     token = csrf_token(phone, "/me/")
     resumed = phone.post(f"/me/q/{slug}/start", data={"csrf_token": token})
     assert resumed.status_code == 302 and draft_id in resumed.headers["Location"]
     other = app.test_client()
-    other.get(f"/join/{world.codes['p2']}")
+    join(other, world.codes["p2"])
     token = csrf_token(other, "/me/")
     assert other.post(f"/me/q/{slug}/start", data={"csrf_token": token}).status_code == 404
 
