@@ -47,7 +47,7 @@ class ResponsePutSchema(Schema):
         validate=validate.Regexp(r"^[A-Za-z0-9_-]{8,64}$"),
         metadata={"description": "An id the phone made for itself (with sequence: see docs)"},
     )
-    sequence = fields.Integer(
+    sequence = WholeNumber(
         load_default=None,
         allow_none=True,
         strict=True,
