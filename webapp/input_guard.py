@@ -86,13 +86,13 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def _check_values(value: Any) -> None:
+def _check_values(value: Any, max_string: int = MAX_STRING) -> None:
     """Check every text in a parsed body (depth is bounded, so a flat stack suffices)."""
     stack = [value]
     while stack:
         item = stack.pop()
         if isinstance(item, str):
-            if len(item) > MAX_STRING:
+            if len(item) > max_string:
                 raise _bad_json(_("A text in the body is too long. Nothing was saved."))
             if is_unreadable(item):
                 raise _bad_text()
@@ -103,7 +103,7 @@ def _check_values(value: Any) -> None:
             stack.extend(item)
 
 
-def parse_json(data: bytes) -> Any:
+def parse_json(data: bytes, max_string: int = MAX_STRING) -> Any:
     """Return a JSON body parsed with the limits above; raise ``UnreadableInput`` if bad."""
     try:
         text = data.decode("utf-8")
@@ -131,7 +131,7 @@ def parse_json(data: bytes) -> Any:
         )
     except (ValueError, RecursionError):
         raise _bad_json() from None
-    _check_values(value)
+    _check_values(value, max_string)
     return value
 
 
@@ -141,7 +141,11 @@ class StrictJSONProvider(DefaultJSONProvider):
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         if not has_request_context():  # e.g. a test reading a response: not request input
             return super().loads(s, **kwargs)
-        return parse_json(s.encode("utf-8", "surrogatepass") if isinstance(s, str) else s)
+        data = s.encode("utf-8", "surrogatepass") if isinstance(s, str) else s
+        # The builder's JSON view sends a whole questionnaire as one text; its size is limited
+        # by the body limit and the builder's own document limit instead.
+        limit = len(data) if request.blueprint == "builder" else MAX_STRING
+        return parse_json(data, limit)
 
     def dumps(self, obj: Any, **kwargs: Any) -> str:
         kwargs.setdefault("allow_nan", False)

@@ -39,7 +39,9 @@ def announced(page, text: str) -> None:
 
 def test_build_a_questionnaire_with_the_keyboard(app, world, browser, live_server):
     errors: list[str] = []
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live_server)
+    ctx = browser.new_context(
+        viewport={"width": 1280, "height": 900}, base_url=live_server, bypass_csp=True
+    )
     ctx.set_default_timeout(15_000)
     page = ctx.new_page()
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -136,7 +138,9 @@ def test_build_a_questionnaire_with_the_keyboard(app, world, browser, live_serve
 
 def test_the_json_view_keeps_unreadable_text_and_reports_it(app, world, browser, live_server):
     errors: list[str] = []
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live_server)
+    ctx = browser.new_context(
+        viewport={"width": 1280, "height": 900}, base_url=live_server, bypass_csp=True
+    )
     ctx.set_default_timeout(15_000)
     page = ctx.new_page()
     page.on("pageerror", lambda e: errors.append(str(e)))

@@ -72,7 +72,7 @@ def test_cleared_answer_is_cleared_on_the_server_and_for_the_counsellor(
     assert page.input_value("#previous_mapping_where") == ""
     text = page.inner_text("#app")
     assert "null" not in text and "undefined" not in text
-    staff = browser.new_context(base_url=live_server)
+    staff = browser.new_context(base_url=live_server, bypass_csp=True)
     counsellor = staff.new_page()
     counsellor.goto("/login")
     counsellor.fill("#email", world.emails["c1"])
@@ -88,7 +88,9 @@ def test_two_phones_change_one_answer_and_both_values_are_kept(
 ):
     phone_a = open_app(context, world.codes["p1"])
     rid = start_where(app, phone_a, "NAV")
-    other = browser.new_context(viewport={"width": 360, "height": 740}, base_url=live_server)
+    other = browser.new_context(
+        viewport={"width": 360, "height": 740}, base_url=live_server, bypass_csp=True
+    )
     other.set_default_timeout(15_000)
     phone_b = open_app_as(other, context)
     phone_b.click(f'#app a[href="#/r/{rid}/1"]')
@@ -184,7 +186,7 @@ def test_no_null_or_undefined_on_the_screen_in_bokmal(app, world, browser, live_
         db.session.get(Participant, world.p2).language = "nb"
         db.session.commit()
     context = browser.new_context(viewport={"width": 360, "height": 740}, locale="nb-NO",
-                                  base_url=live_server)  # fmt: skip
+                                  base_url=live_server, bypass_csp=True)  # fmt: skip
     context.set_default_timeout(15_000)
     page = open_app(context, world.codes["p2"])
     start_mapping(page)
