@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 
 import sqlalchemy as sa
 
@@ -178,7 +177,6 @@ def test_a_refused_response_can_be_resolved_and_a_reopened_one_reaches_the_phone
     wait_until(lambda: server_answers(app, rid).get("mapped_before") == "unsure", 30, "sent")
     with app.app_context():
         assert db.session.scalar(sa.select(Response.status).where(Response.id == rid)) == "draft"
-    assert uuid.UUID(rid)
 
 
 def test_no_null_or_undefined_on_the_screen_in_bokmal(app, world, browser, live_server):

@@ -9,6 +9,7 @@ import { conditionControls, readCondition } from "./conditions.js";
 import { buildDefinition } from "../engine/types.js";
 import { validateAnswers } from "../engine/validate.js";
 import { renderPreview } from "./preview.js";
+import { el as element } from "../engine/dom.js";
 
 const state = JSON.parse(document.getElementById("builder-state").textContent);
 const C = JSON.parse(document.getElementById("builder-config").textContent);
@@ -16,17 +17,19 @@ const S = C.strings;
 const $ = (id) => document.getElementById(id);
 let selected = { kind: "questionnaire" };
 
-/** Make an element: el("button", {type: "button"}, "text", child…). */
+/**
+ * Make an element with engine/dom.js's el: el("button", {type: "button"}, "text", child…).
+ * Form controls here also take value, checked and selected as live properties.
+ */
 export function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
+  const live = {};
+  const rest = {};
   for (const [k, v] of Object.entries(attrs)) {
-    if (v == null || v === false) continue;
-    if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-    else if (k === "value") node.value = v;
-    else if (k === "checked" || k === "selected") node[k] = true;
-    else node.setAttribute(k, v === true ? "" : v);
+    (["value", "checked", "selected"].includes(k) ? live : rest)[k] = v;
   }
-  node.append(...children.flat().filter((c) => c != null));
+  const node = element(tag, rest, ...children);
+  if (live.value != null && live.value !== false) node.value = live.value;
+  for (const k of ["checked", "selected"]) if (live[k]) node[k] = true;
   return node;
 }
 export const format = (s, params = {}) => s.replace(/%\((\w+)\)s/g, (_, k) => params[k] ?? "");

@@ -6,8 +6,7 @@
 import { renderSection } from "../engine/render.js";
 import { shownItems } from "../engine/conditions.js";
 import { buildDefinition, text } from "../engine/types.js";
-
-const RTL = new Set(["ar", "fa", "fa_AF", "ps", "ckb", "he", "ur"]);
+import { RTL } from "../engine/dom.js";
 let page = 0;
 let answers = {};
 let lastDoc = null;
