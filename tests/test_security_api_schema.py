@@ -36,6 +36,7 @@ def _session_cookie(app, phone) -> dict[str, str]:
 OPERATIONS = [
     ("GET", "/me"),
     ("GET", "/me/export"),
+    ("GET", "/me/phone-key"),
     ("PUT", "/me/preferences"),
     ("GET", "/questionnaires/{slug}/versions/{number}"),
     ("PUT", "/responses/{response_id}"),
@@ -43,9 +44,10 @@ OPERATIONS = [
 ]
 
 
-# GET /me and /me/export take nothing but the cookie, so there is no invalid request to
-# generate for them (an invalid cookie is the "ignored_auth" check, run in the positive mode).
-NOTHING_TO_BREAK = {("GET", "/me"), ("GET", "/me/export")}
+# GET /me, /me/export and /me/phone-key take nothing but the cookie, so there is no invalid
+# request to generate for them (an invalid cookie is the "ignored_auth" check, run in the
+# positive mode).
+NOTHING_TO_BREAK = {("GET", "/me"), ("GET", "/me/export"), ("GET", "/me/phone-key")}
 CASES = [(m, p, mode) for m, p in OPERATIONS for mode in GenerationMode
          if not (mode == GenerationMode.NEGATIVE and (m, p) in NOTHING_TO_BREAK)]  # fmt: skip
 

@@ -168,3 +168,11 @@ def test_the_openapi_document_describes_the_guard(client):
         cookie["in"] == "cookie"
         and cookie["name"] == client.application.config["SESSION_COOKIE_NAME"]
     )
+
+
+def test_preferences_take_only_json_booleans(app, world, as_actor):
+    phone = as_actor(app, "p1")
+    for wrong in (0, 0.0, 1, "true", None):
+        response = phone.put("/api/v1/me/preferences", json={"show_norwegian": wrong})
+        assert response.status_code == 422, wrong
+    assert phone.put("/api/v1/me/preferences", json={"show_norwegian": True}).status_code == 200

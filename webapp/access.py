@@ -31,7 +31,7 @@ ROUTE_ACCESS: dict[str, str] = {
     "api.openapi": PUBLIC,
     "pwa.app_shell": PARTICIPANT, "participant.home": PARTICIPANT,
     "participant.start": PARTICIPANT, "api.me": PARTICIPANT, "api.export": PARTICIPANT,
-    "api.preferences": PARTICIPANT, "api.document": PARTICIPANT,
+    "api.phone_key": PARTICIPANT, "api.preferences": PARTICIPANT, "api.document": PARTICIPANT,
     "api.put_response": PARTICIPANT, "api.sync_batch": PARTICIPANT,
     "fill.resume": RESPONSE_FILLER, "fill.page": RESPONSE_FILLER, "fill.save": RESPONSE_FILLER,
     "fill.submit": RESPONSE_FILLER, "fill.summary": RESPONSE_FILLER,

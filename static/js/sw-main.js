@@ -3,6 +3,7 @@
  * cache-first versioned assets, never cache the API or a page with answers, and wait (never
  * skipWaiting behind someone's back) until the page says the participant chose to update.
  */
+import { openForBackground } from "./app/owner.js";
 import { flush } from "./app/sync.js";
 
 const PAGE_TIMEOUT_MS = 3000;
@@ -47,7 +48,11 @@ export function start({ release, precache }) {
   });
 
   self.addEventListener("sync", (event) => {
-    if (event.tag === "loype-outbox") event.waitUntil(flush());
+    // Only the data of the participant last open, and only when no PIN guards its key; the
+    // server refuses a batch that is not the signed-in participant's.
+    if (event.tag === "loype-outbox") {
+      event.waitUntil(openForBackground().then((open) => (open ? flush() : null)));
+    }
   });
 
   self.addEventListener("fetch", (event) => {

@@ -7,6 +7,7 @@ import time
 DB_MODULE = """
   const main = document.querySelector('script[type=module][src*="js/app/main.js"]').src;
   const db = await import(main.replace("main.js", "db.js"));
+  const records = await import(main.replace("main.js", "records.js"));
 """
 
 
@@ -51,7 +52,61 @@ def outbox(page) -> list[dict]:
 
 
 def stored(page) -> list[dict]:
-    return page.evaluate(f"async () => {{ {DB_MODULE} return await db.getAll('responses'); }}")
+    """The participant's responses as the app reads them (decrypted)."""
+    return page.evaluate(f"async () => {{ {DB_MODULE} return await records.responses(); }}")
+
+
+DUMP = """async (only) => {
+  const text = (value) => {
+    if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) {
+      const bytes = new Uint8Array(value.buffer ?? value, value.byteOffset ?? 0, value.byteLength);
+      return { bytes: Array.from(bytes, (b) => String.fromCharCode(b)).join("") };
+    }
+    if (value instanceof CryptoKey) return { cryptoKey: value.extractable ? "raw" : "sealed" };
+    if (Array.isArray(value)) return value.map(text);
+    if (value && typeof value === "object") {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, text(v)]));
+    }
+    return value;
+  };
+  const open = (name) => new Promise((resolve, reject) => {
+    const request = indexedDB.open(name);
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  const all = (store) => new Promise((resolve, reject) => {
+    const request = store.getAll();
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  const dump = {};
+  for (const { name } of await indexedDB.databases()) {
+    if (only && name !== only) continue;
+    const database = await open(name);
+    dump[name] = {};
+    for (const storeName of database.objectStoreNames) {
+      const tx = database.transaction([storeName], "readonly");
+      dump[name][storeName] = text(await all(tx.objectStore(storeName)));
+    }
+    database.close();
+  }
+  return dump;
+}"""
+
+
+def dump_indexeddb(page) -> dict:
+    """Everything in the page's IndexedDB as stored (bytes as latin-1 text), per database."""
+    return page.evaluate(DUMP, None)
+
+
+def database_names(page) -> list[str]:
+    """The IndexedDB databases the page's origin has (without opening any)."""
+    return page.evaluate("async () => (await indexedDB.databases()).map((d) => d.name)")
+
+
+def locked_store(page, participant_id: int) -> dict:
+    """The stores of one participant's database on the phone, as stored."""
+    return page.evaluate(DUMP, f"loype-p{participant_id}")[f"loype-p{participant_id}"]
 
 
 def wait_until(predicate, timeout: float = 20.0, message: str = "condition"):

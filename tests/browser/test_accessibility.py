@@ -397,7 +397,53 @@ def test_participant_app(setup, browser, live_server):
         page.click("#app .card a.button")
         page.wait_for_selector("#fields [data-item]")
         audit.check(page, f"/app/#/r/<draft>/1 {lang}", narrow=True)
+        page.goto("/app/#/pin")
+        page.wait_for_selector("#new-pin")
+        audit.check(page, f"/app/#/pin {lang}", narrow=True)
         page.goto("/app/")
+    ctx.close()
+    audit.assert_clean()
+
+
+def test_shared_phone_screens(setup, browser, live_server, faults):
+    """The PIN, the sign-out choice and the signed-out app, in every language."""
+    audit = Audit()
+    ctx = new_context(browser, live_server)
+    page = ctx.new_page()
+    for number, lang in enumerate(LANGUAGES):
+        press_join(page, setup.world.new_code("p3"))
+        page.wait_for_url("**/app/")
+        choose_language(page, lang)
+        page.wait_for_selector("#app .cards")
+        page.goto("/app/#/pin")
+        page.wait_for_selector("#new-pin")
+        page.fill("#new-pin", "2468")
+        page.fill("#new-pin-again", "2468")
+        page.click("form.pin button[type=submit]")
+        page.wait_for_selector("#remove-pin")
+        audit.check(page, f"/app/#/pin with a PIN {lang}", narrow=True)
+        page.goto("/app/")
+        page.wait_for_selector("#pin")
+        audit.check(page, f"/app/ asking for the PIN {lang}", narrow=True)
+        page.fill("#pin", "2468")
+        page.click("form.pin button[type=submit]")
+        page.wait_for_selector("#app .cards")
+        faults.blocked = True  # what is typed now cannot be sent
+        page.click("#app .card .primary")
+        page.wait_for_selector("#fields")
+        page.check(f"#mapped_before-{number % 2}")
+        page.wait_for_timeout(600)
+        page.goto("/app/#/sign-out")
+        page.wait_for_selector("#leave-keep")
+        audit.check(page, f"/app/#/sign-out with unsent answers {lang}", narrow=True)
+        faults.blocked = False
+        page.click("#leave-keep")
+        page.wait_for_url("**/join")
+        ctx.set_offline(True)
+        page.goto("/app/")  # the kept app shell, nobody signed in
+        page.wait_for_selector("#app a[href='/join']")
+        audit.check(page, f"/app/ signed out {lang}", narrow=True)
+        ctx.set_offline(False)
     ctx.close()
     audit.assert_clean()
 

@@ -9,12 +9,21 @@ import sqlalchemy as sa
 
 from webapp.assets import Release
 from webapp.extensions import db
-from webapp.models import Participant, Response, ResponseRevision
-from webapp.services import accounts
+from webapp.models import Response, ResponseRevision
 from webapp.services import questionnaires as questionnaire_service
 
 from ..conftest import FORMS
-from .app_driver import EXPECTED, fill_kartlegging, open_app, outbox, stored, wait_until
+from .app_driver import (
+    EXPECTED,
+    fill_kartlegging,
+    join_in_browser,
+    locked_store,
+    open_app,
+    outbox,
+    stored,
+    wait_for_app,
+    wait_until,
+)
 
 
 def server_responses(app) -> list[Response]:
@@ -195,11 +204,11 @@ def test_two_hundred_queued_responses_sync_to_completion(app, world, context):
     page.evaluate(
         """async () => {
           const main = document.querySelector('script[src*="js/app/main.js"]').src;
-          const db = await import(main.replace("main.js", "db.js"));
+          const records = await import(main.replace("main.js", "records.js"));
           for (let i = 0; i < 200; i++) {
-            const { id } = await db.createResponse({ id: crypto.randomUUID(),
+            const { id } = await records.createResponse({ id: crypto.randomUUID(),
               slug: "kartlegging", version: 1 });
-            await db.saveAnswers(id, { page: { anything_else: `svar ${i}` },
+            await records.saveAnswers(id, { page: { anything_else: `svar ${i}` },
               questions: ["anything_else"] });
           }
         }"""
@@ -211,23 +220,30 @@ def test_two_hundred_queued_responses_sync_to_completion(app, world, context):
     assert len(server_responses(app)) == 200
 
 
-def test_signed_out_phone_stops_retrying_and_says_what_to_do(app, world, context):
+def test_signed_out_phone_stops_retrying_keeps_the_answer_locked_and_sends_it_later(
+    app, world, context
+):
     page = open_app(context, world.codes["p1"])
-    with app.app_context():
-        participant = db.session.get(Participant, world.p1)
-        accounts.new_invite(participant, app.config["SECRET_KEY"], 30)  # old code stops working
-        db.session.commit()
+    code = world.new_code("p1")  # a new invite ends this phone's session
     calls: list[int] = []
     page.on("request", lambda r: calls.append(1) if "/api/v1/sync" in r.url else None)
     start(page)
     page.check("#mapped_before-1")
-    page.wait_for_function(
-        "document.querySelector('#sync-status').textContent.includes('sign in again')"
-    )
+    page.wait_for_selector("text=You were signed out on this phone")
     made = len(calls)
     page.wait_for_timeout(3000)
     assert len(calls) == made  # no retry loop against a closed door
-    assert len(outbox(page)) == 1  # and the answer is still on the phone
+    assert "mapped_before" not in page.text_content("body")
+    kept = locked_store(page, world.p1)
+    assert len(kept["outbox"]) == 1 and kept["meta"] == [] and kept["documents"] == []
+    [record] = kept["responses"]  # the answer is there, but sealed
+    assert "answers" not in record and set(record["sealed"]) == {"iv", "data"}
+
+    # The same person signs in again with the new code: the kept answer is sent.
+    page = join_in_browser(context, code)
+    wait_for_app(page)
+    wait_until(lambda: server_responses(app), message="the kept answer to reach the server")
+    assert server_responses(app)[0].answers == {"mapped_before": "no"}
 
 
 @pytest.fixture(autouse=True)

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import base64
+
 import sqlalchemy as sa
 from flask import url_for
 from flask_babel import get_locale
 
 from ..extensions import db
 from ..models import Questionnaire, QuestionnaireVersion, Response
-from ..services import audit, privacy
+from ..services import audit, phone_keys, privacy
 from ..services import questionnaires as questionnaire_service
 from ..services.reviews import follow_up_message
 from .base import bp, load_json, participant
 from .questionnaires import document_etag
-from .schemas import MeSchema, PreferencesSchema
+from .schemas import MeSchema, PhoneKeySchema, PreferencesSchema
 
 
 @bp.get("/me")
@@ -48,6 +50,7 @@ def me():
     return MeSchema().dump(
         {
             "participant": {
+                "id": person.id,
                 "display_name": person.display_name,
                 "language": person.language,
                 "show_norwegian": person.show_norwegian,
@@ -79,6 +82,17 @@ def preferences():
     person.show_norwegian = data["show_norwegian"]
     db.session.commit()
     return PreferencesSchema().dump({"show_norwegian": person.show_norwegian})
+
+
+@bp.get("/me/phone-key")
+def phone_key():
+    """The key this participant's phones encrypt stored answers with (vault.js)."""
+    person = participant()
+    key = phone_keys.key_for(person)
+    db.session.commit()
+    return PhoneKeySchema().dump(
+        {"participant": person.id, "key": base64.urlsafe_b64encode(key).rstrip(b"=").decode()}
+    )
 
 
 @bp.get("/me/export")

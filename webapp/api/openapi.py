@@ -42,7 +42,7 @@ def build_spec(cookie_name: str) -> dict:
         plugins=[MarshmallowPlugin()],
     )
     for name in ("ResponsePut", "Receipt", "Problem", "Batch", "BatchResponse", "Me", "Document",
-                 "Preferences"):  # fmt: skip
+                 "Preferences", "PhoneKey"):  # fmt: skip
         spec.components.schema(name, schema=getattr(schemas, f"{name}Schema"))
     spec.components.response(
         "MethodNotAllowed",
@@ -82,6 +82,16 @@ def build_spec(cookie_name: str) -> dict:
             "security": security,
             "responses": {"200": {"description": "OK", "content": {
                 "application/json": {"schema": {"type": "object"}}}},
+                **_problems(400, 401)},
+        }},
+    )  # fmt: skip
+    spec.path(
+        path="/me/phone-key",
+        operations={"get": {
+            "summary": "The key the phone encrypts the participant's stored answers with",
+            "security": security,
+            "responses": {"200": {"description": "OK", "content": {
+                "application/json": {"schema": "PhoneKey"}}},
                 **_problems(400, 401)},
         }},
     )  # fmt: skip
@@ -135,7 +145,7 @@ def build_spec(cookie_name: str) -> dict:
                 "application/json": {"schema": "Batch"}}},
             "responses": {"200": {"description": "One result per response", "content": {
                 "application/json": {"schema": "BatchResponse"}}},
-                **_problems(400, 401, 413, 415, 422)},
+                **_problems(400, 401, 409, 413, 415, 422)},
         }},
     )  # fmt: skip
     return spec.to_dict()

@@ -82,7 +82,17 @@ def put_response(response_id: str):
 def sync_batch():
     """Store up to 25 responses; each succeeds or fails on its own, so a resend is safe."""
     person = participant()
-    items = load_json(BatchSchema())["responses"]
+    batch = load_json(BatchSchema())
+    if batch["participant"] not in (None, person.id):
+        # Answers kept on a shared phone for someone else: never stored under this session.
+        raise ApiProblem(
+            409,
+            _("Someone else's answers"),
+            _("These answers belong to another person who used this phone. They are sent when "
+              "that person signs in again."),
+            code="participant",
+        )  # fmt: skip
+    items = batch["responses"]
     results = []
     for item in items:
         response_id = item.pop("id")

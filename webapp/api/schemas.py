@@ -23,6 +23,16 @@ class WholeNumber(fields.Integer):
         return super()._validated(value)
 
 
+class JsonBoolean(fields.Boolean):
+    """A JSON ``true`` or ``false``, nothing else (``0``, ``0.0``, ``"yes"`` are refused: Python
+    counts ``0.0 == False``, so a set of falsy values would let them through)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 class ResponsePutSchema(Schema):
     """A response as the phone sends it (``PUT /responses/{id}``)."""
 
@@ -69,6 +79,16 @@ class BatchSchema(Schema):
     responses = fields.List(
         fields.Nested(BatchItemSchema), required=True, validate=validate.Length(min=1, max=25)
     )
+    participant = WholeNumber(
+        load_default=None,
+        allow_none=True,
+        strict=True,
+        validate=validate.Range(1, MAX_INT),
+        metadata={
+            "description": "Whose answers these are on the phone; when it is not the signed-in "
+            "participant, nothing is stored (409, code `participant`)"
+        },
+    )
 
 
 class ReceiptSchema(Schema):
@@ -104,7 +124,8 @@ class ProblemSchema(Schema):
     code = fields.String(
         metadata={
             "description": "Why a response was refused: revision (unknown base: rebase "
-            "onto `current`), submitted, version, answers, questionnaire, response"
+            "onto `current`), submitted, version, answers, questionnaire, response, participant "
+            "(the answers belong to someone else than the signed-in participant)"
         }
     )
     current = fields.Nested(
@@ -131,6 +152,7 @@ class BatchResponseSchema(Schema):
 
 
 class ParticipantSchema(Schema):
+    id = fields.Integer(required=True)
     display_name = fields.String(required=True)
     language = fields.String(required=True)
     show_norwegian = fields.Boolean(required=True)
@@ -139,7 +161,7 @@ class ParticipantSchema(Schema):
 class PreferencesSchema(Schema):
     """What the participant chose on the phone: Norwegian beside their language, or not."""
 
-    show_norwegian = fields.Boolean(required=True, truthy={True}, falsy={False})
+    show_norwegian = JsonBoolean(required=True)
 
 
 class QuestionnaireRefSchema(Schema):
@@ -172,6 +194,15 @@ class MeSchema(Schema):
     participant = fields.Nested(ParticipantSchema, required=True)
     questionnaires = fields.List(fields.Nested(QuestionnaireRefSchema), required=True)
     responses = fields.List(fields.Nested(ResponseSummarySchema), required=True)
+
+
+class PhoneKeySchema(Schema):
+    """The key the phone encrypts the participant's stored answers with (docs/privacy.md)."""
+
+    participant = fields.Integer(required=True)
+    key = fields.String(
+        required=True, metadata={"description": "32 bytes, base64url without padding (AES-256)"}
+    )
 
 
 class DocumentSchema(Schema):

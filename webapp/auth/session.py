@@ -13,7 +13,18 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, abort, current_app, flash, g, redirect, request, session, url_for
+from flask import (
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 
 from ..extensions import db
@@ -42,6 +53,7 @@ def _start(person: StaffUser | Participant, lifetime: timedelta) -> None:
     session["sid"] = sessions.start(person, request.user_agent.string, lifetime)
     if lang:
         session["lang"] = lang
+    g.actor, g.login = person, sessions.find(session["sid"])
 
 
 def log_in_staff(user: StaffUser) -> None:
@@ -59,6 +71,7 @@ def log_out(reason: str = "logout") -> None:
     if login is not None:
         sessions.end(login, reason)
     session.clear()
+    g.actor, g.login = None, None
 
 
 #: Paths that never depend on who asks: they must not touch (or vary by) the session cookie.
@@ -87,8 +100,44 @@ def _load_actor() -> None:
     g.actor, g.login = person, login
 
 
+def owner_cookie_name() -> str:
+    """The cookie that tells the phone app whose data it may show (see _owner_cookie)."""
+    return f"{current_app.config['SESSION_COOKIE_NAME']}-owner"
+
+
+def _owner_cookie(response: Response) -> Response:
+    """Name the signed-in participant in a cookie the app can read, or remove it.
+
+    The session cookie is HttpOnly, and a cached app shell cannot say who is signed in, so the
+    app reads this to open only that participant's data on the phone (static/js/app/owner.js).
+    It holds the participant's id and the session's row id, nothing else, and grants nothing:
+    the session does that.
+    """
+    if request.path.startswith(PUBLIC_PATHS):
+        return response
+    name = owner_cookie_name()
+    actor, login = current_actor(), current_login()
+    # "<participant>.<session>": the session part tells a sign-out made offline (finished
+    # later) from a new sign-in of the same person.
+    owner = f"{actor.id}.{login.id}" if isinstance(actor, Participant) and login else None
+    if owner is None and name in request.cookies:
+        response.delete_cookie(name, path="/", secure=current_app.config["SESSION_COOKIE_SECURE"])
+    elif owner is not None and request.cookies.get(name) != owner:
+        response.set_cookie(
+            name,
+            owner,
+            max_age=current_app.config["PERMANENT_SESSION_LIFETIME"],
+            path="/",
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+            httponly=False,  # read by the app; it is no credential
+            samesite="Lax",
+        )
+    return response
+
+
 def init_app(app: Flask) -> None:
     app.before_request(_load_actor)
+    app.after_request(_owner_cookie)
 
 
 def _guard(check: Callable[[Actor], bool], login_endpoint: str) -> Callable:

@@ -70,6 +70,9 @@ class Participant(db.Model):
     #: When the participant left the programme; their data is deleted a retention period
     #: later (``flask privacy purge``, docs/privacy.md).
     left_programme_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The key the participant's phones encrypt stored answers with (services/phone_keys.py):
+    #: a phone holds a copy only while the participant is signed in on it.
+    phone_key: Mapped[bytes | None] = mapped_column(sa.LargeBinary(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     municipality: Mapped[Municipality] = relationship()

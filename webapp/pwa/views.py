@@ -162,4 +162,58 @@ def client_strings() -> dict:
         "follow_up": _("Your counsellor opened your answers again and asks you to look at "
                        "them:"),
         "kept_copy": _("Your answers from this phone that the server did not take:"),
+        **phone_strings(),
+    }  # fmt: skip
+
+
+def phone_strings() -> dict[str, str]:
+    """Texts for a shared phone: signing out, the PIN, and the participant's own data."""
+    return {
+        "sign_in": _("Sign in with your code"),
+        "sign_out": _("Sign out"),
+        "signed_out_title": _("You are signed out"),
+        "signed_out_here": _("Nobody is signed in to Løype on this phone. To see your "
+                             "questionnaires, sign in with the code from your counsellor."),
+        "session_ended": _("You were signed out on this phone. Answers that were not sent yet "
+                           "stay here, locked, and are sent when you sign in again. Ask your "
+                           "counsellor for a new code."),
+        "leaving_sending": _("Sending your answers before you sign out …"),
+        "leaving_unsent": _("Some answers are not sent yet (%(count)s), and this phone cannot "
+                            "reach the server now."),
+        "leaving_choose": _("You can keep them on this phone, locked: nobody else can open "
+                            "them, and they are sent when you sign in again. Or you can delete "
+                            "them."),
+        "leaving_keep": _("Keep them, locked"),
+        "leaving_delete": _("Delete them"),
+        "leaving_stay": _("Stay signed in"),
+        "my_data": _("Download my data"),
+        "pin_link": _("Protect my answers with a PIN"),
+        "pin_title": _("PIN for this phone"),
+        "pin_explain": _("With a PIN, nobody else who uses this phone can open your answers "
+                         "in Løype. You type it every time you open Løype."),
+        "pin_is_set": _("A PIN protects your answers on this phone."),
+        "pin_new": _("New PIN (4 to 6 digits)"),
+        "pin_again": _("Type the PIN again"),
+        "pin_set": _("Set PIN"),
+        "pin_change": _("Change PIN"),
+        "pin_remove": _("Remove PIN"),
+        "pin_format": _("A PIN has 4 to 6 digits."),
+        "pin_mismatch": _("The two PINs are not the same."),
+        "pin_online": _("Connect to the internet to set, change or remove the PIN."),
+        "pin_saved": _("Your PIN is set."),
+        "pin_removed": _("The PIN is removed."),
+        "pin_enter": _("Your PIN"),
+        "pin_open": _("Open"),
+        "pin_wrong": _("Wrong PIN."),
+        "pin_wait": _("Wait %(minutes)s min. before you try again."),
+        "pin_tries_left": _("Tries left: %(count)s."),
+        "pin_too_many": _("Wrong PIN too many times, so you are signed out on this phone. "
+                          "Answers that were not sent yet stay here, locked, and are sent when "
+                          "you sign in again. Ask your counsellor for a new code."),
+        "pin_forgot": _("Forgot your PIN?"),
+        "pin_forgot_explain": _("Sign out, and ask your counsellor for a new code. Answers "
+                                "that were not sent yet stay on this phone, locked, and are "
+                                "sent when you sign in again."),
+        "pin_forgotten": _("You are signed out on this phone. Ask your counsellor for a new "
+                           "code."),
     }  # fmt: skip

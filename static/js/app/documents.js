@@ -3,7 +3,9 @@
  * participant's language, revalidated with ETags and read offline from IndexedDB.
  */
 import * as db from "./db.js";
-import { SignedOut } from "./sync.js";
+import { adoptLegacy } from "./legacy.js";
+import * as records from "./records.js";
+import { NotTheirs, SignedOut } from "./sync.js";
 import { LANG, SIDE_BY_SIDE } from "./screen.js";
 import { buildDefinition } from "../engine/types.js";
 import { validateAnswers } from "../engine/validate.js";
@@ -34,14 +36,16 @@ export async function keepDocument(slug, version, url) {
 /** Bring the list of questionnaires, their documents and the server's responses home. */
 export async function refresh() {
   const me = await (await fetchJSON("/api/v1/me")).json();
-  await db.put("meta", { key: "me", value: me, at: new Date().toISOString() });
+  if (me.participant.id !== db.currentOwner()) throw new NotTheirs(); // signed in as someone else meanwhile
+  await records.keepMe(me);
+  await adoptLegacy(me);
   if (localStorage.getItem(SIDE_BY_SIDE) === null) {
     localStorage.setItem(SIDE_BY_SIDE, me.participant.show_norwegian ? "1" : "0");
   }
   for (const q of me.questionnaires) await keepDocument(q.slug, q.version, q.document_url);
-  await db.adoptServer(me.responses);
+  await records.adoptServer(me.responses);
   // A draft pinned to an older version needs that version's document too.
-  for (const record of await db.getAll("responses")) {
+  for (const record of await records.responses()) {
     if (!(await documentFor(record.slug, record.version))) {
       await keepDocument(record.slug, record.version,
         `/api/v1/questionnaires/${encodeURIComponent(record.slug)}/versions/${record.version}?lang=${LANG}`);

@@ -3,7 +3,11 @@
  * what the phone keeps (online or not), saves every answer on the phone as it is given, and
  * sends the outbox whenever it can. The parts, each with one job:
  *
- *   db.js        the store (IndexedDB): records, outbox, documents; owns the base revision
+ *   owner.js     whose data the phone shows (the owner cookie), their key, their PIN
+ *   vault.js     the encryption of what the phone keeps (AES-GCM, WebCrypto)
+ *   db.js        IndexedDB: a database per participant, and the phone's own
+ *   records.js   responses, outbox, /me: sealed; owns the base revision
+ *   legacy.js    answers kept before each participant had a database of their own
  *   merge.js     the three-way merge the store rebases with (the server's rule)
  *   sync.js      sending the outbox and taking receipts, 409s and refusals
  *   sending.js   when to send (soon after saving, online, retries with backoff)
@@ -12,26 +16,76 @@
  *   documents.js /api/v1/me and the questionnaire documents kept for offline use
  *   router.js    which page the address names; pages/ draws them
  *   updates.js   offering a new release of the app
+ *   leaving.js   signing out on a shared phone: send, keep locked or delete, wipe
  */
+import * as db from "./db.js";
 import { refresh } from "./documents.js";
-import { currentView, registerViews, route } from "./router.js";
+import { lockAndLeave, showSignOut } from "./leaving.js";
+import * as owner from "./owner.js";
+import { currentView, go, registerViews, route } from "./router.js";
 import { askForPersistence, onSaved, saveNow } from "./saving.js";
-import { onSynced, scheduleSync, sendNow, sync } from "./sending.js";
+import { S } from "./screen.js";
+import { finishLeaving, leaveForm } from "./session.js";
+import { onSessionEnd, onSynced, scheduleSync, sendNow, sync } from "./sending.js";
 import { state, updateStatus } from "./status.js";
-import { SignedOut } from "./sync.js";
+import { NotTheirs, SignedOut } from "./sync.js";
 import { watchForUpdates } from "./updates.js";
 import { showPage } from "./pages/editor.js";
 import { showList } from "./pages/list.js";
+import { askForPin, showNeedsOnline, showPinSettings, showSignedOut } from "./pages/lock.js";
 import { showSummary } from "./pages/summary.js";
 
-registerViews({ list: showList, page: showPage, summary: showSummary });
+registerViews({ list: showList, page: showPage, summary: showSummary, pin: showPinSettings,
+  "sign-out": () => showSignOut(showSignedOut) });
 onSaved(scheduleSync);
+onSessionEnd(sessionEnded);
 onSynced(async () => {
   if (currentView === "list") await showList(); // pages and summaries are not redrawn under the reader
 });
 
+/**
+ * The session ended on the server (signed out elsewhere, a new invite, a revoked device): the
+ * phone cannot send any more, so it keeps what is unsent locked for this participant, wipes
+ * the rest, and says so. Another person signed in meanwhile (in another tab): start over.
+ */
+async function sessionEnded(error) {
+  if (error instanceof NotTheirs) return location.reload();
+  if (db.currentOwner() === null) return undefined; // already handled
+  state.signedOut = true;
+  await lockAndLeave({ sessionOver: true });
+  return showSignedOut(S.session_ended);
+}
+
+/** Open the signed-in participant's data, or say why not; true when it is open. */
+async function openData() {
+  if ((await finishLeaving()) === "waiting") { // signed out offline: nobody's data opens
+    await owner.takeOver(null);
+    showSignedOut();
+    return false;
+  }
+  await owner.takeOver(owner.signedIn()); // nobody else's data stays open
+  if (owner.signedIn() === null) {
+    showSignedOut();
+    return false;
+  }
+  const opened = await owner.unlock();
+  if (opened === "pin") return askForPin();
+  if (opened === "offline") {
+    showNeedsOnline();
+    window.addEventListener("online", () => location.reload(), { once: true });
+  }
+  if (opened === "signed-out") await sessionEnded(new SignedOut());
+  return opened === "open";
+}
+
 async function boot() {
   document.getElementById("app-loading")?.remove();
+  watchForUpdates();
+  if (!(await openData())) return;
+  leaveForm()?.addEventListener("submit", (event) => {
+    event.preventDefault();
+    go("#/sign-out");
+  });
   window.addEventListener("hashchange", route);
   window.addEventListener("online", sendNow);
   window.addEventListener("offline", updateStatus);
@@ -42,7 +96,6 @@ async function boot() {
   });
   document.getElementById("send-now").addEventListener("click", sendNow);
   setInterval(sync, 30_000);
-  watchForUpdates();
   await route();
   await updateStatus();
   await refreshAndSend();
@@ -54,7 +107,7 @@ async function refreshAndSend() {
     await refresh();
     if (currentView === "list") await showList();
   } catch (error) {
-    if (error instanceof SignedOut) state.signedOut = true;
+    if (error instanceof SignedOut) return sessionEnded(error);
   }
   await sync();
 }

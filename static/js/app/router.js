@@ -1,5 +1,6 @@
 /**
- * Which page the hash names: #/ (the list), #/r/<id>/<page>, #/r/<id>/summary. The pages are
+ * Which page the hash names: #/ (the list), #/r/<id>/<page>, #/r/<id>/summary, #/pin (the PIN
+ * settings), #/sign-out. The pages are
  * registered by main.js, so this module knows no page and no page imports main.
  */
 import { saveNow } from "./saving.js";
@@ -8,8 +9,8 @@ const views = {};
 export let currentView = "list";
 
 /** Register the functions that draw the list, a page, and a summary. */
-export function registerViews({ list, page, summary }) {
-  Object.assign(views, { list, page, summary });
+export function registerViews(drawers) {
+  Object.assign(views, drawers);
 }
 
 export function go(hash) {
@@ -19,6 +20,10 @@ export function go(hash) {
 
 export async function route() {
   await saveNow(); // nothing typed is left behind when the page changes
+  if (location.hash === "#/pin" || location.hash === "#/sign-out") {
+    currentView = location.hash.slice(2);
+    return views[currentView]();
+  }
   const match = location.hash.match(/^#\/r\/([0-9a-f-]{36})\/(\d+|summary)$/);
   if (!match) {
     currentView = "list";

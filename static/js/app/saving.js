@@ -2,7 +2,7 @@
  * Saving what the participant types on the phone, at once and without losing it: a change
  * waits in memory until IndexedDB has taken it, and is retried when a write fails.
  */
-import * as db from "./db.js";
+import * as records from "./records.js";
 import { showSaveProblem, state, updateStatus } from "./status.js";
 import { LANG, S } from "./screen.js";
 
@@ -72,7 +72,7 @@ export async function saveNow() {
   if (!pending) return null;
   let saved;
   try {
-    saved = await db.saveAnswers(pending.id, pending.change);
+    saved = await records.saveAnswers(pending.id, pending.change);
   } catch (error) {
     // Quota exceeded, the database closed or blocked, private mode: keep the answers in
     // memory, say so, and try again soon. Nothing is claimed sent meanwhile.

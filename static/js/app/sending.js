@@ -12,6 +12,12 @@ export function onSynced(fn) {
   afterSync = fn;
 }
 
+let sessionEnd = async () => {};
+/** Call fn(error) when the server says the session is over (SignedOut, NotTheirs). */
+export function onSessionEnd(fn) {
+  sessionEnd = fn;
+}
+
 /** Send now, from the first attempt again (the participant asked, or the phone is online). */
 export function sendNow() {
   attempt = 0;
@@ -27,17 +33,20 @@ export async function sync() {
   await saveNow(); // what is typed goes to the phone's store first, then out
   state.syncing = true;
   await updateStatus();
+  let ended = null;
   try {
     await flush();
     attempt = 0;
   } catch (error) {
     if (error instanceof SignedOut) state.signedOut = true;
     else retryTimer = setTimeout(sync, backoff(attempt++));
+    ended = error instanceof SignedOut ? error : null;
   } finally {
     state.syncing = false;
     await updateStatus();
     await afterSync();
   }
+  if (ended) await sessionEnd(ended);
 }
 
 let syncSoon = null;

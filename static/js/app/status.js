@@ -13,6 +13,10 @@ export const state = { syncing: false, signedOut: false, unsaved: false };
 
 /** Show the sync status (announced through aria-live when it changes). */
 export async function updateStatus() {
+  if (db.currentOwner() === null) {
+    syncBar.hidden = true; // nobody's data is open: nothing to report
+    return;
+  }
   let waiting = 0;
   try {
     waiting = (await db.getAll("outbox")).filter((q) => !q.blocked).length;

@@ -4,6 +4,7 @@
  * record leaves the outbox only when the server has acknowledged its id and revision.
  */
 import * as db from "./db.js";
+import * as records from "./records.js";
 
 export const BATCH_SIZE = 20;
 const API = "/api/v1/sync";
@@ -11,6 +12,8 @@ const REBASES = 3; // a 409 "unknown revision" is rebased and sent again, a few 
 
 export class SignedOut extends Error {}
 export class ServerTrouble extends Error {}
+/** The server says the answers open on the phone are not the signed-in participant's. */
+export class NotTheirs extends SignedOut {}
 
 function payload(record, device) {
   return {
@@ -21,18 +24,20 @@ function payload(record, device) {
   };
 }
 
-async function post(records, device) {
+async function post(batch, device) {
   let response;
   try {
     response = await fetch(API, {
       method: "POST", credentials: "same-origin", cache: "no-store",
       headers: { "Content-Type": "application/json", Accept: "application/json" },
-      body: JSON.stringify({ responses: records.map((r) => payload(r, device)) }),
+      body: JSON.stringify({ participant: db.currentOwner(),
+        responses: batch.map((r) => payload(r, device)) }),
     });
   } catch (error) {
     throw new ServerTrouble(String(error));
   }
   if (response.status === 401) throw new SignedOut();
+  if (response.status === 409) throw new NotTheirs();
   if (!response.ok) throw new ServerTrouble(`HTTP ${response.status}`);
   return (await response.json()).results;
 }
@@ -45,35 +50,39 @@ async function sendAll() {
   for (;;) {
     const queue = (await db.getAll("outbox")).filter((q) => !q.blocked && !done.has(q.id));
     if (!queue.length) return { sent };
-    const records = (await Promise.all(queue.slice(0, BATCH_SIZE).map((q) => db.get("responses", q.id))))
+    const batch = (await Promise.all(queue.slice(0, BATCH_SIZE).map((q) => records.response(q.id))))
       .filter(Boolean);
-    if (!records.length) return { sent };
-    const results = await post(records, device);
-    const byId = new Map(records.map((r) => [r.id, r]));
+    if (!batch.length) return { sent };
+    const results = await post(batch, device);
+    const byId = new Map(batch.map((r) => [r.id, r]));
     for (const result of results) {
       const record = byId.get(result.id);
       if (!record) continue;
       const what = { localRevision: record.localRevision, answers: record.answers };
       done.add(result.id); // a record changed while sending is sent again on the next flush
       if (result.receipt) {
-        await db.acknowledge(result.id, what, result.receipt);
+        await records.acknowledge(result.id, what, result.receipt);
         sent += 1;
       } else if (result.status >= 500) {
         throw new ServerTrouble(`HTTP ${result.status}`);
       } else if (result.problem?.code === "revision" && result.problem.current
         && (rebased.get(result.id) ?? 0) < REBASES) {
-        await db.rebase(result.id, result.problem.current);
+        await records.rebase(result.id, result.problem.current);
         rebased.set(result.id, (rebased.get(result.id) ?? 0) + 1);
         done.delete(result.id); // send the rebased answers in this flush
       } else {
-        await db.refuse(result.id, what, result.problem);
+        await records.refuse(result.id, what, result.problem);
       }
     }
   }
 }
 
-/** Flush the outbox; resolves {sent} or {skipped: true} when another flush is running. */
+/**
+ * Flush the open participant's outbox; resolves {sent}, or {skipped: true} when another flush
+ * is running or nobody's data is open.
+ */
 export function flush() {
+  if (db.currentOwner() == null) return Promise.resolve({ skipped: true });
   if (globalThis.navigator?.locks) {
     return navigator.locks.request("loype-outbox", { ifAvailable: true },
       (lock) => (lock ? sendAll() : { skipped: true }));

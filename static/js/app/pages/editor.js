@@ -2,7 +2,7 @@
  * One page of a response being filled in: rendered by the engine from the kept document,
  * every answer saved on the phone as it is given, one tab at a time (Web Locks).
  */
-import * as db from "../db.js";
+import * as records from "../records.js";
 import { checkAnswers, documentFor, definitionOf } from "../documents.js";
 import { go, route } from "../router.js";
 import { typedIn, saveNow, saveSoon, setPending } from "../saving.js";
@@ -54,7 +54,7 @@ function pagesOf(definition, answers) {
 }
 
 export async function showPage(id, page) {
-  const record = await db.get("responses", id);
+  const record = await records.response(id);
   const body = record && (await documentFor(record.slug, record.version));
   if (!record || !body) return go("#/");
   if (record.status !== "draft") return go(`#/r/${id}/summary`);
@@ -77,7 +77,7 @@ export async function showPage(id, page) {
   const move = async (step) => {
     const conversion = [];
     const values = readSection(fields, ctx, conversion);
-    const answers = { ...(await db.get("responses", id)).answers, ...values };
+    const answers = { ...(await records.response(id)).answers, ...values };
     for (const qid of questions) if (!Object.hasOwn(values, qid)) delete answers[qid];
     const { errors } = checkAnswers(definition, body, answers,
       { only: questions, complete: step > 0 });

@@ -1,5 +1,6 @@
 /** My questionnaires: what to start, continue, fix, or read, with each one's sync state. */
 import * as db from "../db.js";
+import * as records from "../records.js";
 import { documentFor } from "../documents.js";
 import { go } from "../router.js";
 import { scheduleSync } from "../sending.js";
@@ -22,7 +23,7 @@ function stateOf(record, queued) {
 async function startResponse(slug, version) {
   const id = crypto.randomUUID();
   try {
-    await db.createResponse({ id, slug, version });
+    await records.createResponse({ id, slug, version });
   } catch {
     return showSaveProblem(true);
   }
@@ -32,17 +33,17 @@ async function startResponse(slug, version) {
 
 export async function showList() {
   leaveEditing();
-  const me = (await db.get("meta", "me"))?.value;
+  const me = await records.me();
   if (!me) {
     return show(root, el("h1", {}, S.my_questionnaires), el("p", {}, S.offline_first));
   }
-  const records = await db.getAll("responses");
+  const all = await records.responses();
   const queued = new Set((await db.getAll("outbox")).map((q) => q.id));
   const cards = [];
   for (const q of me.questionnaires) {
     const body = await documentFor(q.slug, q.version);
     if (!body) continue;
-    const mine = records.filter((r) => r.slug === q.slug);
+    const mine = all.filter((r) => r.slug === q.slug);
     const draft = mine.find((r) => r.status === "draft");
     cards.push(el("li", { class: "card", "data-slug": q.slug },
       el("h2", {}, qtext(body, "/title")),
@@ -59,5 +60,8 @@ export async function showList() {
         mine.length ? S.again : S.start)));
   }
   show(root, el("h1", {}, S.my_questionnaires),
-    cards.length ? el("ul", { class: "cards" }, cards) : el("p", {}, S.no_questionnaires));
+    cards.length ? el("ul", { class: "cards" }, cards) : el("p", {}, S.no_questionnaires),
+    el("ul", { class: "link-list phone-settings" },
+      el("li", {}, el("a", { href: "#/pin" }, S.pin_link)),
+      el("li", {}, el("a", { href: "/api/v1/me/export", download: "loype-my-data.json" }, S.my_data))));
 }

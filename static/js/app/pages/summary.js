@@ -2,7 +2,7 @@
  * A response's answers, to check before sending or to read after; what the server refused
  * and the ways forward (change and send again, or take the server's version).
  */
-import * as db from "../db.js";
+import * as records from "../records.js";
 import { checkAnswers, documentFor, definitionOf } from "../documents.js";
 import { go, route } from "../router.js";
 import { saveNow, setPending } from "../saving.js";
@@ -36,7 +36,7 @@ export function formatAnswer(body, definition, question, value) {
 
 export async function showSummary(id) {
   leaveEditing();
-  const record = await db.get("responses", id);
+  const record = await records.response(id);
   const body = record && (await documentFor(record.slug, record.version));
   if (!record || !body) return go("#/");
   const definition = definitionOf(body);
@@ -90,12 +90,12 @@ export async function showSummary(id) {
 }
 
 function refusal(record) {
-  const again = async () => { await db.retry(record.id); await sync(); route(); };
+  const again = async () => { await records.retry(record.id); await sync(); route(); };
   const fix = async () => {
     setPending(record.id, { status: "draft" });
     if (await saveNow()) go(`#/r/${record.id}/1`);
   };
-  const useServer = async () => { await db.takeServerVersion(record.id); await updateStatus(); route(); };
+  const useServer = async () => { await records.takeServerVersion(record.id); await updateStatus(); route(); };
   const errors = record.problem.errors ?? [];
   return el("div", { class: "error-summary refused", role: "alert" },
     el("h2", {}, format(S.refused, { reason: record.problem.detail || record.problem.title })),

@@ -1,0 +1,113 @@
+/**
+ * Whose data the phone shows. The server names the signed-in participant in a cookie the app
+ * can read (the session cookie itself is HttpOnly, and a cached app shell cannot say who is
+ * signed in); the app opens that participant's database and nobody else's, locks away the data
+ * of whoever was open before, and opens the key their answers are encrypted with.
+ */
+import * as db from "./db.js";
+import * as vault from "./vault.js";
+
+const OWNER = /(?:^|;\s*)(?:__Host-)?loype-owner=((\d+)\.\d+)/;
+
+/** The participant signed in on this browser, from the owner cookie; null when nobody is. */
+export function signedIn() {
+  const match = OWNER.exec(document.cookie);
+  return match ? Number(match[2]) : null;
+}
+
+/** Which session of theirs it is ("<participant>.<session>"): a new sign-in is another. */
+export function signedInSession() {
+  return OWNER.exec(document.cookie)?.[1] ?? null;
+}
+
+/**
+ * Show only participant `id`'s data from now on (null: nobody's). Whoever was open before is
+ * locked away: their unsent answers stay encrypted, the rest of their data goes.
+ */
+export async function takeOver(id) {
+  const previous = (await db.deviceGet("owner")) ?? null;
+  if (previous !== null && previous !== id) await db.lockAway(previous);
+  vault.close();
+  db.use(id);
+  await db.deviceSet("owner", id ?? undefined);
+}
+
+/**
+ * Open the key of the participant in use. Resolves "open", "pin" (a PIN protects it: ask for
+ * it), "offline" (no key on the phone and the server out of reach) or "signed-out".
+ */
+export async function unlock() {
+  const kept = await db.get("meta", "vault");
+  if (kept?.cryptoKey) {
+    vault.openWithKey(kept.cryptoKey);
+    return "open";
+  }
+  if (kept?.pin) return "pin";
+  let fetched;
+  try {
+    fetched = await vault.fetchKey();
+  } catch (error) {
+    return error.status === 401 ? "signed-out" : "offline";
+  }
+  if (fetched.participant !== db.currentOwner()) return "signed-out";
+  await db.put("meta", { key: "vault", cryptoKey: await vault.openWithRaw(fetched.raw) });
+  return "open";
+}
+
+/** For the service worker: open the data of the participant last in use, if no PIN guards it. */
+export async function openForBackground() {
+  const id = (await db.deviceGet("owner")) ?? null;
+  if (id === null) return false;
+  db.use(id);
+  const kept = await db.get("meta", "vault");
+  if (!kept?.cryptoKey) return false;
+  vault.openWithKey(kept.cryptoKey);
+  return true;
+}
+
+/** How many wrong PINs were typed in a row, and since when the participant must wait. */
+export async function pinTries() {
+  return (await db.get("meta", "pin-tries")) ?? { key: "pin-tries", failures: 0, at: 0 };
+}
+
+/**
+ * Try a PIN: "open", "wrong" (with tries counted), "wait" (too soon after wrong ones) or
+ * "too-many" (the phone signs the participant out; unsent answers stay locked).
+ */
+export async function tryPin(pin) {
+  const tries = await pinTries();
+  const waitUntil = tries.at + vault.pinDelay(tries.failures);
+  if (Date.now() < waitUntil) return { outcome: "wait", waitUntil, failures: tries.failures };
+  const kept = await db.get("meta", "vault");
+  if (!kept?.pin) return { outcome: "too-many", failures: tries.failures };
+  if (await vault.openWithPin(kept.pin, pin)) {
+    await db.remove("meta", "pin-tries");
+    return { outcome: "open", failures: 0 };
+  }
+  const failures = tries.failures + 1;
+  await db.put("meta", { key: "pin-tries", failures, at: Date.now() });
+  if (failures >= vault.MAX_TRIES) return { outcome: "too-many", failures };
+  return { outcome: "wrong", failures, waitUntil: Date.now() + vault.pinDelay(failures) };
+}
+
+/** Protect the key with a PIN (the server gives the key again to wrap it: online only). */
+export async function setPin(pin) {
+  const { participant, raw } = await vault.fetchKey();
+  if (participant !== db.currentOwner()) throw new Error("another participant is signed in");
+  const pinLock = await vault.wrapWithPin(raw, pin);
+  await vault.openWithRaw(raw);
+  await db.put("meta", { key: "vault", pin: pinLock });
+}
+
+/** Keep the key on the phone again without a PIN (online only, like setting one). */
+export async function removePin() {
+  const { participant, raw } = await vault.fetchKey();
+  if (participant !== db.currentOwner()) throw new Error("another participant is signed in");
+  await db.put("meta", { key: "vault", cryptoKey: await vault.openWithRaw(raw) });
+  await db.remove("meta", "pin-tries");
+}
+
+/** Does a PIN protect the open participant's data? */
+export async function hasPin() {
+  return Boolean((await db.get("meta", "vault"))?.pin);
+}

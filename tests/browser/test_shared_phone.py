@@ -1,0 +1,259 @@
+"""A shared phone, in Chromium: two participants on one browser profile never see or send each
+other's answers, signing out sends first and then keeps (locked) or deletes what is left, what
+the phone stores is encrypted, a PIN keeps the app closed, and a signed-out app shows nothing.
+"""
+
+from __future__ import annotations
+
+import json
+
+import sqlalchemy as sa
+
+from webapp.extensions import db
+from webapp.models import Response
+
+from .app_driver import (
+    database_names,
+    dump_indexeddb,
+    join_in_browser,
+    locked_store,
+    open_app,
+    stored,
+    wait_for_app,
+    wait_until,
+)
+
+CANARY = "Kanarifugl-7Qx"  # a free-text answer that must never be stored in clear text
+
+
+def server_answers(app) -> dict[int, list[dict]]:
+    """Each participant's responses on the server: participant id -> answers."""
+    with app.app_context():
+        found: dict[int, list[dict]] = {}
+        for row in db.session.scalars(sa.select(Response).order_by(Response.created_at)):
+            found.setdefault(row.participant_id, []).append(row.answers)
+        return found
+
+
+def answer_first_page(page, where: str = "NAV Oslo") -> None:
+    page.click("#app .card button.primary")
+    page.wait_for_selector("#fields")
+    page.check("#mapped_before-0")
+    page.fill("#previous_mapping_where", where)
+    page.wait_for_timeout(600)  # saved on the phone (300 ms after typing)
+
+
+def sign_out(page) -> None:
+    page.click("form.leave button")
+
+
+def test_two_participants_on_one_phone_never_see_or_send_each_others_answers(app, world, context):
+    first = open_app(context, world.codes["p1"])
+    context.set_offline(True)
+    answer_first_page(first, CANARY)
+    sign_out(first)
+    # Offline: the answer cannot be sent, so the participant chooses; they keep it, locked.
+    first.wait_for_selector("#leave-keep")
+    assert "not sent yet (1)" in first.text_content("main")
+    first.click("#leave-keep")
+    first.wait_for_selector("text=You are signed out")
+    assert CANARY not in first.content()
+    context.set_offline(False)
+
+    # The next person signs in on the same phone: nothing of the first is shown or sent.
+    second = open_app(context, world.codes["p2"])
+    assert second.is_visible("#app .card button.primary")  # "Start", not "Continue"
+    assert CANARY not in second.content() and stored(second) == []
+    second.click("#send-now")
+    second.wait_for_function("document.querySelector('#sync-status').textContent.includes('sent')")
+    assert server_answers(app) == {}
+    kept = locked_store(second, world.p1)
+    assert len(kept["outbox"]) == 1 and kept["meta"] == []
+    assert CANARY not in json.dumps(dump_indexeddb(second), ensure_ascii=False)
+
+    # The second signs out online with nothing unsent: their data leaves the phone at once.
+    sign_out(second)
+    second.wait_for_url("**/join")
+    wait_until(lambda: f"loype-p{world.p2}" not in database_names(second), message="deleted")
+
+    # The first signs in again: the kept answer is sent, to their own account only.
+    again = join_in_browser(context, world.new_code("p1"))
+    wait_for_app(again)
+    wait_until(lambda: server_answers(app), message="the kept answer to reach the server")
+    assert server_answers(app) == {
+        world.p1: [{"mapped_before": "yes", "previous_mapping_where": CANARY}]
+    }
+
+
+def test_signing_out_offline_can_delete_what_was_not_sent(app, world, context):
+    page = open_app(context, world.codes["p1"])
+    context.set_offline(True)
+    answer_first_page(page)
+    sign_out(page)
+    page.click("#leave-delete")
+    page.wait_for_selector("text=You are signed out")
+    wait_until(lambda: f"loype-p{world.p1}" not in database_names(page), message="deleted")
+    # Reopened offline from the phone's cache, the app still shows nobody's data.
+    page.goto("/app/")
+    page.wait_for_selector("text=You are signed out")
+    assert "NAV Oslo" not in page.content()
+    context.set_offline(False)
+    # The sign-out made offline is finished on the server once it can be reached.
+    page.goto("/app/")
+    page.wait_for_selector("text=You are signed out")
+    wait_until(lambda: page.request.get("/api/v1/me").status == 401, message="the session to end")
+    assert server_answers(app) == {}
+
+
+def test_sign_out_sends_first_and_leaves_nothing_personal_behind(app, world, context):
+    page = open_app(context, world.codes["p1"])
+    answer_first_page(page, CANARY)
+    page.goto("/me/")  # sign out from a server page: it goes through the app
+    sign_out(page)
+    page.wait_for_url("**/join")
+    assert server_answers(app) == {
+        world.p1: [{"mapped_before": "yes", "previous_mapping_where": CANARY}]
+    }
+    wait_until(lambda: not [n for n in database_names(page) if n.startswith("loype-p")],
+               message="the participant's database to be deleted")  # fmt: skip
+    context.set_offline(True)
+    page.goto("/app/")  # the cached app shell, nobody signed in
+    page.wait_for_selector("text=You are signed out")
+    assert CANARY not in page.content() and "p1" not in page.text_content("main")
+
+
+def test_what_the_phone_stores_is_encrypted(app, world, context):
+    page = open_app(context, world.codes["p1"])
+    answer_first_page(page, CANARY)  # sent
+    page.goto("/app/")
+    wait_for_app(page)
+    context.set_offline(True)
+    page.click("#app .card a.button")  # continue the draft offline: queued, not sent
+    page.wait_for_selector("#fields")
+    page.fill("#previous_mapping_where", CANARY + " igjen")
+    page.wait_for_timeout(600)
+    dump = json.dumps(dump_indexeddb(page), ensure_ascii=False)
+    assert CANARY not in dump
+    assert '"p1"' not in dump  # the name /api/v1/me gave is sealed too
+    store = dump_indexeddb(page)[f"loype-p{world.p1}"]
+    [vault] = [m for m in store["meta"] if m["key"] == "vault"]
+    assert vault["cryptoKey"] == {"cryptoKey": "sealed"}  # non-extractable
+    [record] = store["responses"]
+    assert "answers" not in record and "baseAnswers" not in record
+    # ... and the app reads it all back.
+    page.reload()
+    page.wait_for_selector("#fields")
+    assert page.input_value("#previous_mapping_where") == CANARY + " igjen"
+
+
+def test_a_pin_keeps_the_app_closed_and_wrong_pins_are_slowed_down(app, world, context):
+    page = open_app(context, world.codes["p1"])
+    answer_first_page(page, CANARY)
+    page.goto("/app/#/pin")
+    page.fill("#new-pin", "4711")
+    page.fill("#new-pin-again", "4711")
+    page.click("form.pin button[type=submit]")
+    page.wait_for_selector("text=Your PIN is set.")
+    store = dump_indexeddb(page)[f"loype-p{world.p1}"]
+    [vault] = [m for m in store["meta"] if m["key"] == "vault"]
+    assert "cryptoKey" not in vault and set(vault["pin"]) == {"salt", "iv", "wrapped", "iterations"}
+
+    page.goto("/app/")
+    page.wait_for_selector("#pin")
+    assert CANARY not in page.content() and not page.is_visible(".card")
+    for left in (9, 8, 7):
+        page.fill("#pin", "0000")
+        page.click("form.pin button[type=submit]")
+        page.wait_for_selector(f"#pin-message:has-text('Tries left: {left}.')")
+        page.wait_for_selector("form.pin button[type=submit]:enabled")
+    assert "Wrong PIN." in page.text_content("#pin-message")
+    page.fill("#pin", "4711")  # right, but too soon after three wrong ones
+    page.click("form.pin button[type=submit]")
+    page.wait_for_selector("#pin-message:has-text('before you try again')")
+    assert not page.is_visible(".card")
+
+    # After the wait, the right PIN opens it (the wait is shortened here by rewriting the
+    # stored time of the last wrong try, as the clock would).
+    page.evaluate(
+        """async (id) => {
+          const request = indexedDB.open(`loype-p${id}`);
+          const database = await new Promise((ok) => {
+            request.onsuccess = () => ok(request.result);
+          });
+          const tx = database.transaction(["meta"], "readwrite");
+          tx.objectStore("meta").put({ key: "pin-tries", failures: 3, at: 0 });
+          await new Promise((ok) => { tx.oncomplete = ok; });
+          database.close();
+        }""",
+        world.p1,
+    )
+    page.fill("#pin", "4711")
+    page.click("form.pin button[type=submit]")
+    page.wait_for_selector("#app .card")
+
+
+def test_too_many_wrong_pins_sign_the_phone_out_and_keep_unsent_answers_locked(app, world, context):
+    page = open_app(context, world.codes["p1"])
+    page.goto("/app/#/pin")
+    page.fill("#new-pin", "123456")
+    page.fill("#new-pin-again", "123456")
+    page.click("form.pin button[type=submit]")
+    page.wait_for_selector("text=Your PIN is set.")
+    page.evaluate(
+        """async (id) => {
+          const request = indexedDB.open(`loype-p${id}`);
+          const database = await new Promise((ok) => {
+            request.onsuccess = () => ok(request.result);
+          });
+          const tx = database.transaction(["meta"], "readwrite");
+          tx.objectStore("meta").put({ key: "pin-tries", failures: 9, at: 0 });
+          await new Promise((ok) => { tx.oncomplete = ok; });
+          database.close();
+        }""",
+        world.p1,
+    )
+    page.goto("/app/")
+    page.fill("#pin", "999999")
+    page.click("form.pin button[type=submit]")
+    page.wait_for_selector("text=Wrong PIN too many times")
+    wait_until(lambda: page.request.get("/api/v1/me").status == 401, message="the session to end")
+
+
+LEGACY = """async (owner) => {
+  const request = indexedDB.open("loype", 1);
+  request.onupgradeneeded = () => {
+    for (const [name, key] of [["responses", "id"], ["outbox", "id"], ["documents", "key"],
+      ["meta", "key"]]) request.result.createObjectStore(name, { keyPath: key });
+  };
+  const database = await new Promise((ok) => { request.onsuccess = () => ok(request.result); });
+  const tx = database.transaction(["responses", "outbox", "meta"], "readwrite");
+  const id = "0b7c1f2e-6a1d-4c3b-9e8f-2a4b6c8d0e1f";
+  tx.objectStore("responses").put({ id, slug: "kartlegging", version: 1, status: "draft",
+    answers: { mapped_before: "no" }, textLanguages: {}, localRevision: 2,
+    savedAt: new Date().toISOString(), baseRevision: null, baseAnswers: {}, problem: null });
+  tx.objectStore("outbox").put({ id, localRevision: 2, queuedAt: new Date().toISOString() });
+  tx.objectStore("meta").put({ key: "me", value: { participant: { display_name: owner },
+    questionnaires: [], responses: [] } });
+  await new Promise((ok) => { tx.oncomplete = ok; });
+  database.close();
+}"""
+
+
+def test_answers_kept_by_the_old_app_go_to_their_owner_only(app, world, context):
+    """Before each person had a database, the phone kept one for whoever used it."""
+    page = open_app(context, world.codes["p2"])
+    page.evaluate(LEGACY, "p1")  # p1's unsent answer, left by the old app
+    page.reload()
+    wait_for_app(page)
+    page.click("#send-now")
+    page.wait_for_timeout(1000)
+    assert server_answers(app) == {} and stored(page) == []  # not p2's: untouched
+    assert "loype" in dump_indexeddb(page)
+    sign_out(page)
+    page.wait_for_url("**/join")
+
+    page = join_in_browser(context, world.new_code("p1"))
+    wait_for_app(page)
+    wait_until(lambda: server_answers(app), message="the old answer to reach the server")
+    assert server_answers(app) == {world.p1: [{"mapped_before": "no"}]}
+    wait_until(lambda: "loype" not in database_names(page), message="the old database to go")
