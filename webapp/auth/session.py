@@ -91,6 +91,14 @@ def init_app(app: Flask) -> None:
     app.before_request(_load_actor)
 
 
+def expired_message(login_endpoint: str) -> str:
+    """Say what to do now that the session has ended: staff sign in again with their password,
+    but a participant's code worked once, so they need a new one."""
+    if login_endpoint == "auth.join_form":
+        return _("Your session has ended. Ask your counsellor for a new code to sign in again.")
+    return _("Your session has expired. Please sign in again.")
+
+
 def _guard(check: Callable[[Actor], bool], login_endpoint: str) -> Callable:
     def decorator(view: Callable) -> Callable:
         @functools.wraps(view)
@@ -98,7 +106,7 @@ def _guard(check: Callable[[Actor], bool], login_endpoint: str) -> Callable:
             actor = current_actor()
             if actor is None:
                 if g.get("session_expired"):
-                    flash(_("Your session has expired. Please sign in again."), "warning")
+                    flash(expired_message(login_endpoint), "warning")
                 else:
                     flash(_("Please sign in to continue."), "info")
                 return redirect(url_for(login_endpoint, next=request.full_path))

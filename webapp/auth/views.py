@@ -135,7 +135,7 @@ def join_link(code: str):
     form = JoinForm(formdata=None)
     form.code.errors = [
         _(
-            "This link does not work any more. Type your code below, or ask your counsellor "
+            "This link does not work any more: an invite works only once. Ask your counsellor "
             "for a new one."
         )
     ]
@@ -150,5 +150,5 @@ def leave():
         audit.record(actor, "logout")
     log_out()
     db.session.commit()
-    flash(_("You are signed out. Use your code to come back."), "info")
+    flash(_("You are signed out. To come back, ask your counsellor for a new code."), "info")
     return redirect(url_for("auth.join_form"))
