@@ -278,6 +278,29 @@ def test_expired_staff_session_asks_to_sign_in_again(app, as_actor):
     assert "Your session has expired" in page
 
 
+def test_a_participant_whose_session_ended_is_told_to_ask_for_a_new_code(app, as_actor):
+    """Codes work once: "sign in again with your code" would send them to a dead end."""
+    phone, app_phone = as_actor(app, "p1"), as_actor(app, "p1")
+    with app.app_context():
+        for login in db.session.scalars(sa.select(LoginSession)):
+            login.expires_at = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+    response = phone.get("/me/")
+    assert response.status_code == 302 and "/join" in response.location
+    page = phone.get(response.location).get_data(as_text=True)
+    assert "Ask your counsellor for a new code to sign in again." in page
+    refused = app_phone.get("/api/v1/me")
+    assert refused.status_code == 401
+    assert refused.json["detail"].startswith("Ask your counsellor for a new invite")
+
+
+def test_signing_out_says_how_to_come_back(app, as_actor):
+    phone = as_actor(app, "p1")
+    token = csrf_token(phone, "/me/")
+    page = phone.post("/leave", data={"csrf_token": token}, follow_redirects=True)
+    assert "To come back, ask your counsellor for a new code." in page.get_data(as_text=True)
+
+
 def test_wrong_password(client, world):
     token = csrf_token(client, "/login")
     response = client.post(

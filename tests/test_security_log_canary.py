@@ -2,7 +2,8 @@
 
 The app is served for real (Werkzeug's threaded server, with its request log lines), driven
 over HTTP through sign-in, joining, answering on the API and the server pages, a wrong
-password, a new invite and sign-out; then every captured log record is searched.
+password, setting up two-step sign-in, a new invite and sign-out; then every captured log
+record is searched.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import re
 import threading
 import uuid
 
+import pyotp
 import pytest
 import requests
 from werkzeug.serving import make_server
@@ -75,6 +77,13 @@ def test_no_canary_in_any_log_line(app, world, served, caplog):
         staff.post(f"{served}/login", data={"email": world.emails["c1"],
                    "password": PASSWORD, "csrf_token": token})  # fmt: skip
         assert ANSWER in staff.get(f"{served}/participants/{world.p1}/export.json").text
+        two_step = f"{served}/account/two-step"
+        staff.post(f"{two_step}/new", data={"csrf_token": _token(staff, two_step)})
+        secret = re.search(r"secret=([A-Z2-7]+)", staff.get(two_step).text).group(1)
+        totp_code = pyotp.TOTP(secret).now()
+        token = _token(staff, two_step)
+        turned_on = staff.post(f"{two_step}/confirm", data={"code": totp_code, "csrf_token": token})
+        assert turned_on.url.endswith("/caseload")
         invite = staff.post(
             f"{served}/participants/{world.p1}/invite",
             data={"csrf_token": _token(staff, f"{served}/caseload")},
@@ -95,7 +104,7 @@ def test_no_canary_in_any_log_line(app, world, served, caplog):
         "answer": ANSWER, "invite code": code, "new invite code": new_code,
         "formatted code": accounts.format_code(new_code), "password": PASSWORD,
         "wrong password": WRONG_PASSWORD, "participant cookie": cookie,
-        "staff cookie": staff_cookie,
+        "staff cookie": staff_cookie, "two-step key": secret, "two-step code": totp_code,
     }  # fmt: skip
     found = [(name, line) for line in lines for name, value in canaries.items() if value in line]
     assert not found, found

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import (
     access,
@@ -52,6 +53,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             app.config["SESSION_COOKIE_NAME"] = session_cookie_name(
                 app.config["SESSION_COOKIE_SECURE"]
             )
+    _trust_proxies(app)
     accounts.use_hash_profile(app.config["PASSWORD_HASH_PROFILE"])
     logs.init_app(app)
 
@@ -83,3 +85,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     ):
         app.register_blueprint(blueprint)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Take the client's address and scheme from the proxies' headers, if there are proxies.
+
+    Sign-in throttling counts per address (services/throttle.py): behind a proxy every request
+    would otherwise come from the proxy, and one guesser would lock everyone out. Only
+    X-Forwarded-For and X-Forwarded-Proto are read; the host comes from LOYPE_PUBLIC_URL.
+    """
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)

@@ -19,6 +19,8 @@ Actor = StaffUser | Participant | None
 #: (deny by default), and tests/test_security_routes.py fails until it is added. The views
 #: enforce the rules (guards, the lookups below); the test checks that they do.
 PUBLIC, PARTICIPANT, COUNSELLOR, ADMINISTRATOR = "public", "participant", "counsellor", "admin"
+#: Any signed-in staff member, about their own account only (two-step sign-in).
+STAFF = "staff"
 #: Participants fill their own responses; counsellors the counsellor questionnaires about
 #: their participants (``response_or_404`` and ``may_edit``).
 RESPONSE_FILLER = "participant or counsellor"
@@ -48,6 +50,12 @@ ROUTE_ACCESS: dict[str, str] = {
     "builder.draft_state": ADMINISTRATOR, "builder.json_text": ADMINISTRATOR,
     "builder.operation": ADMINISTRATOR, "builder.publish": ADMINISTRATOR,
     "builder.compare": ADMINISTRATOR, "counsellor.offer": COUNSELLOR,
+    # The code step after a right password: it needs this browser's half-done sign-in.
+    "auth.login_code": PUBLIC,
+    "auth.two_step": STAFF, "auth.two_step_new": STAFF, "auth.two_step_confirm": STAFF,
+    "auth.two_step_off": STAFF,
+    "admin.staff": ADMINISTRATOR, "admin.require_two_step": ADMINISTRATOR,
+    "admin.reset_two_step": ADMINISTRATOR,
 }  # fmt: skip
 
 
@@ -118,3 +126,16 @@ def may_edit(actor: Actor, response: Response) -> bool:
         and response.participant.counsellor_id == actor.id
         and response.participant.municipality_id == actor.municipality_id
     )
+
+
+def colleague_or_404(actor: Actor, staff_id: int) -> StaffUser:
+    """Return another staff member of the administrator's own municipality, else 404."""
+    colleague = db.session.get(StaffUser, staff_id)
+    if (
+        not (isinstance(actor, StaffUser) and actor.is_administrator and actor.active)
+        or colleague is None
+        or colleague.id == actor.id
+        or colleague.municipality_id != actor.municipality_id
+    ):
+        abort(404)
+    return colleague

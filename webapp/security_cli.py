@@ -11,9 +11,11 @@ from flask.cli import AppGroup
 
 from .extensions import db
 from .models import StaffUser
-from .services import accounts, audit, privacy
+from .services import accounts, audit, privacy, totp
 
-staff_cli = AppGroup("staff", help="Staff accounts: deactivate, set a password.")
+staff_cli = AppGroup(
+    "staff", help="Staff accounts: deactivate, set a password, reset two-step sign-in."
+)
 privacy_cli = AppGroup("privacy", help="Retention: delete data past its time.")
 
 
@@ -49,6 +51,16 @@ def staff_password(email: str, password: str) -> None:
     audit.record(None, "staff.password", f"staff:{user.id}", user.municipality_id)
     db.session.commit()
     click.echo(f"staff:{user.id} has a new password and is signed out everywhere")
+
+
+@staff_cli.command("reset-totp")
+@click.argument("email")
+def staff_reset_totp(email: str) -> None:
+    """Clear two-step sign-in (a lost phone, no administrator left); signs out everywhere."""
+    user = _staff(email)
+    totp.reset(user, None)
+    db.session.commit()
+    click.echo(f"staff:{user.id} has no two-step sign-in now and is signed out everywhere")
 
 
 @privacy_cli.command("purge")

@@ -495,7 +495,10 @@ def test_admin_pages(setup, browser, live_server):
         audit.status(submit(page), "/admin/questionnaires (no file)", 422)
         audit.errors(page, f"/admin/questionnaires with an error {lang}")
         audit.check(page, f"/admin/questionnaires with an error {lang}")
-        for path in ("/admin/resources", "/admin/translations", "/admin/audio"):
+        for path in (
+            "/admin/resources", "/admin/translations", "/admin/audio", "/admin/staff",
+            "/account/two-step",
+        ):  # fmt: skip
             audit.status(page.goto(path), path, 200)
             audit.check(page, f"{path} {lang}")
     ctx.close()

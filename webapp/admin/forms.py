@@ -37,3 +37,12 @@ class OfferForm(FlaskForm):
             SelectChoice("assigned", _l("Participants a counsellor assigns it to")),
         ],
     )
+
+
+class RequireTwoStepForm(FlaskForm):
+    required = BooleanField(
+        _l("Staff must use two-step sign-in"),
+        description=_l(
+            "Staff who have not set it up are asked to do so before they can open any other page."
+        ),
+    )

@@ -20,15 +20,16 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from wtforms import SelectChoice
 
+from .. import access
 from ..auth import current_actor, staff_required
 from ..builder.forms import NewQuestionnaireForm
 from ..extensions import db
 from ..i18n import interface_report, own_name
-from ..models import QuestionAudio, Questionnaire, Resource
+from ..models import QuestionAudio, Questionnaire, Resource, StaffUser
 from ..questionnaires import check_document, translation
-from ..services import audio, audit, resource_texts
+from ..services import audio, audit, resource_texts, totp
 from ..services import questionnaires as questionnaire_service
-from .forms import AudioForm, OfferForm, UploadForm
+from .forms import AudioForm, OfferForm, RequireTwoStepForm, UploadForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -254,6 +255,67 @@ def audio_clips():
     return render_template(
         "admin/audio.html", form=form, clips=clips, clip_url=audio.clip_url, own_name=own_name
     ), status
+
+
+@bp.get("/staff")
+@staff_required("administrator")
+def staff():
+    """The municipality's staff and their two-step sign-in; require it, reset it."""
+    admin = current_actor()
+    colleagues = db.session.scalars(
+        sa.select(StaffUser)
+        .where(StaffUser.municipality_id == admin.municipality_id)
+        .order_by(StaffUser.name, StaffUser.id)
+    ).all()
+    form = RequireTwoStepForm(formdata=None, required=admin.municipality.require_totp)
+    return render_template("admin/staff.html", staff=colleagues, form=form, admin=admin)
+
+
+@bp.post("/staff/two-step")
+@staff_required("administrator")
+def require_two_step():
+    admin = current_actor()
+    form = RequireTwoStepForm()
+    if not form.validate_on_submit():
+        abort(400)
+    municipality = admin.municipality
+    totp.set_required(municipality, form.required.data, admin)
+    db.session.commit()
+    if municipality.require_totp:
+        flash(
+            _(
+                "Staff of %(municipality)s must now use two-step sign-in.",
+                municipality=municipality.name,
+            ),
+            "success",
+        )
+    else:
+        flash(
+            _(
+                "Two-step sign-in is now optional for staff of %(municipality)s.",
+                municipality=municipality.name,
+            ),
+            "success",
+        )
+    return redirect(url_for(".staff"))
+
+
+@bp.post("/staff/<int:staff_id>/reset-two-step")
+@staff_required("administrator")
+def reset_two_step(staff_id: int):
+    """Recovery for a lost phone: clear a colleague's two-step sign-in, sign them out."""
+    colleague = access.colleague_or_404(current_actor(), staff_id)
+    totp.reset(colleague, current_actor())
+    db.session.commit()
+    flash(
+        _(
+            "Two-step sign-in was reset for %(name)s, who is now signed out everywhere. They "
+            "can sign in with their password and set it up again.",
+            name=colleague.name,
+        ),
+        "success",
+    )
+    return redirect(url_for(".staff"))
 
 
 AUDIO_ERRORS = {

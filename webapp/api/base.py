@@ -91,7 +91,7 @@ def participant() -> Participant:
         raise ApiProblem(
             401,
             _("Please sign in again"),
-            _("Open the invite link from your counsellor again, or type your code. "
+            _("Ask your counsellor for a new invite, then open its link or type its code. "
               "Your answers are kept on this phone until then."),
         )  # fmt: skip
     return actor

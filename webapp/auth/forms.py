@@ -32,3 +32,34 @@ class JoinForm(FlaskForm):
 
 class ConfirmJoinForm(FlaskForm):
     """The button on an invite link's page: only a form from this site signs in."""
+
+
+def _code_field() -> StringField:
+    return StringField(
+        _l("Code from your app"),
+        validators=[DataRequired(_l("Please type the code from your app.")), Length(max=20)],
+        description=_l("6 digits. Your app shows a new code every 30 seconds."),
+        render_kw={
+            "autocomplete": "one-time-code",
+            "inputmode": "numeric",
+            "autocapitalize": "off",
+            "spellcheck": "false",
+        },
+    )
+
+
+class CodeForm(FlaskForm):
+    """The second step of signing in, and the first code that turns two-step sign-in on."""
+
+    code = _code_field()
+
+
+class TwoStepOffForm(FlaskForm):
+    """Turning two-step sign-in off takes the password and a code: a borrowed session cannot."""
+
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(_l("Please enter your password.")), Length(max=200)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    code = _code_field()

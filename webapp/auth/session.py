@@ -9,6 +9,9 @@ on every app server and an old cookie replayed later is refused.
 from __future__ import annotations
 
 import functools
+import hashlib
+import hmac
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -29,7 +32,7 @@ from flask_babel import gettext as _
 
 from ..extensions import db
 from ..models import LoginSession, Participant, StaffUser
-from ..services import sessions
+from ..services import sessions, totp
 
 Actor = StaffUser | Participant | None
 
@@ -63,6 +66,49 @@ def log_in_staff(user: StaffUser) -> None:
 def log_in_participant(participant: Participant) -> None:
     _start(participant, current_app.config["PERMANENT_SESSION_LIFETIME"])
     session.permanent = True  # a phone stays signed in for the session lifetime
+
+
+#: How long the code step of two-step sign-in waits after the right password.
+SECOND_STEP_SECONDS = 300
+
+
+def _password_mark(user: StaffUser) -> str:
+    # Changes with the password, so a new password ends a half-done sign-in too.
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, user.password_hash.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def await_second_step(user: StaffUser, next_url: str) -> None:
+    """Remember, in this browser only, that ``user`` gave the right password: the code is next.
+
+    Nobody is signed in yet; the signed cookie holds who, since when, and where to go after.
+    """
+    session["second_step"] = {
+        "staff": user.id,
+        "since": int(time.time()),
+        "mark": _password_mark(user),
+        "next": next_url,
+    }
+
+
+def second_step() -> tuple[StaffUser, str] | None:
+    """Return the staff user whose code this browser is asked for, and where to go after."""
+    pending = session.get("second_step")
+    if not isinstance(pending, dict):
+        return None
+    if time.time() - pending.get("since", 0) > SECOND_STEP_SECONDS:
+        session.pop("second_step", None)
+        return None
+    user = db.session.get(StaffUser, pending.get("staff"))
+    if (
+        user is None
+        or not user.active
+        or not user.has_totp
+        or not hmac.compare_digest(pending.get("mark", ""), _password_mark(user))
+    ):
+        session.pop("second_step", None)
+        return None
+    return user, pending.get("next", "/")
 
 
 def log_out(reason: str = "logout") -> None:
@@ -135,9 +181,41 @@ def _owner_cookie(response: Response) -> Response:
     return response
 
 
+#: Where staff who must still set up two-step sign-in may go: the set-up itself, signing out,
+#: the language, and files with nothing personal in them.
+OPEN_BEFORE_ENROLMENT = frozenset(
+    {
+        "auth.two_step", "auth.two_step_new", "auth.two_step_confirm", "auth.logout",
+        "site.set_language", "static", "assets.serve", "site.healthz", "pwa.manifest",
+        "pwa.service_worker",
+    }
+)  # fmt: skip
+
+
+def _require_second_factor():
+    """Send staff whose municipality requires two-step sign-in to set it up first."""
+    actor = current_actor()
+    if (
+        isinstance(actor, StaffUser)
+        and request.endpoint not in OPEN_BEFORE_ENROLMENT
+        and totp.must_enrol(actor)
+    ):
+        return redirect(url_for("auth.two_step"))
+    return None
+
+
 def init_app(app: Flask) -> None:
     app.before_request(_load_actor)
+    app.before_request(_require_second_factor)
     app.after_request(_owner_cookie)
+
+
+def expired_message(login_endpoint: str) -> str:
+    """Say what to do now that the session has ended: staff sign in again with their password,
+    but a participant's code worked once, so they need a new one."""
+    if login_endpoint == "auth.join_form":
+        return _("Your session has ended. Ask your counsellor for a new code to sign in again.")
+    return _("Your session has expired. Please sign in again.")
 
 
 def _guard(check: Callable[[Actor], bool], login_endpoint: str) -> Callable:
@@ -147,7 +225,7 @@ def _guard(check: Callable[[Actor], bool], login_endpoint: str) -> Callable:
             actor = current_actor()
             if actor is None:
                 if g.get("session_expired"):
-                    flash(_("Your session has expired. Please sign in again."), "warning")
+                    flash(expired_message(login_endpoint), "warning")
                 else:
                     flash(_("Please sign in to continue."), "info")
                 return redirect(url_for(login_endpoint, next=request.full_path))

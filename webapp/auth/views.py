@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import segno
 from flask import (
     Blueprint,
     current_app,
@@ -12,14 +13,23 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from markupsafe import Markup
 from werkzeug.exceptions import TooManyRequests
 
 from ..extensions import db
-from ..models import Participant
+from ..models import Participant, StaffUser
 from ..next_url import safe_next
-from ..services import accounts, audit, throttle
-from .forms import ConfirmJoinForm, JoinForm, LoginForm
-from .session import current_actor, log_in_participant, log_in_staff, log_out
+from ..services import accounts, audit, throttle, totp
+from .forms import CodeForm, ConfirmJoinForm, JoinForm, LoginForm, TwoStepOffForm
+from .session import (
+    await_second_step,
+    current_actor,
+    log_in_participant,
+    log_in_staff,
+    log_out,
+    second_step,
+    staff_required,
+)
 
 bp = Blueprint("auth", __name__)
 
@@ -42,6 +52,15 @@ def _keys(*limits: throttle.Limit, account: str | None = None) -> list[throttle.
     if account is not None:
         keys.append(throttle.key(throttle.LOGIN_ACCOUNT, account, secret))
     return keys
+
+
+def _code_keys(user: StaffUser) -> list[throttle.Key]:
+    """Codes count per address (with passwords) and per account (on their own, last)."""
+    secret = current_app.config["SECRET_KEY"]
+    return [
+        *_keys(throttle.LOGIN_ADDRESS),
+        throttle.key(throttle.TOTP_ACCOUNT, str(user.id), secret),
+    ]
 
 
 def _refuse_if_throttled(keys: list[throttle.Key]) -> None:
@@ -69,11 +88,53 @@ def login():
             form.password.errors = [_("The e-mail address or the password is wrong.")]
         else:
             throttle.succeeded(keys[-1])  # the account's count; the address keeps its own
-            log_in_staff(user)
-            audit.record(user, "staff.login")
-            db.session.commit()
-            return redirect(_safe_next(_home_for(user)))
+            if user.has_totp:
+                await_second_step(user, _safe_next(_home_for(user)))
+                db.session.commit()
+                return redirect(url_for(".login_code"))
+            return _signed_in(user, _safe_next(_home_for(user)))
     return render_template("auth/login.html", form=form), 200 if not form.errors else 422
+
+
+def _signed_in(user: StaffUser, next_url: str):
+    log_in_staff(user)
+    audit.record(user, "staff.login")
+    db.session.commit()
+    if totp.must_enrol(user):
+        return redirect(url_for(".two_step"))
+    return redirect(next_url)
+
+
+def _code_errors(result: totp.Check) -> list[str]:
+    if result is totp.Check.USED:
+        return [_("This code has been used already. Wait for the next code in your app.")]
+    return [
+        _(
+            "This code is not right. Type the newest code from your app, and check that the "
+            "time on your phone is right."
+        )
+    ]
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+def login_code():
+    """The second step of signing in: a code from the staff member's app."""
+    pending = second_step()
+    if pending is None:
+        flash(_("Please sign in to continue."), "info")
+        return redirect(url_for(".login"))
+    user, next_url = pending
+    form = CodeForm()
+    if form.validate_on_submit():
+        keys = _code_keys(user)
+        _refuse_if_throttled(keys)
+        result = totp.check_code(user, form.code.data)
+        if result is totp.Check.ACCEPTED:
+            throttle.succeeded(keys[-1])
+            return _signed_in(user, next_url)
+        _failed(keys)
+        form.code.errors = _code_errors(result)
+    return render_template("auth/login_code.html", form=form), 200 if not form.errors else 422
 
 
 @bp.post("/logout")
@@ -135,7 +196,7 @@ def join_link(code: str):
     form = JoinForm(formdata=None)
     form.code.errors = [
         _(
-            "This link does not work any more. Type your code below, or ask your counsellor "
+            "This link does not work any more: an invite works only once. Ask your counsellor "
             "for a new one."
         )
     ]
@@ -150,5 +211,97 @@ def leave():
         audit.record(actor, "logout")
     log_out()
     db.session.commit()
-    flash(_("You are signed out. Use your code to come back."), "info")
+    flash(_("You are signed out. To come back, ask your counsellor for a new code."), "info")
     return redirect(url_for("auth.join_form"))
+
+
+def _enrolment_qr(uri: str) -> Markup:
+    svg = segno.make(uri, error="m").svg_inline(
+        scale=5, title=_("QR code for your authenticator app"), dark="#000", light="#fff"
+    )
+    return Markup(svg)
+
+
+def _render_two_step(user: StaffUser, code_form=None, off_form=None, status: int = 200):
+    enrolling = user.totp_secret is not None and not user.has_totp
+    uri = totp.provisioning_uri(user) if enrolling else None
+    return render_template(
+        "auth/two_step.html",
+        user=user,
+        required=user.municipality.require_totp,
+        enrolling=enrolling,
+        secret=user.totp_secret if enrolling else None,
+        uri=uri,
+        qr_svg=_enrolment_qr(uri) if uri else None,
+        code_form=code_form or CodeForm(formdata=None),
+        off_form=off_form or TwoStepOffForm(formdata=None),
+    ), status
+
+
+@bp.get("/account/two-step")
+@staff_required()
+def two_step():
+    """Two-step sign-in: set it up (key, link, QR code, a first code), or turn it off."""
+    return _render_two_step(current_actor())
+
+
+@bp.post("/account/two-step/new")
+@staff_required()
+def two_step_new():
+    """Make a new key to add to the app (to set up, or to start setting up over)."""
+    user = current_actor()
+    if not user.has_totp:
+        totp.start_enrolment(user)
+        db.session.commit()
+    return redirect(url_for(".two_step"))
+
+
+@bp.post("/account/two-step/confirm")
+@staff_required()
+def two_step_confirm():
+    """Turn two-step sign-in on with a first code from the new key.
+
+    Not throttled: until a code confirms it, the key protects nothing, and it was shown only
+    to this person.
+    """
+    user = current_actor()
+    form = CodeForm()
+    if user.has_totp or user.totp_secret is None:
+        return redirect(url_for(".two_step"))
+    if form.validate_on_submit():
+        result = totp.confirm_enrolment(user, form.code.data)
+        if result is totp.Check.ACCEPTED:
+            db.session.commit()
+            flash(
+                _("Two-step sign-in is on. After your password, you type a code from your app."),
+                "success",
+            )
+            return redirect(_home_for(user))
+        form.code.errors = _code_errors(result)
+    return _render_two_step(user, code_form=form, status=422)
+
+
+@bp.post("/account/two-step/off")
+@staff_required()
+def two_step_off():
+    """Turn two-step sign-in off, with the password and a code (throttled like signing in)."""
+    user = current_actor()
+    form = TwoStepOffForm()
+    if not user.has_totp:
+        return redirect(url_for(".two_step"))
+    if form.validate_on_submit():
+        keys = [*_code_keys(user), *_keys(account=user.email)]
+        _refuse_if_throttled(keys)
+        if not accounts.password_matches(user, form.password.data):
+            _failed(keys)
+            form.password.errors = [_("The password is wrong.")]
+        else:
+            result = totp.check_code(user, form.code.data)
+            if result is totp.Check.ACCEPTED:
+                totp.disable(user)
+                db.session.commit()
+                flash(_("Two-step sign-in is off."), "info")
+                return redirect(url_for(".two_step"))
+            _failed(keys)
+            form.code.errors = _code_errors(result)
+    return _render_two_step(user, off_form=form, status=422)

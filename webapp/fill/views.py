@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 
 from .. import access
 from ..auth import current_actor
+from ..auth.session import expired_message
 from ..extensions import db
 from ..models import Participant, Response
 from ..rendering.display import answer_sections
@@ -49,7 +50,7 @@ def _lang() -> str:
 def _require_actor():
     if current_actor() is None:
         if g.get("session_expired"):
-            flash(_("Your session has expired. Please sign in again."), "warning")
+            flash(expired_message("auth.join_form"), "warning")
         else:
             flash(_("Please sign in to continue."), "info")
         return redirect(url_for("auth.join_form", next=request.full_path))

@@ -41,7 +41,7 @@ class LoginSession(db.Model):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    #: "logout", "new_invite", "revoked", "deactivated", "password", "erased"
+    #: "logout", "new_invite", "revoked", "deactivated", "password", "erased", "totp_reset"
     ended_reason: Mapped[str | None] = mapped_column(sa.String(20))
 
     participant: Mapped[Participant | None] = relationship()

@@ -19,6 +19,9 @@ class Municipality(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(120), unique=True)
     county: Mapped[str | None] = mapped_column(sa.String(120))
+    #: Staff must sign in with a second factor (a TOTP code): those not yet enrolled are sent
+    #: to set it up before they reach anything else.
+    require_totp: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -38,9 +41,21 @@ class StaffUser(db.Model):
     password_hash: Mapped[str] = mapped_column(sa.String(200))
     language: Mapped[str] = mapped_column(sa.String(10), default="nb")
     active: Mapped[bool] = mapped_column(default=True)
+    #: The TOTP secret (base32, RFC 6238) shared with the person's authenticator app. It must
+    #: be readable to check a code, so it cannot be hashed. Set while enrolling; in use from
+    #: ``totp_confirmed_at`` on (services/totp.py).
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The time step of the last code accepted: a code (and any older one) works only once.
+    totp_last_step: Mapped[int | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     municipality: Mapped[Municipality] = relationship()
+
+    @property
+    def has_totp(self) -> bool:
+        """Whether signing in asks for a code (an enrolment was confirmed)."""
+        return self.totp_confirmed_at is not None and self.totp_secret is not None
 
     @property
     def is_counsellor(self) -> bool:

@@ -128,8 +128,8 @@ def client_strings() -> dict:
         "unsent": _("Not sent yet: %(count)s"),
         "all_sent": _("Everything is sent."),
         "send_now": _("Send now"),
-        "signed_out": _("Please sign in again with your code. Your answers are kept on this "
-                        "phone."),
+        "signed_out": _("You are signed out. Ask your counsellor for a new code to sign in "
+                        "again. Your answers are kept on this phone."),
         "refused": _("The server could not take these answers: %(reason)s"),
         "other_tab": _("This questionnaire is open in another tab or window. Close it there "
                        "to continue here."),

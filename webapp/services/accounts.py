@@ -53,6 +53,14 @@ def authenticate(email: str, password: str) -> StaffUser | None:
     return user
 
 
+def password_matches(user: StaffUser, password: str) -> bool:
+    """Return whether ``password`` is the signed-in user's own (to confirm a change)."""
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 def create_staff(
     municipality: Municipality, email: str, name: str, role: str, password: str, language: str
 ) -> StaffUser:

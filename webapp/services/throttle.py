@@ -29,6 +29,9 @@ class Limit:
 LOGIN_ACCOUNT = Limit("login-account", 10, timedelta(minutes=15))
 LOGIN_ADDRESS = Limit("login-address", 50, timedelta(minutes=15))
 JOIN_ADDRESS = Limit("join-address", 30, timedelta(minutes=15))
+#: Codes of two-step sign-in, per account (after a right password): each try may match one of
+#: three codes (clock drift), so few tries are allowed.
+TOTP_ACCOUNT = Limit("totp-account", 5, timedelta(minutes=15))
 
 
 @dataclass(frozen=True)
