@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms import DateField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
 
 REVIEW_LABELS = {
     "new": _l("New"),
     "in_review": _l("In review"),
     "follow_up": _l("Follow-up needed"),
     "completed": _l("Completed"),
+}
+
+PROGRAMME_LABELS = {
+    "integration_act": _l("Introduction programme (Integration Act)"),
+    "introduction_act": _l("Introduction programme (Introduction Act, before 2021)"),
+    "other": _l("Another qualification path"),
 }
 
 
@@ -42,3 +48,21 @@ class ReviewForm(FlaskForm):
             "sees this message in the app."
         ),
     )
+
+
+class ProgrammeForm(FlaskForm):
+    programme = SelectField(
+        _l("Programme"),
+        choices=[
+            SelectChoice("", _l("Not recorded")),
+            *(SelectChoice(key, label) for key, label in PROGRAMME_LABELS.items()),
+        ],
+    )
+    programme_start = DateField(_l("Start date"), validators=[Optional()])
+    mapping_completed_on = DateField(_l("Competence mapping completed"), validators=[Optional()])
+    guidance_completed_on = DateField(_l("Career guidance completed"), validators=[Optional()])
+
+
+class ReassignForm(FlaskForm):
+    #: Any id is accepted here; the service refuses a counsellor of another municipality.
+    counsellor_id = SelectField(_l("Counsellor"), coerce=int, validate_choice=False)

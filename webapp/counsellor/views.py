@@ -29,10 +29,26 @@ from ..models import Participant, Questionnaire, Response, StaffUser
 from ..models.types import utcnow
 from ..questionnaires.names import text_direction
 from ..rendering.display import answer_sections, conflict_rows
-from ..services import accounts, audit, privacy, resources, reviews, revisions, sessions
+from ..services import (
+    accounts,
+    audit,
+    participants,
+    privacy,
+    resources,
+    reviews,
+    revisions,
+    sessions,
+)
 from ..services import questionnaires as questionnaire_service
 from ..services import responses as response_service
-from .forms import REVIEW_LABELS, ParticipantForm, ReviewForm
+from .forms import (
+    PROGRAMME_LABELS,
+    REVIEW_LABELS,
+    ParticipantForm,
+    ProgrammeForm,
+    ReassignForm,
+    ReviewForm,
+)
 
 bp = Blueprint("counsellor", __name__)
 
@@ -66,6 +82,21 @@ def _render_invite(participant: Participant, code: str):
     )
 
 
+def _counsellors(actor: StaffUser) -> list[StaffUser]:
+    """Return the active counsellors of the actor's municipality, by name."""
+    return list(
+        db.session.scalars(
+            sa.select(StaffUser)
+            .where(
+                StaffUser.municipality_id == actor.municipality_id,
+                StaffUser.role == "counsellor",
+                StaffUser.active.is_(True),
+            )
+            .order_by(StaffUser.name)
+        )
+    )
+
+
 @bp.get("/caseload")
 @staff_required("counsellor")
 def caseload():
@@ -95,15 +126,7 @@ def new_participant():
     actor = current_actor()
     form = ParticipantForm()
     form.language.choices = _language_choices()
-    counsellors = db.session.scalars(
-        sa.select(StaffUser)
-        .where(
-            StaffUser.municipality_id == actor.municipality_id,
-            StaffUser.role == "counsellor",
-            StaffUser.active.is_(True),
-        )
-        .order_by(StaffUser.name)
-    ).all()
+    counsellors = _counsellors(actor)
     form.counsellor_id.choices = [SelectChoice(c.id, c.name) for c in counsellors]
     if request.method == "GET":
         form.counsellor_id.data = actor.id
@@ -130,28 +153,95 @@ def new_participant():
     )
 
 
-@bp.get("/participants/<int:participant_id>")
-@staff_required("counsellor")
-def participant(participant_id: int):
-    person = access.participant_or_404(current_actor(), participant_id)
+def _participant_page(
+    person: Participant,
+    programme_form: ProgrammeForm | None = None,
+    reassign_form: ReassignForm | None = None,
+):
+    actor = current_actor()
     responses = db.session.scalars(
         sa.select(Response)
         .where(Response.participant_id == person.id)
         .order_by(Response.created_at.desc())
     ).all()
-    counsellor_forms = questionnaire_service.counsellor_questionnaires(current_actor())
+    counsellor_forms = questionnaire_service.counsellor_questionnaires(actor)
+    if programme_form is None:
+        programme_form = ProgrammeForm(formdata=None, obj=person, programme=person.programme or "")
+    if reassign_form is None and actor.is_lead:
+        reassign_form = ReassignForm(formdata=None, counsellor_id=person.counsellor_id)
+    if reassign_form is not None:
+        reassign_form.counsellor_id.choices = [
+            SelectChoice(c.id, c.name) for c in _counsellors(actor)
+        ]
+    failed = bool(programme_form.errors or (reassign_form and reassign_form.errors))
     return render_template(
         "counsellor/participant.html",
         participant=person,
         devices=sessions.live_for(person),
         retention_days=current_app.config["RETENTION_DAYS"],
         responses=responses,
-        assignable=questionnaire_service.assignable(current_actor()),
+        assignable=questionnaire_service.assignable(actor),
         assigned=questionnaire_service.assigned_ids(person),
         counsellor_forms=[q for q in counsellor_forms if q.latest],
         labels=REVIEW_LABELS,
+        programmes=PROGRAMME_LABELS,
+        programme_form=programme_form,
+        reassign_form=reassign_form,
         lang=str(get_locale()),
+    ), (422 if failed else 200)
+
+
+@bp.get("/participants/<int:participant_id>")
+@staff_required("counsellor")
+def participant(participant_id: int):
+    return _participant_page(access.participant_or_404(current_actor(), participant_id))
+
+
+@bp.post("/participants/<int:participant_id>/programme")
+@staff_required("counsellor")
+def programme(participant_id: int):
+    """Record the participant's programme and the dates of its first steps."""
+    actor = current_actor()
+    person = access.participant_or_404(actor, participant_id)
+    form = ProgrammeForm()
+    if not form.validate_on_submit():
+        return _participant_page(person, programme_form=form)
+    participants.set_programme(
+        actor,
+        person,
+        form.programme.data or None,
+        form.programme_start.data,
+        form.mapping_completed_on.data,
+        form.guidance_completed_on.data,
     )
+    db.session.commit()
+    flash(_("Saved."), "success")
+    return redirect(url_for(".participant", participant_id=person.id))
+
+
+@bp.post("/participants/<int:participant_id>/counsellor")
+@staff_required("counsellor")
+def reassign(participant_id: int):
+    """Give the participant another counsellor of the municipality (the lead only)."""
+    actor = current_actor()
+    person = access.participant_or_404(actor, participant_id)
+    if not actor.is_lead:
+        abort(404)  # only the lead reassigns; for others the action does not exist
+    form = ReassignForm()
+    if not form.validate_on_submit():
+        return _participant_page(person, reassign_form=form)
+    try:
+        participants.reassign(actor, person, db.session.get(StaffUser, form.counsellor_id.data))
+    except participants.ParticipantError:
+        db.session.rollback()
+        form.counsellor_id.errors = [
+            _("Choose a counsellor in your municipality. The participant keeps their counsellor.")
+        ]
+        return _participant_page(person, reassign_form=form)
+    db.session.commit()
+    flash(_("%(participant)s now has %(name)s as counsellor.", participant=person.display_name,
+            name=person.counsellor.name), "success")  # fmt: skip
+    return redirect(url_for(".participant", participant_id=person.id))
 
 
 @bp.post("/participants/<int:participant_id>/invite")

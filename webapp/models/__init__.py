@@ -15,10 +15,11 @@ from .questionnaire import (
 from .resource import Resource
 from .response import REVIEW_STATUSES, Response, ResponseRevision, Review
 from .security import LoginSession, ThrottleCounter
-from .tenancy import ROLES, Municipality, Participant, StaffUser
+from .tenancy import PROGRAMMES, ROLES, Municipality, Participant, StaffUser
 
 __all__ = [
     "OFFERS",
+    "PROGRAMMES",
     "DraftChange",
     "QuestionnaireAssignment",
     "QuestionnaireDraft",

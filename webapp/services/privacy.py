@@ -9,7 +9,7 @@ to a person.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 EXPORT_FORMAT = 1
 
 
-def _when(value: datetime | None) -> str | None:
+def _when(value: date | datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
@@ -59,6 +59,10 @@ def export(participant: Participant) -> dict[str, Any]:
             "created_at": _when(participant.created_at),
             "joined_at": _when(participant.joined_at),
             "left_programme_at": _when(participant.left_programme_at),
+            "programme": participant.programme,
+            "programme_start": _when(participant.programme_start),
+            "mapping_completed_on": _when(participant.mapping_completed_on),
+            "guidance_completed_on": _when(participant.guidance_completed_on),
             "invite_expires_at": _when(participant.invite_expires_at),
         },
         "responses": [
