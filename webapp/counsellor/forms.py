@@ -4,8 +4,19 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import (
+    DateField,
+    Form,
+    IntegerField,
+    SearchField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional
+
+from ..services.caseload import PAGE_SIZES
 
 REVIEW_LABELS = {
     "new": _l("New"),
@@ -66,3 +77,54 @@ class ProgrammeForm(FlaskForm):
 class ReassignForm(FlaskForm):
     #: Any id is accepted here; the service refuses a counsellor of another municipality.
     counsellor_id = SelectField(_l("Counsellor"), coerce=int, validate_choice=False)
+
+
+PROGRESS_LABELS = {
+    "not_started": _l("Not started"),
+    "draft": _l("Draft"),
+    "submitted": _l("Submitted"),
+    "in_review": _l("In review"),
+    "follow_up": _l("Follow-up needed"),
+    "completed": _l("Completed"),
+}
+SORT_LABELS = {
+    "name": _l("Name"),
+    "last_sync": _l("Last sync, newest first"),
+    "start": _l("Programme start, earliest first"),
+}
+
+
+class CaseloadForm(Form):
+    """Search, filters, order and page of the caseload (a GET form: no CSRF token)."""
+
+    q = SearchField(_l("Search by name"), validators=[Optional(), Length(max=120)])
+    state = SelectField(
+        _l("State"),
+        choices=[
+            SelectChoice("", _l("Any")),
+            SelectChoice("not_started", _l("Nothing started")),
+            *(SelectChoice(k, v) for k, v in PROGRESS_LABELS.items() if k != "not_started"),
+            SelectChoice("overdue", _l("Overdue")),
+        ],
+        validate_choice=False,
+    )
+    language = SelectField(_l("Language"), validate_choice=False)
+    programme = SelectField(
+        _l("Programme"),
+        choices=[
+            SelectChoice("", _l("Any")),
+            *(SelectChoice(k, v) for k, v in PROGRAMME_LABELS.items()),
+            SelectChoice("none", _l("Not recorded")),
+        ],
+        validate_choice=False,
+    )
+    sort = SelectField(
+        _l("Sort by"), choices=[SelectChoice(k, v) for k, v in SORT_LABELS.items()],
+        validate_choice=False,
+    )  # fmt: skip
+    per_page = SelectField(
+        _l("Rows per page"),
+        choices=[SelectChoice(str(n), str(n)) for n in PAGE_SIZES],
+        validate_choice=False,
+    )
+    page = IntegerField(validators=[Optional()])

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import segno
 import sqlalchemy as sa
@@ -39,11 +41,14 @@ from ..services import (
     revisions,
     sessions,
 )
+from ..services import caseload as caseload_service
 from ..services import questionnaires as questionnaire_service
 from ..services import responses as response_service
 from .forms import (
     PROGRAMME_LABELS,
+    PROGRESS_LABELS,
     REVIEW_LABELS,
+    CaseloadForm,
     ParticipantForm,
     ProgrammeForm,
     ReassignForm,
@@ -97,26 +102,45 @@ def _counsellors(actor: StaffUser) -> list[StaffUser]:
     )
 
 
+def _today() -> date:
+    """Return today's date where the municipality is (deadlines are counted in days there)."""
+    return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+
+
 @bp.get("/caseload")
 @staff_required("counsellor")
 def caseload():
+    """Who needs the counsellor now: search, filter, sort, one page at a time."""
     actor = current_actor()
-    participants = db.session.scalars(
-        access.caseload_query(actor).order_by(Participant.display_name)
-    ).all()
-    latest: dict[int, Response] = {}
-    if participants:
-        for response in db.session.scalars(
-            sa.select(Response)
-            .where(Response.participant_id.in_([p.id for p in participants]))
-            .order_by(Response.updated_at)
-        ):
-            latest[response.participant_id] = response
+    form = CaseloadForm(request.args)
+    form.language.choices = [SelectChoice("", _("Any")), *_language_choices()]
+    form.validate()
+    per_page = form.per_page.data or ""
+    filters = caseload_service.parse_filters(
+        "" if form.q.errors else form.q.data,
+        form.state.data,
+        form.language.data,
+        form.programme.data,
+        form.sort.data,
+        None if form.page.errors else form.page.data,
+        int(per_page) if per_page.isdigit() else None,
+        current_app.config["LANGUAGES"],
+    )
+    result = caseload_service.page(
+        access.caseload_query(actor), actor.municipality_id, filters, _today()
+    )
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
         "counsellor/caseload.html",
-        participants=participants,
-        latest=latest,
-        labels=REVIEW_LABELS,
+        form=form,
+        result=result,
+        args=args,
+        progress_labels=PROGRESS_LABELS,
+        programmes=PROGRAMME_LABELS,
+        filtered=bool(args.keys() - {"sort", "per_page"}),
+        own_name=own_name,
+        text_dir=text_direction,
+        lang=str(get_locale()),
     )
 
 
