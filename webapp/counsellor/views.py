@@ -404,6 +404,7 @@ def review(response_id):
     definition = response.version.definition
     participant_lang = response.participant.language
     beside = request.args.get("beside") == "1" and participant_lang != lang
+    show_hidden = request.args.get("hidden") == "1"
     return render_template(
         "counsellor/review.html",
         response=response,
@@ -414,8 +415,10 @@ def review(response_id):
             lang,
             second=participant_lang if beside else None,
             text_languages=response.text_languages or {},
+            include_hidden=show_hidden,
         ),
         beside=beside,
+        show_hidden=show_hidden,
         conflicts=conflict_rows(definition, response.conflicts or [], lang),
         form=form,
         labels=REVIEW_LABELS,

@@ -34,6 +34,8 @@ class AnswerRow:
     title2: Text | None = None
     #: The language a free-text answer was written in, when known.
     written_in: str | None = None
+    #: Skipped: the answers so far hide this question, so the participant never saw it.
+    hidden: bool = False
 
 
 @dataclass
@@ -42,6 +44,15 @@ class SectionRows:
     title: Text
     rows: list[AnswerRow]
     title2: Text | None = None
+
+    @property
+    def answered(self) -> list[AnswerRow]:
+        return [row for row in self.rows if row.answered]
+
+    @property
+    def unanswered(self) -> list[AnswerRow]:
+        """Questions shown to the participant and left empty, then skipped ones (if asked)."""
+        return [row for row in self.rows if not row.answered]
 
 
 def _text(definition: Definition, pointer: str, lang: str) -> Text:
@@ -112,22 +123,30 @@ def answer_sections(
     lang: str,
     second: str | None = None,
     text_languages: dict[str, str] | None = None,
+    include_hidden: bool = False,
 ) -> list[SectionRows]:
     """Return every shown question with its answer, section by section.
 
     ``second`` adds each text in a second language (a counsellor reading beside the
     participant's language); ``text_languages`` says what each free-text answer was written in.
+    ``include_hidden`` adds the questions the answers hide (skipped), marked as such.
     """
     visible = visible_questions(definition, answers)
     second = second if second and second != lang else None
     sections = []
     for section in definition.sections:
-        rows = [
-            _row(definition, definition.questions[qid], answers.get(qid), lang, second,
-                 text_languages or {}, f"/{qid}")
-            for qid in section.items
-            if qid in visible
-        ]  # fmt: skip
+        rows = []
+        for qid in section.items:
+            question = definition.questions.get(qid)
+            if question is None:
+                continue  # a text between questions, not a question
+            if qid in visible:
+                rows.append(_row(definition, question, answers.get(qid), lang, second,
+                                 text_languages or {}, f"/{qid}"))  # fmt: skip
+            elif include_hidden:
+                row = _row(definition, question, None, lang, second, {}, f"/{qid}")
+                row.hidden = True
+                rows.append(row)
         if rows:
             title = section.pointer + "/title"
             sections.append(
