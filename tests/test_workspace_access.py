@@ -12,8 +12,8 @@ import pytest
 import sqlalchemy as sa
 
 from webapp.extensions import db
-from webapp.models import Participant, Questionnaire
-from webapp.services import responses
+from webapp.models import Participant, Questionnaire, StaffUser
+from webapp.services import comments, responses
 
 from .conftest import csrf_token
 
@@ -33,6 +33,12 @@ TABLE = [
      {"lead1": 302, "anon": 302}),
     ("GET", "/responses/{r1}", {}, {"c1": 200, "lead1": 200, "anon": 302}),
     ("GET", "/responses/{r3}", {}, {"c3": 200, "anon": 302}),
+    ("POST", "/responses/{r1}/comments", {"kind": "note", "body": "x"},
+     {"c1": 302, "lead1": 302, "anon": 302}),
+    ("POST", "/responses/{r3}/comments", {"kind": "message", "body": "x"},
+     {"c3": 302, "anon": 302}),
+    ("GET", "/responses/{r1}/comments/{k1}", {}, {"c1": 200, "anon": 302}),
+    ("POST", "/responses/{r1}/comments/{k1}", {"body": "y"}, {"c1": 302, "anon": 302}),
 ]  # fmt: skip
 
 
@@ -42,10 +48,11 @@ def records(app, world):
         kartlegging = db.session.scalar(sa.select(Questionnaire).filter_by(slug="kartlegging"))
         r1 = responses.start(db.session.get(Participant, world.p1), kartlegging)
         r3 = responses.start(db.session.get(Participant, world.p3), kartlegging)
+        k1 = comments.add(r1, db.session.get(StaffUser, world.c1), "note", "Ring")
         db.session.commit()
         return {
             "p1": world.p1, "p2": world.p2, "p3": world.p3, "c1": world.c1, "c2": world.c2,
-            "r1": r1.id, "r3": r3.id,
+            "r1": r1.id, "r3": r3.id, "k1": k1.id,
         }  # fmt: skip
 
 

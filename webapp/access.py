@@ -51,6 +51,8 @@ ROUTE_ACCESS: dict[str, str] = {
     "builder.compare": ADMINISTRATOR, "counsellor.offer": COUNSELLOR,
     # The lead's reassigning is refused (404) to other counsellors by the view.
     "counsellor.programme": COUNSELLOR, "counsellor.reassign": COUNSELLOR,
+    # Only a comment's author reaches its edit page (the view answers 404 to others).
+    "counsellor.add_comment": COUNSELLOR, "counsellor.edit_comment": COUNSELLOR,
 }  # fmt: skip
 
 

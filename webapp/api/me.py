@@ -8,7 +8,7 @@ from flask_babel import get_locale
 
 from ..extensions import db
 from ..models import Questionnaire, QuestionnaireVersion, Response
-from ..services import audit, privacy
+from ..services import audit, comments, privacy
 from ..services import questionnaires as questionnaire_service
 from ..services.reviews import follow_up_message
 from .base import bp, load_json, participant
@@ -45,6 +45,7 @@ def me():
         .where(Response.participant_id == person.id, Questionnaire.audience == "participant")
         .order_by(Response.created_at)
     ).all()
+    messages = comments.messages_for(r.id for r in responses)
     return MeSchema().dump(
         {
             "participant": {
@@ -65,6 +66,16 @@ def me():
                     "review_status": r.review_status,
                     "answers": r.answers,
                     "follow_up_message": follow_up_message(r),
+                    "messages": [
+                        {
+                            "id": m.id,
+                            "body": m.body,
+                            "author": m.author.name,
+                            "at": m.created_at,
+                            "edited_at": m.edited_at,
+                        }
+                        for m in messages[r.id]
+                    ],
                 }
                 for r in responses
             ],

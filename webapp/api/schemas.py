@@ -151,6 +151,18 @@ class QuestionnaireRefSchema(Schema):
     etag = fields.String(required=True)
 
 
+class MessageSchema(Schema):
+    """A message from staff to the participant about one response."""
+
+    id = fields.Integer(required=True)
+    body = fields.String(required=True)
+    author = fields.String(required=True, metadata={"description": "Who wrote it (staff name)"})
+    at = fields.AwareDateTime(required=True)
+    edited_at = fields.AwareDateTime(
+        required=True, allow_none=True, metadata={"description": "When its author changed it"}
+    )
+
+
 class ResponseSummarySchema(Schema):
     id = fields.String(required=True)
     questionnaire = fields.String(required=True)
@@ -163,6 +175,11 @@ class ResponseSummarySchema(Schema):
     answers = fields.Dict(required=True)
     follow_up_message = fields.String(
         required=True, metadata={"description": "Why the counsellor opened it again, or ''"}
+    )
+    messages = fields.List(
+        fields.Nested(MessageSchema),
+        required=True,
+        metadata={"description": "Messages from staff about this response, oldest first"},
     )
 
 

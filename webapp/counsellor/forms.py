@@ -8,6 +8,7 @@ from wtforms import (
     DateField,
     Form,
     IntegerField,
+    RadioField,
     SearchField,
     SelectChoice,
     SelectField,
@@ -128,3 +129,21 @@ class CaseloadForm(Form):
         validate_choice=False,
     )
     page = IntegerField(validators=[Optional()])
+
+
+class CommentForm(FlaskForm):
+    """A note between staff or a message to the participant (limits: services/comments.py)."""
+
+    kind = RadioField(
+        _l("Who is it for?"),
+        choices=[
+            SelectChoice("note", _l("Internal note: only staff see it")),
+            SelectChoice("message", _l("Message to the participant: shown in their app")),
+        ],
+        default="note",
+    )
+    body = TextAreaField(_l("Text"))
+
+
+class EditCommentForm(FlaskForm):
+    body = TextAreaField(_l("Text"))

@@ -34,6 +34,7 @@ from ..rendering.display import answer_sections, conflict_rows
 from ..services import (
     accounts,
     audit,
+    comments,
     participants,
     privacy,
     resources,
@@ -49,6 +50,8 @@ from .forms import (
     PROGRESS_LABELS,
     REVIEW_LABELS,
     CaseloadForm,
+    CommentForm,
+    EditCommentForm,
     ParticipantForm,
     ProgrammeForm,
     ReassignForm,
@@ -383,12 +386,33 @@ def start_form(participant_id: int, slug: str):
     return redirect(url_for("fill.resume", response_id=response.id))
 
 
+def _comment_error(error: comments.CommentError, kind: str, length: int) -> str:
+    """Word why a comment was refused, in the reader's language."""
+    if error.code == "too_long" and kind == "message":
+        return _(
+            "A message to the participant can be at most %(limit)s characters long. "
+            "Yours has %(length)s.",
+            limit=comments.LIMITS["message"], length=length,
+        )  # fmt: skip
+    if error.code == "too_long":
+        return _(
+            "A note can be at most %(limit)s characters long. Yours has %(length)s.",
+            limit=comments.LIMITS["note"], length=length,
+        )  # fmt: skip
+    if error.code == "too_late":
+        return _(
+            "A comment can be changed for %(minutes)s minutes after it is written. "
+            "This one can no longer be changed.",
+            minutes=comments.EDIT_MINUTES,
+        )
+    return _("Please write something.")
+
+
 @bp.route("/responses/<uuid:response_id>", methods=["GET", "POST"])
 @staff_required("counsellor")
 def review(response_id):
     actor = current_actor()
     response = access.response_or_404(actor, str(response_id))
-    lang = str(get_locale())
     form = ReviewForm()
     if request.method == "GET":
         form.status.data = response.review_status
@@ -401,10 +425,82 @@ def review(response_id):
         )
         flash(_("The review is saved."), "success")
         return redirect(url_for(".review", response_id=response.id))
+    return _review_page(response, form=form)
+
+
+@bp.post("/responses/<uuid:response_id>/comments")
+@staff_required("counsellor")
+def add_comment(response_id):
+    """Add a note between staff, or a message to the participant, to the response's thread."""
+    actor = current_actor()
+    response = access.response_or_404(actor, str(response_id))
+    form = CommentForm()
+    if form.validate_on_submit():
+        body = form.body.data or ""
+        try:
+            comments.add(response, actor, form.kind.data, body)
+        except comments.CommentError as error:
+            db.session.rollback()
+            form.body.errors = [_comment_error(error, form.kind.data, len(body.strip()))]
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for(".review", response_id=response.id, _anchor="comments"))
+    return _review_page(response, comment_form=form)
+
+
+@bp.route("/responses/<uuid:response_id>/comments/<int:comment_id>", methods=["GET", "POST"])
+@staff_required("counsellor")
+def edit_comment(response_id, comment_id: int):
+    """Change one's own comment, for a while after writing it."""
+    actor = current_actor()
+    response = access.response_or_404(actor, str(response_id))
+    comment = next((c for c in comments.thread(response) if c.id == comment_id), None)
+    if comment is None or comment.author_id != actor.id:
+        abort(404)  # another's comment cannot be changed: for them there is nothing here
+    form = EditCommentForm()
+    if request.method == "GET":
+        form.body.data = comment.body
+    editable = comments.may_edit(comment, actor)
+    if not editable:
+        form.body.errors = [_comment_error(comments.CommentError("too_late"), comment.kind, 0)]
+    elif form.validate_on_submit():
+        body = form.body.data or ""
+        try:
+            comments.edit(comment, actor, body)
+        except comments.CommentError as error:
+            db.session.rollback()
+            form.body.errors = [_comment_error(error, comment.kind, len(body.strip()))]
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for(".review", response_id=response.id, _anchor="comments"))
+    if request.method == "GET":
+        status = 200
+    else:
+        status = 409 if not editable else 422
+    return render_template(
+        "counsellor/comment_edit.html", response=response, comment=comment, form=form,
+        editable=editable,
+    ), status  # fmt: skip
+
+
+def _review_page(
+    response: Response, form: ReviewForm | None = None, comment_form: CommentForm | None = None
+):
+    actor = current_actor()
+    lang = str(get_locale())
+    if form is None:
+        form = ReviewForm(formdata=None)
+        form.status.data = response.review_status
+        form.note.data = response.review.note if response.review else ""
+    if comment_form is None:
+        comment_form = CommentForm(formdata=None)
     definition = response.version.definition
     participant_lang = response.participant.language
     beside = request.args.get("beside") == "1" and participant_lang != lang
     show_hidden = request.args.get("hidden") == "1"
+    thread = comments.thread(response)
     return render_template(
         "counsellor/review.html",
         response=response,
@@ -421,10 +517,13 @@ def review(response_id):
         show_hidden=show_hidden,
         conflicts=conflict_rows(definition, response.conflicts or [], lang),
         form=form,
+        comment_form=comment_form,
+        thread=thread,
+        editable={c.id for c in thread if comments.may_edit(c, actor)},
         labels=REVIEW_LABELS,
         suggestions=resources.suggest(
             definition, response.answers, response.participant.municipality.county
         ),
         lang=lang,
         participant_lang=participant_lang,
-    ), (422 if form.errors else 200)
+    ), (422 if form.errors or comment_form.errors else 200)

@@ -15,7 +15,15 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import AuditEvent, LoginSession, Participant, Response, ResponseRevision, Review
+from ..models import (
+    AuditEvent,
+    Comment,
+    LoginSession,
+    Participant,
+    Response,
+    ResponseRevision,
+    Review,
+)
 from ..models.types import utcnow
 from . import audit
 
@@ -88,6 +96,16 @@ def export(participant: Participant) -> dict[str, Any]:
                     }
                     for v in r.revisions
                 ],  # fmt: skip
+                "comments": [
+                    {
+                        "kind": c.kind,
+                        "body": c.body,
+                        "by": c.author.name,
+                        "at": _when(c.created_at),
+                        "edited_at": _when(c.edited_at),
+                    }
+                    for c in r.comments
+                ],  # fmt: skip
                 "reviews": [
                     {
                         "status": v.status,
@@ -120,6 +138,7 @@ def erase(participant: Participant, actor) -> None:
     """Delete the participant and everything about them (the caller commits)."""
     response_ids = sa.select(Response.id).where(Response.participant_id == participant.id)
     db.session.execute(sa.delete(Review).where(Review.response_id.in_(response_ids)))
+    db.session.execute(sa.delete(Comment).where(Comment.response_id.in_(response_ids)))
     db.session.execute(
         sa.delete(ResponseRevision).where(ResponseRevision.response_id.in_(response_ids))
     )
