@@ -53,6 +53,7 @@ ROUTE_ACCESS: dict[str, str] = {
     "counsellor.programme": COUNSELLOR, "counsellor.reassign": COUNSELLOR,
     # Only a comment's author reaches its edit page (the view answers 404 to others).
     "counsellor.add_comment": COUNSELLOR, "counsellor.edit_comment": COUNSELLOR,
+    "counsellor.history": COUNSELLOR,
 }  # fmt: skip
 
 

@@ -8,7 +8,7 @@ from flask_babel import get_locale
 
 from ..extensions import db
 from ..models import Questionnaire, QuestionnaireVersion, Response
-from ..services import audit, comments, privacy
+from ..services import audit, comments, privacy, reads
 from ..services import questionnaires as questionnaire_service
 from ..services.reviews import follow_up_message
 from .base import bp, load_json, participant
@@ -78,6 +78,15 @@ def me():
                     ],
                 }
                 for r in responses
+            ],
+            "reads": [
+                {
+                    "at": read.at,
+                    "by": read.by,
+                    "what": read.what,
+                    "response": read.response.id if read.response else None,
+                }
+                for read in reads.reads_of(person)
             ],
         }
     )

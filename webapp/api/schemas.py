@@ -183,12 +183,35 @@ class ResponseSummarySchema(Schema):
     )
 
 
+class ReadSchema(Schema):
+    """A member of staff read the participant's data (from the audit log; never answers)."""
+
+    at = fields.AwareDateTime(required=True)
+    by = fields.String(required=True, metadata={"description": "Who read it (staff name)"})
+    what = fields.String(
+        required=True,
+        validate=validate.OneOf(["participant", "response", "export"]),
+        metadata={
+            "description": "participant: their page (with the list of their answers); "
+            "response: the answers to one questionnaire; export: a download of all their data"
+        },
+    )
+    response = fields.String(
+        required=True, allow_none=True, metadata={"description": "For `response`: its id"}
+    )
+
+
 class MeSchema(Schema):
     """What the participant has to fill in, and what the server has of theirs."""
 
     participant = fields.Nested(ParticipantSchema, required=True)
     questionnaires = fields.List(fields.Nested(QuestionnaireRefSchema), required=True)
     responses = fields.List(fields.Nested(ResponseSummarySchema), required=True)
+    reads = fields.List(
+        fields.Nested(ReadSchema),
+        required=True,
+        metadata={"description": "Who of the staff read the participant's data, newest first"},
+    )
 
 
 class DocumentSchema(Schema):

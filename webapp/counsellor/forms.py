@@ -147,3 +147,10 @@ class CommentForm(FlaskForm):
 
 class EditCommentForm(FlaskForm):
     body = TextAreaField(_l("Text"))
+
+
+class RevisionsForm(Form):
+    """Two revisions of a response to compare (a GET form)."""
+
+    first = SelectField(_l("From"), coerce=int)
+    second = SelectField(_l("To"), coerce=int)

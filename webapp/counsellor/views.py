@@ -30,13 +30,14 @@ from ..i18n import own_name
 from ..models import Participant, Questionnaire, Response, StaffUser
 from ..models.types import utcnow
 from ..questionnaires.names import text_direction
-from ..rendering.display import answer_sections, conflict_rows
+from ..rendering.display import answer_sections, conflict_rows, revision_changes
 from ..services import (
     accounts,
     audit,
     comments,
     participants,
     privacy,
+    reads,
     resources,
     reviews,
     revisions,
@@ -56,6 +57,7 @@ from .forms import (
     ProgrammeForm,
     ReassignForm,
     ReviewForm,
+    RevisionsForm,
 )
 
 bp = Blueprint("counsellor", __name__)
@@ -186,6 +188,8 @@ def _participant_page(
     reassign_form: ReassignForm | None = None,
 ):
     actor = current_actor()
+    reads.record_participant(actor, person)
+    db.session.commit()
     responses = db.session.scalars(
         sa.select(Response)
         .where(Response.participant_id == person.id)
@@ -489,6 +493,8 @@ def _review_page(
     response: Response, form: ReviewForm | None = None, comment_form: CommentForm | None = None
 ):
     actor = current_actor()
+    reads.record_response(actor, response)
+    db.session.commit()
     lang = str(get_locale())
     if form is None:
         form = ReviewForm(formdata=None)
@@ -527,3 +533,34 @@ def _review_page(
         lang=lang,
         participant_lang=participant_lang,
     ), (422 if form.errors or comment_form.errors else 200)
+
+
+@bp.get("/responses/<uuid:response_id>/history")
+@staff_required("counsellor")
+def history(response_id):
+    """Every revision of a response (who, when) and what changed between any two."""
+    actor = current_actor()
+    response = access.response_or_404(actor, str(response_id))
+    reads.record_response(actor, response)
+    db.session.commit()
+    lang = str(get_locale())
+    numbers = [r.number for r in response.revisions]
+    form = RevisionsForm(request.args)
+    choices = [SelectChoice(n, _("Revision %(number)s", number=n)) for n in numbers]
+    form.first.choices, form.second.choices = choices, choices
+    if not (request.args and form.validate()):
+        form.first.data = numbers[-2] if len(numbers) > 1 else numbers[0]
+        form.second.data = numbers[-1]
+    by_number = {r.number: r for r in response.revisions}
+    before, after = by_number[form.first.data], by_number[form.second.data]
+    return render_template(
+        "counsellor/history.html",
+        response=response,
+        definition=response.version.definition,
+        revisions=list(reversed(response.revisions)),
+        form=form,
+        before=before,
+        after=after,
+        changes=revision_changes(response.version.definition, before, after, lang),
+        lang=lang,
+    )

@@ -9,7 +9,7 @@ from flask_babel import get_locale
 from ..auth import current_actor, participant_required
 from ..extensions import db
 from ..models import Questionnaire, QuestionnaireVersion, Response
-from ..services import comments
+from ..services import comments, reads
 from ..services import questionnaires as questionnaire_service
 from ..services import responses as response_service
 from ..services.reviews import follow_up_message
@@ -47,7 +47,12 @@ def home():
                 "offered": questionnaire.id in offered,
             }
         )
-    return render_template("participant/home.html", entries=entries, lang=str(get_locale()))
+    return render_template(
+        "participant/home.html",
+        entries=entries,
+        reads=reads.reads_of(participant),
+        lang=str(get_locale()),
+    )
 
 
 @bp.post("/q/<slug>/start")

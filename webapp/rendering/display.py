@@ -207,3 +207,35 @@ def conflict_rows(definition: Definition, conflicts: list[dict], lang: str) -> l
             )
         )
     return rows
+
+
+@dataclass
+class ChangeRow:
+    """One question whose answer differs between two revisions."""
+
+    title: Text
+    before: list[str]
+    after: list[str]
+
+
+def revision_changes(definition: Definition, before, after, lang: str) -> list[ChangeRow]:
+    """Return the questions whose answers differ between two revisions, in questionnaire
+    order and worded in ``lang``; a change of status (draft, sent) comes first."""
+    rows = []
+    if before.status != after.status:
+        status = {"draft": _("Not sent yet"), "submitted": _("Sent")}
+        rows.append(
+            ChangeRow(Text(_("Status"), lang), [status[before.status]], [status[after.status]])
+        )
+    for qid, question in definition.questions.items():
+        old, new = before.answers.get(qid), after.answers.get(qid)
+        if old == new or (is_empty(old) and is_empty(new)):
+            continue
+        rows.append(
+            ChangeRow(
+                _text(definition, question.title_pointer, lang),
+                _lines(definition, question, old, lang),
+                _lines(definition, question, new, lang),
+            )
+        )
+    return rows

@@ -203,8 +203,9 @@ def offered_to_each(
     one_by_one = [q.id for q in own if q.offered_to == "assigned"]
     assigned = set()
     if one_by_one and participant_ids:
-        assigned = set(
-            db.session.execute(
+        assigned = {
+            (pid, qid)
+            for pid, qid in db.session.execute(
                 sa.select(
                     QuestionnaireAssignment.participant_id,
                     QuestionnaireAssignment.questionnaire_id,
@@ -212,8 +213,8 @@ def offered_to_each(
                     QuestionnaireAssignment.participant_id.in_(participant_ids),
                     QuestionnaireAssignment.questionnaire_id.in_(one_by_one),
                 )
-            ).tuples()
-        )
+            )
+        }
     return {
         pid: [q for q in own if q.offered_to == "all" or (pid, q.id) in assigned]
         for pid in participant_ids
