@@ -102,3 +102,12 @@ def test_a_counsellor_who_is_not_the_lead_cannot_reassign(app, world, as_actor):
     )
     assert response.status_code == 404
     assert _participant(app, world.p1).counsellor_id == world.c1
+
+
+def test_a_counsellor_is_made_lead_on_the_command_line(app, world, runner, as_actor):
+    assert runner.invoke(args=["staff", "lead", "c2@a.no"]).exit_code == 0
+    assert ">p1<" in as_actor(app, "c2").get("/caseload").get_data(as_text=True)
+    assert runner.invoke(args=["staff", "lead", "c2@a.no", "--off"]).exit_code == 0
+    assert ">p1<" not in as_actor(app, "c2").get("/caseload").get_data(as_text=True)
+    refused = runner.invoke(args=["staff", "lead", "admin@a.no"])
+    assert refused.exit_code == 1 and "Only a counsellor" in refused.output

@@ -13,7 +13,7 @@ from .extensions import db
 from .models import StaffUser
 from .services import accounts, audit, privacy
 
-staff_cli = AppGroup("staff", help="Staff accounts: deactivate, set a password.")
+staff_cli = AppGroup("staff", help="Staff accounts: deactivate, set a password, make a lead.")
 privacy_cli = AppGroup("privacy", help="Retention: delete data past its time.")
 
 
@@ -49,6 +49,22 @@ def staff_password(email: str, password: str) -> None:
     audit.record(None, "staff.password", f"staff:{user.id}", user.municipality_id)
     db.session.commit()
     click.echo(f"staff:{user.id} has a new password and is signed out everywhere")
+
+
+@staff_cli.command("lead")
+@click.argument("email")
+@click.option("--off", is_flag=True, help="Make them an ordinary counsellor again.")
+def staff_lead(email: str, off: bool) -> None:
+    """Make a counsellor the municipality's lead (sees every participant, reassigns them)."""
+    user = _staff(email)
+    if not user.is_counsellor:
+        click.echo("Only a counsellor can be a lead.", err=True)
+        sys.exit(1)
+    user.lead = not off
+    audit.record(None, "staff.lead.off" if off else "staff.lead", f"staff:{user.id}",
+                 user.municipality_id)  # fmt: skip
+    db.session.commit()
+    click.echo(f"staff:{user.id} is {'no longer' if off else 'now'} a lead")
 
 
 @privacy_cli.command("purge")
