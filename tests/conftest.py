@@ -135,13 +135,17 @@ STAFF = {
     "c1": ("m1", "c1@a.no", "Counsellor One", "counsellor"),
     "c2": ("m1", "c2@a.no", "Counsellor Two", "counsellor"),
     "c3": ("m2", "c3@b.no", "Counsellor Three", "counsellor"),
+    "lead1": ("m1", "lead@a.no", "Lead A", "counsellor"),
 }
+#: Counsellors who lead their municipality's work (see every participant of it).
+LEADS = {"lead1"}
 PARTICIPANTS = {"p1": "c1", "p2": "c2", "p3": "c3"}
 
 
 class World:
-    """Two municipalities; admin and counsellors c1, c2 in the first, c3 in the second;
-    participants p1 (of c1), p2 (of c2), p3 (of c3). Attributes are database ids."""
+    """Two municipalities; admin, counsellors c1, c2 and the lead counsellor lead1 in the
+    first, c3 in the second; participants p1 (of c1), p2 (of c2), p3 (of c3). Attributes are
+    database ids."""
 
     def __init__(self, app):
         self.app = app
@@ -157,6 +161,8 @@ class World:
                 name: accounts.create_staff(towns[m], email, full, role, PASSWORD, "en")
                 for name, (m, email, full, role) in STAFF.items()
             }
+            for name in LEADS:
+                staff[name].lead = True
             _db.session.flush()
             people = {}
             for name, counsellor in PARTICIPANTS.items():

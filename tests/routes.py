@@ -34,6 +34,7 @@ def sample_records(app, world) -> dict[str, object]:
             "digest": "0" * 16,
             "ext": "ogg",
             "session_id": 1,
+            "comment_id": 1,
             "first": 1,
             "second": 1,
             "staff_id": world.c1,

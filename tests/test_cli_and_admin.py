@@ -13,9 +13,9 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from webapp.extensions import db
-from webapp.models import Participant, QuestionnaireVersion, StaffUser
+from webapp.models import Participant, QuestionnaireVersion, Response, StaffUser
 
-from .conftest import FORMS, csrf_token, join
+from .conftest import FORMS, csrf_token, english_client, join, login_staff
 from .documents import minimal_document
 
 
@@ -116,8 +116,10 @@ def test_demo_is_safe_to_run_twice(app, runner, forms):
     assert "admin@example.org" in first.output and "demo-veileder-pass" in first.output
     assert "http://127.0.0.1:5123/join/" in second.output
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(StaffUser)) == 2
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(Participant)) == 1
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(StaffUser)) == 3
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Participant)) == 2
+        lead = db.session.scalar(sa.select(StaffUser).filter_by(email="leder@example.org"))
+        assert lead.is_lead
     assert "press the button" in second.output
     first_code = first.output.split("/join/")[1].split()[0]
     code = second.output.split("/join/")[1].split()[0]
@@ -125,6 +127,22 @@ def test_demo_is_safe_to_run_twice(app, runner, forms):
     assert join(client, first_code).status_code == 404  # replaced by the second run
     assert join(client, code).status_code == 302  # the latest printed invite works
     assert join(app.test_client(), code).status_code == 404  # and only once
+
+
+def test_demo_shows_the_counsellor_workspace(app, runner, forms):
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    lead = english_client(app)
+    assert login_staff(lead, "leder@example.org", "demo-leder-pass").status_code == 302
+    html = lead.get("/caseload").get_data(as_text=True)
+    assert (
+        "Amina (demo)" in html and "Demo deltaker" in html and "Forsinket siden" in html
+    )  # in bokmål, the lead's language
+    with app.app_context():
+        amina = db.session.scalar(sa.select(Participant).filter_by(display_name="Amina (demo)"))
+        [response] = db.session.scalars(sa.select(Response).filter_by(participant_id=amina.id))
+        rid = response.id
+    html = lead.get(f"/responses/{rid}").get_data(as_text=True)
+    assert "Bestill tolk" in html and "Takk! Vi går gjennom svarene" in html
 
 
 def test_admin_sees_versions_and_can_check_and_publish(app, world, as_actor, bad_file):

@@ -114,7 +114,7 @@ def test_fill_in_submit_and_review(app, world, participant, as_actor):
 
     counsellor = as_actor(app, "c1")
     caseload = counsellor.get("/caseload").get_data(as_text=True)
-    assert "p1" in caseload and "New" in caseload
+    assert "p1" in caseload and "Submitted" in caseload  # not reviewed yet
     page = counsellor.get(f"/responses/{rid}").get_data(as_text=True)
     # Answers beside their questions in the counsellor's language (English), options as labels
     assert "Have you been through a mapping before?" in page or "mapping" in page.lower()

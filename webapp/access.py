@@ -1,8 +1,9 @@
 """Who may see what. Deny by default: every lookup of a record goes through here.
 
 A participant reaches only their own data; a counsellor only the participants of their own
-municipality who are assigned to them; an administrator reaches questionnaires and resources,
-never answers. A record the actor may not see is *not found* (404), so ids leak nothing.
+municipality who are assigned to them; a lead counsellor every participant of their own
+municipality; an administrator reaches questionnaires and resources, never answers. A record
+the actor may not see is *not found* (404), so ids leak nothing.
 """
 
 from __future__ import annotations
@@ -56,6 +57,11 @@ ROUTE_ACCESS: dict[str, str] = {
     "auth.two_step_off": STAFF,
     "admin.staff": ADMINISTRATOR, "admin.require_two_step": ADMINISTRATOR,
     "admin.reset_two_step": ADMINISTRATOR,
+    # The lead's reassigning is refused (404) to other counsellors by the view.
+    "counsellor.programme": COUNSELLOR, "counsellor.reassign": COUNSELLOR,
+    # Only a comment's author reaches its edit page (the view answers 404 to others).
+    "counsellor.add_comment": COUNSELLOR, "counsellor.edit_comment": COUNSELLOR,
+    "counsellor.history": COUNSELLOR,
 }  # fmt: skip
 
 
@@ -71,6 +77,8 @@ def init_app(app: Flask) -> None:
 def caseload_query(actor: Actor) -> sa.Select[tuple[Participant]]:
     """Return a query for the participants ``actor`` may see (none unless a counsellor)."""
     query = sa.select(Participant)
+    if isinstance(actor, StaffUser) and actor.is_lead and actor.active:
+        return query.where(Participant.municipality_id == actor.municipality_id)
     if isinstance(actor, StaffUser) and actor.is_counsellor and actor.active:
         return query.where(
             Participant.municipality_id == actor.municipality_id,

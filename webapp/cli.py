@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 import click
@@ -17,11 +18,12 @@ from flask.cli import AppGroup, with_appcontext
 from . import security_cli
 from .extensions import db
 from .i18n import interface_report
-from .models import Municipality, Participant, StaffUser
+from .models import Municipality, Participant, Questionnaire, StaffUser
 from .questionnaires import check_document
 from .questionnaires import translation as questionnaire_translation
-from .services import accounts, resource_texts, resources
+from .services import accounts, comments, deadlines, resource_texts, resources, revisions
 from .services import questionnaires as questionnaire_service
+from .services import responses as response_service
 
 ROOT = Path(__file__).resolve().parent.parent
 PO_WIDTH = 100  # the width the catalogs are kept at
@@ -105,8 +107,11 @@ DEMO_MUNICIPALITY = "Demo kommune"
 DEMO_ACCOUNTS = (
     ("administrator", "admin@example.org", "Ada Administrator", "demo-admin-pass"),
     ("counsellor", "veileder@example.org", "Vera Veileder", "demo-veileder-pass"),
+    ("lead", "leder@example.org", "Leo Leder", "demo-leder-pass"),
 )
 DEMO_PARTICIPANT = "Demo deltaker"
+#: A second participant, of the lead, so the caseload shows a draft, a message and a deadline.
+DEMO_SECOND = "Amina (demo)"
 
 
 @click.command("demo")
@@ -124,7 +129,9 @@ def demo(port: int) -> None:
     for role, email, name, password in DEMO_ACCOUNTS:
         user = db.session.scalar(sa.select(StaffUser).where(StaffUser.email == email))
         if user is None:
-            user = accounts.create_staff(municipality, email, name, role, password, "nb")
+            kind = "counsellor" if role == "lead" else role
+            user = accounts.create_staff(municipality, email, name, kind, password, "nb")
+            user.lead = role == "lead"
         users[role] = user
     db.session.flush()
     participant = db.session.scalar(
@@ -139,8 +146,11 @@ def demo(port: int) -> None:
         participant, code = accounts.create_participant(
             users["counsellor"], users["counsellor"], DEMO_PARTICIPANT, "nb", key, days
         )
+        participant.programme = "integration_act"
+        participant.programme_start = date.today() - timedelta(days=30)
     else:
         code = accounts.new_invite(participant, key, days)  # the old code cannot be shown again
+    _demo_second_participant(municipality, users["lead"])
     db.session.commit()
     click.echo("Demo accounts (role, e-mail, password):")
     for role, email, _name, password in DEMO_ACCOUNTS:
@@ -153,6 +163,35 @@ def demo(port: int) -> None:
         "  Open the link and press the button to sign in. The code works once and for "
         f"{days} days; run `flask demo` again for a new one."
     )
+
+
+def _demo_second_participant(municipality: Municipality, lead: StaffUser) -> None:
+    """Add (once) a participant of the lead with a started mapping, a comment thread and a
+    mapping deadline that has passed."""
+    exists = db.session.scalar(
+        sa.select(Participant).where(
+            Participant.municipality_id == municipality.id, Participant.display_name == DEMO_SECOND
+        )
+    )
+    if exists is not None:
+        return
+    person, _code = accounts.create_participant(
+        lead, lead, DEMO_SECOND, "ar", current_app.config["SECRET_KEY"], 1
+    )
+    person.programme = "integration_act"
+    person.programme_start = date.today() - timedelta(days=deadlines.MAPPING_DAYS + 10)
+    kartlegging = db.session.scalar(
+        sa.select(Questionnaire).where(Questionnaire.slug == "kartlegging")
+    )
+    if kartlegging is None or kartlegging.latest is None:
+        return  # the questionnaires are imported first by `make run`
+    response = response_service.start(person, kartlegging)
+    revisions.write(
+        response, revisions.Author("web", person), base=response.revision, status="draft",
+        answers={"mapped_before": "no", "anything_else": "أريد أن أعمل ممرضة"}, lang="ar",
+    )  # fmt: skip
+    comments.add(response, lead, "note", "Bestill tolk (arabisk) til neste samtale.")
+    comments.add(response, lead, "message", "Takk! Vi går gjennom svarene sammen på torsdag.")
 
 
 def _pybabel(*args: str) -> None:

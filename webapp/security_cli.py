@@ -14,7 +14,7 @@ from .models import StaffUser
 from .services import accounts, audit, privacy, totp
 
 staff_cli = AppGroup(
-    "staff", help="Staff accounts: deactivate, set a password, reset two-step sign-in."
+    "staff", help="Staff accounts: deactivate, set a password, reset two-step sign-in, make a lead."
 )
 privacy_cli = AppGroup("privacy", help="Retention: delete data past its time.")
 
@@ -61,6 +61,22 @@ def staff_reset_totp(email: str) -> None:
     totp.reset(user, None)
     db.session.commit()
     click.echo(f"staff:{user.id} has no two-step sign-in now and is signed out everywhere")
+
+
+@staff_cli.command("lead")
+@click.argument("email")
+@click.option("--off", is_flag=True, help="Make them an ordinary counsellor again.")
+def staff_lead(email: str, off: bool) -> None:
+    """Make a counsellor the municipality's lead (sees every participant, reassigns them)."""
+    user = _staff(email)
+    if not user.is_counsellor:
+        click.echo("Only a counsellor can be a lead.", err=True)
+        sys.exit(1)
+    user.lead = not off
+    audit.record(None, "staff.lead.off" if off else "staff.lead", f"staff:{user.id}",
+                 user.municipality_id)  # fmt: skip
+    db.session.commit()
+    click.echo(f"staff:{user.id} is {'no longer' if off else 'now'} a lead")
 
 
 @privacy_cli.command("purge")

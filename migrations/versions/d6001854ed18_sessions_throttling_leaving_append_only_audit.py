@@ -4,7 +4,7 @@ The audit trail is append-only in the database itself: a trigger refuses every U
 DELETE of audit_event (and TRUNCATE on PostgreSQL), whatever the application does.
 
 Revision ID: d6001854ed18
-Revises: 224ff94cf813
+Revises: dd98ab609b5c
 Create Date: 2026-12-01 11:39:29.901168
 
 """

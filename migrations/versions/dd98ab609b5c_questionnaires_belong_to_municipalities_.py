@@ -7,7 +7,7 @@ a municipality that offers none of its own questionnaires offers the national te
 (webapp/services/questionnaires.py, ``offered_questionnaires``).
 
 Revision ID: dd98ab609b5c
-Revises: 224ff94cf813
+Revises: ee2fb27b515c
 Create Date: 2026-12-01 11:11:17.817230
 
 """

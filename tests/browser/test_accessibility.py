@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import date
 
 import pytest
 
@@ -29,8 +30,8 @@ from webapp.config import LANGUAGES
 from webapp.extensions import db
 from webapp.models import Participant, Questionnaire, StaffUser
 from webapp.questionnaires import validate_answers
+from webapp.services import comments, reads, reviews
 from webapp.services import responses as response_service
-from webapp.services import reviews
 
 from ..conftest import PASSWORD, ROOT
 from .app_driver import press_join
@@ -242,7 +243,13 @@ def setup(app, world, axe_available) -> Setup:
         sent = response_service.start(p1, questionnaire)
         sent.answers = dict(ANSWERS)
         assert response_service.submit(sent, p1) == []
-        reviews.add_review(sent, db.session.get(StaffUser, world.c1), "follow_up", "Ring")
+        c1 = db.session.get(StaffUser, world.c1)
+        reviews.add_review(sent, c1, "follow_up", "Ring")
+        # The thread (a note, a message the participant sees) and a read they see listed.
+        comments.add(sent, c1, "note", "Bestill tolk")
+        comments.add(sent, c1, "message", "Se på utdanningen din igjen, takk.")
+        reads.record_response(c1, sent)
+        p1.programme, p1.programme_start = "integration_act", date(2026, 1, 5)  # overdue
         db.session.flush()
         draft = response_service.start(p1, questionnaire)
         draft.answers = dict(ANSWERS)
@@ -479,6 +486,58 @@ def test_counsellor_pages(setup, browser, live_server):
             where = f"/responses/<sent>?beside=1 {lang}"
             audit.status(page.goto(f"/responses/{setup.sent}?beside=1"), where, 200)
             audit.check(page, where)
+        # The workspace: a filtered caseload, a refused comment, editing one's own comment,
+        # the history and a diff.
+        where = f"/caseload?state=follow_up {lang}"
+        audit.status(page.goto("/caseload?state=follow_up&sort=start"), where, 200)
+        audit.check(page, where)
+        where = f"/responses/<sent> with a refused comment {lang}"
+        page.goto(f"/responses/{setup.sent}")
+        page.fill("#body", "   ")
+        audit.status(submit(page, "form[action$='/comments'] button"), where, 422)
+        audit.errors(page, where)
+        audit.check(page, where)
+        where = f"/responses/<sent>/comments/<own> {lang}"
+        page.fill("#body", f"Notat {lang}")
+        submit(page, "form[action$='/comments'] button")
+        page.click("#comments ~ ol .comment:last-child .link-line a")
+        page.wait_for_selector("main textarea#body")
+        audit.check(page, where)
+        where = f"/responses/<sent>/history {lang}"
+        audit.status(page.goto(f"/responses/{setup.sent}/history?first=1&second=3"), where, 200)
+        audit.check(page, where)
+    ctx.close()
+    audit.assert_clean()
+
+
+def test_lead_pages(setup, browser, live_server):
+    """The lead's caseload (the whole municipality) and a participant page with the
+    reassigning form, also after a refused choice; an empty response read by the lead."""
+    audit = Audit()
+    ctx = new_context(browser, live_server)
+    page = ctx.new_page()
+    sign_in_staff(page, setup.world.emails["lead1"])
+    for lang in LANGUAGES:
+        choose_language(page, lang)
+        audit.status(page.goto("/caseload"), "/caseload (lead)", 200)
+        audit.check(page, f"/caseload (lead) {lang}")
+        where = f"/participants/<p1> (lead) {lang}"
+        audit.status(page.goto(f"/participants/{setup.world.p1}"), where, 200)
+        audit.check(page, where)
+        # p2's empty draft (c2's participant): skipped questions shown, unanswered unfolded.
+        where = f"/responses/<empty>?hidden=1 (lead) {lang}"
+        audit.status(page.goto(f"/responses/{setup.empty}?hidden=1"), where, 200)
+        page.click("details.unanswered-list summary")
+        audit.check(page, where)
+        where = f"/participants/<p1> with a refused programme {lang}"
+        page.goto(f"/participants/{setup.world.p1}")
+        page.evaluate(
+            """() => { const s = document.querySelector('#programme');
+                       s.add(new Option('?', 'bogus')); s.value = 'bogus'; }"""
+        )
+        audit.status(submit(page, "form[action$='/programme'] button"), where, 422)
+        audit.errors(page, where)
+        audit.check(page, where)
     ctx.close()
     audit.assert_clean()
 

@@ -10,7 +10,7 @@ from flask_babel import get_locale
 
 from ..extensions import db
 from ..models import Questionnaire, QuestionnaireVersion, Response
-from ..services import audit, phone_keys, privacy
+from ..services import audit, comments, phone_keys, privacy, reads
 from ..services import questionnaires as questionnaire_service
 from ..services.reviews import follow_up_message
 from .base import bp, load_json, participant
@@ -47,6 +47,7 @@ def me():
         .where(Response.participant_id == person.id, Questionnaire.audience == "participant")
         .order_by(Response.created_at)
     ).all()
+    messages = comments.messages_for(r.id for r in responses)
     return MeSchema().dump(
         {
             "participant": {
@@ -68,8 +69,27 @@ def me():
                     "review_status": r.review_status,
                     "answers": r.answers,
                     "follow_up_message": follow_up_message(r),
+                    "messages": [
+                        {
+                            "id": m.id,
+                            "body": m.body,
+                            "author": m.author.name,
+                            "at": m.created_at,
+                            "edited_at": m.edited_at,
+                        }
+                        for m in messages[r.id]
+                    ],
                 }
                 for r in responses
+            ],
+            "reads": [
+                {
+                    "at": read.at,
+                    "by": read.by,
+                    "what": read.what,
+                    "response": read.response.id if read.response else None,
+                }
+                for read in reads.reads_of(person)
             ],
         }
     )

@@ -173,6 +173,18 @@ class QuestionnaireRefSchema(Schema):
     etag = fields.String(required=True)
 
 
+class MessageSchema(Schema):
+    """A message from staff to the participant about one response."""
+
+    id = fields.Integer(required=True)
+    body = fields.String(required=True)
+    author = fields.String(required=True, metadata={"description": "Who wrote it (staff name)"})
+    at = fields.AwareDateTime(required=True)
+    edited_at = fields.AwareDateTime(
+        required=True, allow_none=True, metadata={"description": "When its author changed it"}
+    )
+
+
 class ResponseSummarySchema(Schema):
     id = fields.String(required=True)
     questionnaire = fields.String(required=True)
@@ -186,6 +198,29 @@ class ResponseSummarySchema(Schema):
     follow_up_message = fields.String(
         required=True, metadata={"description": "Why the counsellor opened it again, or ''"}
     )
+    messages = fields.List(
+        fields.Nested(MessageSchema),
+        required=True,
+        metadata={"description": "Messages from staff about this response, oldest first"},
+    )
+
+
+class ReadSchema(Schema):
+    """A member of staff read the participant's data (from the audit log; never answers)."""
+
+    at = fields.AwareDateTime(required=True)
+    by = fields.String(required=True, metadata={"description": "Who read it (staff name)"})
+    what = fields.String(
+        required=True,
+        validate=validate.OneOf(["participant", "response", "export"]),
+        metadata={
+            "description": "participant: their page (with the list of their answers); "
+            "response: the answers to one questionnaire; export: a download of all their data"
+        },
+    )
+    response = fields.String(
+        required=True, allow_none=True, metadata={"description": "For `response`: its id"}
+    )
 
 
 class MeSchema(Schema):
@@ -194,6 +229,11 @@ class MeSchema(Schema):
     participant = fields.Nested(ParticipantSchema, required=True)
     questionnaires = fields.List(fields.Nested(QuestionnaireRefSchema), required=True)
     responses = fields.List(fields.Nested(ResponseSummarySchema), required=True)
+    reads = fields.List(
+        fields.Nested(ReadSchema),
+        required=True,
+        metadata={"description": "Who of the staff read the participant's data, newest first"},
+    )
 
 
 class PhoneKeySchema(Schema):

@@ -4,14 +4,32 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms import (
+    DateField,
+    Form,
+    IntegerField,
+    RadioField,
+    SearchField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional
+
+from ..services.caseload import PAGE_SIZES
 
 REVIEW_LABELS = {
     "new": _l("New"),
     "in_review": _l("In review"),
     "follow_up": _l("Follow-up needed"),
     "completed": _l("Completed"),
+}
+
+PROGRAMME_LABELS = {
+    "integration_act": _l("Introduction programme (Integration Act)"),
+    "introduction_act": _l("Introduction programme (Introduction Act, before 2021)"),
+    "other": _l("Another qualification path"),
 }
 
 
@@ -42,3 +60,97 @@ class ReviewForm(FlaskForm):
             "sees this message in the app."
         ),
     )
+
+
+class ProgrammeForm(FlaskForm):
+    programme = SelectField(
+        _l("Programme"),
+        choices=[
+            SelectChoice("", _l("Not recorded")),
+            *(SelectChoice(key, label) for key, label in PROGRAMME_LABELS.items()),
+        ],
+    )
+    programme_start = DateField(_l("Start date"), validators=[Optional()])
+    mapping_completed_on = DateField(_l("Competence mapping completed"), validators=[Optional()])
+    guidance_completed_on = DateField(_l("Career guidance completed"), validators=[Optional()])
+
+
+class ReassignForm(FlaskForm):
+    #: Any id is accepted here; the service refuses a counsellor of another municipality.
+    counsellor_id = SelectField(_l("Counsellor"), coerce=int, validate_choice=False)
+
+
+PROGRESS_LABELS = {
+    "not_started": _l("Not started"),
+    "draft": _l("Draft"),
+    "submitted": _l("Submitted"),
+    "in_review": _l("In review"),
+    "follow_up": _l("Follow-up needed"),
+    "completed": _l("Completed"),
+}
+SORT_LABELS = {
+    "name": _l("Name"),
+    "last_sync": _l("Last sync, newest first"),
+    "start": _l("Programme start, earliest first"),
+}
+
+
+class CaseloadForm(Form):
+    """Search, filters, order and page of the caseload (a GET form: no CSRF token)."""
+
+    q = SearchField(_l("Search by name"), validators=[Optional(), Length(max=120)])
+    state = SelectField(
+        _l("State"),
+        choices=[
+            SelectChoice("", _l("Any")),
+            SelectChoice("not_started", _l("Nothing started")),
+            *(SelectChoice(k, v) for k, v in PROGRESS_LABELS.items() if k != "not_started"),
+            SelectChoice("overdue", _l("Overdue")),
+        ],
+        validate_choice=False,
+    )
+    language = SelectField(_l("Language"), validate_choice=False)
+    programme = SelectField(
+        _l("Programme"),
+        choices=[
+            SelectChoice("", _l("Any")),
+            *(SelectChoice(k, v) for k, v in PROGRAMME_LABELS.items()),
+            SelectChoice("none", _l("Not recorded")),
+        ],
+        validate_choice=False,
+    )
+    sort = SelectField(
+        _l("Sort by"), choices=[SelectChoice(k, v) for k, v in SORT_LABELS.items()],
+        validate_choice=False,
+    )  # fmt: skip
+    per_page = SelectField(
+        _l("Rows per page"),
+        choices=[SelectChoice(str(n), str(n)) for n in PAGE_SIZES],
+        validate_choice=False,
+    )
+    page = IntegerField(validators=[Optional()])
+
+
+class CommentForm(FlaskForm):
+    """A note between staff or a message to the participant (limits: services/comments.py)."""
+
+    kind = RadioField(
+        _l("Who is it for?"),
+        choices=[
+            SelectChoice("note", _l("Internal note: only staff see it")),
+            SelectChoice("message", _l("Message to the participant: shown in their app")),
+        ],
+        default="note",
+    )
+    body = TextAreaField(_l("Text"))
+
+
+class EditCommentForm(FlaskForm):
+    body = TextAreaField(_l("Text"))
+
+
+class RevisionsForm(Form):
+    """Two revisions of a response to compare (a GET form)."""
+
+    first = SelectField(_l("From"), coerce=int)
+    second = SelectField(_l("To"), coerce=int)

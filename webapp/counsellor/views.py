@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import segno
 import sqlalchemy as sa
@@ -28,11 +30,35 @@ from ..i18n import own_name
 from ..models import Participant, Questionnaire, Response, StaffUser
 from ..models.types import utcnow
 from ..questionnaires.names import text_direction
-from ..rendering.display import answer_sections, conflict_rows
-from ..services import accounts, audit, privacy, resources, reviews, revisions, sessions
+from ..rendering.display import answer_sections, conflict_rows, revision_changes
+from ..services import (
+    accounts,
+    audit,
+    comments,
+    participants,
+    privacy,
+    reads,
+    resources,
+    reviews,
+    revisions,
+    sessions,
+)
+from ..services import caseload as caseload_service
 from ..services import questionnaires as questionnaire_service
 from ..services import responses as response_service
-from .forms import REVIEW_LABELS, ParticipantForm, ReviewForm
+from .forms import (
+    PROGRAMME_LABELS,
+    PROGRESS_LABELS,
+    REVIEW_LABELS,
+    CaseloadForm,
+    CommentForm,
+    EditCommentForm,
+    ParticipantForm,
+    ProgrammeForm,
+    ReassignForm,
+    ReviewForm,
+    RevisionsForm,
+)
 
 bp = Blueprint("counsellor", __name__)
 
@@ -66,26 +92,60 @@ def _render_invite(participant: Participant, code: str):
     )
 
 
+def _counsellors(actor: StaffUser) -> list[StaffUser]:
+    """Return the active counsellors of the actor's municipality, by name."""
+    return list(
+        db.session.scalars(
+            sa.select(StaffUser)
+            .where(
+                StaffUser.municipality_id == actor.municipality_id,
+                StaffUser.role == "counsellor",
+                StaffUser.active.is_(True),
+            )
+            .order_by(StaffUser.name)
+        )
+    )
+
+
+def _today() -> date:
+    """Return today's date where the municipality is (deadlines are counted in days there)."""
+    return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+
+
 @bp.get("/caseload")
 @staff_required("counsellor")
 def caseload():
+    """Who needs the counsellor now: search, filter, sort, one page at a time."""
     actor = current_actor()
-    participants = db.session.scalars(
-        access.caseload_query(actor).order_by(Participant.display_name)
-    ).all()
-    latest: dict[int, Response] = {}
-    if participants:
-        for response in db.session.scalars(
-            sa.select(Response)
-            .where(Response.participant_id.in_([p.id for p in participants]))
-            .order_by(Response.updated_at)
-        ):
-            latest[response.participant_id] = response
+    form = CaseloadForm(request.args)
+    form.language.choices = [SelectChoice("", _("Any")), *_language_choices()]
+    form.validate()
+    per_page = form.per_page.data or ""
+    filters = caseload_service.parse_filters(
+        "" if form.q.errors else form.q.data,
+        form.state.data,
+        form.language.data,
+        form.programme.data,
+        form.sort.data,
+        None if form.page.errors else form.page.data,
+        int(per_page) if per_page.isdigit() else None,
+        current_app.config["LANGUAGES"],
+    )
+    result = caseload_service.page(
+        access.caseload_query(actor), actor.municipality_id, filters, _today()
+    )
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
         "counsellor/caseload.html",
-        participants=participants,
-        latest=latest,
-        labels=REVIEW_LABELS,
+        form=form,
+        result=result,
+        args=args,
+        progress_labels=PROGRESS_LABELS,
+        programmes=PROGRAMME_LABELS,
+        filtered=bool(args.keys() - {"sort", "per_page"}),
+        own_name=own_name,
+        text_dir=text_direction,
+        lang=str(get_locale()),
     )
 
 
@@ -95,15 +155,7 @@ def new_participant():
     actor = current_actor()
     form = ParticipantForm()
     form.language.choices = _language_choices()
-    counsellors = db.session.scalars(
-        sa.select(StaffUser)
-        .where(
-            StaffUser.municipality_id == actor.municipality_id,
-            StaffUser.role == "counsellor",
-            StaffUser.active.is_(True),
-        )
-        .order_by(StaffUser.name)
-    ).all()
+    counsellors = _counsellors(actor)
     form.counsellor_id.choices = [SelectChoice(c.id, c.name) for c in counsellors]
     if request.method == "GET":
         form.counsellor_id.data = actor.id
@@ -130,28 +182,97 @@ def new_participant():
     )
 
 
-@bp.get("/participants/<int:participant_id>")
-@staff_required("counsellor")
-def participant(participant_id: int):
-    person = access.participant_or_404(current_actor(), participant_id)
+def _participant_page(
+    person: Participant,
+    programme_form: ProgrammeForm | None = None,
+    reassign_form: ReassignForm | None = None,
+):
+    actor = current_actor()
+    reads.record_participant(actor, person)
+    db.session.commit()
     responses = db.session.scalars(
         sa.select(Response)
         .where(Response.participant_id == person.id)
         .order_by(Response.created_at.desc())
     ).all()
-    counsellor_forms = questionnaire_service.counsellor_questionnaires(current_actor())
+    counsellor_forms = questionnaire_service.counsellor_questionnaires(actor)
+    if programme_form is None:
+        programme_form = ProgrammeForm(formdata=None, obj=person, programme=person.programme or "")
+    if reassign_form is None and actor.is_lead:
+        reassign_form = ReassignForm(formdata=None, counsellor_id=person.counsellor_id)
+    if reassign_form is not None:
+        reassign_form.counsellor_id.choices = [
+            SelectChoice(c.id, c.name) for c in _counsellors(actor)
+        ]
+    failed = bool(programme_form.errors or (reassign_form and reassign_form.errors))
     return render_template(
         "counsellor/participant.html",
         participant=person,
         devices=sessions.live_for(person),
         retention_days=current_app.config["RETENTION_DAYS"],
         responses=responses,
-        assignable=questionnaire_service.assignable(current_actor()),
+        assignable=questionnaire_service.assignable(actor),
         assigned=questionnaire_service.assigned_ids(person),
         counsellor_forms=[q for q in counsellor_forms if q.latest],
         labels=REVIEW_LABELS,
+        programmes=PROGRAMME_LABELS,
+        programme_form=programme_form,
+        reassign_form=reassign_form,
         lang=str(get_locale()),
+    ), (422 if failed else 200)
+
+
+@bp.get("/participants/<int:participant_id>")
+@staff_required("counsellor")
+def participant(participant_id: int):
+    return _participant_page(access.participant_or_404(current_actor(), participant_id))
+
+
+@bp.post("/participants/<int:participant_id>/programme")
+@staff_required("counsellor")
+def programme(participant_id: int):
+    """Record the participant's programme and the dates of its first steps."""
+    actor = current_actor()
+    person = access.participant_or_404(actor, participant_id)
+    form = ProgrammeForm()
+    if not form.validate_on_submit():
+        return _participant_page(person, programme_form=form)
+    participants.set_programme(
+        actor,
+        person,
+        form.programme.data or None,
+        form.programme_start.data,
+        form.mapping_completed_on.data,
+        form.guidance_completed_on.data,
     )
+    db.session.commit()
+    flash(_("Saved."), "success")
+    return redirect(url_for(".participant", participant_id=person.id))
+
+
+@bp.post("/participants/<int:participant_id>/counsellor")
+@staff_required("counsellor")
+def reassign(participant_id: int):
+    """Give the participant another counsellor of the municipality (the lead only)."""
+    actor = current_actor()
+    person = access.participant_or_404(actor, participant_id)
+    if not actor.is_lead:
+        abort(404)  # only the lead reassigns; for others the action does not exist
+    form = ReassignForm()
+    if not form.validate_on_submit():
+        return _participant_page(person, reassign_form=form)
+    try:
+        participants.reassign(actor, person, db.session.get(StaffUser, form.counsellor_id.data))
+    except participants.ParticipantError:
+        db.session.rollback()
+        form.counsellor_id.errors = [
+            _("Choose a counsellor in your municipality. The participant keeps their counsellor.")
+        ]
+        return _participant_page(person, reassign_form=form)
+    db.session.commit()
+    flash(_("%(participant)s now has %(name)s as counsellor.", participant=person.display_name,
+            name=person.counsellor.name), "success")  # fmt: skip
+    return redirect(url_for(".participant", participant_id=person.id))
 
 
 @bp.post("/participants/<int:participant_id>/invite")
@@ -269,12 +390,33 @@ def start_form(participant_id: int, slug: str):
     return redirect(url_for("fill.resume", response_id=response.id))
 
 
+def _comment_error(error: comments.CommentError, kind: str, length: int) -> str:
+    """Word why a comment was refused, in the reader's language."""
+    if error.code == "too_long" and kind == "message":
+        return _(
+            "A message to the participant can be at most %(limit)s characters long. "
+            "Yours has %(length)s.",
+            limit=comments.LIMITS["message"], length=length,
+        )  # fmt: skip
+    if error.code == "too_long":
+        return _(
+            "A note can be at most %(limit)s characters long. Yours has %(length)s.",
+            limit=comments.LIMITS["note"], length=length,
+        )  # fmt: skip
+    if error.code == "too_late":
+        return _(
+            "A comment can be changed for %(minutes)s minutes after it is written. "
+            "This one can no longer be changed.",
+            minutes=comments.EDIT_MINUTES,
+        )
+    return _("Please write something.")
+
+
 @bp.route("/responses/<uuid:response_id>", methods=["GET", "POST"])
 @staff_required("counsellor")
 def review(response_id):
     actor = current_actor()
     response = access.response_or_404(actor, str(response_id))
-    lang = str(get_locale())
     form = ReviewForm()
     if request.method == "GET":
         form.status.data = response.review_status
@@ -287,9 +429,84 @@ def review(response_id):
         )
         flash(_("The review is saved."), "success")
         return redirect(url_for(".review", response_id=response.id))
+    return _review_page(response, form=form)
+
+
+@bp.post("/responses/<uuid:response_id>/comments")
+@staff_required("counsellor")
+def add_comment(response_id):
+    """Add a note between staff, or a message to the participant, to the response's thread."""
+    actor = current_actor()
+    response = access.response_or_404(actor, str(response_id))
+    form = CommentForm()
+    if form.validate_on_submit():
+        body = form.body.data or ""
+        try:
+            comments.add(response, actor, form.kind.data, body)
+        except comments.CommentError as error:
+            db.session.rollback()
+            form.body.errors = [_comment_error(error, form.kind.data, len(body.strip()))]
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for(".review", response_id=response.id, _anchor="comments"))
+    return _review_page(response, comment_form=form)
+
+
+@bp.route("/responses/<uuid:response_id>/comments/<int:comment_id>", methods=["GET", "POST"])
+@staff_required("counsellor")
+def edit_comment(response_id, comment_id: int):
+    """Change one's own comment, for a while after writing it."""
+    actor = current_actor()
+    response = access.response_or_404(actor, str(response_id))
+    comment = next((c for c in comments.thread(response) if c.id == comment_id), None)
+    if comment is None or comment.author_id != actor.id:
+        abort(404)  # another's comment cannot be changed: for them there is nothing here
+    form = EditCommentForm()
+    if request.method == "GET":
+        form.body.data = comment.body
+    editable = comments.may_edit(comment, actor)
+    if not editable:
+        form.body.errors = [_comment_error(comments.CommentError("too_late"), comment.kind, 0)]
+    elif form.validate_on_submit():
+        body = form.body.data or ""
+        try:
+            comments.edit(comment, actor, body)
+        except comments.CommentError as error:
+            db.session.rollback()
+            form.body.errors = [_comment_error(error, comment.kind, len(body.strip()))]
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for(".review", response_id=response.id, _anchor="comments"))
+    if request.method == "GET":
+        status = 200
+    else:
+        status = 409 if not editable else 422
+    return render_template(
+        "counsellor/comment_edit.html", response=response, comment=comment, form=form,
+        editable=editable,
+    ), status  # fmt: skip
+
+
+def _review_page(
+    response: Response, form: ReviewForm | None = None, comment_form: CommentForm | None = None
+):
+    actor = current_actor()
+    reads.record_response(actor, response)
+    db.session.commit()
+    lang = str(get_locale())
+    if form is None:
+        form = ReviewForm(formdata=None)
+        form.status.data = response.review_status
+        form.note.data = response.review.note if response.review else ""
+    if comment_form is None:
+        comment_form = CommentForm(formdata=None)
     definition = response.version.definition
     participant_lang = response.participant.language
     beside = request.args.get("beside") == "1" and participant_lang != lang
+    show_hidden = request.args.get("hidden") == "1"
+    thread = comments.thread(response)
     return render_template(
         "counsellor/review.html",
         response=response,
@@ -300,14 +517,50 @@ def review(response_id):
             lang,
             second=participant_lang if beside else None,
             text_languages=response.text_languages or {},
+            include_hidden=show_hidden,
         ),
         beside=beside,
+        show_hidden=show_hidden,
         conflicts=conflict_rows(definition, response.conflicts or [], lang),
         form=form,
+        comment_form=comment_form,
+        thread=thread,
+        editable={c.id for c in thread if comments.may_edit(c, actor)},
         labels=REVIEW_LABELS,
         suggestions=resources.suggest(
             definition, response.answers, response.participant.municipality.county
         ),
         lang=lang,
         participant_lang=participant_lang,
-    ), (422 if form.errors else 200)
+    ), (422 if form.errors or comment_form.errors else 200)
+
+
+@bp.get("/responses/<uuid:response_id>/history")
+@staff_required("counsellor")
+def history(response_id):
+    """Every revision of a response (who, when) and what changed between any two."""
+    actor = current_actor()
+    response = access.response_or_404(actor, str(response_id))
+    reads.record_response(actor, response)
+    db.session.commit()
+    lang = str(get_locale())
+    numbers = [r.number for r in response.revisions]
+    form = RevisionsForm(request.args)
+    choices = [SelectChoice(n, _("Revision %(number)s", number=n)) for n in numbers]
+    form.first.choices, form.second.choices = choices, choices
+    if not (request.args and form.validate()):
+        form.first.data = numbers[-2] if len(numbers) > 1 else numbers[0]
+        form.second.data = numbers[-1]
+    by_number = {r.number: r for r in response.revisions}
+    before, after = by_number[form.first.data], by_number[form.second.data]
+    return render_template(
+        "counsellor/history.html",
+        response=response,
+        definition=response.version.definition,
+        revisions=list(reversed(response.revisions)),
+        form=form,
+        before=before,
+        after=after,
+        changes=revision_changes(response.version.definition, before, after, lang),
+        lang=lang,
+    )

@@ -13,18 +13,21 @@ from .questionnaire import (
     QuestionnaireVersion,
 )
 from .resource import Resource
-from .response import REVIEW_STATUSES, Response, ResponseRevision, Review
+from .response import COMMENT_KINDS, REVIEW_STATUSES, Comment, Response, ResponseRevision, Review
 from .security import LoginSession, ThrottleCounter
-from .tenancy import ROLES, Municipality, Participant, StaffUser
+from .tenancy import PROGRAMMES, ROLES, Municipality, Participant, StaffUser
 
 __all__ = [
+    "COMMENT_KINDS",
     "OFFERS",
+    "PROGRAMMES",
     "DraftChange",
     "QuestionnaireAssignment",
     "QuestionnaireDraft",
     "REVIEW_STATUSES",
     "ROLES",
     "AuditEvent",
+    "Comment",
     "LoginSession",
     "Municipality",
     "Participant",

@@ -59,6 +59,9 @@ class Response(db.Model):
     revisions: Mapped[list[ResponseRevision]] = relationship(
         back_populates="response", order_by="ResponseRevision.number", cascade="all, delete-orphan"
     )
+    comments: Mapped[list[Comment]] = relationship(
+        back_populates="response", order_by="Comment.id", cascade="all, delete-orphan"
+    )
 
     # Optimistic locking: every UPDATE says ``WHERE revision = :seen``, so two writers can never
     # both store revision n+1 (the second gets StaleDataError and tries again on fresh state).
@@ -140,3 +143,29 @@ class Review(db.Model):
 
     response: Mapped[Response] = relationship(back_populates="reviews")
     reviewer: Mapped[StaffUser] = relationship()
+
+
+#: A note between staff, or a message to the participant (shown in their app and pages).
+COMMENT_KINDS = ("note", "message")
+
+
+class Comment(db.Model):
+    """One entry in a response's thread: a note between staff or a message to the participant.
+
+    The author may change the text for a short while (services/comments.py); nobody deletes a
+    comment (only erasing the participant removes their thread).
+    """
+
+    __tablename__ = "response_comment"
+    __table_args__ = (sa.CheckConstraint("kind IN ('note', 'message')", name="kind_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[str] = mapped_column(sa.ForeignKey("response.id"), index=True)
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("staff_user.id"))
+    kind: Mapped[str] = mapped_column(sa.String(10))
+    body: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    response: Mapped[Response] = relationship(back_populates="comments")
+    author: Mapped[StaffUser] = relationship()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,6 +11,10 @@ from ..extensions import db
 from .types import UTCDateTime, utcnow
 
 ROLES = ("administrator", "counsellor")
+#: The qualification programme a participant is in: the introduction programme under the
+#: Integration Act (integreringsloven, 2021), under the older Introduction Act
+#: (introduksjonsloven, for those who started before 2021), or another qualification path.
+PROGRAMMES = ("integration_act", "introduction_act", "other")
 
 
 class Municipality(db.Model):
@@ -31,6 +35,7 @@ class StaffUser(db.Model):
     __tablename__ = "staff_user"
     __table_args__ = (
         sa.CheckConstraint("role IN ('administrator', 'counsellor')", name="role_known"),
+        sa.CheckConstraint("NOT lead OR role = 'counsellor'", name="lead_is_counsellor"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -48,6 +53,9 @@ class StaffUser(db.Model):
     totp_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: The time step of the last code accepted: a code (and any older one) works only once.
     totp_last_step: Mapped[int | None] = mapped_column()
+    #: A counsellor who leads the municipality's work: sees every participant of the
+    #: municipality and can give a participant another counsellor.
+    lead: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     municipality: Mapped[Municipality] = relationship()
@@ -62,6 +70,10 @@ class StaffUser(db.Model):
         return self.role == "counsellor"
 
     @property
+    def is_lead(self) -> bool:
+        return self.role == "counsellor" and self.lead
+
+    @property
     def is_administrator(self) -> bool:
         return self.role == "administrator"
 
@@ -69,7 +81,13 @@ class StaffUser(db.Model):
 class Participant(db.Model):
     """A person in a qualification programme. Known by a display name, never by e-mail."""
 
-    __table_args__ = (sa.UniqueConstraint("invite_code_hash"),)
+    __table_args__ = (
+        sa.UniqueConstraint("invite_code_hash"),
+        sa.CheckConstraint(
+            "programme IS NULL OR programme IN ('integration_act', 'introduction_act', 'other')",
+            name="programme_known",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     municipality_id: Mapped[int] = mapped_column(sa.ForeignKey("municipality.id"), index=True)
@@ -88,6 +106,13 @@ class Participant(db.Model):
     #: The key the participant's phones encrypt stored answers with (services/phone_keys.py):
     #: a phone holds a copy only while the participant is signed in on it.
     phone_key: Mapped[bytes | None] = mapped_column(sa.LargeBinary(32))
+    #: One of PROGRAMMES, or None while not recorded.
+    programme: Mapped[str | None] = mapped_column(sa.String(20))
+    programme_start: Mapped[date | None] = mapped_column(sa.Date)
+    #: When the competence mapping and the career guidance were completed (the deadlines
+    #: for them are in services/deadlines.py).
+    mapping_completed_on: Mapped[date | None] = mapped_column(sa.Date)
+    guidance_completed_on: Mapped[date | None] = mapped_column(sa.Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     municipality: Mapped[Municipality] = relationship()

@@ -9,6 +9,7 @@ from flask_babel import get_locale
 from ..auth import current_actor, participant_required
 from ..extensions import db
 from ..models import Questionnaire, QuestionnaireVersion, Response
+from ..services import comments, reads
 from ..services import questionnaires as questionnaire_service
 from ..services import responses as response_service
 from ..services.reviews import follow_up_message
@@ -29,6 +30,7 @@ def home():
         .where(Response.participant_id == participant.id, Questionnaire.audience == "participant")
         .order_by(Response.created_at.desc())
     ).all()
+    messages = comments.messages_for(r.id for r in mine)
     entries = []
     for questionnaire in questionnaires:
         if questionnaire.latest is None:
@@ -41,10 +43,16 @@ def home():
                 "draft": draft,
                 "follow_up": follow_up_message(draft) if draft else "",
                 "sent": [r for r in responses if r.status == "submitted"],
+                "messages": [m for r in reversed(responses) for m in messages[r.id]],
                 "offered": questionnaire.id in offered,
             }
         )
-    return render_template("participant/home.html", entries=entries, lang=str(get_locale()))
+    return render_template(
+        "participant/home.html",
+        entries=entries,
+        reads=reads.reads_of(participant),
+        lang=str(get_locale()),
+    )
 
 
 @bp.post("/q/<slug>/start")

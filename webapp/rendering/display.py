@@ -34,6 +34,8 @@ class AnswerRow:
     title2: Text | None = None
     #: The language a free-text answer was written in, when known.
     written_in: str | None = None
+    #: Skipped: the answers so far hide this question, so the participant never saw it.
+    hidden: bool = False
 
 
 @dataclass
@@ -42,6 +44,15 @@ class SectionRows:
     title: Text
     rows: list[AnswerRow]
     title2: Text | None = None
+
+    @property
+    def answered(self) -> list[AnswerRow]:
+        return [row for row in self.rows if row.answered]
+
+    @property
+    def unanswered(self) -> list[AnswerRow]:
+        """Questions shown to the participant and left empty, then skipped ones (if asked)."""
+        return [row for row in self.rows if not row.answered]
 
 
 def _text(definition: Definition, pointer: str, lang: str) -> Text:
@@ -112,22 +123,30 @@ def answer_sections(
     lang: str,
     second: str | None = None,
     text_languages: dict[str, str] | None = None,
+    include_hidden: bool = False,
 ) -> list[SectionRows]:
     """Return every shown question with its answer, section by section.
 
     ``second`` adds each text in a second language (a counsellor reading beside the
     participant's language); ``text_languages`` says what each free-text answer was written in.
+    ``include_hidden`` adds the questions the answers hide (skipped), marked as such.
     """
     visible = visible_questions(definition, answers)
     second = second if second and second != lang else None
     sections = []
     for section in definition.sections:
-        rows = [
-            _row(definition, definition.questions[qid], answers.get(qid), lang, second,
-                 text_languages or {}, f"/{qid}")
-            for qid in section.items
-            if qid in visible
-        ]  # fmt: skip
+        rows = []
+        for qid in section.items:
+            question = definition.questions.get(qid)
+            if question is None:
+                continue  # a text between questions, not a question
+            if qid in visible:
+                rows.append(_row(definition, question, answers.get(qid), lang, second,
+                                 text_languages or {}, f"/{qid}"))  # fmt: skip
+            elif include_hidden:
+                row = _row(definition, question, None, lang, second, {}, f"/{qid}")
+                row.hidden = True
+                rows.append(row)
         if rows:
             title = section.pointer + "/title"
             sections.append(
@@ -185,6 +204,38 @@ def conflict_rows(definition: Definition, conflicts: list[dict], lang: str) -> l
                 _lines(definition, question, conflict.get("kept"), lang),
                 _lines(definition, question, conflict.get("other"), lang),
                 conflict.get("revision", 0),
+            )
+        )
+    return rows
+
+
+@dataclass
+class ChangeRow:
+    """One question whose answer differs between two revisions."""
+
+    title: Text
+    before: list[str]
+    after: list[str]
+
+
+def revision_changes(definition: Definition, before, after, lang: str) -> list[ChangeRow]:
+    """Return the questions whose answers differ between two revisions, in questionnaire
+    order and worded in ``lang``; a change of status (draft, sent) comes first."""
+    rows = []
+    if before.status != after.status:
+        status = {"draft": _("Not sent yet"), "submitted": _("Sent")}
+        rows.append(
+            ChangeRow(Text(_("Status"), lang), [status[before.status]], [status[after.status]])
+        )
+    for qid, question in definition.questions.items():
+        old, new = before.answers.get(qid), after.answers.get(qid)
+        if old == new or (is_empty(old) and is_empty(new)):
+            continue
+        rows.append(
+            ChangeRow(
+                _text(definition, question.title_pointer, lang),
+                _lines(definition, question, old, lang),
+                _lines(definition, question, new, lang),
             )
         )
     return rows

@@ -9,13 +9,21 @@ to a person.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import AuditEvent, LoginSession, Participant, Response, ResponseRevision, Review
+from ..models import (
+    AuditEvent,
+    Comment,
+    LoginSession,
+    Participant,
+    Response,
+    ResponseRevision,
+    Review,
+)
 from ..models.types import utcnow
 from . import audit
 
@@ -24,7 +32,7 @@ log = logging.getLogger(__name__)
 EXPORT_FORMAT = 1
 
 
-def _when(value: datetime | None) -> str | None:
+def _when(value: date | datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
@@ -59,6 +67,10 @@ def export(participant: Participant) -> dict[str, Any]:
             "created_at": _when(participant.created_at),
             "joined_at": _when(participant.joined_at),
             "left_programme_at": _when(participant.left_programme_at),
+            "programme": participant.programme,
+            "programme_start": _when(participant.programme_start),
+            "mapping_completed_on": _when(participant.mapping_completed_on),
+            "guidance_completed_on": _when(participant.guidance_completed_on),
             "invite_expires_at": _when(participant.invite_expires_at),
         },
         "responses": [
@@ -83,6 +95,16 @@ def export(participant: Participant) -> dict[str, Any]:
                         "received_at": _when(v.received_at),
                     }
                     for v in r.revisions
+                ],  # fmt: skip
+                "comments": [
+                    {
+                        "kind": c.kind,
+                        "body": c.body,
+                        "by": c.author.name,
+                        "at": _when(c.created_at),
+                        "edited_at": _when(c.edited_at),
+                    }
+                    for c in r.comments
                 ],  # fmt: skip
                 "reviews": [
                     {
@@ -116,6 +138,7 @@ def erase(participant: Participant, actor) -> None:
     """Delete the participant and everything about them (the caller commits)."""
     response_ids = sa.select(Response.id).where(Response.participant_id == participant.id)
     db.session.execute(sa.delete(Review).where(Review.response_id.in_(response_ids)))
+    db.session.execute(sa.delete(Comment).where(Comment.response_id.in_(response_ids)))
     db.session.execute(
         sa.delete(ResponseRevision).where(ResponseRevision.response_id.in_(response_ids))
     )

@@ -173,26 +173,52 @@ def offers_own(municipality_id: int, audience: str) -> bool:
 
 def offered_questionnaires(participant: Participant) -> list[Questionnaire]:
     """Return the questionnaires ``participant`` may start, by slug."""
-    if not offers_own(participant.municipality_id, "participant"):
-        return list(
+    return offered_to_each(participant.municipality_id, [participant.id])[participant.id]
+
+
+def offered_to_each(
+    municipality_id: int, participant_ids: list[int]
+) -> dict[int, list[Questionnaire]]:
+    """Return the questionnaires each participant of one municipality may start, by slug.
+
+    A municipality offering questionnaires of its own offers those (to everyone, or to the
+    participants they are assigned to); otherwise the national templates. The number of
+    queries does not depend on how many participants are asked about (the caseload).
+    """
+    if not offers_own(municipality_id, "participant"):
+        national = list(
             db.session.scalars(
                 _published("participant").where(Questionnaire.municipality_id.is_(None))
             )
         )
-    assigned = sa.select(QuestionnaireAssignment.questionnaire_id).where(
-        QuestionnaireAssignment.participant_id == participant.id
-    )
-    return list(
+        return {pid: list(national) for pid in participant_ids}
+    own = list(
         db.session.scalars(
             _published("participant").where(
-                Questionnaire.municipality_id == participant.municipality_id,
-                sa.or_(
-                    Questionnaire.offered_to == "all",
-                    sa.and_(Questionnaire.offered_to == "assigned", Questionnaire.id.in_(assigned)),
-                ),
+                Questionnaire.municipality_id == municipality_id,
+                Questionnaire.offered_to.in_(("all", "assigned")),
             )
         )
     )
+    one_by_one = [q.id for q in own if q.offered_to == "assigned"]
+    assigned = set()
+    if one_by_one and participant_ids:
+        assigned = {
+            (pid, qid)
+            for pid, qid in db.session.execute(
+                sa.select(
+                    QuestionnaireAssignment.participant_id,
+                    QuestionnaireAssignment.questionnaire_id,
+                ).where(
+                    QuestionnaireAssignment.participant_id.in_(participant_ids),
+                    QuestionnaireAssignment.questionnaire_id.in_(one_by_one),
+                )
+            )
+        }
+    return {
+        pid: [q for q in own if q.offered_to == "all" or (pid, q.id) in assigned]
+        for pid in participant_ids
+    }
 
 
 def participant_questionnaires(participant: Participant) -> list[Questionnaire]:
@@ -241,7 +267,8 @@ def set_offer(admin: StaffUser, questionnaire: Questionnaire, offered_to: str) -
 def assign(counsellor: StaffUser, participant: Participant, questionnaire: Questionnaire) -> None:
     """Offer a questionnaire to one participant (a counsellor of theirs, same municipality)."""
     if (
-        participant.counsellor_id != counsellor.id
+        (participant.counsellor_id != counsellor.id and not counsellor.is_lead)
+        or counsellor.municipality_id != participant.municipality_id
         or questionnaire.municipality_id != participant.municipality_id
     ):
         raise LookupError("not this counsellor's participant or municipality")
@@ -281,7 +308,9 @@ def assigned_ids(participant: Participant) -> set[int]:
 
 def unassign(counsellor: StaffUser, participant: Participant, questionnaire: Questionnaire) -> None:
     """Stop offering a questionnaire to one participant (answers given to it stay)."""
-    if participant.counsellor_id != counsellor.id:
+    if (
+        participant.counsellor_id != counsellor.id and not counsellor.is_lead
+    ) or counsellor.municipality_id != participant.municipality_id:
         raise LookupError("not this counsellor's participant")
     found = db.session.get(QuestionnaireAssignment, (questionnaire.id, participant.id))
     if found is not None:

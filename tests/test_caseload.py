@@ -1,0 +1,169 @@
+"""The caseload answers "who needs me now": progress, deadlines, search, filters, pages."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from webapp.extensions import db
+from webapp.models import Participant, Questionnaire, StaffUser
+from webapp.services import caseload, deadlines, reviews
+from webapp.services import responses as response_service
+
+TODAY = date(2026, 12, 1)
+
+
+def _add_participants(app, world, count: int, counsellor: str = "c1") -> list[int]:
+    """Add ``count`` participants of one counsellor, each with a response in another state."""
+    with app.app_context():
+        staff = db.session.get(StaffUser, getattr(world, counsellor))
+        kartlegging = db.session.scalar(sa.select(Questionnaire).filter_by(slug="kartlegging"))
+        ids = []
+        for n in range(count):
+            person = Participant(
+                municipality_id=staff.municipality_id, counsellor=staff,
+                display_name=f"Person {n:04d}", language=["ar", "so", "uk", "nb"][n % 4],
+                programme=["integration_act", "introduction_act", None][n % 3],
+                programme_start=TODAY - timedelta(days=n % 200),
+            )  # fmt: skip
+            db.session.add(person)
+            db.session.flush()
+            if n % 2:
+                response = response_service.start(person, kartlegging)
+                if n % 4 == 3:
+                    response.status = "submitted"  # a stand-in: the write path is not the point
+                    reviews.add_review(response, staff, "in_review", "")
+            ids.append(person.id)
+        db.session.commit()
+        return ids
+
+
+class StatementCounter:
+    """Count the SQL statements sent while it is active (SQLAlchemy's cursor event)."""
+
+    def __init__(self, engine):
+        self.engine, self.count = engine, 0
+
+    def _count(self, *args, **kwargs):
+        self.count += 1
+
+    def __enter__(self):
+        sa.event.listen(self.engine, "before_cursor_execute", self._count)
+        return self
+
+    def __exit__(self, *exc):
+        sa.event.remove(self.engine, "before_cursor_execute", self._count)
+
+
+def _statements(app, client, url: str) -> tuple[int, str]:
+    client.get(url)  # warm up: the session's first requests touch more (login, catalog)
+    with app.app_context():
+        engine = db.engine
+    with StatementCounter(engine) as counter:
+        response = client.get(url)
+    assert response.status_code == 200
+    return counter.count, response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("url", ["/caseload?per_page=500", "/caseload?per_page=500&sort=last_sync"])
+def test_statement_count_does_not_grow_with_the_participants_shown(app, world, as_actor, url):
+    _add_participants(app, world, 10)
+    client = as_actor(app, "c1")
+    few, html = _statements(app, client, url)
+    assert html.count('<th scope="row">') == 11  # and p1
+    _add_participants(app, world, 490)
+    many, html = _statements(app, client, url)
+    assert html.count('<th scope="row">') == 500
+    assert many == few, f"{few} statements for 10 participants, {many} for 500"
+
+
+def test_progress_of_each_questionnaire_and_last_sync(app, world, as_actor):
+    with app.app_context():
+        person = db.session.get(Participant, world.p1)
+        kartlegging = db.session.scalar(sa.select(Questionnaire).filter_by(slug="kartlegging"))
+        response_service.start(person, kartlegging)
+        db.session.commit()
+    html = as_actor(app, "c1").get("/caseload").get_data(as_text=True)
+    assert "Draft, saved" in html and "Never" in html
+    with app.app_context():
+        response = db.session.scalars(sa.select(caseload.Response)).one()
+        response_service.submit(response, db.session.get(Participant, world.p1))
+        reviews.add_review(response, db.session.get(StaffUser, world.c1), "follow_up", "", "Se")
+        db.session.commit()
+    html = as_actor(app, "c1").get("/caseload").get_data(as_text=True)
+    assert "Follow-up needed" in html
+
+
+def test_deadlines_are_highlighted_when_missing_or_late(app, world, as_actor):
+    with app.app_context():
+        person = db.session.get(Participant, world.p1)
+        person.programme = "integration_act"
+        person.programme_start = date.today() - timedelta(days=deadlines.MAPPING_DAYS + 5)
+        person.guidance_completed_on = date.today() - timedelta(days=1)  # after its deadline
+        db.session.commit()
+    html = as_actor(app, "c1").get("/caseload").get_data(as_text=True)
+    assert '<strong class="late">Overdue since' in html
+    assert "after the deadline" in html
+    assert 'class="overdue"' in html
+
+
+@pytest.mark.parametrize(
+    ("programme", "start_days_ago", "done_days_ago", "state"),
+    [
+        ("integration_act", 100, None, "overdue"),
+        ("integration_act", 90, None, "open"),  # due today: not late yet
+        ("integration_act", 100, 5, "done_late"),
+        ("integration_act", 100, 50, "done"),
+        ("introduction_act", 400, None, "open"),  # no deadline under the older act
+        ("integration_act", None, None, "open"),  # no start recorded
+    ],
+)
+def test_the_deadline_rule_and_its_sql_twin_agree(
+    app, world, programme, start_days_ago, done_days_ago, state
+):
+    with app.app_context():
+        person = db.session.get(Participant, world.p1)
+        person.programme = programme
+        person.programme_start = (
+            TODAY - timedelta(days=start_days_ago) if start_days_ago is not None else None
+        )
+        person.mapping_completed_on = (
+            TODAY - timedelta(days=done_days_ago) if done_days_ago is not None else None
+        )
+        person.guidance_completed_on = TODAY  # only the mapping is looked at here
+        db.session.commit()
+        assert deadlines.step(person, "mapping", TODAY).state == state
+        overdue = db.session.scalar(
+            sa.select(Participant.id).where(
+                Participant.id == person.id, deadlines.overdue_clause(TODAY)
+            )
+        )
+        assert (overdue is not None) == (state == "overdue")
+
+
+def test_search_filter_sort_and_pages(app, world, as_actor):
+    _add_participants(app, world, 60)
+    client = as_actor(app, "c1")
+    html = client.get("/caseload?q=person+001").get_data(as_text=True)
+    assert "Participants found: 10" in html  # Person 0010 … 0019
+    html = client.get("/caseload?language=so").get_data(as_text=True)
+    assert "Participants found: 15" in html
+    html = client.get("/caseload?programme=none").get_data(as_text=True)
+    assert "Participants found: 21" in html  # 20 of them and p1
+    html = client.get("/caseload?state=in_review").get_data(as_text=True)
+    assert "Participants found: 15" in html
+    html = client.get("/caseload?state=not_started").get_data(as_text=True)
+    assert "Participants found: 31" in html  # 30 of them and p1
+    first = client.get("/caseload").get_data(as_text=True)
+    assert "Page 1 of 2" in first and "Next page" in first
+    second = client.get("/caseload?page=2").get_data(as_text=True)
+    assert "Person 0000" in first and "Person 0000" not in second
+    assert "Person 0055" in second and "Person 0055" not in first
+    by_start = client.get("/caseload?sort=start&per_page=25").get_data(as_text=True)
+    assert by_start.index("Person 0059") < by_start.index("Person 0058")  # started earlier
+    junk = client.get("/caseload?state=x&per_page=7&page=-3&sort=nonsense&q=%25").status_code
+    assert junk == 200
+    html = client.get("/caseload?q=%25").get_data(as_text=True)
+    assert "Nobody matches" in html  # "%" is a character, not a wildcard

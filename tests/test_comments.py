@@ -1,0 +1,121 @@
+"""The comment thread on a response: staff notes, messages to the participant, limits."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from webapp.extensions import db
+from webapp.models import Comment, Participant, Questionnaire
+from webapp.services import comments
+from webapp.services import responses as response_service
+
+from .conftest import csrf_token
+
+
+def _response(app, world) -> str:
+    with app.app_context():
+        kartlegging = db.session.scalar(sa.select(Questionnaire).filter_by(slug="kartlegging"))
+        response = response_service.start(db.session.get(Participant, world.p1), kartlegging)
+        db.session.commit()
+        return response.id
+
+
+def _post(client, url: str, page: str, **data):
+    return client.post(url, data={"csrf_token": csrf_token(client, page), **data})
+
+
+def _comments(app) -> list[tuple[str, str]]:
+    with app.app_context():
+        return [
+            (c.kind, c.body) for c in db.session.scalars(sa.select(Comment).order_by(Comment.id))
+        ]
+
+
+def test_notes_stay_with_staff_messages_reach_the_participant(app, world, as_actor):
+    rid = _response(app, world)
+    page = f"/responses/{rid}"
+    counsellor = as_actor(app, "c1")
+    assert (
+        _post(counsellor, f"{page}/comments", page, kind="note", body="Ring tolk").status_code
+        == 302
+    )
+    response = _post(counsellor, f"{page}/comments", page, kind="message", body="Se på side 3")
+    assert response.status_code == 302
+    html = counsellor.get(page).get_data(as_text=True)
+    assert "Ring tolk" in html and "Se på side 3" in html and "Counsellor One" in html
+    # The lead reads the thread too, and adds to it.
+    lead = as_actor(app, "lead1")
+    assert _post(lead, f"{page}/comments", page, kind="note", body="Enig").status_code == 302
+
+    phone = as_actor(app, "p1")
+    home = phone.get("/me/", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "Se på side 3" in home and "Ring tolk" not in home and "Enig" not in home
+    me = phone.get("/api/v1/me").get_json()
+    [summary] = me["responses"]
+    assert [m["body"] for m in summary["messages"]] == ["Se på side 3"]
+    assert summary["messages"][0]["author"] == "Counsellor One"
+    assert summary["messages"][0]["edited_at"] is None
+
+
+def test_length_limits_are_told_and_nothing_is_stored(app, world, as_actor):
+    rid = _response(app, world)
+    page = f"/responses/{rid}"
+    client = as_actor(app, "c1")
+    long_message = "x" * (comments.LIMITS["message"] + 1)
+    response = _post(client, f"{page}/comments", page, kind="message", body=long_message)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert (
+        "A message to the participant can be at most 2000 characters long. Yours has 2001." in html
+    )
+    assert long_message in html  # the text is kept in the form to shorten
+    response = _post(client, f"{page}/comments", page, kind="note", body="y" * 4001)
+    assert "A note can be at most 4000 characters long. Yours has 4001." in response.get_data(
+        as_text=True
+    )
+    response = _post(client, f"{page}/comments", page, kind="note", body="   ")
+    assert response.status_code == 422 and "Please write something." in response.get_data(
+        as_text=True
+    )
+    assert _post(client, f"{page}/comments", page, kind="shout", body="x").status_code == 422
+    assert _comments(app) == []
+    assert _post(client, f"{page}/comments", page, kind="note", body="z" * 4000).status_code == 302
+
+
+def test_only_the_author_edits_and_only_for_a_while(app, world, as_actor):
+    rid = _response(app, world)
+    page = f"/responses/{rid}"
+    client = as_actor(app, "c1")
+    _post(client, f"{page}/comments", page, kind="message", body="Hei")
+    with app.app_context():
+        cid = db.session.scalar(sa.select(Comment.id))
+    edit = f"{page}/comments/{cid}"
+    assert "Change the text" in client.get(page).get_data(as_text=True)
+    assert _post(client, edit, edit, body="Hei igjen").status_code == 302
+    assert _comments(app) == [("message", "Hei igjen")]
+    assert "changed" in client.get(page).get_data(as_text=True)
+
+    lead = as_actor(app, "lead1")  # reads the response, but did not write the comment
+    assert lead.get(edit).status_code == 404
+    assert "Change the text" not in lead.get(page).get_data(as_text=True)
+    assert as_actor(app, "c2").get(edit).status_code == 404
+
+    with app.app_context():
+        comment = db.session.get(Comment, cid)
+        comment.created_at -= timedelta(minutes=comments.EDIT_MINUTES + 1)
+        db.session.commit()
+    token = csrf_token(client, page)
+    response = client.post(edit, data={"csrf_token": token, "body": "For sent"})
+    assert response.status_code == 409
+    assert "can no longer be changed" in response.get_data(as_text=True)
+    assert _comments(app) == [("message", "Hei igjen")]
+    assert "Change the text" not in client.get(page).get_data(as_text=True)
+
+
+def test_there_is_no_way_to_delete_a_comment(app):
+    assert not [
+        r for r in app.url_map.iter_rules() if "comments" in r.rule and "DELETE" in r.methods
+    ]
+    assert not hasattr(comments, "delete")

@@ -1,0 +1,253 @@
+"""The caseload: who needs the counsellor now. Reads only.
+
+One page of participants with, for each, the progress of every questionnaire offered to them
+(or answered), when their phone last synced, and where the competence mapping and the career
+guidance stand (services/deadlines.py). A page takes a fixed number of SQL statements however
+many participants it shows (tests/test_caseload.py counts them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from math import ceil
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased, joinedload
+
+from ..extensions import db
+from ..models import (
+    PROGRAMMES,
+    Participant,
+    Questionnaire,
+    QuestionnaireVersion,
+    Response,
+    Review,
+)
+from . import deadlines
+from . import questionnaires as questionnaire_service
+
+PAGE_SIZES = (25, 50, 100, 500)
+#: Progress of one questionnaire, in the order a response goes through them.
+PROGRESS = ("not_started", "draft", "submitted", "in_review", "follow_up", "completed")
+#: What the caseload can be filtered by: a questionnaire in that progress (nothing started at
+#: all for "not_started"), or a step past its deadline.
+STATES = (*PROGRESS, "overdue")
+SORTS = ("name", "last_sync", "start")
+
+
+@dataclass
+class Filters:
+    """What the counsellor asked for; anything unknown has been replaced by the default."""
+
+    q: str = ""
+    state: str = ""
+    language: str = ""
+    programme: str = ""  # one of PROGRAMMES, "none" (not recorded) or "" (any)
+    sort: str = "name"
+    page: int = 1
+    per_page: int = 50
+
+
+@dataclass
+class Progress:
+    questionnaire: Questionnaire
+    state: str  # one of PROGRESS
+    #: When the phone last synced the draft (None: saved on the server pages only).
+    synced_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass
+class Row:
+    participant: Participant
+    last_sync: datetime | None
+    progress: list[Progress] = field(default_factory=list)
+    steps: list[deadlines.Step] = field(default_factory=list)
+
+    @property
+    def overdue(self) -> list[deadlines.Step]:
+        return [step for step in self.steps if step.state == "overdue"]
+
+
+@dataclass
+class Page:
+    rows: list[Row]
+    total: int
+    filters: Filters
+
+    @property
+    def pages(self) -> int:
+        return max(1, ceil(self.total / self.filters.per_page))
+
+
+def _latest_review_status() -> sa.ScalarSelect:
+    return (
+        sa.select(Review.status)
+        .where(Review.response_id == Response.id)
+        .order_by(Review.id.desc())
+        .limit(1)
+        .correlate(Response)
+        .scalar_subquery()
+    )
+
+
+def progress_state() -> sa.ColumnElement[str]:
+    """Return a response's progress (one of PROGRESS but not_started) as a SQL expression:
+    the one definition, used both to show progress and to filter by it."""
+    review = _latest_review_status()
+    return sa.case(
+        (review == "follow_up", "follow_up"),
+        (Response.status == "draft", "draft"),
+        (review.in_(("in_review", "completed")), review),
+        else_="submitted",
+    )
+
+
+def _is_latest() -> sa.ColumnElement[bool]:
+    """True for a participant's newest response to its questionnaire (a participant may answer
+    a questionnaire again; the caseload shows where the newest answer stands)."""
+    newer, newer_version = aliased(Response), aliased(QuestionnaireVersion)
+    return ~(
+        sa.select(newer.id)
+        .join(newer_version, newer.version_id == newer_version.id)
+        .where(
+            newer.participant_id == Response.participant_id,
+            newer_version.questionnaire_id == QuestionnaireVersion.questionnaire_id,
+            sa.or_(
+                newer.created_at > Response.created_at,
+                sa.and_(newer.created_at == Response.created_at, newer.id > Response.id),
+            ),
+        )
+        .exists()
+    )
+
+
+def _participant_responses() -> sa.Select:
+    return (
+        sa.select(Response.id)
+        .join(QuestionnaireVersion, Response.version_id == QuestionnaireVersion.id)
+        .join(Questionnaire, QuestionnaireVersion.questionnaire_id == Questionnaire.id)
+        .where(Response.participant_id == Participant.id, Questionnaire.audience == "participant")
+    )
+
+
+def _last_sync() -> sa.ScalarSelect:
+    return (
+        sa.select(sa.func.max(Response.synced_at))
+        .where(Response.participant_id == Participant.id)
+        .correlate(Participant)
+        .scalar_subquery()
+    )
+
+
+def _filtered(visible: sa.Select, filters: Filters, today: date) -> sa.Select:
+    query = visible
+    if filters.q:
+        escaped = filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(Participant.display_name.ilike(f"%{escaped}%", escape="\\"))
+    if filters.language:
+        query = query.where(Participant.language == filters.language)
+    if filters.programme == "none":
+        query = query.where(Participant.programme.is_(None))
+    elif filters.programme:
+        query = query.where(Participant.programme == filters.programme)
+    if filters.state == "overdue":
+        query = query.where(deadlines.overdue_clause(today))
+    elif filters.state == "not_started":
+        query = query.where(~_participant_responses().exists())
+    elif filters.state:
+        query = query.where(
+            _participant_responses().where(_is_latest(), progress_state() == filters.state).exists()
+        )
+    return query
+
+
+def _ordered(query: sa.Select, sort: str, last_sync: sa.ScalarSelect) -> sa.Select:
+    by_name = (sa.func.lower(Participant.display_name), Participant.id)
+    if sort == "last_sync":
+        return query.order_by(sa.nulls_last(last_sync.desc()), *by_name)
+    if sort == "start":
+        return query.order_by(sa.nulls_last(Participant.programme_start.asc()), *by_name)
+    return query.order_by(*by_name)
+
+
+def page(visible: sa.Select, municipality_id: int, filters: Filters, today: date) -> Page:
+    """Return one page of the participants ``visible`` selects (access.caseload_query), of
+    one municipality, filtered and sorted."""
+    query = _filtered(visible, filters, today)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    filters.page = min(filters.page, max(1, ceil(total / filters.per_page)))
+    last_sync = _last_sync()
+    found = db.session.execute(
+        _ordered(query.add_columns(last_sync), filters.sort, last_sync)
+        .options(joinedload(Participant.counsellor))
+        .limit(filters.per_page)
+        .offset((filters.page - 1) * filters.per_page)
+    ).all()
+    rows = [Row(person, synced, steps=deadlines.steps(person, today)) for person, synced in found]
+    _add_progress(municipality_id, rows)
+    return Page(rows, total, filters)
+
+
+def _add_progress(municipality_id: int, rows: list[Row]) -> None:
+    """Fill in each row's questionnaires: what is offered, and whatever was answered."""
+    ids = [row.participant.id for row in rows]
+    if not ids:
+        return
+    offered = questionnaire_service.offered_to_each(municipality_id, ids)
+    latest = db.session.execute(
+        sa.select(
+            Response.participant_id,
+            QuestionnaireVersion.questionnaire_id,
+            progress_state(),
+            Response.synced_at,
+            Response.updated_at,
+        )
+        .join(QuestionnaireVersion, Response.version_id == QuestionnaireVersion.id)
+        .join(Questionnaire, QuestionnaireVersion.questionnaire_id == Questionnaire.id)
+        .where(
+            Response.participant_id.in_(ids),
+            Questionnaire.audience == "participant",
+            _is_latest(),
+        )
+    ).all()
+    known = {q.id: q for qs in offered.values() for q in qs}
+    missing = {qid for _pid, qid, *_rest in latest} - set(known)
+    if missing:
+        known.update(
+            (q.id, q)
+            for q in db.session.scalars(
+                sa.select(Questionnaire).where(Questionnaire.id.in_(missing))
+            )
+        )
+    answered: dict[int, dict[int, Progress]] = {pid: {} for pid in ids}
+    for pid, qid, state, synced_at, updated_at in latest:
+        answered[pid][qid] = Progress(known[qid], state, synced_at, updated_at)
+    for row in rows:
+        pid = row.participant.id
+        chosen = {q.id: Progress(q, "not_started") for q in offered[pid]}
+        chosen.update(answered[pid])
+        row.progress = sorted(chosen.values(), key=lambda p: p.questionnaire.slug)
+
+
+def parse_filters(
+    q: str | None,
+    state: str | None,
+    language: str | None,
+    programme: str | None,
+    sort: str | None,
+    page_number: int | None,
+    per_page: int | None,
+    languages: list[str],
+) -> Filters:
+    """Return the filters asked for, with anything unknown replaced by its default."""
+    return Filters(
+        q=(q or "").strip()[:120],
+        state=state if state in STATES else "",
+        language=language if language in languages else "",
+        programme=programme if programme in (*PROGRAMMES, "none") else "",
+        sort=sort if sort in SORTS else "name",
+        page=page_number if page_number and page_number > 0 else 1,
+        per_page=per_page if per_page in PAGE_SIZES else 50,
+    )

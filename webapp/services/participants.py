@@ -1,0 +1,58 @@
+"""A participant's programme status, and which counsellor follows them."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from ..models import PROGRAMMES, Participant, StaffUser
+from . import audit
+
+
+class ParticipantError(ValueError):
+    """A change that cannot be made; ``code`` says why (the view words it)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def set_programme(
+    actor: StaffUser,
+    participant: Participant,
+    programme: str | None,
+    start: date | None,
+    mapping_completed: date | None,
+    guidance_completed: date | None,
+) -> None:
+    """Record the participant's programme, its start, and when the mapping and the career
+    guidance were completed."""
+    if programme is not None and programme not in PROGRAMMES:
+        raise ParticipantError("programme")
+    participant.programme = programme
+    participant.programme_start = start
+    participant.mapping_completed_on = mapping_completed
+    participant.guidance_completed_on = guidance_completed
+    audit.record(actor, "participant.programme", f"participant:{participant.id}")
+
+
+def reassign(actor: StaffUser, participant: Participant, counsellor: StaffUser | None) -> None:
+    """Give the participant another counsellor of the same municipality (leads only).
+
+    Raises ParticipantError, changing nothing, for anyone but the municipality's lead and for
+    a counsellor who is not an active counsellor of the participant's municipality.
+    """
+    if not (actor.is_lead and actor.municipality_id == participant.municipality_id):
+        raise ParticipantError("not_lead")
+    if (
+        counsellor is None
+        or not counsellor.is_counsellor
+        or not counsellor.active
+        or counsellor.municipality_id != participant.municipality_id
+    ):
+        raise ParticipantError("counsellor")
+    if counsellor.id == participant.counsellor_id:
+        return
+    participant.counsellor = counsellor
+    audit.record(
+        actor, "participant.reassign", f"participant:{participant.id}:staff:{counsellor.id}"
+    )

@@ -1,0 +1,92 @@
+"""Who of the staff read a participant's answers, and when: recorded, and shown to them.
+
+Every staff read of a participant's answers (the response page and its history, the
+participant's page, the export) is an audit event naming who, what and when, never the
+answers (docs/privacy.md). The participant sees the reads of their own data: their page,
+their answers to their questionnaires, and downloads of all their data; the counsellor's
+own forms about them are not listed (the participant does not see those forms either).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import (
+    AuditEvent,
+    Participant,
+    Questionnaire,
+    QuestionnaireVersion,
+    Response,
+    StaffUser,
+)
+from . import audit
+
+#: Audit actions that are reads, and what each read.
+READ_ACTIONS = {"participant.read": "participant", "response.read": "response",
+                "participant.export": "export"}  # fmt: skip
+SHOWN = 100  # the newest reads shown to the participant
+
+
+def record_participant(actor: StaffUser, participant: Participant) -> None:
+    audit.record(actor, "participant.read", f"participant:{participant.id}")
+
+
+def record_response(actor: StaffUser, response: Response) -> None:
+    audit.record(actor, "response.read", f"response:{response.id}")
+
+
+@dataclass
+class Read:
+    at: datetime
+    by: str  # the staff member's name
+    what: str  # "participant" | "response" | "export"
+    response: Response | None = None
+
+
+def reads_of(participant: Participant) -> list[Read]:
+    """Return the newest staff reads of the participant's own data, newest first."""
+    own = {
+        r.id: r
+        for r in db.session.scalars(
+            sa.select(Response)
+            .join(QuestionnaireVersion)
+            .join(Questionnaire)
+            .where(
+                Response.participant_id == participant.id,
+                Questionnaire.audience == "participant",
+            )
+        )
+    }
+    targets = [f"participant:{participant.id}", *(f"response:{rid}" for rid in own)]
+    events = db.session.scalars(
+        sa.select(AuditEvent)
+        .where(
+            AuditEvent.action.in_(READ_ACTIONS),
+            AuditEvent.target.in_(targets),
+            AuditEvent.actor.like("staff:%"),
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(SHOWN)
+    ).all()
+    staff_ids = {int(e.actor.split(":", 1)[1]) for e in events}
+    names = {
+        staff_id: name
+        for staff_id, name in db.session.execute(
+            sa.select(StaffUser.id, StaffUser.name).where(StaffUser.id.in_(staff_ids))
+        )
+    }
+    return [
+        Read(
+            at=e.at,
+            by=names.get(int(e.actor.split(":", 1)[1]), ""),
+            what=READ_ACTIONS[e.action],
+            response=own.get(e.target.split(":", 1)[1])
+            if e.target.startswith("response:")
+            else None,
+        )
+        for e in events
+    ]
