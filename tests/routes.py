@@ -36,6 +36,7 @@ def sample_records(app, world) -> dict[str, object]:
             "session_id": 1,
             "first": 1,
             "second": 1,
+            "lang": "en",
         }
 
 

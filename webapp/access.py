@@ -48,6 +48,8 @@ ROUTE_ACCESS: dict[str, str] = {
     "builder.draft_state": ADMINISTRATOR, "builder.json_text": ADMINISTRATOR,
     "builder.operation": ADMINISTRATOR, "builder.publish": ADMINISTRATOR,
     "builder.compare": ADMINISTRATOR, "counsellor.offer": COUNSELLOR,
+    "builder.translations": ADMINISTRATOR, "builder.export_po": ADMINISTRATOR,
+    "builder.import_po": ADMINISTRATOR,
 }  # fmt: skip
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import translations
 from .views import bp
 
-__all__ = ["bp"]
+__all__ = ["bp", "translations"]

@@ -57,6 +57,11 @@ EDITS = {
     "group_has_children": _l("Remove the questions in the group before changing its type."),
     "json_pending": _l("Correct the JSON text first; it has not been read yet."),
     "too_large": _l("The questionnaire would be too large. Nothing was saved."),
+    "po_unreadable": _l(
+        "This is not a PO file (the translation files made with “Download PO file”). "
+        "Nothing was changed."
+    ),
+    "no_text": _l("That text does not exist any more. Reload the page."),
     "stale": _l(
         "Someone saved this questionnaire since you opened it. Your change was not saved. "
         "Here is what changed; reload to see it and make your change again."

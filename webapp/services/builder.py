@@ -8,12 +8,14 @@ with problems is saved; it is never published.
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from babel.messages.pofile import PoFileError, read_po, write_po
 
 from ..extensions import db
 from ..models import (
@@ -25,7 +27,7 @@ from ..models import (
     StaffUser,
 )
 from ..models.types import utcnow
-from ..questionnaires import Problem, check_document, editing
+from ..questionnaires import Problem, check_document, editing, translation
 from ..questionnaires.editing import EditError
 from . import audit
 from . import questionnaires as questionnaire_service
@@ -234,6 +236,87 @@ def replace_document(
         draft.document = document
     _record(draft, admin, {"op": "json", "target": ""})
     return SaveResult(draft, problems_of(draft))
+
+
+# ----------------------------------------------------------------------------- translations
+
+
+def translated_languages(document: dict[str, Any]) -> list[str]:
+    """Return the draft's languages that are translated into (all but the source language)."""
+    languages = document.get("languages")
+    source = document.get("source_language")
+    if not isinstance(languages, list):
+        return []
+    return [lang for lang in languages if isinstance(lang, str) and lang != source]
+
+
+def _translatable(draft: QuestionnaireDraft, admin: StaffUser, lang: str) -> None:
+    if not questionnaire_service.may_edit(admin, draft.questionnaire):
+        raise LookupError(draft.questionnaire.slug)
+    if lang not in translated_languages(draft.document):
+        raise LookupError(lang)
+
+
+def save_translations(
+    draft: QuestionnaireDraft,
+    admin: StaffUser,
+    base_revision: int,
+    lang: str,
+    texts: dict[str, str],
+) -> SaveResult:
+    """Save translations typed in the translation view, each with its source text's hash."""
+    _translatable(draft, admin, lang)
+    _refuse_stale(draft, base_revision)
+    if draft.source_text is not None:
+        raise EditError("json_pending")
+    current = {row.pointer: row.translation for row in translation.text_rows(draft.document, lang)}
+    changed = {p: t for p, t in texts.items() if t.strip() != current.get(p, "").strip()}
+    if not changed:
+        return SaveResult(draft, problems_of(draft), [])
+    document, unknown = translation.set_translations(draft.document, lang, changed)
+    if unknown:
+        raise EditError("no_text")
+    if _size(document) > MAX_DOCUMENT_BYTES:
+        raise DraftTooLarge("translate")
+    draft.document = document
+    _record(draft, admin, {"op": "translate", "target": lang})
+    return SaveResult(draft, problems_of(draft), sorted(changed))
+
+
+def export_translations(draft: QuestionnaireDraft, admin: StaffUser, lang: str) -> bytes:
+    """Return the draft's texts and ``lang``'s translations as a PO file for translators."""
+    _translatable(draft, admin, lang)
+    buffer = io.BytesIO()
+    write_po(buffer, translation.export_catalog(draft.document, lang), width=100, sort_output=False)
+    audit.record(admin, "builder.translate_export", f"{draft.questionnaire.slug}:{lang}")
+    return buffer.getvalue()
+
+
+def import_translations(
+    draft: QuestionnaireDraft, admin: StaffUser, base_revision: int, lang: str, data: bytes
+) -> tuple[SaveResult, list[translation.CatalogWarning]]:
+    """Write ``lang``'s translations from a translator's PO file into the draft.
+
+    A file that is not a PO file changes nothing (``EditError("po_unreadable")``); entries
+    for texts that are gone or changed since the export are skipped and returned.
+    """
+    _translatable(draft, admin, lang)
+    _refuse_stale(draft, base_revision)
+    if draft.source_text is not None:
+        raise EditError("json_pending")
+    try:
+        data.decode("utf-8")
+        catalog = read_po(io.BytesIO(data), locale=lang.split("_")[0], abort_invalid=True)
+    except (UnicodeDecodeError, PoFileError, ValueError) as exc:
+        raise EditError("po_unreadable") from exc
+    if not any(message.context for message in catalog):
+        raise EditError("po_unreadable")
+    document, warnings = translation.import_catalog(draft.document, lang, catalog)
+    if _size(document) > MAX_DOCUMENT_BYTES:
+        raise DraftTooLarge("translate")
+    draft.document = document
+    _record(draft, admin, {"op": "translate_import", "target": lang})
+    return SaveResult(draft, problems_of(draft)), warnings
 
 
 def published_refs(questionnaire: Questionnaire) -> set[str]:
