@@ -19,13 +19,14 @@ from .schemas import MeSchema, PreferencesSchema
 @bp.get("/me")
 def me():
     person = participant()
-    lang = str(get_locale())
+    interface_lang = str(get_locale())
     questionnaires = questionnaire_service.participant_questionnaires(person)
     refs = []
     for questionnaire in questionnaires:
         version = questionnaire.latest
         if version is None:
             continue
+        lang = questionnaire_service.participant_language(version, interface_lang)
         refs.append(
             {
                 "slug": questionnaire.slug,
@@ -36,6 +37,7 @@ def me():
                     ".document", slug=questionnaire.slug, number=version.number, lang=lang
                 ),
                 "etag": f'"{document_etag(version, lang)}"',
+                "languages": version.offered_languages,
             }
         )
     responses = db.session.scalars(

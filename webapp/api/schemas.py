@@ -149,6 +149,9 @@ class QuestionnaireRefSchema(Schema):
     title = fields.String(required=True)
     document_url = fields.String(required=True)
     etag = fields.String(required=True)
+    #: The languages participants are offered for this version; the document of any other
+    #: language comes in the nearest offered one (its ``lang`` says which).
+    languages = fields.List(fields.String(), required=True)
 
 
 class ResponseSummarySchema(Schema):

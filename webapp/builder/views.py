@@ -283,6 +283,7 @@ def publish(slug: str):
     latest = draft.questionnaire.latest
     type_changes = []
     differences: list[str] = []
+    languages = [] if problems else builder.language_states(draft.document)
     if latest is not None and not problems:
         type_changes = builder.type_changes(latest.document, draft.document)
         differences = [change_sentence(c) for c in diff.compare(latest.document, draft.document)]
@@ -295,6 +296,9 @@ def publish(slug: str):
         type_changes=type_changes,
         differences=differences,
         open_drafts=builder.open_responses(draft.questionnaire),
+        languages=languages,
+        withheld=[own_name(state.lang) for state in languages if not state.offered],
+        own_name=own_name,
     ), status
 
 

@@ -353,8 +353,34 @@ def type_changes(before: dict[str, Any], after: dict[str, Any]) -> list[TypeChan
     return changes
 
 
+@dataclass(frozen=True)
+class LanguageState:
+    """How ready one language is for publishing: a language with missing texts is published
+    as *not offered* to participants for that version."""
+
+    lang: str
+    missing: int
+    outdated: int
+
+    @property
+    def offered(self) -> bool:
+        return self.missing == 0
+
+
+def language_states(document: dict[str, Any]) -> list[LanguageState]:
+    """Return, for each translated language of the document, what is missing or out of date."""
+    return [
+        LanguageState(entry.lang, len(entry.missing), len(entry.outdated))
+        for entry in translation.report(document, translated_languages(document))
+    ]
+
+
 def publish(draft: QuestionnaireDraft, admin: StaffUser, base_revision: int) -> Any:
-    """Freeze the draft as a new version; refuse while it has problems or changes a type."""
+    """Freeze the draft as a new version; refuse while it has problems or changes a type.
+
+    A language with missing texts is published as not offered to participants for this
+    version (the publish page says so before the administrator confirms).
+    """
     if not questionnaire_service.may_edit(admin, draft.questionnaire):
         raise LookupError(draft.questionnaire.slug)
     _refuse_stale(draft, base_revision)
@@ -363,9 +389,14 @@ def publish(draft: QuestionnaireDraft, admin: StaffUser, base_revision: int) -> 
     changed = type_changes(latest.document, draft.document) if latest and not found else []
     if found or changed:
         raise PublishRefused(found, changed)
+    withheld = [state.lang for state in language_states(draft.document) if not state.offered]
     result = questionnaire_service.import_document(
-        dict(draft.document), admin.municipality, actor=admin
+        dict(draft.document), admin.municipality, actor=admin, withheld_languages=withheld
     )
+    for lang in withheld if result.created else ():
+        audit.record(
+            admin, "builder.withhold_language", f"{result.slug}@{result.version.number}:{lang}"
+        )
     return result
 
 
