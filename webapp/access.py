@@ -49,7 +49,8 @@ ROUTE_ACCESS: dict[str, str] = {
     "builder.operation": ADMINISTRATOR, "builder.publish": ADMINISTRATOR,
     "builder.compare": ADMINISTRATOR, "counsellor.offer": COUNSELLOR,
     "builder.translations": ADMINISTRATOR, "builder.export_po": ADMINISTRATOR,
-    "builder.import_po": ADMINISTRATOR,
+    "builder.import_po": ADMINISTRATOR, "builder.import_new": ADMINISTRATOR,
+    "builder.import_over": ADMINISTRATOR, "builder.export_draft": ADMINISTRATOR,
 }  # fmt: skip
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import translations
+from . import transfer, translations
 from .views import bp
 
-__all__ = ["bp", "translations"]
+__all__ = ["bp", "transfer", "translations"]

@@ -88,3 +88,30 @@ def translation_form(pointers: list[str], outdated: set[str]) -> type[FlaskForm]
         if pointer in outdated:
             setattr(TranslationForm, "c" + field_name(pointer)[1:], BooleanField())
     return TranslationForm
+
+
+class ImportForm(FlaskForm):
+    """A questionnaire file (JSON, or an XLSForm spreadsheet) that becomes a new draft."""
+
+    document = FileField(
+        _l("Questionnaire file (JSON or XLSForm .xlsx)"),
+        validators=[FileRequired(_l("Please choose a file."))],
+        description=_l(
+            "It becomes a new draft of your municipality. Problems in it are shown in the "
+            "builder, at the element they concern."
+        ),
+    )
+
+
+class ImportOverForm(FlaskForm):
+    """A JSON document that replaces the draft."""
+
+    revision = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    document = FileField(
+        _l("Questionnaire file (JSON)"),
+        validators=[FileRequired(_l("Please choose a file."))],
+        description=_l(
+            "It replaces the whole draft (the published versions stay as they are). A file "
+            "that cannot be read changes nothing."
+        ),
+    )

@@ -67,6 +67,38 @@ EDITS = {
         "Here is what changed; reload to see it and make your change again."
     ),
 }
+UPLOADS = {
+    "empty": _l("The file is empty."),
+    "too_large": _l("The file is too large for one questionnaire. Nothing was changed."),
+    "encoding": _l("The file is not text in UTF-8. Save it as UTF-8 and try again."),
+    "json": _l(
+        "The file is not valid JSON (line %(line)s, column %(column)s). Nothing was changed."
+    ),
+    "json_object": _l("The file must hold one questionnaire: a JSON object in curly braces."),
+    "not_questionnaire": _l(
+        "The file is JSON, but not a questionnaire: it has no “schema” and “ui”. Nothing was "
+        "changed."
+    ),
+    "xls": _l("This is an old Excel file (.xls). Save it as .xlsx and try again."),
+    "not_spreadsheet": _l(
+        "The file is not a spreadsheet that can be read (.xlsx). Nothing was imported."
+    ),
+    "no_survey": _l("The spreadsheet has no “survey” sheet, so it is not an XLSForm."),
+    "no_type_column": _l("The “survey” sheet has no “type” column, so it is not an XLSForm."),
+    "audience": _l(
+        "The file is for the other kind of questionnaire (filled in by the participant or by "
+        "the counsellor). Import it as a new questionnaire instead."
+    ),
+}
+
+
+def upload_message(code: str, params: dict[str, Any] | None = None) -> str:
+    message = UPLOADS.get(code)
+    if message is None:
+        return str(EDIT_OTHER)
+    return str(message) % params if params else str(message)
+
+
 EDIT_OTHER = _l("This change cannot be made here. Nothing was saved.")
 
 

@@ -42,7 +42,7 @@ from ..questionnaires.pictograms import PICTOGRAMS
 from ..questionnaires.types import REGISTRY
 from ..services import builder
 from ..services import questionnaires as questionnaire_service
-from .forms import NewQuestionnaireForm
+from .forms import ImportOverForm, NewQuestionnaireForm
 from .messages import (
     change_sentence,
     change_words,
@@ -197,6 +197,7 @@ def edit(slug: str):
         config=config,
         importmap=import_map(),
         languages=[(code, own_name(code), text_direction(code)) for code in languages],
+        import_form=ImportOverForm(revision=draft.revision, formdata=None),
         translated=[
             (code, own_name(code)) for code in builder.translated_languages(draft.document)
         ],

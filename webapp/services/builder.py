@@ -319,6 +319,78 @@ def import_translations(
     return SaveResult(draft, problems_of(draft)), warnings
 
 
+# ------------------------------------------------------------------- importing and exporting
+
+
+def import_new(
+    admin: StaffUser, document: dict[str, Any], op: str = "import_json"
+) -> Questionnaire:
+    """Start a questionnaire of the admin's municipality whose draft is ``document``.
+
+    The document keeps its problems (the builder shows each at its element); it gets a slug
+    no questionnaire has yet, made from its own slug or title.
+    """
+    if not questionnaire_service.may_create(admin):
+        raise LookupError("not an administrator")
+    if _size(document) > MAX_DOCUMENT_BYTES:
+        raise DraftTooLarge(op)
+    audience = document.get("audience")
+    if audience not in ("participant", "counsellor"):
+        audience = "participant"
+    base = document.get("slug") if isinstance(document.get("slug"), str) else None
+    title = document.get("title") if isinstance(document.get("title"), str) else ""
+    slug = questionnaire_service.free_slug(base or title or "questionnaire")
+    document = {**document, "slug": slug}
+    questionnaire = Questionnaire(
+        slug=slug, audience=audience, municipality_id=admin.municipality_id
+    )
+    draft = QuestionnaireDraft(
+        questionnaire=questionnaire, document=document, editor_id=admin.id, editing_since=utcnow()
+    )
+    db.session.add_all([questionnaire, draft])
+    db.session.flush()
+    audit.record(admin, f"builder.{op}", slug)
+    return questionnaire
+
+
+class AudienceMismatch(EditError):
+    """An imported document is for the other audience than the questionnaire it would replace."""
+
+    def __init__(self) -> None:
+        super().__init__("audience")
+
+
+def import_over(
+    draft: QuestionnaireDraft,
+    admin: StaffUser,
+    base_revision: int,
+    document: dict[str, Any],
+) -> SaveResult:
+    """Replace the draft's document with an imported one (a new revision; problems kept)."""
+    if not questionnaire_service.may_edit(admin, draft.questionnaire):
+        raise LookupError(draft.questionnaire.slug)
+    _refuse_stale(draft, base_revision)
+    if document.get("audience") != draft.questionnaire.audience:
+        raise AudienceMismatch()
+    document = {**document, "slug": draft.questionnaire.slug}
+    if _size(document) > MAX_DOCUMENT_BYTES:
+        raise DraftTooLarge("import_json")
+    draft.document = document
+    draft.source_text = None
+    _record(draft, admin, {"op": "import_json", "target": ""})
+    return SaveResult(draft, problems_of(draft))
+
+
+def export_draft(draft: QuestionnaireDraft, admin: StaffUser) -> str:
+    """Return the draft as JSON text (an unread JSON edit as it was typed)."""
+    if not questionnaire_service.may_edit(admin, draft.questionnaire):
+        raise LookupError(draft.questionnaire.slug)
+    audit.record(admin, "builder.export", f"{draft.questionnaire.slug}@r{draft.revision}")
+    if draft.source_text is not None:
+        return draft.source_text
+    return json.dumps(draft.document, ensure_ascii=False, indent=2) + "\n"
+
+
 def published_refs(questionnaire: Questionnaire) -> set[str]:
     """Return every question reference that any published version of it has had."""
     refs: set[str] = set()
