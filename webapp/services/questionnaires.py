@@ -198,6 +198,12 @@ def offered_questionnaires(participant: Participant) -> list[Questionnaire]:
     )
 
 
+def may_start(participant: Participant, questionnaire: Questionnaire) -> bool:
+    """Return whether ``participant`` may start a new response to ``questionnaire``: it is
+    offered to them now (their municipality's rules, or the national templates)."""
+    return any(q.id == questionnaire.id for q in offered_questionnaires(participant))
+
+
 def participant_questionnaires(participant: Participant) -> list[Questionnaire]:
     """Return what a participant's list shows: what is offered, and whatever they answered."""
     offered = offered_questionnaires(participant)
