@@ -92,6 +92,39 @@ UPLOADS = {
 }
 
 
+XLSFORM_REPORT = {
+    "column": _l("Column “%(column)s” is not imported."),
+    "setting": _l("Setting “%(column)s” is not imported."),
+    "metadata": _l("“%(type)s” is filled in by ODK itself, not asked: not imported."),
+    "type": _l("The question type “%(type)s” has no counterpart here: the row is not imported."),
+    "relevant": _l(
+        "The condition “%(expression)s” cannot be written as “Show only when”: the question "
+        "is always shown. Add the condition in the builder."
+    ),
+    "constraint": _l(
+        "The rule “%(expression)s” is not a limit the questionnaire has: not imported."
+    ),
+    "required": _l("“required” is “%(expression)s”, not yes or no: the answer is not required."),
+    "renamed": _l("The name “%(name)s” became “%(id)s”."),
+    "no_choices": _l("The list “%(list)s” has no choices: the question is not imported."),
+    "choice_incomplete": _l("A choice without a list name or a name: not imported."),
+    "nested_group": _l(
+        "A group inside a group or a repeat: its questions are imported into the page around it."
+    ),
+    "nested_repeat": _l(
+        "A repeat inside a repeat: its questions are imported into the repeat around it."
+    ),
+    "note_in_repeat": _l("A note inside a repeat: not imported."),
+    "unbalanced": _l("A group or repeat that begins or ends without its pair."),
+}
+
+
+def report_line(line: Any) -> str:
+    """Return one line of an XLSForm import report in words."""
+    message = XLSFORM_REPORT.get(line.code)
+    return str(message) % dict(line.params) if message is not None else line.code
+
+
 def upload_message(code: str, params: dict[str, Any] | None = None) -> str:
     message = UPLOADS.get(code)
     if message is None:

@@ -3,26 +3,27 @@ and export a draft (versions are exported from the questionnaire list)."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from ..auth import current_actor, staff_required
 from ..extensions import db
-from ..questionnaires import uploads
+from ..questionnaires import uploads, xlsform
 from ..services import builder
 from .forms import ImportForm, ImportOverForm
-from .messages import edit_message, upload_message
+from .messages import edit_message, report_line, upload_message
 from .views import bp, draft_or_404
 
 
-def read_upload(data: bytes) -> dict:
-    """Return the document in an uploaded file, or raise ``UploadRefused``."""
+def read_upload(data: bytes) -> tuple[dict, list[xlsform.ReportLine] | None]:
+    """Return the document in an uploaded file (and, for an XLSForm, the import report), or
+    raise ``UploadRefused``."""
     kind = uploads.kind_of(data)
     if kind == "xls":
         raise uploads.UploadRefused("xls")
     if kind == "xlsx":
-        raise uploads.UploadRefused("not_spreadsheet")
-    return uploads.read_json_document(data, builder.MAX_DOCUMENT_BYTES)
+        return xlsform.read_xlsform(data)
+    return uploads.read_json_document(data, builder.MAX_DOCUMENT_BYTES), None
 
 
 def _problems_note(count: int) -> None:
@@ -42,8 +43,9 @@ def import_new():
         flash(_("Please choose a file."), "error")
         return redirect(url_for("admin.questionnaires"))
     try:
-        document = read_upload(form.document.data.read())
-        questionnaire = builder.import_new(current_actor(), document)
+        document, report = read_upload(form.document.data.read())
+        op = "import_json" if report is None else "import_xlsform"
+        questionnaire = builder.import_new(current_actor(), document, op)
     except uploads.UploadRefused as refused:
         flash(upload_message(refused.code, refused.params), "error")
         return redirect(url_for("admin.questionnaires"))
@@ -53,6 +55,12 @@ def import_new():
         return redirect(url_for("admin.questionnaires"))
     problems = builder.problems_of(questionnaire.draft)
     db.session.commit()
+    if report is not None:
+        lines = [(line.sheet, line.row, report_line(line)) for line in xlsform.report_lines(report)]
+        return render_template(
+            "builder/import_report.html", questionnaire=questionnaire, lines=lines,
+            problems=len(problems),
+        )  # fmt: skip
     _problems_note(len(problems))
     return redirect(url_for(".edit", slug=questionnaire.slug))
 
