@@ -51,6 +51,7 @@ ROUTE_ACCESS: dict[str, str] = {
     "builder.translations": ADMINISTRATOR, "builder.export_po": ADMINISTRATOR,
     "builder.import_po": ADMINISTRATOR, "builder.import_new": ADMINISTRATOR,
     "builder.import_over": ADMINISTRATOR, "builder.export_draft": ADMINISTRATOR,
+    "builder.bank": ADMINISTRATOR,
 }  # fmt: skip
 
 

@@ -486,6 +486,8 @@ def test_builder_pages(setup, browser, live_server):
         audit.check(page, f"builder, JSON view {lang}")
         audit.status(page.goto(builder + "/publish"), "publish", 200)
         audit.check(page, f"publish {lang}")
+        audit.status(page.goto(builder + "/bank?q=driving"), "bank", 200)
+        audit.check(page, f"question bank {lang}")
         translations = builder + "/translations/ar?section=background"
         audit.status(page.goto(translations), "translations", 200)
         audit.check(page, f"translations {lang}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import transfer, translations
+from . import question_bank, transfer, translations
 from .views import bp
 
-__all__ = ["bp", "transfer", "translations"]
+__all__ = ["bp", "question_bank", "transfer", "translations"]

@@ -115,3 +115,22 @@ class ImportOverForm(FlaskForm):
             "that cannot be read changes nothing."
         ),
     )
+
+
+class BankSearchForm(FlaskForm):
+    """Words to look for in the question bank (the query string, no CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Words in the question"), validators=[Length(max=200)])
+
+
+class BankCopyForm(FlaskForm):
+    """Copy one found question into a section of the draft."""
+
+    revision = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    slug = StringField(widget=HiddenInput(), validators=[InputRequired(), Length(max=64)])
+    number = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    question = StringField(widget=HiddenInput(), validators=[InputRequired(), Length(max=64)])
+    section = SelectField(_l("Into section"), validate_choice=True)

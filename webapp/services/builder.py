@@ -8,6 +8,7 @@ with problems is saved; it is never published.
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from babel.messages.pofile import PoFileError, read_po, write_po
 from ..extensions import db
 from ..models import (
     DraftChange,
+    QuestionAudio,
     Questionnaire,
     QuestionnaireDraft,
     QuestionnaireVersion,
@@ -27,7 +29,7 @@ from ..models import (
     StaffUser,
 )
 from ..models.types import utcnow
-from ..questionnaires import Problem, check_document, editing, translation
+from ..questionnaires import Problem, bank, check_document, editing, translation
 from ..questionnaires.editing import EditError
 from . import audit
 from . import questionnaires as questionnaire_service
@@ -389,6 +391,101 @@ def export_draft(draft: QuestionnaireDraft, admin: StaffUser) -> str:
     if draft.source_text is not None:
         return draft.source_text
     return json.dumps(draft.document, ensure_ascii=False, indent=2) + "\n"
+
+
+# ------------------------------------------------------------------------- the question bank
+
+
+@dataclass(frozen=True)
+class BankHit:
+    """A question found in a published version the administrator sees."""
+
+    slug: str
+    version: int
+    question: str
+    widget: str
+    title: str
+    questionnaire_title: str
+
+
+def search_bank(admin: StaffUser, text: str, lang: str, limit: int = 50) -> list[BankHit]:
+    """Return questions of every published version ``admin`` sees (their municipality's and
+    the national templates) whose texts, in any language, contain every word of ``text``.
+    A question kept across versions is listed once, from the newest version that has it."""
+    words = text.split()
+    hits: list[BankHit] = []
+    for questionnaire in db.session.scalars(questionnaire_service.visible_to_admin(admin)):
+        seen: set[str] = set()
+        for version in reversed(questionnaire.versions):
+            definition = version.definition
+            for qid, widget, _title in bank.questions_of(version.document):
+                if qid in seen or not bank.matches(version.document, qid, words):
+                    continue
+                seen.add(qid)
+                hits.append(
+                    BankHit(
+                        questionnaire.slug, version.number, qid, widget,
+                        definition.text(f"/schema/properties/{qid}/title", lang) or qid,
+                        definition.text("/title", lang) or questionnaire.slug,
+                    )
+                )  # fmt: skip
+                if len(hits) >= limit:
+                    return hits
+    return hits
+
+
+def copy_from_bank(
+    draft: QuestionnaireDraft,
+    admin: StaffUser,
+    base_revision: int,
+    source: QuestionnaireVersion,
+    question: str,
+    section: str,
+) -> SaveResult:
+    """Copy a published question (texts, translations, options, recordings) into a section of
+    the draft under an id the draft does not use yet; its result is the new id."""
+    if not questionnaire_service.may_edit(admin, draft.questionnaire):
+        raise LookupError(draft.questionnaire.slug)
+    visible = db.session.scalar(
+        questionnaire_service.visible_to_admin(admin).where(
+            Questionnaire.id == source.questionnaire_id
+        )
+    )
+    if visible is None:
+        raise LookupError(source.questionnaire_id)
+    _refuse_stale(draft, base_revision)
+    if draft.source_text is not None:
+        raise EditError("json_pending")
+    document = copy.deepcopy(draft.document)
+    new = bank.copy_question(document, source.document, question, section)
+    if _size(document) > MAX_DOCUMENT_BYTES:
+        raise DraftTooLarge("bank")
+    draft.document = document
+    taken = {
+        clip.lang
+        for clip in db.session.scalars(
+            sa.select(QuestionAudio).where(
+                QuestionAudio.questionnaire_id == draft.questionnaire_id,
+                QuestionAudio.question_id == new,
+            )
+        )
+    }
+    for clip in db.session.scalars(
+        sa.select(QuestionAudio).where(
+            QuestionAudio.questionnaire_id == source.questionnaire_id,
+            QuestionAudio.question_id == question,
+        )
+    ):
+        if clip.lang not in taken and clip.lang in (document.get("languages") or []):
+            db.session.add(
+                QuestionAudio(
+                    questionnaire_id=draft.questionnaire_id, question_id=new, lang=clip.lang,
+                    mimetype=clip.mimetype, data=clip.data, sha256=clip.sha256,
+                    uploaded_by=clip.uploaded_by,
+                )
+            )  # fmt: skip
+    _record(draft, admin, {"op": "bank_copy", "target": f"{source.questionnaire.slug}:{question}"})
+    return SaveResult(draft, problems_of(draft), new)
 
 
 def published_refs(questionnaire: Questionnaire) -> set[str]:
