@@ -67,11 +67,20 @@ def me():
                     "review_status": r.review_status,
                     "answers": r.answers,
                     "follow_up_message": follow_up_message(r),
+                    **_moved(r),
                 }
                 for r in responses
             ],
         }
     )
+
+
+def _moved(response: Response) -> dict:
+    """Say whether the response was moved to the version it is on, and what that added."""
+    moves = [m for m in response.version_moves or [] if m.get("to") == response.version.number]
+    if not moves:
+        return {"moved_from_version": None, "new_questions": []}
+    return {"moved_from_version": moves[-1]["from"], "new_questions": moves[-1]["new_questions"]}
 
 
 @bp.put("/me/preferences")

@@ -167,6 +167,16 @@ class ResponseSummarySchema(Schema):
     follow_up_message = fields.String(
         required=True, metadata={"description": "Why the counsellor opened it again, or ''"}
     )
+    moved_from_version = fields.Integer(
+        allow_none=True,
+        metadata={"description": "The version this unfinished response was moved from to "
+                  "``version`` (its answers that did not fit stay there), or null"},
+    )  # fmt: skip
+    new_questions = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "Questions ``version`` added since ``moved_from_version``"},
+    )
 
 
 class MeSchema(Schema):

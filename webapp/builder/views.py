@@ -275,6 +275,10 @@ def publish(slug: str):
             refused = error
         else:
             db.session.commit()
+            if result.created and request.form.get("move_drafts") == "1":
+                moved = builder.move_open_drafts(draft.questionnaire, current_actor())
+                flash(_("Unfinished answers moved to the new version: %(count)s.",
+                        count=len(moved)), "info")  # fmt: skip
             if result.created:
                 flash(_("Published version %(number)s.", number=result.version.number), "success")
             else:

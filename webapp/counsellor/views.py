@@ -28,7 +28,7 @@ from ..i18n import own_name
 from ..models import Participant, Questionnaire, Response, StaffUser
 from ..models.types import utcnow
 from ..questionnaires.names import text_direction
-from ..rendering.display import answer_sections, conflict_rows
+from ..rendering.display import answer_sections, conflict_rows, left_behind_rows
 from ..services import accounts, audit, privacy, resources, reviews, revisions, sessions
 from ..services import questionnaires as questionnaire_service
 from ..services import responses as response_service
@@ -269,6 +269,18 @@ def start_form(participant_id: int, slug: str):
     return redirect(url_for("fill.resume", response_id=response.id))
 
 
+def _left_behind(response, lang: str) -> list:
+    """Return the answers left on older versions when the draft moved forward."""
+    rows = []
+    versions = {v.number: v for v in response.version.questionnaire.versions}
+    for move in response.version_moves or []:
+        old = versions.get(move.get("from"))
+        revision = revisions.revision_of(response, move.get("revision"))
+        if old is not None and revision is not None:
+            rows += left_behind_rows(old.definition, revision.answers, move, lang)
+    return rows
+
+
 @bp.route("/responses/<uuid:response_id>", methods=["GET", "POST"])
 @staff_required("counsellor")
 def review(response_id):
@@ -303,6 +315,7 @@ def review(response_id):
         ),
         beside=beside,
         conflicts=conflict_rows(definition, response.conflicts or [], lang),
+        left_behind=_left_behind(response, lang),
         form=form,
         labels=REVIEW_LABELS,
         suggestions=resources.suggest(

@@ -31,7 +31,8 @@ from ..models import (
 from ..models.types import utcnow
 from ..questionnaires import Problem, bank, check_document, editing, translation
 from ..questionnaires.editing import EditError
-from . import audit
+from ..questionnaires.moving import answer_kind
+from . import audit, revisions
 from . import questionnaires as questionnaire_service
 
 #: Largest draft document, as compact JSON. The shipped kartlegging, translated into eleven
@@ -39,13 +40,6 @@ from . import questionnaires as questionnaire_service
 MAX_DOCUMENT_BYTES = 900_000
 #: Someone who saved or opened a draft this recently is named to others opening it.
 EDITING_WINDOW = timedelta(minutes=15)
-#: Widgets whose answers have the same form, so changing between them keeps old answers valid.
-ANSWER_KINDS = {
-    "text": "text",
-    "textarea": "text",
-    "country": "text",
-    "language": "text",
-}
 
 
 class StaleDraft(Exception):
@@ -502,8 +496,7 @@ def _refuse_published_rename(draft: QuestionnaireDraft, args: dict[str, Any]) ->
 
 
 def _kind(document: dict[str, Any], ref: str) -> str:
-    widget = editing.widget_of(document, ref) or "?"
-    return ANSWER_KINDS.get(widget, widget)
+    return answer_kind(editing.widget_of(document, ref))
 
 
 def type_changes(before: dict[str, Any], after: dict[str, Any]) -> list[TypeChange]:
@@ -567,6 +560,42 @@ def publish(draft: QuestionnaireDraft, admin: StaffUser, base_revision: int) -> 
             admin, "builder.withhold_language", f"{result.slug}@{result.version.number}:{lang}"
         )
     return result
+
+
+def move_open_drafts(questionnaire: Questionnaire, admin: StaffUser) -> list[revisions.Moved]:
+    """Move every unfinished response on an older version of the questionnaire to its latest
+    version, each as a recorded revision in a transaction of its own (a participant writing
+    at the same moment is merged as usual: the move is retried on the fresh state)."""
+    if not questionnaire_service.may_edit(admin, questionnaire) or questionnaire.latest is None:
+        raise LookupError(questionnaire.slug)
+    latest_id, admin_id = questionnaire.latest.id, admin.id
+    ids = list(
+        db.session.scalars(
+            sa.select(Response.id)
+            .join(QuestionnaireVersion)
+            .where(
+                QuestionnaireVersion.questionnaire_id == questionnaire.id,
+                Response.version_id != latest_id,
+                Response.status == "draft",
+            )
+            .order_by(Response.created_at)
+        )
+    )
+    moved = []
+
+    def one(response_id: str) -> revisions.Moved | None:
+        response = db.session.get(Response, response_id)
+        latest = db.session.get(QuestionnaireVersion, latest_id)
+        if response is None or response.status != "draft" or response.version_id == latest_id:
+            return None  # sent, or moved, in the meantime
+        author = revisions.Author("staff", db.session.get(StaffUser, admin_id))
+        return revisions.move_to_version(response, latest, author)
+
+    for response_id in ids:
+        result = revisions.retrying(lambda response_id=response_id: one(response_id))
+        if result is not None:
+            moved.append(result)
+    return moved
 
 
 def changes_since(draft: QuestionnaireDraft, revision: int) -> list[DraftChange]:
