@@ -180,3 +180,20 @@ def test_the_publish_page_offers_to_move_open_drafts(app, world):
     with app.app_context():
         response = db.session.scalar(sa.select(Response))
         assert response.version.number == 2
+
+
+def test_a_question_made_again_with_another_type_is_refused_at_publish(app, world):
+    with app.app_context():
+        admin = staff(world, "admin1")
+        draft = small_draft(admin)
+        builder.publish(draft, admin, draft.revision)  # hvilken_jobb is text in version 1
+        builder.apply_operation(draft, admin, draft.revision, "delete_question",
+                                {"question": "hvilken_jobb"})  # fmt: skip
+        builder.publish(draft, admin, draft.revision)  # version 2 has no hvilken_jobb
+        again = {"section": "om_jobb", "widget": "number", "title": "Hvilken jobb?"}
+        builder.apply_operation(draft, admin, draft.revision, "add_question", again)
+        with pytest.raises(builder.PublishRefused) as refused:
+            builder.publish(draft, admin, draft.revision)
+        assert [(c.question, c.before, c.after) for c in refused.value.type_changes] == [
+            ("hvilken_jobb", "text", "number")
+        ]

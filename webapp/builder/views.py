@@ -290,7 +290,7 @@ def publish(slug: str):
     differences: list[str] = []
     languages = [] if problems else builder.language_states(draft.document)
     if latest is not None and not problems:
-        type_changes = builder.type_changes(latest.document, draft.document)
+        type_changes = builder.published_type_changes(draft.questionnaire, draft.document)
         differences = [change_sentence(c) for c in diff.compare(latest.document, draft.document)]
     status = 422 if refused else 200
     return render_template(

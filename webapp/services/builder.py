@@ -537,6 +537,22 @@ def language_states(document: dict[str, Any]) -> list[LanguageState]:
     ]
 
 
+def published_type_changes(
+    questionnaire: Questionnaire, document: dict[str, Any]
+) -> list[TypeChange]:
+    """Return questions whose answers would change form against any published version (the
+    newest version that had the question decides): a question deleted and made again under
+    the same id with another type is refused like one changed in place, since answers given
+    on that version, and drafts moved forward from it, are stored under the id."""
+    found: dict[str, TypeChange | None] = {}
+    for version in reversed(questionnaire.versions):
+        for change in type_changes(version.document, document):
+            found.setdefault(change.question, change)
+        for ref in editing.question_refs(version.document):
+            found.setdefault(ref, None)  # no change against the newest version that has it
+    return [change for change in found.values() if change is not None]
+
+
 def publish(draft: QuestionnaireDraft, admin: StaffUser, base_revision: int) -> Any:
     """Freeze the draft as a new version; refuse while it has problems or changes a type.
 
@@ -548,7 +564,9 @@ def publish(draft: QuestionnaireDraft, admin: StaffUser, base_revision: int) -> 
     _refuse_stale(draft, base_revision)
     found = problems_of(draft)
     latest = draft.questionnaire.latest
-    changed = type_changes(latest.document, draft.document) if latest and not found else []
+    changed = (
+        published_type_changes(draft.questionnaire, draft.document) if latest and not found else []
+    )
     if found or changed:
         raise PublishRefused(found, changed)
     withheld = [state.lang for state in language_states(draft.document) if not state.offered]
