@@ -192,6 +192,18 @@ def world(app, forms) -> World:
     return World(app)
 
 
+@pytest.fixture
+def admin2(app, world) -> int:
+    """An administrator of the second municipality."""
+    with app.app_context():
+        town = _db.session.get(Municipality, world.m2)
+        person = accounts.create_staff(
+            town, "admin@b.no", "Admin B", "administrator", PASSWORD, "en"
+        )
+        _db.session.commit()
+        return person.id
+
+
 def csrf_token(client, path: str = "/join") -> str:
     html = client.get(path).get_data(as_text=True)
     match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(

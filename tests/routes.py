@@ -38,6 +38,7 @@ def sample_records(app, world) -> dict[str, object]:
             "first": 1,
             "second": 1,
             "staff_id": world.c1,
+            "lang": "en",
         }
 
 

@@ -38,18 +38,6 @@ def staff(world, name: str) -> StaffUser:
     return db.session.get(StaffUser, getattr(world, name))
 
 
-@pytest.fixture
-def admin2(app, world) -> int:
-    """An administrator of the second municipality."""
-    with app.app_context():
-        town = db.session.get(Municipality, world.m2)
-        person = accounts.create_staff(
-            town, "admin@b.no", "Admin B", "administrator", PASSWORD, "en"
-        )
-        db.session.commit()
-        return person.id
-
-
 def small_draft(admin: StaffUser) -> Any:
     """A questionnaire of the admin's municipality with a section, a choice and a text."""
     questionnaire = builder.new_questionnaire(admin, "Jobb i kommunen", "participant", "nb")

@@ -62,6 +62,10 @@ ROUTE_ACCESS: dict[str, str] = {
     # Only a comment's author reaches its edit page (the view answers 404 to others).
     "counsellor.add_comment": COUNSELLOR, "counsellor.edit_comment": COUNSELLOR,
     "counsellor.history": COUNSELLOR,
+    "builder.translations": ADMINISTRATOR, "builder.export_po": ADMINISTRATOR,
+    "builder.import_po": ADMINISTRATOR, "builder.import_new": ADMINISTRATOR,
+    "builder.import_over": ADMINISTRATOR, "builder.export_draft": ADMINISTRATOR,
+    "builder.bank": ADMINISTRATOR,
 }  # fmt: skip
 
 

@@ -136,7 +136,14 @@ def parse_json(data: bytes, max_string: int = MAX_STRING) -> Any:
 
 
 class StrictJSONProvider(DefaultJSONProvider):
-    """Parse request bodies with the limits above; never write NaN or Infinity."""
+    """Parse request bodies with the limits above; never write NaN or Infinity.
+
+    Keys are written in the order they have: Flask's default sorts them, which reorders a
+    questionnaire document (the order of a group's ``properties`` is the order of its
+    questions, so the phone would show a group's questions alphabetically).
+    """
+
+    sort_keys = False
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         if not has_request_context():  # e.g. a test reading a response: not request input

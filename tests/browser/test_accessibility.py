@@ -551,7 +551,12 @@ def test_admin_pages(setup, browser, live_server):
         choose_language(page, lang)
         audit.status(page.goto("/admin/questionnaires"), "/admin/questionnaires", 200)
         audit.check(page, f"/admin/questionnaires {lang}")
-        audit.status(submit(page), "/admin/questionnaires (no file)", 422)
+        # The check-and-publish upload (the one form without an action of its own).
+        audit.status(
+            submit(page, "main form:not([action]) button.primary"),
+            "/admin/questionnaires (no file)",
+            422,
+        )
         audit.errors(page, f"/admin/questionnaires with an error {lang}")
         audit.check(page, f"/admin/questionnaires with an error {lang}")
         for path in (
@@ -589,6 +594,11 @@ def test_builder_pages(setup, browser, live_server):
         audit.check(page, f"builder, JSON view {lang}")
         audit.status(page.goto(builder + "/publish"), "publish", 200)
         audit.check(page, f"publish {lang}")
+        audit.status(page.goto(builder + "/bank?q=driving"), "bank", 200)
+        audit.check(page, f"question bank {lang}")
+        translations = builder + "/translations/ar?section=background"
+        audit.status(page.goto(translations), "translations", 200)
+        audit.check(page, f"translations {lang}")
     ctx.close()
     audit.assert_clean()
 

@@ -22,7 +22,7 @@ from wtforms import SelectChoice
 
 from .. import access
 from ..auth import current_actor, staff_required
-from ..builder.forms import NewQuestionnaireForm
+from ..builder.forms import ImportForm, NewQuestionnaireForm
 from ..extensions import db
 from ..i18n import interface_report, own_name
 from ..models import QuestionAudio, Questionnaire, Resource, StaffUser
@@ -93,6 +93,7 @@ def _listing(form: UploadForm, problems: list) -> str:
         form=form,
         problems=problems,
         new_form=NewQuestionnaireForm(),
+        import_form=ImportForm(),
         offer_form=OfferForm,
         may_edit=lambda q: questionnaire_service.may_edit(admin, q),
     )

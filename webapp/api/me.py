@@ -21,13 +21,14 @@ from .schemas import MeSchema, PhoneKeySchema, PreferencesSchema
 @bp.get("/me")
 def me():
     person = participant()
-    lang = str(get_locale())
+    interface_lang = str(get_locale())
     questionnaires = questionnaire_service.participant_questionnaires(person)
     refs = []
     for questionnaire in questionnaires:
         version = questionnaire.latest
         if version is None:
             continue
+        lang = questionnaire_service.participant_language(version, interface_lang)
         refs.append(
             {
                 "slug": questionnaire.slug,
@@ -38,6 +39,7 @@ def me():
                     ".document", slug=questionnaire.slug, number=version.number, lang=lang
                 ),
                 "etag": f'"{document_etag(version, lang)}"',
+                "languages": version.offered_languages,
             }
         )
     responses = db.session.scalars(
@@ -79,6 +81,7 @@ def me():
                         }
                         for m in messages[r.id]
                     ],
+                    **_moved(r),
                 }
                 for r in responses
             ],
@@ -93,6 +96,14 @@ def me():
             ],
         }
     )
+
+
+def _moved(response: Response) -> dict:
+    """Say whether the response was moved to the version it is on, and what that added."""
+    moves = [m for m in response.version_moves or [] if m.get("to") == response.version.number]
+    if not moves:
+        return {"moved_from_version": None, "new_questions": []}
+    return {"moved_from_version": moves[-1]["from"], "new_questions": moves[-1]["new_questions"]}
 
 
 @bp.put("/me/preferences")

@@ -46,6 +46,7 @@ def document(slug: str, number: int):
     lang = request.args.get("lang") or str(get_locale())
     if lang not in current_app.config["LANGUAGES"]:
         lang = person.language
+    lang = questionnaire_service.participant_language(version, lang)
     etag = document_etag(version, lang)
     if request.if_none_match.contains(etag):
         response = make_response("", 304)

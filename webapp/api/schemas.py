@@ -171,6 +171,9 @@ class QuestionnaireRefSchema(Schema):
     title = fields.String(required=True)
     document_url = fields.String(required=True)
     etag = fields.String(required=True)
+    #: The languages participants are offered for this version; the document of any other
+    #: language comes in the nearest offered one (its ``lang`` says which).
+    languages = fields.List(fields.String(), required=True)
 
 
 class MessageSchema(Schema):
@@ -198,6 +201,17 @@ class ResponseSummarySchema(Schema):
     follow_up_message = fields.String(
         required=True, metadata={"description": "Why the counsellor opened it again, or ''"}
     )
+    moved_from_version = fields.Integer(
+        allow_none=True,
+        metadata={"description": "The version this unfinished response was moved from to "
+                  "``version`` (its answers that did not fit stay there), or null"},
+    )  # fmt: skip
+    new_questions = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "Questions ``version`` added since ``moved_from_version``"},
+    )
+
     messages = fields.List(
         fields.Nested(MessageSchema),
         required=True,

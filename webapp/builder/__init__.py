@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import question_bank, transfer, translations
 from .views import bp
 
-__all__ = ["bp"]
+__all__ = ["bp", "question_bank", "transfer", "translations"]

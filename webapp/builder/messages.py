@@ -57,11 +57,81 @@ EDITS = {
     "group_has_children": _l("Remove the questions in the group before changing its type."),
     "json_pending": _l("Correct the JSON text first; it has not been read yet."),
     "too_large": _l("The questionnaire would be too large. Nothing was saved."),
+    "po_unreadable": _l(
+        "This is not a PO file (the translation files made with “Download PO file”). "
+        "Nothing was changed."
+    ),
+    "no_text": _l("That text does not exist any more. Reload the page."),
     "stale": _l(
         "Someone saved this questionnaire since you opened it. Your change was not saved. "
         "Here is what changed; reload to see it and make your change again."
     ),
 }
+UPLOADS = {
+    "empty": _l("The file is empty."),
+    "too_large": _l("The file is too large for one questionnaire. Nothing was changed."),
+    "encoding": _l("The file is not text in UTF-8. Save it as UTF-8 and try again."),
+    "json": _l(
+        "The file is not valid JSON (line %(line)s, column %(column)s). Nothing was changed."
+    ),
+    "json_object": _l("The file must hold one questionnaire: a JSON object in curly braces."),
+    "not_questionnaire": _l(
+        "The file is JSON, but not a questionnaire: it has no “schema” and “ui”. Nothing was "
+        "changed."
+    ),
+    "xls": _l("This is an old Excel file (.xls). Save it as .xlsx and try again."),
+    "not_spreadsheet": _l(
+        "The file is not a spreadsheet that can be read (.xlsx). Nothing was imported."
+    ),
+    "no_survey": _l("The spreadsheet has no “survey” sheet, so it is not an XLSForm."),
+    "no_type_column": _l("The “survey” sheet has no “type” column, so it is not an XLSForm."),
+    "audience": _l(
+        "The file is for the other kind of questionnaire (filled in by the participant or by "
+        "the counsellor). Import it as a new questionnaire instead."
+    ),
+}
+
+
+XLSFORM_REPORT = {
+    "column": _l("Column “%(column)s” is not imported."),
+    "setting": _l("Setting “%(column)s” is not imported."),
+    "metadata": _l("“%(type)s” is filled in by ODK itself, not asked: not imported."),
+    "type": _l("The question type “%(type)s” has no counterpart here: the row is not imported."),
+    "relevant": _l(
+        "The condition “%(expression)s” cannot be written as “Show only when”: the question "
+        "is always shown. Add the condition in the builder."
+    ),
+    "constraint": _l(
+        "The rule “%(expression)s” is not a limit the questionnaire has: not imported."
+    ),
+    "required": _l("“required” is “%(expression)s”, not yes or no: the answer is not required."),
+    "renamed": _l("The name “%(name)s” became “%(id)s”."),
+    "no_choices": _l("The list “%(list)s” has no choices: the question is not imported."),
+    "choice_incomplete": _l("A choice without a list name or a name: not imported."),
+    "nested_group": _l(
+        "A group inside a group or a repeat: its questions are imported into the page around it."
+    ),
+    "nested_repeat": _l(
+        "A repeat inside a repeat: its questions are imported into the repeat around it."
+    ),
+    "note_in_repeat": _l("A note inside a repeat: not imported."),
+    "unbalanced": _l("A group or repeat that begins or ends without its pair."),
+}
+
+
+def report_line(line: Any) -> str:
+    """Return one line of an XLSForm import report in words."""
+    message = XLSFORM_REPORT.get(line.code)
+    return str(message) % dict(line.params) if message is not None else line.code
+
+
+def upload_message(code: str, params: dict[str, Any] | None = None) -> str:
+    message = UPLOADS.get(code)
+    if message is None:
+        return str(EDIT_OTHER)
+    return str(message) % params if params else str(message)
+
+
 EDIT_OTHER = _l("This change cannot be made here. Nothing was saved.")
 
 

@@ -42,7 +42,7 @@ from ..questionnaires.pictograms import PICTOGRAMS
 from ..questionnaires.types import REGISTRY
 from ..services import builder
 from ..services import questionnaires as questionnaire_service
-from .forms import NewQuestionnaireForm
+from .forms import ImportOverForm, NewQuestionnaireForm
 from .messages import (
     change_sentence,
     change_words,
@@ -87,7 +87,7 @@ def import_map() -> dict[str, Any]:
     }
 
 
-def _own_or_404(slug: str) -> Questionnaire:
+def own_or_404(slug: str) -> Questionnaire:
     admin = current_actor()
     questionnaire = db.session.scalar(
         questionnaire_service.visible_to_admin(admin).where(Questionnaire.slug == slug)
@@ -97,9 +97,9 @@ def _own_or_404(slug: str) -> Questionnaire:
     return questionnaire
 
 
-def _draft_or_404(slug: str) -> QuestionnaireDraft:
+def draft_or_404(slug: str) -> QuestionnaireDraft:
     try:
-        return builder.draft_for(current_actor(), _own_or_404(slug))
+        return builder.draft_for(current_actor(), own_or_404(slug))
     except LookupError:
         abort(404)
 
@@ -149,7 +149,7 @@ def _stale(error: builder.StaleDraft):
 
 def _collided(slug: str, revision: int):
     db.session.rollback()
-    draft = _draft_or_404(slug)
+    draft = draft_or_404(slug)
     return _stale(builder.StaleDraft(draft.revision, builder.changes_since(draft, revision)))
 
 
@@ -169,7 +169,7 @@ def create():
 @bp.get("/<slug>")
 @staff_required("administrator")
 def edit(slug: str):
-    draft = _draft_or_404(slug)
+    draft = draft_or_404(slug)
     other = builder.open_draft(draft, current_actor())
     db.session.commit()
     languages = [
@@ -197,19 +197,23 @@ def edit(slug: str):
         config=config,
         importmap=import_map(),
         languages=[(code, own_name(code), text_direction(code)) for code in languages],
+        import_form=ImportOverForm(revision=draft.revision, formdata=None),
+        translated=[
+            (code, own_name(code)) for code in builder.translated_languages(draft.document)
+        ],
     )
 
 
 @bp.get("/<slug>/draft.json")
 @staff_required("administrator")
 def draft_state(slug: str):
-    return ordered_json(state(_draft_or_404(slug)))
+    return ordered_json(state(draft_or_404(slug)))
 
 
 @bp.post("/<slug>/operations")
 @staff_required("administrator")
 def operation(slug: str):
-    draft = _draft_or_404(slug)
+    draft = draft_or_404(slug)
     data = _body(OperationSchema())
     try:
         result = builder.apply_operation(
@@ -233,7 +237,7 @@ def operation(slug: str):
 @bp.post("/<slug>/json")
 @staff_required("administrator")
 def json_text(slug: str):
-    draft = _draft_or_404(slug)
+    draft = draft_or_404(slug)
     data = _body(JsonTextSchema())
     try:
         result = builder.replace_document(draft, current_actor(), data["revision"], data["text"])
@@ -253,7 +257,7 @@ def json_text(slug: str):
 @staff_required("administrator")
 def publish(slug: str):
     """Show what stops publishing, or publish when nothing does."""
-    draft = _draft_or_404(slug)
+    draft = draft_or_404(slug)
     refused = None
     if request.method == "POST":
         try:
@@ -271,6 +275,10 @@ def publish(slug: str):
             refused = error
         else:
             db.session.commit()
+            if result.created and request.form.get("move_drafts") == "1":
+                moved = builder.move_open_drafts(draft.questionnaire, current_actor())
+                flash(_("Unfinished answers moved to the new version: %(count)s.",
+                        count=len(moved)), "info")  # fmt: skip
             if result.created:
                 flash(_("Published version %(number)s.", number=result.version.number), "success")
             else:
@@ -280,8 +288,9 @@ def publish(slug: str):
     latest = draft.questionnaire.latest
     type_changes = []
     differences: list[str] = []
+    languages = [] if problems else builder.language_states(draft.document)
     if latest is not None and not problems:
-        type_changes = builder.type_changes(latest.document, draft.document)
+        type_changes = builder.published_type_changes(draft.questionnaire, draft.document)
         differences = [change_sentence(c) for c in diff.compare(latest.document, draft.document)]
     status = 422 if refused else 200
     return render_template(
@@ -292,6 +301,9 @@ def publish(slug: str):
         type_changes=type_changes,
         differences=differences,
         open_drafts=builder.open_responses(draft.questionnaire),
+        languages=languages,
+        withheld=[own_name(state.lang) for state in languages if not state.offered],
+        own_name=own_name,
     ), status
 
 

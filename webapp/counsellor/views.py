@@ -30,7 +30,12 @@ from ..i18n import own_name
 from ..models import Participant, Questionnaire, Response, StaffUser
 from ..models.types import utcnow
 from ..questionnaires.names import text_direction
-from ..rendering.display import answer_sections, conflict_rows, revision_changes
+from ..rendering.display import (
+    answer_sections,
+    conflict_rows,
+    left_behind_rows,
+    revision_changes,
+)
 from ..services import (
     accounts,
     audit,
@@ -412,6 +417,18 @@ def _comment_error(error: comments.CommentError, kind: str, length: int) -> str:
     return _("Please write something.")
 
 
+def _left_behind(response, lang: str) -> list:
+    """Return the answers left on older versions when the draft moved forward."""
+    rows = []
+    versions = {v.number: v for v in response.version.questionnaire.versions}
+    for move in response.version_moves or []:
+        old = versions.get(move.get("from"))
+        revision = revisions.revision_of(response, move.get("revision"))
+        if old is not None and revision is not None:
+            rows += left_behind_rows(old.definition, revision.answers, move, lang)
+    return rows
+
+
 @bp.route("/responses/<uuid:response_id>", methods=["GET", "POST"])
 @staff_required("counsellor")
 def review(response_id):
@@ -522,6 +539,7 @@ def _review_page(
         beside=beside,
         show_hidden=show_hidden,
         conflicts=conflict_rows(definition, response.conflicts or [], lang),
+        left_behind=_left_behind(response, lang),
         form=form,
         comment_form=comment_form,
         thread=thread,

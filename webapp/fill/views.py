@@ -19,6 +19,7 @@ from ..rendering.display import answer_sections
 from ..rendering.fields import attach_errors, form_answers, make_page_form, to_form_value
 from ..rendering.messages import message_for
 from ..services import audio, revisions
+from ..services import questionnaires as questionnaire_service
 from ..services import responses as response_service
 from .pages import neighbour, page_numbers, shown_items, shown_questions
 
@@ -42,8 +43,10 @@ def _home() -> str:
     return url_for("counsellor.caseload")
 
 
-def _lang() -> str:
-    return str(get_locale())
+def _lang(response: Response) -> str:
+    """Return the language to show the response's questionnaire in: the interface language,
+    unless the version does not offer it to participants (published with texts missing)."""
+    return questionnaire_service.participant_language(response.version, str(get_locale()))
 
 
 @bp.before_request
@@ -80,7 +83,7 @@ def _render_page(
                 if not entries or add == qid:
                     entries.append({})
                 data[qid] = entries
-        form = make_page_form(definition, section, questions, _lang())(data=data)
+        form = make_page_form(definition, section, questions, _lang(response))(data=data)
     pages = page_numbers(definition, answers)
     position = pages.index(page) + 1 if page in pages else 1
     return render_template(
@@ -96,8 +99,8 @@ def _render_page(
         previous_page=neighbour(definition, answers, page, -1),
         notice=notice,
         base_revision=base or response.revision,
-        lang=_lang(),
-        audio=audio.clips_for(response.version.questionnaire_id, _lang()),
+        lang=_lang(response),
+        audio=audio.clips_for(response.version.questionnaire_id, _lang(response)),
     ), status
 
 
@@ -141,7 +144,7 @@ def save(response_id, page: int):
     section = definition.sections[page - 1]
     before = response.answers
     shown = shown_questions(definition, section, before)
-    form = make_page_form(definition, section, shown, _lang())(request.form)
+    form = make_page_form(definition, section, shown, _lang(response))(request.form)
     action = request.form.get("action", "next")
     answers, errors, entries = form_answers(form, definition, shown)
     if action.startswith("remove:"):
@@ -163,7 +166,7 @@ def save(response_id, page: int):
                     shown,
                     base=base,
                     require=action == "next",
-                    lang=_lang(),
+                    lang=_lang(response),
                 )  # fmt: skip
             )
         except response_service.ResponseClosed:
@@ -216,8 +219,8 @@ def summary(response_id):
         "fill/summary.html",
         response=response,
         definition=definition,
-        sections=answer_sections(definition, response.answers, _lang()),
-        lang=_lang(),
+        sections=answer_sections(definition, response.answers, _lang(response)),
+        lang=_lang(response),
         errors=[],
     )
 
@@ -238,7 +241,9 @@ def submit(response_id):
         for error in errors:
             section = definition.section_of(error.question)
             question = definition.questions.get(error.question)
-            title = definition.text(question.title_pointer, _lang()) if question else error.path
+            title = (
+                definition.text(question.title_pointer, _lang(response)) if question else error.path
+            )
             listed.append(
                 (title, message_for(error, question), section.index + 1 if section else None)
             )
@@ -246,8 +251,8 @@ def submit(response_id):
             "fill/summary.html",
             response=response,
             definition=definition,
-            sections=answer_sections(definition, response.answers, _lang()),
-            lang=_lang(),
+            sections=answer_sections(definition, response.answers, _lang(response)),
+            lang=_lang(response),
             errors=listed,
         ), 422
     db.session.commit()

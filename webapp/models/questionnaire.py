@@ -81,8 +81,20 @@ class QuestionnaireVersion(db.Model):
     document: Mapped[dict[str, Any]] = mapped_column(DocumentJSON)
     content_hash: Mapped[str] = mapped_column(sa.String(64))
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Languages of the document that participants are not offered for this version: the
+    #: builder publishes a language with missing texts only this way. Its translations stay in
+    #: the document (for the next version); participants who use it read the fallback.
+    withheld_languages: Mapped[list[str]] = mapped_column(
+        JSONType, default=list, server_default="[]"
+    )
 
     questionnaire: Mapped[Questionnaire] = relationship(back_populates="versions")
+
+    @property
+    def offered_languages(self) -> list[str]:
+        """Return the languages participants are offered for this version."""
+        withheld = set(self.withheld_languages or ())
+        return [lang for lang in self.document.get("languages", []) if lang not in withheld]
 
     @cached_property
     def definition(self) -> Definition:

@@ -43,6 +43,13 @@ class Response(db.Model):
     text_languages: Mapped[dict[str, str]] = mapped_column(
         JSONType, default=dict, server_default="{}"
     )
+    #: Each move of this unfinished response to a newer version of its questionnaire:
+    #: {"from": 1, "to": 2, "revision": the last revision on the old version (its answers stay
+    #: there), "left_behind": [question ids whose answers did not fit], "new_questions": [ids
+    #: the new version added], "at": ISO time}. Counsellors see what was left behind.
+    version_moves: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONType, default=list, server_default="[]"
+    )
     #: When the phone last sent this response (None for answers given on server pages only).
     synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -98,6 +105,9 @@ class ResponseRevision(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     response_id: Mapped[str] = mapped_column(sa.ForeignKey("response.id"), index=True)
     number: Mapped[int]
+    #: The version the answers of this revision were given on (a draft moved to a newer
+    #: version keeps its older revisions on the older version).
+    version_id: Mapped[int | None] = mapped_column(sa.ForeignKey("questionnaire_version.id"))
     status: Mapped[str] = mapped_column(sa.String(20))
     answers: Mapped[dict[str, Any]] = mapped_column(JSONType)
     fingerprint: Mapped[str | None] = mapped_column(sa.String(64), index=True)

@@ -11,6 +11,11 @@ def pointer_escape(token: str) -> str:
     return token.replace("~", "~0").replace("/", "~1")
 
 
+def pointer_unescape(token: str) -> str:
+    """Undo ``pointer_escape`` for one reference token."""
+    return token.replace("~1", "/").replace("~0", "~")
+
+
 def resolve_pointer(document: Any, pointer: str) -> Any:
     """Return the value at ``pointer`` in ``document``; raise KeyError when there is none."""
     if pointer == "":

@@ -16,7 +16,12 @@ from typing import Any
 
 from babel.messages.catalog import Catalog
 
+from .pointers import pointer_unescape
 from .texts import text_pointers
+
+#: The state of one translated text.
+MISSING, CURRENT, OUTDATED = "missing", "current", "outdated"
+STATUSES = (MISSING, CURRENT, OUTDATED)
 
 
 def source_hash(text: str) -> str:
@@ -41,9 +46,22 @@ def export_catalog(document: Mapping[str, Any], lang: str) -> Catalog:
     return catalog
 
 
+@dataclass(frozen=True)
+class CatalogWarning:
+    """A PO entry that was not imported: ``code`` is ``unknown`` or ``changed``."""
+
+    pointer: str
+    code: str
+
+    def __str__(self) -> str:
+        if self.code == "unknown":
+            return f"{self.pointer}: no such text in the document; skipped"
+        return f"{self.pointer}: the source text changed since export; skipped"
+
+
 def import_catalog(
     document: Mapping[str, Any], lang: str, catalog: Catalog
-) -> tuple[dict[str, Any], list[str]]:
+) -> tuple[dict[str, Any], list[CatalogWarning]]:
     """Return the document with ``lang``'s translations from ``catalog``, and any warnings.
 
     Entries for unknown pointers, or whose msgid no longer matches the source text, are
@@ -53,16 +71,16 @@ def import_catalog(
     texts = dict(text_pointers(updated))
     translations = updated.setdefault("translations", {}).setdefault(lang, {})
     sources = updated.setdefault("translation_sources", {}).setdefault(lang, {})
-    warnings: list[str] = []
+    warnings: list[CatalogWarning] = []
     for message in catalog:
         pointer = message.context
         if not message.id or pointer is None:
             continue
         if pointer not in texts:
-            warnings.append(f"{pointer}: no such text in the document; skipped")
+            warnings.append(CatalogWarning(pointer, "unknown"))
             continue
         if message.id != texts[pointer]:
-            warnings.append(f"{pointer}: the source text changed since export; skipped")
+            warnings.append(CatalogWarning(pointer, "changed"))
             continue
         text = message.string if isinstance(message.string, str) else ""
         if text.strip() and "fuzzy" not in message.flags:
@@ -107,3 +125,96 @@ def report(document: Mapping[str, Any], languages: list[str]) -> list[LanguageRe
                 entry.outdated.append(pointer)
         reports.append(entry)
     return reports
+
+
+def status_of(document: Mapping[str, Any], lang: str, pointer: str, source: str) -> str:
+    """Return whether the text at ``pointer`` is missing, current or outdated in ``lang``.
+
+    A translation with no recorded source hash (written by hand into the file) counts as
+    current: nothing says what it was made from.
+    """
+    translation = (document.get("translations") or {}).get(lang, {}).get(pointer, "")
+    if not str(translation).strip():
+        return MISSING
+    recorded = (document.get("translation_sources") or {}).get(lang, {}).get(pointer)
+    return CURRENT if recorded in (None, source_hash(source)) else OUTDATED
+
+
+@dataclass(frozen=True)
+class TextRow:
+    """One text as the translation view shows it."""
+
+    pointer: str
+    source: str
+    translation: str
+    status: str
+    #: The id of the section the text belongs to; None for the questionnaire's own texts.
+    section: str | None
+
+
+def _sections_by_item(document: Mapping[str, Any]) -> tuple[list[str], dict[str, str]]:
+    ids: list[str] = []
+    by_item: dict[str, str] = {}
+    sections = (document.get("ui") or {}).get("sections") or []
+    for section in sections if isinstance(sections, list) else []:
+        if not isinstance(section, dict):
+            continue
+        sid = str(section.get("id", ""))
+        ids.append(sid)
+        for item in section.get("items") or []:
+            if isinstance(item, str):
+                by_item.setdefault(item, sid)
+    return ids, by_item
+
+
+QUESTION_HOLDERS = ("properties", "questions", "info")
+
+
+def section_of_pointer(document: Mapping[str, Any], pointer: str) -> str | None:
+    """Return the id of the section a text belongs to (None: the questionnaire itself)."""
+    ids, by_item = _sections_by_item(document)
+    parts = [pointer_unescape(p) for p in pointer.split("/")[1:]]
+    if parts[:2] == ["ui", "sections"] and len(parts) > 2 and parts[2].isdigit():
+        index = int(parts[2])
+        return ids[index] if index < len(ids) else None
+    if len(parts) > 2 and parts[0] in ("schema", "ui") and parts[1] in QUESTION_HOLDERS:
+        return by_item.get(parts[2])
+    return None
+
+
+def text_rows(document: Mapping[str, Any], lang: str) -> list[TextRow]:
+    """Return every text of the document with its translation into ``lang`` and its status."""
+    existing = (document.get("translations") or {}).get(lang, {})
+    return [
+        TextRow(
+            pointer,
+            source,
+            str(existing.get(pointer, "")),
+            status_of(document, lang, pointer, source),
+            section_of_pointer(document, pointer),
+        )
+        for pointer, source in text_pointers(document)
+    ]
+
+
+def set_translations(
+    document: Mapping[str, Any], lang: str, texts: Mapping[str, str]
+) -> tuple[dict[str, Any], list[str]]:
+    """Return the document with ``texts`` ({pointer: translation}) in ``lang``, each with the
+    hash of its source text; an empty text removes the translation. Unknown pointers are
+    returned, not written."""
+    updated = copy.deepcopy(dict(document))
+    sources_now = dict(text_pointers(updated))
+    translations = updated.setdefault("translations", {}).setdefault(lang, {})
+    sources = updated.setdefault("translation_sources", {}).setdefault(lang, {})
+    unknown = []
+    for pointer, text in texts.items():
+        if pointer not in sources_now:
+            unknown.append(pointer)
+        elif text.strip():
+            translations[pointer] = text.strip()
+            sources[pointer] = source_hash(sources_now[pointer])
+        else:
+            translations.pop(pointer, None)
+            sources.pop(pointer, None)
+    return updated, unknown

@@ -239,3 +239,31 @@ def revision_changes(definition: Definition, before, after, lang: str) -> list[C
             )
         )
     return rows
+
+
+@dataclass
+class LeftBehindRow:
+    """An answer that did not fit when a draft moved to a newer version: it stays in the
+    revision on the old version."""
+
+    title: Text
+    answer: list[str]
+    moved_from: int
+    moved_to: int
+
+
+def left_behind_rows(
+    definition: Definition, answers: dict[str, Any], move: dict[str, Any], lang: str
+) -> list[LeftBehindRow]:
+    """Return the answers one move left behind, worded with the old version's texts."""
+    rows = []
+    for qid in move.get("left_behind") or []:
+        question = definition.questions.get(qid)
+        title = _text(definition, question.title_pointer, lang) if question else Text(qid, lang)
+        rows.append(
+            LeftBehindRow(
+                title, _lines(definition, question, answers.get(qid), lang),
+                move.get("from", 0), move.get("to", 0),
+            )
+        )  # fmt: skip
+    return rows

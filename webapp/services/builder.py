@@ -8,16 +8,20 @@ with problems is saved; it is never published.
 
 from __future__ import annotations
 
+import copy
+import io
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from babel.messages.pofile import PoFileError, read_po, write_po
 
 from ..extensions import db
 from ..models import (
     DraftChange,
+    QuestionAudio,
     Questionnaire,
     QuestionnaireDraft,
     QuestionnaireVersion,
@@ -25,9 +29,10 @@ from ..models import (
     StaffUser,
 )
 from ..models.types import utcnow
-from ..questionnaires import Problem, check_document, editing
+from ..questionnaires import Problem, bank, check_document, editing, translation
 from ..questionnaires.editing import EditError
-from . import audit
+from ..questionnaires.moving import answer_kind
+from . import audit, revisions
 from . import questionnaires as questionnaire_service
 
 #: Largest draft document, as compact JSON. The shipped kartlegging, translated into eleven
@@ -35,13 +40,6 @@ from . import questionnaires as questionnaire_service
 MAX_DOCUMENT_BYTES = 900_000
 #: Someone who saved or opened a draft this recently is named to others opening it.
 EDITING_WINDOW = timedelta(minutes=15)
-#: Widgets whose answers have the same form, so changing between them keeps old answers valid.
-ANSWER_KINDS = {
-    "text": "text",
-    "textarea": "text",
-    "country": "text",
-    "language": "text",
-}
 
 
 class StaleDraft(Exception):
@@ -236,6 +234,254 @@ def replace_document(
     return SaveResult(draft, problems_of(draft))
 
 
+# ----------------------------------------------------------------------------- translations
+
+
+def translated_languages(document: dict[str, Any]) -> list[str]:
+    """Return the draft's languages that are translated into (all but the source language)."""
+    languages = document.get("languages")
+    source = document.get("source_language")
+    if not isinstance(languages, list):
+        return []
+    return [lang for lang in languages if isinstance(lang, str) and lang != source]
+
+
+def _translatable(draft: QuestionnaireDraft, admin: StaffUser, lang: str) -> None:
+    if not questionnaire_service.may_edit(admin, draft.questionnaire):
+        raise LookupError(draft.questionnaire.slug)
+    if lang not in translated_languages(draft.document):
+        raise LookupError(lang)
+
+
+def save_translations(
+    draft: QuestionnaireDraft,
+    admin: StaffUser,
+    base_revision: int,
+    lang: str,
+    texts: dict[str, str],
+) -> SaveResult:
+    """Save translations typed in the translation view, each with its source text's hash."""
+    _translatable(draft, admin, lang)
+    _refuse_stale(draft, base_revision)
+    if draft.source_text is not None:
+        raise EditError("json_pending")
+    current = {row.pointer: row.translation for row in translation.text_rows(draft.document, lang)}
+    changed = {p: t for p, t in texts.items() if t.strip() != current.get(p, "").strip()}
+    if not changed:
+        return SaveResult(draft, problems_of(draft), [])
+    document, unknown = translation.set_translations(draft.document, lang, changed)
+    if unknown:
+        raise EditError("no_text")
+    if _size(document) > MAX_DOCUMENT_BYTES:
+        raise DraftTooLarge("translate")
+    draft.document = document
+    _record(draft, admin, {"op": "translate", "target": lang})
+    return SaveResult(draft, problems_of(draft), sorted(changed))
+
+
+def export_translations(draft: QuestionnaireDraft, admin: StaffUser, lang: str) -> bytes:
+    """Return the draft's texts and ``lang``'s translations as a PO file for translators."""
+    _translatable(draft, admin, lang)
+    buffer = io.BytesIO()
+    write_po(buffer, translation.export_catalog(draft.document, lang), width=100, sort_output=False)
+    audit.record(admin, "builder.translate_export", f"{draft.questionnaire.slug}:{lang}")
+    return buffer.getvalue()
+
+
+def import_translations(
+    draft: QuestionnaireDraft, admin: StaffUser, base_revision: int, lang: str, data: bytes
+) -> tuple[SaveResult, list[translation.CatalogWarning]]:
+    """Write ``lang``'s translations from a translator's PO file into the draft.
+
+    A file that is not a PO file changes nothing (``EditError("po_unreadable")``); entries
+    for texts that are gone or changed since the export are skipped and returned.
+    """
+    _translatable(draft, admin, lang)
+    _refuse_stale(draft, base_revision)
+    if draft.source_text is not None:
+        raise EditError("json_pending")
+    try:
+        data.decode("utf-8")
+        catalog = read_po(io.BytesIO(data), locale=lang.split("_")[0], abort_invalid=True)
+    except (UnicodeDecodeError, PoFileError, ValueError) as exc:
+        raise EditError("po_unreadable") from exc
+    if not any(message.context for message in catalog):
+        raise EditError("po_unreadable")
+    document, warnings = translation.import_catalog(draft.document, lang, catalog)
+    if _size(document) > MAX_DOCUMENT_BYTES:
+        raise DraftTooLarge("translate")
+    draft.document = document
+    _record(draft, admin, {"op": "translate_import", "target": lang})
+    return SaveResult(draft, problems_of(draft)), warnings
+
+
+# ------------------------------------------------------------------- importing and exporting
+
+
+def import_new(
+    admin: StaffUser, document: dict[str, Any], op: str = "import_json"
+) -> Questionnaire:
+    """Start a questionnaire of the admin's municipality whose draft is ``document``.
+
+    The document keeps its problems (the builder shows each at its element); it gets a slug
+    no questionnaire has yet, made from its own slug or title.
+    """
+    if not questionnaire_service.may_create(admin):
+        raise LookupError("not an administrator")
+    if _size(document) > MAX_DOCUMENT_BYTES:
+        raise DraftTooLarge(op)
+    audience = document.get("audience")
+    if audience not in ("participant", "counsellor"):
+        audience = "participant"
+    base = document.get("slug") if isinstance(document.get("slug"), str) else None
+    title = document.get("title") if isinstance(document.get("title"), str) else ""
+    slug = questionnaire_service.free_slug(base or title or "questionnaire")
+    document = {**document, "slug": slug}
+    questionnaire = Questionnaire(
+        slug=slug, audience=audience, municipality_id=admin.municipality_id
+    )
+    draft = QuestionnaireDraft(
+        questionnaire=questionnaire, document=document, editor_id=admin.id, editing_since=utcnow()
+    )
+    db.session.add_all([questionnaire, draft])
+    db.session.flush()
+    audit.record(admin, f"builder.{op}", slug)
+    return questionnaire
+
+
+class AudienceMismatch(EditError):
+    """An imported document is for the other audience than the questionnaire it would replace."""
+
+    def __init__(self) -> None:
+        super().__init__("audience")
+
+
+def import_over(
+    draft: QuestionnaireDraft,
+    admin: StaffUser,
+    base_revision: int,
+    document: dict[str, Any],
+) -> SaveResult:
+    """Replace the draft's document with an imported one (a new revision; problems kept)."""
+    if not questionnaire_service.may_edit(admin, draft.questionnaire):
+        raise LookupError(draft.questionnaire.slug)
+    _refuse_stale(draft, base_revision)
+    if document.get("audience") != draft.questionnaire.audience:
+        raise AudienceMismatch()
+    document = {**document, "slug": draft.questionnaire.slug}
+    if _size(document) > MAX_DOCUMENT_BYTES:
+        raise DraftTooLarge("import_json")
+    draft.document = document
+    draft.source_text = None
+    _record(draft, admin, {"op": "import_json", "target": ""})
+    return SaveResult(draft, problems_of(draft))
+
+
+def export_draft(draft: QuestionnaireDraft, admin: StaffUser) -> str:
+    """Return the draft as JSON text (an unread JSON edit as it was typed)."""
+    if not questionnaire_service.may_edit(admin, draft.questionnaire):
+        raise LookupError(draft.questionnaire.slug)
+    audit.record(admin, "builder.export", f"{draft.questionnaire.slug}@r{draft.revision}")
+    if draft.source_text is not None:
+        return draft.source_text
+    return json.dumps(draft.document, ensure_ascii=False, indent=2) + "\n"
+
+
+# ------------------------------------------------------------------------- the question bank
+
+
+@dataclass(frozen=True)
+class BankHit:
+    """A question found in a published version the administrator sees."""
+
+    slug: str
+    version: int
+    question: str
+    widget: str
+    title: str
+    questionnaire_title: str
+
+
+def search_bank(admin: StaffUser, text: str, lang: str, limit: int = 50) -> list[BankHit]:
+    """Return questions of every published version ``admin`` sees (their municipality's and
+    the national templates) whose texts, in any language, contain every word of ``text``.
+    A question kept across versions is listed once, from the newest version that has it."""
+    words = text.split()
+    hits: list[BankHit] = []
+    for questionnaire in db.session.scalars(questionnaire_service.visible_to_admin(admin)):
+        seen: set[str] = set()
+        for version in reversed(questionnaire.versions):
+            definition = version.definition
+            for qid, widget, _title in bank.questions_of(version.document):
+                if qid in seen or not bank.matches(version.document, qid, words):
+                    continue
+                seen.add(qid)
+                hits.append(
+                    BankHit(
+                        questionnaire.slug, version.number, qid, widget,
+                        definition.text(f"/schema/properties/{qid}/title", lang) or qid,
+                        definition.text("/title", lang) or questionnaire.slug,
+                    )
+                )  # fmt: skip
+                if len(hits) >= limit:
+                    return hits
+    return hits
+
+
+def copy_from_bank(
+    draft: QuestionnaireDraft,
+    admin: StaffUser,
+    base_revision: int,
+    source: QuestionnaireVersion,
+    question: str,
+    section: str,
+) -> SaveResult:
+    """Copy a published question (texts, translations, options, recordings) into a section of
+    the draft under an id the draft does not use yet; its result is the new id."""
+    if not questionnaire_service.may_edit(admin, draft.questionnaire):
+        raise LookupError(draft.questionnaire.slug)
+    visible = db.session.scalar(
+        questionnaire_service.visible_to_admin(admin).where(
+            Questionnaire.id == source.questionnaire_id
+        )
+    )
+    if visible is None:
+        raise LookupError(source.questionnaire_id)
+    _refuse_stale(draft, base_revision)
+    if draft.source_text is not None:
+        raise EditError("json_pending")
+    document = copy.deepcopy(draft.document)
+    new = bank.copy_question(document, source.document, question, section)
+    if _size(document) > MAX_DOCUMENT_BYTES:
+        raise DraftTooLarge("bank")
+    draft.document = document
+    taken = {
+        clip.lang
+        for clip in db.session.scalars(
+            sa.select(QuestionAudio).where(
+                QuestionAudio.questionnaire_id == draft.questionnaire_id,
+                QuestionAudio.question_id == new,
+            )
+        )
+    }
+    for clip in db.session.scalars(
+        sa.select(QuestionAudio).where(
+            QuestionAudio.questionnaire_id == source.questionnaire_id,
+            QuestionAudio.question_id == question,
+        )
+    ):
+        if clip.lang not in taken and clip.lang in (document.get("languages") or []):
+            db.session.add(
+                QuestionAudio(
+                    questionnaire_id=draft.questionnaire_id, question_id=new, lang=clip.lang,
+                    mimetype=clip.mimetype, data=clip.data, sha256=clip.sha256,
+                    uploaded_by=clip.uploaded_by,
+                )
+            )  # fmt: skip
+    _record(draft, admin, {"op": "bank_copy", "target": f"{source.questionnaire.slug}:{question}"})
+    return SaveResult(draft, problems_of(draft), new)
+
+
 def published_refs(questionnaire: Questionnaire) -> set[str]:
     """Return every question reference that any published version of it has had."""
     refs: set[str] = set()
@@ -250,8 +496,7 @@ def _refuse_published_rename(draft: QuestionnaireDraft, args: dict[str, Any]) ->
 
 
 def _kind(document: dict[str, Any], ref: str) -> str:
-    widget = editing.widget_of(document, ref) or "?"
-    return ANSWER_KINDS.get(widget, widget)
+    return answer_kind(editing.widget_of(document, ref))
 
 
 def type_changes(before: dict[str, Any], after: dict[str, Any]) -> list[TypeChange]:
@@ -270,20 +515,105 @@ def type_changes(before: dict[str, Any], after: dict[str, Any]) -> list[TypeChan
     return changes
 
 
+@dataclass(frozen=True)
+class LanguageState:
+    """How ready one language is for publishing: a language with missing texts is published
+    as *not offered* to participants for that version."""
+
+    lang: str
+    missing: int
+    outdated: int
+
+    @property
+    def offered(self) -> bool:
+        return self.missing == 0
+
+
+def language_states(document: dict[str, Any]) -> list[LanguageState]:
+    """Return, for each translated language of the document, what is missing or out of date."""
+    return [
+        LanguageState(entry.lang, len(entry.missing), len(entry.outdated))
+        for entry in translation.report(document, translated_languages(document))
+    ]
+
+
+def published_type_changes(
+    questionnaire: Questionnaire, document: dict[str, Any]
+) -> list[TypeChange]:
+    """Return questions whose answers would change form against any published version (the
+    newest version that had the question decides): a question deleted and made again under
+    the same id with another type is refused like one changed in place, since answers given
+    on that version, and drafts moved forward from it, are stored under the id."""
+    found: dict[str, TypeChange | None] = {}
+    for version in reversed(questionnaire.versions):
+        for change in type_changes(version.document, document):
+            found.setdefault(change.question, change)
+        for ref in editing.question_refs(version.document):
+            found.setdefault(ref, None)  # no change against the newest version that has it
+    return [change for change in found.values() if change is not None]
+
+
 def publish(draft: QuestionnaireDraft, admin: StaffUser, base_revision: int) -> Any:
-    """Freeze the draft as a new version; refuse while it has problems or changes a type."""
+    """Freeze the draft as a new version; refuse while it has problems or changes a type.
+
+    A language with missing texts is published as not offered to participants for this
+    version (the publish page says so before the administrator confirms).
+    """
     if not questionnaire_service.may_edit(admin, draft.questionnaire):
         raise LookupError(draft.questionnaire.slug)
     _refuse_stale(draft, base_revision)
     found = problems_of(draft)
     latest = draft.questionnaire.latest
-    changed = type_changes(latest.document, draft.document) if latest and not found else []
+    changed = (
+        published_type_changes(draft.questionnaire, draft.document) if latest and not found else []
+    )
     if found or changed:
         raise PublishRefused(found, changed)
+    withheld = [state.lang for state in language_states(draft.document) if not state.offered]
     result = questionnaire_service.import_document(
-        dict(draft.document), admin.municipality, actor=admin
+        dict(draft.document), admin.municipality, actor=admin, withheld_languages=withheld
     )
+    for lang in withheld if result.created else ():
+        audit.record(
+            admin, "builder.withhold_language", f"{result.slug}@{result.version.number}:{lang}"
+        )
     return result
+
+
+def move_open_drafts(questionnaire: Questionnaire, admin: StaffUser) -> list[revisions.Moved]:
+    """Move every unfinished response on an older version of the questionnaire to its latest
+    version, each as a recorded revision in a transaction of its own (a participant writing
+    at the same moment is merged as usual: the move is retried on the fresh state)."""
+    if not questionnaire_service.may_edit(admin, questionnaire) or questionnaire.latest is None:
+        raise LookupError(questionnaire.slug)
+    latest_id, admin_id = questionnaire.latest.id, admin.id
+    ids = list(
+        db.session.scalars(
+            sa.select(Response.id)
+            .join(QuestionnaireVersion)
+            .where(
+                QuestionnaireVersion.questionnaire_id == questionnaire.id,
+                Response.version_id != latest_id,
+                Response.status == "draft",
+            )
+            .order_by(Response.created_at)
+        )
+    )
+    moved = []
+
+    def one(response_id: str) -> revisions.Moved | None:
+        response = db.session.get(Response, response_id)
+        latest = db.session.get(QuestionnaireVersion, latest_id)
+        if response is None or response.status != "draft" or response.version_id == latest_id:
+            return None  # sent, or moved, in the meantime
+        author = revisions.Author("staff", db.session.get(StaffUser, admin_id))
+        return revisions.move_to_version(response, latest, author)
+
+    for response_id in ids:
+        result = revisions.retrying(lambda response_id=response_id: one(response_id))
+        if result is not None:
+            moved.append(result)
+    return moved
 
 
 def changes_since(draft: QuestionnaireDraft, revision: int) -> list[DraftChange]:

@@ -34,6 +34,7 @@ from ..models.types import utcnow
 from ..questionnaires import Problem, check_document
 from ..questionnaires.definition import content_hash
 from ..questionnaires.editing import SLUG_PATTERN, slugify
+from ..questionnaires.localize import fallback_chain
 from . import audit
 
 
@@ -65,6 +66,7 @@ def import_document(
     document: dict[str, Any],
     municipality: Municipality | None = None,
     actor: StaffUser | None = None,
+    withheld_languages: list[str] | None = None,
 ) -> ImportResult:
     """Store a checked document as a new version unless the latest version has its content.
 
@@ -98,6 +100,7 @@ def import_document(
         number=(latest.number + 1) if latest else 1,
         document=content,
         content_hash=digest,
+        withheld_languages=sorted(withheld_languages or []),
     )
     db.session.add(version)
     db.session.flush()
@@ -221,6 +224,12 @@ def offered_to_each(
     }
 
 
+def may_start(participant: Participant, questionnaire: Questionnaire) -> bool:
+    """Return whether ``participant`` may start a new response to ``questionnaire``: it is
+    offered to them now (their municipality's rules, or the national templates)."""
+    return any(q.id == questionnaire.id for q in offered_questionnaires(participant))
+
+
 def participant_questionnaires(participant: Participant) -> list[Questionnaire]:
     """Return what a participant's list shows: what is offered, and whatever they answered."""
     offered = offered_questionnaires(participant)
@@ -233,6 +242,23 @@ def participant_questionnaires(participant: Participant) -> list[Questionnaire]:
     ).all()
     chosen = {q.id: q for q in [*offered, *answered]}
     return sorted(chosen.values(), key=lambda q: q.slug)
+
+
+def participant_language(version: QuestionnaireVersion, lang: str) -> str:
+    """Return the language a participant who uses ``lang`` reads ``version`` in.
+
+    A language withheld from the version (published with missing texts) is skipped along the
+    fallback chain, ending in the source language, which is never withheld.
+    """
+    withheld = set(version.withheld_languages or ())
+    if lang not in withheld:
+        return lang
+    document = version.document
+    source = document["source_language"]
+    for candidate in fallback_chain(lang, source, document.get("fallbacks")):
+        if candidate not in withheld:
+            return candidate
+    return source
 
 
 def readable_by_participant(participant: Participant, questionnaire: Questionnaire) -> bool:

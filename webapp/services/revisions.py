@@ -33,7 +33,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..extensions import db
 from ..models import Participant, QuestionnaireVersion, Response, ResponseRevision, StaffUser
 from ..models.types import utcnow
-from ..questionnaires import AnswerError, validate_answers
+from ..questionnaires import AnswerError, moving, validate_answers
 from . import audit, text_languages
 from .merge import merge
 
@@ -132,6 +132,7 @@ def _record(
     revision = ResponseRevision(
         response=response,
         number=response.revision,
+        version_id=response.version.id,
         status=response.status,
         answers=response.answers,
         fingerprint=fingerprint,
@@ -275,6 +276,57 @@ def write(
     if reopening:
         audit.record(author.actor, "response.reopen", f"response:{response.id}")
     return receipt_for(response, revision, conflicts=clashes, merged=merged)
+
+
+@dataclass(frozen=True)
+class Moved:
+    """A response moved to a newer version: its new receipt and what the move did."""
+
+    receipt: Receipt
+    left_behind: list[str]
+    new_questions: list[str]
+
+
+def move_to_version(response: Response, version: QuestionnaireVersion, author: Author) -> Moved:
+    """Move an unfinished response to a newer version of its questionnaire, as a revision.
+
+    The answers that fit the new version (same question id, same form of answer, accepted by
+    its rules) move; the others stay in the last revision on the old version and are listed
+    in ``response.version_moves`` for the counsellor. A sent response, or a version that is
+    not newer, is refused (Conflict).
+    """
+    old = response.version
+    if response.status != "draft":
+        raise Conflict("submitted", current=response)
+    if version.questionnaire_id != old.questionnaire_id or version.number <= old.number:
+        raise Conflict("version", current=response)
+    moved = moving.move(old.definition, version.definition, response.answers)
+    now = utcnow()
+    kept_pointers = {f"/{qid}" for qid in moved.answers}
+    response.text_languages = {
+        pointer: lang
+        for pointer, lang in (response.text_languages or {}).items()
+        if "/" + pointer.split("/")[1] in kept_pointers
+    }
+    response.version_moves = [
+        *(response.version_moves or []),
+        {
+            "from": old.number, "to": version.number, "revision": response.revision,
+            "left_behind": moved.left_behind, "new_questions": moved.new_questions,
+            "at": now.isoformat(),
+        },
+    ]  # fmt: skip
+    response.version = version
+    response.answers = moved.answers
+    response.revision = response.revision + 1
+    response.updated_at = now
+    revision = _record(response, author, response.revision - 1, False, None)
+    db.session.flush()
+    audit.record(
+        author.actor, "response.move", f"response:{response.id}@{old.number}->{version.number}",
+        response.participant.municipality_id,
+    )  # fmt: skip
+    return Moved(receipt_for(response, revision), moved.left_behind, moved.new_questions)
 
 
 def _same(response: Response, answers: Mapping[str, Any]) -> bool:

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from ..extensions import db
 from ..models import Participant, Response, ResponseRevision
 from . import revisions
-from .questionnaires import find_version
+from .questionnaires import find_version, may_start
 from .revisions import Conflict, Invalid, NotFound, Receipt, WriteError
 
 __all__ = ["Conflict", "Invalid", "NotFound", "Receipt", "Submission", "WriteError", "apply"]
@@ -97,6 +97,10 @@ def apply(participant: Participant, submission: Submission) -> Receipt:
     print_ = fingerprint(submission)
     response = db.session.get(Response, submission.id)
     if response is None:
+        # Starting a response needs the questionnaire to be offered to this participant now
+        # (any version of it: a phone may have started on the version it had cached).
+        if not may_start(participant, version.questionnaire):
+            raise NotFound("questionnaire")
         return revisions.create(
             participant, version, author, response_id=submission.id,
             answers=submission.answers, status=submission.status,

@@ -379,6 +379,8 @@ function renderProblems() {
 
 function render() {
   const focused = document.activeElement?.id;
+  // A file imported over the draft replaces the revision the page now shows, not an older one.
+  if ($("import-revision")) $("import-revision").value = state.revision;
   renderOutline();
   renderSettings();
   renderProblems();
