@@ -162,6 +162,8 @@ def client_strings() -> dict:
         "follow_up": _("Your counsellor opened your answers again and asks you to look at "
                        "them:"),
         "kept_copy": _("Your answers from this phone that the server did not take:"),
+        "moved": _("This questionnaire was updated. Your answers are kept; there are "
+                   "%(count)s new questions."),
         **phone_strings(),
     }  # fmt: skip
 

@@ -7,7 +7,7 @@ import { scheduleSync } from "../sending.js";
 import { showSaveProblem } from "../status.js";
 import { LANG, S, qtext, root } from "../screen.js";
 import { leaveEditing } from "./editor.js";
-import { followUpNote } from "./notes.js";
+import { followUpNote, movedNote } from "./notes.js";
 import { el, show } from "../../engine/dom.js";
 import { format } from "../../engine/messages.js";
 
@@ -51,7 +51,7 @@ export async function showList() {
         el("p", { class: "status", "data-response": r.id }, stateOf(r, queued), " ",
           el("a", { href: `#/r/${r.id}/summary` }, S.check_answers))),
       draft
-        ? [draft.followUp ? followUpNote(draft) : null,
+        ? [draft.followUp ? followUpNote(draft) : null, movedNote(draft),
           el("p", { class: "status draft", "data-response": draft.id }, stateOf(draft, queued),
             draft.problem ? [" ", el("a", { href: `#/r/${draft.id}/summary` }, S.fix)] : null),
           el("a", { class: "button primary", href: `#/r/${draft.id}/1` }, S.continue)]
