@@ -7,7 +7,7 @@
  *
  * A response as callers see it: { id, slug, version, status, answers, textLanguages,
  * localRevision, savedAt, baseRevision, baseAnswers, serverStatus, receivedAt, problem,
- * followUp, keptCopy }. As stored, everything that says something about the person (answers,
+ * followUp, keptCopy, messages, newQuestions }. As stored, everything that says something about the person (answers,
  * base answers, languages, problems, messages, the kept copy) is sealed with vault.js. Sealing
  * is asynchronous, and an IndexedDB transaction cannot wait for it, so every change reads,
  * computes and seals outside, then writes only if the record and its outbox entry are still as
@@ -17,7 +17,8 @@ import * as db from "./db.js";
 import { merge } from "./merge.js";
 import { seal, unseal } from "./vault.js";
 
-const SEALED = ["answers", "baseAnswers", "textLanguages", "problem", "followUp", "keptCopy"];
+const SEALED = ["answers", "baseAnswers", "textLanguages", "problem", "followUp", "keptCopy",
+  "messages"];
 const ATTEMPTS = 20;
 
 const context = (id) => `${db.currentOwner()}/${id}`;
@@ -209,7 +210,7 @@ export async function adoptServer(summaries, { questionsOf = () => null } = {}) 
   for (const r of summaries) {
     const server = { baseRevision: r.revision, baseAnswers: r.answers, serverStatus: r.status,
       receivedAt: r.submitted_at || r.updated_at, followUp: r.follow_up_message || "",
-      newQuestions: r.new_questions ?? [] };
+      newQuestions: r.new_questions ?? [], messages: r.messages ?? [] };
     const fits = questionsOf(r.questionnaire, r.version);
     await change(r.id, (local, queued) => {
       if (!local) {
@@ -236,8 +237,10 @@ export async function adoptServer(summaries, { questionsOf = () => null } = {}) 
         return { record: { ...local, ...server, answers, status: local.status, problem: null },
           outbox: { ...queued, blocked: false } };
       }
-      if (local.followUp === server.followUp) return undefined;
-      return { record: { ...local, followUp: server.followUp } }; // the next receipt rebases it
+      if (local.followUp === server.followUp
+        && JSON.stringify(local.messages ?? []) === JSON.stringify(server.messages)) return undefined;
+      // The counsellor's words are taken at once; the answers wait for the next receipt.
+      return { record: { ...local, followUp: server.followUp, messages: server.messages } };
     });
   }
 }
