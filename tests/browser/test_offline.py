@@ -9,8 +9,9 @@ import sqlalchemy as sa
 
 from webapp.assets import Release
 from webapp.extensions import db
-from webapp.models import Response, ResponseRevision
+from webapp.models import Participant, Response, ResponseRevision
 from webapp.services import questionnaires as questionnaire_service
+from webapp.services import sessions
 
 from ..conftest import FORMS
 from .app_driver import (
@@ -220,11 +221,25 @@ def test_two_hundred_queued_responses_sync_to_completion(app, world, context):
     assert len(server_responses(app)) == 200
 
 
+def _counsellor_signs_the_device_out(app, world) -> str:
+    with app.app_context():
+        person = db.session.get(Participant, world.p1)
+        for login in sessions.live_for(person):
+            sessions.end(login, "revoked")
+        db.session.commit()
+    return world.new_code("p1")
+
+
+@pytest.mark.parametrize(
+    "end_session",
+    [lambda app, world: world.new_code("p1"), _counsellor_signs_the_device_out],
+    ids=["a new invite", "the device revoked"],
+)
 def test_signed_out_phone_stops_retrying_keeps_the_answer_locked_and_sends_it_later(
-    app, world, context
+    app, world, context, end_session
 ):
     page = open_app(context, world.codes["p1"])
-    code = world.new_code("p1")  # a new invite ends this phone's session
+    code = end_session(app, world)  # the phone's session ends; a new code for later
     calls: list[int] = []
     page.on("request", lambda r: calls.append(1) if "/api/v1/sync" in r.url else None)
     start(page)

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from webapp.extensions import db
 from webapp.models import Participant, Response, StaffUser
-from webapp.services import reviews, revisions
+from webapp.services import comments, reads, reviews, revisions
 
 from ..conftest import login_staff
 from .app_driver import open_app, open_app_as, outbox, stored, wait_until
@@ -196,3 +196,30 @@ def test_no_null_or_undefined_on_the_screen_in_bokmal(app, world, browser, live_
         page.click("#app form.questionnaire > .actions button[type=submit]")
         page.wait_for_timeout(300)
     context.close()
+
+
+def test_the_counsellors_message_and_who_read_the_answers_are_on_the_phone_offline(
+    app, world, context
+):
+    page = open_app(context, world.codes["p1"])
+    rid = start_mapping(page)
+    page.check("#mapped_before-1")
+    send_and_wait(app, page, rid, "mapped_before", "no")
+    with app.app_context():
+        response = db.session.get(Response, rid)
+        staff = db.session.get(StaffUser, world.c1)
+        comments.add(response, staff, "message", "Vi snakkes på torsdag ‮evil")
+        comments.add(response, staff, "note", "Intern: må følges opp")  # never to the phone
+        reads.record_response(staff, response)
+        db.session.commit()
+    page.goto("/app/#/")
+    page.reload()  # opened again: it asks the server what is new
+    page.wait_for_selector(".card .messages")
+    context.set_offline(True)
+    page.reload()  # and offline, from what the phone keeps
+    page.wait_for_selector(".card .messages")
+    text = page.inner_text("#app")
+    assert "Vi snakkes på torsdag" in text and "Intern" not in text
+    assert "Counsellor One read your answers to" in page.inner_text(".reads")
+    assert page.eval_on_selector(".card .messages .comment-body", "e => e.dir") == "auto"
+    assert "null" not in text and "undefined" not in text

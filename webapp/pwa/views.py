@@ -162,6 +162,14 @@ def client_strings() -> dict:
         "follow_up": _("Your counsellor opened your answers again and asks you to look at "
                        "them:"),
         "kept_copy": _("Your answers from this phone that the server did not take:"),
+        "messages_heading": _("Messages from your counsellor"),
+        "reads_heading": _("Who has read your answers"),
+        "read_response": _("%(name)s read your answers to “%(title)s”"),
+        "read_export": _("%(name)s downloaded all your data"),
+        "read_page": _("%(name)s opened your page"),
+        "no_reads": _("Nobody has read your answers yet."),
+        "moved": _("This questionnaire was updated. Your answers are kept; there are "
+                   "%(count)s new questions."),
         **phone_strings(),
     }  # fmt: skip
 

@@ -42,8 +42,13 @@ export async function refresh() {
   if (localStorage.getItem(SIDE_BY_SIDE) === null) {
     localStorage.setItem(SIDE_BY_SIDE, me.participant.show_norwegian ? "1" : "0");
   }
-  for (const q of me.questionnaires) await keepDocument(q.slug, q.version, q.document_url);
-  await records.adoptServer(me.responses);
+  const questionsHere = new Map();
+  for (const q of me.questionnaires) {
+    await keepDocument(q.slug, q.version, q.document_url);
+    const body = await documentFor(q.slug, q.version);
+    if (body) questionsHere.set(`${q.slug}@${q.version}`, new Set(Object.keys(definitionOf(body).questions)));
+  }
+  await records.adoptServer(me.responses, { questionsOf: (slug, version) => questionsHere.get(`${slug}@${version}`) ?? null });
   // A draft pinned to an older version needs that version's document too.
   for (const record of await records.responses()) {
     if (!(await documentFor(record.slug, record.version))) {

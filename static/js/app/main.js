@@ -28,7 +28,7 @@ import { S } from "./screen.js";
 import { finishLeaving, leaveForm } from "./session.js";
 import { onSessionEnd, onSynced, scheduleSync, sendNow, sync } from "./sending.js";
 import { state, updateStatus } from "./status.js";
-import { NotTheirs, SignedOut } from "./sync.js";
+import { NotTheirs, SignedOut, takeMovedNotice } from "./sync.js";
 import { watchForUpdates } from "./updates.js";
 import { showPage } from "./pages/editor.js";
 import { showList } from "./pages/list.js";
@@ -41,6 +41,7 @@ onSaved(scheduleSync);
 onSessionEnd(sessionEnded);
 onSynced(async () => {
   if (currentView === "list") await showList(); // pages and summaries are not redrawn under the reader
+  if (takeMovedNotice()) await refreshAndSend(); // a draft moved to a newer version: take it
 });
 
 /**

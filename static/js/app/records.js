@@ -7,7 +7,7 @@
  *
  * A response as callers see it: { id, slug, version, status, answers, textLanguages,
  * localRevision, savedAt, baseRevision, baseAnswers, serverStatus, receivedAt, problem,
- * followUp, keptCopy }. As stored, everything that says something about the person (answers,
+ * followUp, keptCopy, messages, newQuestions }. As stored, everything that says something about the person (answers,
  * base answers, languages, problems, messages, the kept copy) is sealed with vault.js. Sealing
  * is asynchronous, and an IndexedDB transaction cannot wait for it, so every change reads,
  * computes and seals outside, then writes only if the record and its outbox entry are still as
@@ -17,7 +17,8 @@ import * as db from "./db.js";
 import { merge } from "./merge.js";
 import { seal, unseal } from "./vault.js";
 
-const SEALED = ["answers", "baseAnswers", "textLanguages", "problem", "followUp", "keptCopy"];
+const SEALED = ["answers", "baseAnswers", "textLanguages", "problem", "followUp", "keptCopy",
+  "messages"];
 const ATTEMPTS = 20;
 
 const context = (id) => `${db.currentOwner()}/${id}`;
@@ -197,13 +198,20 @@ export function takeServerVersion(id) {
 
 /**
  * Take what /api/v1/me says the server has. A record with nothing waiting to be sent follows
- * the server (a reopening, another device's edits); one with unsent edits keeps them, and a
- * refused one is released when the server has opened it again.
+ * the server (a reopening, another device's edits, a move to a newer version); one with unsent
+ * edits keeps them, and a refused one is released when the server has opened it again.
+ *
+ * A draft the server moved to a newer version of its questionnaire takes that version; unsent
+ * edits are replayed on top of the moved answers, for the questions the new version still has
+ * (questionsOf(slug, version) -> Set of ids, or null when its document is not here yet: then
+ * the server checks). What the phone had stays readable beside it (keptCopy).
  */
-export async function adoptServer(summaries) {
+export async function adoptServer(summaries, { questionsOf = () => null } = {}) {
   for (const r of summaries) {
     const server = { baseRevision: r.revision, baseAnswers: r.answers, serverStatus: r.status,
-      receivedAt: r.submitted_at || r.updated_at, followUp: r.follow_up_message || "" };
+      receivedAt: r.submitted_at || r.updated_at, followUp: r.follow_up_message || "",
+      newQuestions: r.new_questions ?? [], messages: r.messages ?? [] };
+    const fits = questionsOf(r.questionnaire, r.version);
     await change(r.id, (local, queued) => {
       if (!local) {
         return { record: { id: r.id, slug: r.questionnaire, version: r.version, status: r.status,
@@ -211,15 +219,28 @@ export async function adoptServer(summaries) {
           problem: null, ...server } };
       }
       if (local.baseRevision != null && r.revision < local.baseRevision) return undefined;
-      if (!queued) return { record: { ...local, ...server, answers: r.answers, status: r.status } };
+      if (!queued) {
+        return { record: { ...local, ...server, answers: r.answers, status: r.status,
+          version: r.version } };
+      }
+      if (r.version !== local.version && r.status === "draft") {
+        const merged = merge(local.baseAnswers ?? {}, r.answers, local.answers).merged;
+        const answers = fits ? Object.fromEntries(Object.entries(merged).filter(([q]) => fits.has(q)))
+          : merged;
+        return { record: { ...local, ...server, version: r.version, answers, status: local.status,
+          problem: null, keptCopy: { answers: local.answers, savedAt: local.savedAt } },
+        outbox: { ...queued, blocked: false } };
+      }
       if (queued.blocked && r.status === "draft" && local.problem?.status === 409) {
         // Opened again for changes: rebase the unsent edits and send them.
         const answers = merge(local.baseAnswers ?? {}, r.answers, local.answers).merged;
         return { record: { ...local, ...server, answers, status: local.status, problem: null },
           outbox: { ...queued, blocked: false } };
       }
-      if (local.followUp === server.followUp) return undefined;
-      return { record: { ...local, followUp: server.followUp } }; // the next receipt rebases it
+      if (local.followUp === server.followUp
+        && JSON.stringify(local.messages ?? []) === JSON.stringify(server.messages)) return undefined;
+      // The counsellor's words are taken at once; the answers wait for the next receipt.
+      return { record: { ...local, followUp: server.followUp, messages: server.messages } };
     });
   }
 }

@@ -10,6 +10,14 @@ export const BATCH_SIZE = 20;
 const API = "/api/v1/sync";
 const REBASES = 3; // a 409 "unknown revision" is rebased and sent again, a few times at most
 
+/** Set when the server said a response is on another version now (see main.js). */
+export let movedOnServer = false;
+export function takeMovedNotice() {
+  const seen = movedOnServer;
+  movedOnServer = false;
+  return seen;
+}
+
 export class SignedOut extends Error {}
 export class ServerTrouble extends Error {}
 /** The server says the answers open on the phone are not the signed-in participant's. */
@@ -72,6 +80,8 @@ async function sendAll() {
         done.delete(result.id); // send the rebased answers in this flush
       } else {
         await records.refuse(result.id, what, result.problem);
+        // Moved to a newer version on the server: /api/v1/me brings it, then it is sent again.
+        if (result.problem?.code === "version") movedOnServer = true;
       }
     }
   }

@@ -7,7 +7,7 @@ import { checkAnswers, documentFor, definitionOf } from "../documents.js";
 import { go, route } from "../router.js";
 import { typedIn, saveNow, saveSoon, setPending } from "../saving.js";
 import { LANG, S, SIDE_BY_SIDE, qtext, root } from "../screen.js";
-import { followUpNote } from "./notes.js";
+import { followUpNote, movedNote } from "./notes.js";
 import { el, show } from "../../engine/dom.js";
 import { textWithLanguage } from "../../engine/types.js";
 import { readSection, renderSection, showErrors } from "../../engine/render.js";
@@ -93,6 +93,7 @@ export async function showPage(id, page) {
   const position = pages.indexOf(page) + 1;
   show(root,
     record.followUp ? followUpNote(record) : null,
+    page === 1 ? movedNote(record) : null,
     el("p", { class: "questionnaire-title" }, qtext(body, "/title")),
     el("div", { class: "progress" },
       el("p", { id: "progress-label" }, format(S.page, { position, count: pages.length })),

@@ -7,7 +7,7 @@ import { scheduleSync } from "../sending.js";
 import { showSaveProblem } from "../status.js";
 import { LANG, S, qtext, root } from "../screen.js";
 import { leaveEditing } from "./editor.js";
-import { followUpNote } from "./notes.js";
+import { followUpNote, messagesNote, movedNote, readsNote } from "./notes.js";
 import { el, show } from "../../engine/dom.js";
 import { format } from "../../engine/messages.js";
 
@@ -40,18 +40,22 @@ export async function showList() {
   const all = await records.responses();
   const queued = new Set((await db.getAll("outbox")).map((q) => q.id));
   const cards = [];
+  const titles = new Map();
   for (const q of me.questionnaires) {
     const body = await documentFor(q.slug, q.version);
     if (!body) continue;
+    const title = qtext(body, "/title");
+    titles.set(q.slug, typeof title === "string" ? title : title.textContent);
     const mine = all.filter((r) => r.slug === q.slug);
     const draft = mine.find((r) => r.status === "draft");
     cards.push(el("li", { class: "card", "data-slug": q.slug },
       el("h2", {}, qtext(body, "/title")),
+      messagesNote(mine),
       ...mine.filter((r) => r.status === "submitted").map((r) =>
         el("p", { class: "status", "data-response": r.id }, stateOf(r, queued), " ",
           el("a", { href: `#/r/${r.id}/summary` }, S.check_answers))),
       draft
-        ? [draft.followUp ? followUpNote(draft) : null,
+        ? [draft.followUp ? followUpNote(draft) : null, movedNote(draft),
           el("p", { class: "status draft", "data-response": draft.id }, stateOf(draft, queued),
             draft.problem ? [" ", el("a", { href: `#/r/${draft.id}/summary` }, S.fix)] : null),
           el("a", { class: "button primary", href: `#/r/${draft.id}/1` }, S.continue)]
@@ -61,6 +65,7 @@ export async function showList() {
   }
   show(root, el("h1", {}, S.my_questionnaires),
     cards.length ? el("ul", { class: "cards" }, cards) : el("p", {}, S.no_questionnaires),
+    readsNote(me.reads, (id) => titles.get(all.find((r) => r.id === id)?.slug)),
     el("ul", { class: "link-list phone-settings" },
       el("li", {}, el("a", { href: "#/pin" }, S.pin_link)),
       el("li", {}, el("a", { href: "/api/v1/me/export", download: "loype-my-data.json" }, S.my_data))));
