@@ -302,8 +302,9 @@ def test_build_translate_publish_fill_offline_and_move_the_draft(app, world, bro
         phone.wait_for_selector("#fields")
         if phone.locator("[data-item='vil_du_jobbe_i_kommunen']").count():
             break
+        where = phone.url
         next_page(phone)
-        phone.wait_for_timeout(150)
+        phone.wait_for_function("(url) => location.href !== url", arg=where)
     phone.wait_for_selector("[data-item='vil_du_jobbe_i_kommunen']")
     page_text = phone.inner_text("#app")
     for norwegian in (SECTION, CHOICE, GROUP, EMPLOYER):
@@ -396,8 +397,12 @@ def test_build_translate_publish_fill_offline_and_move_the_draft(app, world, bro
     assert "hvilken_jobb" not in now["answers"]
 
     # The participant continues on version 2's page: the kept answers, the new question.
+    assert [r.get("newQuestions") for r in stored(phone)] == [["hvilken_dag_kan_du_begynne"]]
+    phone.goto("/app/")
+    wait_for_app(phone)
     phone.locator(f"#app li.card[data-slug='{SLUG}'] a.button").click()
     phone.wait_for_selector("#fields")
+    assert phone.is_visible("#app .moved")  # told that the questionnaire changed, 1 new question
     phone.goto(f"/app/#/r/{response_id}/10")
     phone.wait_for_selector("[data-item='hvilken_dag_kan_du_begynne']")
     assert phone.locator("[data-item='hvilken_jobb']").count() == 0
