@@ -647,6 +647,7 @@ def drive(base: str, code: str, relay: Relay, profile: Path) -> dict:
             meter.phase = relay.phase = "first"
             try:
                 page.goto(f"{base}/join/{code}")
+                page.click("main form button[type=submit]")  # the invite's sign-in button
                 page.wait_for_url("**/app/**")
                 page.wait_for_selector("#app .cards")
                 page.wait_for_function(
