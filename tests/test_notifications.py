@@ -19,7 +19,7 @@ from webapp.models import (
     Response,
     StaffUser,
 )
-from webapp.services import builder, notifications, privacy, reviews, sync
+from webapp.services import builder, notifications, privacy, push_keys, reviews, sync
 from webapp.services import questionnaires as questionnaire_service
 from webapp.services.push_subscriptions import endpoint_allowed
 
@@ -229,3 +229,25 @@ def test_erasing_a_participant_erases_their_notifications_and_subscriptions(app,
         0,
         0,
     )
+
+
+def test_push_keys_are_made_once_into_the_instance_folder(app, monkeypatch, tmp_path):
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+    monkeypatch.setitem(app.config, "VAPID_PRIVATE_KEY", None)
+    runner = app.test_cli_runner()
+
+    first = runner.invoke(args=["push", "keys"])
+    again = runner.invoke(args=["push", "keys"])
+
+    key_file = tmp_path / "vapid_private.pem"
+    assert "made" in first.output and "kept" in again.output
+    assert first.output.splitlines()[-1] == again.output.splitlines()[-1]  # the same key
+    assert len(push_keys.application_server_key(push_keys.load(app.config, tmp_path))) == 87
+    assert key_file.stat().st_mode & 0o777 == 0o600
+
+
+def test_the_worker_refuses_to_start_without_a_key(app, monkeypatch, tmp_path):
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+    monkeypatch.setitem(app.config, "VAPID_PRIVATE_KEY", None)
+    result = app.test_cli_runner().invoke(args=["push", "work", "--once"])
+    assert result.exit_code != 0 and "flask push keys" in result.output
