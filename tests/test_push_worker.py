@@ -240,3 +240,29 @@ def test_two_workers_on_postgresql_never_send_one_delivery_twice(
     assert {d.state for d in _deliveries(app)} == {"sent"}
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Notification)) == 20
+
+
+def test_a_worker_that_dies_after_sending_sends_again_and_loses_nothing(
+    app, world, as_actor, push_service, monkeypatch
+):
+    _subscribe(app, as_actor, push_service)
+    [public_id] = _notify(app, world.p1)
+    finish = push_delivery._finish
+
+    def crash(delivery, state, status, reason):
+        raise SystemExit("the worker died before recording the push")
+
+    monkeypatch.setattr(push_delivery, "_finish", crash)
+    with pytest.raises(SystemExit):
+        _work(app)
+    with app.app_context():
+        db.session.remove()  # what the dead process's transaction becomes: rolled back
+    [pending] = _deliveries(app)
+    assert (pending.state, pending.attempts) == ("pending", 0)
+
+    monkeypatch.setattr(push_delivery, "_finish", finish)
+    _work(app)
+
+    # At most a duplicate, with the same id, which the app recognises.
+    assert [push.payload["id"] for push in push_service.received] == [public_id, public_id]
+    assert [d.state for d in _deliveries(app)] == ["sent"]
