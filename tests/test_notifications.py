@@ -251,3 +251,18 @@ def test_the_worker_refuses_to_start_without_a_key(app, monkeypatch, tmp_path):
     monkeypatch.setitem(app.config, "VAPID_PRIVATE_KEY", None)
     result = app.test_cli_runner().invoke(args=["push", "work", "--once"])
     assert result.exit_code != 0 and "flask push keys" in result.output
+
+
+def test_the_counsellor_sees_which_devices_get_pushes(app, world, as_actor):
+    phone = as_actor(app, "p1")
+    counsellor = as_actor(app, "c1")
+
+    def push_column() -> list[str]:
+        html = counsellor.get(f"/participants/{world.p1}").get_data(as_text=True)
+        assert "Push notifications" in html
+        table = html.split("Signed-in devices")[2].split("</table>")[0]
+        return [cell for cell in ("Yes", "No") if f"<td>{cell}</td>" in table]
+
+    assert push_column() == ["No"]
+    phone.post("/api/v1/push/subscriptions", json=_subscription())
+    assert push_column() == ["Yes"]

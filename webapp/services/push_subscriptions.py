@@ -132,3 +132,16 @@ def end_for_sessions(session_ids: sa.Select | list[int]) -> None:
         .where(PushSubscription.login_session_id.in_(session_ids))
         .execution_options(synchronize_session=False)
     )
+
+
+def sessions_with_push(session_ids: list[int]) -> set[int]:
+    """Return which of these sessions (devices) have a push subscription."""
+    if not session_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            sa.select(PushSubscription.login_session_id).where(
+                PushSubscription.login_session_id.in_(session_ids)
+            )
+        )
+    )
