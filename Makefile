@@ -24,6 +24,7 @@ install-test: install
 run: install static/vendor/.copied
 	$(BIN)/flask translate compile
 	$(BIN)/flask db upgrade
+	$(BIN)/flask push keys
 	$(BIN)/flask forms import forms/kartlegging.json forms/muligheter.json
 	$(BIN)/flask resources import forms/resources.json
 	$(BIN)/flask demo --port $(PORT)

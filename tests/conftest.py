@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
+from py_vapid import Vapid
 
 from webapp import create_app
 from webapp.extensions import db as _db
@@ -55,6 +56,12 @@ def database_url(request, tmp_path_factory) -> str:
     return url
 
 
+def _vapid_pem() -> str:
+    key = Vapid()
+    key.generate_keys()
+    return key.private_pem().decode()
+
+
 @pytest.fixture(scope="session")
 def base_app(database_url, tmp_path_factory):
     app = create_app(
@@ -64,6 +71,9 @@ def base_app(database_url, tmp_path_factory):
             "SQLALCHEMY_DATABASE_URI": database_url,
             "SERVER_NAME": "loype.test",
             "PASSWORD_HASH_PROFILE": "CHEAPEST",
+            # Web Push: a key for this test session (never the instance folder's).
+            "VAPID_PRIVATE_KEY": _vapid_pem(),
+            "VAPID_SUBJECT": "mailto:push@loype.test",
         }
     )
     with app.app_context():

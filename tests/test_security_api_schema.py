@@ -41,13 +41,20 @@ OPERATIONS = [
     ("GET", "/questionnaires/{slug}/versions/{number}"),
     ("PUT", "/responses/{response_id}"),
     ("POST", "/sync"),
+    ("GET", "/push/key"),
+    ("POST", "/push/subscriptions"),
+    ("DELETE", "/push/subscriptions"),
+    ("GET", "/inbox"),
+    ("POST", "/inbox/{notification_id}/read"),
 ]
 
 
-# GET /me, /me/export and /me/phone-key take nothing but the cookie, so there is no invalid
-# request to generate for them (an invalid cookie is the "ignored_auth" check, run in the
-# positive mode).
-NOTHING_TO_BREAK = {("GET", "/me"), ("GET", "/me/export"), ("GET", "/me/phone-key")}
+# GET /me, /me/export, /me/phone-key, /push/key, /inbox and DELETE /push/subscriptions take
+# nothing but the cookie, so there is no invalid request to generate for them (an invalid
+# cookie is the "ignored_auth" check, run in the positive mode).
+NOTHING_TO_BREAK = {("GET", "/me"), ("GET", "/me/export"), ("GET", "/me/phone-key"),
+                    ("GET", "/push/key"), ("DELETE", "/push/subscriptions"),
+                    ("GET", "/inbox")}  # fmt: skip
 CASES = [(m, p, mode) for m, p in OPERATIONS for mode in GenerationMode
          if not (mode == GenerationMode.NEGATIVE and (m, p) in NOTHING_TO_BREAK)]  # fmt: skip
 

@@ -66,6 +66,10 @@ ROUTE_ACCESS: dict[str, str] = {
     "builder.import_po": ADMINISTRATOR, "builder.import_new": ADMINISTRATOR,
     "builder.import_over": ADMINISTRATOR, "builder.export_draft": ADMINISTRATOR,
     "builder.bank": ADMINISTRATOR,
+    # Notifications (docs/notifications.md): the participant's own device and inbox only.
+    "api.push_key": PARTICIPANT, "api.push_subscribe": PARTICIPANT,
+    "api.push_unsubscribe": PARTICIPANT,
+    "api.inbox": PARTICIPANT, "api.inbox_read": PARTICIPANT,
 }  # fmt: skip
 
 

@@ -15,7 +15,7 @@ from babel.messages.pofile import read_po, write_po
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from . import security_cli
+from . import push_cli, security_cli
 from .extensions import db
 from .i18n import interface_report
 from .models import Municipality, Participant, Questionnaire, StaffUser
@@ -330,5 +330,12 @@ def translate_report(paths: tuple[Path, ...], verbose: bool) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (forms_cli, resources_cli, translate_cli, demo, *security_cli.COMMANDS):
+    for command in (
+        forms_cli,
+        resources_cli,
+        translate_cli,
+        demo,
+        *security_cli.COMMANDS,
+        *push_cli.COMMANDS,
+    ):
         app.cli.add_command(command)

@@ -77,4 +77,14 @@ def default_config(instance_path: Path) -> dict[str, object]:
         # the request from to X-Forwarded-For; only that many (counted from the right) are
         # believed, so 0 (no proxy) ignores the header: a client could write anything there.
         "TRUSTED_PROXIES": int(os.environ.get("LOYPE_TRUSTED_PROXIES", 0)),
+        # Web Push (docs/notifications.md): the VAPID private key (else instance/vapid_private.pem),
+        # the contact push services see in each push, and the push services' hosts the worker
+        # may send to (host suffixes; the browsers' own by default).
+        "VAPID_PRIVATE_KEY": os.environ.get("LOYPE_VAPID_PRIVATE_KEY"),
+        "VAPID_SUBJECT": os.environ.get("LOYPE_VAPID_SUBJECT", "mailto:push@loype.invalid"),
+        "PUSH_SERVICES": [
+            host.strip()
+            for host in os.environ.get("LOYPE_PUSH_SERVICES", "").split(",")
+            if host.strip()
+        ],
     }

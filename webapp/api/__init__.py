@@ -5,7 +5,7 @@ One module per resource; each adds its routes to the blueprint defined in ``base
 
 from __future__ import annotations
 
-from . import me, openapi, questionnaires, responses
+from . import inbox, me, openapi, push, questionnaires, responses
 from .base import bp
 
-__all__ = ["bp", "me", "openapi", "questionnaires", "responses"]
+__all__ = ["bp", "inbox", "me", "openapi", "push", "questionnaires", "responses"]

@@ -7,6 +7,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import current_app
 
 from ..input_guard import MAX_DEPTH, MAX_KEYS, MAX_STRING
+from ..services import push_subscriptions
 from . import schemas
 from .base import bp
 
@@ -31,7 +32,7 @@ def _problems(*codes: int) -> dict[str, dict]:
     return {str(code): {"description": "Problem details", "content": _PROBLEM} for code in codes}
 
 
-def build_spec(cookie_name: str) -> dict:
+def build_spec(cookie_name: str, endpoint_pattern: str | None = None) -> dict:
     """Return the OpenAPI document; the session cookie's name depends on the configuration."""
     spec = APISpec(
         title="Løype sync API",
@@ -42,7 +43,8 @@ def build_spec(cookie_name: str) -> dict:
         plugins=[MarshmallowPlugin()],
     )
     for name in ("ResponsePut", "Receipt", "Problem", "Batch", "BatchResponse", "Me", "Document",
-                 "Preferences", "PhoneKey"):  # fmt: skip
+                 "Preferences", "PhoneKey", "PushKey", "PushSubscription", "InboxEntry",
+                 "Inbox"):  # fmt: skip
         spec.components.schema(name, schema=getattr(schemas, f"{name}Schema"))
     spec.components.response(
         "MethodNotAllowed",
@@ -148,7 +150,61 @@ def build_spec(cookie_name: str) -> dict:
                 **_problems(400, 401, 409, 413, 415, 422)},
         }},
     )  # fmt: skip
-    return spec.to_dict()
+    spec.path(
+        path="/push/key",
+        operations={"get": {
+            "summary": "The server's VAPID public key, to subscribe to pushes with",
+            "security": security,
+            "responses": {"200": {"description": "OK", "content": {
+                "application/json": {"schema": "PushKey"}}},
+                **_problems(400, 401, 503)},
+        }},
+    )  # fmt: skip
+    spec.path(
+        path="/push/subscriptions",
+        operations={
+            "post": {
+                "summary": "Send pushes to this device (its PushSubscription, as toJSON gives it)",
+                "security": security,
+                "requestBody": {"required": True, "content": {
+                    "application/json": {"schema": "PushSubscription"}}},
+                "responses": {"204": {"description": "Stored for this device"},
+                              **_problems(400, 401, 413, 415, 422)},
+            },
+            "delete": {
+                "summary": "Send no more pushes to this device",
+                "security": security,
+                "responses": {"204": {"description": "No subscription is kept for this device"},
+                              **_problems(400, 401)},
+            },
+        },
+    )  # fmt: skip
+    spec.path(
+        path="/inbox",
+        operations={"get": {
+            "summary": "The participant's notifications, newest first", "security": security,
+            "responses": {"200": {"description": "OK", "content": {
+                "application/json": {"schema": "Inbox"}}}, **_problems(400, 401)},
+        }},
+    )  # fmt: skip
+    spec.path(
+        path="/inbox/{notification_id}/read",
+        operations={"post": {
+            "summary": "Mark one notification read", "security": security,
+            "parameters": [{
+                "in": "path", "name": "notification_id", "required": True,
+                "schema": {"type": "string", "pattern": schemas.NOTIFICATION_ID_PATTERN},
+                "description": "The id from the inbox or a push",
+            }],
+            "responses": {"200": {"description": "OK", "content": {
+                "application/json": {"schema": "InboxEntry"}}}, **_problems(400, 401, 404)},
+        }},
+    )  # fmt: skip
+    document = spec.to_dict()
+    if endpoint_pattern:
+        found = document["components"]["schemas"]["PushSubscription"]["properties"]["endpoint"]
+        found["pattern"] = endpoint_pattern
+    return document
 
 
 def _text_language_keys(document: dict) -> dict:
@@ -167,6 +223,10 @@ def _text_language_keys(document: dict) -> dict:
 def openapi():
     cache = current_app.extensions.setdefault("loype_openapi", {})
     name = current_app.config["SESSION_COOKIE_NAME"]
-    if name not in cache:
-        cache[name] = _text_language_keys(build_spec(name))
-    return cache[name]
+    # The push services accepted are configured, so the document says which.
+    pattern = push_subscriptions.endpoint_pattern(
+        push_subscriptions.push_services(current_app.config)
+    )
+    if (name, pattern) not in cache:
+        cache[(name, pattern)] = _text_language_keys(build_spec(name, pattern))
+    return cache[(name, pattern)]

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from ..services.push_subscriptions import AUTH_PATTERN, P256DH_PATTERN
+
 MAX_INT = 2**31 - 1  # the database's INTEGER; larger numbers can only be mistakes
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 #: A key of ``text_languages``: the JSON Pointer of a free-text answer.
@@ -276,3 +278,67 @@ class DocumentSchema(Schema):
         required=True,
         metadata={"description": "Recorded clips reading questions aloud: question id -> URL"},
     )
+
+
+class PushKeySchema(Schema):
+    """The server's VAPID public key, for ``pushManager.subscribe`` (docs/notifications.md)."""
+
+    public_key = fields.String(
+        required=True,
+        metadata={"description": "applicationServerKey: a P-256 point, 65 bytes, base64url"},
+    )
+
+
+class PushSubscriptionKeysSchema(Schema):
+    p256dh = fields.String(
+        required=True,
+        validate=validate.Regexp(P256DH_PATTERN),
+        metadata={"description": "The browser's P-256 public key (65 bytes, base64url)"},
+    )
+    auth = fields.String(
+        required=True,
+        validate=validate.Regexp(AUTH_PATTERN),
+        metadata={"description": "The browser's auth secret (16 bytes, base64url)"},
+    )
+
+
+class PushSubscriptionSchema(Schema):
+    """A browser's ``PushSubscription.toJSON()``: stored for this device (its session)."""
+
+    endpoint = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=1024),
+        metadata={
+            "description": "The push service's URL for this browser: HTTPS, on the host of a "
+            "push service this server accepts (the pattern)"
+        },
+    )
+    expirationTime = fields.Float(  # noqa: N815 (the browser's own name)
+        allow_none=True, load_default=None, allow_nan=False
+    )
+    keys = fields.Nested(PushSubscriptionKeysSchema, required=True)
+
+
+NOTIFICATION_ID_PATTERN = r"^[A-Za-z0-9_-]{22}$"
+
+
+class InboxEntrySchema(Schema):
+    """One notification, with its text in the reader's language."""
+
+    id = fields.String(required=True, metadata={"description": "The id a push carries"})
+    kind = fields.String(required=True)
+    text = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+    read_at = fields.DateTime(required=True, allow_none=True)
+    response = fields.String(
+        required=True, allow_none=True, metadata={"description": "The response it is about"}
+    )
+    questionnaire = fields.String(
+        required=True, allow_none=True, metadata={"description": "The questionnaire's slug"}
+    )
+
+
+class InboxSchema(Schema):
+    """The participant's notifications, newest first."""
+
+    entries = fields.List(fields.Nested(InboxEntrySchema), required=True)

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from .session import current_actor, init_app, participant_required, staff_required
+from .session import current_actor, current_login, init_app, participant_required, staff_required
 from .views import bp
 
-__all__ = ["bp", "current_actor", "init_app", "participant_required", "staff_required"]
+__all__ = [
+    "bp",
+    "current_actor",
+    "current_login",
+    "init_app",
+    "participant_required",
+    "staff_required",
+]

@@ -42,6 +42,7 @@ from ..services import (
     comments,
     participants,
     privacy,
+    push_subscriptions,
     reads,
     resources,
     reviews,
@@ -210,10 +211,12 @@ def _participant_page(
             SelectChoice(c.id, c.name) for c in _counsellors(actor)
         ]
     failed = bool(programme_form.errors or (reassign_form and reassign_form.errors))
+    devices = sessions.live_for(person)
     return render_template(
         "counsellor/participant.html",
         participant=person,
-        devices=sessions.live_for(person),
+        devices=devices,
+        pushed=push_subscriptions.sessions_with_push([d.id for d in devices]),
         retention_days=current_app.config["RETENTION_DAYS"],
         responses=responses,
         assignable=questionnaire_service.assignable(actor),

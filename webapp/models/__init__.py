@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 from .audit import AuditEvent
+from .notification import (
+    DELIVERY_STATES,
+    NOTIFICATION_KINDS,
+    Delivery,
+    Notification,
+    PushSubscription,
+)
 from .questionnaire import (
     OFFERS,
     DraftChange,
@@ -19,6 +26,11 @@ from .tenancy import PROGRAMMES, ROLES, Municipality, Participant, StaffUser
 
 __all__ = [
     "COMMENT_KINDS",
+    "DELIVERY_STATES",
+    "NOTIFICATION_KINDS",
+    "Delivery",
+    "Notification",
+    "PushSubscription",
     "OFFERS",
     "PROGRAMMES",
     "DraftChange",

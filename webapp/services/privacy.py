@@ -18,8 +18,11 @@ from ..extensions import db
 from ..models import (
     AuditEvent,
     Comment,
+    Delivery,
     LoginSession,
+    Notification,
     Participant,
+    PushSubscription,
     Response,
     ResponseRevision,
     Review,
@@ -131,12 +134,40 @@ def export(participant: Participant) -> dict[str, Any]:
             {"at": _when(e.at), "who": e.actor, "action": e.action, "record": e.target}
             for e in events
         ],
+        "notifications": [
+            {
+                "kind": n.kind,
+                "response": n.response_id,
+                "at": _when(n.created_at),
+                "read_at": _when(n.read_at),
+            }
+            for n in db.session.scalars(
+                sa.select(Notification)
+                .where(Notification.participant_id == participant.id)
+                .order_by(Notification.created_at)
+            )
+        ],
     }
 
 
 def erase(participant: Participant, actor) -> None:
     """Delete the participant and everything about them (the caller commits)."""
     response_ids = sa.select(Response.id).where(Response.participant_id == participant.id)
+    # Their inbox, and staff notifications about their responses, with every push record.
+    theirs = (Notification.participant_id == participant.id) | Notification.response_id.in_(
+        response_ids
+    )
+    db.session.execute(
+        sa.delete(Delivery).where(
+            Delivery.notification_id.in_(sa.select(Notification.id).where(theirs))
+        )
+    )
+    db.session.execute(
+        sa.delete(Notification).where(theirs).execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        sa.delete(PushSubscription).where(PushSubscription.participant_id == participant.id)
+    )
     db.session.execute(sa.delete(Review).where(Review.response_id.in_(response_ids)))
     db.session.execute(sa.delete(Comment).where(Comment.response_id.in_(response_ids)))
     db.session.execute(

@@ -9,8 +9,10 @@ an installation keeps working the same way after the upgrade that introduced own
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,7 +37,7 @@ from ..questionnaires import Problem, check_document
 from ..questionnaires.definition import content_hash
 from ..questionnaires.editing import SLUG_PATTERN, slugify
 from ..questionnaires.localize import fallback_chain
-from . import audit
+from . import audit, notifications
 
 
 class OwnershipError(Exception):
@@ -286,8 +288,42 @@ def set_offer(admin: StaffUser, questionnaire: Questionnaire, offered_to: str) -
     """Choose who a municipality's questionnaire is offered to."""
     if offered_to not in OFFERS or not may_edit(admin, questionnaire):
         raise ValueError(offered_to)
-    questionnaire.offered_to = offered_to
+    if questionnaire.municipality_id is None:
+        questionnaire.offered_to = offered_to
+    else:
+        people = list(
+            db.session.scalars(
+                sa.select(Participant).where(
+                    Participant.municipality_id == questionnaire.municipality_id,
+                    Participant.left_programme_at.is_(None),
+                )
+            )
+        )
+        with _telling_who_is_newly_offered(questionnaire, people):
+            questionnaire.offered_to = offered_to
     audit.record(admin, "questionnaire.offer", f"{questionnaire.slug}:{offered_to}")
+
+
+@contextlib.contextmanager
+def _telling_who_is_newly_offered(
+    questionnaire: Questionnaire, people: list[Participant]
+) -> Iterator[None]:
+    """Notify each of ``people`` who is offered ``questionnaire`` after the block and was not
+    before it (in the block's transaction)."""
+    if questionnaire.audience != "participant" or not people:
+        yield
+        return
+    municipality_id = questionnaire.municipality_id or people[0].municipality_id
+    ids = [p.id for p in people]
+    before = offered_to_each(municipality_id, ids)
+    yield
+    db.session.flush()
+    after = offered_to_each(municipality_id, ids)
+    for person in people:
+        had = any(q.id == questionnaire.id for q in before[person.id])
+        has = any(q.id == questionnaire.id for q in after[person.id])
+        if has and not had:
+            notifications.notify(person, "questionnaire_offered", questionnaire=questionnaire)
 
 
 def assign(counsellor: StaffUser, participant: Participant, questionnaire: Questionnaire) -> None:
@@ -300,13 +336,14 @@ def assign(counsellor: StaffUser, participant: Participant, questionnaire: Quest
         raise LookupError("not this counsellor's participant or municipality")
     exists = db.session.get(QuestionnaireAssignment, (questionnaire.id, participant.id))
     if exists is None:
-        db.session.add(
-            QuestionnaireAssignment(
-                questionnaire_id=questionnaire.id,
-                participant_id=participant.id,
-                assigned_by=counsellor.id,
+        with _telling_who_is_newly_offered(questionnaire, [participant]):
+            db.session.add(
+                QuestionnaireAssignment(
+                    questionnaire_id=questionnaire.id,
+                    participant_id=participant.id,
+                    assigned_by=counsellor.id,
+                )
             )
-        )
         audit.record(counsellor, "questionnaire.assign", f"{questionnaire.slug}:{participant.id}")
 
 

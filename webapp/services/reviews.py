@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..extensions import db
 from ..models import REVIEW_STATUSES, Response, Review, StaffUser
-from . import audit, responses
+from . import audit, notifications, responses
 
 MESSAGE_LIMIT = 2000
 
@@ -33,6 +33,8 @@ def add_review(
     audit.record(reviewer, "response.review", f"response:{response.id}:{status}")
     if status == "follow_up" and response.status == "submitted":
         responses.reopen(response, reviewer)
+        if message and response.version.definition.audience == "participant":
+            notifications.notify(response.participant, "follow_up", response=response)
     return review
 
 

@@ -34,7 +34,7 @@ from ..extensions import db
 from ..models import Participant, QuestionnaireVersion, Response, ResponseRevision, StaffUser
 from ..models.types import utcnow
 from ..questionnaires import AnswerError, moving, validate_answers
-from . import audit, text_languages
+from . import audit, notifications, text_languages
 from .merge import merge
 
 log = logging.getLogger(__name__)
@@ -367,6 +367,9 @@ def _audit_submit(response: Response, author: Author) -> None:
         author.actor, f"response.submit.{author.source}", f"response:{response.id}",
         response.participant.municipality_id,
     )  # fmt: skip
+    # The participant's counsellor hears of it, in the same transaction as the submission.
+    if author.source != "staff" and response.version.definition.audience == "participant":
+        notifications.notify(response.participant.counsellor, "submission", response=response)
 
 
 T = TypeVar("T")

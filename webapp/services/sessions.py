@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from ..extensions import db
 from ..models import LoginSession, Participant, StaffUser
 from ..models.types import utcnow
+from . import push_subscriptions
 
 Person = StaffUser | Participant
 
@@ -98,6 +99,9 @@ def end(login: LoginSession, reason: str) -> None:
     if login.ended_at is None:
         login.ended_at = utcnow()
         login.ended_reason = reason
+    # A signed-out phone gets no more pushes (a shared phone: the next person would see them).
+    if login.id is not None:
+        push_subscriptions.end_for_sessions([login.id])
 
 
 def end_all(person: Person, reason: str) -> int:
@@ -107,9 +111,11 @@ def end_all(person: Person, reason: str) -> int:
     column = (
         LoginSession.participant_id if isinstance(person, Participant) else LoginSession.staff_id
     )
+    live = [column == person.id, LoginSession.ended_at.is_(None)]
+    push_subscriptions.end_for_sessions(sa.select(LoginSession.id).where(*live))
     result = db.session.execute(
         sa.update(LoginSession)
-        .where(column == person.id, LoginSession.ended_at.is_(None))
+        .where(*live)
         .values(ended_at=utcnow(), ended_reason=reason)
         .execution_options(synchronize_session="fetch")
     )

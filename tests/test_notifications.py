@@ -1,0 +1,268 @@
+"""Notifications are written with their events, listed in the inbox, and pushed only to
+devices that asked for it and are still signed in."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from webapp.extensions import db
+from webapp.models import (
+    Delivery,
+    LoginSession,
+    Notification,
+    Participant,
+    PushSubscription,
+    Questionnaire,
+    Response,
+    StaffUser,
+)
+from webapp.services import builder, notifications, privacy, push_keys, reviews, sync
+from webapp.services import questionnaires as questionnaire_service
+from webapp.services.push_subscriptions import endpoint_allowed
+
+from .push_service import BrowserKeys
+from .test_builder import small_draft, staff
+
+ENDPOINT = "https://fcm.googleapis.com/fcm/send/abc123"
+
+
+def _subscription(endpoint: str = ENDPOINT) -> dict:
+    return BrowserKeys().subscription(endpoint)
+
+
+def _notifications(app, **where) -> list[Notification]:
+    with app.app_context():
+        found = list(db.session.scalars(sa.select(Notification).filter_by(**where)))
+        db.session.expunge_all()
+        return found
+
+
+def _count(app, model) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def _submit(app, world) -> str:
+    with app.app_context():
+        person = db.session.get(Participant, world.p1)
+        receipt = sync.apply(
+            person,
+            sync.Submission(
+                id=str(uuid.uuid4()), questionnaire="kartlegging", version=1,
+                status="submitted",
+                answers={"short_term_goal_kind": "work", "long_term_goal_kind": "work"},
+            ),
+        )  # fmt: skip
+        db.session.commit()
+        return receipt.id
+
+
+def test_a_submission_tells_the_counsellor(app, world):
+    response_id = _submit(app, world)
+    [entry] = _notifications(app)
+    assert (entry.staff_id, entry.kind, entry.response_id) == (world.c1, "submission", response_id)
+
+
+def test_follow_up_with_a_message_reaches_the_participants_inbox(app, world, as_actor):
+    response_id = _submit(app, world)
+    with app.app_context():
+        response = db.session.get(Response, response_id)
+        reviews.add_review(response, db.session.get(StaffUser, world.c1), "follow_up", "", "Se")
+        db.session.commit()
+
+    phone = as_actor(app, "p1")
+    [entry] = phone.get("/api/v1/inbox").get_json()["entries"]
+    assert entry["kind"] == "follow_up"
+    assert entry["text"] == "Your counsellor asked you to look at your answers again."
+    assert (entry["response"], entry["questionnaire"], entry["read_at"]) == (
+        response_id,
+        "kartlegging",
+        None,
+    )
+
+    read = phone.post(f"/api/v1/inbox/{entry['id']}/read")
+    assert read.status_code == 200 and read.get_json()["read_at"] is not None
+    assert phone.get("/api/v1/inbox").get_json()["entries"][0]["read_at"] is not None
+    # Nobody else reaches it.
+    other = as_actor(app, "p2")
+    assert other.post(f"/api/v1/inbox/{entry['id']}/read").status_code == 404
+    assert other.get("/api/v1/inbox").get_json()["entries"] == []
+
+
+def test_the_inbox_speaks_the_participants_language(app, world, as_actor):
+    phone = as_actor(app, "p1")
+    with app.app_context():
+        person = db.session.get(Participant, world.p1)
+        person.language = "nb"
+        notifications.notify(person, "questionnaire_offered")
+        db.session.commit()
+    texts = [e["text"] for e in phone.get("/api/v1/inbox").get_json()["entries"]]
+    assert texts == ["Du har et nytt skjema å fylle ut."]
+
+
+def test_a_questionnaire_offered_to_one_or_to_all_tells_those_who_get_it(app, world):
+    with app.app_context():
+        admin = staff(world, "admin1")
+        draft = small_draft(admin)
+        builder.publish(draft, admin, draft.revision)
+        questionnaire = draft.questionnaire
+        questionnaire_service.set_offer(admin, questionnaire, "assigned")
+        db.session.commit()
+        assert _count(app, Notification) == 0  # nobody is offered it yet
+        questionnaire_service.assign(
+            db.session.get(StaffUser, world.c1), db.session.get(Participant, world.p1),
+            questionnaire,
+        )  # fmt: skip
+        db.session.commit()
+        [first] = _notifications(app)
+        assert (first.participant_id, first.kind) == (world.p1, "questionnaire_offered")
+
+        questionnaire = db.session.get(Questionnaire, questionnaire.id)
+        questionnaire_service.set_offer(staff(world, "admin1"), questionnaire, "all")
+        db.session.commit()
+    # p2 of the same municipality now has it too; p1 had it already; p3 lives elsewhere.
+    assert sorted(n.participant_id for n in _notifications(app)) == [world.p1, world.p2]
+
+
+def test_a_device_subscribes_and_unsubscribes(app, world, as_actor):
+    phone = as_actor(app, "p1")
+    assert phone.get("/api/v1/push/key").get_json()["public_key"].startswith("B")
+    assert phone.post("/api/v1/push/subscriptions", json=_subscription()).status_code == 204
+    with app.app_context():
+        [stored] = db.session.scalars(sa.select(PushSubscription)).all()
+        login = db.session.get(LoginSession, stored.login_session_id)
+        assert (stored.participant_id, stored.municipality_id) == (world.p1, world.m1)
+        assert login.participant_id == world.p1 and login.ended_at is None
+    # Subscribing again replaces it: one per device.
+    again = _subscription(ENDPOINT + "-new")
+    assert phone.post("/api/v1/push/subscriptions", json=again).status_code == 204
+    assert _count(app, PushSubscription) == 1
+    assert phone.delete("/api/v1/push/subscriptions").status_code == 204
+    assert _count(app, PushSubscription) == 0
+
+
+def test_a_notification_gets_one_delivery_per_signed_in_device(app, world, as_actor):
+    phone = as_actor(app, "p1")
+    phone.post("/api/v1/push/subscriptions", json=_subscription())
+    with app.app_context():
+        notifications.notify(db.session.get(Participant, world.p1), "questionnaire_offered")
+        notifications.notify(db.session.get(Participant, world.p2), "questionnaire_offered")
+        db.session.commit()
+    assert _count(app, Notification) == 2 and _count(app, Delivery) == 1
+
+
+def test_a_revoked_device_loses_its_subscription(app, world, as_actor):
+    phone = as_actor(app, "p1")
+    phone.post("/api/v1/push/subscriptions", json=_subscription())
+    world.new_code("p1")  # a new invite signs out every device of p1
+    assert _count(app, PushSubscription) == 0
+
+
+BAD_ENDPOINTS = [
+    "http://fcm.googleapis.com/fcm/send/x",  # not https
+    "https://evil.example/fcm.googleapis.com",  # not a push service
+    "https://fcm.googleapis.com.evil.example/x",
+    "https://user:pw@fcm.googleapis.com/x",
+    "https://fcm.googleapis.com:8443/x",
+    "https://127.0.0.1/x",
+    "https://fcm.googleapis.com/" + "x" * 1100,
+    "not a url",
+]
+
+
+@pytest.mark.parametrize("endpoint", BAD_ENDPOINTS)
+def test_an_endpoint_that_is_not_a_push_service_is_refused(app, world, as_actor, endpoint):
+    phone = as_actor(app, "p1")
+    answer = phone.post("/api/v1/push/subscriptions", json=_subscription(endpoint))
+    assert answer.status_code == 422
+    assert answer.get_json()["errors"][0]["pointer"] == "/endpoint"
+    assert _count(app, PushSubscription) == 0
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("p256dh", "BBBB"), ("p256dh", "A" * 87), ("auth", "short"), ("auth", "!!!!")],
+)
+def test_keys_of_the_wrong_size_are_refused(app, world, as_actor, field, value):
+    phone = as_actor(app, "p1")
+    subscription = _subscription()
+    subscription["keys"][field] = value
+    answer = phone.post("/api/v1/push/subscriptions", json=subscription)
+    assert answer.status_code == 422
+    assert _count(app, PushSubscription) == 0
+
+
+def test_the_test_origin_is_accepted_only_under_test_configuration():
+    origin = "http://127.0.0.1:8123"
+    endpoint = f"{origin}/push/p1"
+    assert endpoint_allowed(endpoint, {"TESTING": True, "PUSH_TEST_ORIGIN": origin})
+    assert not endpoint_allowed(endpoint, {"TESTING": False, "PUSH_TEST_ORIGIN": origin})
+    assert not endpoint_allowed(endpoint, {"TESTING": True})
+
+
+def test_staff_reach_no_participant_push_routes(app, world, as_actor):
+    counsellor = as_actor(app, "c1")
+    assert counsellor.get("/api/v1/push/key").status_code == 401
+    assert counsellor.get("/api/v1/inbox").status_code == 401
+
+
+def test_erasing_a_participant_erases_their_notifications_and_subscriptions(app, world, as_actor):
+    phone = as_actor(app, "p1")
+    phone.post("/api/v1/push/subscriptions", json=_subscription())
+    _submit(app, world)  # a notification for the counsellor about p1's response
+    with app.app_context():
+        notifications.notify(db.session.get(Participant, world.p1), "questionnaire_offered")
+        db.session.commit()
+        assert db.session.get(Participant, world.p1) is not None
+    assert (_count(app, Notification), _count(app, Delivery)) == (2, 1)
+    assert [n["kind"] for n in phone.get("/api/v1/me/export").get_json()["notifications"]] == [
+        "questionnaire_offered"
+    ]
+    with app.app_context():
+        privacy.erase(db.session.get(Participant, world.p1), db.session.get(StaffUser, world.c1))
+        db.session.commit()
+    assert (_count(app, Notification), _count(app, Delivery), _count(app, PushSubscription)) == (
+        0,
+        0,
+        0,
+    )
+
+
+def test_push_keys_are_made_once_into_the_instance_folder(app, monkeypatch, tmp_path):
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+    monkeypatch.setitem(app.config, "VAPID_PRIVATE_KEY", None)
+    runner = app.test_cli_runner()
+
+    first = runner.invoke(args=["push", "keys"])
+    again = runner.invoke(args=["push", "keys"])
+
+    key_file = tmp_path / "vapid_private.pem"
+    assert "made" in first.output and "kept" in again.output
+    assert first.output.splitlines()[-1] == again.output.splitlines()[-1]  # the same key
+    assert len(push_keys.application_server_key(push_keys.load(app.config, tmp_path))) == 87
+    assert key_file.stat().st_mode & 0o777 == 0o600
+
+
+def test_the_worker_refuses_to_start_without_a_key(app, monkeypatch, tmp_path):
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+    monkeypatch.setitem(app.config, "VAPID_PRIVATE_KEY", None)
+    result = app.test_cli_runner().invoke(args=["push", "work", "--once"])
+    assert result.exit_code != 0 and "flask push keys" in result.output
+
+
+def test_the_counsellor_sees_which_devices_get_pushes(app, world, as_actor):
+    phone = as_actor(app, "p1")
+    counsellor = as_actor(app, "c1")
+
+    def push_column() -> list[str]:
+        html = counsellor.get(f"/participants/{world.p1}").get_data(as_text=True)
+        assert "Push notifications" in html
+        table = html.split("Signed-in devices")[2].split("</table>")[0]
+        return [cell for cell in ("Yes", "No") if f"<td>{cell}</td>" in table]
+
+    assert push_column() == ["No"]
+    phone.post("/api/v1/push/subscriptions", json=_subscription())
+    assert push_column() == ["Yes"]

@@ -1,0 +1,49 @@
+"""``flask push keys`` (the VAPID key pair) and ``flask push work`` (the delivery worker)."""
+
+from __future__ import annotations
+
+import time
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from .extensions import db
+from .services import push_delivery, push_keys
+
+push_cli = AppGroup("push", help="Web Push: the server's key pair and the delivery worker.")
+
+
+@push_cli.command("keys")
+def keys() -> None:
+    """Make the VAPID key pair (once) and print its public key."""
+    key, made = push_keys.ensure(current_app.config, current_app.instance_path)
+    where = (
+        "from LOYPE_VAPID_PRIVATE_KEY"
+        if current_app.config.get("VAPID_PRIVATE_KEY")
+        else f"in {push_keys._key_file(current_app.instance_path)}"
+    )
+    click.echo(f"VAPID key {'made' if made else 'kept'} ({where}); public key:")
+    click.echo(push_keys.application_server_key(key))
+
+
+@push_cli.command("work")
+@click.option("--once", is_flag=True, help="Send what is due now, then stop.")
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between passes.")
+def work(once: bool, interval: float) -> None:
+    """Send due notifications to the push services, again and again (or once)."""
+    try:
+        key = push_keys.load(current_app.config, current_app.instance_path)
+    except push_keys.NoPushKey:
+        raise click.ClickException("No VAPID key yet: run `flask push keys` first.") from None
+    while True:
+        tried = push_delivery.send_due(key, current_app.config)
+        db.session.remove()
+        if once:
+            click.echo(f"{tried} deliveries tried")
+            return
+        if tried == 0:
+            time.sleep(interval)
+
+
+COMMANDS = [push_cli]

@@ -1,0 +1,126 @@
+"""Notifications: the inbox entry and its deliveries, written with the event that causes them.
+
+``notify`` adds a Notification (the inbox entry) and one pending Delivery per push
+subscription of the recipient to the caller's transaction: the event and its notification are
+committed together or not at all (a transactional outbox; ``flask push work`` sends them).
+Texts are generated from the kind in the reader's language when read, never stored, and a
+push carries only a generic sentence and the notification's random id (docs/notifications.md).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from ..extensions import db
+from ..models import (
+    NOTIFICATION_KINDS,
+    Delivery,
+    LoginSession,
+    Notification,
+    Participant,
+    PushSubscription,
+    Questionnaire,
+    Response,
+    StaffUser,
+)
+from ..models.types import utcnow
+
+Recipient = Participant | StaffUser
+
+#: How many entries the inbox lists (newest first).
+INBOX_SIZE = 100
+
+
+def notify(
+    recipient: Recipient,
+    kind: str,
+    response: Response | None = None,
+    questionnaire: Questionnaire | None = None,
+) -> Notification:
+    """Add an inbox entry for ``recipient`` and a delivery to each of their devices."""
+    if kind not in NOTIFICATION_KINDS:
+        raise ValueError(kind)
+    owner = (
+        {"participant_id": recipient.id}
+        if isinstance(recipient, Participant)
+        else {"staff_id": recipient.id}
+    )
+    notification = Notification(
+        public_id=secrets.token_urlsafe(16),
+        kind=kind,
+        response_id=response.id if response is not None else None,
+        questionnaire_id=questionnaire.id if questionnaire is not None else None,
+        **owner,
+    )
+    db.session.add(notification)
+    now = utcnow()
+    for subscription in _live_subscriptions(recipient):
+        db.session.add(
+            Delivery(notification=notification, subscription=subscription, next_attempt_at=now)
+        )
+    return notification
+
+
+def _live_subscriptions(recipient: Recipient) -> Iterable[PushSubscription]:
+    column = (
+        PushSubscription.participant_id
+        if isinstance(recipient, Participant)
+        else PushSubscription.staff_id
+    )
+    return db.session.scalars(
+        sa.select(PushSubscription)
+        .join(LoginSession)
+        .where(
+            column == recipient.id,
+            LoginSession.ended_at.is_(None),
+            LoginSession.expires_at > utcnow(),
+        )
+    )
+
+
+def text_for(kind: str) -> str:
+    """Return the inbox text for a kind of notification, in the current language."""
+    texts = {
+        "follow_up": _("Your counsellor asked you to look at your answers again."),
+        "questionnaire_offered": _("You have a new questionnaire to fill in."),
+        "submission": _("A participant sent in their answers."),
+    }
+    return texts[kind]
+
+
+def push_title() -> str:
+    """Return the title every push shows: the app's name (a name, so not translated)."""
+    return "Løype"
+
+
+def push_body() -> str:
+    """Return the text every push shows on a lock screen, in the current language."""
+    return _("You have a new message in Løype")
+
+
+def inbox(participant: Participant) -> list[Notification]:
+    """Return the participant's inbox entries, newest first."""
+    return list(
+        db.session.scalars(
+            sa.select(Notification)
+            .where(Notification.participant_id == participant.id)
+            .order_by(Notification.created_at.desc(), Notification.id.desc())
+            .limit(INBOX_SIZE)
+        )
+    )
+
+
+def mark_read(participant: Participant, public_id: str) -> Notification | None:
+    """Mark one of the participant's entries read (once); None if it is not theirs."""
+    notification = db.session.scalar(
+        sa.select(Notification).where(
+            Notification.public_id == public_id, Notification.participant_id == participant.id
+        )
+    )
+    if notification is not None and notification.read_at is None:
+        notification.read_at = utcnow()
+    return notification
