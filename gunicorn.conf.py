@@ -21,6 +21,10 @@ max_requests = 10000
 max_requests_jitter = 1000
 # The app logs what matters itself (webapp/logs.py keeps invite codes out of request lines).
 accesslog = None
+# gunicorn 24+ opens a control socket at one fixed path in the home folder; two instances on a
+# machine (two deployments, the bench beside `make run`) would fight over it, and nothing here
+# uses it.
+control_socket_disable = True
 errorlog = "-"
 
 
