@@ -1,11 +1,12 @@
-# Løype: `make run` serves the app with demo data; `make test` runs the whole suite.
+# Løype: `make run` serves the app with demo data as production does (gunicorn); `make dev`
+# serves it with the reloader; `make test` runs the whole suite.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test lint install install-test lock serve clean
+.PHONY: run dev database test lint install install-test lock serve clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -19,16 +20,25 @@ install: $(VENV)/.installed
 
 install-test: install
 
-## run: create the SQLite database, import the shipped questionnaires, create demo accounts, serve
-## (plain http on 127.0.0.1, so the session cookie is not Secure here and only here)
-run: install static/vendor/.copied
+## database: create or migrate the SQLite database, import the shipped questionnaires (when
+## they changed), create the demo accounts (once) and print a fresh invite link
+database: install static/vendor/.copied
 	$(BIN)/flask translate compile
 	$(BIN)/flask db upgrade
 	$(BIN)/flask push keys
 	$(BIN)/flask forms import forms/kartlegging.json forms/muligheter.json
 	$(BIN)/flask resources import forms/resources.json
 	$(BIN)/flask demo --port $(PORT)
-	LOYPE_SECURE_COOKIES=0 $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+## run: the database above, served as production serves it: gunicorn with gunicorn.conf.py
+## (2 sync workers), never the development server. Plain http on 127.0.0.1, so the session
+## cookie is not Secure here and only here.
+run: database
+	LOYPE_SECURE_COOKIES=0 $(BIN)/gunicorn -c gunicorn.conf.py -b 127.0.0.1:$(PORT) wsgi:app
+
+## dev: the same, served by Flask's development server, which reloads when the code changes
+dev: database
+	LOYPE_SECURE_COOKIES=0 $(BIN)/flask run --reload --host 127.0.0.1 --port $(PORT)
 
 ## node_modules: axe-core for the accessibility tests, exactly as package-lock.json pins it
 node_modules/.installed: package.json package-lock.json

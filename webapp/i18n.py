@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 
 from babel import Locale
@@ -12,6 +13,10 @@ from .questionnaires.names import text_direction
 from .questionnaires.translation import LanguageReport
 
 
+# Names come from Babel's locale data, which never changes while the process runs; parsing a
+# Locale per name on every page was a measurable share of a page (issue 12). Bounded, because
+# codes can come from documents and requests.
+@lru_cache(maxsize=1024)
 def own_name(code: str) -> str:
     """Return a language's name in that language (fa_AF is دری, Dari, not "Persian (AF)")."""
     locale = Locale.parse(code)
@@ -19,6 +24,7 @@ def own_name(code: str) -> str:
     return name[:1].upper() + name[1:] if locale.text_direction == "ltr" else name
 
 
+@lru_cache(maxsize=4096)
 def language_name(code: str, in_lang: str) -> str:
     """Return the name of language ``code`` in language ``in_lang`` (from Babel's data)."""
     try:
@@ -30,7 +36,12 @@ def language_name(code: str, in_lang: str) -> str:
 
 def choices(codes: Iterable[str]) -> list[tuple[str, str, str]]:
     """Return ``(code, own name, direction)`` for each language code."""
-    return [(code, own_name(code), text_direction(code)) for code in codes]
+    return list(_choices(tuple(codes)))
+
+
+@lru_cache(maxsize=64)
+def _choices(codes: tuple[str, ...]) -> tuple[tuple[str, str, str], ...]:
+    return tuple((code, own_name(code), text_direction(code)) for code in codes)
 
 
 def interface_report(directory: Path, languages: list[str]) -> dict[str, LanguageReport]:

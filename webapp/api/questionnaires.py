@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
 
 from flask import abort, current_app, jsonify, make_response, request
 from flask_babel import get_locale
 
 from ..models import QuestionnaireVersion
-from ..questionnaires.localize import fallback_chain
 from ..questionnaires.names import country_names, language_names, text_direction
 from ..services import audio
 from ..services import questionnaires as questionnaire_service
@@ -23,16 +21,6 @@ def document_etag(version: QuestionnaireVersion, lang: str) -> str:
     """Return the entity tag of a localized version (unquoted); new audio clips change it."""
     clips = json.dumps(sorted(audio.clips_for(version.questionnaire_id, lang).items()))
     return f"{version.content_hash[:16]}-{lang}-{hashlib.sha256(clips.encode()).hexdigest()[:8]}"
-
-
-def localized(version: QuestionnaireVersion, lang: str) -> dict[str, Any]:
-    """Return the document with only the translations ``lang`` can fall back on."""
-    document = dict(version.document)
-    chain = fallback_chain(lang, document["source_language"], document.get("fallbacks"))
-    translations = document.get("translations") or {}
-    document["translations"] = {code: translations[code] for code in chain if code in translations}
-    document.pop("translation_sources", None)
-    return document
 
 
 @bp.get("/questionnaires/<slug>/versions/<int:number>")
@@ -64,7 +52,7 @@ def document(slug: str, number: int):
             "version": number,
             "lang": lang,
             "dir": text_direction(lang),
-            "document": localized(version, lang),
+            "document": version.localized(lang),
             "names": names,
             "audio": audio.clips_for(version.questionnaire_id, lang),
         }

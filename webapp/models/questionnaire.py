@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,6 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from ..questionnaires import Definition
 from ..questionnaires.definition import build_definition
+from ..questionnaires.localize import localized_document
+from ..questionnaires.published import published_versions
 from .tenancy import Municipality, Participant, StaffUser
 from .types import JSONType, UTCDateTime, utcnow
 
@@ -78,7 +79,9 @@ class QuestionnaireVersion(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     questionnaire_id: Mapped[int] = mapped_column(sa.ForeignKey("questionnaire.id"))
     number: Mapped[int]
-    document: Mapped[dict[str, Any]] = mapped_column(DocumentJSON)
+    #: Deferred: requests read the document through ``definition`` and ``localized``, which
+    #: come from the per-process cache of published versions and load it only on a miss.
+    document: Mapped[dict[str, Any]] = mapped_column(DocumentJSON, deferred=True)
     content_hash: Mapped[str] = mapped_column(sa.String(64))
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: Languages of the document that participants are not offered for this version: the
@@ -94,12 +97,27 @@ class QuestionnaireVersion(db.Model):
     def offered_languages(self) -> list[str]:
         """Return the languages participants are offered for this version."""
         withheld = set(self.withheld_languages or ())
-        return [lang for lang in self.document.get("languages", []) if lang not in withheld]
+        return [lang for lang in self.definition.languages if lang not in withheld]
 
-    @cached_property
+    @property
     def definition(self) -> Definition:
-        """Return the checked definition (the document was checked before it was stored)."""
-        return build_definition(self.document)
+        """Return the checked definition (the document was checked before it was stored).
+
+        Shared with every request of this process that reads the same version: never change
+        it, nor its ``document``.
+        """
+        if self.id is None or not self.content_hash:
+            return build_definition(self.document)  # not stored yet: nothing to key it by
+        return published_versions.definition(self.id, self.content_hash, self._stored_document)
+
+    def localized(self, lang: str) -> dict[str, Any]:
+        """Return the document with only the translations ``lang`` falls back on (shared)."""
+        if self.id is None or not self.content_hash:
+            return localized_document(self.document, lang)
+        return published_versions.localized(self.id, self.content_hash, lang, self._stored_document)
+
+    def _stored_document(self) -> dict[str, Any]:
+        return self.document
 
     def exported(self) -> dict[str, Any]:
         """Return the document with its version number, as ``forms export`` prints it."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, url_for
 from flask_babel import get_locale
@@ -10,6 +11,7 @@ from flask_babel import gettext as _
 
 from ..assets import asset_url, release
 from ..auth import current_actor
+from ..config import LANGUAGES
 from ..extensions import db
 from ..models import Participant, QuestionAudio
 from ..questionnaires.names import text_direction
@@ -107,13 +109,26 @@ def app_shell():
     return render_template("pwa/app.html", strings=client_strings())
 
 
+@lru_cache(maxsize=len(LANGUAGES) * 2)
+def _client_strings(locale: str) -> dict:
+    return _translated_client_strings()
+
+
 def answer_messages() -> dict[str, str]:
     """The answer error sentences of rendering/messages.py, translated, for the phone."""
     return translated_answer_messages()
 
 
 def client_strings() -> dict:
-    """Interface texts the app needs when it renders by itself, in the participant's language."""
+    """Interface texts the app needs when it renders by itself, in the participant's language.
+
+    Translated once per interface language and process (about a hundred gettext calls that
+    were a share of every /app/ page, issue 12): the dict is shared, so never change it.
+    """
+    return _client_strings(str(get_locale()))
+
+
+def _translated_client_strings() -> dict:
     return {
         "yes": _("Yes"), "no": _("No"), "choose": _("Choose …"), "optional": _("optional"),
         "entry": _("Entry %(number)s"), "remove": _("Remove entry %(number)s"),

@@ -101,6 +101,9 @@ class Definition:
     sections: list[Section] = field(default_factory=list)
     questions: dict[str, Question] = field(default_factory=dict)
     info: dict[str, str] = field(default_factory=dict)
+    #: Objects compiled from the document on first use (validate.py keeps its answer validator
+    #: here), so a cached published Definition compiles them once per process.
+    compiled: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def slug(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 
 def fallback_chain(
@@ -14,3 +15,17 @@ def fallback_chain(
         if candidate and candidate not in chain:
             chain.append(candidate)
     return chain
+
+
+def localized_document(document: Mapping[str, Any], lang: str) -> dict[str, Any]:
+    """Return the document with only the translations ``lang`` can fall back on.
+
+    A shallow copy: the returned dict shares every value but ``translations`` with
+    ``document``, so neither may be changed.
+    """
+    localized = dict(document)
+    chain = fallback_chain(lang, localized["source_language"], localized.get("fallbacks"))
+    translations = localized.get("translations") or {}
+    localized["translations"] = {code: translations[code] for code in chain if code in translations}
+    localized.pop("translation_sources", None)
+    return localized

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 
 from babel import Locale, UnknownLocaleError
 from babel.localedata import locale_identifiers
@@ -11,6 +11,7 @@ from babel.localedata import locale_identifiers
 _NOT_COUNTRIES = frozenset({"EU", "EZ", "QO", "UN", "XA", "XB", "ZZ"})
 
 
+@lru_cache(maxsize=256)  # parsed once per language; bounded, as ``lang`` may come from a request
 def _locale(lang: str) -> Locale:
     try:
         return Locale.parse(lang)

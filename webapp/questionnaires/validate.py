@@ -7,9 +7,8 @@ answer path, so the caller words them in the reader's language.
 
 from __future__ import annotations
 
-import copy
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,8 +64,32 @@ def _path(parts: Iterable[Any]) -> str:
     return "".join(f"/{pointer_escape(str(p))}" for p in parts)
 
 
-def _errors_from_schema(schema: Mapping[str, Any], answers: Any) -> list[AnswerError]:
-    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+def answer_validator(definition: Definition) -> Draft202012Validator:
+    """Return the validator of the answers' schema, compiled once per Definition.
+
+    Which top-level questions are required depends on the answers (hidden ones never are), so
+    the caller filters the top-level ``required`` errors rather than changing the schema: the
+    validator is then the same for every answer set, and the errors keep the schema's order.
+    """
+    validator = definition.compiled.get("answers")
+    if validator is None:
+        validator = Draft202012Validator(definition.schema, format_checker=FormatChecker())
+        definition.compiled["answers"] = validator
+    return validator
+
+
+def _errors_from_schema(
+    schema: Mapping[str, Any] | Draft202012Validator,
+    answers: Any,
+    required: Container[str] | None = None,
+) -> list[AnswerError]:
+    """Return the schema's errors; of the top level's required questions, only ``required``
+    (all of them when it is None). ``schema`` may be a compiled validator."""
+    validator = (
+        schema
+        if isinstance(schema, Draft202012Validator)
+        else Draft202012Validator(schema, format_checker=FormatChecker())
+    )
     found: list[AnswerError] = []
     expanded: set[tuple[str, int]] = set()
     for error in validator.iter_errors(answers):
@@ -78,6 +101,8 @@ def _errors_from_schema(schema: Mapping[str, Any], answers: Any) -> list[AnswerE
                 continue
             expanded.add((_path(where), id(error.schema)))
             missing = [p for p in error.validator_value if p not in error.instance]
+            if required is not None and error.schema is validator.schema:
+                missing = [p for p in missing if p in required]
             found += [AnswerError(_path([*where, p]), "required") for p in missing]
         elif keyword == "additionalProperties":
             known = set(error.schema.get("properties", {}))
@@ -141,9 +166,18 @@ def _non_finite_errors(answers: Any, where: tuple[Any, ...] = ()) -> list[Answer
 
 def clean_answers(definition: Definition, answers: Mapping[str, Any]) -> dict[str, Any]:
     """Return the answers normalized, with those to hidden questions removed."""
+    return _cleaned_and_visible(definition, answers)[0]
+
+
+def _cleaned_and_visible(
+    definition: Definition, answers: Mapping[str, Any]
+) -> tuple[dict[str, Any], set[str]]:
+    # Hidden answers count as not given when visibility is worked out, so dropping them
+    # changes no question's visibility: the visible set of the cleaned answers is this one.
     normalized = normalize(dict(answers))
     visible = visible_questions(definition, normalized)
-    return {k: v for k, v in normalized.items() if k in visible or k not in definition.questions}
+    cleaned = {k: v for k, v in normalized.items() if k in visible or k not in definition.questions}
+    return cleaned, visible
 
 
 def validate_answers(
@@ -160,13 +194,11 @@ def validate_answers(
     """
     if not isinstance(answers, Mapping):
         return {}, [AnswerError("", "type", {"expected": "object"})]
-    cleaned = clean_answers(definition, answers)
-    visible = visible_questions(definition, cleaned)
-    schema = copy.deepcopy(definition.schema)
-    required = [q for q in schema.get("required", []) if q in visible] if complete else []
-    schema["required"] = required
+    cleaned, visible = _cleaned_and_visible(definition, answers)
+    required = visible if complete else ()
     errors = _non_finite_errors(cleaned)
-    errors += _errors_from_schema(schema, cleaned) + _code_errors(definition, cleaned)
+    errors += _errors_from_schema(answer_validator(definition), cleaned, required)
+    errors += _code_errors(definition, cleaned)
     if only is not None:
         wanted = set(only)
         errors = [e for e in errors if e.question in wanted]

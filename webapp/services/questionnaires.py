@@ -255,7 +255,7 @@ def participant_language(version: QuestionnaireVersion, lang: str) -> str:
     withheld = set(version.withheld_languages or ())
     if lang not in withheld:
         return lang
-    document = version.document
+    document = version.definition.document
     source = document["source_language"]
     for candidate in fallback_chain(lang, source, document.get("fallbacks")):
         if candidate not in withheld:

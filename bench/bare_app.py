@@ -1,0 +1,61 @@
+"""The bare Flask app that ``bench/server.py`` measures Løype against.
+
+Two routes and nothing else: ``GET /page`` renders a compiled Jinja template of a given size
+(the size of Løype's app shell), ``POST /insert`` parses a JSON body and inserts it as one row
+into a table of the same database Løype uses, in its own transaction. Configured by
+environment variables: ``BARE_DATABASE_URL`` and ``BARE_PAGE_BYTES``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import sqlalchemy as sa
+from flask import Flask, jsonify, render_template, request
+from jinja2 import DictLoader
+
+TEMPLATE = """<!doctype html>
+<html lang="{{ lang }}"><head><meta charset="utf-8"><title>{{ title }}</title></head>
+<body><main>{% for line in lines %}<p>{{ line }}</p>{% endfor %}</main></body></html>"""
+
+metadata = sa.MetaData()
+bench_insert = sa.Table(
+    "bench_insert",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("body", sa.Text, nullable=False),
+)
+
+
+def create_app() -> Flask:
+    """Return the bare app, with its table created."""
+    app = Flask(__name__)
+    url = os.environ["BARE_DATABASE_URL"]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    engine = sa.create_engine(url, pool_pre_ping=True)
+    metadata.create_all(engine)
+    size = int(os.environ.get("BARE_PAGE_BYTES", 2048))
+    # Lines of 60 characters, so the page is about as long as the page it stands in for.
+    lines = ["x" * 60] * max(1, size // 68)
+    # Through Flask's own render_template, which compiles the template once and caches it.
+    app.jinja_loader = DictLoader({"page.html": TEMPLATE})
+
+    @app.get("/page")
+    def page():
+        return render_template("page.html", lang="nb", title="Bare", lines=lines)
+
+    @app.post("/insert")
+    def insert():
+        body = request.get_json()
+        with engine.begin() as connection:
+            new_id = connection.execute(
+                bench_insert.insert().values(body=json.dumps(body)).returning(bench_insert.c.id)
+            ).scalar_one()
+        return jsonify({"id": new_id}), 201
+
+    return app
+
+
+app = create_app() if "BARE_DATABASE_URL" in os.environ else None

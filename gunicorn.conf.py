@@ -1,0 +1,37 @@
+"""Production settings for gunicorn: ``gunicorn -c gunicorn.conf.py wsgi:app``.
+
+``make run`` and ``bench/server.py`` use this file, so what is measured and what is run by hand
+is what a deployment runs. Each setting can be overridden on the command line.
+"""
+
+import os
+
+bind = "127.0.0.1:5000"  # `make run` and the bench name theirs with -b
+# Sync workers: the app does blocking database work per request and keeps no state between
+# requests (sessions are in the database), so processes scale it; 2 fits a small machine.
+workers = int(os.environ.get("WEB_CONCURRENCY", 2))
+worker_class = "sync"
+# Import the app once before forking: workers share its memory and start fast, and a
+# SECRET_KEY generated into instance/ on a first start is the same for every worker.
+preload_app = True
+timeout = 30
+graceful_timeout = 10
+# Recycle workers now and then, so a slow leak cannot grow without bound.
+max_requests = 10000
+max_requests_jitter = 1000
+# The app logs what matters itself (webapp/logs.py keeps invite codes out of request lines).
+accesslog = None
+# gunicorn 24+ opens a control socket at one fixed path in the home folder; two instances on a
+# machine (two deployments, the bench beside `make run`) would fight over it, and nothing here
+# uses it.
+control_socket_disable = True
+errorlog = "-"
+
+
+def post_fork(server, worker):
+    """Give each worker its own database connections: none may cross a fork."""
+    from webapp.extensions import db
+    from wsgi import app
+
+    with app.app_context():
+        db.engine.dispose(close=False)
