@@ -255,7 +255,8 @@ def participant_language(version: QuestionnaireVersion, lang: str) -> str:
     withheld = set(version.withheld_languages or ())
     if lang not in withheld:
         return lang
-    document = version.definition.document
+    # A stored version reads its cached definition; one not stored yet has only its document.
+    document = version.document if version.id is None else version.definition.document
     source = document["source_language"]
     for candidate in fallback_chain(lang, source, document.get("fallbacks")):
         if candidate not in withheld:
