@@ -39,6 +39,7 @@ def sample_records(app, world) -> dict[str, object]:
             "second": 1,
             "staff_id": world.c1,
             "lang": "en",
+            "resource_id": 1,
         }
 
 

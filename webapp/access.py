@@ -66,6 +66,9 @@ ROUTE_ACCESS: dict[str, str] = {
     "builder.import_po": ADMINISTRATOR, "builder.import_new": ADMINISTRATOR,
     "builder.import_over": ADMINISTRATOR, "builder.export_draft": ADMINISTRATOR,
     "builder.bank": ADMINISTRATOR,
+    # National resources are read-only: the views answer 404 for another municipality's.
+    "admin.new_resource": ADMINISTRATOR, "admin.edit_resource": ADMINISTRATOR,
+    "admin.toggle_resource": ADMINISTRATOR,
 }  # fmt: skip
 
 

@@ -546,7 +546,10 @@ def _review_page(
         editable={c.id for c in thread if comments.may_edit(c, actor)},
         labels=REVIEW_LABELS,
         suggestions=resources.suggest(
-            definition, response.answers, response.participant.municipality.county
+            definition,
+            response.answers,
+            response.participant.municipality.county,
+            response.participant.municipality_id,
         ),
         lang=lang,
         participant_lang=participant_lang,

@@ -12,7 +12,7 @@ from .questionnaire import (
     QuestionnaireDraft,
     QuestionnaireVersion,
 )
-from .resource import Resource
+from .resource import RESOURCE_AUDIENCES, Resource
 from .response import COMMENT_KINDS, REVIEW_STATUSES, Comment, Response, ResponseRevision, Review
 from .security import LoginSession, ThrottleCounter
 from .tenancy import PROGRAMMES, ROLES, Municipality, Participant, StaffUser
@@ -21,6 +21,7 @@ __all__ = [
     "COMMENT_KINDS",
     "OFFERS",
     "PROGRAMMES",
+    "RESOURCE_AUDIENCES",
     "DraftChange",
     "QuestionnaireAssignment",
     "QuestionnaireDraft",

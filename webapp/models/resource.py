@@ -10,9 +10,21 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..extensions import db
 from .types import JSONType, UTCDateTime, utcnow
 
+#: Who a resource is for: the participant (a counsellor can share it with them) or staff only.
+RESOURCE_AUDIENCES = ("participant", "counsellor")
+
 
 class Resource(db.Model):
-    """A curated link with texts per language and tags that answers can match."""
+    """A curated link with texts per language and tags that answers can match.
+
+    National resources (``municipality_id`` None) come from ``flask resources import``; a
+    municipality's administrators curate their own in the browser. ``region`` limits a
+    resource to participants of one county; ``region_municipality_id`` to one municipality.
+    """
+
+    __table_args__ = (
+        sa.CheckConstraint("audience IN ('participant', 'counsellor')", name="audience_known"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
@@ -22,6 +34,14 @@ class Resource(db.Model):
     tags: Mapped[list[str]] = mapped_column(JSONType, default=list)
     region: Mapped[str | None] = mapped_column(sa.String(120))
     active: Mapped[bool] = mapped_column(default=True)
+    #: The municipality whose administrators manage it; None for a national resource.
+    municipality_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("municipality.id"), index=True
+    )
+    region_municipality_id: Mapped[int | None] = mapped_column(sa.ForeignKey("municipality.id"))
+    audience: Mapped[str] = mapped_column(
+        sa.String(20), default="participant", server_default="participant"
+    )
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def text(self, field: str, lang: str) -> str:
