@@ -69,6 +69,7 @@ ROUTE_ACCESS: dict[str, str] = {
     # National resources are read-only: the views answer 404 for another municipality's.
     "admin.new_resource": ADMINISTRATOR, "admin.edit_resource": ADMINISTRATOR,
     "admin.toggle_resource": ADMINISTRATOR,
+    "counsellor.share_resource": COUNSELLOR,
 }  # fmt: skip
 
 

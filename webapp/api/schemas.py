@@ -237,6 +237,18 @@ class ReadSchema(Schema):
     )
 
 
+class SharedResourceSchema(Schema):
+    """A resource the counsellor shared, in the participant's language (bokmål fallback)."""
+
+    title = fields.String(required=True)
+    url = fields.String(required=True, metadata={"description": "An http(s) address"})
+    description = fields.String(required=True)
+    note = fields.String(
+        required=True, metadata={"description": "The counsellor's personal note; may be empty"}
+    )
+    shared_at = fields.AwareDateTime(required=True)
+
+
 class MeSchema(Schema):
     """What the participant has to fill in, and what the server has of theirs."""
 
@@ -247,6 +259,11 @@ class MeSchema(Schema):
         fields.Nested(ReadSchema),
         required=True,
         metadata={"description": "Who of the staff read the participant's data, newest first"},
+    )
+    shared_resources = fields.List(
+        fields.Nested(SharedResourceSchema),
+        required=True,
+        metadata={"description": "Resources the counsellor shared, newest first"},
     )
 
 

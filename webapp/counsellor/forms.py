@@ -154,3 +154,13 @@ class RevisionsForm(Form):
 
     first = SelectField(_l("From"), coerce=int)
     second = SelectField(_l("To"), coerce=int)
+
+
+class ShareForm(FlaskForm):
+    """Share one suggested resource with the participant (limit: services/sharing.py)."""
+
+    resource_id = IntegerField(validators=[DataRequired()])
+    note = TextAreaField(
+        _l("Personal note (optional)"),
+        description=_l("At most 500 characters. The participant sees it with the link."),
+    )

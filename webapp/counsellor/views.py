@@ -47,6 +47,7 @@ from ..services import (
     reviews,
     revisions,
     sessions,
+    sharing,
 )
 from ..services import caseload as caseload_service
 from ..services import questionnaires as questionnaire_service
@@ -63,6 +64,7 @@ from .forms import (
     ReassignForm,
     ReviewForm,
     RevisionsForm,
+    ShareForm,
 )
 
 bp = Blueprint("counsellor", __name__)
@@ -506,8 +508,43 @@ def edit_comment(response_id, comment_id: int):
     ), status  # fmt: skip
 
 
+@bp.post("/responses/<uuid:response_id>/share")
+@staff_required("counsellor")
+def share_resource(response_id):
+    """Share a suggested resource with the participant, with a personal note."""
+    actor = current_actor()
+    response = access.response_or_404(actor, str(response_id))
+    form = ShareForm()
+    if form.validate_on_submit():
+        try:
+            sharing.share(actor, response.participant, form.resource_id.data, form.note.data or "")
+        except sharing.ShareError as error:
+            db.session.rollback()
+            form.note.errors = [_share_error(error, len((form.note.data or "").strip()))]
+        else:
+            db.session.commit()
+            flash(_("Shared with the participant."), "success")
+            return redirect(url_for(".review", response_id=response.id, _anchor="suggested"))
+    else:
+        form.note.errors = [_("This resource cannot be shared with the participant.")]
+    return _review_page(response, share_form=form)
+
+
+def _share_error(error: sharing.ShareError, length: int) -> str:
+    if error.code == "too_long":
+        return _(
+            "The note is too long: %(length)s characters, at most %(limit)s.",
+            length=length,
+            limit=sharing.NOTE_MAX,
+        )
+    return _("This resource cannot be shared with the participant.")
+
+
 def _review_page(
-    response: Response, form: ReviewForm | None = None, comment_form: CommentForm | None = None
+    response: Response,
+    form: ReviewForm | None = None,
+    comment_form: CommentForm | None = None,
+    share_form: ShareForm | None = None,
 ):
     actor = current_actor()
     reads.record_response(actor, response)
@@ -553,7 +590,9 @@ def _review_page(
         ),
         lang=lang,
         participant_lang=participant_lang,
-    ), (422 if form.errors or comment_form.errors else 200)
+        share_form=share_form,
+        shared={s.id: s for s in sharing.shared_with(response.participant, lang)},
+    ), (422 if form.errors or comment_form.errors or (share_form and share_form.errors) else 200)
 
 
 @bp.get("/responses/<uuid:response_id>/history")

@@ -12,7 +12,7 @@ from .questionnaire import (
     QuestionnaireDraft,
     QuestionnaireVersion,
 )
-from .resource import RESOURCE_AUDIENCES, Resource
+from .resource import RESOURCE_AUDIENCES, Resource, SharedResource
 from .response import COMMENT_KINDS, REVIEW_STATUSES, Comment, Response, ResponseRevision, Review
 from .security import LoginSession, ThrottleCounter
 from .tenancy import PROGRAMMES, ROLES, Municipality, Participant, StaffUser
@@ -38,6 +38,7 @@ __all__ = [
     "Resource",
     "Response",
     "ResponseRevision",
+    "SharedResource",
     "Review",
     "StaffUser",
     "ThrottleCounter",

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from .tenancy import StaffUser
 from .types import JSONType, UTCDateTime, utcnow
 
 #: Who a resource is for: the participant (a counsellor can share it with them) or staff only.
@@ -48,3 +49,23 @@ class Resource(db.Model):
         """Return a text in ``lang``, falling back to bokmål."""
         texts = getattr(self, field) or {}
         return texts.get(lang) or texts.get(lang.split("_")[0]) or texts.get("nb", "")
+
+
+class SharedResource(db.Model):
+    """A resource a counsellor shared with a participant, with a personal note.
+
+    Sharing the same resource again replaces the note and the time: one entry per resource.
+    """
+
+    __tablename__ = "shared_resource"
+    __table_args__ = (sa.UniqueConstraint("participant_id", "resource_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(sa.ForeignKey("participant.id"), index=True)
+    resource_id: Mapped[int] = mapped_column(sa.ForeignKey("resource.id"))
+    shared_by_id: Mapped[int] = mapped_column(sa.ForeignKey("staff_user.id"))
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    shared_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    resource: Mapped[Resource] = relationship()
+    shared_by: Mapped[StaffUser] = relationship()

@@ -9,7 +9,7 @@ from flask_babel import get_locale
 from ..auth import current_actor, participant_required
 from ..extensions import db
 from ..models import Questionnaire, QuestionnaireVersion, Response
-from ..services import comments, reads
+from ..services import comments, reads, sharing
 from ..services import questionnaires as questionnaire_service
 from ..services import responses as response_service
 from ..services.reviews import follow_up_message
@@ -51,6 +51,7 @@ def home():
         "participant/home.html",
         entries=entries,
         reads=reads.reads_of(participant),
+        shared_resources=sharing.shared_with(participant, str(get_locale())),
         lang=str(get_locale()),
     )
 

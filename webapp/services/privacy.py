@@ -23,6 +23,7 @@ from ..models import (
     Response,
     ResponseRevision,
     Review,
+    SharedResource,
 )
 from ..models.types import utcnow
 from . import audit
@@ -144,6 +145,9 @@ def erase(participant: Participant, actor) -> None:
     )
     db.session.execute(sa.delete(Response).where(Response.participant_id == participant.id))
     db.session.execute(sa.delete(LoginSession).where(LoginSession.participant_id == participant.id))
+    db.session.execute(
+        sa.delete(SharedResource).where(SharedResource.participant_id == participant.id)
+    )
     audit.record(
         actor, "participant.erase", f"participant:{participant.id}", participant.municipality_id
     )
