@@ -40,6 +40,7 @@ def sample_records(app, world) -> dict[str, object]:
             "staff_id": world.c1,
             "lang": "en",
             "resource_id": 1,
+            "step_id": 1,
         }
 
 

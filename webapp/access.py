@@ -70,6 +70,9 @@ ROUTE_ACCESS: dict[str, str] = {
     "admin.new_resource": ADMINISTRATOR, "admin.edit_resource": ADMINISTRATOR,
     "admin.toggle_resource": ADMINISTRATOR,
     "counsellor.share_resource": COUNSELLOR,
+    # A step of another participant's plan is not found (404) through the participant.
+    "counsellor.add_step": COUNSELLOR, "counsellor.edit_step": COUNSELLOR,
+    "counsellor.guidance_offer": COUNSELLOR,
 }  # fmt: skip
 
 

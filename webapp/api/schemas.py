@@ -249,6 +249,21 @@ class SharedResourceSchema(Schema):
     shared_at = fields.AwareDateTime(required=True)
 
 
+class NextStepSchema(Schema):
+    """A step of the participant's follow-up plan that the counsellor shows them."""
+
+    id = fields.Integer(required=True)
+    goal = fields.String(required=True)
+    action = fields.String(required=True)
+    responsible = fields.String(
+        required=True, validate=validate.OneOf(["participant", "counsellor", "other"])
+    )
+    due_on = fields.Date(required=True, allow_none=True)
+    status = fields.String(
+        required=True, validate=validate.OneOf(["planned", "in_progress", "done", "cancelled"])
+    )
+
+
 class MeSchema(Schema):
     """What the participant has to fill in, and what the server has of theirs."""
 
@@ -264,6 +279,11 @@ class MeSchema(Schema):
         fields.Nested(SharedResourceSchema),
         required=True,
         metadata={"description": "Resources the counsellor shared, newest first"},
+    )
+    next_steps = fields.List(
+        fields.Nested(NextStepSchema),
+        required=True,
+        metadata={"description": "Plan steps shown to the participant, by due date"},
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .audit import AuditEvent
+from .plan import OPEN_STEP_STATUSES, RESPONSIBLE, STEP_STATUSES, NextStep
 from .questionnaire import (
     OFFERS,
     DraftChange,
@@ -20,6 +21,10 @@ from .tenancy import PROGRAMMES, ROLES, Municipality, Participant, StaffUser
 __all__ = [
     "COMMENT_KINDS",
     "OFFERS",
+    "OPEN_STEP_STATUSES",
+    "RESPONSIBLE",
+    "STEP_STATUSES",
+    "NextStep",
     "PROGRAMMES",
     "RESOURCE_AUDIENCES",
     "DraftChange",

@@ -19,6 +19,7 @@ from ..models import (
     AuditEvent,
     Comment,
     LoginSession,
+    NextStep,
     Participant,
     Response,
     ResponseRevision,
@@ -148,6 +149,7 @@ def erase(participant: Participant, actor) -> None:
     db.session.execute(
         sa.delete(SharedResource).where(SharedResource.participant_id == participant.id)
     )
+    db.session.execute(sa.delete(NextStep).where(NextStep.participant_id == participant.id))
     audit.record(
         actor, "participant.erase", f"participant:{participant.id}", participant.municipality_id
     )
