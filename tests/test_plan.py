@@ -206,3 +206,22 @@ def _token(client) -> str:
         if response.status_code == 200:
             return csrf_token(client, page)
     return ""
+
+
+def test_the_participants_own_data_download_has_their_plan_and_shared_resources(
+    app, world, as_actor
+):
+    _step(app, world, goal="Søke skole", shown_to_participant=False)
+    with app.app_context():
+        from webapp.models import Resource
+        from webapp.services import sharing
+
+        guidance = db.session.scalar(
+            sa.select(Resource).where(Resource.slug == "karriereveiledning-no")
+        )
+        person = db.session.get(Participant, world.p1)
+        sharing.share(db.session.get(StaffUser, world.c1), person, guidance.id, "Ring dem")
+        db.session.commit()
+    body = as_actor(app, "p1").get("/api/v1/me/export").get_json()
+    assert [s["goal"] for s in body["next_steps"]] == ["Søke skole"]  # hidden ones too
+    assert [r["note"] for r in body["shared_resources"]] == ["Ring dem"]
