@@ -40,6 +40,8 @@ def sample_records(app, world) -> dict[str, object]:
             "staff_id": world.c1,
             "lang": "en",
             "notification_id": "A" * 22,
+            "resource_id": 1,
+            "step_id": 1,
         }
 
 

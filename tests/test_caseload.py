@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from webapp.extensions import db
-from webapp.models import Participant, Questionnaire, StaffUser
+from webapp.models import NextStep, Participant, Questionnaire, StaffUser
 from webapp.services import caseload, deadlines, reviews
 from webapp.services import responses as response_service
 
@@ -30,6 +30,14 @@ def _add_participants(app, world, count: int, counsellor: str = "c1") -> list[in
             )  # fmt: skip
             db.session.add(person)
             db.session.flush()
+            if n % 3 == 0:  # a step of the plan, overdue for every other one of them
+                db.session.add(
+                    NextStep(
+                        participant_id=person.id, goal="Søke skole", responsible="participant",
+                        due_on=TODAY + timedelta(days=10 if n % 2 else -10),
+                        status="planned", created_by_id=staff.id,
+                    )
+                )  # fmt: skip
             if n % 2:
                 response = response_service.start(person, kartlegging)
                 if n % 4 == 3:
@@ -167,3 +175,44 @@ def test_search_filter_sort_and_pages(app, world, as_actor):
     assert junk == 200
     html = client.get("/caseload?q=%25").get_data(as_text=True)
     assert "Nobody matches" in html  # "%" is a character, not a wildcard
+
+
+STEP_CASES = [
+    # (status, due in days from today, overdue?)
+    ("planned", -1, True),
+    ("in_progress", -30, True),
+    ("planned", 0, False),
+    ("planned", 5, False),
+    ("planned", None, False),
+    ("done", -10, False),
+    ("cancelled", -10, False),
+]
+
+
+@pytest.mark.parametrize(("status", "due_in", "overdue"), STEP_CASES)
+def test_an_overdue_plan_step_marks_the_row_and_the_sql_twin_agrees(
+    app, world, as_actor, status, due_in, overdue
+):
+    with app.app_context():
+        person = db.session.get(Participant, world.p1)
+        person.programme = "other"  # no programme deadline: only the step can be overdue
+        step = NextStep(
+            participant_id=person.id, goal="Melde seg på norskprøve", responsible="participant",
+            due_on=None if due_in is None else TODAY + timedelta(days=due_in), status=status,
+            created_by_id=world.c1,
+        )  # fmt: skip
+        db.session.add(step)
+        db.session.commit()
+        assert deadlines.next_step_overdue(step, TODAY) is overdue
+        found = db.session.scalars(
+            sa.select(Participant.id).where(deadlines.any_overdue_clause(TODAY))
+        ).all()
+        assert (world.p1 in found) is overdue
+        result = caseload.page(
+            sa.select(Participant).where(Participant.id == world.p1),
+            person.municipality_id,
+            caseload.Filters(),
+            TODAY,
+        )
+        [row] = result.rows
+        assert row.overdue_next_steps == int(overdue) and row.overdue is overdue

@@ -13,7 +13,15 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from webapp.extensions import db
-from webapp.models import Participant, QuestionnaireVersion, Response, StaffUser
+from webapp.models import (
+    NextStep,
+    Participant,
+    QuestionnaireVersion,
+    Resource,
+    Response,
+    SharedResource,
+    StaffUser,
+)
 
 from .conftest import FORMS, csrf_token, english_client, join, login_staff
 from .documents import minimal_document
@@ -120,6 +128,17 @@ def test_demo_is_safe_to_run_twice(app, runner, forms):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Participant)) == 2
         lead = db.session.scalar(sa.select(StaffUser).filter_by(email="leder@example.org"))
         assert lead.is_lead
+        # Run twice, made once: the municipality's own resource, a share, a plan of two steps.
+        for model, count in ((SharedResource, 1), (NextStep, 2)):
+            assert db.session.scalar(sa.select(sa.func.count()).select_from(model)) == count
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count())
+                .select_from(Resource)
+                .where(Resource.municipality_id.is_not(None))
+            )
+            == 1
+        )
     assert "press the button" in second.output
     first_code = first.output.split("/join/")[1].split()[0]
     code = second.output.split("/join/")[1].split()[0]

@@ -18,10 +18,20 @@ from flask.cli import AppGroup, with_appcontext
 from . import push_cli, security_cli
 from .extensions import db
 from .i18n import interface_report
-from .models import Municipality, Participant, Questionnaire, StaffUser
+from .models import Municipality, Participant, Questionnaire, Resource, StaffUser
 from .questionnaires import check_document
 from .questionnaires import translation as questionnaire_translation
-from .services import accounts, comments, deadlines, resource_texts, resources, revisions
+from .services import (
+    accounts,
+    comments,
+    deadlines,
+    plan,
+    resource_editing,
+    resource_texts,
+    resources,
+    revisions,
+    sharing,
+)
 from .services import questionnaires as questionnaire_service
 from .services import responses as response_service
 
@@ -151,6 +161,7 @@ def demo(port: int) -> None:
     else:
         code = accounts.new_invite(participant, key, days)  # the old code cannot be shown again
     _demo_second_participant(municipality, users["lead"])
+    _demo_resource(users["administrator"])
     db.session.commit()
     click.echo("Demo accounts (role, e-mail, password):")
     for role, email, _name, password in DEMO_ACCOUNTS:
@@ -192,6 +203,39 @@ def _demo_second_participant(municipality: Municipality, lead: StaffUser) -> Non
     )  # fmt: skip
     comments.add(response, lead, "note", "Bestill tolk (arabisk) til neste samtale.")
     comments.add(response, lead, "message", "Takk! Vi går gjennom svarene sammen på torsdag.")
+    # A shared resource, and a follow-up plan with one step past its due date.
+    guidance = db.session.scalar(
+        sa.select(Resource).where(Resource.slug == "karriereveiledning-no")
+    )
+    if guidance is not None:
+        sharing.share(lead, person, guidance.id, "Her kan du bestille en samtale på arabisk.")
+    for goal, action, who, due, status in (
+        ("Få utdanningen godkjent", "Søke HK-dir om godkjenning", "participant", -7, "planned"),
+        ("Karriereveiledning", "Bestille time på karrieresenteret", "counsellor", 14,
+         "in_progress"),
+    ):  # fmt: skip
+        plan.add_step(
+            lead, person,
+            plan.StepInput(goal, action, who, date.today() + timedelta(days=due), status, True),
+        )  # fmt: skip
+    plan.set_guidance_offer(lead, person, date.today() - timedelta(days=3), "Karriere Oslo")
+
+
+def _demo_resource(admin: StaffUser) -> None:
+    """Add (once) a resource of the demo municipality, which its administrator manages."""
+    if db.session.scalar(sa.select(Resource).where(Resource.slug == "norskkurs-i-demo")):
+        return
+    resource_editing.create(
+        admin,
+        resource_editing.ResourceInput(
+            url="https://www.oslo.kommune.no/",
+            title={"nb": "Norskkurs i Demo", "en": "Norwegian courses in Demo"},
+            description={"nb": "Kurs på dagtid og kveld i kommunen.",
+                         "en": "Day and evening courses in the municipality."},
+            tags=["norwegian-training"], region="municipality", audience="participant",
+            active=True,
+        ),
+    )  # fmt: skip
 
 
 def _pybabel(*args: str) -> None:

@@ -28,9 +28,9 @@ import pytest
 
 from webapp.config import LANGUAGES
 from webapp.extensions import db
-from webapp.models import Participant, Questionnaire, StaffUser
+from webapp.models import Participant, Questionnaire, Resource, StaffUser
 from webapp.questionnaires import validate_answers
-from webapp.services import comments, reads, reviews
+from webapp.services import comments, plan, reads, resource_editing, reviews, sharing
 from webapp.services import responses as response_service
 
 from ..conftest import PASSWORD, ROOT
@@ -250,6 +250,24 @@ def setup(app, world, axe_available) -> Setup:
         comments.add(sent, c1, "message", "Se på utdanningen din igjen, takk.")
         reads.record_response(c1, sent)
         p1.programme, p1.programme_start = "integration_act", date(2026, 1, 5)  # overdue
+        # A shared resource and the follow-up plan (one step overdue), and a resource of the
+        # municipality for the administrator to change.
+        guidance = db.session.scalar(
+            db.select(Resource).where(Resource.slug == "karriereveiledning-no")
+        )
+        sharing.share(c1, p1, guidance.id, "Ring dem før neste møte.")
+        plan.add_step(
+            c1, p1,
+            plan.StepInput("Søke videregående", "Søknad", "participant", date(2026, 2, 1),
+                           "planned", True),
+        )  # fmt: skip
+        resource_editing.create(
+            db.session.get(StaffUser, world.admin1),
+            resource_editing.ResourceInput(
+                "https://a.example/", {"nb": "Norskkurs"}, {"nb": "Kurs"},
+                ["norwegian-training"], "municipality", "participant", True,
+            ),
+        )  # fmt: skip
         db.session.flush()
         draft = response_service.start(p1, questionnaire)
         draft.answers = dict(ANSWERS)
@@ -503,6 +521,22 @@ def test_counsellor_pages(setup, browser, live_server):
         page.click("#comments ~ ol .comment:last-child .link-line a")
         page.wait_for_selector("main textarea#body")
         audit.check(page, where)
+        where = f"/responses/<sent> with a refused share {lang}"
+        page.goto(f"/responses/{setup.sent}")
+        page.fill(".share-form textarea", "x" * 501)
+        audit.status(submit(page, ".share-form button"), where, 422)
+        audit.check(page, where)
+        where = f"/participants/<p1> with a refused step {lang}"
+        page.goto(f"/participants/{setup.world.p1}")
+        page.fill("#goal", "")  # (a date input holds only dates: a bad one is refused unsent)
+        audit.status(submit(page, "form[action$='/steps'] button"), where, 422)
+        audit.errors(page, where)
+        audit.check(page, where)
+        where = f"/participants/<p1>/steps/<step> {lang}"
+        page.goto(f"/participants/{setup.world.p1}")
+        with page.expect_navigation():
+            page.click("#plan-heading ~ ol .link-line a")
+        audit.check(page, where)
         where = f"/responses/<sent>/history {lang}"
         audit.status(page.goto(f"/responses/{setup.sent}/history?first=1&second=3"), where, 200)
         audit.check(page, where)
@@ -561,10 +595,20 @@ def test_admin_pages(setup, browser, live_server):
         audit.check(page, f"/admin/questionnaires with an error {lang}")
         for path in (
             "/admin/resources", "/admin/translations", "/admin/audio", "/admin/staff",
-            "/account/two-step",
+            "/account/two-step", "/admin/resources/new",
         ):  # fmt: skip
             audit.status(page.goto(path), path, 200)
             audit.check(page, f"{path} {lang}")
+        where = f"/admin/resources/new with errors {lang}"
+        page.fill("#url", "javascript:alert(1)")
+        audit.status(submit(page, "main form button"), where, 422)
+        audit.errors(page, where)
+        audit.check(page, where)
+        page.goto("/admin/resources")
+        where = f"/admin/resources/<own> {lang}"
+        with page.expect_navigation():
+            page.click("main .resources .link-line a")
+        audit.check(page, where)
     ctx.close()
     audit.assert_clean()
 

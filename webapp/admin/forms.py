@@ -5,7 +5,18 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, SelectChoice, SelectField
+from wtforms import (
+    BooleanField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+)
+from wtforms.validators import DataRequired, Length
+
+from ..i18n import own_name
+from ..services import resource_editing
 
 
 class UploadForm(FlaskForm):
@@ -46,3 +57,92 @@ class RequireTwoStepForm(FlaskForm):
             "Staff who have not set it up are asked to do so before they can open any other page."
         ),
     )
+
+
+class ResourceForm(FlaskForm):
+    """A resource's link, texts per language (bokmål required), tags, region and audience.
+
+    ``resource_form`` adds a title and a description field for each language.
+    """
+
+    url = StringField(
+        _l("Web address"),
+        validators=[DataRequired(_l("Please write the web address."))],
+        description=_l("Starts with https:// (or http://)."),
+    )
+    tags = StringField(
+        _l("Tags"),
+        description=_l(
+            "Separated by commas. Answers whose options carry one of these tags suggest the "
+            "resource."
+        ),
+    )
+    region = SelectField(
+        _l("Where it applies"),
+        choices=[
+            SelectChoice("municipality", _l("Only in our municipality")),
+            SelectChoice("county", _l("In our county")),
+        ],
+    )
+    audience = SelectField(
+        _l("Who it is for"),
+        choices=[
+            SelectChoice("participant", _l("Participants (counsellors can share it)")),
+            SelectChoice("counsellor", _l("Counsellors only")),
+        ],
+    )
+    active = BooleanField(_l("Active: suggested to counsellors"), default=True)
+
+    def validate_url(self, field) -> None:
+        problem = resource_editing.url_problem(field.data.strip())
+        if problem == "too_long":
+            raise ValidationError(_l("The web address is too long (at most 500 characters)."))
+        if problem:
+            raise ValidationError(
+                _l("Please write a full web address starting with https:// or http://.")
+            )
+
+    def validate_tags(self, field) -> None:
+        _tags, bad = resource_editing.parse_tags(field.data or "")
+        if bad:
+            raise ValidationError(
+                _l(
+                    "A tag can only have small letters a–z, digits, - and _: %(tags)s",
+                    tags=", ".join(bad),
+                )
+            )
+
+
+def resource_form(languages: list[str], **kwargs) -> ResourceForm:
+    """Return a ResourceForm with a title and description field for every language."""
+
+    class Form(ResourceForm):
+        pass
+
+    for lang in languages:
+        required = lang == "nb"
+        name = own_name(lang)
+        title_checks = [Length(max=resource_editing.TITLE_MAX)]
+        text_checks = [Length(max=resource_editing.DESCRIPTION_MAX)]
+        if required:
+            title_checks.insert(0, DataRequired(_l("Please write a title in bokmål.")))
+            text_checks.insert(0, DataRequired(_l("Please write a description in bokmål.")))
+        setattr(
+            Form,
+            f"title_{lang}",
+            StringField(
+                _l("Title (%(language)s)", language=name),
+                validators=title_checks,
+                render_kw={"lang": lang.replace("_", "-"), "dir": "auto"},
+            ),
+        )
+        setattr(
+            Form,
+            f"description_{lang}",
+            TextAreaField(
+                _l("Description (%(language)s)", language=name),
+                validators=text_checks,
+                render_kw={"lang": lang.replace("_", "-"), "dir": "auto", "rows": 3},
+            ),
+        )
+    return Form(**kwargs)

@@ -18,6 +18,7 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_wtf import FlaskForm
 from wtforms import SelectChoice
 
 from .. import access
@@ -27,9 +28,9 @@ from ..extensions import db
 from ..i18n import interface_report, own_name
 from ..models import QuestionAudio, Questionnaire, Resource, StaffUser
 from ..questionnaires import check_document, translation
-from ..services import audio, audit, resource_texts, totp
+from ..services import audio, audit, resource_editing, resource_texts, totp
 from ..services import questionnaires as questionnaire_service
-from .forms import AudioForm, OfferForm, RequireTwoStepForm, UploadForm
+from .forms import AudioForm, OfferForm, RequireTwoStepForm, UploadForm, resource_form
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -175,8 +176,93 @@ def export(slug: str, number: int):
 @bp.get("/resources")
 @staff_required("administrator")
 def resources():
-    listing = db.session.scalars(sa.select(Resource).order_by(Resource.slug)).all()
-    return render_template("admin/resources.html", resources=listing)
+    """National resources (read-only) and the municipality's own, which it manages."""
+    admin = current_actor()
+    listing = db.session.scalars(resource_editing.visible_to_admin(admin)).all()
+    return render_template(
+        "admin/resources.html",
+        resources=listing,
+        may_edit=lambda r: resource_editing.may_edit(admin, r),
+        region_label=resource_editing.region_label,
+        toggle_form=FlaskForm(),
+    )
+
+
+def own_resource_or_404(resource_id: int) -> Resource:
+    """Return one of the administrator's municipality's resources, else 404."""
+    resource = db.session.get(Resource, resource_id)
+    if resource is None or not resource_editing.may_edit(current_actor(), resource):
+        abort(404)
+    return resource
+
+
+def _resource_input(form) -> resource_editing.ResourceInput:
+    languages = current_app.config["LANGUAGES"]
+    tags, _bad = resource_editing.parse_tags(form.tags.data or "")
+    return resource_editing.ResourceInput(
+        url=form.url.data.strip(),
+        title={lang: (form[f"title_{lang}"].data or "").strip() for lang in languages},
+        description={lang: (form[f"description_{lang}"].data or "").strip() for lang in languages},
+        tags=tags,
+        region=form.region.data,
+        audience=form.audience.data,
+        active=form.active.data,
+    )
+
+
+@bp.route("/resources/new", methods=["GET", "POST"])
+@staff_required("administrator")
+def new_resource():
+    form = resource_form(current_app.config["LANGUAGES"])
+    if form.validate_on_submit():
+        resource = resource_editing.create(current_actor(), _resource_input(form))
+        db.session.commit()
+        flash(_("The resource is saved."), "success")
+        return redirect(url_for(".resources", _anchor=f"resource-{resource.id}"))
+    return render_template("admin/resource_edit.html", form=form, resource=None), (
+        422 if form.errors else 200
+    )
+
+
+@bp.route("/resources/<int:resource_id>", methods=["GET", "POST"])
+@staff_required("administrator")
+def edit_resource(resource_id: int):
+    resource = own_resource_or_404(resource_id)
+    languages = current_app.config["LANGUAGES"]
+    stored = {
+        "url": resource.url,
+        "tags": ", ".join(resource.tags),
+        "region": "municipality" if resource.region_municipality_id else "county",
+        "audience": resource.audience,
+        "active": resource.active,
+        **{f"title_{lang}": resource.title.get(lang, "") for lang in languages},
+        **{f"description_{lang}": resource.description.get(lang, "") for lang in languages},
+    }
+    form = resource_form(languages, data=stored)
+    if form.validate_on_submit():
+        resource_editing.update(current_actor(), resource, _resource_input(form))
+        db.session.commit()
+        flash(_("The resource is saved."), "success")
+        return redirect(url_for(".resources", _anchor=f"resource-{resource.id}"))
+    return render_template("admin/resource_edit.html", form=form, resource=resource), (
+        422 if form.errors else 200
+    )
+
+
+@bp.post("/resources/<int:resource_id>/active")
+@staff_required("administrator")
+def toggle_resource(resource_id: int):
+    """Stop suggesting a resource, or suggest it again."""
+    resource = own_resource_or_404(resource_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    resource_editing.set_active(current_actor(), resource, not resource.active)
+    db.session.commit()
+    if resource.active:
+        flash(_("The resource is active again."), "success")
+    else:
+        flash(_("The resource is no longer suggested."), "success")
+    return redirect(url_for(".resources", _anchor=f"resource-{resource.id}"))
 
 
 @bp.get("/translations")

@@ -10,7 +10,7 @@ from flask_babel import get_locale
 
 from ..extensions import db
 from ..models import Questionnaire, QuestionnaireVersion, Response
-from ..services import audit, comments, phone_keys, privacy, reads
+from ..services import audit, comments, phone_keys, plan, privacy, reads, sharing
 from ..services import questionnaires as questionnaire_service
 from ..services.reviews import follow_up_message
 from .base import bp, load_json, participant
@@ -93,6 +93,27 @@ def me():
                     "response": read.response.id if read.response else None,
                 }
                 for read in reads.reads_of(person)
+            ],
+            "shared_resources": [
+                {
+                    "title": item.title,
+                    "url": item.url,
+                    "description": item.description,
+                    "note": item.note,
+                    "shared_at": item.shared_at,
+                }
+                for item in sharing.shared_with(person, interface_lang)
+            ],
+            "next_steps": [
+                {
+                    "id": step.id,
+                    "goal": step.goal,
+                    "action": step.action,
+                    "responsible": step.responsible,
+                    "due_on": step.due_on,
+                    "status": step.status,
+                }
+                for step in plan.steps_of(person, for_participant=True)
             ],
         }
     )

@@ -239,6 +239,33 @@ class ReadSchema(Schema):
     )
 
 
+class SharedResourceSchema(Schema):
+    """A resource the counsellor shared, in the participant's language (bokmål fallback)."""
+
+    title = fields.String(required=True)
+    url = fields.String(required=True, metadata={"description": "An http(s) address"})
+    description = fields.String(required=True)
+    note = fields.String(
+        required=True, metadata={"description": "The counsellor's personal note; may be empty"}
+    )
+    shared_at = fields.AwareDateTime(required=True)
+
+
+class NextStepSchema(Schema):
+    """A step of the participant's follow-up plan that the counsellor shows them."""
+
+    id = fields.Integer(required=True)
+    goal = fields.String(required=True)
+    action = fields.String(required=True)
+    responsible = fields.String(
+        required=True, validate=validate.OneOf(["participant", "counsellor", "other"])
+    )
+    due_on = fields.Date(required=True, allow_none=True)
+    status = fields.String(
+        required=True, validate=validate.OneOf(["planned", "in_progress", "done", "cancelled"])
+    )
+
+
 class MeSchema(Schema):
     """What the participant has to fill in, and what the server has of theirs."""
 
@@ -249,6 +276,16 @@ class MeSchema(Schema):
         fields.Nested(ReadSchema),
         required=True,
         metadata={"description": "Who of the staff read the participant's data, newest first"},
+    )
+    shared_resources = fields.List(
+        fields.Nested(SharedResourceSchema),
+        required=True,
+        metadata={"description": "Resources the counsellor shared, newest first"},
+    )
+    next_steps = fields.List(
+        fields.Nested(NextStepSchema),
+        required=True,
+        metadata={"description": "Plan steps shown to the participant, by due date"},
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     Form,
     IntegerField,
@@ -154,3 +155,63 @@ class RevisionsForm(Form):
 
     first = SelectField(_l("From"), coerce=int)
     second = SelectField(_l("To"), coerce=int)
+
+
+class ShareForm(FlaskForm):
+    """Share one suggested resource with the participant (limit: services/sharing.py)."""
+
+    resource_id = IntegerField(validators=[DataRequired()])
+    note = TextAreaField(
+        _l("Personal note (optional)"),
+        description=_l("At most 500 characters. The participant sees it with the link."),
+    )
+
+
+RESPONSIBLE_LABELS = {
+    "participant": _l("The participant"),
+    "counsellor": _l("The counsellor"),
+    "other": _l("Someone else"),
+}
+STEP_STATUS_LABELS = {
+    "planned": _l("Planned"),
+    "in_progress": _l("In progress"),
+    "done": _l("Done"),
+    "cancelled": _l("Cancelled"),
+}
+
+
+class PlanDateField(DateField):
+    """A date field whose refusal of a badly written date says what to write."""
+
+    def process_formdata(self, valuelist) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError(
+                str(_l("Please write the date as year-month-day, for example 2027-03-31."))
+            ) from error
+
+
+class StepForm(FlaskForm):
+    """One step of the follow-up plan (limits: services/plan.py)."""
+
+    goal = StringField(
+        _l("Goal"), validators=[DataRequired(_l("Please write the goal.")), Length(max=300)]
+    )
+    action = TextAreaField(_l("What to do"), validators=[Length(max=1000)])
+    responsible = SelectField(
+        _l("Who is responsible"),
+        choices=[SelectChoice(k, label) for k, label in RESPONSIBLE_LABELS.items()],
+    )
+    due_on = PlanDateField(_l("Due date"), validators=[Optional()])
+    status = SelectField(
+        _l("Status"), choices=[SelectChoice(k, label) for k, label in STEP_STATUS_LABELS.items()]
+    )
+    shown_to_participant = BooleanField(_l("The participant sees this step"), default=True)
+
+
+class GuidanceOfferForm(FlaskForm):
+    guidance_offered_on = PlanDateField(
+        _l("Career guidance conversation offered on"), validators=[Optional()]
+    )
+    guidance_centre = StringField(_l("At which career centre"), validators=[Length(max=200)])

@@ -40,7 +40,9 @@ from ..services import (
     accounts,
     audit,
     comments,
+    deadlines,
     participants,
+    plan,
     privacy,
     push_subscriptions,
     reads,
@@ -48,6 +50,7 @@ from ..services import (
     reviews,
     revisions,
     sessions,
+    sharing,
 )
 from ..services import caseload as caseload_service
 from ..services import questionnaires as questionnaire_service
@@ -55,15 +58,20 @@ from ..services import responses as response_service
 from .forms import (
     PROGRAMME_LABELS,
     PROGRESS_LABELS,
+    RESPONSIBLE_LABELS,
     REVIEW_LABELS,
+    STEP_STATUS_LABELS,
     CaseloadForm,
     CommentForm,
     EditCommentForm,
+    GuidanceOfferForm,
     ParticipantForm,
     ProgrammeForm,
     ReassignForm,
     ReviewForm,
     RevisionsForm,
+    ShareForm,
+    StepForm,
 )
 
 bp = Blueprint("counsellor", __name__)
@@ -192,6 +200,8 @@ def _participant_page(
     person: Participant,
     programme_form: ProgrammeForm | None = None,
     reassign_form: ReassignForm | None = None,
+    step_form: StepForm | None = None,
+    offer_form: GuidanceOfferForm | None = None,
 ):
     actor = current_actor()
     reads.record_participant(actor, person)
@@ -210,7 +220,14 @@ def _participant_page(
         reassign_form.counsellor_id.choices = [
             SelectChoice(c.id, c.name) for c in _counsellors(actor)
         ]
-    failed = bool(programme_form.errors or (reassign_form and reassign_form.errors))
+    step_form = step_form or StepForm(formdata=None)
+    offer_form = offer_form or GuidanceOfferForm(formdata=None, obj=person)
+    failed = bool(
+        programme_form.errors
+        or (reassign_form and reassign_form.errors)
+        or step_form.errors
+        or offer_form.errors
+    )
     devices = sessions.live_for(person)
     return render_template(
         "counsellor/participant.html",
@@ -226,8 +243,77 @@ def _participant_page(
         programmes=PROGRAMME_LABELS,
         programme_form=programme_form,
         reassign_form=reassign_form,
+        step_form=step_form,
+        offer_form=offer_form,
+        next_steps=plan.steps_of(person),
+        responsible_labels=RESPONSIBLE_LABELS,
+        step_labels=STEP_STATUS_LABELS,
+        overdue=lambda step: deadlines.next_step_overdue(step, _today()),
         lang=str(get_locale()),
     ), (422 if failed else 200)
+
+
+def _step_input(form: StepForm) -> plan.StepInput:
+    return plan.StepInput(
+        goal=form.goal.data or "",
+        action=form.action.data or "",
+        responsible=form.responsible.data,
+        due_on=form.due_on.data,
+        status=form.status.data,
+        shown_to_participant=form.shown_to_participant.data,
+    )
+
+
+@bp.post("/participants/<int:participant_id>/steps")
+@staff_required("counsellor")
+def add_step(participant_id: int):
+    """Add a next step to the participant's follow-up plan."""
+    actor = current_actor()
+    person = access.participant_or_404(actor, participant_id)
+    form = StepForm()
+    if not form.validate_on_submit():
+        return _participant_page(person, step_form=form)
+    plan.add_step(actor, person, _step_input(form))
+    db.session.commit()
+    flash(_("The step is added to the plan."), "success")
+    return redirect(url_for(".participant", participant_id=person.id, _anchor="plan-heading"))
+
+
+@bp.route("/participants/<int:participant_id>/steps/<int:step_id>", methods=["GET", "POST"])
+@staff_required("counsellor")
+def edit_step(participant_id: int, step_id: int):
+    """Change a step of the plan: its texts, due date, or status."""
+    actor = current_actor()
+    person = access.participant_or_404(actor, participant_id)
+    step = plan.step_of(person, step_id)
+    if step is None:
+        abort(404)
+    form = StepForm(obj=step)
+    if form.validate_on_submit():
+        plan.update_step(actor, step, _step_input(form))
+        db.session.commit()
+        flash(_("Saved."), "success")
+        return redirect(url_for(".participant", participant_id=person.id, _anchor="plan-heading"))
+    return render_template("counsellor/step_edit.html", participant=person, step=step, form=form), (
+        422 if form.errors else 200
+    )
+
+
+@bp.post("/participants/<int:participant_id>/guidance-offer")
+@staff_required("counsellor")
+def guidance_offer(participant_id: int):
+    """Record when a career guidance conversation was offered, and where."""
+    actor = current_actor()
+    person = access.participant_or_404(actor, participant_id)
+    form = GuidanceOfferForm()
+    if not form.validate_on_submit():
+        return _participant_page(person, offer_form=form)
+    plan.set_guidance_offer(
+        actor, person, form.guidance_offered_on.data, form.guidance_centre.data or ""
+    )
+    db.session.commit()
+    flash(_("Saved."), "success")
+    return redirect(url_for(".participant", participant_id=person.id, _anchor="plan-heading"))
 
 
 @bp.get("/participants/<int:participant_id>")
@@ -509,8 +595,43 @@ def edit_comment(response_id, comment_id: int):
     ), status  # fmt: skip
 
 
+@bp.post("/responses/<uuid:response_id>/share")
+@staff_required("counsellor")
+def share_resource(response_id):
+    """Share a suggested resource with the participant, with a personal note."""
+    actor = current_actor()
+    response = access.response_or_404(actor, str(response_id))
+    form = ShareForm()
+    if form.validate_on_submit():
+        try:
+            sharing.share(actor, response.participant, form.resource_id.data, form.note.data or "")
+        except sharing.ShareError as error:
+            db.session.rollback()
+            form.note.errors = [_share_error(error, len((form.note.data or "").strip()))]
+        else:
+            db.session.commit()
+            flash(_("Shared with the participant."), "success")
+            return redirect(url_for(".review", response_id=response.id, _anchor="suggested"))
+    else:
+        form.note.errors = [_("This resource cannot be shared with the participant.")]
+    return _review_page(response, share_form=form)
+
+
+def _share_error(error: sharing.ShareError, length: int) -> str:
+    if error.code == "too_long":
+        return _(
+            "The note is too long: %(length)s characters, at most %(limit)s.",
+            length=length,
+            limit=sharing.NOTE_MAX,
+        )
+    return _("This resource cannot be shared with the participant.")
+
+
 def _review_page(
-    response: Response, form: ReviewForm | None = None, comment_form: CommentForm | None = None
+    response: Response,
+    form: ReviewForm | None = None,
+    comment_form: CommentForm | None = None,
+    share_form: ShareForm | None = None,
 ):
     actor = current_actor()
     reads.record_response(actor, response)
@@ -549,11 +670,16 @@ def _review_page(
         editable={c.id for c in thread if comments.may_edit(c, actor)},
         labels=REVIEW_LABELS,
         suggestions=resources.suggest(
-            definition, response.answers, response.participant.municipality.county
+            definition,
+            response.answers,
+            response.participant.municipality.county,
+            response.participant.municipality_id,
         ),
         lang=lang,
         participant_lang=participant_lang,
-    ), (422 if form.errors or comment_form.errors else 200)
+        share_form=share_form,
+        shared={s.id: s for s in sharing.shared_with(response.participant, lang)},
+    ), (422 if form.errors or comment_form.errors or (share_form and share_form.errors) else 200)
 
 
 @bp.get("/responses/<uuid:response_id>/history")

@@ -10,6 +10,7 @@ from .notification import (
     Notification,
     PushSubscription,
 )
+from .plan import OPEN_STEP_STATUSES, RESPONSIBLE, STEP_STATUSES, NextStep
 from .questionnaire import (
     OFFERS,
     DraftChange,
@@ -19,7 +20,7 @@ from .questionnaire import (
     QuestionnaireDraft,
     QuestionnaireVersion,
 )
-from .resource import Resource
+from .resource import RESOURCE_AUDIENCES, Resource, SharedResource
 from .response import COMMENT_KINDS, REVIEW_STATUSES, Comment, Response, ResponseRevision, Review
 from .security import LoginSession, ThrottleCounter
 from .tenancy import PROGRAMMES, ROLES, Municipality, Participant, StaffUser
@@ -32,7 +33,12 @@ __all__ = [
     "Notification",
     "PushSubscription",
     "OFFERS",
+    "OPEN_STEP_STATUSES",
+    "RESPONSIBLE",
+    "STEP_STATUSES",
+    "NextStep",
     "PROGRAMMES",
+    "RESOURCE_AUDIENCES",
     "DraftChange",
     "QuestionnaireAssignment",
     "QuestionnaireDraft",
@@ -49,6 +55,7 @@ __all__ = [
     "Resource",
     "Response",
     "ResponseRevision",
+    "SharedResource",
     "Review",
     "StaffUser",
     "ThrottleCounter",

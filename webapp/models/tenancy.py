@@ -113,6 +113,9 @@ class Participant(db.Model):
     #: for them are in services/deadlines.py).
     mapping_completed_on: Mapped[date | None] = mapped_column(sa.Date)
     guidance_completed_on: Mapped[date | None] = mapped_column(sa.Date)
+    #: When a career guidance conversation was offered, and at which career centre.
+    guidance_offered_on: Mapped[date | None] = mapped_column(sa.Date)
+    guidance_centre: Mapped[str | None] = mapped_column(sa.String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     municipality: Mapped[Municipality] = relationship()

@@ -7,9 +7,10 @@ from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_babel import get_locale
 
 from ..auth import current_actor, participant_required
+from ..counsellor.forms import STEP_STATUS_LABELS
 from ..extensions import db
 from ..models import Questionnaire, QuestionnaireVersion, Response
-from ..services import comments, reads
+from ..services import comments, plan, reads, sharing
 from ..services import questionnaires as questionnaire_service
 from ..services import responses as response_service
 from ..services.reviews import follow_up_message
@@ -51,6 +52,9 @@ def home():
         "participant/home.html",
         entries=entries,
         reads=reads.reads_of(participant),
+        shared_resources=sharing.shared_with(participant, str(get_locale())),
+        next_steps=plan.steps_of(participant, for_participant=True),
+        step_labels=STEP_STATUS_LABELS,
         lang=str(get_locale()),
     )
 

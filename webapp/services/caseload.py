@@ -64,10 +64,12 @@ class Row:
     last_sync: datetime | None
     progress: list[Progress] = field(default_factory=list)
     steps: list[deadlines.Step] = field(default_factory=list)
+    #: How many steps of the follow-up plan are open past their due date.
+    overdue_next_steps: int = 0
 
     @property
-    def overdue(self) -> list[deadlines.Step]:
-        return [step for step in self.steps if step.state == "overdue"]
+    def overdue(self) -> bool:
+        return self.overdue_next_steps > 0 or any(s.state == "overdue" for s in self.steps)
 
 
 @dataclass
@@ -153,7 +155,7 @@ def _filtered(visible: sa.Select, filters: Filters, today: date) -> sa.Select:
     elif filters.programme:
         query = query.where(Participant.programme == filters.programme)
     if filters.state == "overdue":
-        query = query.where(deadlines.overdue_clause(today))
+        query = query.where(deadlines.any_overdue_clause(today))
     elif filters.state == "not_started":
         query = query.where(~_participant_responses().exists())
     elif filters.state:
@@ -179,13 +181,17 @@ def page(visible: sa.Select, municipality_id: int, filters: Filters, today: date
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
     filters.page = min(filters.page, max(1, ceil(total / filters.per_page)))
     last_sync = _last_sync()
+    overdue_next = deadlines.overdue_steps_count(today)
     found = db.session.execute(
-        _ordered(query.add_columns(last_sync), filters.sort, last_sync)
+        _ordered(query.add_columns(last_sync, overdue_next), filters.sort, last_sync)
         .options(joinedload(Participant.counsellor))
         .limit(filters.per_page)
         .offset((filters.page - 1) * filters.per_page)
     ).all()
-    rows = [Row(person, synced, steps=deadlines.steps(person, today)) for person, synced in found]
+    rows = [
+        Row(person, synced, steps=deadlines.steps(person, today), overdue_next_steps=late)
+        for person, synced, late in found
+    ]
     _add_progress(municipality_id, rows)
     return Page(rows, total, filters)
 

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from ..models import Participant
+from ..models import OPEN_STEP_STATUSES, NextStep, Participant
 
 #: Programmes the deadlines apply to.
 WITH_DEADLINES = ("integration_act",)
@@ -75,3 +75,28 @@ def overdue_clause(today: date) -> sa.ColumnElement[bool]:
         for column, days in STEPS.values()
     ]
     return sa.and_(Participant.programme.in_(WITH_DEADLINES), sa.or_(*late))
+
+
+def next_step_overdue(step: NextStep, today: date) -> bool:
+    """Return whether a step of the follow-up plan is open and past its due date."""
+    return step.status in OPEN_STEP_STATUSES and step.due_on is not None and step.due_on < today
+
+
+def overdue_steps_count(today: date) -> sa.ScalarSelect:
+    """Return, per participant (correlated), how many plan steps are overdue on ``today``
+    (the SQL twin of :func:`next_step_overdue`)."""
+    return (
+        sa.select(sa.func.count(NextStep.id))
+        .where(
+            NextStep.participant_id == Participant.id,
+            NextStep.status.in_(OPEN_STEP_STATUSES),
+            NextStep.due_on < today,
+        )
+        .correlate(Participant)
+        .scalar_subquery()
+    )
+
+
+def any_overdue_clause(today: date) -> sa.ColumnElement[bool]:
+    """Return a WHERE clause for participants with a programme step or a plan step overdue."""
+    return sa.or_(overdue_clause(today), overdue_steps_count(today) > 0)

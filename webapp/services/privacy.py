@@ -20,12 +20,14 @@ from ..models import (
     Comment,
     Delivery,
     LoginSession,
+    NextStep,
     Notification,
     Participant,
     PushSubscription,
     Response,
     ResponseRevision,
     Review,
+    SharedResource,
 )
 from ..models.types import utcnow
 from . import audit
@@ -74,6 +76,8 @@ def export(participant: Participant) -> dict[str, Any]:
             "programme_start": _when(participant.programme_start),
             "mapping_completed_on": _when(participant.mapping_completed_on),
             "guidance_completed_on": _when(participant.guidance_completed_on),
+            "guidance_offered_on": _when(participant.guidance_offered_on),
+            "guidance_centre": participant.guidance_centre,
             "invite_expires_at": _when(participant.invite_expires_at),
         },
         "responses": [
@@ -121,6 +125,37 @@ def export(participant: Participant) -> dict[str, Any]:
             }
             for r in responses
         ],
+        "shared_resources": [
+            {
+                "url": e.resource.url,
+                "title": e.resource.title.get("nb", ""),
+                "note": e.note,
+                "by": e.shared_by.name,
+                "at": _when(e.shared_at),
+            }
+            for e in db.session.scalars(
+                sa.select(SharedResource)
+                .where(SharedResource.participant_id == participant.id)
+                .order_by(SharedResource.id)
+            )
+        ],  # fmt: skip
+        "next_steps": [
+            {
+                "goal": n.goal,
+                "action": n.action,
+                "responsible": n.responsible,
+                "due_on": _when(n.due_on),
+                "status": n.status,
+                "shown_to_participant": n.shown_to_participant,
+                "created_at": _when(n.created_at),
+                "updated_at": _when(n.updated_at),
+            }
+            for n in db.session.scalars(
+                sa.select(NextStep)
+                .where(NextStep.participant_id == participant.id)
+                .order_by(NextStep.id)
+            )
+        ],  # fmt: skip
         "devices": [
             {
                 "device": d.device,
@@ -175,6 +210,10 @@ def erase(participant: Participant, actor) -> None:
     )
     db.session.execute(sa.delete(Response).where(Response.participant_id == participant.id))
     db.session.execute(sa.delete(LoginSession).where(LoginSession.participant_id == participant.id))
+    db.session.execute(
+        sa.delete(SharedResource).where(SharedResource.participant_id == participant.id)
+    )
+    db.session.execute(sa.delete(NextStep).where(NextStep.participant_id == participant.id))
     audit.record(
         actor, "participant.erase", f"participant:{participant.id}", participant.municipality_id
     )

@@ -82,10 +82,23 @@ def tags_for_answers(definition: Definition, answers: dict[str, Any]) -> set[str
     return tags
 
 
+def applies_to(resource: Resource, county: str | None, municipality_id: int | None) -> bool:
+    """Return whether a resource is meant for a participant of this county and municipality."""
+    if resource.region_municipality_id is not None:
+        return resource.region_municipality_id == municipality_id
+    if resource.region is not None:
+        return resource.region == county
+    return resource.municipality_id is None or resource.municipality_id == municipality_id
+
+
 def suggest(
-    definition: Definition, answers: dict[str, Any], county: str | None
+    definition: Definition,
+    answers: dict[str, Any],
+    county: str | None,
+    municipality_id: int | None = None,
 ) -> list[tuple[Resource, list[str]]]:
-    """Return active resources matching the answers' tags (national or in the county)."""
+    """Return active resources matching the answers' tags, for the participant's place:
+    national ones, those of their county (the county career centre) and municipality."""
     wanted = tags_for_answers(definition, answers)
     if not wanted:
         return []
@@ -95,6 +108,6 @@ def suggest(
     suggestions = []
     for resource in resources:
         matched = sorted(wanted.intersection(resource.tags))
-        if matched and (resource.region is None or resource.region == county):
+        if matched and applies_to(resource, county, municipality_id):
             suggestions.append((resource, matched))
     return suggestions

@@ -1,0 +1,111 @@
+"""The follow-up plan: a participant's next steps, and the career guidance offer.
+
+A step is open while planned or in progress; an open step past its due date is overdue, and
+the caseload shows it (deadlines.py holds that rule beside the programme deadlines).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import RESPONSIBLE, STEP_STATUSES, NextStep, Participant, StaffUser
+from ..models.types import utcnow
+from . import audit
+
+GOAL_MAX = 300
+ACTION_MAX = 1000
+CENTRE_MAX = 200
+
+
+class PlanError(ValueError):
+    """A step that cannot be stored; ``code`` says why: goal, goal_too_long, action_too_long,
+    responsible, status, centre_too_long."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class StepInput:
+    goal: str
+    action: str
+    responsible: str
+    due_on: date | None
+    status: str
+    shown_to_participant: bool
+
+
+def _checked(values: StepInput) -> StepInput:
+    goal, action = values.goal.strip(), values.action.strip()
+    if not goal:
+        raise PlanError("goal")
+    if len(goal) > GOAL_MAX:
+        raise PlanError("goal_too_long")
+    if len(action) > ACTION_MAX:
+        raise PlanError("action_too_long")
+    if values.responsible not in RESPONSIBLE:
+        raise PlanError("responsible")
+    if values.status not in STEP_STATUSES:
+        raise PlanError("status")
+    return StepInput(
+        goal, action, values.responsible, values.due_on, values.status,
+        values.shown_to_participant,
+    )  # fmt: skip
+
+
+def _apply(step: NextStep, values: StepInput) -> None:
+    step.goal, step.action = values.goal, values.action
+    step.responsible, step.due_on, step.status = values.responsible, values.due_on, values.status
+    step.shown_to_participant = values.shown_to_participant
+    step.updated_at = utcnow()
+
+
+def add_step(counsellor: StaffUser, participant: Participant, values: StepInput) -> NextStep:
+    """Add a step to the plan of a participant the caller has looked up through access.py."""
+    values = _checked(values)
+    step = NextStep(participant_id=participant.id, created_by_id=counsellor.id)
+    _apply(step, values)
+    db.session.add(step)
+    db.session.flush()
+    audit.record(counsellor, "plan.add", f"participant:{participant.id}:step:{step.id}")
+    return step
+
+
+def update_step(counsellor: StaffUser, step: NextStep, values: StepInput) -> None:
+    values = _checked(values)
+    _apply(step, values)
+    audit.record(counsellor, "plan.update", f"participant:{step.participant_id}:step:{step.id}")
+
+
+def step_of(participant: Participant, step_id: int) -> NextStep | None:
+    """Return one step of this participant's plan (None for any other participant's)."""
+    return db.session.scalar(
+        sa.select(NextStep).where(NextStep.id == step_id, NextStep.participant_id == participant.id)
+    )
+
+
+def steps_of(participant: Participant, *, for_participant: bool = False) -> list[NextStep]:
+    """Return the plan, by due date (undated last); for the participant, only what they see."""
+    query = sa.select(NextStep).where(NextStep.participant_id == participant.id)
+    if for_participant:
+        query = query.where(NextStep.shown_to_participant.is_(True), NextStep.status != "cancelled")
+    return list(
+        db.session.scalars(query.order_by(sa.nulls_last(NextStep.due_on.asc()), NextStep.id))
+    )
+
+
+def set_guidance_offer(
+    counsellor: StaffUser, participant: Participant, offered_on: date | None, centre: str
+) -> None:
+    """Record when a career guidance conversation was offered, and at which career centre."""
+    centre = centre.strip()
+    if len(centre) > CENTRE_MAX:
+        raise PlanError("centre_too_long")
+    participant.guidance_offered_on = offered_on
+    participant.guidance_centre = centre or None
+    audit.record(counsellor, "plan.guidance_offer", f"participant:{participant.id}")

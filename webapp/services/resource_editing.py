@@ -1,0 +1,137 @@
+"""Administrators curate resources in the browser: their municipality's own, never national."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import RESOURCE_AUDIENCES, Municipality, Resource, StaffUser
+from ..models.types import utcnow
+from . import audit
+
+#: Where a municipality's own resource applies: its county or only the municipality.
+REGIONS = ("county", "municipality")
+TAG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+URL_MAX = 500
+TITLE_MAX = 200
+DESCRIPTION_MAX = 2000
+
+
+@dataclass(frozen=True)
+class ResourceInput:
+    """What an administrator typed: texts per language, already stripped."""
+
+    url: str
+    title: dict[str, str]
+    description: dict[str, str]
+    tags: list[str]
+    region: str
+    audience: str
+    active: bool
+
+
+def visible_to_admin(admin: StaffUser) -> sa.Select[tuple[Resource]]:
+    """Return national resources and those of the administrator's municipality."""
+    return (
+        sa.select(Resource)
+        .where(
+            sa.or_(
+                Resource.municipality_id.is_(None),
+                Resource.municipality_id == admin.municipality_id,
+            )
+        )
+        .order_by(Resource.municipality_id.is_(None), Resource.slug)
+    )
+
+
+def may_edit(admin: StaffUser, resource: Resource) -> bool:
+    """Return whether ``admin`` manages ``resource`` (national ones are read-only)."""
+    return (
+        admin.is_administrator
+        and admin.active
+        and resource.municipality_id is not None
+        and resource.municipality_id == admin.municipality_id
+    )
+
+
+def url_problem(url: str) -> str | None:
+    """Return why ``url`` is no usable web address (a code), or None."""
+    if len(url) > URL_MAX:
+        return "too_long"
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or " " in url:
+        return "scheme"
+    return None
+
+
+def parse_tags(text: str) -> tuple[list[str], list[str]]:
+    """Split comma- or space-separated tags; return ``(tags, bad ones)``."""
+    tags = sorted({t.strip().lower() for t in re.split(r"[,\s]+", text) if t.strip()})
+    return [t for t in tags if TAG.match(t)], [t for t in tags if not TAG.match(t)]
+
+
+def _slug(title: str) -> str:
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    base = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:50] or "resource"
+    slug, n = base, 1
+    while db.session.scalar(sa.select(Resource.id).where(Resource.slug == slug)) is not None:
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def _apply(resource: Resource, admin: StaffUser, values: ResourceInput) -> None:
+    if values.audience not in RESOURCE_AUDIENCES or values.region not in REGIONS:
+        raise ValueError("unknown audience or region")
+    resource.url = values.url
+    resource.title = {k: v for k, v in values.title.items() if v}
+    resource.description = {k: v for k, v in values.description.items() if v}
+    resource.tags = sorted(values.tags)
+    resource.audience = values.audience
+    resource.active = values.active
+    if values.region == "county":
+        resource.region, resource.region_municipality_id = admin.municipality.county, None
+    else:
+        resource.region, resource.region_municipality_id = None, admin.municipality_id
+    resource.updated_at = utcnow()
+
+
+def create(admin: StaffUser, values: ResourceInput) -> Resource:
+    """Add a resource of the administrator's municipality."""
+    resource = Resource(slug=_slug(values.title["nb"]), municipality_id=admin.municipality_id)
+    _apply(resource, admin, values)
+    db.session.add(resource)
+    db.session.flush()
+    audit.record(admin, "resource.create", resource.slug)
+    return resource
+
+
+def update(admin: StaffUser, resource: Resource, values: ResourceInput) -> None:
+    """Change one of the municipality's resources."""
+    if not may_edit(admin, resource):
+        raise PermissionError(resource.slug)
+    _apply(resource, admin, values)
+    audit.record(admin, "resource.update", resource.slug)
+
+
+def set_active(admin: StaffUser, resource: Resource, active: bool) -> None:
+    """Offer a resource again, or stop suggesting it (shared links stay with participants)."""
+    if not may_edit(admin, resource):
+        raise PermissionError(resource.slug)
+    if resource.active != active:
+        resource.active = active
+        resource.updated_at = utcnow()
+        audit.record(admin, "resource.activate" if active else "resource.deactivate", resource.slug)
+
+
+def region_label(resource: Resource) -> str | None:
+    """Return the county or municipality a resource is limited to, if any."""
+    if resource.region_municipality_id is not None:
+        town = db.session.get(Municipality, resource.region_municipality_id)
+        return town.name if town else None
+    return resource.region
