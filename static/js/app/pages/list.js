@@ -2,7 +2,7 @@
 import * as db from "../db.js";
 import * as records from "../records.js";
 import { documentFor } from "../documents.js";
-import { go } from "../router.js";
+import { currentView, go } from "../router.js";
 import { scheduleSync } from "../sending.js";
 import { showSaveProblem } from "../status.js";
 import { LANG, S, qtext, root } from "../screen.js";
@@ -29,6 +29,17 @@ async function startResponse(slug, version) {
   }
   scheduleSync();
   return go(`#/r/${id}/1`);
+}
+
+/**
+ * Draw the list unless it would look exactly as it does: it is redrawn after every refresh and
+ * sync, and replacing a button the participant is about to tap loses the tap.
+ */
+function showIfChanged(...children) {
+  if (currentView !== "list") return; // the participant went on while the list was read
+  const next = document.createElement("div");
+  show(next, ...children);
+  if (next.innerHTML !== root.innerHTML) root.replaceChildren(...next.childNodes);
 }
 
 export async function showList() {
@@ -63,7 +74,7 @@ export async function showList() {
           onclick: () => startResponse(q.slug, q.version) },
         mine.length ? S.again : S.start)));
   }
-  show(root, el("h1", {}, S.my_questionnaires),
+  showIfChanged(el("h1", {}, S.my_questionnaires),
     cards.length ? el("ul", { class: "cards" }, cards) : el("p", {}, S.no_questionnaires),
     readsNote(me.reads, (id) => titles.get(all.find((r) => r.id === id)?.slug)),
     el("ul", { class: "link-list phone-settings" },
