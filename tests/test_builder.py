@@ -87,7 +87,7 @@ def test_templates_are_read_only_and_copied_with_everything(app, world):
         again = questionnaire_service.copy_questionnaire(admin, template)
         assert again.slug == "kartlegging-kommune-a-2"
         actions = db.session.scalars(sa.select(AuditEvent.target).where(
-            AuditEvent.action == "questionnaire.copy")).all()  # fmt: skip
+            AuditEvent.action == "questionnaire.copy").order_by(AuditEvent.id)).all()  # fmt: skip
         assert actions == ["kartlegging->kartlegging-kommune-a",
                            "kartlegging->kartlegging-kommune-a-2"]  # fmt: skip
 

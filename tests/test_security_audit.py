@@ -12,7 +12,8 @@ from webapp.models import AuditEvent
 
 def _events(app) -> list[tuple[str, str]]:
     with app.app_context():
-        return [(e.actor, e.action) for e in db.session.scalars(sa.select(AuditEvent))]
+        rows = db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id))
+        return [(e.actor, e.action) for e in rows]
 
 
 def test_audit_rows_cannot_be_updated_or_deleted(app, world, as_actor):

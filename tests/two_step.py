@@ -60,5 +60,7 @@ def events(app, action: str) -> list[tuple[str, str]]:
     with app.app_context():
         return [
             (e.actor, e.target)
-            for e in db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == action))
+            for e in db.session.scalars(
+                sa.select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+            )
         ]
