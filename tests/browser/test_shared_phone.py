@@ -10,7 +10,8 @@ import json
 import sqlalchemy as sa
 
 from webapp.extensions import db
-from webapp.models import Response
+from webapp.models import LoginSession, Response, ThrottleCounter
+from webapp.services import phone_pins
 
 from .app_driver import (
     database_names,
@@ -146,6 +147,23 @@ def test_what_the_phone_stores_is_encrypted(app, world, context):
     assert page.input_value("#previous_mapping_where") == CANARY + " igjen"
 
 
+SET_PIN_TRIES = """async ([id, tries]) => {
+  const request = indexedDB.open(`loype-p${id}`);
+  const database = await new Promise((ok) => { request.onsuccess = () => ok(request.result); });
+  const tx = database.transaction(["meta"], "readwrite");
+  if (tries) tx.objectStore("meta").put({ key: "pin-tries", ...tries });
+  else tx.objectStore("meta").delete("pin-tries");
+  await new Promise((ok) => { tx.oncomplete = ok; });
+  database.close();
+}"""
+
+
+def set_pin_tries(page, participant: int, tries: dict | None) -> None:
+    """Rewrite what the phone counts of wrong PINs (None: forget them), as the clock would, or
+    as someone tampering with the phone would."""
+    page.evaluate(SET_PIN_TRIES, [participant, tries])
+
+
 def test_a_pin_keeps_the_app_closed_and_wrong_pins_are_slowed_down(app, world, context):
     page = open_app(context, world.codes["p1"])
     answer_first_page(page, CANARY)
@@ -174,19 +192,48 @@ def test_a_pin_keeps_the_app_closed_and_wrong_pins_are_slowed_down(app, world, c
 
     # After the wait, the right PIN opens it (the wait is shortened here by rewriting the
     # stored time of the last wrong try, as the clock would).
-    page.evaluate(
-        """async (id) => {
-          const request = indexedDB.open(`loype-p${id}`);
-          const database = await new Promise((ok) => {
-            request.onsuccess = () => ok(request.result);
-          });
-          const tx = database.transaction(["meta"], "readwrite");
-          tx.objectStore("meta").put({ key: "pin-tries", failures: 3, at: 0 });
-          await new Promise((ok) => { tx.oncomplete = ok; });
-          database.close();
-        }""",
-        world.p1,
-    )
+    set_pin_tries(page, world.p1, {"failures": 3, "at": 0})
+    page.fill("#pin", "4711")
+    page.click("form.pin button[type=submit]")
+    page.wait_for_selector("#app .card")
+
+
+def test_the_server_counts_wrong_pins_so_clearing_the_phones_count_gives_no_more_tries(
+    app, world, context
+):
+    page = open_app(context, world.codes["p1"])
+    answer_first_page(page, CANARY)
+    page.goto("/app/#/pin")
+    page.fill("#new-pin", "4711")
+    page.fill("#new-pin-again", "4711")
+    page.click("form.pin button[type=submit]")
+    page.wait_for_selector("text=Your PIN is set.")
+    with app.app_context():
+        [login] = db.session.scalars(
+            sa.select(LoginSession).where(LoginSession.participant_id == world.p1)
+        ).all()
+        assert login.pin_verifier  # the server can check this phone's PIN from now on
+
+    page.goto("/app/")
+    page.wait_for_selector("#pin")
+    for _ in range(phone_pins.PIN_SESSION.failures):
+        set_pin_tries(page, world.p1, None)  # what someone tampering with the phone does
+        page.fill("#pin", "0000")
+        page.click("form.pin button[type=submit]")
+        page.wait_for_selector("#pin-message:has-text('Wrong PIN.')")
+        page.wait_for_selector("form.pin button[type=submit]:enabled")
+        page.evaluate("document.getElementById('pin-message').textContent = ''")
+    set_pin_tries(page, world.p1, None)
+    page.fill("#pin", "4711")  # right, but the server says wait
+    page.click("form.pin button[type=submit]")
+    page.wait_for_selector("#pin-message:has-text('before you try again')")
+    assert not page.is_visible(".card") and CANARY not in page.content()
+    with app.app_context():
+        assert db.session.scalars(sa.select(ThrottleCounter)).all()
+
+    # Offline, the phone's own count applies, so the participant can still open their answers.
+    set_pin_tries(page, world.p1, None)
+    context.set_offline(True)
     page.fill("#pin", "4711")
     page.click("form.pin button[type=submit]")
     page.wait_for_selector("#app .card")
@@ -199,19 +246,7 @@ def test_too_many_wrong_pins_sign_the_phone_out_and_keep_unsent_answers_locked(a
     page.fill("#new-pin-again", "123456")
     page.click("form.pin button[type=submit]")
     page.wait_for_selector("text=Your PIN is set.")
-    page.evaluate(
-        """async (id) => {
-          const request = indexedDB.open(`loype-p${id}`);
-          const database = await new Promise((ok) => {
-            request.onsuccess = () => ok(request.result);
-          });
-          const tx = database.transaction(["meta"], "readwrite");
-          tx.objectStore("meta").put({ key: "pin-tries", failures: 9, at: 0 });
-          await new Promise((ok) => { tx.oncomplete = ok; });
-          database.close();
-        }""",
-        world.p1,
-    )
+    set_pin_tries(page, world.p1, {"failures": 9, "at": 0})
     page.goto("/app/")
     page.fill("#pin", "999999")
     page.click("form.pin button[type=submit]")

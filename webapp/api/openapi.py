@@ -43,8 +43,8 @@ def build_spec(cookie_name: str, endpoint_pattern: str | None = None) -> dict:
         plugins=[MarshmallowPlugin()],
     )
     for name in ("ResponsePut", "Receipt", "Problem", "Batch", "BatchResponse", "Me", "Document",
-                 "Preferences", "PhoneKey", "PushKey", "PushSubscription", "InboxEntry",
-                 "Inbox"):  # fmt: skip
+                 "Preferences", "PhoneKey", "PinProof", "PinCheck", "PushKey", "PushSubscription",
+                 "InboxEntry", "Inbox"):  # fmt: skip
         spec.components.schema(name, schema=getattr(schemas, f"{name}Schema"))
     spec.components.response(
         "MethodNotAllowed",
@@ -95,6 +95,39 @@ def build_spec(cookie_name: str, endpoint_pattern: str | None = None) -> dict:
             "responses": {"200": {"description": "OK", "content": {
                 "application/json": {"schema": "PhoneKey"}}},
                 **_problems(400, 401)},
+        }},
+    )  # fmt: skip
+    spec.path(
+        path="/me/pin",
+        operations={
+            "put": {
+                "summary": "Set the PIN of this phone: the server keeps a hash of its proof",
+                "security": security,
+                "requestBody": {"required": True, "content": {
+                    "application/json": {"schema": "PinProof"}}},
+                "responses": {"204": {"description": "Set"}, **_problems(400, 401, 422)},
+            },
+            "delete": {
+                "summary": "Remove the PIN of this phone",
+                "security": security,
+                "responses": {"204": {"description": "Removed"}, **_problems(401)},
+            },
+        },
+    )  # fmt: skip
+    spec.path(
+        path="/me/pin/check",
+        operations={"post": {
+            "summary": "Check a PIN typed on this phone; wrong ones count in the database "
+                       "(429 with Retry-After when there were too many)",
+            "security": security,
+            "requestBody": {"required": True, "content": {
+                "application/json": {"schema": "PinProof"}}},
+            "responses": {"200": {"description": "The right PIN", "content": {
+                "application/json": {"schema": "PinCheck"}}},
+                "403": {"description": "A wrong PIN (code pin_wrong)", "content": _PROBLEM},
+                "404": {"description": "No PIN is set for this phone (code no_pin)",
+                        "content": _PROBLEM},
+                **_problems(400, 401, 422, 429)},
         }},
     )  # fmt: skip
     spec.path(

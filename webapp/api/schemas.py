@@ -339,6 +339,22 @@ class PushSubscriptionKeysSchema(Schema):
     )
 
 
+class PinProofSchema(Schema):
+    """What the phone derives from the participant's PIN (services/phone_pins.py): never the PIN."""
+
+    proof = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$"),
+        metadata={"description": "32 bytes, base64url without padding"},
+    )
+
+
+class PinCheckSchema(Schema):
+    """The outcome of a PIN check the server accepted."""
+
+    right = fields.Boolean(required=True)
+
+
 class PushSubscriptionSchema(Schema):
     """A browser's ``PushSubscription.toJSON()``: stored for this device (its session)."""
 

@@ -43,6 +43,9 @@ class LoginSession(db.Model):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: "logout", "new_invite", "revoked", "deactivated", "password", "erased", "totp_reset"
     ended_reason: Mapped[str | None] = mapped_column(sa.String(20))
+    #: A participant's PIN on this phone, as the server checks it (services/phone_pins.py):
+    #: SHA-256 of the proof the phone derives from the PIN with PBKDF2. Never the PIN.
+    pin_verifier: Mapped[str | None] = mapped_column(sa.String(64))
 
     participant: Mapped[Participant | None] = relationship()
     staff: Mapped[StaffUser | None] = relationship()

@@ -65,23 +65,37 @@ export async function openForBackground() {
   return true;
 }
 
-/** How many wrong PINs were typed in a row, and since when the participant must wait. */
+/** How many wrong PINs were typed in a row, since when, and until when the server said wait. */
 export async function pinTries() {
   return (await db.get("meta", "pin-tries")) ?? { key: "pin-tries", failures: 0, at: 0 };
 }
 
 /**
- * Try a PIN: "open", "wrong" (with tries counted), "wait" (too soon after wrong ones) or
- * "too-many" (the phone signs the participant out; unsent answers stay locked).
+ * Try a PIN: "open", "wrong" (with tries counted), "wait" (too soon after wrong ones, as the
+ * phone or the server counts them), "too-many" (the phone signs the participant out; unsent
+ * answers stay locked) or "signed-out" (the server ended this phone's session).
+ *
+ * Online, the server checks the PIN first and counts wrong ones in its database; offline (or
+ * when the server cannot answer), only the phone's own count applies.
  */
 export async function tryPin(pin) {
   const tries = await pinTries();
-  const waitUntil = tries.at + vault.pinDelay(tries.failures);
+  const waitUntil = Math.max(tries.at + vault.pinDelay(tries.failures), tries.serverWaitUntil ?? 0);
   if (Date.now() < waitUntil) return { outcome: "wait", waitUntil, failures: tries.failures };
   const kept = await db.get("meta", "vault");
   if (!kept?.pin) return { outcome: "too-many", failures: tries.failures };
-  if (await vault.openWithPin(kept.pin, pin)) {
+  const secrets = await vault.derivePin(pin, kept.pin);
+  const server = await vault.checkPin(secrets.proof);
+  if (server.outcome === "signed-out") return { outcome: "signed-out", failures: tries.failures };
+  if (server.outcome === "wait") {
+    const until = Date.now() + server.seconds * 1000;
+    await db.put("meta", { ...tries, serverWaitUntil: until });
+    return { outcome: "wait", waitUntil: until, failures: tries.failures };
+  }
+  if (server.outcome !== "wrong" && await vault.openWithPin(kept.pin, secrets)) {
     await db.remove("meta", "pin-tries");
+    // A PIN set before the server checked PINs: let it check this one from now on.
+    if (server.outcome === "no-pin") vault.registerPin(secrets.proof).catch(() => {});
     return { outcome: "open", failures: 0 };
   }
   const failures = tries.failures + 1;
@@ -94,15 +108,18 @@ export async function tryPin(pin) {
 export async function setPin(pin) {
   const { participant, raw } = await vault.fetchKey();
   if (participant !== db.currentOwner()) throw new Error("another participant is signed in");
-  const pinLock = await vault.wrapWithPin(raw, pin);
+  const { lock, proof } = await vault.wrapWithPin(raw, pin);
+  await vault.registerPin(proof);
   await vault.openWithRaw(raw);
-  await db.put("meta", { key: "vault", pin: pinLock });
+  await db.put("meta", { key: "vault", pin: lock });
+  await db.remove("meta", "pin-tries");
 }
 
 /** Keep the key on the phone again without a PIN (online only, like setting one). */
 export async function removePin() {
   const { participant, raw } = await vault.fetchKey();
   if (participant !== db.currentOwner()) throw new Error("another participant is signed in");
+  await vault.registerPin(null);
   await db.put("meta", { key: "vault", cryptoKey: await vault.openWithRaw(raw) });
   await db.remove("meta", "pin-tries");
 }

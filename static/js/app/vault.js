@@ -6,6 +6,10 @@
  * PIN, only wrapped under a key derived from the PIN (PBKDF2), so nothing on the phone opens
  * their answers without it. Signing out drops the key: answers kept unsent stay encrypted until
  * the same participant signs in again and the server hands the key back.
+ *
+ * The PIN also gives a proof (a hash of the wrapping key) that the server checks whenever it
+ * can be reached, counting wrong PINs in its database (/api/v1/me/pin/check): clearing what the
+ * phone counts gives no extra tries while online. The server never sees the PIN itself.
  */
 
 const PIN_ITERATIONS = 600_000; // PBKDF2-HMAC-SHA256, as OWASP advises (2023)
@@ -54,24 +58,40 @@ export function openWithKey(cryptoKey) {
   key = cryptoKey;
 }
 
-async function pinKey(pin, salt, iterations) {
-  const base = await crypto.subtle.importKey("raw", encoder.encode(pin), "PBKDF2", false, ["deriveKey"]);
-  return crypto.subtle.deriveKey({ name: "PBKDF2", salt, iterations, hash: "SHA-256" }, base,
-    { name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
+function toBase64url(bytes) {
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-/** Wrap raw key bytes under a PIN: what the phone keeps instead of the key itself. */
+/**
+ * Derive what a PIN gives: the key that wraps the answers' key (the first 256 bits of PBKDF2,
+ * as deriveKey makes them) and the proof the server checks (SHA-256 of those bits, labelled).
+ */
+export async function derivePin(pin, { salt, iterations }) {
+  const base = await crypto.subtle.importKey("raw", encoder.encode(pin), "PBKDF2", false, ["deriveBits"]);
+  const bits = new Uint8Array(await crypto.subtle.deriveBits(
+    { name: "PBKDF2", salt, iterations, hash: "SHA-256" }, base, 256));
+  const wrapping = await crypto.subtle.importKey("raw", bits, { name: "AES-GCM" }, false, ["encrypt", "decrypt"]);
+  const label = encoder.encode("loype-pin-proof:");
+  const labelled = new Uint8Array(label.length + bits.length);
+  labelled.set(label);
+  labelled.set(bits, label.length);
+  const proof = toBase64url(new Uint8Array(await crypto.subtle.digest("SHA-256", labelled)));
+  bits.fill(0);
+  labelled.fill(0);
+  return { wrapping, proof };
+}
+
+/** Wrap raw key bytes under a PIN: { lock } the phone keeps instead of the key, { proof }. */
 export async function wrapWithPin(raw, pin) {
   const salt = crypto.getRandomValues(new Uint8Array(16));
   const iv = crypto.getRandomValues(new Uint8Array(12));
-  const wrapping = await pinKey(pin, salt, PIN_ITERATIONS);
+  const { wrapping, proof } = await derivePin(pin, { salt, iterations: PIN_ITERATIONS });
   const wrapped = await crypto.subtle.encrypt({ name: "AES-GCM", iv }, wrapping, raw);
-  return { salt, iv, wrapped, iterations: PIN_ITERATIONS };
+  return { lock: { salt, iv, wrapped, iterations: PIN_ITERATIONS }, proof };
 }
 
-/** Open with a PIN; false when it is the wrong PIN (AES-GCM refuses the wrapped key). */
-export async function openWithPin(lock, pin) {
-  const wrapping = await pinKey(pin, lock.salt, lock.iterations);
+/** Open with what derivePin gave; false when it is the wrong PIN (AES-GCM refuses it). */
+export async function openWithPin(lock, { wrapping }) {
   let raw;
   try {
     raw = await crypto.subtle.decrypt({ name: "AES-GCM", iv: lock.iv }, wrapping, lock.wrapped);
@@ -80,6 +100,39 @@ export async function openWithPin(lock, pin) {
   }
   key = await importRaw(raw);
   return true;
+}
+
+async function pinRequest(method, path, proof) {
+  return fetch(`/api/v1/me/pin${path}`, {
+    method, credentials: "same-origin", cache: "no-store",
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    body: proof === undefined ? undefined : JSON.stringify({ proof }),
+  });
+}
+
+/** Tell the server this phone's PIN (its proof), or that it has none; throws when offline. */
+export async function registerPin(proof) {
+  const response = await pinRequest(proof === null ? "DELETE" : "PUT", "", proof ?? undefined);
+  if (!response.ok) throw Object.assign(new Error(`HTTP ${response.status}`), { status: response.status });
+}
+
+/**
+ * Ask the server whether the PIN is right. Resolves { outcome }: "right", "wrong", "wait" (with
+ * `seconds`), "no-pin" (the server has none for this phone), "signed-out" or "unreachable".
+ */
+export async function checkPin(proof) {
+  let response;
+  try {
+    response = await pinRequest("POST", "/check", proof);
+  } catch {
+    return { outcome: "unreachable" };
+  }
+  if (response.ok) return { outcome: "right" };
+  const outcomes = { 401: "signed-out", 403: "wrong", 404: "no-pin" };
+  if (response.status === 429) {
+    return { outcome: "wait", seconds: Number(response.headers.get("Retry-After")) || 60 };
+  }
+  return { outcome: outcomes[response.status] ?? "unreachable" };
 }
 
 /** How long to wait before the next PIN try after `failures` wrong ones (ms). */

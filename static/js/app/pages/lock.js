@@ -58,6 +58,11 @@ export function askForPin() {
         showSignedOut(S.pin_too_many);
         return resolve(false);
       }
+      if (tried.outcome === "signed-out") { // the session ended on the server meanwhile
+        await lockAndLeave({ sessionOver: true });
+        showSignedOut(S.session_ended);
+        return resolve(false);
+      }
       if (tried.outcome === "wait") return say(explainWait(tried.waitUntil));
       const left = format(S.pin_tries_left, { count: MAX_TRIES - tried.failures });
       return say(tried.waitUntil > Date.now() ? `${S.pin_wrong} ${explainWait(tried.waitUntil)} ${left}`
