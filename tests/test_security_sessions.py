@@ -190,3 +190,27 @@ def test_device_labels():
     iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Version/17.0 Safari/605.1"
     assert device_label(iphone) == "Safari · iPhone"
     assert device_label("") == "" and device_label(None) == ""
+
+
+def test_a_request_finds_its_session_and_person_in_one_statement(app, world, as_actor):
+    from webapp.services import sessions
+
+    from .test_caseload import StatementCounter
+
+    as_actor(app, "p1")
+    as_actor(app, "c1")
+    with app.app_context():
+        tokens = {"p1": "p1-token", "c1": "c1-token"}
+        for name, token in tokens.items():  # known tokens for the two live sessions
+            column = LoginSession.participant_id if name == "p1" else LoginSession.staff_id
+            login = db.session.scalars(
+                sa.select(LoginSession).where(column == getattr(world, name))
+            ).one()
+            login.token_hash = sessions._hash(token)
+        db.session.commit()
+        db.session.expunge_all()
+        for name, token in tokens.items():
+            with StatementCounter(db.engine) as counter:
+                person = sessions.find(token).person
+                assert person.id == getattr(world, name)
+            assert counter.count == 1

@@ -13,6 +13,7 @@ import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import LoginSession, Participant, StaffUser
@@ -79,7 +80,10 @@ def find(token: str | None) -> LoginSession | None:
     if not token or not isinstance(token, str):
         return None
     found = db.session.scalar(
-        sa.select(LoginSession).where(LoginSession.token_hash == _hash(token))
+        sa.select(LoginSession)
+        .where(LoginSession.token_hash == _hash(token))
+        # Every request needs the person too: one query, not two.
+        .options(joinedload(LoginSession.participant), joinedload(LoginSession.staff))
     )
     if found is None or found.ended_at is not None or found.expires_at <= utcnow():
         return None
