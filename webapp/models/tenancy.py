@@ -87,7 +87,17 @@ class Participant(db.Model):
             "programme IS NULL OR programme IN ('integration_act', 'introduction_act', 'other')",
             name="programme_known",
         ),
-    )
+        # The caseload's default order (services/caseload.py): one page of a municipality or
+        # of a counsellor is read in index order and stops after the page, whatever the size.
+        sa.Index(
+            "ix_participant_municipality_name",
+            "municipality_id", sa.func.lower(sa.column("display_name")), "id",
+        ),
+        sa.Index(
+            "ix_participant_counsellor_name",
+            "counsellor_id", sa.func.lower(sa.column("display_name")), "id",
+        ),
+    )  # fmt: skip
 
     id: Mapped[int] = mapped_column(primary_key=True)
     municipality_id: Mapped[int] = mapped_column(sa.ForeignKey("municipality.id"), index=True)
