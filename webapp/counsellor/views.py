@@ -241,6 +241,7 @@ def _participant_page(
         assignable=questionnaire_service.assignable(actor),
         assigned=questionnaire_service.assigned_ids(person),
         counsellor_forms=[q for q in counsellor_forms if q.latest],
+        together=[q for q in questionnaire_service.participant_questionnaires(person) if q.latest],
         labels=REVIEW_LABELS,
         programmes=PROGRAMME_LABELS,
         programme_form=programme_form,
@@ -484,6 +485,27 @@ def start_form(participant_id: int, slug: str):
     response = response_service.start(person, questionnaire, author=actor)
     db.session.commit()
     return redirect(url_for("fill.resume", response_id=response.id))
+
+
+@bp.post("/participants/<int:participant_id>/meeting/<slug>")
+@staff_required("counsellor")
+def fill_together(participant_id: int, slug: str):
+    """Open (or start) the participant's questionnaire to fill in with them in a meeting."""
+    actor = current_actor()
+    person = access.participant_or_404(actor, participant_id)
+    questionnaire = next(
+        (q for q in questionnaire_service.participant_questionnaires(person) if q.slug == slug),
+        None,
+    )
+    if questionnaire is None or questionnaire.latest is None:
+        abort(404)  # not one of the participant's questionnaires
+    response = response_service.start(person, questionnaire, author=actor, occasion="meeting")
+    if not access.may_fill_in_meeting(actor, response):
+        db.session.rollback()
+        abort(404)
+    audit.record(actor, "response.meeting", f"response:{response.id}", person.municipality_id)
+    db.session.commit()
+    return redirect(url_for("fill.meeting", response_id=response.id))
 
 
 def _comment_error(error: comments.CommentError, kind: str, length: int) -> str:
