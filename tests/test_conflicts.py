@@ -129,6 +129,7 @@ def test_keeping_the_value_stored_now_still_records_the_decision(app, world, pho
     [
         ("twice", 409, "already settled"),
         ("stale", 409, "changed after you opened this page"),
+        ("no revision", 409, "changed after you opened this page"),
         ("bogus", 422, "Choose one of the two answers"),
         ("empty", 422, "Choose one of the two answers"),
     ],
@@ -148,6 +149,8 @@ def test_bad_input_gives_a_clear_message_and_changes_nothing(
         answer = _resolve(counsellor, rid, keep="kept", revision=seen)
     elif case == "stale":
         answer = _resolve(counsellor, rid, keep="other", revision=before.revision - 1)
+    elif case == "no revision":
+        answer = _resolve(counsellor, rid, keep="other", revision="")
     elif case == "bogus":
         answer = _resolve(counsellor, rid, keep="NAV Bergen")
     else:

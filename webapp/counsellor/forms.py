@@ -16,7 +16,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ..services.caseload import PAGE_SIZES
 
@@ -225,5 +225,5 @@ class ResolveForm(FlaskForm):
     """
 
     question = StringField(validators=[DataRequired(), Length(max=200)])
-    revision = IntegerField(validators=[DataRequired()])
+    revision = IntegerField(validators=[InputRequired()])
     keep = StringField(validators=[Optional(), Length(max=20)])

@@ -659,7 +659,9 @@ def resolve_conflict(response_id, index: int):
     response = access.response_or_404(actor, str(response_id))
     form = ResolveForm()
     if not form.validate_on_submit():
-        return _review_page(response, resolve_error=(index, "choice"))
+        # A form without its revision or question (or an expired one) is out of date.
+        stale = form.revision.errors or form.question.errors or form.csrf_token.errors
+        return _review_page(response, resolve_error=(index, "stale" if stale else "choice"))
     try:
         revisions.retrying(
             lambda: revisions.resolve_conflict(
