@@ -42,6 +42,7 @@ def sample_records(app, world) -> dict[str, object]:
             "notification_id": "A" * 22,
             "resource_id": 1,
             "step_id": 1,
+            "index": 0,
         }
 
 

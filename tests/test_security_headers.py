@@ -52,7 +52,7 @@ def test_every_route_has_the_headers_for_every_visitor(app, world, as_actor):
     "actor, url",
     [("p1", "/me/"), ("c1", "/caseload"), ("c1", "/participants/{participant_id}"),
      ("c1", "/responses/{response_id}"), ("p1", "/r/{response_id}/1"), ("p1", "/app/"),
-     ("p1", "/api/v1/me")],
+     ("p1", "/api/v1/me"), ("c1", "/r/{response_id}/meeting/1")],
 )  # fmt: skip
 def test_pages_with_personal_data_are_never_stored(app, world, as_actor, actor, url):
     values = sample_records(app, world)

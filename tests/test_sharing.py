@@ -72,7 +72,8 @@ def test_the_counsellor_shares_a_suggestion_and_the_participant_sees_it(app, wor
     assert item["url"] == "https://karriereveiledning.no/"
     assert item["note"] == "Ring dem før neste møte"
     assert item["title"].startswith("Karriereveiledning.no (national")
-    assert set(item) == {"title", "url", "description", "note", "shared_at"}
+    assert set(item) == {"title", "url", "description", "note", "shared_at", "shared_by"}
+    assert item["shared_by"] == "Counsellor One"
     # Sharing again replaces the note: one entry per resource.
     assert _share(counsellor, rid, guidance, "Ny lapp").status_code == 302
     assert _shared(app) == [(world.p1, guidance, "Ny lapp")]
@@ -193,4 +194,11 @@ def test_the_participant_may_not_share_nor_anyone_see_it_in_openapi_without_the_
     me = spec["components"]["schemas"]["Me"]
     assert "shared_resources" in me["required"]
     shared = spec["components"]["schemas"]["SharedResource"]
-    assert set(shared["properties"]) == {"title", "url", "description", "note", "shared_at"}
+    assert set(shared["properties"]) == {
+        "title",
+        "url",
+        "description",
+        "note",
+        "shared_at",
+        "shared_by",
+    }

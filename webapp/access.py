@@ -74,7 +74,10 @@ ROUTE_ACCESS: dict[str, str] = {
     # National resources are read-only: the views answer 404 for another municipality's.
     "admin.new_resource": ADMINISTRATOR, "admin.edit_resource": ADMINISTRATOR,
     "admin.toggle_resource": ADMINISTRATOR,
-    "counsellor.share_resource": COUNSELLOR,
+    "counsellor.share_resource": COUNSELLOR, "counsellor.resolve_conflict": COUNSELLOR,
+    # Filling in a participant's questionnaire with them in a meeting (may_fill_in_meeting).
+    "counsellor.fill_together": COUNSELLOR, "fill.meeting": COUNSELLOR,
+    "fill.meeting_page": COUNSELLOR, "fill.meeting_save": COUNSELLOR,
     # A step of another participant's plan is not found (404) through the participant.
     "counsellor.add_step": COUNSELLOR, "counsellor.edit_step": COUNSELLOR,
     "counsellor.guidance_offer": COUNSELLOR,
@@ -149,6 +152,19 @@ def may_edit(actor: Actor, response: Response) -> bool:
         and actor.is_counsellor
         and response.participant.counsellor_id == actor.id
         and response.participant.municipality_id == actor.municipality_id
+    )
+
+
+def may_fill_in_meeting(actor: Actor, response: Response) -> bool:
+    """Return whether ``actor`` fills in this participant's own questionnaire with them in a
+    meeting: the participant's counsellor, or the lead of their municipality."""
+    if not (isinstance(actor, StaffUser) and actor.is_counsellor and actor.active):
+        return False
+    person = response.participant
+    return (
+        response.version.definition.audience == "participant"
+        and person.municipality_id == actor.municipality_id
+        and (person.counsellor_id == actor.id or actor.is_lead)
     )
 
 

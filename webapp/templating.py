@@ -26,17 +26,21 @@ def qtext(definition, pointer: str | None, lang: str) -> Markup:
     )
 
 
-def qboth(definition, pointer: str | None, lang: str, side_by_side: bool) -> Markup:
-    """Return a text and, when asked for, its Norwegian source beside it (to learn the words)."""
+def qboth(definition, pointer: str | None, lang: str, side_by_side: bool | str | None) -> Markup:
+    """Return a text and, when asked for, the same text in a second language beside it.
+
+    ``side_by_side`` True: the Norwegian source (a participant learning the words); a language
+    code: that language (a counsellor filling in with the participant in a meeting).
+    """
     shown = qtext(definition, pointer, lang)
     if not side_by_side or not pointer:
         return shown
-    source = definition.source_language
-    original = definition.text(pointer, source)
+    second = side_by_side if isinstance(side_by_side, str) else definition.source_language
+    original = definition.text(pointer, second)
     if not original or original == definition.text(pointer, lang):
         return shown
-    return shown + Markup(' <span class="nb-text" lang="{}" dir="ltr">{}</span>').format(
-        source, original
+    return shown + Markup(' <span class="nb-text" lang="{}" dir="{}">{}</span>').format(
+        second.replace("_", "-"), text_direction(second), original
     )
 
 

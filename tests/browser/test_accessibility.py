@@ -245,6 +245,12 @@ def setup(app, world, axe_available) -> Setup:
         assert response_service.submit(sent, p1) == []
         c1 = db.session.get(StaffUser, world.c1)
         reviews.add_review(sent, c1, "follow_up", "Ring")
+        # A sync conflict on it, as the write path records one: the page offers to settle it.
+        sent.conflicts = [
+            {"question": "previous_mapping_where", "kept": "NAV Grünerløkka",
+             "kept_by": "phone", "other": "NAV Alna", "other_by": "phone",
+             "revision": sent.revision, "at": sent.updated_at.isoformat()},
+        ]  # fmt: skip
         # The thread (a note, a message the participant sees) and a read they see listed.
         comments.add(sent, c1, "note", "Bestill tolk")
         comments.add(sent, c1, "message", "Se på utdanningen din igjen, takk.")
@@ -497,8 +503,26 @@ def test_counsellor_pages(setup, browser, live_server):
         where = f"/r/<counsellor's form>/1 {lang}"
         audit.status(submit(page, "main .actions-list button"), where, 200)
         audit.check(page, where)
+        # Filling in the participant's questionnaire together, their language (Arabic) beside.
+        where = f"/r/<draft>/meeting/1 {lang}"
+        page.goto(f"/participants/{setup.world.p1}")
+        audit.status(submit(page, "#together-heading ~ ul button"), where, 200)
+        audit.check(page, where)
+        where = f"/r/<draft>/meeting/3 after a failed next {lang}"
+        page.goto(f"/r/{setup.draft}/meeting/3")
+        page.fill("#children_count", "abc")
+        audit.status(submit(page, NEXT), where, 422)
+        audit.errors(page, where)
+        audit.check(page, where)
         where = f"/responses/<sent> {lang}"
         audit.status(page.goto(f"/responses/{setup.sent}"), where, 200)
+        audit.check(page, where)
+        # Settling the conflict from a page that is out of date: refused with a message.
+        where = f"/responses/<sent> with a refused resolution {lang}"
+        page.evaluate("() => { document.querySelector('form.resolve-form [name=revision]')"
+                      ".value = '1'; }")  # fmt: skip
+        page.check("form.resolve-form input[value=other]")
+        audit.status(submit(page, "form.resolve-form button"), where, 409)
         audit.check(page, where)
         if lang != "ar":  # with the questions in the participant's language (Arabic) beside
             where = f"/responses/<sent>?beside=1 {lang}"

@@ -121,6 +121,14 @@ def test_counsellor_and_admin_journeys_have_no_csp_violations(app, world, browse
     with page.expect_navigation():
         page.click("main .actions-list button")  # the counsellor's own questionnaire
     page.wait_for_selector("main form")
+    # Filling in the participant's questionnaire together, then its response page and history.
+    page.goto(f"/participants/{world.p1}")
+    with page.expect_navigation():
+        page.click("#together-heading ~ ul button")
+    page.wait_for_selector("main form.questionnaire")
+    rid = page.url.split("/r/")[1].split("/")[0]
+    page.goto(f"/responses/{rid}")
+    page.goto(f"/responses/{rid}/history")
     ctx.close()
 
     ctx = _context(browser, live_server, violations)

@@ -101,6 +101,7 @@ def me():
                     "description": item.description,
                     "note": item.note,
                     "shared_at": item.shared_at,
+                    "shared_by": item.shared_by,
                 }
                 for item in sharing.shared_with(person, interface_lang)
             ],

@@ -249,6 +249,7 @@ class SharedResourceSchema(Schema):
         required=True, metadata={"description": "The counsellor's personal note; may be empty"}
     )
     shared_at = fields.AwareDateTime(required=True)
+    shared_by = fields.String(required=True, metadata={"description": "The counsellor's name"})
 
 
 class NextStepSchema(Schema):

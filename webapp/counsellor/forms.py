@@ -16,7 +16,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ..services.caseload import PAGE_SIZES
 
@@ -215,3 +215,15 @@ class GuidanceOfferForm(FlaskForm):
         _l("Career guidance conversation offered on"), validators=[Optional()]
     )
     guidance_centre = StringField(_l("At which career centre"), validators=[Length(max=200)])
+
+
+class ResolveForm(FlaskForm):
+    """Settle one sync conflict: which of its two values to keep, on the revision seen.
+
+    ``keep`` is checked by the service (services/revisions.py ``resolve_conflict``), which
+    answers a value that is not one of the two with its own clear message.
+    """
+
+    question = StringField(validators=[DataRequired(), Length(max=200)])
+    revision = IntegerField(validators=[InputRequired()])
+    keep = StringField(validators=[Optional(), Length(max=20)])

@@ -40,6 +40,7 @@ from ..services import (
     accounts,
     audit,
     comments,
+    conflicts,
     deadlines,
     participants,
     plan,
@@ -68,6 +69,7 @@ from .forms import (
     ParticipantForm,
     ProgrammeForm,
     ReassignForm,
+    ResolveForm,
     ReviewForm,
     RevisionsForm,
     ShareForm,
@@ -239,6 +241,7 @@ def _participant_page(
         assignable=questionnaire_service.assignable(actor),
         assigned=questionnaire_service.assigned_ids(person),
         counsellor_forms=[q for q in counsellor_forms if q.latest],
+        together=[q for q in questionnaire_service.participant_questionnaires(person) if q.latest],
         labels=REVIEW_LABELS,
         programmes=PROGRAMME_LABELS,
         programme_form=programme_form,
@@ -484,6 +487,27 @@ def start_form(participant_id: int, slug: str):
     return redirect(url_for("fill.resume", response_id=response.id))
 
 
+@bp.post("/participants/<int:participant_id>/meeting/<slug>")
+@staff_required("counsellor")
+def fill_together(participant_id: int, slug: str):
+    """Open (or start) the participant's questionnaire to fill in with them in a meeting."""
+    actor = current_actor()
+    person = access.participant_or_404(actor, participant_id)
+    questionnaire = next(
+        (q for q in questionnaire_service.participant_questionnaires(person) if q.slug == slug),
+        None,
+    )
+    if questionnaire is None or questionnaire.latest is None:
+        abort(404)  # not one of the participant's questionnaires
+    response = response_service.start(person, questionnaire, author=actor, occasion="meeting")
+    if not access.may_fill_in_meeting(actor, response):
+        db.session.rollback()
+        abort(404)
+    audit.record(actor, "response.meeting", f"response:{response.id}", person.municipality_id)
+    db.session.commit()
+    return redirect(url_for("fill.meeting", response_id=response.id))
+
+
 def _comment_error(error: comments.CommentError, kind: str, length: int) -> str:
     """Word why a comment was refused, in the reader's language."""
     if error.code == "too_long" and kind == "message":
@@ -627,11 +651,62 @@ def _share_error(error: sharing.ShareError, length: int) -> str:
     return _("This resource cannot be shared with the participant.")
 
 
+@bp.post("/responses/<uuid:response_id>/conflicts/<int:index>")
+@staff_required("counsellor")
+def resolve_conflict(response_id, index: int):
+    """Settle one sync conflict by keeping one of its two values, as a recorded revision."""
+    actor = current_actor()
+    response = access.response_or_404(actor, str(response_id))
+    form = ResolveForm()
+    if not form.validate_on_submit():
+        # A form without its revision or question (or an expired one) is out of date.
+        stale = form.revision.errors or form.question.errors or form.csrf_token.errors
+        return _review_page(response, resolve_error=(index, "stale" if stale else "choice"))
+    try:
+        revisions.retrying(
+            lambda: revisions.resolve_conflict(
+                response,
+                revisions.Author("staff", actor),
+                index=index,
+                question=form.question.data,
+                keep=form.keep.data or "",
+                seen=form.revision.data,
+            )
+        )
+    except revisions.NotFound:
+        abort(404)
+    except (revisions.Conflict, revisions.Invalid) as error:
+        db.session.rollback()
+        db.session.refresh(response)
+        return _review_page(response, resolve_error=(index, error.code))
+    flash(_("The conflict is settled. The participant's phone gets the answer you kept "
+            "the next time it syncs."), "success")  # fmt: skip
+    return redirect(url_for(".review", response_id=response.id, _anchor="conflicts-heading"))
+
+
+def _resolve_error(code: str) -> str:
+    """Word why a conflict could not be settled, in the reader's language."""
+    if code == "resolved":
+        return _("This conflict is already settled. Nothing was changed.")
+    if code == "stale":
+        return _(
+            "The answers changed after you opened this page. Nothing was changed: look at "
+            "the two answers again and choose."
+        )
+    if code == "answers":
+        return _(
+            "That answer no longer fits the questionnaire, so it cannot be kept. "
+            "Nothing was changed."
+        )
+    return _("Choose one of the two answers to keep. Nothing was changed.")
+
+
 def _review_page(
     response: Response,
     form: ReviewForm | None = None,
     comment_form: CommentForm | None = None,
     share_form: ShareForm | None = None,
+    resolve_error: tuple[int, str] | None = None,
 ):
     actor = current_actor()
     reads.record_response(actor, response)
@@ -662,7 +737,9 @@ def _review_page(
         ),
         beside=beside,
         show_hidden=show_hidden,
-        conflicts=conflict_rows(definition, response.conflicts or [], lang),
+        conflicts=conflict_rows(definition, conflicts.describe(response), lang),
+        open_conflicts=revisions.open_conflicts(response.conflicts),
+        resolve_error=resolve_error and (resolve_error[0], _resolve_error(resolve_error[1])),
         left_behind=_left_behind(response, lang),
         form=form,
         comment_form=comment_form,
@@ -679,7 +756,14 @@ def _review_page(
         participant_lang=participant_lang,
         share_form=share_form,
         shared={s.id: s for s in sharing.shared_with(response.participant, lang)},
-    ), (422 if form.errors or comment_form.errors or (share_form and share_form.errors) else 200)
+    ), _review_status(form, comment_form, share_form, resolve_error)
+
+
+def _review_status(form, comment_form, share_form, resolve_error) -> int:
+    if resolve_error is not None:
+        return 409 if resolve_error[1] in ("resolved", "stale") else 422
+    failed = form.errors or comment_form.errors or (share_form and share_form.errors)
+    return 422 if failed else 200
 
 
 @bp.get("/responses/<uuid:response_id>/history")

@@ -1,7 +1,10 @@
 """Page-by-page filling: GET shows a page, POST saves it and moves on.
 
 The same views serve the participant (participant questionnaires) and the counsellor
-(counsellor questionnaires about a participant); ``access.may_edit`` decides who.
+(counsellor questionnaires about a participant); ``access.may_edit`` decides who. A counsellor
+also fills in a participant's questionnaire with them in a meeting (``/r/<id>/meeting/<page>``,
+``access.may_fill_in_meeting``): the same pages, with the participant's language beside the
+counsellor's, every answer recorded as given in a meeting by that member of staff.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from ..models import Participant, Response
 from ..rendering.display import answer_sections
 from ..rendering.fields import attach_errors, form_answers, make_page_form, to_form_value
 from ..rendering.messages import message_for
-from ..services import audio, revisions
+from ..services import audio, reads, revisions
 from ..services import questionnaires as questionnaire_service
 from ..services import responses as response_service
 from .pages import neighbour, page_numbers, shown_items, shown_questions
@@ -34,6 +37,22 @@ def _editable(response_id: str) -> Response:
     if not access.may_edit(actor, response):
         abort(404)
     return response
+
+
+def _in_meeting(response_id: str) -> Response:
+    """Return a participant's response their counsellor (or the lead) fills in with them."""
+    actor = current_actor()
+    response = access.response_or_404(actor, response_id)
+    if not access.may_fill_in_meeting(actor, response):
+        abort(404)
+    return response
+
+
+def _beside(response: Response) -> str | None:
+    """In a meeting: the participant's language, shown beside the counsellor's (if offered)."""
+    theirs = response.participant.language
+    offered = questionnaire_service.participant_language(response.version, theirs)
+    return offered if offered != _lang(response) else None
 
 
 def _home() -> str:
@@ -66,7 +85,13 @@ def _posted_base() -> int | None:
 
 
 def _render_page(
-    response: Response, page: int, form=None, status: int = 200, notice=None, base=None
+    response: Response,
+    page: int,
+    form=None,
+    status: int = 200,
+    notice=None,
+    base=None,
+    meeting: bool = False,
 ):
     definition = response.version.definition
     section = definition.sections[page - 1]
@@ -86,8 +111,17 @@ def _render_page(
         form = make_page_form(definition, section, questions, _lang(response))(data=data)
     pages = page_numbers(definition, answers)
     position = pages.index(page) + 1 if page in pages else 1
+    extra = {}
+    if meeting:
+        # The participant's language beside the counsellor's, on every text of the page.
+        extra = {
+            "side_by_side": _beside(response),
+            "meeting": True,
+            "form_action": url_for(".meeting_save", response_id=response.id, page=page),
+        }
     return render_template(
         "fill/page.html",
+        **extra,
         response=response,
         definition=definition,
         section=section,
@@ -135,10 +169,54 @@ def page(response_id, page: int):
 
 @bp.post("/<uuid:response_id>/<int:page>")
 def save(response_id, page: int):
-    response = _editable(str(response_id))
+    return _save(_editable(str(response_id)), page)
+
+
+@bp.get("/<uuid:response_id>/meeting")
+def meeting(response_id):
+    """Fill in the participant's questionnaire with them: from its first page."""
+    response = _in_meeting(str(response_id))
+    if response.status != "draft":
+        return _meeting_closed(response)
+    pages = page_numbers(response.version.definition, response.answers)
+    return redirect(url_for(".meeting_page", response_id=response.id, page=pages[0]))
+
+
+@bp.get("/<uuid:response_id>/meeting/<int:page>")
+def meeting_page(response_id, page: int):
+    """One page, in the counsellor's language with the participant's beside it."""
+    response = _in_meeting(str(response_id))
     definition = response.version.definition
     if response.status != "draft":
-        return _closed(response)
+        return _meeting_closed(response)
+    if not 1 <= page <= len(definition.sections):
+        abort(404)
+    reads.record_response(current_actor(), response)
+    db.session.commit()
+    if page not in page_numbers(definition, response.answers):
+        following = neighbour(definition, response.answers, page, +1)
+        if following is None:
+            return redirect(url_for("counsellor.review", response_id=response.id))
+        return redirect(url_for(".meeting_page", response_id=response.id, page=following))
+    return _render_page(response, page, meeting=True)
+
+
+@bp.post("/<uuid:response_id>/meeting/<int:page>")
+def meeting_save(response_id, page: int):
+    """Save one page given in the meeting: a revision by this counsellor, "in a meeting"."""
+    return _save(_in_meeting(str(response_id)), page, meeting=True)
+
+
+def _meeting_closed(response: Response):
+    flash(_("These answers are sent, so they cannot be changed in a meeting. Ask for "
+            "follow-up on the response page to open them again."), "warning")  # fmt: skip
+    return redirect(url_for("counsellor.review", response_id=response.id))
+
+
+def _save(response: Response, page: int, meeting: bool = False):
+    definition = response.version.definition
+    if response.status != "draft":
+        return _meeting_closed(response) if meeting else _closed(response)
     if not 1 <= page <= len(definition.sections):
         abort(404)
     section = definition.sections[page - 1]
@@ -167,10 +245,11 @@ def save(response_id, page: int):
                     base=base,
                     require=action == "next",
                     lang=_lang(response),
+                    occasion="meeting" if meeting else None,
                 )  # fmt: skip
             )
         except response_service.ResponseClosed:
-            return _closed(response)
+            return _meeting_closed(response) if meeting else _closed(response)
     if not errors and action == "side-by-side" and isinstance(actor, Participant):
         actor.show_norwegian = not actor.show_norwegian
         db.session.commit()
@@ -179,7 +258,7 @@ def save(response_id, page: int):
         questions = definition.questions
         attach_errors(form, errors, lambda e: message_for(e, questions.get(e.question)), entries)
         db.session.rollback()
-        return _render_page(response, page, form=form, status=422, base=base)
+        return _render_page(response, page, form=form, status=422, base=base, meeting=meeting)
     db.session.commit()
     if receipt is not None and receipt.merged:
         flash(
@@ -189,17 +268,23 @@ def save(response_id, page: int):
             ),
             "info",
         )
+    endpoint = ".meeting_page" if meeting else ".page"
     if action.startswith(("add:", "remove:")):
         qid = action.split(":")[1]
         add = qid if action.startswith("add:") else None
-        return redirect(url_for(".page", response_id=response.id, page=page, add=add) + f"#{qid}")
+        return redirect(url_for(endpoint, response_id=response.id, page=page, add=add) + f"#{qid}")
     if action == "next" and set(shown_questions(definition, section, response.answers)) - set(
         shown
     ):
         return _render_page(
-            response, page, notice=_("New questions appeared based on your answers.")
-        )
-    if action == "save":
+            response, page, notice=_("New questions appeared based on your answers."),
+            meeting=meeting,
+        )  # fmt: skip
+    if action == "save" or (meeting and action == "next" and _last(definition, response, page)):
+        if meeting:
+            flash(_("The answers are saved. The participant sees them in the app the next "
+                    "time it syncs, and sends them from there."), "success")  # fmt: skip
+            return redirect(url_for("counsellor.review", response_id=response.id))
         flash(_("Your answers are saved. You can continue later."), "success")
         return redirect(_home())
     step = -1 if action == "back" else +1
@@ -208,7 +293,11 @@ def save(response_id, page: int):
         if step > 0:
             return redirect(url_for(".summary", response_id=response.id))
         target = page
-    return redirect(url_for(".page", response_id=response.id, page=target))
+    return redirect(url_for(endpoint, response_id=response.id, page=target))
+
+
+def _last(definition, response: Response, page: int) -> bool:
+    return neighbour(definition, response.answers, page, +1) is None
 
 
 @bp.get("/<uuid:response_id>/summary")

@@ -17,6 +17,9 @@ REVIEW_STATUSES = ("new", "in_review", "follow_up", "completed")
 #: Who wrote a revision: the participant's phone (sync API), the participant on the server
 #: pages, or a member of staff (a counsellor filling in, reopening for follow-up).
 REVISION_SOURCES = ("phone", "web", "staff")
+#: Why staff wrote a revision, when it is more than their own form: answers given with the
+#: participant in a meeting, or a sync conflict settled by keeping one of its two values.
+REVISION_OCCASIONS = ("meeting", "resolution")
 
 
 class Response(db.Model):
@@ -100,6 +103,9 @@ class ResponseRevision(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("response_id", "number"),
         sa.CheckConstraint("source IN ('phone', 'web', 'staff')", name="source_known"),
+        sa.CheckConstraint(
+            "occasion IS NULL OR occasion IN ('meeting', 'resolution')", name="occasion_known"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -114,6 +120,8 @@ class ResponseRevision(db.Model):
     source: Mapped[str] = mapped_column(sa.String(20))  # one of REVISION_SOURCES
     #: The member of staff who wrote it (source "staff", or a counsellor's own form on "web").
     staff_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id"))
+    #: One of REVISION_OCCASIONS, or None for an ordinary write.
+    occasion: Mapped[str | None] = mapped_column(sa.String(20))
     #: The revision the writer's edits were based on (None: the first revision).
     base_number: Mapped[int | None]
     #: True when the writer's base was older and the edits were merged question by question.

@@ -186,6 +186,26 @@ def _translated_client_strings() -> dict:
         "moved": _("This questionnaire was updated. Your answers are kept; there are "
                    "%(count)s new questions."),
         **phone_strings(),
+        **plan_strings(),
+    }  # fmt: skip
+
+
+def plan_strings() -> dict:
+    """Texts for the next steps and shared resources on the app's list (pages/plan.js); the
+    same sentences as the participant's server page (participant/home.html)."""
+    return {
+        "steps_heading": _("Your next steps"),
+        "step_you": _("You do this"),
+        "step_counsellor": _("Your counsellor does this"),
+        "step_other": _("Someone else does this"),
+        "step_due": _("Due %(date)s"),
+        "step_status": {
+            "planned": _("Planned"), "in_progress": _("In progress"), "done": _("Done"),
+            "cancelled": _("Cancelled"),
+        },
+        "shared_heading": _("From your counsellor"),
+        "shared_by": _("%(name)s shared this %(when)s"),
+        "new_tab": _("(opens in a new tab)"),
     }  # fmt: skip
 
 

@@ -162,12 +162,18 @@ def answer_sections(
 
 @dataclass
 class ConflictRow:
-    """One question both devices changed: the kept answer and the other one."""
+    """One question two writers changed differently: both answers, who gave each, when."""
 
+    index: int
+    question: str
     title: Text
     kept: list[str]
     other: list[str]
+    kept_by: Any  # services.conflicts.Writer
+    other_by: Any
     revision: int
+    resolved: dict[str, Any] | None = None
+    settled_by: str | None = None
 
 
 def _lines(definition: Definition, question: Question | None, value: Any, lang: str) -> list[str]:
@@ -188,22 +194,28 @@ def _lines(definition: Definition, question: Question | None, value: Any, lang: 
     return format_value(definition, question, value, lang)
 
 
-def conflict_rows(definition: Definition, conflicts: list[dict], lang: str) -> list[ConflictRow]:
-    """Return the recorded conflicts worded for the reader."""
+def conflict_rows(definition: Definition, described: list, lang: str) -> list[ConflictRow]:
+    """Return the recorded conflicts (services.conflicts.describe) worded for the reader."""
     rows = []
-    for conflict in conflicts:
-        question = definition.questions.get(conflict["question"])
+    for conflict in described:
+        question = definition.questions.get(conflict.question)
         title = (
             _text(definition, question.title_pointer, lang)
             if question
-            else Text(conflict["question"], lang)
+            else Text(conflict.question, lang)
         )
         rows.append(
             ConflictRow(
+                conflict.index,
+                conflict.question,
                 title,
-                _lines(definition, question, conflict.get("kept"), lang),
-                _lines(definition, question, conflict.get("other"), lang),
-                conflict.get("revision", 0),
+                _lines(definition, question, conflict.kept, lang),
+                _lines(definition, question, conflict.other, lang),
+                conflict.kept_by,
+                conflict.other_by,
+                conflict.kept_by.revision or 0,
+                conflict.resolved,
+                conflict.settled_by,
             )
         )
     return rows

@@ -24,7 +24,7 @@ from ..models import (
     Response,
     Review,
 )
-from . import deadlines
+from . import deadlines, revisions
 from . import questionnaires as questionnaire_service
 
 PAGE_SIZES = (25, 50, 100, 500)
@@ -66,6 +66,8 @@ class Row:
     steps: list[deadlines.Step] = field(default_factory=list)
     #: How many steps of the follow-up plan are open past their due date.
     overdue_next_steps: int = 0
+    #: Sync conflicts not settled yet, over the latest response to each questionnaire.
+    open_conflicts: int = 0
 
     @property
     def overdue(self) -> bool:
@@ -209,6 +211,7 @@ def _add_progress(municipality_id: int, rows: list[Row]) -> None:
             progress_state(),
             Response.synced_at,
             Response.updated_at,
+            Response.conflicts,
         )
         .join(QuestionnaireVersion, Response.version_id == QuestionnaireVersion.id)
         .join(Questionnaire, QuestionnaireVersion.questionnaire_id == Questionnaire.id)
@@ -220,6 +223,7 @@ def _add_progress(municipality_id: int, rows: list[Row]) -> None:
     ).all()
     known = {q.id: q for qs in offered.values() for q in qs}
     missing = {qid for _pid, qid, *_rest in latest} - set(known)
+    conflicts = dict.fromkeys(ids, 0)
     if missing:
         known.update(
             (q.id, q)
@@ -228,10 +232,12 @@ def _add_progress(municipality_id: int, rows: list[Row]) -> None:
             )
         )
     answered: dict[int, dict[int, Progress]] = {pid: {} for pid in ids}
-    for pid, qid, state, synced_at, updated_at in latest:
+    for pid, qid, state, synced_at, updated_at, recorded in latest:
         answered[pid][qid] = Progress(known[qid], state, synced_at, updated_at)
+        conflicts[pid] += revisions.open_conflicts(recorded)
     for row in rows:
         pid = row.participant.id
+        row.open_conflicts = conflicts[pid]
         chosen = {q.id: Progress(q, "not_started") for q in offered[pid]}
         chosen.update(answered[pid])
         row.progress = sorted(chosen.values(), key=lambda p: p.questionnaire.slug)

@@ -22,9 +22,12 @@ class ResponseClosed(Exception):
     """The response was submitted and can no longer be changed."""
 
 
-def author_for(actor: Participant | StaffUser) -> Author:
-    """Who writes on the server pages: the participant (web) or a member of staff."""
-    return Author("staff" if isinstance(actor, StaffUser) else "web", actor)
+def author_for(actor: Participant | StaffUser, occasion: str | None = None) -> Author:
+    """Who writes on the server pages: the participant (web) or a member of staff, who may
+    say why (``occasion``: "meeting" for answers given with the participant)."""
+    if isinstance(actor, StaffUser):
+        return Author("staff", actor, occasion=occasion)
+    return Author("web", actor)
 
 
 def open_draft(participant: Participant, questionnaire: Questionnaire) -> Response | None:
@@ -43,7 +46,10 @@ def open_draft(participant: Participant, questionnaire: Questionnaire) -> Respon
 
 
 def start(
-    participant: Participant, questionnaire: Questionnaire, author: StaffUser | None = None
+    participant: Participant,
+    questionnaire: Questionnaire,
+    author: StaffUser | None = None,
+    occasion: str | None = None,
 ) -> Response:
     """Resume the open draft or start one on the latest version (revision 1)."""
     draft = open_draft(participant, questionnaire)
@@ -53,7 +59,10 @@ def start(
     if version is None:
         raise LookupError("questionnaire has no published version")
     receipt = revisions.create(
-        participant, version, author_for(author or participant), response_id=str(uuid.uuid4())
+        participant,
+        version,
+        author_for(author or participant, occasion),
+        response_id=str(uuid.uuid4()),
     )
     return db.session.get(Response, receipt.id)
 
@@ -67,6 +76,7 @@ def save_page(
     base: int | None,
     require: bool,
     lang: str | None = None,
+    occasion: str | None = None,
 ) -> tuple[Receipt | None, list[AnswerError]]:
     """Store one page's answers as the writer saw them at revision ``base``.
 
@@ -84,7 +94,7 @@ def save_page(
     mine.update(page_answers)
     try:
         receipt = revisions.write(
-            response, author_for(actor), base=base, answers=mine, status="draft",
+            response, author_for(actor, occasion), base=base, answers=mine, status="draft",
             only=page_questions, require=require, lang=lang,
         )  # fmt: skip
     except Invalid as error:

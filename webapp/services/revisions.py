@@ -11,8 +11,10 @@ Phone sync (services/sync.py), the server pages and staff (services/responses.py
    question (services/merge.py), and a question both sides changed differently is kept both:
    the writer's value wins, the other is recorded as a conflict for the counsellor.
 3. A sent (submitted) response changes only when staff reopen it for follow-up.
-4. Every change records one revision (who, when, which base, merged or not); a write that
-   changes nothing records nothing, except a phone request naming its device and sequence.
+4. Every change records one revision (who, when, which base, merged or not, and for staff
+   the occasion: a meeting with the participant, a conflict settled); a write that changes
+   nothing records nothing, except a phone request naming its device and sequence, and a
+   settled conflict (the decision itself is worth a revision).
 5. Two writers can never both store revision n+1: ``Response.revision`` is an optimistic-lock
    column (UPDATE … WHERE revision = :seen), and :func:`retrying` runs the whole write again
    on fresh state when another writer got there first.
@@ -34,6 +36,7 @@ from ..extensions import db
 from ..models import Participant, QuestionnaireVersion, Response, ResponseRevision, StaffUser
 from ..models.types import utcnow
 from ..questionnaires import AnswerError, moving, validate_answers
+from ..questionnaires.conditions import is_empty
 from . import audit, notifications, text_languages
 from .merge import merge
 
@@ -78,6 +81,9 @@ class Author:
     actor: Participant | StaffUser
     device: str | None = None
     sequence: int | None = None
+    #: For staff: "meeting" (answers given with the participant) or "resolution" (a conflict
+    #: settled); see models.REVISION_OCCASIONS.
+    occasion: str | None = None
 
     @property
     def staff(self) -> StaffUser | None:
@@ -138,6 +144,7 @@ def _record(
         fingerprint=fingerprint,
         source=author.source,
         staff=author.staff,
+        occasion=author.occasion,
         base_number=base,
         merged=merged,
         device=author.device,
@@ -243,7 +250,9 @@ def write(
         raise Invalid("answers", errors)
     # A write that changes nothing records nothing, except a phone request that says which
     # edit it carries: that one is recorded, so a late duplicate of it is known as such.
-    counted = author.source == "phone" and author.sequence is not None
+    counted = (author.source == "phone" and author.sequence is not None) or (
+        author.occasion == "resolution"
+    )
     if cleaned == response.answers and status == response.status and not counted:
         if author.source == "phone":
             response.synced_at = utcnow()
@@ -276,6 +285,65 @@ def write(
     if reopening:
         audit.record(author.actor, "response.reopen", f"response:{response.id}")
     return receipt_for(response, revision, conflicts=clashes, merged=merged)
+
+
+#: What a counsellor may keep of a conflict: the value that was kept, or the other one.
+CONFLICT_CHOICES = ("kept", "other")
+
+
+def resolve_conflict(
+    response: Response, author: Author, *, index: int, question: str, keep: str, seen: int
+) -> Receipt:
+    """Settle conflict ``index`` of ``response`` by keeping one of its two values.
+
+    ``seen`` is the revision the counsellor's page showed: the decision was made on those
+    answers, so a newer revision refuses it (Conflict ``stale``) and the page is shown again.
+    A conflict settled already is refused (Conflict ``resolved``), a choice that is not one of
+    the two values is Invalid (``choice``), an unknown conflict NotFound. The kept value is
+    written as the next revision (occasion "resolution", even when it is the value stored
+    now), and the conflict records who settled it, when, and in which revision.
+    """
+    conflicts = [dict(c) for c in response.conflicts or []]
+    if not 0 <= index < len(conflicts) or conflicts[index].get("question") != question:
+        raise NotFound("conflict")
+    conflict = conflicts[index]
+    if conflict.get("resolved"):
+        raise Conflict("resolved", current=response)
+    if seen != response.revision:
+        raise Conflict("stale", current=response)
+    if keep not in CONFLICT_CHOICES:
+        raise Invalid("choice")
+    answers = dict(response.answers)
+    chosen = conflict.get(keep)
+    if is_empty(chosen):
+        answers.pop(question, None)
+    else:
+        answers[question] = chosen
+    conflict["resolved"] = {
+        "keep": keep,
+        "by": author.source,
+        "staff": author.staff.id if author.staff else None,
+        "revision": response.revision + 1,
+        "at": utcnow().isoformat(),
+    }
+    response.conflicts = conflicts
+    receipt = write(
+        response,
+        Author(author.source, author.actor, occasion="resolution"),
+        base=response.revision,
+        answers=answers,
+        status=response.status,
+    )
+    audit.record(
+        author.actor, "response.conflict_resolved", f"response:{response.id}#{question}",
+        response.participant.municipality_id,
+    )  # fmt: skip
+    return receipt
+
+
+def open_conflicts(conflicts: list[dict[str, Any]] | None) -> int:
+    """Return how many of a response's recorded conflicts are not settled yet."""
+    return sum(1 for c in conflicts or [] if not c.get("resolved"))
 
 
 @dataclass(frozen=True)

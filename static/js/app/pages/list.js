@@ -8,6 +8,7 @@ import { showSaveProblem } from "../status.js";
 import { LANG, S, qtext, root } from "../screen.js";
 import { leaveEditing } from "./editor.js";
 import { followUpNote, messagesNote, movedNote, readsNote } from "./notes.js";
+import { resourcesSection, stepsSection } from "./plan.js";
 import { el, show } from "../../engine/dom.js";
 import { format } from "../../engine/messages.js";
 
@@ -76,6 +77,8 @@ export async function showList() {
   }
   showIfChanged(el("h1", {}, S.my_questionnaires),
     cards.length ? el("ul", { class: "cards" }, cards) : el("p", {}, S.no_questionnaires),
+    stepsSection(me),
+    resourcesSection(me),
     readsNote(me.reads, (id) => titles.get(all.find((r) => r.id === id)?.slug)),
     el("ul", { class: "link-list phone-settings" },
       el("li", {}, el("a", { href: "#/pin" }, S.pin_link)),
