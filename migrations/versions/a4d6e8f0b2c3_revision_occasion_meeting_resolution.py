@@ -16,8 +16,13 @@ branch_labels = None
 depends_on = None
 
 
+# SQLite copies the table to add a check constraint; the tables it points at need not be read
+# (participant has indexes on expressions, which SQLite's reflection skips with a warning).
+NO_FKS = {"resolve_fks": False}
+
+
 def upgrade():
-    with op.batch_alter_table('response_revision', schema=None) as batch_op:
+    with op.batch_alter_table('response_revision', schema=None, reflect_kwargs=NO_FKS) as batch_op:
         batch_op.add_column(sa.Column('occasion', sa.String(length=20), nullable=True))
         batch_op.create_check_constraint(
             'occasion_known',
@@ -26,6 +31,6 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('response_revision', schema=None) as batch_op:
+    with op.batch_alter_table('response_revision', schema=None, reflect_kwargs=NO_FKS) as batch_op:
         batch_op.drop_constraint('occasion_known', type_='check')
         batch_op.drop_column('occasion')
