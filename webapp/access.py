@@ -73,7 +73,7 @@ ROUTE_ACCESS: dict[str, str] = {
     # National resources are read-only: the views answer 404 for another municipality's.
     "admin.new_resource": ADMINISTRATOR, "admin.edit_resource": ADMINISTRATOR,
     "admin.toggle_resource": ADMINISTRATOR,
-    "counsellor.share_resource": COUNSELLOR,
+    "counsellor.share_resource": COUNSELLOR, "counsellor.withdraw_share": COUNSELLOR,
     # A step of another participant's plan is not found (404) through the participant.
     "counsellor.add_step": COUNSELLOR, "counsellor.edit_step": COUNSELLOR,
     "counsellor.guidance_offer": COUNSELLOR,

@@ -249,6 +249,7 @@ def _participant_page(
         responsible_labels=RESPONSIBLE_LABELS,
         step_labels=STEP_STATUS_LABELS,
         overdue=lambda step: deadlines.next_step_overdue(step, _today()),
+        shared=sharing.shared_with(person, str(get_locale())),
         lang=str(get_locale()),
     ), (422 if failed else 200)
 
@@ -615,6 +616,23 @@ def share_resource(response_id):
     else:
         form.note.errors = [_("This resource cannot be shared with the participant.")]
     return _review_page(response, share_form=form)
+
+
+@bp.post("/participants/<int:participant_id>/shared/<int:resource_id>/withdraw")
+@staff_required("counsellor")
+def withdraw_share(participant_id: int, resource_id: int):
+    """Stop sharing a resource with the participant; their app no longer lists it."""
+    actor = current_actor()
+    person = access.participant_or_404(actor, participant_id)
+    try:
+        sharing.withdraw(actor, person, resource_id)
+    except sharing.ShareError:
+        db.session.rollback()
+        flash(_("This resource is not shared with the participant. Nothing changed."), "warning")
+    else:
+        db.session.commit()
+        flash(_("The resource is no longer shared with the participant."), "success")
+    return redirect(url_for(".participant", participant_id=person.id, _anchor="shared-heading"))
 
 
 def _share_error(error: sharing.ShareError, length: int) -> str:
