@@ -21,6 +21,7 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
+from sqlalchemy.orm import joinedload, selectinload
 from wtforms import SelectChoice
 
 from .. import access
@@ -208,6 +209,7 @@ def _participant_page(
     db.session.commit()
     responses = db.session.scalars(
         sa.select(Response)
+        .options(selectinload(Response.reviews), joinedload(Response.version))
         .where(Response.participant_id == person.id)
         .order_by(Response.created_at.desc())
     ).all()
