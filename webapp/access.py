@@ -74,6 +74,8 @@ ROUTE_ACCESS: dict[str, str] = {
     "admin.new_resource": ADMINISTRATOR, "admin.edit_resource": ADMINISTRATOR,
     "admin.toggle_resource": ADMINISTRATOR,
     "counsellor.share_resource": COUNSELLOR, "counsellor.withdraw_share": COUNSELLOR,
+    # Exports: the responses of the participants the counsellor (or lead) reaches, only.
+    "counsellor.exports_page": COUNSELLOR, "counsellor.export_responses": COUNSELLOR,
     # A step of another participant's plan is not found (404) through the participant.
     "counsellor.add_step": COUNSELLOR, "counsellor.edit_step": COUNSELLOR,
     "counsellor.guidance_offer": COUNSELLOR,
