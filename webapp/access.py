@@ -22,6 +22,8 @@ Actor = StaffUser | Participant | None
 PUBLIC, PARTICIPANT, COUNSELLOR, ADMINISTRATOR = "public", "participant", "counsellor", "admin"
 #: Any signed-in staff member, about their own account only (two-step sign-in).
 STAFF = "staff"
+#: The municipality's overview (aggregates only): its lead counsellor and its administrator.
+LEAD_OR_ADMINISTRATOR = "lead or administrator"
 #: Participants fill their own responses; counsellors the counsellor questionnaires about
 #: their participants (``response_or_404`` and ``may_edit``).
 RESPONSE_FILLER = "participant or counsellor"
@@ -76,6 +78,8 @@ ROUTE_ACCESS: dict[str, str] = {
     "counsellor.share_resource": COUNSELLOR, "counsellor.withdraw_share": COUNSELLOR,
     # Exports: the responses of the participants the counsellor (or lead) reaches, only.
     "counsellor.exports_page": COUNSELLOR, "counsellor.export_responses": COUNSELLOR,
+    # Other counsellors get 404 from the view.
+    "overview.municipality": LEAD_OR_ADMINISTRATOR,
     # A step of another participant's plan is not found (404) through the participant.
     "counsellor.add_step": COUNSELLOR, "counsellor.edit_step": COUNSELLOR,
     "counsellor.guidance_offer": COUNSELLOR,

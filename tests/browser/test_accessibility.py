@@ -601,6 +601,23 @@ def test_export_pages(setup, browser, live_server):
     audit.assert_clean()
 
 
+def test_overview_pages(setup, browser, live_server):
+    """The municipality's overview (server-drawn SVG charts), for the lead and the
+    administrator."""
+    audit = Audit()
+    for who in ("lead1", "admin1"):
+        ctx = new_context(browser, live_server)
+        page = ctx.new_page()
+        sign_in_staff(page, setup.world.emails[who])
+        for lang in LANGUAGES:
+            choose_language(page, lang)
+            where = f"/overview ({who}) {lang}"
+            audit.status(page.goto("/overview"), where, 200)
+            audit.check(page, where)
+        ctx.close()
+    audit.assert_clean()
+
+
 def test_admin_pages(setup, browser, live_server):
     audit = Audit()
     ctx = new_context(browser, live_server)
