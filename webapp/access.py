@@ -43,6 +43,7 @@ ROUTE_ACCESS: dict[str, str] = {
     "counsellor.caseload": COUNSELLOR, "counsellor.new_participant": COUNSELLOR,
     "counsellor.participant": COUNSELLOR, "counsellor.new_invite": COUNSELLOR,
     "counsellor.end_device": COUNSELLOR, "counsellor.export": COUNSELLOR,
+    "counsellor.print_record": COUNSELLOR,
     "counsellor.left_programme": COUNSELLOR, "counsellor.erase": COUNSELLOR,
     "counsellor.start_form": COUNSELLOR, "counsellor.review": COUNSELLOR,
     "admin.questionnaires": ADMINISTRATOR, "admin.export": ADMINISTRATOR,

@@ -577,14 +577,18 @@ def test_lead_pages(setup, browser, live_server):
 
 
 def test_export_pages(setup, browser, live_server):
-    """The export form, and the same form after a filter that matches nothing and after a
-    period that ends before it starts (the file itself is not a page)."""
+    """The printable record of a participant, the export form, and the same form after a
+    filter that matches nothing and after a period that ends before it starts (the file itself
+    is not a page)."""
     audit = Audit()
     ctx = new_context(browser, live_server)
     page = ctx.new_page()
     sign_in_staff(page, setup.world.emails["lead1"])
     for lang in LANGUAGES:
         choose_language(page, lang)
+        where = f"/participants/<p1>/print {lang}"
+        audit.status(page.goto(f"/participants/{setup.world.p1}/print"), where, 200)
+        audit.check(page, where)
         audit.status(page.goto("/exports"), "/exports", 200)
         audit.check(page, f"/exports {lang}")
         where = f"/exports/responses matching nothing {lang}"

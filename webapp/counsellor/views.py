@@ -443,6 +443,53 @@ def export(participant_id: int):
     return response
 
 
+@bp.get("/participants/<int:participant_id>/print")
+@staff_required("counsellor")
+def print_record(participant_id: int):
+    """The participant's record on paper: programme, plan, shared resources and every
+    response, the questions in the counsellor's and the participant's language side by side."""
+    actor = current_actor()
+    person = access.participant_or_404(actor, participant_id)
+    reads.record_print(actor, person)
+    db.session.commit()
+    lang = str(get_locale())
+    second = person.language if person.language != lang else None
+    responses = db.session.scalars(
+        sa.select(Response)
+        .options(selectinload(Response.reviews), joinedload(Response.version))
+        .where(Response.participant_id == person.id)
+        .order_by(Response.created_at)
+    ).all()
+    answered = [
+        (
+            response,
+            [
+                section
+                for section in answer_sections(
+                    response.version.definition, response.answers, lang, second=second,
+                    text_languages=response.text_languages or {},
+                )
+                if section.answered
+            ],
+        )
+        for response in responses
+    ]  # fmt: skip
+    return render_template(
+        "counsellor/print.html",
+        participant=person,
+        answered=answered,
+        next_steps=plan.steps_of(person),
+        shared=sharing.shared_with(person, lang),
+        programmes=PROGRAMME_LABELS,
+        labels=REVIEW_LABELS,
+        responsible_labels=RESPONSIBLE_LABELS,
+        step_labels=STEP_STATUS_LABELS,
+        lang=lang,
+        second=second,
+        printed_at=utcnow(),
+    )
+
+
 @bp.post("/participants/<int:participant_id>/left")
 @staff_required("counsellor")
 def left_programme(participant_id: int):
