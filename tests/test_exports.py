@@ -85,6 +85,7 @@ def _cells(header: list[str], row: list) -> dict[str, object]:
 def test_csv_codes_one_column_per_question_and_item_cell_by_cell(app, world, as_actor, answered):
     response = _get(as_actor(app, "c1"), app)
     assert response.status_code == 200
+    assert response.is_streamed  # rows are written as they are read, never all in memory
     assert response.mimetype == "text/csv"
     assert 'filename="kartlegging-v1-' in response.headers["Content-Disposition"]
     header, *rows = _csv(response)

@@ -121,13 +121,16 @@ def test_counsellor_and_admin_journeys_have_no_csp_violations(app, world, browse
     with page.expect_navigation():
         page.click("main .actions-list button")  # the counsellor's own questionnaire
     page.wait_for_selector("main form")
+    page.goto(f"/participants/{world.p1}/print")  # the printable record, its print stylesheet
+    page.goto("/exports")
+    page.goto("/exports/responses?state=completed")  # the form again, with its message
     ctx.close()
 
     ctx = _context(browser, live_server, violations)
     page = ctx.new_page()
     _sign_in_staff(page, world.emails["admin1"])
     for path in ("/admin/questionnaires", "/admin/resources", "/admin/translations",
-                 "/admin/audio"):  # fmt: skip
+                 "/admin/audio", "/overview"):  # fmt: skip
         page.goto(path)
     # The builder: its import map and the code editor's styles are allowed by a nonce only.
     page.goto("/admin/questionnaires")
