@@ -270,6 +270,26 @@ def test_every_export_is_audited_with_its_filter_and_never_the_answers(
     assert events[1].details["format"] == "xlsx"
     text = repr([(e.target, e.details) for e in events])
     assert "HYPERLINK" not in text and "cooking" not in text and "p1" not in text
+    with app.app_context():
+        included = db.session.scalars(
+            sa.select(AuditEvent.target)
+            .where(AuditEvent.action == "participant.in_export")
+            .order_by(AuditEvent.id)
+        ).all()
+    # The first export held p1 only (in review, Arabic); the second both.
+    assert included == [
+        f"participant:{world.p1}",
+        f"participant:{world.p1}",
+        f"participant:{world.p2}",
+    ]
+
+
+def test_the_participant_sees_that_their_answers_were_exported(app, world, as_actor, answered):
+    assert _get(as_actor(app, "c1"), app).status_code == 200
+    reads = as_actor(app, "p1").get("/api/v1/me").get_json()["reads"]
+    assert [r["what"] for r in reads] == ["export"]
+    assert reads[0]["by"] == "Counsellor One"
+    assert as_actor(app, "p2").get("/api/v1/me").get_json()["reads"] == []  # not in c1's file
 
 
 # role -> (HTTP status of the form page, participants in the file)

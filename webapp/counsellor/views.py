@@ -879,8 +879,9 @@ def export_responses():
             problem = _export_error(error)
         else:
             exports.record(
-                actor, chosen, form.format.data, form.values.data, form.label_language.data
-            )
+                actor, access.caseload_query(actor), tz, chosen, form.format.data,
+                form.values.data, form.label_language.data,
+            )  # fmt: skip
             db.session.commit()
             return _export_file(versions[chosen.version_id], table, form.format.data)
     return render_template("counsellor/exports.html", form=form, problem=problem), 422

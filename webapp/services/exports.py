@@ -341,9 +341,27 @@ def table(
     return Table(header, rows, matched)
 
 
-def record(actor: StaffUser, chosen: ExportFilter, fmt: str, values: str, lang: str) -> None:
-    """Write the export to the audit log with its filter (never the answers)."""
+def record(
+    actor: StaffUser,
+    participants: sa.Select,
+    tz: ZoneInfo,
+    chosen: ExportFilter,
+    fmt: str,
+    values: str,
+    lang: str,
+) -> None:
+    """Write the export to the audit log with its filter (never the answers), and a read for
+    each participant whose answers it holds, so that each of them sees it among who read
+    their answers (services/reads.py)."""
     details = {**chosen.audit_details(), "format": fmt, "values": values}
     if values == "labels":
         details["lang"] = lang
     audit.record(actor, "responses.export", f"version:{chosen.version_id}", details=details)
+    included = _scope(participants, tz, chosen).with_only_columns(Participant.id).distinct()
+    for participant_id in db.session.scalars(included.order_by(Participant.id)):
+        audit.record(
+            actor,
+            "participant.in_export",
+            f"participant:{participant_id}",
+            details={"version_id": chosen.version_id},
+        )

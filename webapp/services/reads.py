@@ -27,7 +27,8 @@ from . import audit
 
 #: Audit actions that are reads, and what each read.
 READ_ACTIONS = {"participant.read": "participant", "response.read": "response",
-                "participant.export": "export", "participant.print": "export"}  # fmt: skip
+                "participant.export": "export", "participant.print": "export",
+                "participant.in_export": "export"}  # fmt: skip
 SHOWN = 100  # the newest reads shown to the participant
 
 
