@@ -276,8 +276,6 @@ class _Cells:
                 return self.languages.get(value, str(value))
         if isinstance(value, int | float):
             return value
-        if isinstance(value, list | dict):  # not a shape the questionnaire makes
-            return str(value)
         return str(value)
 
 
