@@ -25,6 +25,7 @@ def sample_records(app, world) -> dict[str, object]:
             "counsellor_response_id": m1.id,
             "slug": "kartlegging",
             "number": 1,
+            "version_id": kartlegging.latest.id,
             "page": 1,
             "code": "ABCD-EFGH-JK",
             "release_hash": release().hash,

@@ -52,13 +52,17 @@ def test_every_route_has_the_headers_for_every_visitor(app, world, as_actor):
     "actor, url",
     [("p1", "/me/"), ("c1", "/caseload"), ("c1", "/participants/{participant_id}"),
      ("c1", "/responses/{response_id}"), ("p1", "/r/{response_id}/1"), ("p1", "/app/"),
-     ("p1", "/api/v1/me"), ("c1", "/r/{response_id}/meeting/1")],
+     ("p1", "/api/v1/me"), ("c1", "/r/{response_id}/meeting/1"),
+     ("c1", "/exports"),
+     ("c1", "/exports/responses?version={version_id}&format=csv"), ("admin1", "/overview"),
+     ("c1", "/participants/{participant_id}/print")],
 )  # fmt: skip
 def test_pages_with_personal_data_are_never_stored(app, world, as_actor, actor, url):
     values = sample_records(app, world)
     response = as_actor(app, actor).get(url.format(**values))
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
+    response.close()
 
 
 def test_the_invite_page_with_its_code_is_never_stored(app, world, as_actor):

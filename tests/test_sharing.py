@@ -202,3 +202,74 @@ def test_the_participant_may_not_share_nor_anyone_see_it_in_openapi_without_the_
         "shared_at",
         "shared_by",
     }
+
+
+def _withdraw(client, participant_id: int, resource_id):
+    token = csrf_token(client, "/caseload")
+    return client.post(
+        f"/participants/{participant_id}/shared/{resource_id}/withdraw",
+        data={"csrf_token": token},
+    )
+
+
+def test_the_counsellor_withdraws_a_share_and_the_app_no_longer_lists_it(app, world, as_actor):
+    rid = _response(app, world)
+    guidance = _resource(app, "karriereveiledning-no")
+    counsellor = as_actor(app, "c1")
+    assert _share(counsellor, rid, guidance, "Ring dem").status_code == 302
+    page = counsellor.get(f"/participants/{world.p1}").get_data(as_text=True)
+    assert "Resources shared with the participant" in page and "Ring dem" in page
+    phone = as_actor(app, "p1")
+    assert len(phone.get("/api/v1/me").get_json()["shared_resources"]) == 1
+
+    response = _withdraw(counsellor, world.p1, guidance)
+    assert response.status_code == 302
+    assert response.location.endswith(f"/participants/{world.p1}#shared-heading")
+    page = counsellor.get(f"/participants/{world.p1}").get_data(as_text=True)
+    assert "The resource is no longer shared with the participant." in page
+    assert "Ring dem" not in page
+    assert _shared(app) == []
+    assert phone.get("/api/v1/me").get_json()["shared_resources"] == []
+    with app.app_context():
+        [event] = db.session.scalars(
+            sa.select(AuditEvent).where(AuditEvent.action == "resource.withdraw")
+        ).all()
+        assert event.actor == f"staff:{world.c1}"
+        assert event.target == f"participant:{world.p1}:resource:karriereveiledning-no"
+
+
+def test_withdrawing_what_is_not_shared_says_so_and_changes_nothing(app, world, as_actor):
+    rid = _response(app, world)
+    guidance = _resource(app, "karriereveiledning-no")
+    counsellor = as_actor(app, "c1")
+    response = _withdraw(counsellor, world.p1, guidance)
+    assert response.status_code == 302
+    page = counsellor.get(response.location).get_data(as_text=True)
+    assert "This resource is not shared with the participant. Nothing changed." in page
+    with app.app_context():
+        assert not db.session.scalar(
+            sa.select(sa.func.count()).where(AuditEvent.action == "resource.withdraw")
+        )
+    # Shared with p1, withdrawing it through another participant changes nothing either.
+    assert _share(counsellor, rid, guidance).status_code == 302
+    lead = as_actor(app, "lead1")
+    _withdraw(lead, world.p2, guidance)
+    assert _shared(app) == [(world.p1, guidance, "")]
+
+
+# (who) -> status for withdrawing a share with p1 (of c1, in the first municipality).
+WITHDRAW_ACCESS = [("c1", 302), ("lead1", 302), ("c2", 404), ("c3", 404), ("admin1", 404)]
+
+
+@pytest.mark.parametrize(("who", "status"), WITHDRAW_ACCESS)
+def test_who_may_withdraw_a_share(app, world, as_actor, who, status):
+    rid = _response(app, world)
+    guidance = _resource(app, "karriereveiledning-no")
+    assert _share(as_actor(app, "c1"), rid, guidance).status_code == 302
+    client = as_actor(app, who)
+    token = csrf_token(client, "/caseload" if who != "admin1" else "/admin/resources")
+    response = client.post(
+        f"/participants/{world.p1}/shared/{guidance}/withdraw", data={"csrf_token": token}
+    )
+    assert response.status_code == status
+    assert bool(_shared(app)) == (status != 302)

@@ -78,6 +78,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         participant.bp,
         fill.bp,
         counsellor.bp,
+        counsellor.overview_bp,
         admin.bp,
         builder.bp,
         api.bp,

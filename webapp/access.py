@@ -22,6 +22,8 @@ Actor = StaffUser | Participant | None
 PUBLIC, PARTICIPANT, COUNSELLOR, ADMINISTRATOR = "public", "participant", "counsellor", "admin"
 #: Any signed-in staff member, about their own account only (two-step sign-in).
 STAFF = "staff"
+#: The municipality's overview (aggregates only): its lead counsellor and its administrator.
+LEAD_OR_ADMINISTRATOR = "lead or administrator"
 #: Participants fill their own responses; counsellors the counsellor questionnaires about
 #: their participants (``response_or_404`` and ``may_edit``).
 RESPONSE_FILLER = "participant or counsellor"
@@ -42,6 +44,7 @@ ROUTE_ACCESS: dict[str, str] = {
     "counsellor.caseload": COUNSELLOR, "counsellor.new_participant": COUNSELLOR,
     "counsellor.participant": COUNSELLOR, "counsellor.new_invite": COUNSELLOR,
     "counsellor.end_device": COUNSELLOR, "counsellor.export": COUNSELLOR,
+    "counsellor.print_record": COUNSELLOR,
     "counsellor.left_programme": COUNSELLOR, "counsellor.erase": COUNSELLOR,
     "counsellor.start_form": COUNSELLOR, "counsellor.review": COUNSELLOR,
     "admin.questionnaires": ADMINISTRATOR, "admin.export": ADMINISTRATOR,
@@ -75,9 +78,14 @@ ROUTE_ACCESS: dict[str, str] = {
     "admin.new_resource": ADMINISTRATOR, "admin.edit_resource": ADMINISTRATOR,
     "admin.toggle_resource": ADMINISTRATOR,
     "counsellor.share_resource": COUNSELLOR, "counsellor.resolve_conflict": COUNSELLOR,
+    "counsellor.withdraw_share": COUNSELLOR,
     # Filling in a participant's questionnaire with them in a meeting (may_fill_in_meeting).
     "counsellor.fill_together": COUNSELLOR, "fill.meeting": COUNSELLOR,
     "fill.meeting_page": COUNSELLOR, "fill.meeting_save": COUNSELLOR,
+    # Exports: the responses of the participants the counsellor (or lead) reaches, only.
+    "counsellor.exports_page": COUNSELLOR, "counsellor.export_responses": COUNSELLOR,
+    # Other counsellors get 404 from the view.
+    "overview.municipality": LEAD_OR_ADMINISTRATOR,
     # A step of another participant's plan is not found (404) through the participant.
     "counsellor.add_step": COUNSELLOR, "counsellor.edit_step": COUNSELLOR,
     "counsellor.guidance_offer": COUNSELLOR,

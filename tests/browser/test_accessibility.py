@@ -600,6 +600,52 @@ def test_lead_pages(setup, browser, live_server):
     audit.assert_clean()
 
 
+def test_export_pages(setup, browser, live_server):
+    """The printable record of a participant, the export form, and the same form after a
+    filter that matches nothing and after a period that ends before it starts (the file itself
+    is not a page)."""
+    audit = Audit()
+    ctx = new_context(browser, live_server)
+    page = ctx.new_page()
+    sign_in_staff(page, setup.world.emails["lead1"])
+    for lang in LANGUAGES:
+        choose_language(page, lang)
+        where = f"/participants/<p1>/print {lang}"
+        audit.status(page.goto(f"/participants/{setup.world.p1}/print"), where, 200)
+        audit.check(page, where)
+        audit.status(page.goto("/exports"), "/exports", 200)
+        audit.check(page, f"/exports {lang}")
+        where = f"/exports/responses matching nothing {lang}"
+        page.select_option("#language", "ti")
+        audit.status(submit(page), where, 422)
+        audit.check(page, where)
+        where = f"/exports/responses with a bad period {lang}"
+        page.goto("/exports")
+        page.fill("#saved_from", "2026-11-05")
+        page.fill("#saved_to", "2026-11-01")
+        audit.status(submit(page), where, 422)
+        audit.check(page, where)
+    ctx.close()
+    audit.assert_clean()
+
+
+def test_overview_pages(setup, browser, live_server):
+    """The municipality's overview (server-drawn SVG charts), for the lead and the
+    administrator."""
+    audit = Audit()
+    for who in ("lead1", "admin1"):
+        ctx = new_context(browser, live_server)
+        page = ctx.new_page()
+        sign_in_staff(page, setup.world.emails[who])
+        for lang in LANGUAGES:
+            choose_language(page, lang)
+            where = f"/overview ({who}) {lang}"
+            audit.status(page.goto("/overview"), where, 200)
+            audit.check(page, where)
+        ctx.close()
+    audit.assert_clean()
+
+
 def test_admin_pages(setup, browser, live_server):
     audit = Audit()
     ctx = new_context(browser, live_server)

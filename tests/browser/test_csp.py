@@ -129,13 +129,16 @@ def test_counsellor_and_admin_journeys_have_no_csp_violations(app, world, browse
     rid = page.url.split("/r/")[1].split("/")[0]
     page.goto(f"/responses/{rid}")
     page.goto(f"/responses/{rid}/history")
+    page.goto(f"/participants/{world.p1}/print")  # the printable record, its print stylesheet
+    page.goto("/exports")
+    page.goto("/exports/responses?state=completed")  # the form again, with its message
     ctx.close()
 
     ctx = _context(browser, live_server, violations)
     page = ctx.new_page()
     _sign_in_staff(page, world.emails["admin1"])
     for path in ("/admin/questionnaires", "/admin/resources", "/admin/translations",
-                 "/admin/audio"):  # fmt: skip
+                 "/admin/audio", "/overview"):  # fmt: skip
         page.goto(path)
     # The builder: its import map and the code editor's styles are allowed by a nonce only.
     page.goto("/admin/questionnaires")

@@ -16,7 +16,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from ..services.caseload import PAGE_SIZES
 
@@ -227,3 +227,74 @@ class ResolveForm(FlaskForm):
     question = StringField(validators=[DataRequired(), Length(max=200)])
     revision = IntegerField(validators=[InputRequired()])
     keep = StringField(validators=[Optional(), Length(max=20)])
+
+
+class ListedChoiceField(SelectField):
+    """A select whose refusal of a value that is not listed says what to do."""
+
+    def process_formdata(self, valuelist) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None  # not even of the right kind: "not listed", or "required"
+
+    def pre_validate(self, form) -> None:
+        if self.data is None and any(isinstance(v, DataRequired) for v in self.validators):
+            return  # DataRequired says what is missing
+        if self.data not in {choice[0] for choice in self.iter_choices()}:
+            raise ValidationError(str(_l("Choose one of the listed options.")))
+
+
+class ListedRadioField(RadioField):
+    """Radio buttons whose refusal of a value that is not listed says what to do."""
+
+    def pre_validate(self, form) -> None:
+        if self.data not in {choice[0] for choice in self.iter_choices()}:
+            raise ValidationError(str(_l("Choose one of the listed options.")))
+
+
+class ExportForm(Form):
+    """Which responses to export, and how (a GET form: no CSRF token; nothing is changed)."""
+
+    version = ListedChoiceField(
+        _l("Questionnaire version"),
+        coerce=int,
+        validators=[DataRequired(_l("Choose the questionnaire version to export."))],
+    )
+    state = ListedChoiceField(
+        _l("State"),
+        choices=[
+            SelectChoice("", _l("Any")),
+            *(SelectChoice(k, v) for k, v in PROGRESS_LABELS.items() if k != "not_started"),
+        ],
+        default="",
+    )
+    programme = ListedChoiceField(
+        _l("Programme"),
+        choices=[
+            SelectChoice("", _l("Any")),
+            *(SelectChoice(k, v) for k, v in PROGRAMME_LABELS.items()),
+            SelectChoice("none", _l("Not recorded")),
+        ],
+        default="",
+    )
+    language = ListedChoiceField(_l("The participant's language"), default="")
+    saved_from = PlanDateField(_l("Last saved on or after"), validators=[Optional()])
+    saved_to = PlanDateField(_l("Last saved on or before"), validators=[Optional()])
+    values = ListedRadioField(
+        _l("Answers as"),
+        choices=[
+            SelectChoice("labels", _l("Texts in the language chosen below")),
+            SelectChoice("codes", _l("Codes (the stored values, the same in every language)")),
+        ],
+        default="labels",
+    )
+    label_language = ListedChoiceField(_l("Language of the texts"))
+    format = ListedRadioField(
+        _l("File"),
+        choices=[
+            SelectChoice("xlsx", _l("Excel workbook (XLSX)")),
+            SelectChoice("csv", _l("CSV (UTF-8)")),
+        ],
+        default="xlsx",
+    )

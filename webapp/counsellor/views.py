@@ -16,11 +16,14 @@ from flask import (
     redirect,
     render_template,
     request,
+    stream_with_context,
     url_for,
 )
-from flask_babel import get_locale
+from flask import Response as HTTPResponse
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
+from sqlalchemy.orm import joinedload, selectinload
 from wtforms import SelectChoice
 
 from .. import access
@@ -30,6 +33,7 @@ from ..i18n import own_name
 from ..models import Participant, Questionnaire, Response, StaffUser
 from ..models.types import utcnow
 from ..questionnaires.names import text_direction
+from ..rendering import spreadsheets
 from ..rendering.display import (
     answer_sections,
     conflict_rows,
@@ -42,6 +46,7 @@ from ..services import (
     comments,
     conflicts,
     deadlines,
+    exports,
     participants,
     plan,
     privacy,
@@ -65,6 +70,7 @@ from .forms import (
     CaseloadForm,
     CommentForm,
     EditCommentForm,
+    ExportForm,
     GuidanceOfferForm,
     ParticipantForm,
     ProgrammeForm,
@@ -210,6 +216,7 @@ def _participant_page(
     db.session.commit()
     responses = db.session.scalars(
         sa.select(Response)
+        .options(selectinload(Response.reviews), joinedload(Response.version))
         .where(Response.participant_id == person.id)
         .order_by(Response.created_at.desc())
     ).all()
@@ -252,6 +259,7 @@ def _participant_page(
         responsible_labels=RESPONSIBLE_LABELS,
         step_labels=STEP_STATUS_LABELS,
         overdue=lambda step: deadlines.next_step_overdue(step, _today()),
+        shared=sharing.shared_with(person, str(get_locale())),
         lang=str(get_locale()),
     ), (422 if failed else 200)
 
@@ -436,6 +444,53 @@ def export(participant_id: int):
     )
     response.headers["Content-Disposition"] = f'attachment; filename="participant-{person.id}.json"'
     return response
+
+
+@bp.get("/participants/<int:participant_id>/print")
+@staff_required("counsellor")
+def print_record(participant_id: int):
+    """The participant's record on paper: programme, plan, shared resources and every
+    response, the questions in the counsellor's and the participant's language side by side."""
+    actor = current_actor()
+    person = access.participant_or_404(actor, participant_id)
+    reads.record_print(actor, person)
+    db.session.commit()
+    lang = str(get_locale())
+    second = person.language if person.language != lang else None
+    responses = db.session.scalars(
+        sa.select(Response)
+        .options(selectinload(Response.reviews), joinedload(Response.version))
+        .where(Response.participant_id == person.id)
+        .order_by(Response.created_at)
+    ).all()
+    answered = [
+        (
+            response,
+            [
+                section
+                for section in answer_sections(
+                    response.version.definition, response.answers, lang, second=second,
+                    text_languages=response.text_languages or {},
+                )
+                if section.answered
+            ],
+        )
+        for response in responses
+    ]  # fmt: skip
+    return render_template(
+        "counsellor/print.html",
+        participant=person,
+        answered=answered,
+        next_steps=plan.steps_of(person),
+        shared=sharing.shared_with(person, lang),
+        programmes=PROGRAMME_LABELS,
+        labels=REVIEW_LABELS,
+        responsible_labels=RESPONSIBLE_LABELS,
+        step_labels=STEP_STATUS_LABELS,
+        lang=lang,
+        second=second,
+        printed_at=utcnow(),
+    )
 
 
 @bp.post("/participants/<int:participant_id>/left")
@@ -641,6 +696,23 @@ def share_resource(response_id):
     return _review_page(response, share_form=form)
 
 
+@bp.post("/participants/<int:participant_id>/shared/<int:resource_id>/withdraw")
+@staff_required("counsellor")
+def withdraw_share(participant_id: int, resource_id: int):
+    """Stop sharing a resource with the participant; their app no longer lists it."""
+    actor = current_actor()
+    person = access.participant_or_404(actor, participant_id)
+    try:
+        sharing.withdraw(actor, person, resource_id)
+    except sharing.ShareError:
+        db.session.rollback()
+        flash(_("This resource is not shared with the participant. Nothing changed."), "warning")
+    else:
+        db.session.commit()
+        flash(_("The resource is no longer shared with the participant."), "success")
+    return redirect(url_for(".participant", participant_id=person.id, _anchor="shared-heading"))
+
+
 def _share_error(error: sharing.ShareError, length: int) -> str:
     if error.code == "too_long":
         return _(
@@ -795,3 +867,118 @@ def history(response_id):
         changes=revision_changes(response.version.definition, before, after, lang),
         lang=lang,
     )
+
+
+def _export_form() -> tuple[ExportForm, dict[int, object]]:
+    """Return the export form with its choices: the versions the counsellor may export."""
+    actor = current_actor()
+    form = ExportForm(request.args)
+    lang = str(get_locale())
+    versions = {v.id: v for v in exports.exportable_versions(actor)}
+    form.version.choices = [
+        SelectChoice(
+            v.id,
+            _("%(title)s, version %(number)s",
+              title=v.definition.text("/title", lang), number=v.number),
+        )
+        for v in versions.values()
+    ]  # fmt: skip
+    form.language.choices = [SelectChoice("", _("Any")), *_language_choices()]
+    form.label_language.choices = _language_choices()
+    if form.label_language.data is None:
+        form.label_language.data = lang
+    return form, versions
+
+
+def _export_labels(lang: str) -> exports.Labels:
+    """Return the texts of a labelled export, in ``lang`` (whatever the page's language)."""
+    with force_locale(lang):
+        headers = {
+            "response": _("Response"), "participant_id": _("Participant number"),
+            "participant": _("Participant"), "language": _("Language"),
+            "programme": _("Programme"), "state": _("State"), "version": _("Version"),
+            "started_at": _("Started (UTC)"), "saved_at": _("Last saved (UTC)"),
+            "submitted_at": _("Submitted (UTC)"),
+        }  # fmt: skip
+        return exports.Labels(
+            lang=lang,
+            headers=headers,
+            programmes={k: str(v) for k, v in PROGRAMME_LABELS.items()},
+            states={k: str(v) for k, v in PROGRESS_LABELS.items()},
+            yes=_("Yes"),
+            no=_("No"),
+            item=_item_header_in(lang),
+        )
+
+
+def _item_header_in(lang: str):
+    def item(group: str, number: int, question: str) -> str:
+        with force_locale(lang):
+            return _("%(group)s %(number)s: %(question)s", group=group, number=number,
+                     question=question)  # fmt: skip
+
+    return item
+
+
+def _export_error(error: exports.ExportError) -> str:
+    if error.code == "dates":
+        return _("The period ends before it starts. Check the two dates.")
+    return _(
+        "No response matches this filter, so there is nothing to export. "
+        "Choose another state, programme, language or period."
+    )
+
+
+@bp.get("/exports")
+@staff_required("counsellor")
+def exports_page():
+    """Choose a questionnaire version and a filter; the file comes from ``export_responses``."""
+    form, _versions = _export_form()
+    return render_template("counsellor/exports.html", form=form, problem=None)
+
+
+@bp.get("/exports/responses")
+@staff_required("counsellor")
+def export_responses():
+    """Send the filtered responses of one version as CSV or XLSX, and audit the export."""
+    actor = current_actor()
+    form, versions = _export_form()
+    problem = None
+    if form.validate():
+        try:
+            chosen = exports.ExportFilter(
+                version_id=form.version.data,
+                state=form.state.data or "",
+                programme=form.programme.data or "",
+                language=form.language.data or "",
+                saved_from=form.saved_from.data,
+                saved_to=form.saved_to.data,
+            )
+            labels = (
+                _export_labels(form.label_language.data) if form.values.data == "labels" else None
+            )
+            tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+            table = exports.table(access.caseload_query(actor), tz, chosen, labels)
+        except exports.ExportError as error:
+            problem = _export_error(error)
+        else:
+            exports.record(
+                actor, access.caseload_query(actor), tz, chosen, form.format.data,
+                form.values.data, form.label_language.data,
+            )  # fmt: skip
+            db.session.commit()
+            return _export_file(versions[chosen.version_id], table, form.format.data)
+    return render_template("counsellor/exports.html", form=form, problem=problem), 422
+
+
+def _export_file(version, table: exports.Table, fmt: str) -> HTTPResponse:
+    name = f"{version.questionnaire.slug}-v{version.number}-{_today().isoformat()}.{fmt}"
+    if fmt == "csv":
+        body = spreadsheets.csv_chunks(table.header, table.rows())
+        mimetype = "text/csv; charset=utf-8"
+    else:
+        body = spreadsheets.xlsx_chunks(version.questionnaire.slug, table.header, table.rows())
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    response = HTTPResponse(stream_with_context(body), mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from .types import UTCDateTime, utcnow
+from .types import JSONType, UTCDateTime, utcnow
 
 
 class AuditEvent(db.Model):
@@ -20,3 +21,6 @@ class AuditEvent(db.Model):
     actor: Mapped[str] = mapped_column(sa.String(40))  # "staff:3", "participant:7", "cli"
     action: Mapped[str] = mapped_column(sa.String(60))
     target: Mapped[str] = mapped_column(sa.String(80), default="")
+    #: What the action was asked for, when the target alone does not say: an export's filter,
+    #: format and language. Never answers, names, codes or passwords.
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSONType)

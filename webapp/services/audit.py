@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from ..extensions import db
 from ..models import AuditEvent, Participant, StaffUser
@@ -20,12 +21,23 @@ def actor_label(actor: Actor) -> str:
     return "cli"
 
 
-def record(actor: Actor, action: str, target: str = "", municipality_id: int | None = None) -> None:
-    """Add an audit event to the current transaction."""
+def record(
+    actor: Actor,
+    action: str,
+    target: str = "",
+    municipality_id: int | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Add an audit event to the current transaction (``details``: what was asked for, such
+    as an export's filter; never answers)."""
     if municipality_id is None and actor is not None:
         municipality_id = actor.municipality_id
     event = AuditEvent(
-        actor=actor_label(actor), action=action, target=target, municipality_id=municipality_id
+        actor=actor_label(actor),
+        action=action,
+        target=target,
+        municipality_id=municipality_id,
+        details=details,
     )
     db.session.add(event)
     log.info("audit %s %s %s", event.actor, action, target)

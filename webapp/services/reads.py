@@ -27,12 +27,18 @@ from . import audit
 
 #: Audit actions that are reads, and what each read.
 READ_ACTIONS = {"participant.read": "participant", "response.read": "response",
-                "participant.export": "export"}  # fmt: skip
+                "participant.export": "export", "participant.print": "export",
+                "participant.in_export": "export"}  # fmt: skip
 SHOWN = 100  # the newest reads shown to the participant
 
 
 def record_participant(actor: StaffUser, participant: Participant) -> None:
     audit.record(actor, "participant.read", f"participant:{participant.id}")
+
+
+def record_print(actor: StaffUser, participant: Participant) -> None:
+    """Record that staff opened the printable record: the participant sees it as an export."""
+    audit.record(actor, "participant.print", f"participant:{participant.id}")
 
 
 def record_response(actor: StaffUser, response: Response) -> None:

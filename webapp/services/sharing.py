@@ -19,7 +19,8 @@ NOTE_MAX = 500
 
 
 class ShareError(ValueError):
-    """A share that cannot be stored; ``code`` says why: too_long, unavailable."""
+    """A share that cannot be stored or withdrawn; ``code`` says why: too_long, unavailable,
+    not_shared."""
 
     def __init__(self, code: str) -> None:
         super().__init__(code)
@@ -92,3 +93,25 @@ def shared_with(participant: Participant, lang: str) -> list[SharedText]:
         )
         for e in entries
     ]
+
+
+def withdraw(counsellor: StaffUser, participant: Participant, resource_id: int) -> None:
+    """Stop sharing a resource with the participant: it leaves their list in the app.
+
+    The caller has checked that ``counsellor`` may see ``participant`` (access.py). A resource
+    that is not shared with them raises ``ShareError("not_shared")`` and nothing changes.
+    """
+    entry = db.session.scalar(
+        sa.select(SharedResource)
+        .options(joinedload(SharedResource.resource))
+        .where(
+            SharedResource.participant_id == participant.id,
+            SharedResource.resource_id == resource_id,
+        )
+    )
+    if entry is None:
+        raise ShareError("not_shared")
+    slug = entry.resource.slug
+    db.session.delete(entry)
+    db.session.flush()
+    audit.record(counsellor, "resource.withdraw", f"participant:{participant.id}:resource:{slug}")

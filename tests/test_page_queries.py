@@ -1,0 +1,120 @@
+"""The participant page and the response page send as many SQL statements for 10 records as
+for 500: what a page lists is loaded in a fixed number of queries, never one per row."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from webapp.extensions import db
+from webapp.models import (
+    Comment,
+    NextStep,
+    Participant,
+    Questionnaire,
+    Resource,
+    Response,
+    Review,
+    SharedResource,
+    StaffUser,
+)
+from webapp.services import responses as response_service
+
+from .test_caseload import _statements
+
+
+def _add_records_to_p1(app, world, count: int) -> None:
+    """Give p1 ``count`` more responses, next steps and shared resources."""
+    with app.app_context():
+        counsellor = db.session.get(StaffUser, world.c1)
+        versions = [
+            db.session.scalar(sa.select(Questionnaire).filter_by(slug=slug)).latest
+            for slug in ("kartlegging", "muligheter")
+        ]
+        resources = db.session.scalars(
+            sa.select(Resource).where(Resource.audience == "participant")
+        ).all()
+        shared = set(
+            db.session.scalars(
+                sa.select(SharedResource.resource_id).filter_by(participant_id=world.p1)
+            )
+        )
+        for n in range(count):
+            response = Response(
+                id=str(uuid.uuid4()), participant_id=world.p1, version=versions[n % 2],
+                status="submitted" if n % 2 else "draft", answers={},
+            )  # fmt: skip
+            db.session.add(response)
+            if n % 2:
+                db.session.add(Review(response=response, reviewer=counsellor, status="in_review"))
+            db.session.add(
+                NextStep(
+                    participant_id=world.p1, goal=f"Mål {n}", responsible="participant",
+                    due_on=date(2026, 12, 1) + timedelta(days=n % 40 - 20), status="planned",
+                    created_by_id=counsellor.id,
+                )
+            )  # fmt: skip
+        for resource in resources[:count]:
+            if resource.id not in shared:
+                db.session.add(
+                    SharedResource(
+                        participant_id=world.p1, resource_id=resource.id, note="Les",
+                        shared_by_id=counsellor.id,
+                    )
+                )  # fmt: skip
+        db.session.commit()
+
+
+def test_the_participant_page_does_not_grow_with_responses_steps_and_shares(app, world, as_actor):
+    _add_records_to_p1(app, world, 10)
+    client = as_actor(app, "c1")
+    url = f"/participants/{world.p1}"
+    few, html = _statements(app, client, url)
+    assert html.count("/responses/") == 10 and html.count('id="step-') == 10
+    _add_records_to_p1(app, world, 490)
+    many, html = _statements(app, client, url)
+    assert html.count("/responses/") == 500 and html.count('id="step-') == 500
+    assert many == few, f"{few} statements for 10 responses, {many} for 500"
+
+
+def _response_with_answers(app, world, name: str, jobs: int) -> str:
+    """Return participant ``name``'s mapping with ``jobs`` jobs (4 answers each) and as many
+    comments by their counsellor."""
+    with app.app_context():
+        kartlegging = db.session.scalar(sa.select(Questionnaire).filter_by(slug="kartlegging"))
+        person = db.session.get(Participant, getattr(world, name))
+        response = response_service.start(person, kartlegging)
+        response.answers = {
+            "has_work_experience": True,
+            "jobs": [
+                {"occupation": f"Jobb {n}", "country": "SY", "years": 1, "description": "Bra"}
+                for n in range(jobs)
+            ],
+        }
+        for n in range(jobs):
+            db.session.add(
+                Comment(
+                    response=response, author_id=person.counsellor_id, kind="note",
+                    body=f"Notat {n}",
+                )
+            )  # fmt: skip
+        db.session.commit()
+        return response.id
+
+
+@pytest.mark.parametrize("query", ["", "?beside=1&hidden=1"])
+def test_the_response_page_does_not_grow_with_the_answers(app, world, as_actor, query):
+    with app.app_context():  # the participant's language beside the counsellor's
+        db.session.execute(sa.update(Participant).values(language="ar"))
+        db.session.commit()
+    small = _response_with_answers(app, world, "p1", 3)  # 12 answers, 3 comments
+    large = _response_with_answers(app, world, "p2", 125)  # 500 answers, 125 comments
+    client = as_actor(app, "lead1")  # the lead sees both participants
+    few, html = _statements(app, client, f"/responses/{small}{query}")
+    assert "Jobb 2" in html and "Notat 2" in html
+    many, html = _statements(app, client, f"/responses/{large}{query}")
+    assert "Jobb 124" in html and "Notat 124" in html
+    assert many == few, f"{few} statements for 12 answers, {many} for 500"

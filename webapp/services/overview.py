@@ -1,0 +1,255 @@
+"""A municipality's overview in numbers, for its lead and its administrator. Reads only.
+
+Aggregates only, never a person: every chart is a set of counts, and a count of 1 to 4 is
+suppressed (*fewer than 5*). A suppressed count must not be recoverable by subtracting the
+shown counts from the chart's total, which a reader can learn elsewhere (another chart of the
+same people, or the caseload). So :func:`suppress` assumes the total is known and keeps
+suppressing the smallest shown count (*hidden*, known only to be 5 or more) until no hidden
+or suppressed count is the only value the total leaves possible; when that cannot be reached,
+the whole chart is withheld. Zero is shown: it singles nobody out.
+
+The charts: participants by where their competence mapping stands, the mapping and career
+guidance deadlines (services/deadlines.py), and from each participant's newest submitted
+mapping their Norwegian level (``norwegian_level``), whether they want help to have their
+education recognised (``recognition_wanted``) and their most important goal for the next year
+(``short_term_goal_kind``); and the responses submitted per week, over twelve weeks.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.orm import load_only
+
+from ..extensions import db
+from ..models import Participant, Questionnaire, QuestionnaireVersion, Response
+from . import deadlines
+from .caseload import PROGRESS, progress_state
+
+#: The smallest group a chart shows as a number.
+MINIMUM = 5
+#: The questionnaire of the competence mapping, and the municipalities' copies of it.
+MAPPING_SLUG = "kartlegging"
+#: The mapping's questions the overview counts.
+NORWEGIAN_LEVEL, RECOGNITION, GOAL = "norwegian_level", "recognition_wanted", "short_term_goal_kind"
+DEADLINE_STATES = ("done", "done_late", "overdue", "open", "no_deadline")
+WEEKS = 12
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One count as the chart may show it."""
+
+    key: str
+    count: int | None  # None: not shown
+    #: None (shown), "small" (1 to 4), "hidden" (5 or more, hidden to protect a small count)
+    suppressed: str | None = None
+
+
+@dataclass(frozen=True)
+class Chart:
+    name: str
+    cells: list[Cell]
+    #: Option texts of a question's chart, keyed like the cells (other charts: the view's).
+    labels: dict[str, str]
+    #: Everything hidden: no arrangement of the counts keeps a small group safe.
+    withheld: bool = False
+
+    @property
+    def largest(self) -> int:
+        return max((c.count or 0 for c in self.cells), default=0)
+
+
+def _bounds(cell_count: int, kind: str, total: int) -> tuple[int, int]:
+    if kind == "small":
+        return 1, MINIMUM - 1
+    if kind == "hidden":
+        return MINIMUM, total
+    return cell_count, cell_count
+
+
+def _determined(counts: dict[str, int], kinds: dict[str, str | None]) -> bool:
+    """Return whether a reader who knows the total can work out a suppressed count."""
+    total = sum(counts.values())
+    hidden = [k for k, kind in kinds.items() if kind]
+    if not hidden:
+        return False
+    bounds = {k: _bounds(counts[k], kinds[k] or "", total) for k in counts}
+    rest = total - sum(counts[k] for k in counts if not kinds[k])
+    for key in hidden:
+        others_low = sum(bounds[k][0] for k in hidden if k != key)
+        others_high = sum(bounds[k][1] for k in hidden if k != key)
+        low = max(bounds[key][0], rest - others_high)
+        high = min(bounds[key][1], rest - others_low)
+        if low >= high:
+            return True
+    return False
+
+
+def suppress(counts: dict[str, int]) -> tuple[list[Cell], bool]:
+    """Return the cells in ``counts`` order and whether the whole chart must be withheld."""
+    kinds: dict[str, str | None] = {
+        k: "small" if 0 < n < MINIMUM else None for k, n in counts.items()
+    }
+    withheld = False
+    while _determined(counts, kinds):
+        shown = [k for k, kind in kinds.items() if not kind and counts[k] > 0]
+        if not shown:
+            withheld = True
+            break
+        kinds[min(shown, key=lambda k: counts[k])] = "hidden"
+    if withheld:
+        return [Cell(k, None, "hidden") for k in counts], True
+    cells = [Cell(k, None if kinds[k] else n, kinds[k]) for k, n in counts.items()]
+    return cells, False
+
+
+def _chart(name: str, counts: dict[str, int], labels: dict[str, str] | None = None) -> Chart:
+    cells, withheld = suppress(counts)
+    return Chart(name, cells, labels or {}, withheld)
+
+
+def _participants(municipality_id: int) -> list[Participant]:
+    return list(
+        db.session.scalars(
+            sa.select(Participant)
+            .options(
+                load_only(
+                    Participant.id,
+                    Participant.programme,
+                    Participant.programme_start,
+                    Participant.mapping_completed_on,
+                    Participant.guidance_completed_on,
+                )
+            )  # fmt: skip
+            .where(Participant.municipality_id == municipality_id)
+        )
+    )
+
+
+def _mapping_questionnaire_ids() -> sa.Select:
+    original = sa.select(Questionnaire.id).where(Questionnaire.slug == MAPPING_SLUG)
+    return sa.select(Questionnaire.id).where(
+        sa.or_(Questionnaire.slug == MAPPING_SLUG, Questionnaire.copied_from_id.in_(original))
+    )
+
+
+def _mapping_states(municipality_id: int, people: int) -> dict[str, int]:
+    """Count participants by the progress of their newest mapping ("not_started" if none)."""
+    rows = db.session.execute(
+        sa.select(Response.participant_id, progress_state())
+        .join(Participant, Response.participant_id == Participant.id)
+        .join(QuestionnaireVersion, Response.version_id == QuestionnaireVersion.id)
+        .where(
+            Participant.municipality_id == municipality_id,
+            QuestionnaireVersion.questionnaire_id.in_(_mapping_questionnaire_ids()),
+        )
+        .order_by(Response.participant_id, Response.created_at.desc(), Response.id.desc())
+    )
+    newest: dict[int, str] = {}
+    for participant_id, state in rows:
+        newest.setdefault(participant_id, state)
+    counts = Counter(newest.values())
+    counts["not_started"] = people - len(newest)
+    return {state: counts[state] for state in PROGRESS}
+
+
+def _deadline_states(participants: list[Participant], name: str, today: date) -> dict[str, int]:
+    counts: Counter[str] = Counter()
+    for person in participants:
+        if deadlines.due_date(person, name) is None:
+            counts["no_deadline"] += 1
+        else:
+            counts[deadlines.step(person, name, today).state] += 1
+    return {state: counts[state] for state in DEADLINE_STATES}
+
+
+def _newest_answers(municipality_id: int, questions: tuple[str, ...]) -> dict[str, Counter]:
+    """Count, per question, the answer in each participant's newest submitted mapping that
+    answers it (read in batches; only the counted answers are kept)."""
+    rows = db.session.execute(
+        sa.select(Response.participant_id, Response.answers)
+        .join(Participant, Response.participant_id == Participant.id)
+        .join(QuestionnaireVersion, Response.version_id == QuestionnaireVersion.id)
+        .where(
+            Participant.municipality_id == municipality_id,
+            Response.status == "submitted",
+            QuestionnaireVersion.questionnaire_id.in_(_mapping_questionnaire_ids()),
+        )
+        .order_by(Response.participant_id, Response.submitted_at.desc(), Response.id.desc())
+        .execution_options(yield_per=200)
+    )
+    seen: dict[str, set[int]] = {q: set() for q in questions}
+    counts: dict[str, Counter] = {q: Counter() for q in questions}
+    for participant_id, answers in rows:
+        for question in questions:
+            value = (answers or {}).get(question)
+            if isinstance(value, str) and value and participant_id not in seen[question]:
+                seen[question].add(participant_id)
+                counts[question][value] += 1
+    return counts
+
+
+def _option_counts(
+    version: QuestionnaireVersion | None, question: str, found: Counter, lang: str
+) -> tuple[dict[str, int], dict[str, str]]:
+    """Return the counts of every option of ``question`` (in the questionnaire's order, then
+    answers it no longer lists) and the option texts in ``lang``."""
+    labels: dict[str, str] = {}
+    if version is not None and question in version.definition.questions:
+        definition = version.definition
+        for option in definition.questions[question].options:
+            labels[str(option.value)] = definition.text(option.pointer, lang) or str(option.value)
+    keys = [*labels, *sorted(k for k in found if k not in labels)]
+    return {k: found[k] for k in keys}, labels
+
+
+def _weekly(municipality_id: int, today: date, tz: ZoneInfo) -> dict[str, int]:
+    """Count the responses submitted in each of the last WEEKS weeks (Monday to Sunday)."""
+    monday = today - timedelta(days=today.weekday())
+    first = monday - timedelta(weeks=WEEKS - 1)
+    submitted = db.session.scalars(
+        sa.select(Response.submitted_at)
+        .join(Participant, Response.participant_id == Participant.id)
+        .where(
+            Participant.municipality_id == municipality_id,
+            Response.submitted_at >= datetime.combine(first, time(), tz),
+        )
+    )
+    weeks = [first + timedelta(weeks=n) for n in range(WEEKS)]
+    counts: Counter[date] = Counter()
+    for when in submitted:
+        day = when.astimezone(tz).date()
+        counts[day - timedelta(days=day.weekday())] += 1
+    return {week.isoformat(): counts[week] for week in weeks}
+
+
+def _mapping_version() -> QuestionnaireVersion | None:
+    questionnaire = db.session.scalar(
+        sa.select(Questionnaire).where(Questionnaire.slug == MAPPING_SLUG)
+    )
+    return questionnaire.latest if questionnaire is not None else None
+
+
+def charts(municipality_id: int, today: date, tz: ZoneInfo, lang: str) -> list[Chart]:
+    """Return the overview's charts for one municipality, suppressed where small."""
+    participants = _participants(municipality_id)
+    found = _newest_answers(municipality_id, (NORWEGIAN_LEVEL, RECOGNITION, GOAL))
+    version = _mapping_version()
+    level, level_labels = _option_counts(version, NORWEGIAN_LEVEL, found[NORWEGIAN_LEVEL], lang)
+    wanted, wanted_labels = _option_counts(version, RECOGNITION, found[RECOGNITION], lang)
+    goals, goal_labels = _option_counts(version, GOAL, found[GOAL], lang)
+    goals = dict(sorted(goals.items(), key=lambda item: -item[1]))  # most common first
+    return [
+        _chart("states", _mapping_states(municipality_id, len(participants))),
+        _chart("mapping_deadline", _deadline_states(participants, "mapping", today)),
+        _chart("guidance_deadline", _deadline_states(participants, "guidance", today)),
+        _chart("norwegian_level", level, level_labels),
+        _chart("recognition", wanted, wanted_labels),
+        _chart("goals", goals, goal_labels),
+        _chart("weeks", _weekly(municipality_id, today, tz)),
+    ]
