@@ -529,9 +529,9 @@ class Meter:
             row = rows.setdefault(
                 key,
                 {"source": "page" if source == "page" else "sw", "url": "", "type": "",
-                 "status": None, "state": "pending", "bytes": 0, "finished": 0, "chunks": 0,
-                 "headers_text": 0, "content_length": None, "encoding": "", "from_sw": False,
-                 "from_cache": False},
+                 "method": "GET", "status": None, "state": "pending", "bytes": 0, "finished": 0,
+                 "chunks": 0, "headers_text": 0, "content_length": None, "encoding": "",
+                 "from_sw": False, "from_cache": False},
             )  # fmt: skip
             if method == "Network.requestWillBeSent":
                 redirect = params.get("redirectResponse")
@@ -542,6 +542,7 @@ class Meter:
                          "bytes": int(redirect.get("encodedDataLength") or 0)}
                     )  # fmt: skip
                 row["url"] = params["request"]["url"]
+                row["method"] = params["request"].get("method", "GET")
                 row["type"] = params.get("type", row["type"])
             elif method == "Network.responseReceived":
                 response = params["response"]
@@ -613,6 +614,24 @@ def wait_quiet(page, meter: Meter, relay: Relay, label: str, warnings: list[str]
     warnings.append(f"{label}: network not quiet after {QUIET_LIMIT:.0f} s; measured anyway")
 
 
+class NoController(Exception):
+    pass
+
+
+def wait_for_controller(page) -> None:
+    """Wait until a service worker controls the page.
+
+    Not page.wait_for_function: Playwright evaluates its predicate with eval, which the
+    site's Content-Security-Policy (script-src 'self') refuses; page.evaluate goes through
+    DevTools' Runtime.evaluate, which the policy does not cover.
+    """
+    deadline = time.monotonic() + STEP_TIMEOUT_MS / 1000
+    while not page.evaluate("!!(navigator.serviceWorker && navigator.serviceWorker.controller)"):
+        if time.monotonic() > deadline:
+            raise NoController(f"no service worker controls the page after {STEP_TIMEOUT_MS} ms")
+        page.wait_for_timeout(100)
+
+
 def drive(base: str, code: str, relay: Relay, profile: Path) -> dict:
     """Both visits in one fresh profile; a step that fails is reported, not raised."""
     from playwright.sync_api import Error as PlaywrightError
@@ -650,9 +669,7 @@ def drive(base: str, code: str, relay: Relay, profile: Path) -> dict:
                 page.click("main form button[type=submit]")  # the invite's sign-in button
                 page.wait_for_url("**/app/**")
                 page.wait_for_selector("#app .cards")
-                page.wait_for_function(
-                    "navigator.serviceWorker && navigator.serviceWorker.controller"
-                )
+                wait_for_controller(page)
                 page.wait_for_load_state("networkidle")
                 wait_quiet(page, meter, relay, "first visit (list)", outcome["warnings"])
                 if not meter.any_manifest("first"):
@@ -662,7 +679,7 @@ def drive(base: str, code: str, relay: Relay, profile: Path) -> dict:
                     outcome["manifest_asked"] = True
                 page.click("#app .card button.primary")
                 page.wait_for_selector("#fields")
-            except PlaywrightError as error:
+            except (PlaywrightError, NoController) as error:
                 outcome["failed"]["first"] = str(error).splitlines()[0]
             wait_quiet(page, meter, relay, "first visit (questionnaire)", outcome["warnings"])
 
@@ -918,12 +935,19 @@ def report(result, relay, baseline, baseline_error, static) -> tuple[list[str], 
     largest = sorted((r for r in first_rows if r["kind"] == "network"), key=lambda r: -r["bytes"])
     for r in largest[:10]:
         add(f"  {r['bytes']:>8,}  {r['source']:<4} {r['encoding'] or '-':<5} {short(r['url'])}")
-    by_path = Counter(short(r["url"]) for r in first_rows if r["kind"] == "network")
+
+    # A URL is the same download only for the same method: the invite's form is a GET of
+    # /join/<code> and then a POST to it, which is not the page crossing the network twice.
+    def download(row: dict) -> str:
+        method = row.get("method", "GET")
+        return short(row["url"]) if method == "GET" else f"{method} {short(row['url'])}"
+
+    by_path = Counter(download(r) for r in first_rows if r["kind"] == "network")
     twice = {p: n for p, n in by_path.items() if n > 1}
     if twice:
         again = 0
         for path in twice:
-            sizes = sorted((r["bytes"] for r in largest if short(r["url"]) == path), reverse=True)
+            sizes = sorted((r["bytes"] for r in largest if download(r) == path), reverse=True)
             again += sum(sizes[1:])
         add(f"  {len(twice)} URLs crossed the network more than once ({again:,} bytes again):")
         listed = ", ".join(f"{p} x{n}" for p, n in sorted(twice.items()))
