@@ -15,7 +15,7 @@ CACHEABLE = ("/assets/", "/static/", "/media/", "/manifest.webmanifest", "/sw.js
 #: Policies a browser reads from documents and workers' own scripts only.
 DOCUMENT_ONLY = (
     "Content-Security-Policy", "Permissions-Policy", "X-Frame-Options",
-    "Cross-Origin-Opener-Policy",
+    "Cross-Origin-Opener-Policy", "Strict-Transport-Security",
 )  # fmt: skip
 
 
@@ -60,7 +60,9 @@ def _check_subresource(response) -> list[str]:
 def test_the_service_worker_and_its_modules(app, client):
     """/sw.js is a worker's own script: its policy applies, so it keeps the full set. The
     modules it imports and the app's scripts and styles carry only what acts on them."""
+    assert app.config["SESSION_COOKIE_SECURE"] is True  # so HSTS would be sent
     worker = client.get("/sw.js")
+    assert "Strict-Transport-Security" in worker.headers
     assert _check(worker, "/sw.js") == []
     assert "script-src 'self'" in worker.headers["Content-Security-Policy"]
     base = worker.get_data(as_text=True).split('from "')[1].split("js/sw-main.js")[0]

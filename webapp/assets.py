@@ -155,7 +155,9 @@ def serve(release_hash: str, path: str):
         # The ETag names the file's content in its encoding: a revalidation (the service
         # worker's script loader makes one on install) costs a 304, no body.
         response.set_etag(f"{asset.etag}-{encoding or 'identity'}")
-        return response.make_conditional(request)
+        response = response.make_conditional(request)
+        del response.headers["Date"]  # make_conditional adds one; the server sends its own
+        return response
     # An old release's URL: serve today's file, but never let it be kept as that release.
     response.headers["Cache-Control"] = "no-cache"
     return response

@@ -9,9 +9,9 @@ or an invite code, and a shared phone's or a proxy's cache must not keep them.
 Scripts and stylesheets under /assets/ carry only the headers that act on them (nosniff,
 Referrer-Policy, their caching): a Content-Security-Policy, Permissions-Policy, X-Frame-Options
 or COOP is read from a document or a worker's own script, never from a module it imports or a
-stylesheet, and these 545 bytes of headers went with each of the ~40 files of a phone's first
-visit (issue 12). /sw.js, pages, SVG images (which can be opened as documents) and JSON keep
-them all.
+stylesheet, and HSTS is noted from the pages and API answers of the same host; these ~600 bytes
+of headers went with each of the ~40 files of a phone's first visit (issue 12). /sw.js, pages,
+SVG images (which can be opened as documents) and JSON keep them all.
 """
 
 from __future__ import annotations
@@ -79,10 +79,11 @@ def add_headers(response: Response) -> Response:
     headers.setdefault("X-Content-Type-Options", "nosniff")
     # Invite links carry a code: never send a page's address to another site.
     headers.setdefault("Referrer-Policy", "no-referrer")
-    if current_app.config["SESSION_COOKIE_SECURE"]:
-        headers.setdefault("Strict-Transport-Security", HSTS)
     if is_subresource(response):
         return response  # cached as the asset view chose (immutable, or no-cache)
+    # On every page and API answer: a browser notes HSTS from any of them, once is enough.
+    if current_app.config["SESSION_COOKIE_SECURE"]:
+        headers.setdefault("Strict-Transport-Security", HSTS)
     headers.setdefault("Content-Security-Policy", _policy())
     headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
     headers.setdefault("X-Frame-Options", "DENY")  # frame-ancestors for old browsers
