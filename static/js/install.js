@@ -8,7 +8,7 @@
  * no page had. The page at /me/ registers the worker before the app is opened, so the app
  * shell and its modules then come through the worker, once.
  */
-export const COPY = "loype-copy";
+const COPY = "loype-copy"; // the message static/js/sw-main.js sends (tests/test_assets.py)
 
 export function register() {
   navigator.serviceWorker.addEventListener("message", handOver);

@@ -5,11 +5,13 @@
  */
 import { openForBackground } from "./app/owner.js";
 import { flush } from "./app/sync.js";
-import { COPY } from "./install.js";
 
 const PAGE_TIMEOUT_MS = 3000;
-// How long installing waits for an open page to copy what it downloaded (install.js).
+// How long installing waits for an open page to copy what it downloaded, and the message that
+// asks it (install.js answers it; not imported from there, so that this worker's own script
+// loader does not download a module the page already has).
 const HANDOVER_MS = 5000;
+const COPY = "loype-copy";
 // Pages without answers in them that may be kept for offline use.
 const KEEP_PAGES = ["/app/", "/offline", "/join"];
 // Participant pages that the app shell can stand in for when offline.

@@ -6,12 +6,6 @@ from collections import Counter
 
 from .app_driver import open_app
 
-#: Modules that both /me/ (its sign-out script) and the service worker's own script import.
-#: The page loads them before the worker exists; Chromium's script loader fetches a new
-#: worker's imports from the network, past the HTTP cache. Known, and listed so that any other
-#: file crossing twice fails this test.
-KNOWN_TWICE = {"js/install.js", "js/app/db.js", "js/app/owner.js", "js/app/vault.js"}
-
 
 def test_the_app_s_files_cross_the_network_once(world, context, faults):
     page = open_app(context, world.codes["p1"])
@@ -23,7 +17,7 @@ def test_the_app_s_files_cross_the_network_once(world, context, faults):
         for method, path in faults.served
         if method == "GET" and path.startswith("/assets/")
     )
-    twice = {path: n for path, n in assets.items() if n > 1 and path not in KNOWN_TWICE}
+    twice = {path: n for path, n in assets.items() if n > 1}
     assert not twice, f"downloaded more than once on the first visit: {twice}"
     assert assets["js/app/main.js"] == 1 and assets["js/engine/render.js"] == 1
     pages = Counter(path for method, path in faults.served if method == "GET")
