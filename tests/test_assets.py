@@ -63,3 +63,11 @@ def test_the_worker_and_the_page_name_the_same_copy_message(app):
         for path in ("js/sw-main.js", "js/install.js")
     }
     assert names["js/sw-main.js"] == names["js/install.js"] == ["loype-copy"]
+
+
+def test_the_service_worker_update_check_is_a_304_while_the_release_is_the_same(client):
+    first = client.get("/sw.js", headers={"Accept-Encoding": "br"})
+    assert first.status_code == 200 and first.headers["Cache-Control"] == "no-cache"
+    again = client.get("/sw.js", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.get_data() == b""
+    assert client.get("/sw.js", headers={"If-None-Match": 'W/"other"'}).status_code == 200
