@@ -12,9 +12,22 @@ from .routes import all_requests, sample_records
 CACHEABLE = ("/assets/", "/static/", "/media/", "/manifest.webmanifest", "/sw.js")
 
 
+#: Policies a browser reads from documents and workers' own scripts only.
+DOCUMENT_ONLY = (
+    "Content-Security-Policy", "Permissions-Policy", "X-Frame-Options",
+    "Cross-Origin-Opener-Policy", "Strict-Transport-Security",
+)  # fmt: skip
+
+
+def _is_subresource(response, url: str) -> bool:
+    return url.startswith("/assets/") and response.mimetype in ("text/javascript", "text/css")
+
+
 def _check(response, url: str) -> list[str]:
     problems = []
     headers = response.headers
+    if _is_subresource(response, url):
+        return _check_subresource(response)
     csp = headers.get("Content-Security-Policy", "")
     for directive in ("object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'",
                       "script-src 'self'", "style-src 'self'"):  # fmt: skip
@@ -31,6 +44,34 @@ def _check(response, url: str) -> list[str]:
     if not url.startswith(CACHEABLE) and headers.get("Cache-Control") != "no-store":
         problems.append(f"Cache-Control: {headers.get('Cache-Control')!r}")
     return problems
+
+
+def _check_subresource(response) -> list[str]:
+    """A script or stylesheet: nosniff and no referrer, and none of the document policies."""
+    headers = response.headers
+    problems = [f"{name} on a subresource" for name in DOCUMENT_ONLY if name in headers]
+    if headers.get("X-Content-Type-Options") != "nosniff":
+        problems.append("X-Content-Type-Options")
+    if headers.get("Referrer-Policy") != "no-referrer":
+        problems.append("Referrer-Policy")
+    return problems
+
+
+def test_the_service_worker_and_its_modules(app, client):
+    """/sw.js is a worker's own script: its policy applies, so it keeps the full set. The
+    modules it imports and the app's scripts and styles carry only what acts on them."""
+    assert app.config["SESSION_COOKIE_SECURE"] is True  # so HSTS would be sent
+    worker = client.get("/sw.js")
+    assert "Strict-Transport-Security" in worker.headers
+    assert _check(worker, "/sw.js") == []
+    assert "script-src 'self'" in worker.headers["Content-Security-Policy"]
+    base = worker.get_data(as_text=True).split('from "')[1].split("js/sw-main.js")[0]
+    for path in ("js/sw-main.js", "js/app/main.js", "css/app.css"):
+        response = client.get(base + path)
+        assert response.status_code == 200
+        assert _check_subresource(response) == [], path
+    icon = client.get(base + "icons/icon.svg")  # an image can be opened as a document
+    assert "Content-Security-Policy" in icon.headers and _check(icon, base + "icons/icon.svg") == []
 
 
 def test_every_route_has_the_headers_for_every_visitor(app, world, as_actor):

@@ -4,6 +4,12 @@ Every asset URL is ``/assets/<release>/<path>``. The release is a hash of the co
 static files, so a deploy that changes any file changes every URL (relative ES module
 imports keep working), browsers may cache each URL forever, and the service worker knows
 exactly which files make up a release. Responses are served compressed (Brotli or gzip).
+
+JavaScript and CSS are minified when the release is read (rjsmin, rcssmin: comments and
+whitespace out, nothing renamed, so no build step and no source maps are needed); the files in
+``static/`` stay as written. A release is read once per process and content: every app made
+from the same files shares it. Each file has a strong ETag (a hash of what is served), so a
+browser that asks again with If-None-Match gets a 304 without the body.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import brotli
+import rcssmin
+import rjsmin
 from flask import Blueprint, Flask, Response, abort, current_app, request
 
 bp = Blueprint("assets", __name__)
@@ -24,6 +32,10 @@ mimetypes.add_type("text/javascript", ".js")
 mimetypes.add_type("application/manifest+json", ".webmanifest")
 
 
+#: Files already minified by their makers; left as they are.
+NOT_MINIFIED = ("vendor/",)
+
+
 @dataclass(frozen=True)
 class Asset:
     path: str
@@ -31,6 +43,18 @@ class Asset:
     mimetype: str
     gzip: bytes | None
     brotli: bytes | None
+    etag: str
+
+
+def minified(path: str, body: bytes) -> bytes:
+    """Return the JavaScript or CSS without comments and needless whitespace."""
+    if path.startswith(NOT_MINIFIED):
+        return body
+    if path.endswith((".js", ".mjs")):
+        return rjsmin.jsmin(body.decode("utf-8")).encode("utf-8")
+    if path.endswith(".css"):
+        return rcssmin.cssmin(body.decode("utf-8")).encode("utf-8")
+    return body
 
 
 @dataclass(frozen=True)
@@ -45,25 +69,41 @@ class Release:
 
     @classmethod
     def load(cls, root: Path) -> Release:
-        digest = hashlib.sha256()
         files = {
             file.relative_to(root).as_posix(): file.read_bytes()
             for file in sorted(p for p in root.rglob("*") if p.is_file())
         }
         files[PICTOGRAM_CSS] = pictogram_css(root / "icons" / "pictograms")
-        assets: dict[str, Asset] = {}
+        digest = hashlib.sha256()
         for relative, body in sorted(files.items()):
             digest.update(relative.encode() + b"\0" + body)
-            mimetype = mimetypes.guess_type(relative)[0] or "application/octet-stream"
-            small = relative.endswith(COMPRESSIBLE) and len(body) > 512
-            assets[relative] = Asset(
-                relative,
-                body,
-                mimetype,
-                gzip.compress(body, 9, mtime=0) if small else None,
-                brotli.compress(body, quality=11) if small else None,
-            )
-        return cls(digest.hexdigest()[:12], assets)
+        release_hash = digest.hexdigest()[:12]
+        known = _RELEASES.get(release_hash)
+        if known is None:
+            known = _RELEASES[release_hash] = cls(release_hash, _prepared(files))
+        return known
+
+
+#: Releases read in this process, by hash: minifying and Brotli 11 take a few seconds, and
+#: each test makes an app of its own from the same files.
+_RELEASES: dict[str, Release] = {}
+
+
+def _prepared(files: dict[str, bytes]) -> dict[str, Asset]:
+    assets: dict[str, Asset] = {}
+    for relative, source in sorted(files.items()):
+        body = minified(relative, source)
+        mimetype = mimetypes.guess_type(relative)[0] or "application/octet-stream"
+        small = relative.endswith(COMPRESSIBLE) and len(body) > 512
+        assets[relative] = Asset(
+            relative,
+            body,
+            mimetype,
+            gzip.compress(body, 9, mtime=0) if small else None,
+            brotli.compress(body, quality=11) if small else None,
+            hashlib.sha256(body).hexdigest()[:20],
+        )
+    return assets
 
 
 #: All pictograms in one stylesheet (one request, compressed, kept offline with the release).
@@ -112,8 +152,14 @@ def serve(release_hash: str, path: str):
     response.vary.add("Accept-Encoding")
     if release_hash == current.hash:
         response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
-    else:  # an old release's URL: serve today's file, but never let it be kept as that release
-        response.headers["Cache-Control"] = "no-cache"
+        # The ETag names the file's content in its encoding: a revalidation (the service
+        # worker's script loader makes one on install) costs a 304, no body.
+        response.set_etag(f"{asset.etag}-{encoding or 'identity'}")
+        response = response.make_conditional(request)
+        del response.headers["Date"]  # make_conditional adds one; the server sends its own
+        return response
+    # An old release's URL: serve today's file, but never let it be kept as that release.
+    response.headers["Cache-Control"] = "no-cache"
     return response
 
 

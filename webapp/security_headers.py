@@ -5,13 +5,20 @@ The Content-Security-Policy allows only this site's own files: no inline script 
 no plugins, no ``<base>``, no framing. Pages, JSON and redirects are ``no-store`` unless the view
 chose otherwise (static files, the manifest, the service worker): they may show answers, names
 or an invite code, and a shared phone's or a proxy's cache must not keep them.
+
+Scripts and stylesheets under /assets/ carry only the headers that act on them (nosniff,
+Referrer-Policy, their caching): a Content-Security-Policy, Permissions-Policy, X-Frame-Options
+or COOP is read from a document or a worker's own script, never from a module it imports or a
+stylesheet, and HSTS is noted from the pages and API answers of the same host; these ~600 bytes
+of headers went with each of the ~40 files of a phone's first visit (issue 12). /sw.js, pages,
+SVG images (which can be opened as documents) and JSON keep them all.
 """
 
 from __future__ import annotations
 
 import secrets
 
-from flask import Flask, Response, current_app, g
+from flask import Flask, Response, current_app, g, request
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -59,17 +66,28 @@ def _policy() -> str:
     ).replace("style-src 'self'", f"style-src 'self' 'nonce-{nonce}'")
 
 
+#: What a browser loads only as a subresource: no document-level policy applies to it.
+SUBRESOURCE_TYPES = ("text/javascript", "text/css")
+
+
+def is_subresource(response: Response) -> bool:
+    return request.path.startswith("/assets/") and response.mimetype in SUBRESOURCE_TYPES
+
+
 def add_headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", _policy())
     headers.setdefault("X-Content-Type-Options", "nosniff")
     # Invite links carry a code: never send a page's address to another site.
     headers.setdefault("Referrer-Policy", "no-referrer")
+    if is_subresource(response):
+        return response  # cached as the asset view chose (immutable, or no-cache)
+    # On every page and API answer: a browser notes HSTS from any of them, once is enough.
+    if current_app.config["SESSION_COOKIE_SECURE"]:
+        headers.setdefault("Strict-Transport-Security", HSTS)
+    headers.setdefault("Content-Security-Policy", _policy())
     headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
     headers.setdefault("X-Frame-Options", "DENY")  # frame-ancestors for old browsers
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    if current_app.config["SESSION_COOKIE_SECURE"]:
-        headers.setdefault("Strict-Transport-Security", HSTS)
     if "Cache-Control" not in headers:
         headers["Cache-Control"] = "no-store"
     return response

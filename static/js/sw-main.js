@@ -7,6 +7,11 @@ import { openForBackground } from "./app/owner.js";
 import { flush } from "./app/sync.js";
 
 const PAGE_TIMEOUT_MS = 3000;
+// How long installing waits for an open page to copy what it downloaded, and the message that
+// asks it (install.js answers it; not imported from there, so that this worker's own script
+// loader does not download a module the page already has).
+const HANDOVER_MS = 5000;
+const COPY = "loype-copy";
 // Pages without answers in them that may be kept for offline use.
 const KEEP_PAGES = ["/app/", "/offline", "/join"];
 // Participant pages that the app shell can stand in for when offline.
@@ -18,18 +23,7 @@ export function start({ release, precache }) {
   const cacheName = `loype-${release}`;
 
   self.addEventListener("install", (event) => {
-    event.waitUntil((async () => {
-      const cache = await caches.open(cacheName);
-      await cache.addAll(precache);
-      // The app shell of a signed-in participant: the page that installs us was not served
-      // through us, so keep the shell now (a redirect to /join means nobody is signed in).
-      try {
-        const shell = await fetch("/app/", { credentials: "same-origin" });
-        if (shell.ok && !shell.redirected) await cache.put("/app/", shell);
-      } catch {
-        // offline during install: the shell is kept on the next visit
-      }
-    })());
+    event.waitUntil(keepRelease(cacheName, precache));
   });
 
   self.addEventListener("activate", (event) => {
@@ -68,6 +62,54 @@ export function start({ release, precache }) {
       event.respondWith(page(cacheName, request, url));
     }
   });
+}
+
+/**
+ * Keep every file of the release, each crossing the network at most once: first what the open
+ * pages already downloaded (they copy it from their HTTP cache, install.js), then what this
+ * worker's own scripts brought (its HTTP cache), and only then the network. All or nothing:
+ * a file that cannot be had fails the install, which the browser tries again later.
+ */
+async function keepRelease(cacheName, precache) {
+  const cache = await caches.open(cacheName);
+  await askPagesToCopy(cacheName, precache);
+  await Promise.all(precache.map(async (url) => {
+    if (await cache.match(url)) return;
+    let response = await fetch(url, { cache: "only-if-cached", mode: "same-origin" })
+      .catch(() => null);
+    if (!response || !response.ok) response = await fetch(url);
+    if (!response.ok) throw new Error(`${url}: ${response.status}`);
+    await cache.put(url, response);
+  }));
+  await keepShell(cache);
+}
+
+async function askPagesToCopy(cacheName, urls) {
+  const pages = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+  await Promise.all(pages.map((page) => new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = resolve;
+    setTimeout(resolve, HANDOVER_MS); // a page without install.js never answers
+    page.postMessage({ type: COPY, cache: cacheName, urls }, [channel.port2]);
+  })));
+}
+
+/**
+ * The app shell, when a page showing it installs us: that page was not served through us and
+ * the shell is never in an HTTP cache (no-store), so fetch it. When the worker is installed
+ * from /me/ (open-app.js) the shell is not fetched here: opening it comes through us and keeps
+ * it. A redirect to /join means nobody is signed in.
+ */
+async function keepShell(cache) {
+  if (await cache.match("/app/")) return;
+  const pages = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+  if (!pages.some((page) => new URL(page.url).pathname === "/app/")) return;
+  try {
+    const shell = await fetch("/app/", { credentials: "same-origin" });
+    if (shell.ok && !shell.redirected) await cache.put("/app/", shell);
+  } catch {
+    // offline during install: the shell is kept on the next visit
+  }
 }
 
 async function fromCacheFirst(cacheName, request) {

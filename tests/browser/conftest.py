@@ -60,6 +60,7 @@ class Faults:
         self.reset()
 
     def reset(self):
+        self.served: list[tuple[str, str]] = []  # (method, path) of every request, in order
         self.plan: list[str] = []
         self.blocked = False
         self.seen: list[str] = []
@@ -73,6 +74,7 @@ class Faults:
             connection.shutdown(socket.SHUT_RDWR)
 
     def __call__(self, environ, start_response):
+        self.served.append((environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", "")))
         if environ.get("PATH_INFO") != self.PATH:
             return self.app(environ, start_response)
         kind = self.plan.pop(0) if self.plan else ("blocked" if self.blocked else "pass")

@@ -24,8 +24,10 @@ FAILING_IDB = """
 
 
 def server_answers(app, rid) -> dict:
+    """The answers the server holds; none while the first sync has not arrived yet."""
     with app.app_context():
-        return dict(db.session.get(Response, rid).answers)
+        response = db.session.get(Response, rid)
+        return dict(response.answers) if response is not None else {}
 
 
 def start_mapping(page) -> str:

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from functools import lru_cache
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -82,6 +92,11 @@ def service_worker():
     response = Response(script, mimetype="text/javascript")
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Service-Worker-Allowed"] = "/"
+    # The browser checks for a new worker on every navigation: while the release is the same,
+    # that check is answered 304 with no body. Weak: the script is compressed after this.
+    response.set_etag(hashlib.sha256(script.encode()).hexdigest()[:20], weak=True)
+    response = response.make_conditional(request)
+    del response.headers["Date"]  # make_conditional adds one; the server sends its own
     return response
 
 

@@ -7,8 +7,9 @@
 import * as db from "./db.js";
 import { signedInSession } from "./owner.js";
 
-/** The header's sign-out form (it carries this session's CSRF token). */
-export const leaveForm = () => document.querySelector("form.leave");
+import { leaveForm } from "../sign-out-form.js";
+
+export { leaveForm };
 
 /** Ask the server to end the session; true when it did. */
 export async function endSession() {

@@ -3,6 +3,7 @@
  * switch (after what is typed is saved), never behind their back.
  */
 import { saveNow } from "./saving.js";
+import { register } from "../install.js";
 
 export function watchForUpdates() {
   if (!("serviceWorker" in navigator)) return;
@@ -14,7 +15,7 @@ export function watchForUpdates() {
       worker.postMessage({ type: "SKIP_WAITING" });
     };
   };
-  navigator.serviceWorker.register("/sw.js", { type: "module", scope: "/", updateViaCache: "all" }).then((reg) => {
+  register().then((reg) => {
     if (reg.waiting && navigator.serviceWorker.controller) offer(reg.waiting);
     reg.addEventListener("updatefound", () => {
       const worker = reg.installing;

@@ -1,0 +1,73 @@
+"""Static files as a phone gets them: minified, compressed, cached forever, revalidated cheaply."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from webapp.assets import release
+
+
+def served(client, path: str, **headers):
+    with client.application.app_context():
+        url = release().url(path)
+    return client.get(url, headers=headers)
+
+
+def test_javascript_and_css_are_served_minified(app, client):
+    for path, comment in (("js/app/main.js", "/**"), ("css/app.css", "/*")):
+        written = (Path(app.static_folder) / path).read_bytes()
+        body = served(client, path, **{"Accept-Encoding": "identity"}).get_data()
+        assert comment.encode() in written and comment.encode() not in body
+        assert len(body) < 0.8 * len(written)
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node checks the syntax")
+def test_every_minified_module_still_parses(app, client, tmp_path):
+    with app.app_context():
+        assets = release().assets
+    modules = [p for p in assets if p.endswith(".js") and not p.startswith("vendor/")]
+    assert len(modules) > 30
+    for path in modules:
+        target = tmp_path / (path.replace("/", "_") + ".mjs")
+        target.write_bytes(assets[path].body)
+    problems = []
+    for module in sorted(tmp_path.iterdir()):
+        done = subprocess.run(["node", "--check", str(module)], capture_output=True, text=True)
+        if done.returncode:
+            problems.append(f"{module.name}: {done.stderr.strip()[:300]}")
+    assert not problems, "\n".join(problems)
+
+
+def test_a_revalidation_gets_a_304_without_the_body(client):
+    first = served(client, "js/app/records.js", **{"Accept-Encoding": "br"})
+    assert first.status_code == 200 and first.headers["Content-Encoding"] == "br"
+    assert "immutable" in first.headers["Cache-Control"]
+    etag = first.headers["ETag"]
+    again = served(client, "js/app/records.js", **{"Accept-Encoding": "br", "If-None-Match": etag})
+    assert again.status_code == 304 and again.get_data() == b""
+    plain = served(client, "js/app/records.js", **{"Accept-Encoding": "identity"})
+    assert plain.headers["ETag"] != etag  # another encoding is another representation
+    changed = served(client, "js/app/db.js", **{"Accept-Encoding": "br", "If-None-Match": etag})
+    assert changed.status_code == 200 and changed.get_data()
+
+
+def test_the_worker_and_the_page_name_the_same_copy_message(app):
+    """sw-main.js asks, install.js answers; each names the message itself (see sw-main.js)."""
+    names = {
+        path: re.findall(r'const COPY = "([^"]+)"', (Path(app.static_folder) / path).read_text())
+        for path in ("js/sw-main.js", "js/install.js")
+    }
+    assert names["js/sw-main.js"] == names["js/install.js"] == ["loype-copy"]
+
+
+def test_the_service_worker_update_check_is_a_304_while_the_release_is_the_same(client):
+    first = client.get("/sw.js", headers={"Accept-Encoding": "br"})
+    assert first.status_code == 200 and first.headers["Cache-Control"] == "no-cache"
+    again = client.get("/sw.js", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.get_data() == b""
+    assert client.get("/sw.js", headers={"If-None-Match": 'W/"other"'}).status_code == 200
