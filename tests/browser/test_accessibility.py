@@ -30,7 +30,15 @@ from webapp.config import LANGUAGES
 from webapp.extensions import db
 from webapp.models import Participant, Questionnaire, Resource, StaffUser
 from webapp.questionnaires import validate_answers
-from webapp.services import comments, plan, reads, resource_editing, reviews, sharing
+from webapp.services import (
+    comments,
+    notifications,
+    plan,
+    reads,
+    resource_editing,
+    reviews,
+    sharing,
+)
 from webapp.services import responses as response_service
 
 from ..conftest import PASSWORD, ROOT
@@ -249,6 +257,9 @@ def setup(app, world, axe_available) -> Setup:
         comments.add(sent, c1, "note", "Bestill tolk")
         comments.add(sent, c1, "message", "Se på utdanningen din igjen, takk.")
         reads.record_response(c1, sent)
+        # Two inbox entries (the list shows them as new; the inbox page lists them).
+        notifications.notify(p1, "follow_up", response=sent)
+        notifications.notify(p1, "questionnaire_offered", questionnaire=questionnaire)
         p1.programme, p1.programme_start = "integration_act", date(2026, 1, 5)  # overdue
         # A shared resource and the follow-up plan (one step overdue), and a resource of the
         # municipality for the administrator to change.
@@ -425,6 +436,27 @@ def test_participant_app(setup, browser, live_server):
         page.goto("/app/#/pin")
         page.wait_for_selector("#new-pin")
         audit.check(page, f"/app/#/pin {lang}", narrow=True)
+        page.goto("/app/")
+    ctx.close()
+    audit.assert_clean()
+
+
+def test_participant_inbox(setup, browser, live_server):
+    """The inbox and the switch for notifications, in a left-to-right and a right-to-left
+    language, at phone width (and 320 px)."""
+    audit = Audit()
+    ctx = new_context(browser, live_server)
+    page = ctx.new_page()
+    press_join(page, setup.world.codes["p1"])
+    page.wait_for_url("**/app/")
+    for lang in ("nb", "ar"):
+        choose_language(page, lang)
+        page.wait_for_selector("#app .inbox-link .badge")
+        audit.check(page, f"/app/ with new entries {lang}", narrow=True)
+        page.goto("/app/#/inbox")
+        page.wait_for_selector("#app [data-entry]")
+        page.wait_for_selector("#push-state")
+        audit.check(page, f"/app/#/inbox {lang}", narrow=True)
         page.goto("/app/")
     ctx.close()
     audit.assert_clean()

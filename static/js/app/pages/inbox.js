@@ -24,7 +24,7 @@ function entryItem(entry) {
     entry.read_at ? null : el("p", { class: "badge" }, S.inbox_new),
     el("p", {}, entry.text),
     el("p", { class: "status" }, el("time", { datetime: entry.created_at }, when(entry.created_at))),
-    el("a", { href: `#/inbox/${entry.id}` }, S.inbox_open));
+    el("a", { class: "button", href: `#/inbox/${entry.id}` }, S.inbox_open));
 }
 
 const STATE_TEXT = { on: "push_on", off: "push_off", denied: "push_denied", unsupported: "push_unsupported" };

@@ -78,7 +78,7 @@ export async function showList() {
   }
   showIfChanged(el("h1", {}, S.my_questionnaires),
     el("p", { class: "inbox-link" }, el("a", { href: "#/inbox" }, S.inbox_title,
-      unread ? [" ", el("span", { class: "badge" }, format(S.inbox_unread, { count: unread }))] : null)),
+      unread ? el("span", { class: "badge" }, format(S.inbox_unread, { count: unread })) : null)),
     cards.length ? el("ul", { class: "cards" }, cards) : el("p", {}, S.no_questionnaires),
     readsNote(me.reads, (id) => titles.get(all.find((r) => r.id === id)?.slug)),
     el("ul", { class: "link-list phone-settings" },
