@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -86,10 +86,13 @@ def _claim_next(now: datetime) -> Delivery | None:
     return db.session.scalar(query)
 
 
-def send_due(key: Vapid, config: Mapping, limit: int = 100) -> int:
-    """Send up to ``limit`` due deliveries, one transaction each; return how many were tried."""
+def send_due(
+    key: Vapid, config: Mapping, limit: int = 100, stop: Callable[[], bool] = lambda: False
+) -> int:
+    """Send up to ``limit`` due deliveries, one transaction each, until ``stop()`` says so;
+    return how many were tried."""
     tried = 0
-    while tried < limit:
+    while tried < limit and not stop():
         delivery = _claim_next(utcnow())
         if delivery is None:
             db.session.rollback()
