@@ -56,7 +56,7 @@ ROUTE_ACCESS: dict[str, str] = {
     "auth.two_step": STAFF, "auth.two_step_new": STAFF, "auth.two_step_confirm": STAFF,
     "auth.two_step_off": STAFF,
     "admin.staff": ADMINISTRATOR, "admin.require_two_step": ADMINISTRATOR,
-    "admin.reset_two_step": ADMINISTRATOR,
+    "admin.reset_two_step": ADMINISTRATOR, "admin.deliveries": ADMINISTRATOR,
     # The lead's reassigning is refused (404) to other counsellors by the view.
     "counsellor.programme": COUNSELLOR, "counsellor.reassign": COUNSELLOR,
     # Only a comment's author reaches its edit page (the view answers 404 to others).

@@ -28,7 +28,8 @@ import pytest
 
 from webapp.config import LANGUAGES
 from webapp.extensions import db
-from webapp.models import Participant, Questionnaire, Resource, StaffUser
+from webapp.models import Delivery, Participant, Questionnaire, Resource, StaffUser
+from webapp.models.types import utcnow
 from webapp.questionnaires import validate_answers
 from webapp.services import (
     comments,
@@ -258,8 +259,19 @@ def setup(app, world, axe_available) -> Setup:
         comments.add(sent, c1, "message", "Se på utdanningen din igjen, takk.")
         reads.record_response(c1, sent)
         # Two inbox entries (the list shows them as new; the inbox page lists them).
-        notifications.notify(p1, "follow_up", response=sent)
+        followed = notifications.notify(p1, "follow_up", response=sent)
         notifications.notify(p1, "questionnaire_offered", questionnaire=questionnaire)
+        # A push that failed for good, for the administrator's list.
+        db.session.add(
+            Delivery(
+                notification=followed,
+                state="failed",
+                attempts=10,
+                last_status=503,
+                finished_at=utcnow(),
+                last_error="gave up after 10 attempts: 503 Service Unavailable",
+            )
+        )
         p1.programme, p1.programme_start = "integration_act", date(2026, 1, 5)  # overdue
         # A shared resource and the follow-up plan (one step overdue), and a resource of the
         # municipality for the administrator to change.
@@ -627,7 +639,7 @@ def test_admin_pages(setup, browser, live_server):
         audit.check(page, f"/admin/questionnaires with an error {lang}")
         for path in (
             "/admin/resources", "/admin/translations", "/admin/audio", "/admin/staff",
-            "/account/two-step", "/admin/resources/new",
+            "/admin/deliveries", "/account/two-step", "/admin/resources/new",
         ):  # fmt: skip
             audit.status(page.goto(path), path, 200)
             audit.check(page, f"{path} {lang}")
