@@ -206,3 +206,27 @@ def test_a_push_is_shown_opens_the_response_and_the_inbox_reads_offline(
     assert page.evaluate("localStorage.getItem('test-push-subscription')") is None
     with app.app_context():
         assert db.session.scalars(sa.select(PushSubscription)).all() == []
+
+
+def test_signing_out_ends_the_subscription_on_both_sides(
+    app, world, context, live_server, push_service
+):
+    _endpoint, subscription = push_service.new_browser("shared-phone")
+    context.grant_permissions(["notifications"], origin=live_server)
+    context.add_init_script(f"({STAND_IN})({json.dumps(subscription)})")
+    page = open_app(context, world.codes["p1"])
+    page.goto("/app/#/inbox")
+    page.click("#push-toggle")
+    page.wait_for_selector("#push-state[data-state=on]")
+    with app.app_context():
+        assert len(db.session.scalars(sa.select(PushSubscription)).all()) == 1
+
+    page.goto("/app/")
+    page.wait_for_selector("#app .cards")
+    page.click("form.leave button")
+    page.wait_for_url("**/join")
+
+    # The next person on this phone starts with notifications off, and nothing is sent here.
+    assert page.evaluate("localStorage.getItem('test-push-subscription')") is None
+    with app.app_context():
+        assert db.session.scalars(sa.select(PushSubscription)).all() == []
