@@ -10,19 +10,32 @@ import sqlalchemy as sa
 
 from webapp.extensions import db
 from webapp.models import (
+    NOTIFICATION_KINDS,
     Delivery,
     LoginSession,
     Notification,
     Participant,
     PushSubscription,
     Questionnaire,
+    Resource,
     Response,
     StaffUser,
 )
-from webapp.services import builder, notifications, privacy, push_keys, reviews, sync
+from webapp.services import (
+    builder,
+    comments,
+    notifications,
+    privacy,
+    push_delivery,
+    push_keys,
+    reviews,
+    sync,
+)
 from webapp.services import questionnaires as questionnaire_service
+from webapp.services import responses as response_service
 from webapp.services.push_subscriptions import endpoint_allowed
 
+from .conftest import csrf_token
 from .push_service import BrowserKeys
 from .test_builder import small_draft, staff
 
@@ -266,3 +279,78 @@ def test_the_counsellor_sees_which_devices_get_pushes(app, world, as_actor):
     assert push_column() == ["No"]
     phone.post("/api/v1/push/subscriptions", json=_subscription())
     assert push_column() == ["Yes"]
+
+
+def test_a_message_from_the_counsellor_reaches_the_inbox_a_note_does_not(app, world, as_actor):
+    rid = _response_of(app, world, "kartlegging")
+    counsellor = as_actor(app, "c1")
+    page = f"/responses/{rid}"
+    for kind, body in (("note", "Ring tolk"), ("message", "Se på side 3")):
+        answer = counsellor.post(
+            f"{page}/comments",
+            data={"csrf_token": csrf_token(counsellor, page), "kind": kind, "body": body},
+        )
+        assert answer.status_code == 302
+    [entry] = _notifications(app, participant_id=world.p1)
+    assert (entry.kind, entry.response_id) == ("message", rid)
+    [listed] = as_actor(app, "p1").get("/api/v1/inbox").get_json()["entries"]
+    assert listed["text"] == "Your counsellor sent you a message."
+    assert "Se på side 3" not in str(listed)  # the words stay in the app, after sign-in
+
+
+def test_a_message_on_the_counsellors_own_questionnaire_notifies_nobody(app, world):
+    """The participant never sees those messages (only their own questionnaires' threads)."""
+    rid = _response_of(app, world, "muligheter", author="c1")
+    with app.app_context():
+        comments.add(db.session.get(Response, rid), staff(world, "c1"), "message", "Intern")
+        db.session.commit()
+    assert _notifications(app) == []
+
+
+def test_a_message_and_its_notification_are_committed_together(app, world):
+    rid = _response_of(app, world, "kartlegging")
+    with app.app_context():
+        comments.add(db.session.get(Response, rid), staff(world, "c1"), "message", "Hei")
+        db.session.rollback()  # the message is not stored: neither is its notification
+    assert _notifications(app) == []
+
+
+def test_a_shared_resource_reaches_the_inbox(app, world, as_actor):
+    rid = _response_of(app, world, "kartlegging")
+    with app.app_context():
+        guidance = db.session.scalar(
+            sa.select(Resource.id).where(Resource.slug == "karriereveiledning-no")
+        )
+    counsellor = as_actor(app, "c1")
+    page = f"/responses/{rid}"
+    answer = counsellor.post(
+        f"{page}/share",
+        data={"csrf_token": csrf_token(counsellor, page), "resource_id": guidance, "note": ""},
+    )
+    assert answer.status_code == 302
+    [entry] = _notifications(app, participant_id=world.p1)
+    assert (entry.kind, entry.response_id, entry.questionnaire_id) == (
+        "resource_shared",
+        None,
+        None,
+    )
+    texts = [e["text"] for e in as_actor(app, "p1").get("/api/v1/inbox").get_json()["entries"]]
+    assert texts == ["Your counsellor shared something for you to read."]
+
+
+def _response_of(app, world, slug: str, author: str | None = None) -> str:
+    with app.app_context():
+        questionnaire = db.session.scalar(sa.select(Questionnaire).filter_by(slug=slug))
+        person = db.session.get(Participant, world.p1)
+        extra = {"author": staff(world, author)} if author else {}
+        response = response_service.start(person, questionnaire, **extra)
+        db.session.commit()
+        return response.id
+
+
+@pytest.mark.parametrize("kind", NOTIFICATION_KINDS)
+def test_every_kind_has_its_texts_and_its_push_settings(app, kind):
+    """A kind added without them would fail when read or sent, not when written."""
+    with app.test_request_context():
+        assert notifications.text_for(kind) and notifications.label_for(kind)
+    assert push_delivery.PUSH_KINDS[kind].ttl > 0

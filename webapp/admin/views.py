@@ -28,7 +28,15 @@ from ..extensions import db
 from ..i18n import interface_report, own_name
 from ..models import QuestionAudio, Questionnaire, Resource, StaffUser
 from ..questionnaires import check_document, translation
-from ..services import audio, audit, push_delivery, resource_editing, resource_texts, totp
+from ..services import (
+    audio,
+    audit,
+    notifications,
+    push_delivery,
+    resource_editing,
+    resource_texts,
+    totp,
+)
 from ..services import questionnaires as questionnaire_service
 from .forms import AudioForm, OfferForm, RequireTwoStepForm, UploadForm, resource_form
 
@@ -368,11 +376,7 @@ def deliveries():
         "admin/deliveries.html",
         failed=push_delivery.failed(admin.municipality_id),
         counts=push_delivery.counts(admin.municipality_id),
-        kinds={
-            "follow_up": _("Follow-up asked, with a message"),
-            "questionnaire_offered": _("New questionnaire offered"),
-            "submission": _("Answers sent in"),
-        },
+        label_for=notifications.label_for,
     )
 
 

@@ -88,8 +88,22 @@ def text_for(kind: str) -> str:
         "follow_up": _("Your counsellor asked you to look at your answers again."),
         "questionnaire_offered": _("You have a new questionnaire to fill in."),
         "submission": _("A participant sent in their answers."),
+        "message": _("Your counsellor sent you a message."),
+        "resource_shared": _("Your counsellor shared something for you to read."),
     }
     return texts[kind]
+
+
+def label_for(kind: str) -> str:
+    """Return what a kind of notification is, for staff (the list of failed deliveries)."""
+    labels = {
+        "follow_up": _("Follow-up asked, with a message"),
+        "questionnaire_offered": _("New questionnaire offered"),
+        "submission": _("Answers sent in"),
+        "message": _("Message from a counsellor"),
+        "resource_shared": _("Resource shared"),
+    }
+    return labels[kind]
 
 
 def push_title() -> str:

@@ -51,6 +51,8 @@ PUSH_KINDS: dict[str, PushKind] = {
     "follow_up": PushKind(ttl=7 * 24 * 3600),
     "questionnaire_offered": PushKind(ttl=7 * 24 * 3600),
     "submission": PushKind(ttl=2 * 24 * 3600, urgency="low"),
+    "message": PushKind(ttl=7 * 24 * 3600),
+    "resource_shared": PushKind(ttl=7 * 24 * 3600, urgency="low"),
 }
 
 
