@@ -354,3 +354,29 @@ def test_every_kind_has_its_texts_and_its_push_settings(app, kind):
     with app.test_request_context():
         assert notifications.text_for(kind) and notifications.label_for(kind)
     assert push_delivery.PUSH_KINDS[kind].ttl > 0
+
+
+def test_the_counsellor_reads_a_submission_in_their_inbox(app, world, as_actor):
+    response_id = _submit(app, world)
+    [entry] = _notifications(app, staff_id=world.c1)
+    counsellor = as_actor(app, "c1")
+    assert "1 new" in counsellor.get("/caseload").get_data(as_text=True)
+    page = counsellor.get("/inbox").get_data(as_text=True)
+    assert "A participant sent in their answers." in page
+    assert f'data-entry="{entry.public_id}"' in page
+
+    # Another counsellor cannot open it, nor see it.
+    other = as_actor(app, "c2")
+    token = csrf_token(other, "/inbox")
+    assert entry.public_id not in other.get("/inbox").get_data(as_text=True)
+    assert other.post(f"/inbox/{entry.public_id}", data={"csrf_token": token}).status_code == 404
+
+    opened = counsellor.post(
+        f"/inbox/{entry.public_id}", data={"csrf_token": csrf_token(counsellor, "/inbox")}
+    )
+    assert opened.status_code == 302
+    assert opened.headers["Location"].endswith(f"/responses/{response_id}")
+    [read] = _notifications(app, staff_id=world.c1)
+    assert read.read_at is not None
+    assert "1 new" not in counsellor.get("/caseload").get_data(as_text=True)
+    assert as_actor(app, "p1").get("/inbox").status_code in (302, 403, 404)

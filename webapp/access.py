@@ -39,6 +39,7 @@ ROUTE_ACCESS: dict[str, str] = {
     "fill.resume": RESPONSE_FILLER, "fill.page": RESPONSE_FILLER, "fill.save": RESPONSE_FILLER,
     "fill.submit": RESPONSE_FILLER, "fill.summary": RESPONSE_FILLER,
     "counsellor.caseload": COUNSELLOR, "counsellor.new_participant": COUNSELLOR,
+    "counsellor.inbox": COUNSELLOR, "counsellor.inbox_open": COUNSELLOR,
     "counsellor.participant": COUNSELLOR, "counsellor.new_invite": COUNSELLOR,
     "counsellor.end_device": COUNSELLOR, "counsellor.export": COUNSELLOR,
     "counsellor.left_programme": COUNSELLOR, "counsellor.erase": COUNSELLOR,

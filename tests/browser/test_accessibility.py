@@ -526,6 +526,8 @@ def test_counsellor_pages(setup, browser, live_server):
         choose_language(page, lang)
         audit.status(page.goto("/caseload"), "/caseload", 200)
         audit.check(page, f"/caseload {lang}")
+        audit.status(page.goto("/inbox"), "/inbox", 200)
+        audit.check(page, f"/inbox {lang}")
         audit.status(page.goto("/participants/new"), "/participants/new", 200)
         audit.check(page, f"/participants/new {lang}")
         audit.status(submit(page), "/participants/new (no name)", 422)

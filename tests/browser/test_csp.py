@@ -125,6 +125,7 @@ def test_counsellor_and_admin_journeys_have_no_csp_violations(app, world, browse
     page = ctx.new_page()
     _sign_in_staff(page, world.emails["c1"])
     page.goto("/caseload")
+    page.goto("/inbox")
     page.goto("/participants/new")
     page.fill("#display_name", "Deltaker Ny")
     with page.expect_navigation():

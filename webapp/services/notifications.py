@@ -116,24 +116,37 @@ def push_body() -> str:
     return _("You have a new message in Løype")
 
 
-def inbox(participant: Participant) -> list[Notification]:
-    """Return the participant's inbox entries, newest first."""
+def _owned_by(person: Recipient) -> sa.ColumnElement[bool]:
+    if isinstance(person, Participant):
+        return Notification.participant_id == person.id
+    return Notification.staff_id == person.id
+
+
+def inbox(person: Recipient) -> list[Notification]:
+    """Return a participant's or a member of staff's inbox entries, newest first."""
     return list(
         db.session.scalars(
             sa.select(Notification)
-            .where(Notification.participant_id == participant.id)
+            .where(_owned_by(person))
             .order_by(Notification.created_at.desc(), Notification.id.desc())
             .limit(INBOX_SIZE)
         )
     )
 
 
-def mark_read(participant: Participant, public_id: str) -> Notification | None:
-    """Mark one of the participant's entries read (once); None if it is not theirs."""
-    notification = db.session.scalar(
-        sa.select(Notification).where(
-            Notification.public_id == public_id, Notification.participant_id == participant.id
+def unread_count(person: Recipient) -> int:
+    """Return how many of the person's entries are not read yet."""
+    return db.session.scalar(
+        sa.select(sa.func.count(Notification.id)).where(
+            _owned_by(person), Notification.read_at.is_(None)
         )
+    )
+
+
+def mark_read(person: Recipient, public_id: str) -> Notification | None:
+    """Mark one of the person's entries read (once); None if it is not theirs."""
+    notification = db.session.scalar(
+        sa.select(Notification).where(Notification.public_id == public_id, _owned_by(person))
     )
     if notification is not None and notification.read_at is None:
         notification.read_at = utcnow()
