@@ -4,6 +4,8 @@ devices that asked for it and are still signed in."""
 from __future__ import annotations
 
 import uuid
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -13,6 +15,7 @@ from webapp.models import (
     NOTIFICATION_KINDS,
     Delivery,
     LoginSession,
+    NextStep,
     Notification,
     Participant,
     PushSubscription,
@@ -25,6 +28,7 @@ from webapp.services import (
     builder,
     comments,
     notifications,
+    plan,
     privacy,
     push_delivery,
     push_keys,
@@ -380,3 +384,57 @@ def test_the_counsellor_reads_a_submission_in_their_inbox(app, world, as_actor):
     assert read.read_at is not None
     assert "1 new" not in counsellor.get("/caseload").get_data(as_text=True)
     assert as_actor(app, "p1").get("/inbox").status_code in (302, 403, 404)
+
+
+def _step(app, world, due_on, shown=True, status="planned") -> int:
+    with app.app_context():
+        step = plan.add_step(
+            staff(world, "c1"),
+            db.session.get(Participant, world.p1),
+            plan.StepInput("Mål", "Ring NAV", "participant", due_on, status, shown),
+        )
+        db.session.commit()
+        return step.id
+
+
+def _announce(app, when: datetime) -> int:
+    with app.app_context():
+        count = plan.notify_due_steps(when)
+        db.session.commit()
+        return count
+
+
+OSLO = ZoneInfo("Europe/Oslo")
+
+
+def test_a_next_step_due_is_announced_once_by_day_never_at_night(app, world, as_actor):
+    morning = datetime(2026, 3, 10, 9, 0, tzinfo=OSLO)
+    _step(app, world, date(2026, 3, 10))  # due today
+    _step(app, world, date(2026, 3, 11))  # not yet
+    _step(app, world, date(2026, 3, 10), shown=False)  # the participant does not see it
+    _step(app, world, date(2026, 3, 9), status="done")  # done already
+    _step(app, world, date(2026, 2, 1))  # long overdue: the caseload shows it, no news
+
+    assert _announce(app, morning.replace(hour=7, minute=59)) == 0  # quiet hours
+    assert _announce(app, morning) == 1
+    assert _announce(app, morning.replace(hour=15)) == 0  # once
+    assert _announce(app, morning.replace(day=11, hour=21)) == 0  # quiet again
+    assert _announce(app, morning.replace(day=11)) == 1  # the next one, the next morning
+    entries = as_actor(app, "p1").get("/api/v1/inbox").get_json()["entries"]
+    assert [e["text"] for e in entries] == ["One of your next steps is due."] * 2
+
+
+def test_a_step_given_a_new_due_date_is_announced_again(app, world):
+    step_id = _step(app, world, date(2026, 3, 10))
+    assert _announce(app, datetime(2026, 3, 10, 12, tzinfo=OSLO)) == 1
+    with app.app_context():
+        step = db.session.get(NextStep, step_id)
+        plan.update_step(
+            staff(world, "c1"),
+            step,
+            plan.StepInput("Mål", "Ring NAV", "participant", date(2026, 3, 12), "planned", True),
+        )
+        db.session.commit()
+    assert _announce(app, datetime(2026, 3, 11, 12, tzinfo=OSLO)) == 0
+    assert _announce(app, datetime(2026, 3, 12, 12, tzinfo=OSLO)) == 1
+    assert [n.kind for n in _notifications(app)] == ["next_step_due", "next_step_due"]

@@ -10,7 +10,8 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from .extensions import db
-from .services import push_delivery, push_keys
+from .models.types import utcnow
+from .services import plan, push_delivery, push_keys
 
 push_cli = AppGroup("push", help="Web Push: the server's key pair and the delivery worker.")
 
@@ -34,6 +35,8 @@ def keys() -> None:
 def work(once: bool, interval: float) -> None:
     """Send due notifications to the push services, again and again (or once).
 
+    Each pass first writes the notifications the clock brings (next steps falling due).
+
     SIGTERM or Ctrl-C stops it between two deliveries: the one being sent is recorded first.
     """
     try:
@@ -45,6 +48,9 @@ def work(once: bool, interval: float) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stopping.set())
     while not stopping.is_set():
+        # Events that come from the clock rather than from a request: written here, sent below.
+        plan.notify_due_steps(utcnow())
+        db.session.commit()
         tried = push_delivery.send_due(key, current_app.config, stop=stopping.is_set)
         db.session.remove()
         if once:

@@ -18,6 +18,7 @@ NOTIFICATION_KINDS = (
     "submission",
     "message",
     "resource_shared",
+    "next_step_due",
 )
 #: pending: to send (again) at next_attempt_at; sent: the push service accepted it;
 #: gone: the subscription expired or was removed before it could be sent; failed: refused for

@@ -90,6 +90,7 @@ def text_for(kind: str) -> str:
         "submission": _("A participant sent in their answers."),
         "message": _("Your counsellor sent you a message."),
         "resource_shared": _("Your counsellor shared something for you to read."),
+        "next_step_due": _("One of your next steps is due."),
     }
     return texts[kind]
 
@@ -102,6 +103,7 @@ def label_for(kind: str) -> str:
         "submission": _("Answers sent in"),
         "message": _("Message from a counsellor"),
         "resource_shared": _("Resource shared"),
+        "next_step_due": _("Next step due"),
     }
     return labels[kind]
 

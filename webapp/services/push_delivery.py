@@ -53,6 +53,8 @@ PUSH_KINDS: dict[str, PushKind] = {
     "submission": PushKind(ttl=2 * 24 * 3600, urgency="low"),
     "message": PushKind(ttl=7 * 24 * 3600),
     "resource_shared": PushKind(ttl=7 * 24 * 3600, urgency="low"),
+    # Several steps due at once: an unseen push is replaced by the newer one.
+    "next_step_due": PushKind(ttl=24 * 3600, topic="next-step-due"),
 }
 
 
