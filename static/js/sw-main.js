@@ -90,13 +90,14 @@ export function start({ release, precache, icon }) {
  * the participant's language and the notification's random id, nothing else. The id is the
  * tag, so a push delivered twice (the worker sends at least once) shows once.
  */
-export function showPush(data, icon) {
+function showPush(data, icon) {
   let payload = {};
   try {
     payload = data ? data.json() : {};
   } catch {
     // not JSON: the title alone (a push must always show something, userVisibleOnly)
   }
+  if (!payload || typeof payload !== "object") payload = {};
   const id = typeof payload.id === "string" && ENTRY_ID.test(payload.id) ? payload.id : null;
   const title = typeof payload.title === "string" && payload.title ? payload.title : "Løype";
   return self.registration.showNotification(title, {
@@ -108,7 +109,7 @@ export function showPush(data, icon) {
 }
 
 /** The app's address for a notification: the entry (fetched after sign-in), or the inbox. */
-export const appUrlFor = (id) => (id && ENTRY_ID.test(id) ? `/app/#/inbox/${id}` : "/app/#/inbox");
+const appUrlFor = (id) => (id && ENTRY_ID.test(id) ? `/app/#/inbox/${id}` : "/app/#/inbox");
 
 /**
  * Open the app at a notification: an app window already open is told to go there (it saves
