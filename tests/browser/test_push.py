@@ -33,7 +33,7 @@ from webapp.models import (
     Response,
     StaffUser,
 )
-from webapp.services import push_delivery, push_keys, reviews
+from webapp.services import notifications, push_delivery, push_keys, reviews
 from webapp.services import responses as response_service
 
 from ..push_service import PushService
@@ -230,3 +230,32 @@ def test_signing_out_ends_the_subscription_on_both_sides(
     assert page.evaluate("localStorage.getItem('test-push-subscription')") is None
     with app.app_context():
         assert db.session.scalars(sa.select(PushSubscription)).all() == []
+
+
+def test_an_entry_read_offline_is_marked_read_on_the_server_later(app, world, context):
+    with app.app_context():
+        person = db.session.get(Participant, world.p1)
+        public_id = notifications.notify(person, "questionnaire_offered").public_id
+        db.session.commit()
+    page = open_app(context, world.codes["p1"])
+    page.wait_for_selector("#app .inbox-link .badge")  # "1 new"
+
+    context.set_offline(True)
+    page.goto("/app/#/inbox")
+    page.click(f'[data-entry="{public_id}"] a')
+    page.wait_for_url("**/app/#/")  # a new questionnaire: the list is where it is
+    page.wait_for_selector("#app .inbox-link")
+    assert page.query_selector("#app .inbox-link .badge") is None  # read, on the phone
+    read = sa.select(Notification.read_at).where(Notification.public_id == public_id)
+    with app.app_context():
+        assert db.session.scalar(read) is None  # the server has not heard yet
+
+    context.set_offline(False)
+    page.reload()
+    page.wait_for_selector("#app .cards")
+    with app.app_context():
+        # A fresh transaction each look, so each sees what the server committed since.
+        wait_until(
+            lambda: db.session.rollback() or db.session.scalar(read) is not None,
+            message="the read to be sent",
+        )
