@@ -32,6 +32,7 @@ from webapp.services import (
     privacy,
     push_delivery,
     push_keys,
+    reminders,
     reviews,
     sync,
 )
@@ -438,3 +439,42 @@ def test_a_step_given_a_new_due_date_is_announced_again(app, world):
     assert _announce(app, datetime(2026, 3, 11, 12, tzinfo=OSLO)) == 0
     assert _announce(app, datetime(2026, 3, 12, 12, tzinfo=OSLO)) == 1
     assert [n.kind for n in _notifications(app)] == ["next_step_due", "next_step_due"]
+
+
+def _draft(app, world, slug: str = "kartlegging", author: str | None = None) -> str:
+    rid = _response_of(app, world, slug, author)
+    with app.app_context():  # left untouched since the first of March
+        db.session.get(Response, rid).updated_at = datetime(2026, 3, 1, 12, tzinfo=OSLO)
+        db.session.commit()
+    return rid
+
+
+def _remind(app, when: datetime, days: int = 3) -> int:
+    with app.app_context():
+        count = reminders.remind_drafts(when, days)
+        db.session.commit()
+        return count
+
+
+def test_a_draft_left_unfinished_is_reminded_at_most_weekly_never_at_night(app, world):
+    rid = _draft(app, world)
+    _draft(app, world, "muligheter", author="c1")  # the counsellor's own: no reminder
+    day = datetime(2026, 3, 3, 12, tzinfo=OSLO)
+
+    assert _remind(app, day) == 0  # two days untouched: not yet
+    assert _remind(app, day.replace(day=4, hour=22)) == 0  # quiet hours
+    assert _remind(app, day.replace(day=4)) == 1
+    assert _remind(app, day.replace(day=10)) == 0  # six days after the reminder
+    assert _remind(app, day.replace(day=11, hour=13)) == 1  # a week after it
+    assert _remind(app, day.replace(day=11, hour=14), days=0) == 0  # reminders off
+    found = _notifications(app, kind="draft_reminder")
+    assert [(n.participant_id, n.response_id) for n in found] == [(world.p1, rid)] * 2
+
+
+def test_a_draft_sent_in_is_not_reminded(app, world):
+    _draft(app, world)
+    with app.app_context():
+        response = db.session.scalars(sa.select(Response)).one()
+        response.status = "submitted"  # as if sent: only the status matters to the rule
+        db.session.commit()
+    assert _remind(app, datetime(2026, 3, 9, 12, tzinfo=OSLO)) == 0

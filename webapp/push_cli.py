@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 
 from .extensions import db
 from .models.types import utcnow
-from .services import plan, push_delivery, push_keys
+from .services import plan, push_delivery, push_keys, reminders
 
 push_cli = AppGroup("push", help="Web Push: the server's key pair and the delivery worker.")
 
@@ -35,7 +35,8 @@ def keys() -> None:
 def work(once: bool, interval: float) -> None:
     """Send due notifications to the push services, again and again (or once).
 
-    Each pass first writes the notifications the clock brings (next steps falling due).
+    Each pass first writes the notifications the clock brings (next steps falling due,
+    reminders of unfinished drafts).
 
     SIGTERM or Ctrl-C stops it between two deliveries: the one being sent is recorded first.
     """
@@ -49,7 +50,9 @@ def work(once: bool, interval: float) -> None:
             signal.signal(sig, lambda *_: stopping.set())
     while not stopping.is_set():
         # Events that come from the clock rather than from a request: written here, sent below.
-        plan.notify_due_steps(utcnow())
+        now = utcnow()
+        plan.notify_due_steps(now)
+        reminders.remind_drafts(now, current_app.config["DRAFT_REMINDER_DAYS"])
         db.session.commit()
         tried = push_delivery.send_due(key, current_app.config, stop=stopping.is_set)
         db.session.remove()

@@ -19,6 +19,7 @@ NOTIFICATION_KINDS = (
     "message",
     "resource_shared",
     "next_step_due",
+    "draft_reminder",
 )
 #: pending: to send (again) at next_attempt_at; sent: the push service accepted it;
 #: gone: the subscription expired or was removed before it could be sent; failed: refused for

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -33,6 +35,15 @@ Recipient = Participant | StaffUser
 
 #: How many entries the inbox lists (newest first).
 INBOX_SIZE = 100
+#: Norwegian time: notifications the clock brings (steps due, reminders) wait for the morning.
+NORWAY = ZoneInfo("Europe/Oslo")
+QUIET_FROM, QUIET_UNTIL = 21, 8
+
+
+def quiet(now: datetime) -> bool:
+    """Return whether ``now`` (aware) is in the quiet hours, 21:00 to 08:00 in Norway."""
+    hour = now.astimezone(NORWAY).hour
+    return hour >= QUIET_FROM or hour < QUIET_UNTIL
 
 
 def notify(
@@ -91,6 +102,7 @@ def text_for(kind: str) -> str:
         "message": _("Your counsellor sent you a message."),
         "resource_shared": _("Your counsellor shared something for you to read."),
         "next_step_due": _("One of your next steps is due."),
+        "draft_reminder": _("You have a questionnaire that is not finished."),
     }
     return texts[kind]
 
@@ -104,6 +116,7 @@ def label_for(kind: str) -> str:
         "message": _("Message from a counsellor"),
         "resource_shared": _("Resource shared"),
         "next_step_due": _("Next step due"),
+        "draft_reminder": _("Reminder of an unfinished questionnaire"),
     }
     return labels[kind]
 

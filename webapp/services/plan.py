@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -119,19 +118,9 @@ def set_guidance_offer(
     audit.record(counsellor, "plan.guidance_offer", f"participant:{participant.id}")
 
 
-#: Norwegian time, for "today" and the quiet hours of notifications about due steps.
-NORWAY = ZoneInfo("Europe/Oslo")
-#: No notification about a due step between 21:00 and 08:00 in Norway: it waits for morning.
-QUIET_FROM, QUIET_UNTIL = 21, 8
 #: Steps that fell due longer ago than this are not announced any more (e.g. when this
 #: started: the caseload shows them as overdue to the counsellor anyway).
 DUE_NOTICE_DAYS = 7
-
-
-def quiet(now: datetime) -> bool:
-    """Return whether ``now`` (aware) is within the quiet hours in Norway."""
-    hour = now.astimezone(NORWAY).hour
-    return hour >= QUIET_FROM or hour < QUIET_UNTIL
 
 
 def notify_due_steps(now: datetime, limit: int = 100) -> int:
@@ -139,9 +128,9 @@ def notify_due_steps(now: datetime, limit: int = 100) -> int:
     once per step and due date, never in the quiet hours. The notifications and the marks
     go into the caller's transaction; on PostgreSQL, workers running at once skip each
     other's steps. Return how many were announced."""
-    if quiet(now):
+    if notifications.quiet(now):
         return 0
-    today = now.astimezone(NORWAY).date()
+    today = now.astimezone(notifications.NORWAY).date()
     query = (
         sa.select(NextStep)
         .where(

@@ -55,6 +55,7 @@ PUSH_KINDS: dict[str, PushKind] = {
     "resource_shared": PushKind(ttl=7 * 24 * 3600, urgency="low"),
     # Several steps due at once: an unseen push is replaced by the newer one.
     "next_step_due": PushKind(ttl=24 * 3600, topic="next-step-due"),
+    "draft_reminder": PushKind(ttl=24 * 3600, urgency="low", topic="draft-reminder"),
 }
 
 
