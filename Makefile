@@ -31,10 +31,11 @@ database: install static/vendor/.copied
 	$(BIN)/flask demo --port $(PORT)
 
 ## run: the database above, served as production serves it: gunicorn with gunicorn.conf.py
-## (2 sync workers), never the development server. Plain http on 127.0.0.1, so the session
-## cookie is not Secure here and only here.
+## (2 sync workers), never the development server, and one push worker beside it
+## (webapp/launcher.py: Ctrl-C stops both). Plain http on 127.0.0.1, so the session cookie is
+## not Secure here and only here.
 run: database
-	LOYPE_SECURE_COOKIES=0 $(BIN)/gunicorn -c gunicorn.conf.py -b 127.0.0.1:$(PORT) wsgi:app
+	LOYPE_SECURE_COOKIES=0 $(BIN)/python -m webapp.launcher -- $(BIN)/gunicorn -c gunicorn.conf.py -b 127.0.0.1:$(PORT) wsgi:app
 
 ## dev: the same, served by Flask's development server, which reloads when the code changes
 dev: database

@@ -4,25 +4,43 @@ devices that asked for it and are still signed in."""
 from __future__ import annotations
 
 import uuid
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 
 from webapp.extensions import db
 from webapp.models import (
+    NOTIFICATION_KINDS,
     Delivery,
     LoginSession,
+    NextStep,
     Notification,
     Participant,
     PushSubscription,
     Questionnaire,
+    Resource,
     Response,
     StaffUser,
 )
-from webapp.services import builder, notifications, privacy, push_keys, reviews, sync
+from webapp.services import (
+    builder,
+    comments,
+    notifications,
+    plan,
+    privacy,
+    push_delivery,
+    push_keys,
+    reminders,
+    reviews,
+    sync,
+)
 from webapp.services import questionnaires as questionnaire_service
+from webapp.services import responses as response_service
 from webapp.services.push_subscriptions import endpoint_allowed
 
+from .conftest import csrf_token
 from .push_service import BrowserKeys
 from .test_builder import small_draft, staff
 
@@ -266,3 +284,197 @@ def test_the_counsellor_sees_which_devices_get_pushes(app, world, as_actor):
     assert push_column() == ["No"]
     phone.post("/api/v1/push/subscriptions", json=_subscription())
     assert push_column() == ["Yes"]
+
+
+def test_a_message_from_the_counsellor_reaches_the_inbox_a_note_does_not(app, world, as_actor):
+    rid = _response_of(app, world, "kartlegging")
+    counsellor = as_actor(app, "c1")
+    page = f"/responses/{rid}"
+    for kind, body in (("note", "Ring tolk"), ("message", "Se på side 3")):
+        answer = counsellor.post(
+            f"{page}/comments",
+            data={"csrf_token": csrf_token(counsellor, page), "kind": kind, "body": body},
+        )
+        assert answer.status_code == 302
+    [entry] = _notifications(app, participant_id=world.p1)
+    assert (entry.kind, entry.response_id) == ("message", rid)
+    [listed] = as_actor(app, "p1").get("/api/v1/inbox").get_json()["entries"]
+    assert listed["text"] == "Your counsellor sent you a message."
+    assert "Se på side 3" not in str(listed)  # the words stay in the app, after sign-in
+
+
+def test_a_message_on_the_counsellors_own_questionnaire_notifies_nobody(app, world):
+    """The participant never sees those messages (only their own questionnaires' threads)."""
+    rid = _response_of(app, world, "muligheter", author="c1")
+    with app.app_context():
+        comments.add(db.session.get(Response, rid), staff(world, "c1"), "message", "Intern")
+        db.session.commit()
+    assert _notifications(app) == []
+
+
+def test_a_message_and_its_notification_are_committed_together(app, world):
+    rid = _response_of(app, world, "kartlegging")
+    with app.app_context():
+        comments.add(db.session.get(Response, rid), staff(world, "c1"), "message", "Hei")
+        db.session.rollback()  # the message is not stored: neither is its notification
+    assert _notifications(app) == []
+
+
+def test_a_shared_resource_reaches_the_inbox(app, world, as_actor):
+    rid = _response_of(app, world, "kartlegging")
+    with app.app_context():
+        guidance = db.session.scalar(
+            sa.select(Resource.id).where(Resource.slug == "karriereveiledning-no")
+        )
+    counsellor = as_actor(app, "c1")
+    page = f"/responses/{rid}"
+    answer = counsellor.post(
+        f"{page}/share",
+        data={"csrf_token": csrf_token(counsellor, page), "resource_id": guidance, "note": ""},
+    )
+    assert answer.status_code == 302
+    [entry] = _notifications(app, participant_id=world.p1)
+    assert (entry.kind, entry.response_id, entry.questionnaire_id) == (
+        "resource_shared",
+        None,
+        None,
+    )
+    texts = [e["text"] for e in as_actor(app, "p1").get("/api/v1/inbox").get_json()["entries"]]
+    assert texts == ["Your counsellor shared something for you to read."]
+
+
+def _response_of(app, world, slug: str, author: str | None = None) -> str:
+    with app.app_context():
+        questionnaire = db.session.scalar(sa.select(Questionnaire).filter_by(slug=slug))
+        person = db.session.get(Participant, world.p1)
+        extra = {"author": staff(world, author)} if author else {}
+        response = response_service.start(person, questionnaire, **extra)
+        db.session.commit()
+        return response.id
+
+
+@pytest.mark.parametrize("kind", NOTIFICATION_KINDS)
+def test_every_kind_has_its_texts_and_its_push_settings(app, kind):
+    """A kind added without them would fail when read or sent, not when written."""
+    with app.test_request_context():
+        assert notifications.text_for(kind) and notifications.label_for(kind)
+    assert push_delivery.PUSH_KINDS[kind].ttl > 0
+
+
+def test_the_counsellor_reads_a_submission_in_their_inbox(app, world, as_actor):
+    response_id = _submit(app, world)
+    [entry] = _notifications(app, staff_id=world.c1)
+    counsellor = as_actor(app, "c1")
+    assert "1 new" in counsellor.get("/caseload").get_data(as_text=True)
+    page = counsellor.get("/inbox").get_data(as_text=True)
+    assert "A participant sent in their answers." in page
+    assert f'data-entry="{entry.public_id}"' in page
+
+    # Another counsellor cannot open it, nor see it.
+    other = as_actor(app, "c2")
+    token = csrf_token(other, "/inbox")
+    assert entry.public_id not in other.get("/inbox").get_data(as_text=True)
+    assert other.post(f"/inbox/{entry.public_id}", data={"csrf_token": token}).status_code == 404
+
+    opened = counsellor.post(
+        f"/inbox/{entry.public_id}", data={"csrf_token": csrf_token(counsellor, "/inbox")}
+    )
+    assert opened.status_code == 302
+    assert opened.headers["Location"].endswith(f"/responses/{response_id}")
+    [read] = _notifications(app, staff_id=world.c1)
+    assert read.read_at is not None
+    assert "1 new" not in counsellor.get("/caseload").get_data(as_text=True)
+    assert as_actor(app, "p1").get("/inbox").status_code in (302, 403, 404)
+
+
+def _step(app, world, due_on, shown=True, status="planned") -> int:
+    with app.app_context():
+        step = plan.add_step(
+            staff(world, "c1"),
+            db.session.get(Participant, world.p1),
+            plan.StepInput("Mål", "Ring NAV", "participant", due_on, status, shown),
+        )
+        db.session.commit()
+        return step.id
+
+
+def _announce(app, when: datetime) -> int:
+    with app.app_context():
+        count = plan.notify_due_steps(when)
+        db.session.commit()
+        return count
+
+
+OSLO = ZoneInfo("Europe/Oslo")
+
+
+def test_a_next_step_due_is_announced_once_by_day_never_at_night(app, world, as_actor):
+    morning = datetime(2026, 3, 10, 9, 0, tzinfo=OSLO)
+    _step(app, world, date(2026, 3, 10))  # due today
+    _step(app, world, date(2026, 3, 11))  # not yet
+    _step(app, world, date(2026, 3, 10), shown=False)  # the participant does not see it
+    _step(app, world, date(2026, 3, 9), status="done")  # done already
+    _step(app, world, date(2026, 2, 1))  # long overdue: the caseload shows it, no news
+
+    assert _announce(app, morning.replace(hour=7, minute=59)) == 0  # quiet hours
+    assert _announce(app, morning) == 1
+    assert _announce(app, morning.replace(hour=15)) == 0  # once
+    assert _announce(app, morning.replace(day=11, hour=21)) == 0  # quiet again
+    assert _announce(app, morning.replace(day=11)) == 1  # the next one, the next morning
+    entries = as_actor(app, "p1").get("/api/v1/inbox").get_json()["entries"]
+    assert [e["text"] for e in entries] == ["One of your next steps is due."] * 2
+
+
+def test_a_step_given_a_new_due_date_is_announced_again(app, world):
+    step_id = _step(app, world, date(2026, 3, 10))
+    assert _announce(app, datetime(2026, 3, 10, 12, tzinfo=OSLO)) == 1
+    with app.app_context():
+        step = db.session.get(NextStep, step_id)
+        plan.update_step(
+            staff(world, "c1"),
+            step,
+            plan.StepInput("Mål", "Ring NAV", "participant", date(2026, 3, 12), "planned", True),
+        )
+        db.session.commit()
+    assert _announce(app, datetime(2026, 3, 11, 12, tzinfo=OSLO)) == 0
+    assert _announce(app, datetime(2026, 3, 12, 12, tzinfo=OSLO)) == 1
+    assert [n.kind for n in _notifications(app)] == ["next_step_due", "next_step_due"]
+
+
+def _draft(app, world, slug: str = "kartlegging", author: str | None = None) -> str:
+    rid = _response_of(app, world, slug, author)
+    with app.app_context():  # left untouched since the first of March
+        db.session.get(Response, rid).updated_at = datetime(2026, 3, 1, 12, tzinfo=OSLO)
+        db.session.commit()
+    return rid
+
+
+def _remind(app, when: datetime, days: int = 3) -> int:
+    with app.app_context():
+        count = reminders.remind_drafts(when, days)
+        db.session.commit()
+        return count
+
+
+def test_a_draft_left_unfinished_is_reminded_at_most_weekly_never_at_night(app, world):
+    rid = _draft(app, world)
+    _draft(app, world, "muligheter", author="c1")  # the counsellor's own: no reminder
+    day = datetime(2026, 3, 3, 12, tzinfo=OSLO)
+
+    assert _remind(app, day) == 0  # two days untouched: not yet
+    assert _remind(app, day.replace(day=4, hour=22)) == 0  # quiet hours
+    assert _remind(app, day.replace(day=4)) == 1
+    assert _remind(app, day.replace(day=10)) == 0  # six days after the reminder
+    assert _remind(app, day.replace(day=11, hour=13)) == 1  # a week after it
+    assert _remind(app, day.replace(day=11, hour=14), days=0) == 0  # reminders off
+    found = _notifications(app, kind="draft_reminder")
+    assert [(n.participant_id, n.response_id) for n in found] == [(world.p1, rid)] * 2
+
+
+def test_a_draft_sent_in_is_not_reminded(app, world):
+    _draft(app, world)
+    with app.app_context():
+        response = db.session.scalars(sa.select(Response)).one()
+        response.status = "submitted"  # as if sent: only the status matters to the rule
+        db.session.commit()
+    assert _remind(app, datetime(2026, 3, 9, 12, tzinfo=OSLO)) == 0

@@ -16,7 +16,7 @@ from webapp.models import Delivery, Notification, Participant, PushSubscription
 from webapp.models.types import utcnow
 from webapp.services import notifications, push_delivery, push_keys
 
-from .conftest import csrf_token
+from .conftest import csrf_token, english_client, login_staff
 from .push_service import PushService
 
 
@@ -266,3 +266,32 @@ def test_a_worker_that_dies_after_sending_sends_again_and_loses_nothing(
     # At most a duplicate, with the same id, which the app recognises.
     assert [push.payload["id"] for push in push_service.received] == [public_id, public_id]
     assert [d.state for d in _deliveries(app)] == ["sent"]
+
+
+def test_a_permanent_failure_is_shown_to_the_municipalitys_administrator_only(
+    app, world, as_actor, admin2, push_service
+):
+    phone = _subscribe(app, as_actor, push_service)
+    push_service.answers["/push/p1"] = [(403, {})]
+    [public_id] = _notify(app, world.p1)
+    _work(app)
+    [delivery] = _deliveries(app)
+    inbox = phone.get("/api/v1/inbox").get_json()  # the entry stays in the inbox
+    assert [e["id"] for e in inbox["entries"]] == [public_id]
+
+    page = as_actor(app, "admin1").get("/admin/deliveries").get_data(as_text=True)
+
+    assert f'data-delivery="{delivery.id}"' in page
+    assert "403 Forbidden" in page
+    assert "New questionnaire offered" in page and "to a participant" in page
+    assert "Not delivered: 1" in page
+    # Nothing that names the person, the phone, or the notification.
+    endpoint = push_service.origin + "/push/p1"
+    for secret in (public_id, endpoint, push_service.browsers["p1"].p256dh, "p1"):
+        assert secret not in page.replace(f'data-delivery="{delivery.id}"', "")
+    other = english_client(app)
+    assert login_staff(other, "admin@b.no").status_code == 302
+    assert f'data-delivery="{delivery.id}"' not in other.get("/admin/deliveries").get_data(
+        as_text=True
+    )
+    assert as_actor(app, "c1").get("/admin/deliveries").status_code in (302, 403, 404)

@@ -42,6 +42,7 @@ ROUTE_ACCESS: dict[str, str] = {
     "fill.resume": RESPONSE_FILLER, "fill.page": RESPONSE_FILLER, "fill.save": RESPONSE_FILLER,
     "fill.submit": RESPONSE_FILLER, "fill.summary": RESPONSE_FILLER,
     "counsellor.caseload": COUNSELLOR, "counsellor.new_participant": COUNSELLOR,
+    "counsellor.inbox": COUNSELLOR, "counsellor.inbox_open": COUNSELLOR,
     "counsellor.participant": COUNSELLOR, "counsellor.new_invite": COUNSELLOR,
     "counsellor.end_device": COUNSELLOR, "counsellor.export": COUNSELLOR,
     "counsellor.print_record": COUNSELLOR,
@@ -60,7 +61,7 @@ ROUTE_ACCESS: dict[str, str] = {
     "auth.two_step": STAFF, "auth.two_step_new": STAFF, "auth.two_step_confirm": STAFF,
     "auth.two_step_off": STAFF,
     "admin.staff": ADMINISTRATOR, "admin.require_two_step": ADMINISTRATOR,
-    "admin.reset_two_step": ADMINISTRATOR,
+    "admin.reset_two_step": ADMINISTRATOR, "admin.deliveries": ADMINISTRATOR,
     # The lead's reassigning is refused (404) to other counsellors by the view.
     "counsellor.programme": COUNSELLOR, "counsellor.reassign": COUNSELLOR,
     # Only a comment's author reaches its edit page (the view answers 404 to others).

@@ -73,6 +73,8 @@ def default_config(instance_path: Path) -> dict[str, object]:
         "INVITE_DAYS": int(os.environ.get("LOYPE_INVITE_DAYS", 7)),
         # How long a participant's data is kept after they leave the programme (docs/privacy.md).
         "RETENTION_DAYS": int(os.environ.get("LOYPE_RETENTION_DAYS", 365)),
+        # Days a draft is left untouched before its participant is reminded (0: never).
+        "DRAFT_REMINDER_DAYS": int(os.environ.get("LOYPE_DRAFT_REMINDER_DAYS", 3)),
         # How many reverse proxies stand in front of the app. Each appends the address it got
         # the request from to X-Forwarded-For; only that many (counted from the right) are
         # believed, so 0 (no proxy) ignores the header: a client could write anything there.

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import time
+import signal
+import threading
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
 from .extensions import db
-from .services import push_delivery, push_keys
+from .models.types import utcnow
+from .services import plan, push_delivery, push_keys, reminders
 
 push_cli = AppGroup("push", help="Web Push: the server's key pair and the delivery worker.")
 
@@ -31,19 +33,35 @@ def keys() -> None:
 @click.option("--once", is_flag=True, help="Send what is due now, then stop.")
 @click.option("--interval", default=5.0, show_default=True, help="Seconds between passes.")
 def work(once: bool, interval: float) -> None:
-    """Send due notifications to the push services, again and again (or once)."""
+    """Send due notifications to the push services, again and again (or once).
+
+    Each pass first writes the notifications the clock brings (next steps falling due,
+    reminders of unfinished drafts).
+
+    SIGTERM or Ctrl-C stops it between two deliveries: the one being sent is recorded first.
+    """
     try:
         key = push_keys.load(current_app.config, current_app.instance_path)
     except push_keys.NoPushKey:
         raise click.ClickException("No VAPID key yet: run `flask push keys` first.") from None
-    while True:
-        tried = push_delivery.send_due(key, current_app.config)
+    stopping = threading.Event()
+    if not once:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stopping.set())
+    while not stopping.is_set():
+        # Events that come from the clock rather than from a request: written here, sent below.
+        now = utcnow()
+        plan.notify_due_steps(now)
+        reminders.remind_drafts(now, current_app.config["DRAFT_REMINDER_DAYS"])
+        db.session.commit()
+        tried = push_delivery.send_due(key, current_app.config, stop=stopping.is_set)
         db.session.remove()
         if once:
             click.echo(f"{tried} deliveries tried")
             return
         if tried == 0:
-            time.sleep(interval)
+            stopping.wait(interval)
+    click.echo("push worker stopped")
 
 
 COMMANDS = [push_cli]

@@ -2,7 +2,9 @@
  * The service worker's logic: precache the release, network-first pages with a short timeout,
  * cache-first versioned assets, never cache the API or a page with answers, and wait (never
  * skipWaiting behind someone's back) until the page says the participant chose to update.
+ * A push shows its generic text; tapping it opens the app at the notification (#/inbox/<id>).
  */
+import { ENTRY_ID, refreshInbox } from "./app/inbox.js";
 import { openForBackground } from "./app/owner.js";
 import { flush } from "./app/sync.js";
 
@@ -19,7 +21,7 @@ const SHELL_FOR = ["/app", "/me", "/r/", "/join"];
 // Recorded questions: immutable under their hash, kept across releases.
 export const MEDIA_CACHE = "loype-media";
 
-export function start({ release, precache }) {
+export function start({ release, precache, icon }) {
   const cacheName = `loype-${release}`;
 
   self.addEventListener("install", (event) => {
@@ -47,6 +49,19 @@ export function start({ release, precache }) {
     if (event.tag === "loype-outbox") {
       event.waitUntil(openForBackground().then((open) => (open ? flush() : null)));
     }
+  });
+
+  self.addEventListener("push", (event) => {
+    const shown = showPush(event.data, icon);
+    // The inbox follows while the phone is online, so the entry reads offline later. Only the
+    // data of the participant last open, when no PIN guards it (as for sync above).
+    const kept = openForBackground().then((open) => (open ? refreshInbox() : null)).catch(() => null);
+    event.waitUntil(Promise.all([shown, kept]));
+  });
+
+  self.addEventListener("notificationclick", (event) => {
+    event.notification.close();
+    event.waitUntil(openApp(event.notification.data?.id));
   });
 
   self.addEventListener("fetch", (event) => {
@@ -110,6 +125,47 @@ async function keepShell(cache) {
   } catch {
     // offline during install: the shell is kept on the next visit
   }
+}
+
+/**
+ * Show a push: the payload is {id, title, body} (services/push_delivery.py), generic texts in
+ * the participant's language and the notification's random id, nothing else. The id is the
+ * tag, so a push delivered twice (the worker sends at least once) shows once.
+ */
+function showPush(data, icon) {
+  let payload = {};
+  try {
+    payload = data ? data.json() : {};
+  } catch {
+    // not JSON: the title alone (a push must always show something, userVisibleOnly)
+  }
+  if (!payload || typeof payload !== "object") payload = {};
+  const id = typeof payload.id === "string" && ENTRY_ID.test(payload.id) ? payload.id : null;
+  const title = typeof payload.title === "string" && payload.title ? payload.title : "Løype";
+  return self.registration.showNotification(title, {
+    body: typeof payload.body === "string" ? payload.body : "",
+    tag: id ?? "loype",
+    data: { id },
+    icon,
+  });
+}
+
+/** The app's address for a notification: the entry (fetched after sign-in), or the inbox. */
+const appUrlFor = (id) => (id && ENTRY_ID.test(id) ? `/app/#/inbox/${id}` : "/app/#/inbox");
+
+/**
+ * Open the app at a notification: an app window already open is told to go there (it saves
+ * what is typed first, router.js) and brought to the front; otherwise a new one opens.
+ */
+async function openApp(id) {
+  const url = appUrlFor(id);
+  const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+  const app = windows.find((client) => new URL(client.url).pathname === "/app/");
+  if (app) {
+    app.postMessage({ type: "open", url });
+    return app.focus();
+  }
+  return self.clients.openWindow(url);
 }
 
 async function fromCacheFirst(cacheName, request) {

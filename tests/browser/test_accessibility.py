@@ -28,9 +28,18 @@ import pytest
 
 from webapp.config import LANGUAGES
 from webapp.extensions import db
-from webapp.models import Participant, Questionnaire, Resource, StaffUser
+from webapp.models import Delivery, Participant, Questionnaire, Resource, StaffUser
+from webapp.models.types import utcnow
 from webapp.questionnaires import validate_answers
-from webapp.services import comments, plan, reads, resource_editing, reviews, sharing
+from webapp.services import (
+    comments,
+    notifications,
+    plan,
+    reads,
+    resource_editing,
+    reviews,
+    sharing,
+)
 from webapp.services import responses as response_service
 
 from ..conftest import PASSWORD, ROOT
@@ -255,6 +264,20 @@ def setup(app, world, axe_available) -> Setup:
         comments.add(sent, c1, "note", "Bestill tolk")
         comments.add(sent, c1, "message", "Se på utdanningen din igjen, takk.")
         reads.record_response(c1, sent)
+        # Two inbox entries (the list shows them as new; the inbox page lists them).
+        followed = notifications.notify(p1, "follow_up", response=sent)
+        notifications.notify(p1, "questionnaire_offered", questionnaire=questionnaire)
+        # A push that failed for good, for the administrator's list.
+        db.session.add(
+            Delivery(
+                notification=followed,
+                state="failed",
+                attempts=10,
+                last_status=503,
+                finished_at=utcnow(),
+                last_error="gave up after 10 attempts: 503 Service Unavailable",
+            )
+        )
         p1.programme, p1.programme_start = "integration_act", date(2026, 1, 5)  # overdue
         # A shared resource and the follow-up plan (one step overdue), and a resource of the
         # municipality for the administrator to change.
@@ -436,6 +459,27 @@ def test_participant_app(setup, browser, live_server):
     audit.assert_clean()
 
 
+def test_participant_inbox(setup, browser, live_server):
+    """The inbox and the switch for notifications, in a left-to-right and a right-to-left
+    language, at phone width (and 320 px)."""
+    audit = Audit()
+    ctx = new_context(browser, live_server)
+    page = ctx.new_page()
+    press_join(page, setup.world.codes["p1"])
+    page.wait_for_url("**/app/")
+    for lang in ("nb", "ar"):
+        choose_language(page, lang)
+        page.wait_for_selector("#app .inbox-link .badge")
+        audit.check(page, f"/app/ with new entries {lang}", narrow=True)
+        page.goto("/app/#/inbox")
+        page.wait_for_selector("#app [data-entry]")
+        page.wait_for_selector("#push-state")
+        audit.check(page, f"/app/#/inbox {lang}", narrow=True)
+        page.goto("/app/")
+    ctx.close()
+    audit.assert_clean()
+
+
 def test_shared_phone_screens(setup, browser, live_server, faults):
     """The PIN, the sign-out choice and the signed-out app, in every language."""
     audit = Audit()
@@ -488,6 +532,8 @@ def test_counsellor_pages(setup, browser, live_server):
         choose_language(page, lang)
         audit.status(page.goto("/caseload"), "/caseload", 200)
         audit.check(page, f"/caseload {lang}")
+        audit.status(page.goto("/inbox"), "/inbox", 200)
+        audit.check(page, f"/inbox {lang}")
         audit.status(page.goto("/participants/new"), "/participants/new", 200)
         audit.check(page, f"/participants/new {lang}")
         audit.status(submit(page), "/participants/new (no name)", 422)
@@ -665,7 +711,7 @@ def test_admin_pages(setup, browser, live_server):
         audit.check(page, f"/admin/questionnaires with an error {lang}")
         for path in (
             "/admin/resources", "/admin/translations", "/admin/audio", "/admin/staff",
-            "/account/two-step", "/admin/resources/new",
+            "/admin/deliveries", "/account/two-step", "/admin/resources/new",
         ):  # fmt: skip
             audit.status(page.goto(path), path, 200)
             audit.check(page, f"{path} {lang}")

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from webapp.extensions import db
 from webapp.models import Participant, Questionnaire, Response
+from webapp.services import notifications
 from webapp.services import responses as response_service
 
 from .app_driver import fill_kartlegging, join_in_browser, wait_until
@@ -84,6 +85,18 @@ def test_participant_journey_has_no_csp_violations(app, world, browser, live_ser
     page.goto("/me/")
     page.wait_for_url("**/app/**")  # the module script sends the browser on to the app
     page.wait_for_selector("#app .cards")
+    # The inbox: an entry opened, and the switch for notifications (the key is fetched; the
+    # headless browser has no push service, so subscribing ends in the app's notice).
+    with app.app_context():
+        notifications.notify(db.session.get(Participant, world.p1), "questionnaire_offered")
+        db.session.commit()
+    ctx.grant_permissions(["notifications"], origin=live_server)
+    page.goto("/app/#/inbox")
+    page.click("#app [data-entry] a")
+    page.wait_for_url("**/app/#/")
+    page.goto("/app/#/inbox")
+    page.click("#push-toggle")
+    page.wait_for_selector("#push-settings [role=alert]")
     # A shared phone: a PIN, the app opened with it, then signing out through the app.
     page.goto("/app/#/pin")
     page.fill("#new-pin", "1357")
@@ -112,6 +125,7 @@ def test_counsellor_and_admin_journeys_have_no_csp_violations(app, world, browse
     page = ctx.new_page()
     _sign_in_staff(page, world.emails["c1"])
     page.goto("/caseload")
+    page.goto("/inbox")
     page.goto("/participants/new")
     page.fill("#display_name", "Deltaker Ny")
     with page.expect_navigation():
@@ -138,7 +152,8 @@ def test_counsellor_and_admin_journeys_have_no_csp_violations(app, world, browse
     page = ctx.new_page()
     _sign_in_staff(page, world.emails["admin1"])
     for path in ("/admin/questionnaires", "/admin/resources", "/admin/translations",
-                 "/admin/audio", "/overview"):  # fmt: skip
+                 "/admin/audio", "/overview",
+                 "/admin/deliveries"):  # fmt: skip
         page.goto(path)
     # The builder: its import map and the code editor's styles are allowed by a nonce only.
     page.goto("/admin/questionnaires")

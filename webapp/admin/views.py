@@ -28,7 +28,15 @@ from ..extensions import db
 from ..i18n import interface_report, own_name
 from ..models import QuestionAudio, Questionnaire, Resource, StaffUser
 from ..questionnaires import check_document, translation
-from ..services import audio, audit, resource_editing, resource_texts, totp
+from ..services import (
+    audio,
+    audit,
+    notifications,
+    push_delivery,
+    resource_editing,
+    resource_texts,
+    totp,
+)
 from ..services import questionnaires as questionnaire_service
 from .forms import AudioForm, OfferForm, RequireTwoStepForm, UploadForm, resource_form
 
@@ -356,6 +364,20 @@ def staff():
     ).all()
     form = RequireTwoStepForm(formdata=None, required=admin.municipality.require_totp)
     return render_template("admin/staff.html", staff=colleagues, form=form, admin=admin)
+
+
+@bp.get("/deliveries")
+@staff_required("administrator")
+def deliveries():
+    """Pushes that could not be delivered, for good, to the municipality's people: nothing is
+    dropped without an administrator being able to see it (the inbox entries stay)."""
+    admin = current_actor()
+    return render_template(
+        "admin/deliveries.html",
+        failed=push_delivery.failed(admin.municipality_id),
+        counts=push_delivery.counts(admin.municipality_id),
+        label_for=notifications.label_for,
+    )
 
 
 @bp.post("/staff/two-step")

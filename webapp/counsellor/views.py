@@ -47,6 +47,7 @@ from ..services import (
     conflicts,
     deadlines,
     exports,
+    notifications,
     participants,
     plan,
     privacy,
@@ -168,7 +169,34 @@ def caseload():
         own_name=own_name,
         text_dir=text_direction,
         lang=str(get_locale()),
+        unread=notifications.unread_count(actor),
     )
+
+
+@bp.get("/inbox")
+@staff_required("counsellor")
+def inbox():
+    """The counsellor's notifications (a participant sent in their answers, …), newest first."""
+    return render_template(
+        "counsellor/inbox.html",
+        entries=notifications.inbox(current_actor()),
+        text_for=notifications.text_for,
+    )
+
+
+@bp.post("/inbox/<notification_id>")
+@staff_required("counsellor")
+def inbox_open(notification_id: str):
+    """Mark an entry read and open what it is about (the response, when there is one)."""
+    if not notification_id.isascii() or len(notification_id) > 32:
+        abort(404)
+    notification = notifications.mark_read(current_actor(), notification_id)
+    if notification is None:
+        abort(404)
+    db.session.commit()
+    if notification.response_id is not None:
+        return redirect(url_for(".review", response_id=notification.response_id))
+    return redirect(url_for(".inbox"))
 
 
 @bp.route("/participants/new", methods=["GET", "POST"])

@@ -12,7 +12,15 @@ from .security import LoginSession
 from .types import UTCDateTime, utcnow
 
 #: What a notification is about; its texts are generated from this (services/notifications.py).
-NOTIFICATION_KINDS = ("follow_up", "questionnaire_offered", "submission")
+NOTIFICATION_KINDS = (
+    "follow_up",
+    "questionnaire_offered",
+    "submission",
+    "message",
+    "resource_shared",
+    "next_step_due",
+    "draft_reminder",
+)
 #: pending: to send (again) at next_attempt_at; sent: the push service accepted it;
 #: gone: the subscription expired or was removed before it could be sent; failed: refused for
 #: good or out of attempts. The inbox entry stays in every case.

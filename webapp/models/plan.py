@@ -38,6 +38,8 @@ class NextStep(db.Model):
     status: Mapped[str] = mapped_column(sa.String(12), default="planned")
     #: Whether the participant sees the step on their page and in the app.
     shown_to_participant: Mapped[bool] = mapped_column(default=True)
+    #: The due date the participant was last notified of (a new date notifies again).
+    due_notified_on: Mapped[date | None] = mapped_column(sa.Date)
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("staff_user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

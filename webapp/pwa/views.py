@@ -88,6 +88,7 @@ def service_worker():
         release=current.hash,
         precache=json.dumps(precache),
         main=current.url("js/sw-main.js"),
+        icon=current.url("icons/icon-192.png"),
     )
     response = Response(script, mimetype="text/javascript")
     response.headers["Cache-Control"] = "no-cache"
@@ -202,6 +203,7 @@ def _translated_client_strings() -> dict:
                    "%(count)s new questions."),
         **phone_strings(),
         **plan_strings(),
+        **inbox_strings(),
     }  # fmt: skip
 
 
@@ -221,6 +223,34 @@ def plan_strings() -> dict:
         "shared_heading": _("From your counsellor"),
         "shared_by": _("%(name)s shared this %(when)s"),
         "new_tab": _("(opens in a new tab)"),
+    }  # fmt: skip
+
+
+def inbox_strings() -> dict[str, str]:
+    """Texts for the inbox and the switch for notifications on the phone."""
+    return {
+        "inbox_title": _("Inbox"),
+        "inbox_unread": _("%(count)s new"),
+        "inbox_new": _("New"),
+        "inbox_open": _("Open"),
+        "inbox_empty": _("Nothing here yet. When something new comes in, you find it here."),
+        "push_heading": _("Notifications on this phone"),
+        "push_explain": _("Løype can tell you on this phone when something new comes in, for "
+                          "example a new questionnaire. The notification only says “You have a "
+                          "new message in Løype”: nothing about you or your answers. You can "
+                          "turn it off here at any time."),
+        "push_turn_on": _("Turn on notifications"),
+        "push_turn_off": _("Turn off notifications"),
+        "push_on": _("Notifications are on for this phone."),
+        "push_off": _("Notifications are off for this phone."),
+        "push_denied": _("Notifications from Løype are blocked in this browser's settings. You "
+                         "can allow them there."),
+        "push_unsupported": _("This browser cannot show notifications from Løype. Everything "
+                              "comes to the inbox."),
+        "push_failed": _("Notifications could not be turned on now. Check that you are online "
+                         "and try again."),
+        "push_off_failed": _("Notifications could not be turned off now. Check that you are "
+                             "online and try again."),
     }  # fmt: skip
 
 

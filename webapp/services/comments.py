@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload
 from ..extensions import db
 from ..models import COMMENT_KINDS, Comment, Response, StaffUser
 from ..models.types import utcnow
-from . import audit
+from . import audit, notifications
 
 EDIT_MINUTES = 15
 #: Longest text per kind, in characters (a message is read on a phone).
@@ -50,6 +50,10 @@ def add(response: Response, author: StaffUser, kind: str, body: str) -> Comment:
     db.session.add(comment)
     db.session.flush()
     audit.record(author, f"comment.{kind}", f"response:{response.id}:comment:{comment.id}")
+    if kind == "message" and response.version.definition.audience == "participant":
+        # The participant reads messages on their own questionnaires only (api/me.py). In the
+        # same transaction as the message: the inbox entry, and a push to each device.
+        notifications.notify(response.participant, "message", response=response)
     return comment
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -33,6 +35,15 @@ Recipient = Participant | StaffUser
 
 #: How many entries the inbox lists (newest first).
 INBOX_SIZE = 100
+#: Norwegian time: notifications the clock brings (steps due, reminders) wait for the morning.
+NORWAY = ZoneInfo("Europe/Oslo")
+QUIET_FROM, QUIET_UNTIL = 21, 8
+
+
+def quiet(now: datetime) -> bool:
+    """Return whether ``now`` (aware) is in the quiet hours, 21:00 to 08:00 in Norway."""
+    hour = now.astimezone(NORWAY).hour
+    return hour >= QUIET_FROM or hour < QUIET_UNTIL
 
 
 def notify(
@@ -88,8 +99,26 @@ def text_for(kind: str) -> str:
         "follow_up": _("Your counsellor asked you to look at your answers again."),
         "questionnaire_offered": _("You have a new questionnaire to fill in."),
         "submission": _("A participant sent in their answers."),
+        "message": _("Your counsellor sent you a message."),
+        "resource_shared": _("Your counsellor shared something for you to read."),
+        "next_step_due": _("One of your next steps is due."),
+        "draft_reminder": _("You have a questionnaire that is not finished."),
     }
     return texts[kind]
+
+
+def label_for(kind: str) -> str:
+    """Return what a kind of notification is, for staff (the list of failed deliveries)."""
+    labels = {
+        "follow_up": _("Follow-up asked, with a message"),
+        "questionnaire_offered": _("New questionnaire offered"),
+        "submission": _("Answers sent in"),
+        "message": _("Message from a counsellor"),
+        "resource_shared": _("Resource shared"),
+        "next_step_due": _("Next step due"),
+        "draft_reminder": _("Reminder of an unfinished questionnaire"),
+    }
+    return labels[kind]
 
 
 def push_title() -> str:
@@ -102,24 +131,37 @@ def push_body() -> str:
     return _("You have a new message in Løype")
 
 
-def inbox(participant: Participant) -> list[Notification]:
-    """Return the participant's inbox entries, newest first."""
+def _owned_by(person: Recipient) -> sa.ColumnElement[bool]:
+    if isinstance(person, Participant):
+        return Notification.participant_id == person.id
+    return Notification.staff_id == person.id
+
+
+def inbox(person: Recipient) -> list[Notification]:
+    """Return a participant's or a member of staff's inbox entries, newest first."""
     return list(
         db.session.scalars(
             sa.select(Notification)
-            .where(Notification.participant_id == participant.id)
+            .where(_owned_by(person))
             .order_by(Notification.created_at.desc(), Notification.id.desc())
             .limit(INBOX_SIZE)
         )
     )
 
 
-def mark_read(participant: Participant, public_id: str) -> Notification | None:
-    """Mark one of the participant's entries read (once); None if it is not theirs."""
-    notification = db.session.scalar(
-        sa.select(Notification).where(
-            Notification.public_id == public_id, Notification.participant_id == participant.id
+def unread_count(person: Recipient) -> int:
+    """Return how many of the person's entries are not read yet."""
+    return db.session.scalar(
+        sa.select(sa.func.count(Notification.id)).where(
+            _owned_by(person), Notification.read_at.is_(None)
         )
+    )
+
+
+def mark_read(person: Recipient, public_id: str) -> Notification | None:
+    """Mark one of the person's entries read (once); None if it is not theirs."""
+    notification = db.session.scalar(
+        sa.select(Notification).where(Notification.public_id == public_id, _owned_by(person))
     )
     if notification is not None and notification.read_at is None:
         notification.read_at = utcnow()

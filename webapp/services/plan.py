@@ -7,14 +7,21 @@ the caseload shows it (deadlines.py holds that rule beside the programme deadlin
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import RESPONSIBLE, STEP_STATUSES, NextStep, Participant, StaffUser
+from ..models import (
+    OPEN_STEP_STATUSES,
+    RESPONSIBLE,
+    STEP_STATUSES,
+    NextStep,
+    Participant,
+    StaffUser,
+)
 from ..models.types import utcnow
-from . import audit
+from . import audit, notifications
 
 GOAL_MAX = 300
 ACTION_MAX = 1000
@@ -109,3 +116,37 @@ def set_guidance_offer(
     participant.guidance_offered_on = offered_on
     participant.guidance_centre = centre or None
     audit.record(counsellor, "plan.guidance_offer", f"participant:{participant.id}")
+
+
+#: Steps that fell due longer ago than this are not announced any more (e.g. when this
+#: started: the caseload shows them as overdue to the counsellor anyway).
+DUE_NOTICE_DAYS = 7
+
+
+def notify_due_steps(now: datetime, limit: int = 100) -> int:
+    """Tell participants about their open steps that are due (today, or in the last days):
+    once per step and due date, never in the quiet hours. The notifications and the marks
+    go into the caller's transaction; on PostgreSQL, workers running at once skip each
+    other's steps. Return how many were announced."""
+    if notifications.quiet(now):
+        return 0
+    today = now.astimezone(notifications.NORWAY).date()
+    query = (
+        sa.select(NextStep)
+        .where(
+            NextStep.shown_to_participant.is_(True),
+            NextStep.status.in_(OPEN_STEP_STATUSES),
+            NextStep.due_on <= today,
+            NextStep.due_on >= today - timedelta(days=DUE_NOTICE_DAYS),
+            (NextStep.due_notified_on.is_(None)) | (NextStep.due_notified_on != NextStep.due_on),
+        )
+        .order_by(NextStep.id)
+        .limit(limit)
+    )
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    steps = db.session.scalars(query).all()
+    for step in steps:
+        notifications.notify(db.session.get(Participant, step.participant_id), "next_step_due")
+        step.due_notified_on = step.due_on
+    return len(steps)

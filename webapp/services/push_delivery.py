@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -23,7 +23,7 @@ from py_vapid import Vapid
 from pywebpush import WebPushException, webpush
 
 from ..extensions import db
-from ..models import Delivery, Participant, StaffUser
+from ..models import Delivery, Notification, Participant, StaffUser
 from ..models.types import utcnow
 from . import notifications, push_subscriptions
 
@@ -51,6 +51,11 @@ PUSH_KINDS: dict[str, PushKind] = {
     "follow_up": PushKind(ttl=7 * 24 * 3600),
     "questionnaire_offered": PushKind(ttl=7 * 24 * 3600),
     "submission": PushKind(ttl=2 * 24 * 3600, urgency="low"),
+    "message": PushKind(ttl=7 * 24 * 3600),
+    "resource_shared": PushKind(ttl=7 * 24 * 3600, urgency="low"),
+    # Several steps due at once: an unseen push is replaced by the newer one.
+    "next_step_due": PushKind(ttl=24 * 3600, topic="next-step-due"),
+    "draft_reminder": PushKind(ttl=24 * 3600, urgency="low", topic="draft-reminder"),
 }
 
 
@@ -86,10 +91,13 @@ def _claim_next(now: datetime) -> Delivery | None:
     return db.session.scalar(query)
 
 
-def send_due(key: Vapid, config: Mapping, limit: int = 100) -> int:
-    """Send up to ``limit`` due deliveries, one transaction each; return how many were tried."""
+def send_due(
+    key: Vapid, config: Mapping, limit: int = 100, stop: Callable[[], bool] = lambda: False
+) -> int:
+    """Send up to ``limit`` due deliveries, one transaction each, until ``stop()`` says so;
+    return how many were tried."""
     tried = 0
-    while tried < limit:
+    while tried < limit and not stop():
         delivery = _claim_next(utcnow())
         if delivery is None:
             db.session.rollback()
@@ -200,3 +208,63 @@ def _finish(delivery: Delivery, state: str, status: int | None, reason: str | No
     delivery.last_error = reason[:200] if reason else None
     delivery.finished_at = utcnow()
     log.info("delivery %d: %s (%s)", delivery.id, state, status)
+
+
+#: How many failed deliveries an administrator's page lists (newest first).
+FAILED_SHOWN = 200
+
+
+@dataclass(frozen=True)
+class FailedDelivery:
+    """A push that will not be sent, as an administrator sees it: never whom it was for by
+    name, nor the endpoint, keys or the notification's id."""
+
+    id: int
+    kind: str
+    to_participant: bool
+    attempts: int
+    last_status: int | None
+    last_error: str | None
+    created_at: datetime
+    finished_at: datetime | None
+
+
+def _of_municipality(municipality_id: int) -> sa.ColumnElement[bool]:
+    town = sa.func.coalesce(Participant.municipality_id, StaffUser.municipality_id)
+    return town == municipality_id
+
+
+def _with_recipient(query: sa.Select) -> sa.Select:
+    return (
+        query.join(Notification, Delivery.notification_id == Notification.id)
+        .outerjoin(Participant, Notification.participant_id == Participant.id)
+        .outerjoin(StaffUser, Notification.staff_id == StaffUser.id)
+    )
+
+
+def failed(municipality_id: int) -> list[FailedDelivery]:
+    """Return the municipality's failed deliveries (to its participants and staff), newest
+    first: their inbox entries stay, and an administrator sees what became of the pushes."""
+    rows = db.session.execute(
+        _with_recipient(
+            sa.select(Delivery, Notification.kind, Notification.participant_id.is_not(None))
+        )
+        .where(Delivery.state == "failed", _of_municipality(municipality_id))
+        .order_by(Delivery.finished_at.desc(), Delivery.id.desc())
+        .limit(FAILED_SHOWN)
+    ).all()
+    return [
+        FailedDelivery(d.id, kind, bool(to_participant), d.attempts, d.last_status,
+                       d.last_error, d.created_at, d.finished_at)
+        for d, kind, to_participant in rows
+    ]  # fmt: skip
+
+
+def counts(municipality_id: int) -> dict[str, int]:
+    """Return how many of the municipality's deliveries are in each state."""
+    rows = db.session.execute(
+        _with_recipient(sa.select(Delivery.state, sa.func.count(Delivery.id)))
+        .where(_of_municipality(municipality_id))
+        .group_by(Delivery.state)
+    ).all()
+    return {state: count for state, count in rows}

@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 from ..extensions import db
 from ..models import Participant, Resource, SharedResource, StaffUser
 from ..models.types import utcnow
-from . import audit
+from . import audit, notifications
 from .resources import applies_to
 
 #: Longest personal note, in characters (it is read on a phone).
@@ -71,6 +71,7 @@ def share(counsellor: StaffUser, participant: Participant, resource_id: int, not
     audit.record(
         counsellor, "resource.share", f"participant:{participant.id}:resource:{resource.slug}"
     )
+    notifications.notify(participant, "resource_shared")
 
 
 def shared_with(participant: Participant, lang: str) -> list[SharedText]:

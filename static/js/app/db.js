@@ -1,6 +1,6 @@
 /**
  * The one module that opens IndexedDB. Each participant has a database of their own
- * ("loype-p<id>": responses, outbox, documents, meta), so two people on one phone never share
+ * ("loype-p<id>": responses, outbox, documents, meta, inbox), so two people on one phone never share
  * a record; the phone's own database ("loype-device") says only which participant's data is
  * open and what the phone calls itself. Upgrades only ever add (if (oldVersion < N)); a store
  * with unsent answers is never deleted. No network call is awaited inside a transaction.
@@ -10,7 +10,7 @@
  */
 
 const DEVICE = "loype-device";
-const PARTICIPANT_VERSION = 1;
+const PARTICIPANT_VERSION = 2;
 
 /** The participant whose database is in use, and the name of that database. */
 let owner = null;
@@ -31,6 +31,7 @@ function upgradeParticipant(db, oldVersion) {
     db.createObjectStore("documents", { keyPath: "key" }); // questionnaires, localized
     db.createObjectStore("meta", { keyPath: "key" }); // /api/v1/me, the key, PIN tries
   }
+  if (oldVersion < 2) db.createObjectStore("inbox", { keyPath: "id" }); // notifications (inbox.js)
 }
 
 function upgradeDevice(db, oldVersion) {
@@ -117,18 +118,19 @@ export async function deviceId() {
 
 /**
  * Lock participant `id`'s data away (signed out): what was never sent stays, encrypted, with
- * its outbox entry; the key, the questionnaires, /api/v1/me and everything already on the
- * server are deleted. The same participant signing in again gets the key back and sends it.
+ * its outbox entry; the key, the questionnaires, /api/v1/me, the inbox and everything already
+ * on the server are deleted. The same participant signing in again gets the key back and sends it.
  * Resolves with the number of responses kept.
  */
 export function lockAway(id) {
-  return run(openParticipant(id), ["responses", "outbox", "documents", "meta"], "readwrite", async (s) => {
+  return run(openParticipant(id), ["responses", "outbox", "documents", "meta", "inbox"], "readwrite", async (s) => {
     const waiting = new Set(await done(s.outbox.getAllKeys()));
     for (const key of await done(s.responses.getAllKeys())) {
       if (!waiting.has(key)) s.responses.delete(key);
     }
     s.documents.clear();
     s.meta.clear();
+    s.inbox.clear();
     return waiting.size;
   });
 }

@@ -4,6 +4,7 @@
  * is wiped, and the session ends on the server (session.js). The next person sees none of it.
  */
 import * as db from "./db.js";
+import { dropHere } from "./push.js";
 import { saveNow } from "./saving.js";
 import { S, SIDE_BY_SIDE, root } from "./screen.js";
 import { signOut } from "./session.js";
@@ -20,6 +21,9 @@ async function wipe(keepUnsent) {
   vault.close();
   await db.deviceSet("owner", undefined);
   localStorage.removeItem(SIDE_BY_SIDE);
+  // The server ends the push subscription with the session; the browser's side goes too, so
+  // the next person on this phone starts with notifications off.
+  await dropHere();
   if (id != null) {
     if (keepUnsent) await db.lockAway(id);
     else await db.forget(id);

@@ -14,12 +14,15 @@
  *   saving.js    typed answers into the store, kept in memory until it took them
  *   status.js    the sync status line and the "could not save" notice
  *   documents.js /api/v1/me and the questionnaire documents kept for offline use
+ *   inbox.js     the notifications (/api/v1/inbox), sealed, readable offline
+ *   push.js      notifications on this phone (Web Push), on and off at the participant's word
  *   router.js    which page the address names; pages/ draws them
  *   updates.js   offering a new release of the app
  *   leaving.js   signing out on a shared phone: send, keep locked or delete, wipe
  */
 import * as db from "./db.js";
 import { refresh } from "./documents.js";
+import { refreshInbox } from "./inbox.js";
 import { lockAndLeave, showSignOut } from "./leaving.js";
 import * as owner from "./owner.js";
 import { currentView, go, registerViews, route } from "./router.js";
@@ -31,12 +34,13 @@ import { state, updateStatus } from "./status.js";
 import { NotTheirs, SignedOut, takeMovedNotice } from "./sync.js";
 import { watchForUpdates } from "./updates.js";
 import { showPage } from "./pages/editor.js";
+import { openEntry, showInbox } from "./pages/inbox.js";
 import { showList } from "./pages/list.js";
 import { askForPin, showNeedsOnline, showPinSettings, showSignedOut } from "./pages/lock.js";
 import { showSummary } from "./pages/summary.js";
 
 registerViews({ list: showList, page: showPage, summary: showSummary, pin: showPinSettings,
-  "sign-out": () => showSignOut(showSignedOut) });
+  "sign-out": () => showSignOut(showSignedOut), inbox: showInbox, inboxEntry: openEntry });
 onSaved(scheduleSync);
 onSessionEnd(sessionEnded);
 onSynced(async () => {
@@ -96,6 +100,11 @@ async function boot() {
     else refreshAndSend(); // back in the app: what changed on the server, then send
   });
   document.getElementById("send-now").addEventListener("click", sendNow);
+  // A tapped notification while the app is open: the service worker says where to go.
+  navigator.serviceWorker?.addEventListener("message", (event) => {
+    const hash = typeof event.data?.url === "string" ? new URL(event.data.url, location.href).hash : "";
+    if (event.data?.type === "open" && hash.startsWith("#/inbox")) go(hash);
+  });
   setInterval(sync, 30_000);
   await route();
   await updateStatus();
@@ -106,6 +115,7 @@ async function boot() {
 async function refreshAndSend() {
   try {
     await refresh();
+    await refreshInbox().catch((error) => { if (error instanceof SignedOut) throw error; });
     if (currentView === "list") await showList();
   } catch (error) {
     if (error instanceof SignedOut) return sessionEnded(error);

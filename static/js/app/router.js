@@ -1,7 +1,7 @@
 /**
  * Which page the hash names: #/ (the list), #/r/<id>/<page>, #/r/<id>/summary, #/pin (the PIN
- * settings), #/sign-out. The pages are
- * registered by main.js, so this module knows no page and no page imports main.
+ * settings), #/sign-out, #/inbox, #/inbox/<notification id> (where a tapped notification
+ * lands). The pages are registered by main.js, so this module knows no page and no page imports main.
  */
 import { saveNow } from "./saving.js";
 
@@ -23,6 +23,15 @@ export async function route() {
   if (location.hash === "#/pin" || location.hash === "#/sign-out") {
     currentView = location.hash.slice(2);
     return views[currentView]();
+  }
+  if (location.hash === "#/inbox") {
+    currentView = "inbox";
+    return views.inbox();
+  }
+  const entry = location.hash.match(/^#\/inbox\/([A-Za-z0-9_-]{22})$/);
+  if (entry) {
+    currentView = "inbox-entry";
+    return views.inboxEntry(entry[1]);
   }
   const match = location.hash.match(/^#\/r\/([0-9a-f-]{36})\/(\d+|summary)$/);
   if (!match) {

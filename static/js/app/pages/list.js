@@ -1,5 +1,6 @@
 /** My questionnaires: what to start, continue, fix, or read, with each one's sync state. */
 import * as db from "../db.js";
+import { unreadCount } from "../inbox.js";
 import * as records from "../records.js";
 import { documentFor } from "../documents.js";
 import { currentView, go } from "../router.js";
@@ -50,6 +51,7 @@ export async function showList() {
     return show(root, el("h1", {}, S.my_questionnaires), el("p", {}, S.offline_first));
   }
   const all = await records.responses();
+  const unread = await unreadCount();
   const queued = new Set((await db.getAll("outbox")).map((q) => q.id));
   const cards = [];
   const titles = new Map();
@@ -76,6 +78,8 @@ export async function showList() {
         mine.length ? S.again : S.start)));
   }
   showIfChanged(el("h1", {}, S.my_questionnaires),
+    el("p", { class: "inbox-link" }, el("a", { href: "#/inbox" }, S.inbox_title,
+      unread ? el("span", { class: "badge" }, format(S.inbox_unread, { count: unread })) : null)),
     cards.length ? el("ul", { class: "cards" }, cards) : el("p", {}, S.no_questionnaires),
     stepsSection(me),
     resourcesSection(me),
