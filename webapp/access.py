@@ -102,19 +102,23 @@ def init_app(app: Flask) -> None:
     app.before_request(_deny_unlisted_routes)
 
 
-def caseload_query(actor: Actor) -> sa.Select[tuple[Participant]]:
-    """Return a query for the participants ``actor`` may see (none unless a counsellor)."""
-    query = sa.select(Participant)
+def sees(actor: Actor) -> list[sa.ColumnElement[bool]]:
+    """Return the conditions on ``Participant`` under which ``actor`` sees a participant."""
     if isinstance(actor, StaffUser) and actor.is_lead and actor.active:
-        return query.where(Participant.municipality_id == actor.municipality_id)
+        return [Participant.municipality_id == actor.municipality_id]
     if isinstance(actor, StaffUser) and actor.is_counsellor and actor.active:
-        return query.where(
+        return [
             Participant.municipality_id == actor.municipality_id,
             Participant.counsellor_id == actor.id,
-        )
+        ]
     if isinstance(actor, Participant):
-        return query.where(Participant.id == actor.id)
-    return query.where(sa.false())
+        return [Participant.id == actor.id]
+    return [sa.false()]
+
+
+def caseload_query(actor: Actor) -> sa.Select[tuple[Participant]]:
+    """Return a query for the participants ``actor`` may see (none unless a counsellor)."""
+    return sa.select(Participant).where(*sees(actor))
 
 
 def participant_or_404(actor: Actor, participant_id: int) -> Participant:
@@ -133,10 +137,9 @@ def response_or_404(actor: Actor, response_id: str) -> Response:
     query = (
         sa.select(Response)
         .join(Participant)
-        .where(
-            Response.id == response_id,
-            Participant.id.in_(caseload_query(actor).with_only_columns(Participant.id)),
-        )
+        # The conditions on the joined participant itself, not "participant in (everyone the
+        # actor sees)": that list grows with the municipality.
+        .where(Response.id == response_id, *sees(actor))
     )
     if isinstance(actor, Participant):
         query = (

@@ -23,7 +23,7 @@ def upgrade():
     )
     op.create_index(
         'ix_participant_counsellor_name', 'participant',
-        ['counsellor_id', sa.text('lower(display_name)'), 'id'],
+        ['municipality_id', 'counsellor_id', sa.text('lower(display_name)'), 'id'],
     )
 
 
