@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from flask import (
     Flask,
     Response,
@@ -151,6 +152,13 @@ def owner_cookie_name() -> str:
     return f"{current_app.config['SESSION_COOKIE_NAME']}-owner"
 
 
+def _row_id(row) -> int:
+    """The primary key of a stored row, without reloading it after the view committed (a
+    commit expires every attribute; the identity stays)."""
+    identity = sa.inspect(row).identity
+    return identity[0] if identity else row.id
+
+
 def _owner_cookie(response: Response) -> Response:
     """Name the signed-in participant in a cookie the app can read, or remove it.
 
@@ -165,7 +173,9 @@ def _owner_cookie(response: Response) -> Response:
     actor, login = current_actor(), current_login()
     # "<participant>.<session>": the session part tells a sign-out made offline (finished
     # later) from a new sign-in of the same person.
-    owner = f"{actor.id}.{login.id}" if isinstance(actor, Participant) and login else None
+    owner = (
+        f"{_row_id(actor)}.{_row_id(login)}" if isinstance(actor, Participant) and login else None
+    )
     if owner is None and name in request.cookies:
         response.delete_cookie(name, path="/", secure=current_app.config["SESSION_COOKIE_SECURE"])
     elif owner is not None and request.cookies.get(name) != owner:
