@@ -149,6 +149,8 @@ class Filler:
         self.first_response: str | None = None
 
     def grow_to(self, total: int) -> None:
+        import sqlalchemy as sa
+
         from webapp.extensions import db
         from webapp.models import (
             AuditEvent,
@@ -253,6 +255,18 @@ class Filler:
                 if reviews:
                     db.session.execute(sa_insert(Review), reviews)
                 db.session.execute(sa_insert(AuditEvent), audit)
+                # What services/revisions.py keeps with each phone sync.
+                latest = (
+                    sa_select(sa.func.max(Response.synced_at))
+                    .where(Response.participant_id == Participant.id)
+                    .scalar_subquery()
+                )
+                db.session.execute(
+                    sa.update(Participant)
+                    .where(Participant.id.in_(ids))
+                    .values(last_synced_at=latest)
+                    .execution_options(synchronize_session=False)
+                )
                 db.session.commit()
                 if self.first_participant is None:
                     self.first_participant, self.first_response = ids[0], responses[0]["id"]

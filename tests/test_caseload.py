@@ -216,3 +216,35 @@ def test_an_overdue_plan_step_marks_the_row_and_the_sql_twin_agrees(
         )
         [row] = result.rows
         assert row.overdue_next_steps == int(overdue) and row.overdue is overdue
+
+
+def test_the_last_sync_is_kept_on_the_participant_and_sorts_the_caseload(app, world, as_actor):
+    import uuid
+
+    phone = as_actor(app, "p2")  # p2 syncs from the phone; p1 never does
+    item = {"id": str(uuid.uuid4()), "questionnaire": "kartlegging", "version": 1,
+            "status": "draft", "answers": {"mapped_before": "no"}}  # fmt: skip
+    assert phone.post("/api/v1/sync", json={"responses": [item]}).status_code == 200
+    with app.app_context():
+        first = db.session.get(Participant, world.p2).last_synced_at
+        assert first is not None
+        assert first == db.session.scalar(sa.select(caseload.Response.synced_at))
+    # A resend that changes nothing is a sync too; a response started on the server is not.
+    assert phone.post("/api/v1/sync", json={"responses": [item]}).status_code == 200
+    with app.app_context():
+        again = db.session.get(Participant, world.p2).last_synced_at
+        assert again >= first
+        assert again == db.session.scalar(
+            sa.select(caseload.Response.synced_at).where(caseload.Response.id == item["id"])
+        )
+        person = db.session.get(Participant, world.p1)
+        kartlegging = db.session.scalar(sa.select(Questionnaire).filter_by(slug="kartlegging"))
+        response_service.start(person, kartlegging)
+        db.session.commit()
+        assert db.session.get(Participant, world.p1).last_synced_at is None
+
+    lead = as_actor(app, "lead1")
+    by_sync = lead.get("/caseload?sort=last_sync").get_data(as_text=True)
+    assert by_sync.index(">p2<") < by_sync.index(">p1<")  # synced first, never synced last
+    by_name = lead.get("/caseload?sort=name").get_data(as_text=True)
+    assert by_name.index(">p1<") < by_name.index(">p2<")

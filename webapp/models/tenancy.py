@@ -78,6 +78,15 @@ class StaffUser(db.Model):
         return self.role == "administrator"
 
 
+#: The caseload's order "last sync, newest first" (services/caseload.py uses the same terms).
+SYNC_ORDER = (
+    sa.column("last_synced_at").is_(None),
+    sa.column("last_synced_at").desc(),
+    sa.func.lower(sa.column("display_name")),
+    sa.column("id"),
+)
+
+
 class Participant(db.Model):
     """A person in a qualification programme. Known by a display name, never by e-mail."""
 
@@ -98,6 +107,16 @@ class Participant(db.Model):
         sa.Index(
             "ix_participant_counsellor_name",
             "municipality_id", "counsellor_id", sa.func.lower(sa.column("display_name")), "id",
+        ),
+        # Sorted by last sync, newest first, never-synced last, then by name: in index order
+        # on both databases (the IS NULL part keeps PostgreSQL's NULLs-first of DESC aside).
+        sa.Index(
+            "ix_participant_municipality_synced",
+            "municipality_id", *SYNC_ORDER,
+        ),
+        sa.Index(
+            "ix_participant_counsellor_synced",
+            "municipality_id", "counsellor_id", *SYNC_ORDER,
         ),
     )  # fmt: skip
 
@@ -125,6 +144,9 @@ class Participant(db.Model):
     #: for them are in services/deadlines.py).
     mapping_completed_on: Mapped[date | None] = mapped_column(sa.Date)
     guidance_completed_on: Mapped[date | None] = mapped_column(sa.Date)
+    #: When a phone of theirs last stored answers here (services/revisions.py keeps it with
+    #: each response's ``synced_at``), so the caseload sorts by it without reading responses.
+    last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: When a career guidance conversation was offered, and at which career centre.
     guidance_offered_on: Mapped[date | None] = mapped_column(sa.Date)
     guidance_centre: Mapped[str | None] = mapped_column(sa.String(200))

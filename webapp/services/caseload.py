@@ -136,15 +136,6 @@ def _participant_responses() -> sa.Select:
     )
 
 
-def _last_sync() -> sa.ScalarSelect:
-    return (
-        sa.select(sa.func.max(Response.synced_at))
-        .where(Response.participant_id == Participant.id)
-        .correlate(Participant)
-        .scalar_subquery()
-    )
-
-
 def _filtered(visible: sa.Select, filters: Filters, today: date) -> sa.Select:
     query = visible
     if filters.q:
@@ -167,10 +158,12 @@ def _filtered(visible: sa.Select, filters: Filters, today: date) -> sa.Select:
     return query
 
 
-def _ordered(query: sa.Select, sort: str, last_sync: sa.ScalarSelect) -> sa.Select:
+def _ordered(query: sa.Select, sort: str) -> sa.Select:
     by_name = (sa.func.lower(Participant.display_name), Participant.id)
     if sort == "last_sync":
-        return query.order_by(sa.nulls_last(last_sync.desc()), *by_name)
+        # The terms of the index on them (models/tenancy.py SYNC_ORDER): never synced last.
+        synced = Participant.last_synced_at
+        return query.order_by(synced.is_(None), synced.desc(), *by_name)
     if sort == "start":
         return query.order_by(sa.nulls_last(Participant.programme_start.asc()), *by_name)
     return query.order_by(*by_name)
@@ -182,10 +175,9 @@ def page(visible: sa.Select, municipality_id: int, filters: Filters, today: date
     query = _filtered(visible, filters, today)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
     filters.page = min(filters.page, max(1, ceil(total / filters.per_page)))
-    last_sync = _last_sync()
     overdue_next = deadlines.overdue_steps_count(today)
     found = db.session.execute(
-        _ordered(query.add_columns(last_sync, overdue_next), filters.sort, last_sync)
+        _ordered(query.add_columns(Participant.last_synced_at, overdue_next), filters.sort)
         .options(joinedload(Participant.counsellor))
         .limit(filters.per_page)
         .offset((filters.page - 1) * filters.per_page)

@@ -132,6 +132,12 @@ def revision_of(response: Response, number: int | None) -> ResponseRevision | No
     )
 
 
+def _synced(response: Response, now) -> None:
+    """Note that a phone stored this response now (and so the participant's last sync)."""
+    response.synced_at = now
+    response.participant.last_synced_at = now
+
+
 def _record(
     response: Response, author: Author, base: int | None, merged: bool, fingerprint: str | None
 ) -> ResponseRevision:
@@ -193,6 +199,8 @@ def create(
         submitted_at=now if status == "submitted" else None,
     )
     db.session.add(response)
+    if author.source == "phone":
+        participant.last_synced_at = now
     revision = _record(response, author, None, False, fingerprint)
     db.session.flush()
     audit.record(
@@ -255,7 +263,7 @@ def write(
     )
     if cleaned == response.answers and status == response.status and not counted:
         if author.source == "phone":
-            response.synced_at = utcnow()
+            _synced(response, utcnow())
         return current_receipt(response, merged=merged)
     now = utcnow()
     if clashes:
@@ -273,7 +281,7 @@ def write(
     response.revision = response.revision + 1
     response.updated_at = now
     if author.source == "phone":
-        response.synced_at = now
+        _synced(response, now)
     if submitting:
         response.submitted_at = now
     revision = _record(response, author, base_revision.number, merged, fingerprint)
