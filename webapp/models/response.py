@@ -150,10 +150,12 @@ class Review(db.Model):
         sa.CheckConstraint(
             "status IN ('new', 'in_review', 'follow_up', 'completed')", name="status_known"
         ),
+        # A response's latest review (its state in the caseload): read from the index's end.
+        sa.Index("ix_review_response_latest", "response_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    response_id: Mapped[str] = mapped_column(sa.ForeignKey("response.id"), index=True)
+    response_id: Mapped[str] = mapped_column(sa.ForeignKey("response.id"))
     reviewer_id: Mapped[int] = mapped_column(sa.ForeignKey("staff_user.id"))
     status: Mapped[str] = mapped_column(sa.String(20))
     note: Mapped[str] = mapped_column(sa.Text, default="")
