@@ -642,14 +642,34 @@ def review(response_id):
         form.status.data = response.review_status
         form.note.data = response.review.note if response.review else ""
     if form.validate_on_submit():
-        revisions.retrying(
-            lambda: reviews.add_review(
-                response, actor, form.status.data, form.note.data or "", form.message.data or ""
-            )
-        )
+        try:
+            revisions.retrying(
+                lambda: reviews.add_review(
+                    response, actor, form.status.data, form.note.data or "",
+                    form.message.data or "",
+                )
+            )  # fmt: skip
+        except reviews.ReviewError as error:
+            db.session.rollback()
+            form.status.errors = [_review_error(error.code)]
+            return _review_page(response, form=form)
         flash(_("The review is saved."), "success")
         return redirect(url_for(".review", response_id=response.id))
     return _review_page(response, form=form)
+
+
+def _review_error(code: str) -> str:
+    """Word why a review status cannot be set now, in the reader's language."""
+    if code == "in_follow_up":
+        return _(
+            "The participant is changing the answers after your request for follow-up. "
+            "You can change the message to them now, and the status when they send the "
+            "answers again. Nothing was changed."
+        )
+    if code == "not_sent":
+        return _("The participant has not sent these answers yet, so they cannot be "
+                 "reviewed. Nothing was changed.")  # fmt: skip
+    return _("This review cannot be saved. Nothing was changed.")
 
 
 @bp.post("/responses/<uuid:response_id>/comments")
