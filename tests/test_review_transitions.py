@@ -3,18 +3,39 @@ transitions a response's state does not allow (refused with a message, nothing s
 
 from __future__ import annotations
 
+import uuid
 from html import unescape
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from webapp.extensions import db
-from webapp.models import AuditEvent, Participant, Questionnaire, Response, Review, StaffUser
+from webapp.models import (
+    REVIEW_STATUSES,
+    AuditEvent,
+    Participant,
+    Questionnaire,
+    Response,
+    Review,
+    StaffUser,
+)
 from webapp.models.types import utcnow
+from webapp.services import questionnaires as questionnaire_service
 from webapp.services import responses as response_service
-from webapp.services import reviews
+from webapp.services import reviews, revisions, sync
 
 from .conftest import csrf_token
+from .test_write_path import model_document
 
 NOT_SENT = "The participant has not sent these answers yet, so they cannot be reviewed."
 IN_FOLLOW_UP = "The participant is changing the answers after your request for follow-up."
@@ -101,3 +122,90 @@ def test_the_service_refuses_the_same_transitions(app, world):
         assert refused.value.code == "not_sent"
         db.session.rollback()
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Review)) == 0
+
+
+class Reviewing(RuleBasedStateMachine):
+    """A response sent, reviewed, opened for follow-up and sent again in any order, against
+    a model of the rule: reviewed once sent; while open for follow-up, only the follow-up."""
+
+    app = None
+    world = None
+
+    @initialize()
+    def start(self):
+        self.rid = str(uuid.uuid4())
+        with self.app.app_context():
+            person = db.session.get(Participant, self.world.p1)
+            revisions.retrying(
+                lambda: sync.apply(
+                    person,
+                    sync.Submission(id=self.rid, questionnaire="model", version=1,
+                                    status="draft", answers={"name": "Ada"}),
+                )
+            )  # fmt: skip
+        self.status = "draft"
+        self.reviews: list[str] = []
+
+    @precondition(lambda self: self.status == "draft")
+    @rule()
+    def participant_sends(self):
+        with self.app.app_context():
+            response = db.session.get(Response, self.rid)
+            person = db.session.get(Participant, self.world.p1)
+            revisions.retrying(
+                lambda: revisions.write(
+                    response, revisions.Author("web", person), base=response.revision,
+                    answers={"name": "Ada", "work": "no"}, status="submitted",
+                )
+            )  # fmt: skip
+        self.status = "submitted"
+
+    @rule(status=st.sampled_from(REVIEW_STATUSES))
+    def counsellor_reviews(self, status):
+        with self.app.app_context():
+            response = db.session.get(Response, self.rid)
+            staff = db.session.get(StaffUser, self.world.c1)
+            try:
+                revisions.retrying(
+                    lambda: reviews.add_review(response, staff, status, "", "Se igjen")
+                )
+            except reviews.ReviewError as error:
+                refused = error.code
+            else:
+                refused = None
+        if self.status == "draft" and not self.reviews:
+            assert refused == "not_sent"
+        elif self.status == "draft" and status != "follow_up":
+            assert refused == "in_follow_up"
+        else:
+            assert refused is None
+            self.reviews.append(status)
+            if status == "follow_up":
+                self.status = "draft"
+
+    @invariant()
+    def stored_response_matches_the_model(self):
+        with self.app.app_context():
+            response = db.session.get(Response, self.rid)
+            assert response.status == self.status
+            assert [r.status for r in response.reviews] == self.reviews
+            # Never reviewed as done while the participant can still change it.
+            if response.status == "draft" and response.reviews:
+                assert response.review_status == "follow_up"
+
+
+def test_reviewing_against_the_model(app, world):
+    with app.app_context():
+        questionnaire_service.import_document(model_document())
+        db.session.commit()
+    Reviewing.app, Reviewing.world = app, world
+    run_state_machine_as_test(
+        Reviewing,
+        settings=settings(
+            max_examples=15,
+            stateful_step_count=12,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow],
+            database=None,
+        ),
+    )
