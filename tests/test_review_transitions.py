@@ -112,6 +112,14 @@ def test_while_open_for_follow_up_only_the_follow_up_may_change(app, world, as_a
         assert reviews.follow_up_message(db.session.get(Response, rid)) == "Se på målet"
 
 
+def test_a_follow_up_message_over_the_limit_is_refused_and_nothing_changes(app, world, as_actor):
+    rid = _response(app, world, sent=True)
+    response = _post(as_actor(app, "c1"), rid, "follow_up", "x" * (reviews.MESSAGE_LIMIT + 1))
+    assert response.status_code == 422
+    assert "Field cannot be longer than 2000 characters." in response.get_data(as_text=True)
+    assert _state(app, rid) == ("submitted", [], 0)
+
+
 def test_the_service_refuses_the_same_transitions(app, world):
     rid = _response(app, world, sent=False)
     with app.app_context():
