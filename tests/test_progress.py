@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from webapp.extensions import db
-from webapp.models import AuditEvent, Participant, Questionnaire, Response
+from webapp.models import AuditEvent, Municipality, Participant, Questionnaire, Response
 from webapp.questionnaires import editing
 from webapp.services import questionnaires as questionnaire_service
 
@@ -116,6 +116,28 @@ def test_versions_are_matched_by_question_id(app, world, as_actor):
     added = html.split('id="q-wish"')[1].split("</tr>")[0]
     assert "New in the later version of the questionnaire" in added and "Jobb" in added
     assert "(version 1)" in html and "(version 2)" in html
+
+
+def test_the_mapping_and_the_municipalitys_copy_of_it_compare(app, world, as_actor):
+    """A mapping on the national template, then one on the municipality's copy."""
+    with app.app_context():
+        document, _problems = questionnaire_service.read_document(FORMS / "kartlegging.json")
+        document["slug"] = "kartlegging-a"
+        questionnaire_service.import_document(
+            document, municipality=db.session.get(Municipality, world.m1)
+        )
+        copied = db.session.scalar(sa.select(Questionnaire).filter_by(slug="kartlegging-a"))
+        copied.copied_from_id = db.session.scalar(
+            sa.select(Questionnaire.id).filter_by(slug="kartlegging")
+        )
+        db.session.commit()
+    old = _response(app, world.p1, START, datetime(2026, 2, 3, tzinfo=UTC))
+    new = _response(app, world.p1, LATER, datetime(2026, 9, 3, tzinfo=UTC), slug="kartlegging-a")
+    client = as_actor(app, "c1")
+    assert "/progress" in client.get(f"/participants/{world.p1}").get_data(as_text=True)
+    html = client.get(f"/participants/{world.p1}/progress").get_data(as_text=True)
+    assert f'selected value="{old}"' in html and f'selected value="{new}"' in html
+    assert 'id="key-heading"' in html and 'id="q-norwegian_level"' in html
 
 
 @pytest.mark.parametrize(

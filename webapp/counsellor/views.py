@@ -276,10 +276,7 @@ def _participant_page(
         pushed=push_subscriptions.sessions_with_push([d.id for d in devices]),
         retention_days=current_app.config["RETENTION_DAYS"],
         responses=responses,
-        # From the rows already loaded. A mapping answered once on the national template and
-        # once on the municipality's copy is comparable too, but gets no link here (rare: a
-        # municipality offers one of the two); /progress itself groups them.
-        answered_twice=len({r.version.questionnaire_id for r in responses}) < len(responses),
+        answered_twice=progress_service.answered_twice(responses),
         assignable=questionnaire_service.assignable(actor),
         assigned=questionnaire_service.assigned_ids(person),
         counsellor_forms=[q for q in counsellor_forms if q.latest],

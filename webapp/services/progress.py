@@ -79,6 +79,13 @@ def families(participant: Participant) -> list[Family]:
     return sorted(comparable, key=lambda f: not f.is_mapping)
 
 
+def answered_twice(responses: list[Response]) -> bool:
+    """Say whether two of these responses (one participant's, versions loaded) compare."""
+    mapping_ids = _mapping_ids()
+    keys = [_family_key(r, mapping_ids) for r in responses]
+    return len(set(keys)) < len(keys)
+
+
 def default_pair(found: list[Family]) -> tuple[Response, Response] | None:
     """Return the oldest and the newest response of the first family (the mapping's)."""
     if not found:
