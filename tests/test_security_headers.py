@@ -96,7 +96,8 @@ def test_every_route_has_the_headers_for_every_visitor(app, world, as_actor):
      ("p1", "/api/v1/me"), ("c1", "/r/{response_id}/meeting/1"),
      ("c1", "/exports"),
      ("c1", "/exports/responses?version={version_id}&format=csv"), ("admin1", "/overview"),
-     ("c1", "/participants/{participant_id}/print")],
+     ("c1", "/participants/{participant_id}/print"),
+     ("c1", "/participants/{participant_id}/progress")],
 )  # fmt: skip
 def test_pages_with_personal_data_are_never_stored(app, world, as_actor, actor, url):
     values = sample_records(app, world)

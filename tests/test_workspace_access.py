@@ -41,6 +41,8 @@ TABLE = [
     ("POST", "/responses/{r1}/comments/{k1}", {"body": "y"}, {"c1": 302, "anon": 302}),
     ("GET", "/responses/{r1}/history", {}, {"c1": 200, "lead1": 200, "anon": 302}),
     ("GET", "/responses/{r3}/history", {}, {"c3": 200, "anon": 302}),
+    ("GET", "/participants/{p1}/progress", {}, {"c1": 200, "lead1": 200, "anon": 302}),
+    ("GET", "/participants/{p3}/progress", {}, {"c3": 200, "anon": 302}),
 ]  # fmt: skip
 
 

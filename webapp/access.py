@@ -90,6 +90,8 @@ ROUTE_ACCESS: dict[str, str] = {
     # A step of another participant's plan is not found (404) through the participant.
     "counsellor.add_step": COUNSELLOR, "counsellor.edit_step": COUNSELLOR,
     "counsellor.guidance_offer": COUNSELLOR,
+    # Two responses of one participant compared: both must be readable through them.
+    "counsellor.progress": COUNSELLOR,
 }  # fmt: skip
 
 

@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 from datetime import date
 
 import pytest
 
 from webapp.config import LANGUAGES
 from webapp.extensions import db
-from webapp.models import Delivery, Participant, Questionnaire, Resource, StaffUser
+from webapp.models import Delivery, Participant, Questionnaire, Resource, Response, StaffUser
 from webapp.models.types import utcnow
 from webapp.questionnaires import validate_answers
 from webapp.services import (
@@ -670,6 +671,40 @@ def test_export_pages(setup, browser, live_server):
         page.fill("#saved_from", "2026-11-05")
         page.fill("#saved_to", "2026-11-01")
         audit.status(submit(page), where, 422)
+        audit.check(page, where)
+    ctx.close()
+    audit.assert_clean()
+
+
+def test_progress_pages(setup, browser, live_server):
+    """Two of p1's mappings compared (the one in follow-up and a newer one), the unchanged
+    answers unfolded; then a refused pair (the same response twice) with its message."""
+    with setup.world.app.app_context():
+        first = db.session.get(Response, setup.sent)
+        later = {"norwegian_level": "B2", "digital_phone": 5, "short_term_goal_kind": "education"}
+        db.session.add(
+            Response(
+                id=str(uuid.uuid4()), participant_id=first.participant_id,
+                version_id=first.version_id, status="submitted",
+                answers={**first.answers, **later}, submitted_at=utcnow(),
+            )
+        )  # fmt: skip
+        db.session.commit()
+    audit = Audit()
+    ctx = new_context(browser, live_server)
+    page = ctx.new_page()
+    sign_in_staff(page, setup.world.emails["c1"])
+    for lang in LANGUAGES:
+        choose_language(page, lang)
+        where = f"/participants/<p1>/progress {lang}"
+        audit.status(page.goto(f"/participants/{setup.world.p1}/progress"), where, 200)
+        assert page.locator("#key-heading").count() == 1, where
+        for summary in page.locator("details.unchanged summary").all():
+            summary.click()
+        audit.check(page, where)
+        where = f"/participants/<p1>/progress with a refused pair {lang}"
+        url = f"/participants/{setup.world.p1}/progress?first={setup.sent}&second={setup.sent}"
+        audit.status(page.goto(url), where, 422)
         audit.check(page, where)
     ctx.close()
     audit.assert_clean()

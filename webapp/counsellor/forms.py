@@ -157,6 +157,14 @@ class RevisionsForm(Form):
     second = SelectField(_l("To"), coerce=int)
 
 
+class ProgressForm(Form):
+    """Two responses of the participant to compare (a GET form). Any id is accepted here:
+    services/progress.py says why two cannot be compared, in words the counsellor can act on."""
+
+    first = SelectField(_l("From"), validate_choice=False)
+    second = SelectField(_l("To"), validate_choice=False)
+
+
 class ShareForm(FlaskForm):
     """Share one suggested resource with the participant (limit: services/sharing.py)."""
 

@@ -20,7 +20,7 @@ from flask import (
     url_for,
 )
 from flask import Response as HTTPResponse
-from flask_babel import force_locale, get_locale
+from flask_babel import force_locale, format_date, get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy.orm import joinedload, selectinload
@@ -38,6 +38,7 @@ from ..rendering.display import (
     answer_sections,
     conflict_rows,
     left_behind_rows,
+    progress_rows,
     revision_changes,
 )
 from ..services import (
@@ -60,6 +61,7 @@ from ..services import (
     sharing,
 )
 from ..services import caseload as caseload_service
+from ..services import progress as progress_service
 from ..services import questionnaires as questionnaire_service
 from ..services import responses as response_service
 from .forms import (
@@ -75,6 +77,7 @@ from .forms import (
     GuidanceOfferForm,
     ParticipantForm,
     ProgrammeForm,
+    ProgressForm,
     ReassignForm,
     ResolveForm,
     ReviewForm,
@@ -273,6 +276,7 @@ def _participant_page(
         pushed=push_subscriptions.sessions_with_push([d.id for d in devices]),
         retention_days=current_app.config["RETENTION_DAYS"],
         responses=responses,
+        answered_twice=progress_service.answered_twice(responses),
         assignable=questionnaire_service.assignable(actor),
         assigned=questionnaire_service.assigned_ids(person),
         counsellor_forms=[q for q in counsellor_forms if q.latest],
@@ -635,14 +639,34 @@ def review(response_id):
         form.status.data = response.review_status
         form.note.data = response.review.note if response.review else ""
     if form.validate_on_submit():
-        revisions.retrying(
-            lambda: reviews.add_review(
-                response, actor, form.status.data, form.note.data or "", form.message.data or ""
-            )
-        )
+        try:
+            revisions.retrying(
+                lambda: reviews.add_review(
+                    response, actor, form.status.data, form.note.data or "",
+                    form.message.data or "",
+                )
+            )  # fmt: skip
+        except reviews.ReviewError as error:
+            db.session.rollback()
+            form.status.errors = [_review_error(error.code)]
+            return _review_page(response, form=form)
         flash(_("The review is saved."), "success")
         return redirect(url_for(".review", response_id=response.id))
     return _review_page(response, form=form)
+
+
+def _review_error(code: str) -> str:
+    """Word why a review status cannot be set now, in the reader's language."""
+    if code == "in_follow_up":
+        return _(
+            "The participant is changing the answers after your request for follow-up. "
+            "You can change the message to them now, and the status when they send the "
+            "answers again. Nothing was changed."
+        )
+    if code == "not_sent":
+        return _("The participant has not sent these answers yet, so they cannot be "
+                 "reviewed. Nothing was changed.")  # fmt: skip
+    return _("This review cannot be saved. Nothing was changed.")
 
 
 @bp.post("/responses/<uuid:response_id>/comments")
@@ -894,6 +918,79 @@ def history(response_id):
         after=after,
         changes=revision_changes(response.version.definition, before, after, lang),
         lang=lang,
+    )
+
+
+def _progress_choices(families: list[progress_service.Family], lang: str) -> dict:
+    """Return the responses to choose from, grouped by questionnaire (optgroups)."""
+    return {
+        family.responses[-1].version.definition.text("/title", lang): [
+            (
+                r.id,
+                _("Started %(date)s (version %(number)s)",
+                  date=format_date(r.created_at, "long"), number=r.version.number),
+            )
+            for r in family.responses
+        ]
+        for family in families
+    }  # fmt: skip
+
+
+def _progress_error(code: str) -> str:
+    """Word why two responses cannot be compared, in the reader's language."""
+    if code == "same":
+        return _("Choose two different responses to compare.")
+    if code == "participant":
+        return _("Both responses must be this participant's. Choose two of theirs.")
+    if code == "questionnaire":
+        return _(
+            "These responses answer different questionnaires, so they cannot be compared. "
+            "Choose two responses to the same questionnaire."
+        )
+    return _("One of the chosen responses was not found. Choose two from the lists.")
+
+
+@bp.get("/participants/<int:participant_id>/progress")
+@staff_required("counsellor")
+def progress(participant_id: int):
+    """Two of the participant's responses to one questionnaire, months apart, question by
+    question: the mapping's progress questions first, then other changes, then the rest."""
+    actor = current_actor()
+    person = access.participant_or_404(actor, participant_id)
+    lang = str(get_locale())
+    families = progress_service.families(person)
+    form = ProgressForm(request.args)
+    form.first.choices = form.second.choices = _progress_choices(families, lang)
+    chosen, problem = None, None
+    if "first" in request.args or "second" in request.args:
+        try:
+            chosen = progress_service.pair(
+                person, access.caseload_query(actor), form.first.data or "",
+                form.second.data or "",
+            )  # fmt: skip
+        except progress_service.ProgressError as error:
+            problem = _progress_error(error.code)
+    elif (default := progress_service.default_pair(families)) is not None:
+        chosen = (*default, families[0].is_mapping)
+        form.first.data, form.second.data = default[0].id, default[1].id
+    context = {"participant": person, "form": form, "families": families, "problem": problem,
+               "lang": lang}  # fmt: skip
+    if chosen is None:
+        return render_template("counsellor/progress.html", **context), (422 if problem else 200)
+    before, after, mapping = chosen
+    reads.record_response(actor, before)
+    reads.record_response(actor, after)
+    db.session.commit()
+    rows = progress_rows(before, after, lang)
+    key = set(progress_service.KEY_QUESTIONS) if mapping else set()
+    return render_template(
+        "counsellor/progress.html",
+        before=before,
+        after=after,
+        key_rows=[r for r in rows if r.question in key],
+        changed=[r for r in rows if r.question not in key and (r.changed or r.only)],
+        unchanged=[r for r in rows if r.question not in key and not (r.changed or r.only)],
+        **context,
     )
 
 

@@ -254,6 +254,46 @@ def revision_changes(definition: Definition, before, after, lang: str) -> list[C
 
 
 @dataclass
+class ProgressRow:
+    """One question of two responses to the same questionnaire, months apart."""
+
+    question: str
+    title: Text
+    before: list[str]
+    after: list[str]
+    changed: bool
+    #: "before" or "after" when the question is only in that response's version.
+    only: str | None = None
+
+
+def progress_rows(before, after, lang: str) -> list[ProgressRow]:
+    """Return the questions of two responses (possibly on different versions), matched by id,
+    in the newer version's order with questions only in the older one after; worded in
+    ``lang`` with the texts of the version each answer was given in. Questions answered in
+    neither are left out."""
+    old_def, new_def = before.version.definition, after.version.definition
+    order = [*new_def.questions, *(q for q in old_def.questions if q not in new_def.questions)]
+    rows = []
+    for qid in order:
+        old_q, new_q = old_def.questions.get(qid), new_def.questions.get(qid)
+        old, new = before.answers.get(qid), after.answers.get(qid)
+        if is_empty(old) and is_empty(new):
+            continue
+        title_def, title_q = (new_def, new_q) if new_q is not None else (old_def, old_q)
+        rows.append(
+            ProgressRow(
+                qid,
+                _text(title_def, title_q.title_pointer, lang),
+                _lines(old_def, old_q, old, lang) if old_q is not None else [],
+                _lines(new_def, new_q, new, lang) if new_q is not None else [],
+                changed=old != new,
+                only="after" if old_q is None else "before" if new_q is None else None,
+            )
+        )
+    return rows
+
+
+@dataclass
 class LeftBehindRow:
     """An answer that did not fit when a draft moved to a newer version: it stays in the
     revision on the old version."""

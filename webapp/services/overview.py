@@ -131,7 +131,8 @@ def _participants(municipality_id: int) -> list[Participant]:
     )
 
 
-def _mapping_questionnaire_ids() -> sa.Select:
+def mapping_questionnaire_ids() -> sa.Select:
+    """Return a query for the ids of the competence mapping and the municipalities' copies."""
     original = sa.select(Questionnaire.id).where(Questionnaire.slug == MAPPING_SLUG)
     return sa.select(Questionnaire.id).where(
         sa.or_(Questionnaire.slug == MAPPING_SLUG, Questionnaire.copied_from_id.in_(original))
@@ -146,7 +147,7 @@ def _mapping_states(municipality_id: int, people: int) -> dict[str, int]:
         .join(QuestionnaireVersion, Response.version_id == QuestionnaireVersion.id)
         .where(
             Participant.municipality_id == municipality_id,
-            QuestionnaireVersion.questionnaire_id.in_(_mapping_questionnaire_ids()),
+            QuestionnaireVersion.questionnaire_id.in_(mapping_questionnaire_ids()),
         )
         .order_by(Response.participant_id, Response.created_at.desc(), Response.id.desc())
     )
@@ -178,7 +179,7 @@ def _newest_answers(municipality_id: int, questions: tuple[str, ...]) -> dict[st
         .where(
             Participant.municipality_id == municipality_id,
             Response.status == "submitted",
-            QuestionnaireVersion.questionnaire_id.in_(_mapping_questionnaire_ids()),
+            QuestionnaireVersion.questionnaire_id.in_(mapping_questionnaire_ids()),
         )
         .order_by(Response.participant_id, Response.submitted_at.desc(), Response.id.desc())
         .execution_options(yield_per=200)

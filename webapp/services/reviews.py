@@ -10,7 +10,27 @@ MESSAGE_LIMIT = 2000
 
 
 class ReviewError(ValueError):
-    """A review that cannot be recorded (an unknown status, a message too long)."""
+    """A review that cannot be recorded (an unknown status, a message too long, a transition
+    the response's state does not allow: ``code``)."""
+
+    def __init__(self, message: str, code: str = "invalid"):
+        super().__init__(message)
+        self.code = code
+
+
+def refused_transition(response: Response, status: str) -> str | None:
+    """Return why ``status`` cannot be set on the response now, or None when it can.
+
+    A response is reviewed once sent: a draft the participant never sent has no review yet
+    ("not_sent"). While it is open again for follow-up, the participant is changing it, so
+    the only review is the follow-up itself (its message may change); it becomes "in review"
+    or "completed" after they send it again ("in_follow_up"), never while still editable.
+    """
+    if response.status == "submitted":
+        return None
+    if not response.reviews:
+        return "not_sent"
+    return None if status == "follow_up" else "in_follow_up"
 
 
 def add_review(
@@ -23,9 +43,12 @@ def add_review(
     """
     if status not in REVIEW_STATUSES:
         raise ReviewError(f"unknown review status {status!r}")
+    refused = refused_transition(response, status)
+    if refused is not None:
+        raise ReviewError(f"review {status!r} refused: {refused}", refused)
     message = message.strip() if status == "follow_up" else ""
     if len(message) > MESSAGE_LIMIT:
-        raise ReviewError("message too long")
+        raise ReviewError("message too long", "too_long")
     review = Review(
         response=response, reviewer=reviewer, status=status, note=note.strip(), message=message
     )

@@ -1,0 +1,219 @@
+"""The review's states: submitted → in review → follow-up needed → completed, and the
+transitions a response's state does not allow (refused with a message, nothing stored)."""
+
+from __future__ import annotations
+
+import uuid
+from html import unescape
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+from webapp.extensions import db
+from webapp.models import (
+    REVIEW_STATUSES,
+    AuditEvent,
+    Participant,
+    Questionnaire,
+    Response,
+    Review,
+    StaffUser,
+)
+from webapp.models.types import utcnow
+from webapp.services import questionnaires as questionnaire_service
+from webapp.services import responses as response_service
+from webapp.services import reviews, revisions, sync
+
+from .conftest import csrf_token
+from .test_write_path import model_document
+
+NOT_SENT = "The participant has not sent these answers yet, so they cannot be reviewed."
+IN_FOLLOW_UP = "The participant is changing the answers after your request for follow-up."
+
+
+def _response(app, world, sent: bool) -> str:
+    with app.app_context():
+        person = db.session.get(Participant, world.p1)
+        kartlegging = db.session.scalar(sa.select(Questionnaire).filter_by(slug="kartlegging"))
+        response = response_service.start(person, kartlegging)
+        if sent:  # a stand-in for sending (the write path's own tests check that)
+            response.status, response.submitted_at = "submitted", utcnow()
+        db.session.commit()
+        return response.id
+
+
+def _post(client, rid: str, status: str, message: str = ""):
+    token = csrf_token(client, f"/responses/{rid}")
+    return client.post(
+        f"/responses/{rid}",
+        data={"csrf_token": token, "status": status, "note": "", "message": message},
+    )
+
+
+def _state(app, rid: str) -> tuple[str, list[str], int]:
+    """The response's status, its reviews' statuses and the number of review audit events."""
+    with app.app_context():
+        response = db.session.get(Response, rid)
+        audited = db.session.scalar(
+            sa.select(sa.func.count()).where(AuditEvent.action == "response.review")
+        )
+        return response.status, [r.status for r in response.reviews], audited
+
+
+def test_every_allowed_transition_in_order(app, world, as_actor):
+    rid = _response(app, world, sent=True)
+    counsellor = as_actor(app, "c1")
+    assert _post(counsellor, rid, "in_review").status_code == 302
+    assert _post(counsellor, rid, "follow_up", "Se på målet").status_code == 302
+    assert _state(app, rid)[:2] == ("draft", ["in_review", "follow_up"])
+    # While it is open the message may change (a follow-up again).
+    assert _post(counsellor, rid, "follow_up", "Og utdanningen").status_code == 302
+    with app.app_context():  # the participant sends the changed answers again
+        response = db.session.get(Response, rid)
+        response.status, response.submitted_at = "submitted", utcnow()
+        db.session.commit()
+    assert _post(counsellor, rid, "completed").status_code == 302
+    status, statuses, audited = _state(app, rid)
+    assert status == "submitted" and statuses[-1] == "completed" and audited == 4
+    page = counsellor.get(f"/responses/{rid}").get_data(as_text=True)
+    assert "Completed" in page
+
+
+@pytest.mark.parametrize("status", ["new", "in_review", "follow_up", "completed"])
+def test_a_response_never_sent_cannot_be_reviewed(app, world, as_actor, status):
+    rid = _response(app, world, sent=False)
+    response = _post(as_actor(app, "c1"), rid, status, "Se")
+    assert response.status_code == 422
+    assert NOT_SENT in unescape(response.get_data(as_text=True))
+    assert _state(app, rid) == ("draft", [], 0)
+
+
+@pytest.mark.parametrize("status", ["new", "in_review", "completed"])
+def test_while_open_for_follow_up_only_the_follow_up_may_change(app, world, as_actor, status):
+    rid = _response(app, world, sent=True)
+    counsellor = as_actor(app, "c1")
+    assert _post(counsellor, rid, "follow_up", "Se på målet").status_code == 302
+    before = _state(app, rid)
+    response = _post(counsellor, rid, status)
+    assert response.status_code == 422
+    assert IN_FOLLOW_UP in unescape(response.get_data(as_text=True))
+    assert _state(app, rid) == before == ("draft", ["follow_up"], 1)
+    with app.app_context():
+        assert reviews.follow_up_message(db.session.get(Response, rid)) == "Se på målet"
+
+
+def test_a_follow_up_message_over_the_limit_is_refused_and_nothing_changes(app, world, as_actor):
+    rid = _response(app, world, sent=True)
+    response = _post(as_actor(app, "c1"), rid, "follow_up", "x" * (reviews.MESSAGE_LIMIT + 1))
+    assert response.status_code == 422
+    assert "Field cannot be longer than 2000 characters." in response.get_data(as_text=True)
+    assert _state(app, rid) == ("submitted", [], 0)
+
+
+def test_the_service_refuses_the_same_transitions(app, world):
+    rid = _response(app, world, sent=False)
+    with app.app_context():
+        response = db.session.get(Response, rid)
+        staff = db.session.get(StaffUser, world.c1)
+        with pytest.raises(reviews.ReviewError) as refused:
+            reviews.add_review(response, staff, "in_review", "")
+        assert refused.value.code == "not_sent"
+        db.session.rollback()
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Review)) == 0
+
+
+class Reviewing(RuleBasedStateMachine):
+    """A response sent, reviewed, opened for follow-up and sent again in any order, against
+    a model of the rule: reviewed once sent; while open for follow-up, only the follow-up."""
+
+    app = None
+    world = None
+
+    @initialize()
+    def start(self):
+        self.rid = str(uuid.uuid4())
+        with self.app.app_context():
+            person = db.session.get(Participant, self.world.p1)
+            revisions.retrying(
+                lambda: sync.apply(
+                    person,
+                    sync.Submission(id=self.rid, questionnaire="model", version=1,
+                                    status="draft", answers={"name": "Ada"}),
+                )
+            )  # fmt: skip
+        self.status = "draft"
+        self.reviews: list[str] = []
+
+    @precondition(lambda self: self.status == "draft")
+    @rule()
+    def participant_sends(self):
+        with self.app.app_context():
+            response = db.session.get(Response, self.rid)
+            person = db.session.get(Participant, self.world.p1)
+            revisions.retrying(
+                lambda: revisions.write(
+                    response, revisions.Author("web", person), base=response.revision,
+                    answers={"name": "Ada", "work": "no"}, status="submitted",
+                )
+            )  # fmt: skip
+        self.status = "submitted"
+
+    @rule(status=st.sampled_from(REVIEW_STATUSES))
+    def counsellor_reviews(self, status):
+        with self.app.app_context():
+            response = db.session.get(Response, self.rid)
+            staff = db.session.get(StaffUser, self.world.c1)
+            try:
+                revisions.retrying(
+                    lambda: reviews.add_review(response, staff, status, "", "Se igjen")
+                )
+            except reviews.ReviewError as error:
+                refused = error.code
+            else:
+                refused = None
+        if self.status == "draft" and not self.reviews:
+            assert refused == "not_sent"
+        elif self.status == "draft" and status != "follow_up":
+            assert refused == "in_follow_up"
+        else:
+            assert refused is None
+            self.reviews.append(status)
+            if status == "follow_up":
+                self.status = "draft"
+
+    @invariant()
+    def stored_response_matches_the_model(self):
+        with self.app.app_context():
+            response = db.session.get(Response, self.rid)
+            assert response.status == self.status
+            assert [r.status for r in response.reviews] == self.reviews
+            # Never reviewed as done while the participant can still change it.
+            if response.status == "draft" and response.reviews:
+                assert response.review_status == "follow_up"
+
+
+def test_reviewing_against_the_model(app, world):
+    with app.app_context():
+        questionnaire_service.import_document(model_document())
+        db.session.commit()
+    Reviewing.app, Reviewing.world = app, world
+    run_state_machine_as_test(
+        Reviewing,
+        settings=settings(
+            max_examples=15,
+            stateful_step_count=12,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow],
+            database=None,
+        ),
+    )
