@@ -478,3 +478,34 @@ def test_a_draft_sent_in_is_not_reminded(app, world):
         response.status = "submitted"  # as if sent: only the status matters to the rule
         db.session.commit()
     assert _remind(app, datetime(2026, 3, 9, 12, tzinfo=OSLO)) == 0
+
+
+def test_a_sync_conflict_tells_the_counsellor_once_until_read(app, world, as_actor):
+    from .test_conflicts import _clash
+    from .test_write_path import body, put
+
+    phone = as_actor(app, "p1")
+    rid = _clash(phone)
+    [entry] = _notifications(app, staff_id=world.c1, kind="sync_conflict")
+    assert entry.response_id == rid
+    # Another clash on the same response while the first entry is unread: no second entry.
+    clash = {"mapped_before": "yes", "previous_mapping_where": "Bydel Alna"}
+    answer = put(phone, rid, body(clash, base=1, device="phone-cccccccc", sequence=2))
+    assert answer.json["conflicts"] == ["previous_mapping_where"]
+    assert len(_notifications(app, staff_id=world.c1, kind="sync_conflict")) == 1
+
+    counsellor = as_actor(app, "c1")
+    page = counsellor.get("/inbox").get_data(as_text=True)
+    assert "Two changes to a participant&#39;s answers clashed" in page
+    opened = counsellor.post(
+        f"/inbox/{entry.public_id}", data={"csrf_token": csrf_token(counsellor, "/inbox")}
+    )
+    assert opened.headers["Location"].endswith(f"/responses/{rid}")
+    # Read: the next clash is news again.
+    later = {"mapped_before": "yes", "previous_mapping_where": "Bydel Bjerke"}
+    put(phone, rid, body(later, base=1, device="phone-dddddddd", sequence=2))
+    found = _notifications(app, staff_id=world.c1, kind="sync_conflict")
+    assert [n.read_at is None for n in found].count(True) == 1 and len(found) == 2
+    # The participant and other counsellors hear nothing of it.
+    assert not _notifications(app, participant_id=world.p1, kind="sync_conflict")
+    assert not _notifications(app, staff_id=world.c2)

@@ -56,6 +56,7 @@ PUSH_KINDS: dict[str, PushKind] = {
     # Several steps due at once: an unseen push is replaced by the newer one.
     "next_step_due": PushKind(ttl=24 * 3600, topic="next-step-due"),
     "draft_reminder": PushKind(ttl=24 * 3600, urgency="low", topic="draft-reminder"),
+    "sync_conflict": PushKind(ttl=2 * 24 * 3600, urgency="low"),
 }
 
 
