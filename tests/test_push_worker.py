@@ -295,3 +295,47 @@ def test_a_permanent_failure_is_shown_to_the_municipalitys_administrator_only(
         as_text=True
     )
     assert as_actor(app, "c1").get("/admin/deliveries").status_code in (302, 403, 404)
+
+
+def test_each_kind_arrives_with_its_ttl_urgency_and_topic(app, world, as_actor, push_service):
+    _subscribe(app, as_actor, push_service)
+    kinds = ("questionnaire_offered", "draft_reminder", "next_step_due", "submission")
+    with app.app_context():
+        person = db.session.get(Participant, world.p1)
+        # submission is a counsellor's kind; its settings still travel the same way.
+        made = {notifications.notify(person, kind).public_id: kind for kind in kinds}
+        db.session.commit()
+    _work(app)
+
+    assert push_service.rejected == []
+    assert len(push_service.received) == len(kinds)
+    for push in push_service.received:
+        kind = push_delivery.PUSH_KINDS[made[push.payload["id"]]]
+        assert int(push.headers["ttl"]) == kind.ttl
+        assert push.headers["urgency"] == kind.urgency
+        assert push.headers.get("topic") == kind.topic
+    topics = {made[p.payload["id"]]: p.headers.get("topic") for p in push_service.received}
+    assert topics["draft_reminder"] == "draft-reminder"
+    assert topics["questionnaire_offered"] is None
+
+
+def test_every_send_signs_a_claims_dict_of_its_own(app, world, as_actor, push_service, monkeypatch):
+    # pywebpush writes aud and exp into the claims it is given and keeps what it finds there:
+    # a dict shared between sends would carry one push service's aud (and an old exp) on.
+    given = []
+    real = push_delivery.webpush
+
+    def spy(*args, **kwargs):
+        claims = kwargs["vapid_claims"]
+        given.append((dict(claims), claims))  # as handed over, and the dict itself
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(push_delivery, "webpush", spy)
+    _subscribe(app, as_actor, push_service)
+    _notify(app, world.p1, count=2)
+    _work(app)
+
+    assert len(given) == 2 and len(push_service.received) == 2
+    (before_first, first), (before_second, second) = given
+    assert before_first == before_second == {"sub": app.config["VAPID_SUBJECT"]}
+    assert first is not second and "aud" in first  # written by pywebpush, not carried on
