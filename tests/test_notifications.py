@@ -221,10 +221,45 @@ def test_the_test_origin_is_accepted_only_under_test_configuration():
     assert not endpoint_allowed(endpoint, {"TESTING": True})
 
 
-def test_staff_reach_no_participant_push_routes(app, world, as_actor):
+def test_staff_reach_no_participant_inbox_and_administrators_no_push_routes(app, world, as_actor):
     counsellor = as_actor(app, "c1")
+    assert counsellor.get("/api/v1/inbox").status_code == 401  # theirs is /inbox
+    admin = as_actor(app, "admin1")
+    assert admin.get("/api/v1/push/key").status_code == 401
+    assert admin.post("/api/v1/push/subscriptions", json=_subscription()).status_code == 401
+    assert admin.delete("/api/v1/push/subscriptions").status_code == 401
+    assert _count(app, PushSubscription) == 0
+
+
+def test_a_counsellor_turns_pushes_on_in_their_browser_until_signing_out(app, world, as_actor):
+    counsellor = as_actor(app, "c1")
+    page = counsellor.get("/inbox").get_data(as_text=True)
+    assert "Notifications in this browser" in page and 'data-server="off"' in page
+    assert 'id="push-count">0<' in page
+    assert counsellor.get("/api/v1/push/key").get_json()["public_key"].startswith("B")
+    assert counsellor.post("/api/v1/push/subscriptions", json=_subscription()).status_code == 204
+    with app.app_context():
+        [stored] = db.session.scalars(sa.select(PushSubscription)).all()
+        login = db.session.get(LoginSession, stored.login_session_id)
+        assert (stored.staff_id, stored.participant_id) == (world.c1, None)
+        assert stored.municipality_id == world.m1 and login.staff_id == world.c1
+    page = counsellor.get("/inbox").get_data(as_text=True)
+    assert 'data-server="on"' in page and 'id="push-count">1<' in page
+
+    # A participant's submission reaches the counsellor's browser; not another counsellor's.
+    _submit(app, world)
+    with app.app_context():
+        [delivery] = db.session.scalars(sa.select(Delivery)).all()
+        assert delivery.notification.staff_id == world.c1
+
+    # Turning off from the page, on again, then signing out ends it on the server.
+    assert counsellor.delete("/api/v1/push/subscriptions").status_code == 204
+    assert _count(app, PushSubscription) == 0
+    counsellor.post("/api/v1/push/subscriptions", json=_subscription())
+    assert _count(app, PushSubscription) == 1
+    counsellor.post("/logout", data={"csrf_token": csrf_token(counsellor, "/inbox")})
+    assert _count(app, PushSubscription) == 0
     assert counsellor.get("/api/v1/push/key").status_code == 401
-    assert counsellor.get("/api/v1/inbox").status_code == 401
 
 
 def test_erasing_a_participant_erases_their_notifications_and_subscriptions(app, world, as_actor):
