@@ -3,7 +3,7 @@
  * cache-first versioned assets, never cache the API or a page with answers, and wait (never
  * skipWaiting behind someone's back) until the page says the participant chose to update.
  * A push shows its generic text; tapping it opens the app at the notification (#/inbox/<id>),
- * or a counsellor's inbox at it (/inbox#entry-<id>).
+ * or a counsellor's inbox at it (/inbox?entry=<id>#entry-<id>).
  */
 import { ENTRY_ID, refreshInbox } from "./app/inbox.js";
 import { openForBackground } from "./app/owner.js";
@@ -183,13 +183,14 @@ async function openApp(id) {
  * comment may be half written in it), so a new one opens.
  */
 async function openWorkspace(id) {
-  const url = id && ENTRY_ID.test(id) ? `/inbox#entry-${id}` : "/inbox";
+  // The query makes it a navigation, not a jump within the page: the new entry is listed.
+  const url = id && ENTRY_ID.test(id) ? `/inbox?entry=${id}#entry-${id}` : "/inbox";
   const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
   const inbox = windows.find((client) => new URL(client.url).pathname === "/inbox");
   if (!inbox) return self.clients.openWindow(url);
-  await inbox.focus();
-  // navigate() refuses a window this worker does not control: it stays as it was, in front.
-  return inbox.navigate(url).catch(() => inbox);
+  // navigate() refuses a window this worker does not control: it stays as it was.
+  const moved = await inbox.navigate(url).catch(() => null);
+  return (moved ?? inbox).focus().catch(() => null);
 }
 
 /**
