@@ -435,7 +435,7 @@ def _tell_counsellor_of_conflict(response: Response, author: Author) -> None:
     """Tell the participant's counsellor that a conflict waits for them, in the write's
     transaction: one unread entry per response at most, however many clashes follow."""
     counsellor = response.participant.counsellor
-    if counsellor is None or author.actor is counsellor:
+    if counsellor is None or (author.staff is not None and author.staff.id == counsellor.id):
         return  # the counsellor's own write: they see the conflict on the page they are on
     if not notifications.has_unread(counsellor, "sync_conflict", response):
         notifications.notify(counsellor, "sync_conflict", response=response)
