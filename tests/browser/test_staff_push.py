@@ -1,6 +1,6 @@
 """A counsellor's notifications in Chromium: turned on from the inbox page, a push shown, a
-click that opens their inbox at the entry, and a subscription the push service replaced handed
-to the server by the service worker (``pushsubscriptionchange``).
+click that opens their inbox at the entry, turned off by signing out, and a subscription the
+push service replaced handed to the server by the service worker (``pushsubscriptionchange``).
 
 Headless Chromium has no push service: as in tests/browser/test_push.py, ``PushManager``'s
 ``subscribe`` and ``getSubscription`` are replaced by ones returning the stand-in's
@@ -106,6 +106,17 @@ def test_a_counsellor_turns_pushes_on_and_a_click_opens_their_inbox(
     page.click("#push-toggle")
     page.wait_for_selector("#push-state[data-state=off]")
     assert page.inner_text("#push-count") == "0"
+    assert page.evaluate("localStorage.getItem('test-push-subscription')") is None
+    assert _stored(app) == []
+
+    # On again, then signing out ends it on the server and in the browser: whoever signs in
+    # next on this computer starts with notifications off.
+    page.click("#push-toggle")
+    page.wait_for_selector("#push-state[data-state=on]")
+    assert len(_stored(app)) == 1
+    with page.expect_navigation():
+        page.click("form.staff-leave button")
+    page.wait_for_url("**/login**")
     assert page.evaluate("localStorage.getItem('test-push-subscription')") is None
     assert _stored(app) == []
 
