@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -117,6 +118,8 @@ class PushService:
         assert headers.get("content-encoding") == "aes128gcm"
         assert int(headers["ttl"]) > 0
         assert headers.get("urgency") in ("very-low", "low", "normal", "high")
+        # RFC 8030 5.4: a topic is at most 32 characters of the URL-safe base64 alphabet.
+        assert "topic" not in headers or re.fullmatch(r"[A-Za-z0-9_-]{1,32}", headers["topic"])
         browser = self.browsers[path.rsplit("/", 1)[-1]]
         plain = http_ece.decrypt(
             body, private_key=browser.private_key, auth_secret=browser.auth, version="aes128gcm"

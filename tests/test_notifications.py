@@ -221,10 +221,45 @@ def test_the_test_origin_is_accepted_only_under_test_configuration():
     assert not endpoint_allowed(endpoint, {"TESTING": True})
 
 
-def test_staff_reach_no_participant_push_routes(app, world, as_actor):
+def test_staff_reach_no_participant_inbox_and_administrators_no_push_routes(app, world, as_actor):
     counsellor = as_actor(app, "c1")
+    assert counsellor.get("/api/v1/inbox").status_code == 401  # theirs is /inbox
+    admin = as_actor(app, "admin1")
+    assert admin.get("/api/v1/push/key").status_code == 401
+    assert admin.post("/api/v1/push/subscriptions", json=_subscription()).status_code == 401
+    assert admin.delete("/api/v1/push/subscriptions").status_code == 401
+    assert _count(app, PushSubscription) == 0
+
+
+def test_a_counsellor_turns_pushes_on_in_their_browser_until_signing_out(app, world, as_actor):
+    counsellor = as_actor(app, "c1")
+    page = counsellor.get("/inbox").get_data(as_text=True)
+    assert "Notifications in this browser" in page and 'data-server="off"' in page
+    assert 'id="push-count">0<' in page
+    assert counsellor.get("/api/v1/push/key").get_json()["public_key"].startswith("B")
+    assert counsellor.post("/api/v1/push/subscriptions", json=_subscription()).status_code == 204
+    with app.app_context():
+        [stored] = db.session.scalars(sa.select(PushSubscription)).all()
+        login = db.session.get(LoginSession, stored.login_session_id)
+        assert (stored.staff_id, stored.participant_id) == (world.c1, None)
+        assert stored.municipality_id == world.m1 and login.staff_id == world.c1
+    page = counsellor.get("/inbox").get_data(as_text=True)
+    assert 'data-server="on"' in page and 'id="push-count">1<' in page
+
+    # A participant's submission reaches the counsellor's browser; not another counsellor's.
+    _submit(app, world)
+    with app.app_context():
+        [delivery] = db.session.scalars(sa.select(Delivery)).all()
+        assert delivery.notification.staff_id == world.c1
+
+    # Turning off from the page, on again, then signing out ends it on the server.
+    assert counsellor.delete("/api/v1/push/subscriptions").status_code == 204
+    assert _count(app, PushSubscription) == 0
+    counsellor.post("/api/v1/push/subscriptions", json=_subscription())
+    assert _count(app, PushSubscription) == 1
+    counsellor.post("/logout", data={"csrf_token": csrf_token(counsellor, "/inbox")})
+    assert _count(app, PushSubscription) == 0
     assert counsellor.get("/api/v1/push/key").status_code == 401
-    assert counsellor.get("/api/v1/inbox").status_code == 401
 
 
 def test_erasing_a_participant_erases_their_notifications_and_subscriptions(app, world, as_actor):
@@ -478,3 +513,34 @@ def test_a_draft_sent_in_is_not_reminded(app, world):
         response.status = "submitted"  # as if sent: only the status matters to the rule
         db.session.commit()
     assert _remind(app, datetime(2026, 3, 9, 12, tzinfo=OSLO)) == 0
+
+
+def test_a_sync_conflict_tells_the_counsellor_once_until_read(app, world, as_actor):
+    from .test_conflicts import _clash
+    from .test_write_path import body, put
+
+    phone = as_actor(app, "p1")
+    rid = _clash(phone)
+    [entry] = _notifications(app, staff_id=world.c1, kind="sync_conflict")
+    assert entry.response_id == rid
+    # Another clash on the same response while the first entry is unread: no second entry.
+    clash = {"mapped_before": "yes", "previous_mapping_where": "Bydel Alna"}
+    answer = put(phone, rid, body(clash, base=1, device="phone-cccccccc", sequence=2))
+    assert answer.json["conflicts"] == ["previous_mapping_where"]
+    assert len(_notifications(app, staff_id=world.c1, kind="sync_conflict")) == 1
+
+    counsellor = as_actor(app, "c1")
+    page = counsellor.get("/inbox").get_data(as_text=True)
+    assert "Two changes to a participant&#39;s answers clashed" in page
+    opened = counsellor.post(
+        f"/inbox/{entry.public_id}", data={"csrf_token": csrf_token(counsellor, "/inbox")}
+    )
+    assert opened.headers["Location"].endswith(f"/responses/{rid}")
+    # Read: the next clash is news again.
+    later = {"mapped_before": "yes", "previous_mapping_where": "Bydel Bjerke"}
+    put(phone, rid, body(later, base=1, device="phone-dddddddd", sequence=2))
+    found = _notifications(app, staff_id=world.c1, kind="sync_conflict")
+    assert [n.read_at is None for n in found].count(True) == 1 and len(found) == 2
+    # The participant and other counsellors hear nothing of it.
+    assert not _notifications(app, participant_id=world.p1, kind="sync_conflict")
+    assert not _notifications(app, staff_id=world.c2)

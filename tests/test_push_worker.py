@@ -12,7 +12,7 @@ from flask_babel import force_locale
 
 from webapp.config import LANGUAGES
 from webapp.extensions import db
-from webapp.models import Delivery, Notification, Participant, PushSubscription
+from webapp.models import Delivery, Notification, Participant, PushSubscription, StaffUser
 from webapp.models.types import utcnow
 from webapp.services import notifications, push_delivery, push_keys
 
@@ -67,7 +67,8 @@ def _make_due(app) -> None:
 
 
 def _payload_schema(app) -> dict:
-    """The allow-list: a push carries the id and the generic texts, in some language, only."""
+    """The allow-list: a push carries the id, the generic texts in some language, and which
+    app opens it, only."""
     titles, bodies = set(), set()
     with app.test_request_context():
         for lang in LANGUAGES:
@@ -77,11 +78,12 @@ def _payload_schema(app) -> dict:
     return {
         "type": "object",
         "additionalProperties": False,
-        "required": ["id", "title", "body"],
+        "required": ["id", "title", "body", "audience"],
         "properties": {
             "id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{22}$"},
             "title": {"enum": sorted(titles)},
             "body": {"enum": sorted(bodies)},
+            "audience": {"enum": ["participant", "staff"]},
         },
     }
 
@@ -295,3 +297,75 @@ def test_a_permanent_failure_is_shown_to_the_municipalitys_administrator_only(
         as_text=True
     )
     assert as_actor(app, "c1").get("/admin/deliveries").status_code in (302, 403, 404)
+
+
+def test_each_kind_arrives_with_its_ttl_urgency_and_topic(app, world, as_actor, push_service):
+    _subscribe(app, as_actor, push_service)
+    kinds = ("questionnaire_offered", "draft_reminder", "next_step_due", "submission")
+    with app.app_context():
+        person = db.session.get(Participant, world.p1)
+        # submission is a counsellor's kind; its settings still travel the same way.
+        made = {notifications.notify(person, kind).public_id: kind for kind in kinds}
+        db.session.commit()
+    _work(app)
+
+    assert push_service.rejected == []
+    assert len(push_service.received) == len(kinds)
+    for push in push_service.received:
+        kind = push_delivery.PUSH_KINDS[made[push.payload["id"]]]
+        assert int(push.headers["ttl"]) == kind.ttl
+        assert push.headers["urgency"] == kind.urgency
+        assert push.headers.get("topic") == kind.topic
+    topics = {made[p.payload["id"]]: p.headers.get("topic") for p in push_service.received}
+    assert topics["draft_reminder"] == "draft-reminder"
+    assert topics["questionnaire_offered"] is None
+
+
+def test_every_send_signs_a_claims_dict_of_its_own(app, world, as_actor, push_service, monkeypatch):
+    # pywebpush writes aud and exp into the claims it is given and keeps what it finds there:
+    # a dict shared between sends would carry one push service's aud (and an old exp) on.
+    given = []
+    real = push_delivery.webpush
+
+    def spy(*args, **kwargs):
+        claims = kwargs["vapid_claims"]
+        given.append((dict(claims), claims))  # as handed over, and the dict itself
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(push_delivery, "webpush", spy)
+    _subscribe(app, as_actor, push_service)
+    _notify(app, world.p1, count=2)
+    _work(app)
+
+    assert len(given) == 2 and len(push_service.received) == 2
+    (before_first, first), (before_second, second) = given
+    assert before_first == before_second == {"sub": app.config["VAPID_SUBJECT"]}
+    assert first is not second and "aud" in first  # written by pywebpush, not carried on
+
+
+def test_a_counsellors_push_says_only_that_the_workspace_opens_it(
+    app, world, as_actor, push_service
+):
+    _subscribe(app, as_actor, push_service, name="c1")
+    _subscribe(app, as_actor, push_service, name="p1")
+    with app.app_context():
+        counsellor = db.session.get(StaffUser, world.c1)
+        counsellor.language = "nb"
+        staff_entry = notifications.notify(counsellor, "sync_conflict").public_id
+        person_entry = notifications.notify(db.session.get(Participant, world.p1), "message")
+        person_entry = person_entry.public_id
+        db.session.commit()
+    _work(app)
+
+    schema = _payload_schema(app)
+    got = {push.path: push.payload for push in push_service.received}
+    for payload in got.values():
+        jsonschema.validate(payload, schema)
+    assert got["/push/c1"] == {
+        "id": staff_entry,
+        "title": "Løype",
+        "body": "Du har en ny melding i Løype",
+        "audience": "staff",
+    }
+    assert got["/push/p1"]["audience"] == "participant"
+    assert got["/push/p1"]["id"] == person_entry

@@ -16,6 +16,7 @@ ADMITTED = {
     access.COUNSELLOR: {"c1"},
     access.ADMINISTRATOR: {"admin1"},
     access.RESPONSE_FILLER: {"p1", "c1"},
+    access.OWN_DEVICE: {"p1", "c1"},
     access.STAFF: {"c1", "admin1"},
     access.LEAD_OR_ADMINISTRATOR: {"admin1"},  # c1 is no lead
 }

@@ -27,6 +27,9 @@ LEAD_OR_ADMINISTRATOR = "lead or administrator"
 #: Participants fill their own responses; counsellors the counsellor questionnaires about
 #: their participants (``response_or_404`` and ``may_edit``).
 RESPONSE_FILLER = "participant or counsellor"
+#: Push subscriptions: a participant's phone or a counsellor's browser, each their own device
+#: (this login session) only (``api.base.device_owner``).
+OWN_DEVICE = "participant or counsellor, own device"
 ROUTE_ACCESS: dict[str, str] = {
     "static": PUBLIC, "assets.serve": PUBLIC, "site.index": PUBLIC, "site.healthz": PUBLIC,
     "site.set_language": PUBLIC, "auth.login": PUBLIC, "auth.logout": PUBLIC,
@@ -71,9 +74,10 @@ ROUTE_ACCESS: dict[str, str] = {
     "builder.import_po": ADMINISTRATOR, "builder.import_new": ADMINISTRATOR,
     "builder.import_over": ADMINISTRATOR, "builder.export_draft": ADMINISTRATOR,
     "builder.bank": ADMINISTRATOR,
-    # Notifications (docs/notifications.md): the participant's own device and inbox only.
-    "api.push_key": PARTICIPANT, "api.push_subscribe": PARTICIPANT,
-    "api.push_unsubscribe": PARTICIPANT,
+    # Notifications (docs/notifications.md): the participant's own inbox; pushes to the
+    # participant's or the counsellor's own device.
+    "api.push_key": OWN_DEVICE, "api.push_subscribe": OWN_DEVICE,
+    "api.push_unsubscribe": OWN_DEVICE,
     "api.inbox": PARTICIPANT, "api.inbox_read": PARTICIPANT,
     # National resources are read-only: the views answer 404 for another municipality's.
     "admin.new_resource": ADMINISTRATOR, "admin.edit_resource": ADMINISTRATOR,

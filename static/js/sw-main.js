@@ -2,10 +2,12 @@
  * The service worker's logic: precache the release, network-first pages with a short timeout,
  * cache-first versioned assets, never cache the API or a page with answers, and wait (never
  * skipWaiting behind someone's back) until the page says the participant chose to update.
- * A push shows its generic text; tapping it opens the app at the notification (#/inbox/<id>).
+ * A push shows its generic text; tapping it opens the app at the notification (#/inbox/<id>),
+ * or a counsellor's inbox at it (/inbox?entry=<id>#entry-<id>).
  */
 import { ENTRY_ID, refreshInbox } from "./app/inbox.js";
 import { openForBackground } from "./app/owner.js";
+import { fromBase64url } from "./app/push.js";
 import { flush } from "./app/sync.js";
 
 const PAGE_TIMEOUT_MS = 3000;
@@ -61,7 +63,12 @@ export function start({ release, precache, icon }) {
 
   self.addEventListener("notificationclick", (event) => {
     event.notification.close();
-    event.waitUntil(openApp(event.notification.data?.id));
+    const { id, audience } = event.notification.data ?? {};
+    event.waitUntil(audience === "staff" ? openWorkspace(id) : openApp(id));
+  });
+
+  self.addEventListener("pushsubscriptionchange", (event) => {
+    event.waitUntil(resubscribe(event.oldSubscription, event.newSubscription));
   });
 
   self.addEventListener("fetch", (event) => {
@@ -142,10 +149,11 @@ function showPush(data, icon) {
   if (!payload || typeof payload !== "object") payload = {};
   const id = typeof payload.id === "string" && ENTRY_ID.test(payload.id) ? payload.id : null;
   const title = typeof payload.title === "string" && payload.title ? payload.title : "Løype";
+  const audience = payload.audience === "staff" ? "staff" : "participant";
   return self.registration.showNotification(title, {
     body: typeof payload.body === "string" ? payload.body : "",
     tag: id ?? "loype",
-    data: { id },
+    data: { id, audience },
     icon,
   });
 }
@@ -166,6 +174,52 @@ async function openApp(id) {
     return app.focus();
   }
   return self.clients.openWindow(url);
+}
+
+/**
+ * Open a counsellor's notification in the workspace: their inbox, at the entry (its Open
+ * button marks it read and goes to the response, after the sign-in is checked). An open
+ * inbox window is brought to the front and taken there; any other window is left alone (a
+ * comment may be half written in it), so a new one opens.
+ */
+async function openWorkspace(id) {
+  // The query makes it a navigation, not a jump within the page: the new entry is listed.
+  const url = id && ENTRY_ID.test(id) ? `/inbox?entry=${id}#entry-${id}` : "/inbox";
+  const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+  const inbox = windows.find((client) => new URL(client.url).pathname === "/inbox");
+  if (!inbox) return self.clients.openWindow(url);
+  // navigate() refuses a window this worker does not control: it stays as it was.
+  const moved = await inbox.navigate(url).catch(() => null);
+  return (moved ?? inbox).focus().catch(() => null);
+}
+
+/**
+ * The push service replaced or dropped this browser's subscription: subscribe again with the
+ * same key and hand the new one to the server, which replaces this device's old one with it
+ * (one per sign-in, services/push_subscriptions.py), so pushes do not stop without a word. If
+ * the server does not take it (signed out), the browser's is dropped too: never half on.
+ */
+async function resubscribe(oldSubscription, newSubscription) {
+  try {
+    let subscription = newSubscription;
+    if (!subscription) {
+      let key = oldSubscription?.options?.applicationServerKey;
+      if (!key) {
+        const answer = await fetch("/api/v1/push/key", { credentials: "same-origin", cache: "no-store" });
+        if (!answer.ok) return;
+        key = fromBase64url((await answer.json()).public_key);
+      }
+      subscription = await self.registration.pushManager.subscribe({ userVisibleOnly: true,
+        applicationServerKey: key });
+    }
+    const sent = await fetch("/api/v1/push/subscriptions", {
+      method: "POST", credentials: "same-origin", cache: "no-store",
+      headers: { "Content-Type": "application/json" }, body: JSON.stringify(subscription.toJSON()),
+    });
+    if (!sent.ok) await subscription.unsubscribe();
+  } catch {
+    // offline, or permission withdrawn: the inbox still has every notification
+  }
 }
 
 async function fromCacheFirst(cacheName, request) {

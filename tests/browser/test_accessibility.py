@@ -261,6 +261,7 @@ def setup(app, world, axe_available) -> Setup:
              "kept_by": "phone", "other": "NAV Alna", "other_by": "phone",
              "revision": sent.revision, "at": sent.updated_at.isoformat()},
         ]  # fmt: skip
+        notifications.notify(c1, "sync_conflict", response=sent)  # the counsellor's inbox
         # The thread (a note, a message the participant sees) and a read they see listed.
         comments.add(sent, c1, "note", "Bestill tolk")
         comments.add(sent, c1, "message", "Se på utdanningen din igjen, takk.")
@@ -520,6 +521,23 @@ def test_shared_phone_screens(setup, browser, live_server, faults):
         page.wait_for_selector("#app a[href='/join']")
         audit.check(page, f"/app/ signed out {lang}", narrow=True)
         ctx.set_offline(False)
+    ctx.close()
+    audit.assert_clean()
+
+
+def test_counsellor_inbox_and_notifications_switch(setup, browser, live_server):
+    """The counsellor's inbox with its switch for notifications in this browser, in a
+    left-to-right and a right-to-left language, at phone width (and 320 px)."""
+    audit = Audit()
+    ctx = new_context(browser, live_server)
+    page = ctx.new_page()
+    sign_in_staff(page, setup.world.emails["c1"])
+    for lang in ("nb", "ar"):
+        choose_language(page, lang)
+        audit.status(page.goto("/inbox"), "/inbox", 200)
+        page.wait_for_selector("main [data-entry]")
+        page.wait_for_selector("#push-toggle", state="visible")  # the module ran
+        audit.check(page, f"/inbox with the switch {lang}", narrow=True)
     ctx.close()
     audit.assert_clean()
 

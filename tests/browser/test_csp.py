@@ -126,6 +126,7 @@ def test_counsellor_and_admin_journeys_have_no_csp_violations(app, world, browse
     _sign_in_staff(page, world.emails["c1"])
     page.goto("/caseload")
     page.goto("/inbox")
+    page.wait_for_selector("#push-toggle", state="visible")  # its module ran (js/staff/)
     page.goto("/participants/new")
     page.fill("#display_name", "Deltaker Ny")
     with page.expect_navigation():

@@ -156,6 +156,7 @@ def test_a_push_is_shown_opens_the_response_and_the_inbox_reads_offline(
         "id": public_id,
         "title": "Løype",
         "body": "You have a new message in Løype",
+        "audience": "participant",
     }
 
     # The browser hands the decrypted payload to the service worker: it shows the generic text.
@@ -174,7 +175,7 @@ def test_a_push_is_shown_opens_the_response_and_the_inbox_reads_offline(
             "title": "Løype",
             "body": "You have a new message in Løype",
             "tag": public_id,
-            "data": {"id": public_id},
+            "data": {"id": public_id, "audience": "participant"},
         }
     ]
 

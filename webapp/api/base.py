@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError
 
 from ..auth import current_actor
-from ..models import Participant
+from ..models import Participant, StaffUser
 from ..questionnaires import AnswerError, Definition
 from ..rendering.messages import message_for
 from .schemas import ProblemSchema
@@ -95,6 +95,15 @@ def participant() -> Participant:
               "Your answers are kept on this phone until then."),
         )  # fmt: skip
     return actor
+
+
+def device_owner() -> Participant | StaffUser:
+    """Return the signed-in participant or counsellor, whose own device (login session) the
+    request is about (push subscriptions); anyone else is answered 401 like participant()."""
+    actor = current_actor()
+    if isinstance(actor, StaffUser) and actor.is_counsellor and actor.active:
+        return actor
+    return participant()
 
 
 def load_json(schema: Schema) -> dict[str, Any]:

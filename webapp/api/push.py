@@ -1,4 +1,5 @@
-"""Web Push for the participant's phone: the server's key, and this device's subscription."""
+"""Web Push for a participant's phone or a counsellor's browser: the server's key, and this
+device's subscription (tied to this login session and the person's municipality)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,14 @@ from flask_babel import gettext as _
 from ..auth import current_login
 from ..extensions import db
 from ..services import push_keys, push_subscriptions
-from .base import ApiProblem, bp, load_json, participant
+from .base import ApiProblem, bp, device_owner, load_json
 from .schemas import PushKeySchema, PushSubscriptionSchema
 
 
 @bp.get("/push/key")
 def push_key():
     """The application server key the phone subscribes with."""
-    participant()
+    device_owner()
     try:
         key = push_keys.load(current_app.config, current_app.instance_path)
     except push_keys.NoPushKey:
@@ -28,7 +29,7 @@ def push_key():
 @bp.post("/push/subscriptions")
 def push_subscribe():
     """Store this device's push subscription (replacing the one it had)."""
-    participant()
+    device_owner()
     data = load_json(PushSubscriptionSchema())
     try:
         push_subscriptions.subscribe(
@@ -57,7 +58,7 @@ def push_subscribe():
 @bp.delete("/push/subscriptions")
 def push_unsubscribe():
     """Stop pushes to this device (the inbox keeps every notification)."""
-    participant()
+    device_owner()
     push_subscriptions.unsubscribe(current_login())
     db.session.commit()
     return "", 204

@@ -27,7 +27,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from wtforms import SelectChoice
 
 from .. import access
-from ..auth import current_actor, staff_required
+from ..auth import current_actor, current_login, staff_required
 from ..extensions import db
 from ..i18n import own_name
 from ..models import Participant, Questionnaire, Response, StaffUser
@@ -180,10 +180,13 @@ def caseload():
 @staff_required("counsellor")
 def inbox():
     """The counsellor's notifications (a participant sent in their answers, …), newest first."""
+    actor = current_actor()
     return render_template(
         "counsellor/inbox.html",
-        entries=notifications.inbox(current_actor()),
+        entries=notifications.inbox(actor),
         text_for=notifications.text_for,
+        push_here=push_subscriptions.has_subscription(current_login()),
+        push_devices=push_subscriptions.staff_device_count(actor),
     )
 
 

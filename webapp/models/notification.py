@@ -20,6 +20,7 @@ NOTIFICATION_KINDS = (
     "resource_shared",
     "next_step_due",
     "draft_reminder",
+    "sync_conflict",
 )
 #: pending: to send (again) at next_attempt_at; sent: the push service accepted it;
 #: gone: the subscription expired or was removed before it could be sent; failed: refused for

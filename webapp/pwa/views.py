@@ -33,8 +33,9 @@ bp = Blueprint("pwa", __name__)
 #: PNG icons are for installing (the browser fetches them itself); pictograms come inlined in
 #: css/pictograms.css.
 PRECACHE_SUFFIXES = (".js", ".css", "icons/icon.svg")
-#: Scripts only administrators load (the builder and its code editor): not for phones to keep.
-STAFF_ONLY = ("js/builder/", "vendor/")
+#: Scripts only staff load (the builder and its code editor, the workspace's own): not for
+#: phones to keep.
+STAFF_ONLY = ("js/builder/", "js/staff/", "vendor/")
 
 
 @bp.get("/manifest.webmanifest")

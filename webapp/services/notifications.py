@@ -103,6 +103,7 @@ def text_for(kind: str) -> str:
         "resource_shared": _("Your counsellor shared something for you to read."),
         "next_step_due": _("One of your next steps is due."),
         "draft_reminder": _("You have a questionnaire that is not finished."),
+        "sync_conflict": _("Two changes to a participant's answers clashed: choose which to keep."),
     }
     return texts[kind]
 
@@ -117,6 +118,7 @@ def label_for(kind: str) -> str:
         "resource_shared": _("Resource shared"),
         "next_step_due": _("Next step due"),
         "draft_reminder": _("Reminder of an unfinished questionnaire"),
+        "sync_conflict": _("Sync conflict to settle"),
     }
     return labels[kind]
 
@@ -155,6 +157,23 @@ def unread_count(person: Recipient) -> int:
         sa.select(sa.func.count(Notification.id)).where(
             _owned_by(person), Notification.read_at.is_(None)
         )
+    )
+
+
+def has_unread(person: Recipient, kind: str, response: Response) -> bool:
+    """Return whether the person has an unread entry of ``kind`` about ``response``."""
+    return (
+        db.session.scalar(
+            sa.select(Notification.id)
+            .where(
+                _owned_by(person),
+                Notification.kind == kind,
+                Notification.response_id == response.id,
+                Notification.read_at.is_(None),
+            )
+            .limit(1)
+        )
+        is not None
     )
 
 

@@ -56,12 +56,14 @@ PUSH_KINDS: dict[str, PushKind] = {
     # Several steps due at once: an unseen push is replaced by the newer one.
     "next_step_due": PushKind(ttl=24 * 3600, topic="next-step-due"),
     "draft_reminder": PushKind(ttl=24 * 3600, urgency="low", topic="draft-reminder"),
+    "sync_conflict": PushKind(ttl=2 * 24 * 3600, urgency="low"),
 }
 
 
 def payload_for(delivery: Delivery) -> dict[str, str]:
-    """Return what the push carries: the notification's id and generic texts in the
-    recipient's language. Nothing about the person or their answers (docs/privacy.md)."""
+    """Return what the push carries: the notification's id, generic texts in the recipient's
+    language, and whose app opens it ("participant": the phone app, "staff": the workspace).
+    Nothing about the person or their answers (docs/privacy.md)."""
     notification = delivery.notification
     recipient = _recipient(delivery)
     with force_locale(recipient.language if recipient is not None else None):
@@ -69,6 +71,7 @@ def payload_for(delivery: Delivery) -> dict[str, str]:
             "id": notification.public_id,
             "title": notifications.push_title(),
             "body": notifications.push_body(),
+            "audience": "participant" if notification.participant_id is not None else "staff",
         }
 
 

@@ -16,7 +16,8 @@ from collections.abc import Iterable, Mapping
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import LoginSession, Participant, PushSubscription
+from ..models import LoginSession, Participant, PushSubscription, StaffUser
+from ..models.types import utcnow
 
 MAX_ENDPOINT = 1024
 
@@ -143,5 +144,23 @@ def sessions_with_push(session_ids: list[int]) -> set[int]:
             sa.select(PushSubscription.login_session_id).where(
                 PushSubscription.login_session_id.in_(session_ids)
             )
+        )
+    )
+
+
+def has_subscription(login: LoginSession) -> bool:
+    """Return whether this device (login session) gets pushes."""
+    return bool(sessions_with_push([login.id]))
+
+
+def staff_device_count(person: StaffUser) -> int:
+    """Return how many of a staff member's signed-in devices get pushes."""
+    return db.session.scalar(
+        sa.select(sa.func.count(PushSubscription.id))
+        .join(LoginSession)
+        .where(
+            PushSubscription.staff_id == person.id,
+            LoginSession.ended_at.is_(None),
+            LoginSession.expires_at > utcnow(),
         )
     )

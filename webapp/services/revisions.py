@@ -270,6 +270,7 @@ def write(
         response.conflicts = [*(response.conflicts or []), *_conflicts(
             response, clashes, answers, author, now
         )]  # fmt: skip
+        _tell_counsellor_of_conflict(response, author)
     response.text_languages = text_languages.updated(
         definition, response.answers, cleaned, response.text_languages or {},
         lang or response.participant.language, given_languages,
@@ -436,6 +437,16 @@ def _conflicts(
         }
         for question in clashes
     ]
+
+
+def _tell_counsellor_of_conflict(response: Response, author: Author) -> None:
+    """Tell the participant's counsellor that a conflict waits for them, in the write's
+    transaction: one unread entry per response at most, however many clashes follow."""
+    counsellor = response.participant.counsellor
+    if counsellor is None or (author.staff is not None and author.staff.id == counsellor.id):
+        return  # the counsellor's own write: they see the conflict on the page they are on
+    if not notifications.has_unread(counsellor, "sync_conflict", response):
+        notifications.notify(counsellor, "sync_conflict", response=response)
 
 
 def _audit_submit(response: Response, author: Author) -> None:

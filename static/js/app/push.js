@@ -7,7 +7,8 @@
  */
 import { SignedOut } from "./sync.js";
 
-function fromBase64url(text) {
+/** The bytes of a base64url text (the server's key). */
+export function fromBase64url(text) {
   const b64 = text.replace(/-/g, "+").replace(/_/g, "/");
   return Uint8Array.from(atob(b64 + "===".slice((b64.length + 3) % 4)), (c) => c.charCodeAt(0));
 }
