@@ -196,8 +196,10 @@ const sectionOf = (ctx) => ctx.definition.sections[ctx.section];
 const questionIds = (ctx) =>
   sectionOf(ctx).items.filter((i) => Object.hasOwn(ctx.definition.questions, i));
 // The stored answers to other sections: what this section's visibility may depend on.
-const others = (ctx) => Object.fromEntries(
-  Object.entries(ctx.answers ?? {}).filter(([k]) => !questionIds(ctx).includes(k)));
+const others = (ctx) => {
+  const here = new Set(questionIds(ctx)); // once, not once per answer
+  return Object.fromEntries(Object.entries(ctx.answers ?? {}).filter(([k]) => !here.has(k)));
+};
 
 /**
  * Return the answers to the section's shown questions, shown as of what is filled in now.
@@ -220,7 +222,8 @@ function update(container) {
   const answers = { ...others(ctx), ...readSection(container, ctx) };
   const shown = new Set(shownItems(ctx.definition, sectionOf(ctx), answers));
   for (const node of container.querySelectorAll(":scope > [data-item]")) {
-    node.hidden = !shown.has(node.dataset.item);
+    const hide = !shown.has(node.dataset.item);
+    if (node.hidden !== hide) node.hidden = hide; // unchanged items are not touched
   }
   ctx.onChange?.(answers);
 }
