@@ -168,14 +168,25 @@ function block(ctx, q, id, data) {
 
 const byId = (root, id) => root.querySelector("#" + CSS.escape(id));
 
+// The form controls under root by name, in document order: one walk of the page, not one per
+// question (a page of 300 questions made every keystroke a long task of up to 1.7 s).
+function controlsByName(root) {
+  const byName = new Map();
+  for (const e of root.querySelectorAll("input, select, textarea")) {
+    if (byName.has(e.name)) byName.get(e.name).push(e);
+    else byName.set(e.name, [e]);
+  }
+  return byName;
+}
+
 // The raw form data of one field, as the browser would post it.
-function raw(root, q, name) {
+function raw(root, q, name, byName = controlsByName(root)) {
   if (q.widget === "group") {
     const entries = byId(root, name)?.querySelectorAll(":scope > fieldset.entry") ?? [];
-    return [...entries].map((_, i) =>
-      Object.fromEntries(q.children.map((c) => [c.id, raw(root, c, `${name}-${i}-${c.id}`)])));
+    return [...entries].map((_, i) => Object.fromEntries(
+      q.children.map((c) => [c.id, raw(root, c, `${name}-${i}-${c.id}`, byName)])));
   }
-  const controls = [...root.querySelectorAll("input, select, textarea")].filter((e) => e.name === name);
+  const controls = byName.get(name) ?? [];
   if (q.widget === "multichoice") return controls.filter((e) => e.checked).map((e) => e.value);
   if (controls[0]?.type === "radio") return controls.find((e) => e.checked)?.value ?? null;
   return controls[0]?.value ?? null;
@@ -185,8 +196,10 @@ const sectionOf = (ctx) => ctx.definition.sections[ctx.section];
 const questionIds = (ctx) =>
   sectionOf(ctx).items.filter((i) => Object.hasOwn(ctx.definition.questions, i));
 // The stored answers to other sections: what this section's visibility may depend on.
-const others = (ctx) => Object.fromEntries(
-  Object.entries(ctx.answers ?? {}).filter(([k]) => !questionIds(ctx).includes(k)));
+const others = (ctx) => {
+  const here = new Set(questionIds(ctx)); // once, not once per answer
+  return Object.fromEntries(Object.entries(ctx.answers ?? {}).filter(([k]) => !here.has(k)));
+};
 
 /**
  * Return the answers to the section's shown questions, shown as of what is filled in now.
@@ -195,8 +208,9 @@ const others = (ctx) => Object.fromEntries(
 export function readSection(container, ctx, errors = []) {
   const { questions } = ctx.definition;
   const found = [];
+  const byName = controlsByName(container);
   const values = Object.fromEntries(questionIds(ctx).map((id) =>
-    [id, fromFormValue(questions[id], raw(container, questions[id], id), `/${id}`, found)]));
+    [id, fromFormValue(questions[id], raw(container, questions[id], id, byName), `/${id}`, found)]));
   const shown = new Set(shownItems(ctx.definition, sectionOf(ctx), { ...others(ctx), ...values }));
   errors.push(...found.filter((e) => shown.has(e.path.split("/")[1])));
   return Object.fromEntries(Object.entries(values).filter(([id]) => shown.has(id)));
@@ -208,7 +222,8 @@ function update(container) {
   const answers = { ...others(ctx), ...readSection(container, ctx) };
   const shown = new Set(shownItems(ctx.definition, sectionOf(ctx), answers));
   for (const node of container.querySelectorAll(":scope > [data-item]")) {
-    node.hidden = !shown.has(node.dataset.item);
+    const hide = !shown.has(node.dataset.item);
+    if (node.hidden !== hide) node.hidden = hide; // unchanged items are not touched
   }
   ctx.onChange?.(answers);
 }

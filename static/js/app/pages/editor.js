@@ -71,9 +71,12 @@ export async function showPage(id, page) {
   const questions = section.items.filter((i) => Object.hasOwn(definition.questions, i));
   // Only this page's questions are the page's to change: the rest stays as the store has it.
   const change = (page) => ({ page, questions, languages: typedIn(definition) });
+  // The engine reports all answers after each input, read from the page once; keep this page's.
+  const mine = new Set(questions);
+  const thisPage = (answers) => Object.fromEntries(Object.entries(answers).filter(([q]) => mine.has(q)));
   const ctx = { doc: body.document, definition, section: page - 1, answers: record.answers,
     lang: LANG, names: body.names, strings: { ...S, messages: S.messages },
-    sideBySide, onChange: () => saveSoon(id, change(readSection(fields, ctx))) };
+    sideBySide, onChange: (answers) => saveSoon(id, change(thisPage(answers))) };
   const move = async (step) => {
     const conversion = [];
     const values = readSection(fields, ctx, conversion);
