@@ -26,9 +26,16 @@ from hypothesis.stateful import (
 from webapp.extensions import db
 from webapp.models import AuditEvent, Participant, Response, StaffUser
 from webapp.services import questionnaires as questionnaire_service
-from webapp.services import revisions, sync
+from webapp.services import revisions
 
-from .test_write_path import body, model_document, put, revision_rows, stored
+from .test_write_path import (
+    body,
+    model_document,
+    put,
+    revision_rows,
+    start_model_draft,
+    stored,
+)
 
 
 def _clash(phone) -> str:
@@ -193,16 +200,7 @@ class Resolving(RuleBasedStateMachine):
 
     @initialize()
     def start(self):
-        self.rid = str(uuid.uuid4())
-        with self.app.app_context():
-            person = db.session.get(Participant, self.world.p1)
-            revisions.retrying(
-                lambda: sync.apply(
-                    person,
-                    sync.Submission(id=self.rid, questionnaire="model", version=1,
-                                    status="draft", answers={"name": "Ada"}),
-                )
-            )  # fmt: skip
+        self.rid = start_model_draft(self.app, self.world.p1, {"name": "Ada"})
         self.answers: dict[str, Any] = {"name": "Ada"}
         self.revision = 1
         self.conflicts: list[dict[str, Any]] = []

@@ -3,7 +3,6 @@ transitions a response's state does not allow (refused with a message, nothing s
 
 from __future__ import annotations
 
-import uuid
 from html import unescape
 
 import pytest
@@ -32,10 +31,10 @@ from webapp.models import (
 from webapp.models.types import utcnow
 from webapp.services import questionnaires as questionnaire_service
 from webapp.services import responses as response_service
-from webapp.services import reviews, revisions, sync
+from webapp.services import reviews, revisions
 
 from .conftest import csrf_token
-from .test_write_path import model_document
+from .test_write_path import model_document, start_model_draft
 
 NOT_SENT = "The participant has not sent these answers yet, so they cannot be reviewed."
 IN_FOLLOW_UP = "The participant is changing the answers after your request for follow-up."
@@ -141,16 +140,7 @@ class Reviewing(RuleBasedStateMachine):
 
     @initialize()
     def start(self):
-        self.rid = str(uuid.uuid4())
-        with self.app.app_context():
-            person = db.session.get(Participant, self.world.p1)
-            revisions.retrying(
-                lambda: sync.apply(
-                    person,
-                    sync.Submission(id=self.rid, questionnaire="model", version=1,
-                                    status="draft", answers={"name": "Ada"}),
-                )
-            )  # fmt: skip
+        self.rid = start_model_draft(self.app, self.world.p1, {"name": "Ada"})
         self.status = "draft"
         self.reviews: list[str] = []
 

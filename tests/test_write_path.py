@@ -369,6 +369,18 @@ def test_minimal_document_has_no_conditions_for_the_model():
     assert "visible_if" not in str(document["ui"])
 
 
+def start_model_draft(app, participant_id: int, answers: dict) -> str:
+    """Store a new draft of the "model" questionnaire from the participant's phone; its id."""
+    rid = str(uuid.uuid4())
+    with app.app_context():
+        person = db.session.get(Participant, participant_id)
+        submission = sync.Submission(
+            id=rid, questionnaire="model", version=1, status="draft", answers=dict(answers)
+        )
+        revisions.retrying(lambda: sync.apply(person, submission))
+    return rid
+
+
 def model_document() -> dict:
     document = minimal_document()
     document["slug"] = "model"
