@@ -151,6 +151,35 @@ def test_the_deadline_rule_and_its_sql_twin_agree(
         assert (overdue is not None) == (state == "overdue")
 
 
+def test_the_newest_of_many_answers_is_what_the_caseload_shows_and_filters_by(app, world, as_actor):
+    """A participant who answered a questionnaire again and again: the row shows where the
+    newest answer stands, and the state filters look at the newest only."""
+    with app.app_context():
+        person = db.session.get(Participant, world.p1)
+        staff = db.session.get(StaffUser, world.c1)
+        kartlegging = db.session.scalar(sa.select(Questionnaire).filter_by(slug="kartlegging"))
+        first = response_service.start(person, kartlegging)
+        first.status = "submitted"  # a stand-in: the write path is not the point
+        reviews.add_review(first, staff, "completed", "")
+        db.session.flush()
+        for _ in range(300):  # many later answers, all with the same creation time as the last
+            response_service.start(person, kartlegging).status = "submitted"
+        db.session.flush()
+        newest = response_service.start(person, kartlegging)
+        newest.created_at = first.created_at + timedelta(days=1)
+        db.session.commit()
+    client = as_actor(app, "c1")
+    html = client.get("/caseload").get_data(as_text=True)
+    table = html[html.index("<tbody") : html.index("</tbody>")]
+    assert "Draft, saved" in table and "Completed" not in table and "Submitted" not in table
+    assert "Participants found: 1" in client.get("/caseload?state=draft").get_data(as_text=True)
+    for older in ("completed", "submitted"):
+        html = client.get(f"/caseload?state={older}").get_data(as_text=True)
+        assert "Nobody matches" in html, older
+    statements, _html = _statements(app, client, "/caseload")
+    assert statements <= 9
+
+
 def test_search_filter_sort_and_pages(app, world, as_actor):
     _add_participants(app, world, 60)
     client = as_actor(app, "c1")

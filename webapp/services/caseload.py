@@ -13,7 +13,7 @@ from datetime import date, datetime
 from math import ceil
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import (
@@ -108,23 +108,32 @@ def progress_state() -> sa.ColumnElement[str]:
     )
 
 
-def _is_latest() -> sa.ColumnElement[bool]:
-    """True for a participant's newest response to its questionnaire (a participant may answer
-    a questionnaire again; the caseload shows where the newest answer stands)."""
-    newer, newer_version = aliased(Response), aliased(QuestionnaireVersion)
-    return ~(
-        sa.select(newer.id)
-        .join(newer_version, newer.version_id == newer_version.id)
-        .where(
-            newer.participant_id == Response.participant_id,
-            newer_version.questionnaire_id == QuestionnaireVersion.questionnaire_id,
-            sa.or_(
-                newer.created_at > Response.created_at,
-                sa.and_(newer.created_at == Response.created_at, newer.id > Response.id),
-            ),
+def _latest_responses(*where: sa.ColumnElement[bool]) -> sa.Subquery:
+    """The ids of each participant's newest response to each questionnaire meant for them (a
+    participant may answer a questionnaire again; the caseload shows where the newest answer
+    stands), among the responses ``where`` selects.
+
+    Numbered with a window function: each participant's responses are sorted once. (A test of
+    "no newer response exists" per response read a participant's responses once for each of
+    them: with a thousand responses, the caseload took seconds.)
+    """
+    ranked = (
+        sa.select(
+            Response.id,
+            Response.participant_id,
+            sa.func.row_number()
+            .over(
+                partition_by=(Response.participant_id, QuestionnaireVersion.questionnaire_id),
+                order_by=(Response.created_at.desc(), Response.id.desc()),
+            )
+            .label("rank"),
         )
-        .exists()
+        .join(QuestionnaireVersion, Response.version_id == QuestionnaireVersion.id)
+        .join(Questionnaire, QuestionnaireVersion.questionnaire_id == Questionnaire.id)
+        .where(Questionnaire.audience == "participant", *where)
+        .subquery()
     )
+    return sa.select(ranked.c.id, ranked.c.participant_id).where(ranked.c.rank == 1).subquery()
 
 
 def _participant_responses() -> sa.Select:
@@ -152,8 +161,13 @@ def _filtered(visible: sa.Select, filters: Filters, today: date) -> sa.Select:
     elif filters.state == "not_started":
         query = query.where(~_participant_responses().exists())
     elif filters.state:
+        latest = _latest_responses(Response.participant_id.in_(sa.select(query.subquery().c.id)))
         query = query.where(
-            _participant_responses().where(_is_latest(), progress_state() == filters.state).exists()
+            Participant.id.in_(
+                sa.select(latest.c.participant_id)
+                .join(Response, Response.id == latest.c.id)
+                .where(progress_state() == filters.state)
+            )
         )
     return query
 
@@ -196,7 +210,8 @@ def _add_progress(municipality_id: int, rows: list[Row]) -> None:
     if not ids:
         return
     offered = questionnaire_service.offered_to_each(municipality_id, ids)
-    latest = db.session.execute(
+    latest = _latest_responses(Response.participant_id.in_(ids))
+    found = db.session.execute(
         sa.select(
             Response.participant_id,
             QuestionnaireVersion.questionnaire_id,
@@ -205,16 +220,11 @@ def _add_progress(municipality_id: int, rows: list[Row]) -> None:
             Response.updated_at,
             Response.conflicts,
         )
+        .join(latest, latest.c.id == Response.id)
         .join(QuestionnaireVersion, Response.version_id == QuestionnaireVersion.id)
-        .join(Questionnaire, QuestionnaireVersion.questionnaire_id == Questionnaire.id)
-        .where(
-            Response.participant_id.in_(ids),
-            Questionnaire.audience == "participant",
-            _is_latest(),
-        )
     ).all()
     known = {q.id: q for qs in offered.values() for q in qs}
-    missing = {qid for _pid, qid, *_rest in latest} - set(known)
+    missing = {qid for _pid, qid, *_rest in found} - set(known)
     conflicts = dict.fromkeys(ids, 0)
     if missing:
         known.update(
@@ -224,7 +234,7 @@ def _add_progress(municipality_id: int, rows: list[Row]) -> None:
             )
         )
     answered: dict[int, dict[int, Progress]] = {pid: {} for pid in ids}
-    for pid, qid, state, synced_at, updated_at, recorded in latest:
+    for pid, qid, state, synced_at, updated_at, recorded in found:
         answered[pid][qid] = Progress(known[qid], state, synced_at, updated_at)
         conflicts[pid] += revisions.open_conflicts(recorded)
     for row in rows:
