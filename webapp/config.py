@@ -60,6 +60,9 @@ def default_config(instance_path: Path) -> dict[str, object]:
         "SESSION_COOKIE_SECURE": secure,
         "SESSION_COOKIE_NAME": session_cookie_name(secure),
         "SESSION_COOKIE_PATH": "/",
+        # The session on the server ends at a fixed time (services/sessions.py), and so does
+        # the cookie: signing and sending it again on every request bought nothing (issue 12).
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "PERMANENT_SESSION_LIFETIME": timedelta(
             hours=int(os.environ.get("LOYPE_SESSION_HOURS", 24 * 30))
         ),
