@@ -32,7 +32,7 @@ from . import (
     templating,
 )
 from .config import default_config, session_cookie_name
-from .extensions import babel, csrf, db, migrate
+from .extensions import babel, csrf, db, migrate, tune_engine
 from .services import accounts
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,6 +58,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     logs.init_app(app)
 
     db.init_app(app)
+    with app.app_context():
+        tune_engine(db.engine)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     babel.init_app(app, locale_selector=site.select_locale)
     access.init_app(app)
