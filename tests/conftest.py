@@ -19,7 +19,7 @@ from py_vapid import Vapid
 
 from webapp import create_app
 from webapp.extensions import db as _db
-from webapp.models import Municipality, Participant
+from webapp.models import Municipality, Participant, name_search
 from webapp.services import accounts
 from webapp.services import questionnaires as questionnaire_service
 from webapp.services import resources as resource_service
@@ -83,6 +83,9 @@ def base_app(database_url, tmp_path_factory):
         _db.engine.dispose()  # close pooled connections before the interpreter does
 
 
+SEARCH = name_search.SQLITE_TABLE
+
+
 def empty_database(conn) -> None:
     """Delete every row, the append-only audit trail included (its triggers set aside)."""
     if conn.dialect.name == "postgresql":
@@ -97,6 +100,8 @@ def empty_database(conn) -> None:
             conn.execute(sa.text(f'DROP TRIGGER "{name}"'))
     for table in reversed(_db.metadata.sorted_tables):
         conn.execute(table.delete())
+    if conn.dialect.name == "sqlite":  # the name search's index missed those deletes
+        conn.execute(sa.text(f"INSERT INTO {SEARCH}({SEARCH}) VALUES ('delete-all')"))
     for _name, sql in triggers:
         conn.execute(sa.text(sql))
 

@@ -277,3 +277,43 @@ def test_the_last_sync_is_kept_on_the_participant_and_sorts_the_caseload(app, wo
     assert by_sync.index(">p2<") < by_sync.index(">p1<")  # synced first, never synced last
     by_name = lead.get("/caseload?sort=name").get_data(as_text=True)
     assert by_name.index(">p1<") < by_name.index(">p2<")
+
+
+def test_the_name_search_index_follows_new_renamed_and_deleted_participants(app, world, as_actor):
+    """The search by part of a name goes through an index of its own on each database
+    (models/name_search.py); it must find exactly what ILIKE finds as names change."""
+    ids = _add_participants(app, world, 30)
+    client = as_actor(app, "c1")
+    with app.app_context():
+        db.session.get(Participant, ids[3]).display_name = "Hodan Warsame"
+        db.session.delete(db.session.get(Participant, ids[4]))
+        db.session.commit()
+    assert "Participants found: 1" in client.get("/caseload?q=warsa").get_data(as_text=True)
+    assert "Nobody matches" in client.get("/caseload?q=person+0003").get_data(as_text=True)
+    assert "Nobody matches" in client.get("/caseload?q=person+0004").get_data(as_text=True)
+    html = client.get("/caseload?q=PERSON+002").get_data(as_text=True)
+    assert "Participants found: 10" in html  # any case, as ILIKE
+    with app.app_context():  # a term across the space, counted the plain way
+        names = db.session.scalars(sa.select(Participant.display_name)).all()
+    expected = sum("on 0" in name.lower() for name in names)
+    assert expected == 28
+    found = client.get("/caseload?q=on+0&per_page=100").get_data(as_text=True)
+    assert f"Participants found: {expected}" in found
+    with app.app_context(), db.engine.connect() as connection:
+        if connection.dialect.name == "sqlite":  # raises if the index and the names disagree
+            connection.exec_driver_sql(
+                "INSERT INTO participant_name_search(participant_name_search, rank) "
+                "VALUES ('integrity-check', 1)"
+            )
+            plan = connection.exec_driver_sql(
+                "EXPLAIN QUERY PLAN SELECT rowid FROM participant_name_search "
+                "WHERE display_name LIKE '%warsa%'"
+            ).all()
+            assert "INDEX 0:L" in str(plan)  # the trigram index, not a scan
+        else:
+            connection.exec_driver_sql("SET enable_seqscan = off")
+            plan = connection.execute(
+                sa.text("EXPLAIN SELECT id FROM participant WHERE display_name ILIKE :term"),
+                {"term": "%warsa%"},
+            ).scalars()
+            assert "ix_participant_name_trgm" in " ".join(plan)

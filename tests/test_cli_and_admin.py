@@ -23,6 +23,7 @@ from webapp.models import (
     SharedResource,
     StaffUser,
 )
+from webapp.models.name_search import outside_models
 
 from .conftest import FORMS, csrf_token, english_client, join, login_staff
 from .documents import minimal_document
@@ -216,7 +217,9 @@ def test_healthz_checks_the_database(client):
 def test_migrations_match_the_models(app):
     """`flask db upgrade` on an empty database (done by the fixture) yields exactly the models."""
     with app.app_context(), db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": outside_models}
+        )
         with warnings.catch_warnings():
             # SQLite's indexes on expressions (lower(name)) cannot be reflected; they are
             # checked by name below instead.

@@ -33,6 +33,7 @@ from . import (
 )
 from .config import default_config, session_cookie_name
 from .extensions import babel, csrf, db, migrate, tune_engine
+from .models import name_search
 from .services import accounts
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,7 +61,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     with app.app_context():
         tune_engine(db.engine)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    # The name search's index is per database and outside the models (models/name_search.py).
+    migrate.init_app(
+        app, db, directory=str(ROOT / "migrations"), include_object=name_search.outside_models
+    )
     babel.init_app(app, locale_selector=site.select_locale)
     access.init_app(app)
     auth.init_app(app)  # before CSRF, so its errors are in the signed-in person's language
