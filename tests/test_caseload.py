@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from webapp.extensions import db
 from webapp.models import NextStep, Participant, Questionnaire, StaffUser
-from webapp.services import caseload, deadlines, reviews
+from webapp.services import caseload, deadlines, reviews, revisions
 from webapp.services import responses as response_service
 
 TODAY = date(2026, 12, 1)
@@ -258,11 +258,25 @@ def test_the_last_sync_is_kept_on_the_participant_and_sorts_the_caseload(app, wo
         first = db.session.get(Participant, world.p2).last_synced_at
         assert first is not None
         assert first == db.session.scalar(sa.select(caseload.Response.synced_at))
-    # A resend that changes nothing is a sync too; a response started on the server is not.
+    # A resend that changes nothing is a sync too (kept to the minute: within one, the
+    # participant's row is not written again); a response started on the server is not.
+    assert phone.post("/api/v1/sync", json={"responses": [item]}).status_code == 200
+    second = {**item, "id": str(uuid.uuid4())}
+    assert phone.post("/api/v1/sync", json={"responses": [second]}).status_code == 200
+    with app.app_context():
+        again = db.session.get(Participant, world.p2).last_synced_at
+        synced = db.session.scalar(
+            sa.select(caseload.Response.synced_at).where(caseload.Response.id == second["id"])
+        )
+        assert again == first < synced < first + revisions.LAST_SYNC_EVERY
+        later = first - revisions.LAST_SYNC_EVERY  # as if that sync was a minute ago
+        db.session.get(Participant, world.p2).last_synced_at = later
+        db.session.commit()
+    item = {**item, "id": str(uuid.uuid4())}
     assert phone.post("/api/v1/sync", json={"responses": [item]}).status_code == 200
     with app.app_context():
         again = db.session.get(Participant, world.p2).last_synced_at
-        assert again >= first
+        assert again > later
         assert again == db.session.scalar(
             sa.select(caseload.Response.synced_at).where(caseload.Response.id == item["id"])
         )
