@@ -15,7 +15,7 @@ and checked by the validator (drafts, submitted and reviewed ones, one or two re
 audit rows as the app writes them). Participant *n* is the same in both databases. Then,
 through the Flask test client in this process, both databases are asked in turn, request by
 request (so the machine's other work weighs on both alike): the demo counsellor's caseload,
-the lead's caseload (the whole municipality: its first page, a search by name, sorted by last
+the lead's caseload (the whole municipality: its first page, two searches by name, sorted by last
 sync), a participant page and a response page. It prints the median time of each at both
 sizes, the ratio (largest / smallest), the SQL statements and the size of each page, and exits
 1 when a ratio is over 1.5 or a page needs more statements at the larger size.
@@ -35,6 +35,7 @@ import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -51,6 +52,13 @@ LAST = ["Ali", "Haile", "Kovalenko", "Rahimi", "Warsame", "Hassan", "Tesfamariam
 SENTENCES = ["Jeg har jobbet i butikk i to år.", "I was a nurse for six years.",
              "عملت في مخبز لمدة ثلاث سنوات.", "Я працювала бухгалтеркою.",
              "Waxaan ahaa darawal.", "Snekker, elektriker og litt IT."]  # fmt: skip
+
+
+def person_name(n: int) -> str:
+    """Participant n's name, the same at every size. The number in brackets makes it unique:
+    a search for "Ali (500)" finds one person however many there are."""
+    rnd = random.Random(f"name {n}")
+    return f"{rnd.choice(FIRST)} {rnd.choice(LAST)} ({n})"
 
 
 def value_for(schema: dict, rnd: random.Random):
@@ -193,7 +201,7 @@ class Filler:
                     people.append({
                         "municipality_id": self.municipality_id,
                         "counsellor_id": self.counsellor_ids[n // PER_COUNSELLOR],
-                        "display_name": f"{rnd.choice(FIRST)} {rnd.choice(LAST)} {n}",
+                        "display_name": person_name(n),
                         "language": rnd.choice(LANGUAGES),
                         "show_norwegian": False,
                         "joined_at": now - timedelta(days=rnd.randint(1, 600)),
@@ -340,11 +348,18 @@ class Meter:
         return statistics.median(self.times)
 
 
+#: The name of a participant both sizes have (the 500th), whole: it is found alone.
+ONE = person_name(500).split(" ", 1)[1]
+
+
 def pages(filler: Filler) -> list[tuple[str, str, str]]:
     return [
         ("caseload (counsellor, 100)", "counsellor", "/caseload"),
         ("caseload (lead, page 1)", "lead", "/caseload"),
-        ("caseload (lead, search)", "lead", "/caseload?q=Amina+Ali"),
+        # One person at both sizes: what the search's index must keep flat.
+        ("caseload (lead, search, 1 found)", "lead", "/caseload?" + urlencode({"q": ONE})),
+        # A full page at both sizes (about 1 in 17 is an Amina): the count grows with them.
+        ("caseload (lead, search, page)", "lead", "/caseload?q=Amina"),
         ("caseload (lead, last sync)", "lead", "/caseload?sort=last_sync"),
         ("participant page", "counsellor", f"/participants/{filler.first_participant}"),
         ("response page", "counsellor", f"/responses/{filler.first_response}"),
