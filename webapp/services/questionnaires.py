@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
 from ..models import (
@@ -117,6 +118,8 @@ def find_version(slug: str, number: int | None = None) -> QuestionnaireVersion |
         .join(Questionnaire)
         .where(Questionnaire.slug == slug)
         .order_by(QuestionnaireVersion.number.desc())
+        # Its questionnaire comes with it, from the join (every caller reads it: one query).
+        .options(contains_eager(QuestionnaireVersion.questionnaire))
     )
     if number is not None:
         query = query.where(QuestionnaireVersion.number == number)
