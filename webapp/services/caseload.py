@@ -146,11 +146,22 @@ def _participant_responses() -> sa.Select:
     )
 
 
+#: Up to this many people found by the trigram table are fetched by id. When more are found
+#: the search reads every name of the municipality instead: with thousands of ids SQLite's
+#: plans were several times slower than that (measured at 100,000 participants, bench/growth.py).
+FEW_FOUND = 500
+
+
 def _name_index_hint(term: str) -> list[sa.ColumnElement[bool]]:
     """On SQLite, narrow a name search to the rows its trigram table finds first
     (models/name_search.py); the ILIKE beside it still decides. PostgreSQL's trigram index
-    serves ILIKE by itself. The table is only asked where it can use its index: three
-    characters or more, and no wildcard to escape (an ESCAPE clause makes it read every row).
+    serves ILIKE by itself.
+
+    The table is only asked where it can use its index: three characters or more, and no
+    wildcard to escape (an ESCAPE clause makes it read every row). What it finds is handed over
+    as a list of ids, so SQLite knows how few they are and fetches them by id, rather than
+    walking the whole municipality in name order and testing each row against them.
+    Past FEW_FOUND no hint is given.
     """
     if db.session.get_bind().dialect.name != "sqlite" or len(term) < 3 or set(term) & set("%_\\"):
         return []
@@ -159,7 +170,8 @@ def _name_index_hint(term: str) -> list[sa.ColumnElement[bool]]:
         .select_from(sa.table(name_search.SQLITE_TABLE))
         .where(sa.literal_column(f"{name_search.SQLITE_TABLE}.display_name").like(f"%{term}%"))
     )
-    return [Participant.id.in_(found)]
+    ids = db.session.scalars(found.limit(FEW_FOUND + 1)).all()
+    return [Participant.id.in_(ids)] if len(ids) <= FEW_FOUND else []
 
 
 def _filtered(visible: sa.Select, filters: Filters, today: date) -> sa.Select:
