@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from webapp.extensions import db
-from webapp.models import Questionnaire, QuestionnaireAssignment, Response
+from webapp.models import Participant, Questionnaire, QuestionnaireAssignment, Response
 from webapp.services import builder
 from webapp.services import questionnaires as questionnaire_service
 
@@ -75,6 +75,12 @@ def test_a_new_response_needs_the_questionnaire_offered(app, world, as_actor, wh
     with app.app_context():
         stored = db.session.get(Response, rid)
         assert (stored is not None) == (status == 201)
+        # may_start, asked one questionnaire at a time, agrees with the offered list.
+        person = db.session.get(Participant, world.p1)
+        offered = {q.id for q in questionnaire_service.offered_questionnaires(person)}
+        for questionnaire in db.session.scalars(sa.select(Questionnaire)):
+            starts = questionnaire_service.may_start(person, questionnaire)
+            assert starts == (questionnaire.id in offered), questionnaire.slug
 
 
 def test_a_response_started_while_offered_can_still_be_finished(app, world, as_actor):

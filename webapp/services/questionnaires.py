@@ -231,8 +231,38 @@ def offered_to_each(
 
 def may_start(participant: Participant, questionnaire: Questionnaire) -> bool:
     """Return whether ``participant`` may start a new response to ``questionnaire``: it is
-    offered to them now (their municipality's rules, or the national templates)."""
-    return any(q.id == questionnaire.id for q in offered_questionnaires(participant))
+    offered to them now (their municipality's rules, or the national templates).
+
+    The rules of ``offered_to_each`` asked about one questionnaire, in one query (every new
+    response from a phone asks; tests/test_api_offering.py holds the two to each other).
+    """
+    municipality_id = participant.municipality_id
+    if questionnaire.municipality_id is None:
+        # A national template, while the municipality offers nothing of its own.
+        offered = (
+            ~_published("participant")
+            .where(
+                Questionnaire.municipality_id == municipality_id, Questionnaire.offered_to != "none"
+            )
+            .exists()
+        )
+    elif questionnaire.municipality_id != municipality_id:
+        return False
+    elif questionnaire.offered_to == "all":
+        offered = sa.true()
+    elif questionnaire.offered_to == "assigned":
+        offered = (
+            sa.select(QuestionnaireAssignment.participant_id)
+            .where(
+                QuestionnaireAssignment.participant_id == participant.id,
+                QuestionnaireAssignment.questionnaire_id == questionnaire.id,
+            )
+            .exists()
+        )
+    else:
+        return False
+    this_one = _published("participant").where(Questionnaire.id == questionnaire.id).exists()
+    return bool(db.session.scalar(sa.select(sa.and_(this_one, offered))))
 
 
 def participant_questionnaires(participant: Participant) -> list[Questionnaire]:
