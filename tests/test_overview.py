@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from webapp.extensions import db
-from webapp.models import Participant, Questionnaire, StaffUser
+from webapp.models import OverviewFigures, Participant, Questionnaire, StaffUser
 from webapp.services import overview, reviews
 from webapp.services import responses as response_service
 
@@ -211,3 +211,24 @@ def test_each_sees_their_own_municipality(app, world, as_actor, admin2, town):
     assert "Kommune B" in html
     # One participant (p3): every number about them is withheld.
     assert "Too few people to show these numbers" in html
+
+
+def test_counted_figures_are_kept_for_a_while_and_counted_again_after(app, world, as_actor, town):
+    """Counting reads the whole municipality, so the counts are kept (one row, shared by every
+    app server) for MAX_AGE, and counted again after that or on another day."""
+    counted_at = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    with app.app_context():
+        first = overview.figures(world.m1, TODAY, OSLO, now=counted_at)
+        assert first.figures["states"]["in_review"] == 8
+    _map(app, town["c"], {"norwegian_level": "C1"}, datetime(2026, 11, 30, 12, tzinfo=UTC))
+    with app.app_context():
+        soon = counted_at + overview.MAX_AGE - timedelta(seconds=1)
+        kept = overview.figures(world.m1, TODAY, OSLO, now=soon)
+        assert kept.counted_at == counted_at and kept.figures["states"]["submitted"] == 6
+        later = overview.figures(world.m1, TODAY, OSLO, now=counted_at + overview.MAX_AGE)
+        assert later.figures["states"]["submitted"] == 9  # the three drafts were sent
+        tomorrow = overview.figures(world.m1, TODAY + timedelta(days=1), OSLO, now=later.counted_at)
+        assert tomorrow.day == TODAY + timedelta(days=1)
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(OverviewFigures)) == 1
+    html = as_actor(app, "lead1").get("/overview").get_data(as_text=True)
+    assert "Counted at" in html and "more than 10 minutes old" in html

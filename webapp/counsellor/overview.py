@@ -75,7 +75,8 @@ def municipality():
     tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     today = datetime.now(tz).date()
     lang = str(get_locale())
-    charts = overview_service.charts(actor.municipality_id, today, tz, lang)
+    counted = overview_service.figures(actor.municipality_id, today, tz)
+    charts = overview_service.charts_of(counted.figures, lang)
     shown = []
     for chart in charts:
         labels = _labels(chart)
@@ -93,5 +94,7 @@ def municipality():
         charts=shown,
         municipality=actor.municipality,
         minimum=overview_service.MINIMUM,
+        counted_at=counted.counted_at,
+        every=int(overview_service.MAX_AGE.total_seconds() // 60),
         rtl=text_direction(lang) == "rtl",
     )

@@ -10,6 +10,7 @@ from .notification import (
     Notification,
     PushSubscription,
 )
+from .overview import OverviewFigures
 from .plan import OPEN_STEP_STATUSES, RESPONSIBLE, STEP_STATUSES, NextStep
 from .questionnaire import (
     OFFERS,
@@ -37,6 +38,7 @@ __all__ = [
     "RESPONSIBLE",
     "STEP_STATUSES",
     "NextStep",
+    "OverviewFigures",
     "PROGRAMMES",
     "RESOURCE_AUDIENCES",
     "DraftChange",

@@ -20,13 +20,21 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import load_only
 
 from ..extensions import db
-from ..models import Participant, Questionnaire, QuestionnaireVersion, Response
+from ..models import (
+    OverviewFigures,
+    Participant,
+    Questionnaire,
+    QuestionnaireVersion,
+    Response,
+)
+from ..models.types import utcnow
 from . import deadlines
 from .caseload import PROGRESS, progress_state
 
@@ -38,6 +46,8 @@ MAPPING_SLUG = "kartlegging"
 NORWEGIAN_LEVEL, RECOGNITION, GOAL = "norwegian_level", "recognition_wanted", "short_term_goal_kind"
 DEADLINE_STATES = ("done", "done_late", "overdue", "open", "no_deadline")
 WEEKS = 12
+#: How long counted figures are shown before they are counted again (figures).
+MAX_AGE = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -236,21 +246,65 @@ def _mapping_version() -> QuestionnaireVersion | None:
     return questionnaire.latest if questionnaire is not None else None
 
 
-def charts(municipality_id: int, today: date, tz: ZoneInfo, lang: str) -> list[Chart]:
-    """Return the overview's charts for one municipality, suppressed where small."""
+def count(municipality_id: int, today: date, tz: ZoneInfo) -> dict[str, Any]:
+    """Count everything the charts show, unsuppressed (reads the whole municipality)."""
     participants = _participants(municipality_id)
     found = _newest_answers(municipality_id, (NORWEGIAN_LEVEL, RECOGNITION, GOAL))
+    return {
+        "states": _mapping_states(municipality_id, len(participants)),
+        "mapping_deadline": _deadline_states(participants, "mapping", today),
+        "guidance_deadline": _deadline_states(participants, "guidance", today),
+        "answers": {question: dict(counter) for question, counter in found.items()},
+        "weeks": _weekly(municipality_id, today, tz),
+    }
+
+
+def figures(
+    municipality_id: int, today: date, tz: ZoneInfo, now: datetime | None = None
+) -> OverviewFigures:
+    """Return the municipality's counts, counted again when older than MAX_AGE or of another
+    day. Every app server shares them (a row per municipality), so the page stays as quick
+    at 100,000 participants as at 1,000, and shows when they were counted."""
+    now = now or utcnow()
+    kept = db.session.get(OverviewFigures, municipality_id)
+    if kept is not None and kept.day == today and now - MAX_AGE < kept.counted_at <= now:
+        return kept
+    counted = count(municipality_id, today, tz)
+    if kept is None:
+        kept = OverviewFigures(municipality_id=municipality_id)
+        db.session.add(kept)
+    kept.counted_at, kept.day, kept.figures = now, today, counted
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError:  # another server stored its count first: show ours
+        db.session.rollback()
+        return OverviewFigures(
+            municipality_id=municipality_id, counted_at=now, day=today, figures=counted
+        )
+    return kept
+
+
+def charts_of(counted: dict[str, Any], lang: str) -> list[Chart]:
+    """Return the charts of counts from ``count``, in ``lang``, suppressed where small."""
     version = _mapping_version()
-    level, level_labels = _option_counts(version, NORWEGIAN_LEVEL, found[NORWEGIAN_LEVEL], lang)
-    wanted, wanted_labels = _option_counts(version, RECOGNITION, found[RECOGNITION], lang)
-    goals, goal_labels = _option_counts(version, GOAL, found[GOAL], lang)
+    answers = {
+        q: Counter(counted["answers"].get(q, {})) for q in (NORWEGIAN_LEVEL, RECOGNITION, GOAL)
+    }
+    level, level_labels = _option_counts(version, NORWEGIAN_LEVEL, answers[NORWEGIAN_LEVEL], lang)
+    wanted, wanted_labels = _option_counts(version, RECOGNITION, answers[RECOGNITION], lang)
+    goals, goal_labels = _option_counts(version, GOAL, answers[GOAL], lang)
     goals = dict(sorted(goals.items(), key=lambda item: -item[1]))  # most common first
     return [
-        _chart("states", _mapping_states(municipality_id, len(participants))),
-        _chart("mapping_deadline", _deadline_states(participants, "mapping", today)),
-        _chart("guidance_deadline", _deadline_states(participants, "guidance", today)),
+        _chart("states", counted["states"]),
+        _chart("mapping_deadline", counted["mapping_deadline"]),
+        _chart("guidance_deadline", counted["guidance_deadline"]),
         _chart("norwegian_level", level, level_labels),
         _chart("recognition", wanted, wanted_labels),
         _chart("goals", goals, goal_labels),
-        _chart("weeks", _weekly(municipality_id, today, tz)),
+        _chart("weeks", counted["weeks"]),
     ]
+
+
+def charts(municipality_id: int, today: date, tz: ZoneInfo, lang: str) -> list[Chart]:
+    """Return the overview's charts for one municipality, suppressed where small."""
+    return charts_of(figures(municipality_id, today, tz).figures, lang)
