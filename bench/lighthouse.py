@@ -164,9 +164,19 @@ class App:
 
 def sign_in(base: str, code: str) -> tuple[str, str]:
     """Join with the invite code and start the questionnaire; return (cookie header, page path)."""
-    jar = http.cookiejar.CookieJar()
+    # The session cookie is Secure, which browsers send to http://127.0.0.1 (a secure
+    # context) and Python's cookie jar only over https unless told.
+    policy = http.cookiejar.DefaultCookiePolicy(secure_protocols=("https", "wss", "http"))
+    jar = http.cookiejar.CookieJar(policy)
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    # The invite link shows a button (a GET never signs anyone in); pressing it posts the form.
     with opener.open(f"{base}/join/{code}", timeout=10) as response:
+        invite = response.read().decode()
+    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', invite)
+    if not token:
+        raise RuntimeError(f"no form on the invite page {response.url}")
+    body = urllib.parse.urlencode({"csrf_token": token.group(1)}).encode()
+    with opener.open(f"{base}/join/{code}", data=body, timeout=10) as response:
         home = response.read().decode()
     if "/me/" not in response.url:
         raise RuntimeError(f"joining with the demo code led to {response.url}")
