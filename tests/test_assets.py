@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -56,15 +55,6 @@ def test_a_revalidation_gets_a_304_without_the_body(client):
     assert plain.headers["ETag"] != etag  # another encoding is another representation
     changed = served(client, "js/app/db.js", **{"Accept-Encoding": "br", "If-None-Match": etag})
     assert changed.status_code == 200 and changed.get_data()
-
-
-def test_the_worker_and_the_page_name_the_same_copy_message(app):
-    """sw-main.js asks, install.js answers; each names the message itself (see sw-main.js)."""
-    names = {
-        path: re.findall(r'const COPY = "([^"]+)"', (Path(app.static_folder) / path).read_text())
-        for path in ("js/sw-main.js", "js/install.js")
-    }
-    assert names["js/sw-main.js"] == names["js/install.js"] == ["loype-copy"]
 
 
 def test_a_signed_in_phone_gets_the_files_without_its_session_cookie(client, world):

@@ -131,9 +131,9 @@ class CookieSessionInterface(SecureCookieSessionInterface):
 
     Flask re-signs a permanent session's cookie on every response (a new value each second) and
     then adds ``Vary: Cookie``. On a versioned asset that made the browser's HTTP cache keep the
-    file only for the cookie it was fetched with: a page that asked for it again a second later
-    (static/js/install.js, handing the worker what it downloaded) missed, and the file crossed
-    the network twice. Pages and the API still refresh the cookie.
+    file only for the cookie it was fetched with: the service worker, precaching what /me/ had
+    downloaded a second earlier (static/js/sw-main.js), missed it and downloaded it again. Pages
+    and the API still refresh the cookie.
     """
 
     def save_session(self, app: Flask, session, response: Response) -> None:
