@@ -32,9 +32,9 @@ def test_a_slow_phone_downloads_them_once_too(world, context, faults):
     """/me/'s scripts arrive over more than a second, as on a busy phone or network.
 
     The flaky case: the session cookie, re-signed on every response with the second in it,
-    made the files fetched before a later response vary from the page's cookie by then
-    (``Vary: Cookie``), so the page could not hand them to the service worker and they were
-    downloaded again.
+    came with every file, and ``Vary: Cookie`` made the browser keep each file only for the
+    cookie it was fetched with; the installing service worker, asking a second later with the
+    newer cookie, missed them in the HTTP cache and downloaded them again.
     """
     faults.slow["/js/install.js"] = 1.2
     assert not downloaded_twice(context, faults, world.codes["p1"])
