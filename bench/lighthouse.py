@@ -1,7 +1,8 @@
 """Lighthouse scores of the participant's pages, as a phone sees them.
 
 Run from the repository root:  .venv/bin/python bench/lighthouse.py
-(exit 0 when every page scores 100 for accessibility, 1 otherwise, 2 when it could not run)
+(exit 0 when every page scores at least 95 for performance and 100 for accessibility, the
+targets of issue 12; 1 otherwise; 2 when it could not run)
 
 What it does, all on 127.0.0.1 and bounded in time:
 
@@ -12,8 +13,9 @@ What it does, all on 127.0.0.1 and bounded in time:
 3. Signs the demo participant in with the invite code from ``flask demo``, starts the mapping
    questionnaire, and hands the session cookie to Lighthouse with ``--extra-headers``.
 4. Runs Lighthouse with Debian's Chromium (mobile form factor and screen emulation, simulated
-   throttling) on: the app (/app/), the server home page without JavaScript (/me/), and a
-   questionnaire page (/r/<id>/1). "Without JavaScript" goes through a small relay that adds
+   throttling) on: the sign-in with a code (/join), the app (/app/), the server home page
+   without JavaScript (/me/), a questionnaire page (/r/<id>/1) and its summary before sending
+   (/r/<id>/summary). "Without JavaScript" goes through a small relay that adds
    ``Content-Security-Policy: script-src 'none'`` to the page, so the browser runs none of its
    scripts (a Chromium with JavaScript switched off would stall Lighthouse's own probes).
 5. Prints a table of category scores per page and the accessibility audits that did not pass;
@@ -50,6 +52,14 @@ CHROME_FLAGS = (
     "--disable-component-update --disable-sync --no-first-run"
 )
 CATEGORIES = ["performance", "accessibility", "best-practices", "seo"]
+#: The metrics the performance score is made of, as Lighthouse shows them.
+METRICS = {
+    "first-contentful-paint": "FCP",
+    "largest-contentful-paint": "LCP",
+    "total-blocking-time": "TBT",
+    "cumulative-layout-shift": "CLS",
+    "speed-index": "SI",
+}
 TOTAL_SECONDS = 900  # the whole run, hard limit
 PAGE_SECONDS = 180  # one Lighthouse run
 
@@ -164,9 +174,19 @@ class App:
 
 def sign_in(base: str, code: str) -> tuple[str, str]:
     """Join with the invite code and start the questionnaire; return (cookie header, page path)."""
-    jar = http.cookiejar.CookieJar()
+    # The session cookie is Secure, which browsers send to http://127.0.0.1 (a secure
+    # context) and Python's cookie jar only over https unless told.
+    policy = http.cookiejar.DefaultCookiePolicy(secure_protocols=("https", "wss", "http"))
+    jar = http.cookiejar.CookieJar(policy)
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    # The invite link shows a button (a GET never signs anyone in); pressing it posts the form.
     with opener.open(f"{base}/join/{code}", timeout=10) as response:
+        invite = response.read().decode()
+    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', invite)
+    if not token:
+        raise RuntimeError(f"no form on the invite page {response.url}")
+    body = urllib.parse.urlencode({"csrf_token": token.group(1)}).encode()
+    with opener.open(f"{base}/join/{code}", data=body, timeout=10) as response:
         home = response.read().decode()
     if "/me/" not in response.url:
         raise RuntimeError(f"joining with the demo code led to {response.url}")
@@ -241,13 +261,18 @@ def run_lighthouse(binary: Path, url: str, cookie: str, name: str, workdir: Path
         f"--extra-headers={json.dumps({'Cookie': cookie})}",
         "--output=json", f"--output-path={report}", "--quiet",
     ]  # fmt: skip
-    done = subprocess.run(
-        command, env=env, cwd=workdir, capture_output=True, text=True, timeout=PAGE_SECONDS,
-        stdin=subprocess.DEVNULL,
-    )  # fmt: skip
-    if done.returncode != 0 or not report.exists():
-        raise RuntimeError(f"lighthouse failed on {url}:\n{done.stderr[-2000:]}")
-    return json.loads(report.read_text())
+    for attempt in (1, 2):
+        report.unlink(missing_ok=True)
+        done = subprocess.run(
+            command, env=env, cwd=workdir, capture_output=True, text=True, timeout=PAGE_SECONDS,
+            stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        if done.returncode == 0 and report.exists():
+            return json.loads(report.read_text())
+        # On a busy machine a trace now and then lacks its start (NO_NAVSTART), and
+        # Lighthouse itself says to run it again: once.
+        log(f"lighthouse failed on {url} (attempt {attempt}):\n{done.stderr[-2000:]}")
+    raise RuntimeError(f"lighthouse failed twice on {url}")
 
 
 def failing_audits(result: dict, category: str) -> list[str]:
@@ -262,6 +287,11 @@ def failing_audits(result: dict, category: str) -> list[str]:
     return lines
 
 
+def load_average() -> str:
+    """The machine's 1, 5 and 15 minute load averages: scores drop on a busy machine."""
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
 def main() -> int:
     def too_long(signum, frame):
         raise TimeoutError(f"bench/lighthouse.py took longer than {TOTAL_SECONDS} s")
@@ -272,6 +302,7 @@ def main() -> int:
         print(f"Debian's chromium is needed at {CHROMIUM} (apt-get install chromium)")
         return 2
     binary = lighthouse_bin()
+    load_before = load_average()
     workdir = Path(tempfile.mkdtemp(prefix="loype-lighthouse-"))
     app = App(workdir)
     relay = None
@@ -282,10 +313,13 @@ def main() -> int:
             app.start()
             relay = NoScriptRelay(app.port)
             cookie, page = sign_in(app.base, code)
+            response = page.rsplit("/", 1)[0]
             pages = {
+                "join": f"{app.base}/join",
                 "app": f"{app.base}/app/",
                 "me-no-js": f"http://127.0.0.1:{relay.port}/me/",
                 "questionnaire-page": f"{app.base}{page}",
+                "summary": f"{app.base}{response}/summary",
             }
             for name, url in pages.items():
                 log(f"{name}: {url}")
@@ -302,12 +336,30 @@ def main() -> int:
         shutil.rmtree(workdir, ignore_errors=True)
 
     width = max(len(name) for name in results)
-    print(f"Lighthouse {LIGHTHOUSE_VERSION}, mobile, Debian Chromium")
+    first = next(iter(results.values()))["environment"]
+    chrome = re.search(r"Chrome/([\d.]+)", first.get("hostUserAgent", ""))
+    print(
+        f"Lighthouse {LIGHTHOUSE_VERSION}, mobile, Debian Chromium "
+        f"{chrome.group(1) if chrome else '?'}; load average before {load_before}, "
+        f"after {load_average()}"
+    )
     print(f"{'page':<{width}}  " + "  ".join(f"{c:>14}" for c in CATEGORIES))
     for name, result in results.items():
         scores = [result["categories"][c]["score"] for c in CATEGORIES]
         cells = ["   n/a" if s is None else f"{round(s * 100):>3}" for s in scores]
         print(f"{name:<{width}}  " + "  ".join(f"{cell:>14}" for cell in cells))
+    print(
+        f"\n{'page':<{width}}  "
+        + "  ".join(f"{m:>8}" for m in METRICS.values())
+        + "  benchmarkIndex"
+    )
+    for name, result in results.items():
+        cells = [
+            result["audits"][audit].get("displayValue", "?").replace("\xa0", " ")
+            for audit in METRICS
+        ]
+        index = result["environment"].get("benchmarkIndex", "?")
+        print(f"{name:<{width}}  " + "  ".join(f"{cell:>8}" for cell in cells) + f"  {index:>14}")
     ok = True
     for name, result in results.items():
         for category in CATEGORIES:
@@ -317,7 +369,8 @@ def main() -> int:
                 print("\n".join(f"  - {line}" for line in failing))
                 if name == "me-no-js" and category == "best-practices":
                     print("  (the scripts this relay forbids are reported as console errors)")
-        if result["categories"]["accessibility"]["score"] != 1:
+        scores = result["categories"]
+        if scores["accessibility"]["score"] != 1 or (scores["performance"]["score"] or 0) < 0.95:
             ok = False
     log(f"reports in {OUT.relative_to(ROOT)}/lighthouse-*.json")
     return 0 if ok else 1

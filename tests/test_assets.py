@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -10,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from webapp.assets import release
+
+from .conftest import join
 
 
 def served(client, path: str, **headers):
@@ -56,13 +57,17 @@ def test_a_revalidation_gets_a_304_without_the_body(client):
     assert changed.status_code == 200 and changed.get_data()
 
 
-def test_the_worker_and_the_page_name_the_same_copy_message(app):
-    """sw-main.js asks, install.js answers; each names the message itself (see sw-main.js)."""
-    names = {
-        path: re.findall(r'const COPY = "([^"]+)"', (Path(app.static_folder) / path).read_text())
-        for path in ("js/sw-main.js", "js/install.js")
-    }
-    assert names["js/sw-main.js"] == names["js/install.js"] == ["loype-copy"]
+def test_a_signed_in_phone_gets_the_files_without_its_session_cookie(client, world):
+    """A file is the same for everyone: no re-signed session cookie on it, and no
+    ``Vary: Cookie``, which made the browser's cache miss it once the cookie had changed, and
+    the phone download it again (tests/browser/test_first_visit.py)."""
+    join(client, world.codes["p1"])
+    assert client.get("/me/").headers.get("Set-Cookie")  # pages still refresh the session
+    for path in ("js/leave.js", "css/app.css"):
+        response = served(client, path, **{"Accept-Encoding": "br"})
+        assert response.status_code == 200
+        assert "Set-Cookie" not in response.headers
+        assert "cookie" not in response.headers.get("Vary", "").lower()
 
 
 def test_the_service_worker_update_check_is_a_304_while_the_release_is_the_same(client):

@@ -11,11 +11,6 @@ import { fromBase64url } from "./app/push.js";
 import { flush } from "./app/sync.js";
 
 const PAGE_TIMEOUT_MS = 3000;
-// How long installing waits for an open page to copy what it downloaded, and the message that
-// asks it (install.js answers it; not imported from there, so that this worker's own script
-// loader does not download a module the page already has).
-const HANDOVER_MS = 5000;
-const COPY = "loype-copy";
 // Pages without answers in them that may be kept for offline use.
 const KEEP_PAGES = ["/app/", "/offline", "/join"];
 // Participant pages that the app shell can stand in for when offline.
@@ -87,14 +82,17 @@ export function start({ release, precache, icon }) {
 }
 
 /**
- * Keep every file of the release, each crossing the network at most once: first what the open
- * pages already downloaded (they copy it from their HTTP cache, install.js), then what this
- * worker's own scripts brought (its HTTP cache), and only then the network. All or nothing:
+ * Keep every file of the release, each crossing the network at most once: first from the
+ * browser's HTTP cache, which this worker shares with its pages (what /me/ downloaded, what
+ * this worker's own script loader brought), and only then from the network. All or nothing:
  * a file that cannot be had fails the install, which the browser tries again later.
+ *
+ * The open pages used to be asked to copy their files over, and were waited for up to five
+ * seconds: that cache only seemed apart because a re-signed session cookie with `Vary: Cookie`
+ * hid its files (webapp/auth/session.py).
  */
 async function keepRelease(cacheName, precache) {
   const cache = await caches.open(cacheName);
-  await askPagesToCopy(cacheName, precache);
   await Promise.all(precache.map(async (url) => {
     if (await cache.match(url)) return;
     let response = await fetch(url, { cache: "only-if-cached", mode: "same-origin" })
@@ -104,16 +102,6 @@ async function keepRelease(cacheName, precache) {
     await cache.put(url, response);
   }));
   await keepShell(cache);
-}
-
-async function askPagesToCopy(cacheName, urls) {
-  const pages = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
-  await Promise.all(pages.map((page) => new Promise((resolve) => {
-    const channel = new MessageChannel();
-    channel.port1.onmessage = resolve;
-    setTimeout(resolve, HANDOVER_MS); // a page without install.js never answers
-    page.postMessage({ type: COPY, cache: cacheName, urls }, [channel.port2]);
-  })));
 }
 
 /**

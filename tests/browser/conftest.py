@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+import time
 
 import pytest
 from werkzeug.serving import make_server
@@ -51,6 +52,8 @@ class Faults:
     ``plan`` holds the next outcomes: "500" (an error answer), "drop" (the connection closes
     before the server does anything), "lost" (the server stores the request, then the
     connection closes before the answer is sent). ``blocked`` answers 503 until cleared.
+    ``slow`` holds seconds by path ending: such a request waits that long before it is served
+    (a slow network or server).
     """
 
     PATH = "/api/v1/sync"
@@ -64,6 +67,7 @@ class Faults:
         self.plan: list[str] = []
         self.blocked = False
         self.seen: list[str] = []
+        self.slow: dict[str, float] = {}
 
     @staticmethod
     def _drop(environ):
@@ -75,6 +79,9 @@ class Faults:
 
     def __call__(self, environ, start_response):
         self.served.append((environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", "")))
+        for ending, seconds in list(self.slow.items()):
+            if environ.get("PATH_INFO", "").endswith(ending):
+                time.sleep(seconds)
         if environ.get("PATH_INFO") != self.PATH:
             return self.app(environ, start_response)
         kind = self.plan.pop(0) if self.plan else ("blocked" if self.blocked else "pass")

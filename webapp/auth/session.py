@@ -29,6 +29,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 
 from ..extensions import db
@@ -125,6 +126,22 @@ def log_out(reason: str = "logout") -> None:
 PUBLIC_PATHS = ("/assets/", "/media/")
 
 
+class CookieSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed session cookie, never sent with a file that is the same for everyone.
+
+    Flask re-signs a permanent session's cookie on every response (a new value each second) and
+    then adds ``Vary: Cookie``. On a versioned asset that made the browser's HTTP cache keep the
+    file only for the cookie it was fetched with: the service worker, precaching what /me/ had
+    downloaded a second earlier (static/js/sw-main.js), missed it and downloaded it again. Pages
+    and the API still refresh the cookie.
+    """
+
+    def save_session(self, app: Flask, session, response: Response) -> None:
+        if request.path.startswith(PUBLIC_PATHS):
+            return
+        super().save_session(app, session, response)
+
+
 def _load_actor() -> None:
     g.actor = None
     g.login = None
@@ -215,6 +232,7 @@ def _require_second_factor():
 
 
 def init_app(app: Flask) -> None:
+    app.session_interface = CookieSessionInterface()
     app.before_request(_load_actor)
     app.before_request(_require_second_factor)
     app.after_request(_owner_cookie)
