@@ -129,11 +129,11 @@ PUBLIC_PATHS = ("/assets/", "/media/")
 class CookieSessionInterface(SecureCookieSessionInterface):
     """Flask's signed session cookie, never sent with a file that is the same for everyone.
 
-    Flask re-signs a permanent session's cookie on every response (a new value each second) and
-    then adds ``Vary: Cookie``. On a versioned asset that made the browser's HTTP cache keep the
-    file only for the cookie it was fetched with: the service worker, precaching what /me/ had
-    downloaded a second earlier (static/js/sw-main.js), missed it and downloaded it again. Pages
-    and the API still refresh the cookie.
+    Flask adds ``Vary: Cookie`` to any response that read or wrote the session, and used to
+    re-sign a permanent session's cookie on every response (a new value each second; now off,
+    config.py). On a versioned asset that made the browser's HTTP cache keep the file only for
+    the cookie it was fetched with: the service worker, precaching what /me/ had downloaded a
+    second earlier (static/js/sw-main.js), missed it and downloaded it again.
     """
 
     def save_session(self, app: Flask, session, response: Response) -> None:
