@@ -24,7 +24,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.orm import load_only
 
 from ..extensions import db
 from ..models import (
@@ -123,20 +122,18 @@ def _chart(name: str, counts: dict[str, int], labels: dict[str, str] | None = No
     return Chart(name, cells, labels or {}, withheld)
 
 
-def _participants(municipality_id: int) -> list[Participant]:
+def _participants(municipality_id: int) -> list[sa.Row]:
+    """The columns of each participant that the deadlines are worked out from (rows, not
+    objects: deadlines.step reads them by name)."""
     return list(
-        db.session.scalars(
-            sa.select(Participant)
-            .options(
-                load_only(
-                    Participant.id,
-                    Participant.programme,
-                    Participant.programme_start,
-                    Participant.mapping_completed_on,
-                    Participant.guidance_completed_on,
-                )
-            )  # fmt: skip
-            .where(Participant.municipality_id == municipality_id)
+        db.session.execute(
+            sa.select(
+                Participant.id,
+                Participant.programme,
+                Participant.programme_start,
+                Participant.mapping_completed_on,
+                Participant.guidance_completed_on,
+            ).where(Participant.municipality_id == municipality_id)
         )
     )
 
@@ -149,23 +146,44 @@ def mapping_questionnaire_ids() -> sa.Select:
     )
 
 
-def _mapping_states(municipality_id: int, people: int) -> dict[str, int]:
-    """Count participants by the progress of their newest mapping ("not_started" if none)."""
-    rows = db.session.execute(
-        sa.select(Response.participant_id, progress_state())
+def _newest(municipality_id: int, *where: sa.ColumnElement[bool], by=None) -> sa.Subquery:
+    """The id of each participant's newest mapping response among those ``where`` selects
+    (newest by ``by``, else by when it was started), numbered in SQL."""
+    by = by if by is not None else Response.created_at
+    ranked = (
+        sa.select(
+            Response.id,
+            sa.func.row_number()
+            .over(partition_by=Response.participant_id, order_by=(by.desc(), Response.id.desc()))
+            .label("rank"),
+        )
         .join(Participant, Response.participant_id == Participant.id)
         .join(QuestionnaireVersion, Response.version_id == QuestionnaireVersion.id)
         .where(
             Participant.municipality_id == municipality_id,
             QuestionnaireVersion.questionnaire_id.in_(mapping_questionnaire_ids()),
+            *where,
         )
-        .order_by(Response.participant_id, Response.created_at.desc(), Response.id.desc())
+        .subquery()
     )
-    newest: dict[int, str] = {}
-    for participant_id, state in rows:
-        newest.setdefault(participant_id, state)
-    counts = Counter(newest.values())
-    counts["not_started"] = people - len(newest)
+    return sa.select(ranked.c.id).where(ranked.c.rank == 1).subquery()
+
+
+def _mapping_states(municipality_id: int, people: int) -> dict[str, int]:
+    """Count participants by the progress of their newest mapping ("not_started" if none)."""
+    newest = _newest(municipality_id)
+    state = progress_state()
+    counts = Counter(
+        dict(
+            db.session.execute(
+                sa.select(state, sa.func.count())
+                .select_from(Response)
+                .join(newest, newest.c.id == Response.id)
+                .group_by(state)
+            ).all()
+        )
+    )
+    counts["not_started"] = people - sum(counts.values())
     return {state: counts[state] for state in PROGRESS}
 
 
@@ -181,27 +199,27 @@ def _deadline_states(participants: list[Participant], name: str, today: date) ->
 
 def _newest_answers(municipality_id: int, questions: tuple[str, ...]) -> dict[str, Counter]:
     """Count, per question, the answer in each participant's newest submitted mapping that
-    answers it (read in batches; only the counted answers are kept)."""
-    rows = db.session.execute(
-        sa.select(Response.participant_id, Response.answers)
-        .join(Participant, Response.participant_id == Participant.id)
-        .join(QuestionnaireVersion, Response.version_id == QuestionnaireVersion.id)
-        .where(
-            Participant.municipality_id == municipality_id,
+    answers it (in SQL: one query per question, whatever the number of participants)."""
+    counts: dict[str, Counter] = {}
+    for question in questions:
+        value = Response.answers[question].as_string()
+        newest = _newest(
+            municipality_id,
             Response.status == "submitted",
-            QuestionnaireVersion.questionnaire_id.in_(mapping_questionnaire_ids()),
+            value.is_not(None),
+            value != "",
+            by=Response.submitted_at,
         )
-        .order_by(Response.participant_id, Response.submitted_at.desc(), Response.id.desc())
-        .execution_options(yield_per=200)
-    )
-    seen: dict[str, set[int]] = {q: set() for q in questions}
-    counts: dict[str, Counter] = {q: Counter() for q in questions}
-    for participant_id, answers in rows:
-        for question in questions:
-            value = (answers or {}).get(question)
-            if isinstance(value, str) and value and participant_id not in seen[question]:
-                seen[question].add(participant_id)
-                counts[question][value] += 1
+        counts[question] = Counter(
+            dict(
+                db.session.execute(
+                    sa.select(value, sa.func.count())
+                    .select_from(Response)
+                    .join(newest, newest.c.id == Response.id)
+                    .group_by(value)
+                ).all()
+            )
+        )
     return counts
 
 
