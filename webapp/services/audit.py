@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
+from itertools import islice
 from typing import Any
+
+import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import AuditEvent, Participant, StaffUser
+from ..models.types import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -41,3 +46,30 @@ def record(
     )
     db.session.add(event)
     log.info("audit %s %s %s", event.actor, action, target)
+
+
+#: Rows written per INSERT by record_many.
+BATCH = 1000
+
+
+def record_many(
+    actor: Actor, action: str, targets: Iterable[str], details: dict[str, Any] | None = None
+) -> int:
+    """Add one audit event per target to the current transaction, in batches of plain rows:
+    an export of 10,000 participants held 10,000 objects in the session (26 MB) and wrote a
+    log line for each. Return how many were written; one log line says so."""
+    municipality_id = actor.municipality_id if actor is not None else None
+    label, written, targets = actor_label(actor), 0, iter(targets)
+    while batch := list(islice(targets, BATCH)):
+        now = utcnow()
+        db.session.execute(
+            sa.insert(AuditEvent),
+            [
+                {"at": now, "actor": label, "action": action, "target": target,
+                 "municipality_id": municipality_id, "details": details}
+                for target in batch
+            ],
+        )  # fmt: skip
+        written += len(batch)
+    log.info("audit %s %s ×%d", label, action, written)
+    return written

@@ -356,10 +356,12 @@ def record(
         details["lang"] = lang
     audit.record(actor, "responses.export", f"version:{chosen.version_id}", details=details)
     included = _scope(participants, tz, chosen).with_only_columns(Participant.id).distinct()
-    for participant_id in db.session.scalars(included.order_by(Participant.id)):
-        audit.record(
-            actor,
-            "participant.in_export",
-            f"participant:{participant_id}",
-            details={"version_id": chosen.version_id},
-        )
+    ids = db.session.scalars(
+        included.order_by(Participant.id).execution_options(yield_per=audit.BATCH)
+    )
+    audit.record_many(
+        actor,
+        "participant.in_export",
+        (f"participant:{participant_id}" for participant_id in ids),
+        details={"version_id": chosen.version_id},
+    )
