@@ -342,11 +342,15 @@ FIRST_CONTROL = "#fields > [data-item]:not([hidden]):not(.info) :is(input, texta
 
 
 def text_fields(page, limit: int) -> list:
+    """Up to limit visible text fields of the page, each located by its id: the search for
+    visible fields runs once, here, and not again on every action on a field while the long
+    tasks are counted (on the 300-question page it was a long task of its own, Playwright's)."""
     fields = page.locator(
         "#fields > [data-item]:not([hidden]) "
         ":is(input[type=text]:not([inputmode]), textarea):visible"
     )
-    return [fields.nth(i) for i in range(min(limit, fields.count()))]
+    ids = [fields.nth(i).get_attribute("id") for i in range(min(limit, fields.count()))]
+    return [page.locator(f'#fields [id="{field_id}"]') for field_id in ids]
 
 
 def expect_on_screen(page, checks: list[dict]) -> None:
