@@ -36,20 +36,28 @@ export function referencedQuestions(c) {
   return found;
 }
 
+/** Return {question id: the visibility condition of its section}, for every item of every section. */
+export function sectionConditions(definition) {
+  const found = {};
+  for (const s of definition.sections) for (const id of s.items) found[id] = s.visibleIf;
+  return found;
+}
+
+/** Return the conditions that decide whether question id is shown: its section's and its own. */
+export const conditionsOf = (definition, id, sections = sectionConditions(definition)) =>
+  [own(sections, id), definition.questions[id].ui.visible_if].filter(truthy);
+
 /**
- * Return the Set of top-level question ids shown for answers. A question is hidden when its own
- * or its section's condition is false; answers to hidden questions count as not given, so hiding
- * cascades along chains of conditions.
+ * Return shown(id) for answers: whether question id is shown, memoized, so asking about a few
+ * questions evaluates only their conditions and those of the questions these refer to.
  */
-export function visibleQuestions(definition, answers) {
+export function visibility(definition, answers, sections = sectionConditions(definition)) {
   const { questions } = definition;
-  const sectionCondition = {};
-  for (const s of definition.sections) for (const id of s.items) sectionCondition[id] = s.visibleIf;
   const memo = new Map();
   const shown = (id) => {
     if (!memo.has(id)) {
       memo.set(id, false); // a cycle (rejected by the checker) must not recurse forever
-      const conditions = [own(sectionCondition, id), questions[id].ui.visible_if].filter(truthy);
+      const conditions = conditionsOf(definition, id, sections);
       const effective = {};
       for (const c of conditions) {
         for (const ref of referencedQuestions(c)) {
@@ -60,15 +68,27 @@ export function visibleQuestions(definition, answers) {
     }
     return memo.get(id);
   };
-  return new Set(Object.keys(questions).filter(shown));
+  return shown;
+}
+
+/**
+ * Return the Set of top-level question ids shown for answers. A question is hidden when its own
+ * or its section's condition is false; answers to hidden questions count as not given, so hiding
+ * cascades along chains of conditions.
+ */
+export function visibleQuestions(definition, answers) {
+  return new Set(Object.keys(definition.questions).filter(visibility(definition, answers)));
+}
+
+/** Return whether a section is shown for answers, given the Set of shown questions. */
+export function sectionShown(section, answers, visible) {
+  if (!truthy(section.visibleIf)) return true;
+  const effective = Object.fromEntries(Object.entries(answers).filter(([k]) => visible.has(k)));
+  return evaluate(section.visibleIf, effective);
 }
 
 /** Return a section's shown items (questions and info blocks) in order, like fill/pages.py. */
-export function shownItems(definition, section, answers) {
-  const visible = visibleQuestions(definition, answers);
-  if (truthy(section.visibleIf)) {
-    const effective = Object.fromEntries(Object.entries(answers).filter(([k]) => visible.has(k)));
-    if (!evaluate(section.visibleIf, effective)) return [];
-  }
+export function shownItems(definition, section, answers, visible = visibleQuestions(definition, answers)) {
+  if (!sectionShown(section, answers, visible)) return [];
   return section.items.filter((i) => visible.has(i) || Object.hasOwn(definition.info, i));
 }

@@ -2,7 +2,10 @@
  * A section as DOM with the markup of templates/fill/question.html, and its values read back
  * like rendering/fields.py. Questionnaire texts only ever become text nodes, never HTML.
  */
-import { shownItems } from "./conditions.js";
+import {
+  conditionsOf, referencedQuestions, sectionConditions, sectionShown, shownItems, visibility,
+  visibleQuestions,
+} from "./conditions.js";
 import { el, qtext } from "./dom.js";
 import { format, messageFor } from "./messages.js";
 import { isObject, own } from "./pointers.js";
@@ -15,6 +18,7 @@ const STRINGS = {
 };
 const NOT_A_NUMBER = Symbol("not a number");
 const contexts = new WeakMap(); // container -> the ctx it was last rendered with
+const pages = new WeakMap(); // container -> what the engine keeps of its page between inputs (see watch)
 
 /** Return the form value of an option: strings as they are, other JSON as JSON. */
 export const optionToken = (v) => (typeof v === "string" ? v : JSON.stringify(v));
@@ -50,16 +54,20 @@ const lookup = (q, token) => {
   return option ? option.value : token; // unknown values are reported by validation
 };
 
+const given = (v) => v != null && v !== "" && !(Array.isArray(v) && !v.length);
+
+// One entry of a group (the i-th on the page) as an answer: only its given values.
+const fromEntry = (q, entry, path, i, errors) => Object.fromEntries(q.children
+  .map((c) => [c.id, fromFormValue(c, own(entry, c.id), `${path}/${i}/${c.id}`, errors)])
+  .filter(([, v]) => given(v)));
+
+// A group's answer from its entries as answers: the empty ones are left out.
+const filled = (entries) => entries.filter((item) => Object.keys(item).length);
+
 /** Turn one field's form data into an answer, like from_form_value; problems go to errors. */
 export function fromFormValue(q, data, path, errors) {
   const w = q.widget;
-  if (w === "group") {
-    const given = (v) => v != null && v !== "" && !(Array.isArray(v) && !v.length);
-    return (data ?? []).map((entry, i) => Object.fromEntries(q.children
-      .map((c) => [c.id, fromFormValue(c, own(entry, c.id), `${path}/${i}/${c.id}`, errors)])
-      .filter(([, v]) => given(v))))
-      .filter((item) => Object.keys(item).length);
-  }
+  if (w === "group") return filled((data ?? []).map((entry, i) => fromEntry(q, entry, path, i, errors)));
   if (w === "multichoice") return (data ?? []).map((t) => lookup(q, t));
   if (data == null || data === "") return null;
   if (w === "number") {
@@ -216,16 +224,144 @@ export function readSection(container, ctx, errors = []) {
   return Object.fromEntries(Object.entries(values).filter(([id]) => shown.has(id)));
 }
 
-// After any input: show and hide items, then report all answers (other sections' included).
-function update(container) {
-  const ctx = contexts.get(container);
-  const answers = { ...others(ctx), ...readSection(container, ctx) };
-  const shown = new Set(shownItems(ctx.definition, sectionOf(ctx), answers));
-  for (const node of container.querySelectorAll(":scope > [data-item]")) {
-    const hide = !shown.has(node.dataset.item);
-    if (node.hidden !== hide) node.hidden = hide; // unchanged items are not touched
+/*
+ * After an input the engine reads only the item it happened in (for a group, only the entry) and
+ * re-evaluates only the conditions that refer to that question: a page of 300 questions has
+ * about 1,000 controls, and reading them all on every keystroke made long tasks on a phone.
+ * What it keeps of the page between inputs (pages.get(container)):
+ *   others    the other sections' stored answers (fixed while the page is shown)
+ *   answers   those and this page's read values, shown or hidden (visibility ignores answers
+ *             to hidden questions): one pointer updated per input
+ *   entries   per group on the page, its entries as answers in page order (empty ones included)
+ *   shown     the page's shown items (null until all are evaluated after a full read)
+ *   open      whether the section's own condition holds
+ *   affects   question id -> the page's questions whose visibility may change with its answer
+ *             (their own or their section's condition refers to it, directly or along a chain)
+ *   whole     the questions the section's own condition refers to (along chains): a change to
+ *             one of them may show or hide the whole page, so everything is evaluated again
+ * It is built by the first full read of the page (watch), at the first input at the latest.
+ */
+
+// The questions whose answers decide, along chains of conditions, whether the given ones show.
+function reach(definition, sections, conditions) {
+  const { questions } = definition;
+  const found = new Set();
+  const stack = conditions.flatMap(referencedQuestions);
+  while (stack.length) {
+    const id = stack.pop();
+    if (found.has(id) || !Object.hasOwn(questions, id)) continue;
+    found.add(id);
+    stack.push(...conditionsOf(definition, id, sections).flatMap(referencedQuestions));
   }
-  ctx.onChange?.(answers);
+  return found;
+}
+
+// Once per render: which of the page's questions a change to each question may show or hide.
+function dependencies(ctx) {
+  const { definition } = ctx;
+  const sections = sectionConditions(definition);
+  const affects = new Map();
+  for (const id of questionIds(ctx)) {
+    for (const ref of reach(definition, sections, conditionsOf(definition, id, sections))) {
+      if (!affects.has(ref)) affects.set(ref, new Set());
+      affects.get(ref).add(id);
+    }
+  }
+  return { sections, affects, whole: reach(definition, sections, [sectionOf(ctx).visibleIf]) };
+}
+
+const itemNodes = (container) => container.querySelectorAll(":scope > [data-item]");
+
+// Read every field of the page once, and note what depends on what.
+function readPage(container, ctx) {
+  const { questions } = ctx.definition;
+  const byName = controlsByName(container);
+  const ids = questionIds(ctx);
+  const rest = others(ctx);
+  const page = { ctx, ids, others: rest, answers: { ...rest }, entries: new Map(), shown: null,
+    open: true, ...dependencies(ctx) };
+  for (const id of ids) {
+    const q = questions[id];
+    const data = raw(container, q, id, byName);
+    if (q.widget === "group") {
+      const entries = data.map((entry, i) => fromEntry(q, entry, `/${id}`, i, []));
+      page.entries.set(id, entries);
+      page.answers[id] = filled(entries);
+    } else page.answers[id] = fromFormValue(q, data, `/${id}`, []);
+  }
+  pages.set(container, page);
+  return page;
+}
+
+// Read again only the question (or the group entry) that control belongs to; return its id.
+function readOne(container, page, control) {
+  const node = control?.closest?.("[data-item]");
+  const id = node?.parentElement === container ? node.dataset.item : null;
+  const q = id != null ? own(page.ctx.definition.questions, id) : undefined;
+  if (!q) return null;
+  if (q.widget !== "group") {
+    page.answers[id] = fromFormValue(q, raw(node, q, id, controlsByName(node)), `/${id}`, []);
+    return id;
+  }
+  const entry = control.closest("fieldset.entry");
+  const i = entry?.parentElement === node ? Number(entry.id.slice(id.length + 1)) : NaN;
+  const entries = page.entries.get(id);
+  if (!Number.isInteger(i) || !entries || i >= entries.length) return null;
+  const byName = controlsByName(entry);
+  const data = Object.fromEntries(q.children.map((c) => [c.id, raw(entry, c, `${id}-${i}-${c.id}`, byName)]));
+  entries[i] = fromEntry(q, data, `/${id}`, i, []);
+  page.answers[id] = filled(entries);
+  return id;
+}
+
+// Show and hide items after question id changed: all of them after a full read (id null), or
+// when id decides whether the section shows; otherwise only those whose conditions refer to id.
+function reveal(container, page, id) {
+  const { definition } = page.ctx;
+  const section = sectionOf(page.ctx);
+  const hide = (node, hidden) => {
+    if (node && node.hidden !== hidden) node.hidden = hidden; // unchanged items are not touched
+  };
+  if (id == null || page.shown == null || page.whole.has(id)) {
+    const visible = visibleQuestions(definition, page.answers);
+    page.open = sectionShown(section, page.answers, visible);
+    page.shown = new Set(shownItems(definition, section, page.answers, visible));
+    for (const node of itemNodes(container)) hide(node, !page.shown.has(node.dataset.item));
+    return;
+  }
+  const affected = page.affects.get(id);
+  if (!affected || !page.open) return; // a hidden section stays hidden: id does not decide it
+  const isShown = visibility(definition, page.answers, page.sections);
+  for (const item of affected) {
+    if (isShown(item)) page.shown.add(item);
+    else page.shown.delete(item);
+    hide(container.querySelector(`:scope > [data-item="${CSS.escape(item)}"]`), !isShown(item));
+  }
+}
+
+// Report all answers: the other sections' and those to this page's shown questions.
+function report(page) {
+  const all = { ...page.others };
+  for (const id of page.ids) if (page.shown.has(id)) all[id] = page.answers[id];
+  page.ctx.onChange?.(all);
+}
+
+// After an input in control: read what changed, show and hide items, report all answers.
+function update(container, control) {
+  let page = pages.get(container);
+  const id = page ? readOne(container, page, control) : null;
+  if (id == null) page = readPage(container, contexts.get(container)); // all of it, once
+  reveal(container, page, id);
+  report(page);
+}
+
+// Read the page once the browser is idle after rendering it, so the first input is quick too.
+function watch(container, ctx) {
+  pages.delete(container);
+  const read = () => {
+    if (contexts.get(container) === ctx && !pages.has(container)) readPage(container, ctx);
+  };
+  if (typeof requestIdleCallback === "function") requestIdleCallback(read, { timeout: 2000 });
 }
 
 // Add or remove a group entry in place, keeping what is typed in the other entries.
@@ -239,9 +375,12 @@ function groupAction(container, button) {
   if (!entries.length) entries.push({}); // as on the server, an empty group offers one entry
   const fresh = block(ctx, q, qid, entries);
   fresh.dataset.item = qid;
-  byId(container, qid).replaceWith(fresh);
+  const old = byId(container, qid);
+  fresh.hidden = old.hidden;
+  old.replaceWith(fresh);
   const at = action === "add" ? entries.length - 1 : Math.min(Number(index), entries.length - 1);
   byId(fresh, `${qid}-${at}`).querySelector("input, select, textarea")?.focus();
+  pages.delete(container); // entries moved: read the page again
   update(container);
 }
 
@@ -268,14 +407,15 @@ export function renderSection(container, ctx) {
     return node;
   }));
   if (!contexts.has(container)) {
-    container.addEventListener("input", () => update(container));
-    container.addEventListener("change", () => update(container));
+    container.addEventListener("input", (event) => update(container, event.target));
+    container.addEventListener("change", (event) => update(container, event.target));
     container.addEventListener("click", (event) => {
       const button = event.target.closest?.("button[data-action]");
       if (button && container.contains(button)) groupAction(container, button);
     });
   }
   contexts.set(container, ctx);
+  watch(container, ctx);
 }
 
 function clearErrors(container) {
