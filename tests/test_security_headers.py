@@ -28,6 +28,8 @@ def _check(response, url: str) -> list[str]:
     headers = response.headers
     if _is_subresource(response, url):
         return _check_subresource(response)
+    if response.mimetype in ("application/json", "application/problem+json"):
+        return _check_json(response)
     csp = headers.get("Content-Security-Policy", "")
     for directive in ("object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'",
                       "script-src 'self'", "style-src 'self'"):  # fmt: skip
@@ -43,6 +45,22 @@ def _check(response, url: str) -> list[str]:
         problems.append("Permissions-Policy")
     if not url.startswith(CACHEABLE) and headers.get("Cache-Control") != "no-store":
         problems.append(f"Cache-Control: {headers.get('Cache-Control')!r}")
+    return problems
+
+
+def _check_json(response) -> list[str]:
+    """A JSON answer: a policy that lets nothing load or frame it, and nothing kept."""
+    headers = response.headers
+    problems = []
+    if headers.get("Content-Security-Policy") != "default-src 'none'; frame-ancestors 'none'":
+        problems.append(f"CSP {headers.get('Content-Security-Policy')!r}")
+    expected = {
+        "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-store",
+    }  # fmt: skip
+    for name, value in expected.items():
+        if headers.get(name) != value:
+            problems.append(f"{name}: {headers.get(name)!r}")
     return problems
 
 

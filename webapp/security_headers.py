@@ -10,8 +10,15 @@ Scripts and stylesheets under /assets/ carry only the headers that act on them (
 Referrer-Policy, their caching): a Content-Security-Policy, Permissions-Policy, X-Frame-Options
 or COOP is read from a document or a worker's own script, never from a module it imports or a
 stylesheet, and HSTS is noted from the pages and API answers of the same host; these ~600 bytes
-of headers went with each of the ~40 files of a phone's first visit (issue 12). /sw.js, pages,
-SVG images (which can be opened as documents) and JSON keep them all.
+of headers went with each of the ~40 files of a phone's first visit (issue 12). /sw.js, pages
+and SVG images (which can be opened as documents) keep them all.
+
+JSON answers (the API, and problems) get the policy for a document with nothing to run: a
+Content-Security-Policy of ``default-src 'none'; frame-ancestors 'none'`` (opened in a tab,
+such an answer loads nothing and cannot be framed), HSTS, nosniff, no referrer and no-store.
+Permissions-Policy and COOP act on what a document's scripts may do, and a JSON document has
+none: dropping them, and the pages' long policy, saves about 550 bytes on every answer a phone
+gets over a metered connection, each sync included.
 """
 
 from __future__ import annotations
@@ -66,6 +73,10 @@ def _policy() -> str:
     ).replace("style-src 'self'", f"style-src 'self' 'nonce-{nonce}'")
 
 
+#: The policy of a JSON answer: nothing may load, nothing may frame it.
+JSON_POLICY = "default-src 'none'; frame-ancestors 'none'"
+JSON_TYPES = ("application/json", "application/problem+json")
+
 #: What a browser loads only as a subresource: no document-level policy applies to it.
 SUBRESOURCE_TYPES = ("text/javascript", "text/css")
 
@@ -84,6 +95,11 @@ def add_headers(response: Response) -> Response:
     # On every page and API answer: a browser notes HSTS from any of them, once is enough.
     if current_app.config["SESSION_COOKIE_SECURE"]:
         headers.setdefault("Strict-Transport-Security", HSTS)
+    if response.mimetype in JSON_TYPES:
+        headers.setdefault("Content-Security-Policy", JSON_POLICY)
+        if "Cache-Control" not in headers:
+            headers["Cache-Control"] = "no-store"
+        return response
     headers.setdefault("Content-Security-Policy", _policy())
     headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
     headers.setdefault("X-Frame-Options", "DENY")  # frame-ancestors for old browsers
