@@ -169,25 +169,28 @@ def _newest(municipality_id: int, *where: sa.ColumnElement[bool], by=None) -> sa
     return sa.select(ranked.c.id).where(ranked.c.rank == 1).subquery()
 
 
-def _mapping_states(municipality_id: int, people: int) -> dict[str, int]:
-    """Count participants by the progress of their newest mapping ("not_started" if none)."""
-    newest = _newest(municipality_id)
-    state = progress_state()
-    counts = Counter(
+def _count_by(value: sa.ColumnElement, responses: sa.Subquery) -> Counter:
+    """Count the responses whose ids ``responses`` selects by ``value``, in the database."""
+    return Counter(
         dict(
             db.session.execute(
-                sa.select(state, sa.func.count())
+                sa.select(value, sa.func.count())
                 .select_from(Response)
-                .join(newest, newest.c.id == Response.id)
-                .group_by(state)
+                .join(responses, responses.c.id == Response.id)
+                .group_by(value)
             ).all()
         )
     )
+
+
+def _mapping_states(municipality_id: int, people: int) -> dict[str, int]:
+    """Count participants by the progress of their newest mapping ("not_started" if none)."""
+    counts = _count_by(progress_state(), _newest(municipality_id))
     counts["not_started"] = people - sum(counts.values())
     return {state: counts[state] for state in PROGRESS}
 
 
-def _deadline_states(participants: list[Participant], name: str, today: date) -> dict[str, int]:
+def _deadline_states(participants: list[sa.Row], name: str, today: date) -> dict[str, int]:
     counts: Counter[str] = Counter()
     for person in participants:
         if deadlines.due_date(person, name) is None:
@@ -210,16 +213,7 @@ def _newest_answers(municipality_id: int, questions: tuple[str, ...]) -> dict[st
             value != "",
             by=Response.submitted_at,
         )
-        counts[question] = Counter(
-            dict(
-                db.session.execute(
-                    sa.select(value, sa.func.count())
-                    .select_from(Response)
-                    .join(newest, newest.c.id == Response.id)
-                    .group_by(value)
-                ).all()
-            )
-        )
+        counts[question] = _count_by(value, newest)
     return counts
 
 
