@@ -171,12 +171,16 @@ def _published(audience: str) -> sa.Select[tuple[Questionnaire]]:
     )
 
 
-def offers_own(municipality_id: int, audience: str) -> bool:
-    """Return whether a municipality offers any published questionnaire of its own."""
-    query = _published(audience).where(
+def _own_offered(municipality_id: int, audience: str) -> sa.Select[tuple[Questionnaire]]:
+    """The municipality's own published questionnaires that it offers to anyone."""
+    return _published(audience).where(
         Questionnaire.municipality_id == municipality_id, Questionnaire.offered_to != "none"
     )
-    return db.session.scalar(sa.select(query.exists())) or False
+
+
+def offers_own(municipality_id: int, audience: str) -> bool:
+    """Return whether a municipality offers any published questionnaire of its own."""
+    return db.session.scalar(sa.select(_own_offered(municipality_id, audience).exists())) or False
 
 
 def offered_questionnaires(participant: Participant) -> list[Questionnaire]:
@@ -239,13 +243,7 @@ def may_start(participant: Participant, questionnaire: Questionnaire) -> bool:
     municipality_id = participant.municipality_id
     if questionnaire.municipality_id is None:
         # A national template, while the municipality offers nothing of its own.
-        offered = (
-            ~_published("participant")
-            .where(
-                Questionnaire.municipality_id == municipality_id, Questionnaire.offered_to != "none"
-            )
-            .exists()
-        )
+        offered = ~_own_offered(municipality_id, "participant").exists()
     elif questionnaire.municipality_id != municipality_id:
         return False
     elif questionnaire.offered_to == "all":
