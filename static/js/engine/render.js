@@ -333,9 +333,10 @@ function reveal(container, page, id) {
   if (!affected || !page.open) return; // a hidden section stays hidden: id does not decide it
   const isShown = visibility(definition, page.answers, page.sections);
   for (const item of affected) {
-    if (isShown(item)) page.shown.add(item);
+    const show = isShown(item);
+    if (show) page.shown.add(item);
     else page.shown.delete(item);
-    hide(container.querySelector(`:scope > [data-item="${CSS.escape(item)}"]`), !isShown(item));
+    hide(container.querySelector(`:scope > [data-item="${CSS.escape(item)}"]`), !show);
   }
 }
 
