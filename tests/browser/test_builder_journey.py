@@ -299,12 +299,16 @@ def test_build_translate_publish_fill_offline_and_move_the_draft(app, world, bro
     phone.check("#long_term_goal_kind-0")
     next_page(phone)
     for _ in range(8):  # through the template's other pages to the new one
-        phone.wait_for_selector("#fields")
+        # The page shown, not only the address: the next one is drawn a moment after the
+        # address changes, and "Next" pressed on the page before would skip or stall.
+        heading = phone.evaluate("document.querySelector('#app h1').textContent")
         if phone.locator("[data-item='vil_du_jobbe_i_kommunen']").count():
             break
-        where = phone.url
         next_page(phone)
-        phone.wait_for_function("(url) => location.href !== url", arg=where)
+        phone.wait_for_function(
+            "(h) => document.querySelector('#app h1')?.textContent !== h", arg=heading
+        )
+        phone.wait_for_selector("#fields")
     phone.wait_for_selector("[data-item='vil_du_jobbe_i_kommunen']")
     page_text = phone.inner_text("#app")
     for norwegian in (SECTION, CHOICE, GROUP, EMPLOYER):
