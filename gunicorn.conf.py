@@ -30,8 +30,14 @@ errorlog = "-"
 
 def post_fork(server, worker):
     """Give each worker its own database connections: none may cross a fork."""
-    from webapp.extensions import db
-    from wsgi import app
+    import sys
 
-    with app.app_context():
+    preloaded = sys.modules.get("wsgi")  # the app the master loaded (preload_app)
+    if preloaded is None:
+        # Another app under these settings (bench/bare_app.py): importing Løype here would
+        # build a second app in every worker, minifying and compressing the release again.
+        return
+    from webapp.extensions import db
+
+    with preloaded.app.app_context():
         db.engine.dispose(close=False)

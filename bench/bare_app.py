@@ -36,6 +36,7 @@ def create_app() -> Flask:
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     engine = sa.create_engine(url, pool_pre_ping=True)
     metadata.create_all(engine)
+    engine.dispose()  # no connection crosses gunicorn's fork (as gunicorn.conf.py does for Løype)
     size = int(os.environ.get("BARE_PAGE_BYTES", 2048))
     # Lines of 60 characters, so the page is about as long as the page it stands in for.
     lines = ["x" * 60] * max(1, size // 68)
