@@ -14,10 +14,12 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_wtf.csrf import generate_csrf
 
 from ..assets import asset_url, release
 from ..auth import current_actor
@@ -123,7 +125,32 @@ def app_shell():
     """The participant app: renders questionnaires from what the phone keeps, online or not."""
     if not isinstance(current_actor(), Participant):
         return redirect(url_for("auth.join_form"))
-    return render_template("pwa/app.html", strings=client_strings())
+    # A message to show once, a query string, or a developer editing the template: as is.
+    if session.get("_flashes") or request.query_string or current_app.debug:
+        return render_template("pwa/app.html", strings=client_strings())
+    return _shell(str(get_locale())).replace(_TOKEN_MARK, generate_csrf())
+
+
+#: Where the request's CSRF token goes in a kept shell (letters only: escaping keeps it).
+_TOKEN_MARK = "csrfTokenOfThisRequest"
+
+
+def _shell(locale: str) -> str:
+    """The shell in one interface language, rendered once per language, release and process.
+
+    It holds nothing of the person (the app draws everything from the phone's store), only
+    the language's texts and the sign-out and language forms, whose CSRF token is put in per
+    request (issue 12: rendering it was a third of every /app/ request).
+    """
+    kept = current_app.extensions.setdefault("loype_shells", {})
+    key = (locale, release().hash)
+    if key not in kept:
+        if len(kept) >= 4 * len(LANGUAGES):  # an old release's shells
+            kept.clear()
+        kept[key] = render_template(
+            "pwa/app.html", strings=client_strings(), csrf_token=lambda: _TOKEN_MARK
+        )
+    return kept[key]
 
 
 @lru_cache(maxsize=len(LANGUAGES) * 2)
