@@ -11,6 +11,7 @@ import hashlib
 import re
 import secrets
 from datetime import timedelta
+from functools import cache
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
@@ -75,16 +76,22 @@ def start(person: Person, user_agent: str | None, lifetime: timedelta) -> str:
     return token
 
 
+@cache
+def _find_statement() -> sa.Select:
+    """The session with its person (every request needs both: one query, not two), built once:
+    building the statement and its loader options was half the time of every lookup."""
+    return (
+        sa.select(LoginSession)
+        .where(LoginSession.token_hash == sa.bindparam("token_hash"))
+        .options(joinedload(LoginSession.participant), joinedload(LoginSession.staff))
+    )
+
+
 def find(token: str | None) -> LoginSession | None:
     """Return the live session for this token, or None (unknown, ended or expired)."""
     if not token or not isinstance(token, str):
         return None
-    found = db.session.scalar(
-        sa.select(LoginSession)
-        .where(LoginSession.token_hash == _hash(token))
-        # Every request needs the person too: one query, not two.
-        .options(joinedload(LoginSession.participant), joinedload(LoginSession.staff))
-    )
+    found = db.session.scalar(_find_statement(), {"token_hash": _hash(token)})
     if found is None or found.ended_at is not None or found.expires_at <= utcnow():
         return None
     return found
