@@ -14,6 +14,7 @@ import copy
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -113,17 +114,26 @@ def import_document(
 
 def find_version(slug: str, number: int | None = None) -> QuestionnaireVersion | None:
     """Return a version of a questionnaire (the latest when ``number`` is None)."""
+    found = db.session.scalars(
+        _version_statement(number is not None), {"slug": slug, "number": number}
+    )
+    return found.first()
+
+
+@cache
+def _version_statement(numbered: bool) -> sa.Select:
+    """find_version's query, built once per process (every sync and document request asks)."""
     query = (
         sa.select(QuestionnaireVersion)
         .join(Questionnaire)
-        .where(Questionnaire.slug == slug)
+        .where(Questionnaire.slug == sa.bindparam("slug"))
         .order_by(QuestionnaireVersion.number.desc())
         # Its questionnaire comes with it, from the join (every caller reads it: one query).
         .options(contains_eager(QuestionnaireVersion.questionnaire))
     )
-    if number is not None:
-        query = query.where(QuestionnaireVersion.number == number)
-    return db.session.scalars(query.limit(1)).first()
+    if numbered:
+        query = query.where(QuestionnaireVersion.number == sa.bindparam("number"))
+    return query.limit(1)
 
 
 # ------------------------------------------------------------------------------ who sees what
@@ -171,7 +181,9 @@ def _published(audience: str) -> sa.Select[tuple[Questionnaire]]:
     )
 
 
-def _own_offered(municipality_id: int, audience: str) -> sa.Select[tuple[Questionnaire]]:
+def _own_offered(
+    municipality_id: int | sa.BindParameter[int], audience: str
+) -> sa.Select[tuple[Questionnaire]]:
     """The municipality's own published questionnaires that it offers to anyone."""
     return _published(audience).where(
         Questionnaire.municipality_id == municipality_id, Questionnaire.offered_to != "none"
@@ -240,27 +252,45 @@ def may_start(participant: Participant, questionnaire: Questionnaire) -> bool:
     The rules of ``offered_to_each`` asked about one questionnaire, in one query (every new
     response from a phone asks; tests/test_api_offering.py holds the two to each other).
     """
-    municipality_id = participant.municipality_id
     if questionnaire.municipality_id is None:
-        # A national template, while the municipality offers nothing of its own.
-        offered = ~_own_offered(municipality_id, "participant").exists()
-    elif questionnaire.municipality_id != municipality_id:
+        rule = "template"  # a national template, while the municipality offers nothing of its own
+    elif questionnaire.municipality_id != participant.municipality_id:
         return False
-    elif questionnaire.offered_to == "all":
+    elif questionnaire.offered_to in ("all", "assigned"):
+        rule = questionnaire.offered_to
+    else:
+        return False
+    values = {
+        "questionnaire_id": questionnaire.id,
+        "municipality_id": participant.municipality_id,
+        "participant_id": participant.id,
+    }
+    return bool(db.session.scalar(_may_start_statement(rule), values))
+
+
+@cache
+def _may_start_statement(rule: str) -> sa.Select:
+    """may_start's query for one kind of rule, built once per process (every new response
+    from a phone asks)."""
+    if rule == "template":
+        offered = ~_own_offered(sa.bindparam("municipality_id"), "participant").exists()
+    elif rule == "all":
         offered = sa.true()
-    elif questionnaire.offered_to == "assigned":
+    else:
         offered = (
             sa.select(QuestionnaireAssignment.participant_id)
             .where(
-                QuestionnaireAssignment.participant_id == participant.id,
-                QuestionnaireAssignment.questionnaire_id == questionnaire.id,
+                QuestionnaireAssignment.participant_id == sa.bindparam("participant_id"),
+                QuestionnaireAssignment.questionnaire_id == sa.bindparam("questionnaire_id"),
             )
             .exists()
         )
-    else:
-        return False
-    this_one = _published("participant").where(Questionnaire.id == questionnaire.id).exists()
-    return bool(db.session.scalar(sa.select(sa.and_(this_one, offered))))
+    this_one = (
+        _published("participant")
+        .where(Questionnaire.id == sa.bindparam("questionnaire_id"))
+        .exists()
+    )
+    return sa.select(sa.and_(this_one, offered))
 
 
 def participant_questionnaires(participant: Participant) -> list[Questionnaire]:
