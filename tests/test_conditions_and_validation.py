@@ -118,3 +118,90 @@ def test_one_question_per_page_splits_sections_and_keeps_their_titles():
     assert [s.index for s in definition.sections] == list(range(10))
     assert definition.sections[5].pointer == "/ui/sections/1"
     assert definition.sections[5].id == "work-2"
+
+
+# ------------------------------------------------ choice lists checked as enums (issue 12)
+
+FORMS = Path(__file__).parent.parent / "forms"
+SHIPPED = {path.stem: json.loads(path.read_text("utf-8")) for path in FORMS.glob("*.json")}
+SHIPPED = {name: doc for name, doc in SHIPPED.items() if "schema" in doc and "ui" in doc}
+
+
+def _answer_sets(definition):
+    """Answer sets a phone, a bug or an attacker might send: each question may get one of
+    its own options, a list of them, another question's option, a wrong type, or nothing;
+    group entries likewise; and unknown keys."""
+    from hypothesis import strategies as st
+
+    everyone = sorted({o.value for q in _all_questions(definition) for o in q.options or ()})
+    scalar = st.one_of(
+        st.sampled_from(everyone) if everyone else st.nothing(),
+        st.text(max_size=5),
+        st.integers(-3, 3),
+        st.floats(-1e6, 1e6, allow_nan=False),
+        st.booleans(),
+        st.none(),
+    )
+
+    def value(q):
+        own = [o.value for o in q.options or ()]
+        if getattr(q, "children", None):
+            entry = st.fixed_dictionaries({}, optional={c.id: value(c) for c in q.children})
+            return st.one_of(st.lists(entry, max_size=3), scalar)
+        if own:
+            return st.one_of(
+                st.sampled_from(own), st.lists(st.sampled_from(own), max_size=3), scalar
+            )
+        return st.one_of(scalar, st.lists(scalar, max_size=2))
+
+    known = st.fixed_dictionaries(
+        {}, optional={qid: value(q) for qid, q in definition.questions.items()}
+    )
+    unknown = st.dictionaries(st.text(min_size=1, max_size=3), scalar, max_size=2)
+    return st.builds(lambda a, b: {**b, **a}, known, unknown)
+
+
+def _all_questions(definition):
+    for q in definition.questions.values():
+        yield q
+        yield from getattr(q, "children", None) or ()
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED))
+def test_choice_lists_as_enums_accept_and_refuse_the_same_answers(name):
+    """The validator checks each oneOf/anyOf list of constants as an enum: on any answers
+    the errors (paths and codes, in order) are those of the schema as written."""
+    from hypothesis import given, settings
+
+    from webapp.questionnaires.validate import (
+        _errors_from_schema,
+        answer_validator,
+        choices_as_enums,
+    )
+
+    definition = load_definition(SHIPPED[name])
+    rewritten = json.dumps(choices_as_enums(definition.schema))
+    assert '"oneOf"' not in rewritten and '"anyOf"' not in rewritten  # every list rewritten
+
+    @settings(max_examples=300, deadline=None)
+    @given(_answer_sets(definition))
+    def same_errors(given_answers):
+        expected = _errors_from_schema(definition.schema, given_answers)
+        assert _errors_from_schema(answer_validator(definition), given_answers) == expected
+
+    same_errors()
+
+
+def test_a_choice_list_with_a_value_twice_stays_a_one_of():
+    from webapp.questionnaires.validate import choices_as_enums
+
+    twice = {"oneOf": [{"const": 1, "title": "One"}, {"const": 1.0, "title": "Also one"}]}
+    assert choices_as_enums(twice) == twice  # 1 matches both: never valid, as written
+    mixed = {"oneOf": [{"const": "a"}, {"type": "string", "maxLength": 2}]}
+    assert choices_as_enums(mixed) == mixed  # a branch that is more than a value
+    data = {"const": {"oneOf": [{"const": "a"}]}, "examples": [{"anyOf": [{"const": 1}]}]}
+    assert choices_as_enums(data) == data  # values are data, never rewritten
+    assert choices_as_enums({"type": "string", "anyOf": [{"const": "a"}, {"const": "a"}]}) == {
+        "type": "string",
+        "enum": ["a", "a"],
+    }

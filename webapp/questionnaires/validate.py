@@ -73,9 +73,73 @@ def answer_validator(definition: Definition) -> Draft202012Validator:
     """
     validator = definition.compiled.get("answers")
     if validator is None:
-        validator = Draft202012Validator(definition.schema, format_checker=FormatChecker())
+        validator = Draft202012Validator(
+            choices_as_enums(definition.schema), format_checker=FormatChecker()
+        )
         definition.compiled["answers"] = validator
     return validator
+
+
+#: Keywords that only describe: a branch with nothing else but ``const`` is a plain value.
+_ANNOTATIONS = frozenset({"title", "description", "$comment", "examples", "deprecated"})
+#: Keywords whose value is data, not a schema: never rewritten.
+_DATA = frozenset({"const", "enum", "default", "examples"})
+
+
+def _choice_values(branches: Any) -> list[Any] | None:
+    """The values of a list of ``{"const": v, "title": ...}`` branches, else None."""
+    if not isinstance(branches, list) or not branches:
+        return None
+    if not all(
+        isinstance(b, dict) and "const" in b and set(b) <= _ANNOTATIONS | {"const"}
+        for b in branches
+    ):
+        return None
+    return [b["const"] for b in branches]
+
+
+def _json_key(value: Any) -> Any:
+    """A key equal for values JSON Schema calls equal (1 and 1.0; never 1 and true)."""
+    if isinstance(value, bool) or value is None:
+        return ("literal", value)
+    if isinstance(value, int | float):
+        return ("number", float(value))
+    if isinstance(value, list):
+        return ("array", tuple(_json_key(v) for v in value))
+    if isinstance(value, dict):
+        return ("object", tuple(sorted((k, _json_key(v)) for k, v in value.items())))
+    return ("string", value)
+
+
+def choices_as_enums(schema: Any) -> Any:
+    """Return a copy of ``schema`` where each choice list (``oneOf``/``anyOf`` of branches that
+    are a ``const`` and its title) is the equivalent ``enum``, in the same place.
+
+    The same answers pass and fail, with the same error code ("choice"), but the validator
+    compares a value with a list instead of trying each branch as a schema of its own and
+    building an error for each that fails: most of the time of checking an answer set
+    (issue 12). A ``oneOf`` with a value twice (never valid for it) is left as it is.
+    """
+    if isinstance(schema, list):
+        return [choices_as_enums(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    copied: dict[str, Any] = {}
+    for keyword, value in schema.items():
+        values = _choice_values(value) if keyword in ("oneOf", "anyOf") else None
+        distinct = values is not None and len({_json_key(v) for v in values}) == len(values)
+        if (
+            values is not None
+            and "enum" not in schema
+            and "enum" not in copied
+            and (keyword == "anyOf" or distinct)
+        ):
+            copied["enum"] = values
+        elif keyword in _DATA:
+            copied[keyword] = value
+        else:
+            copied[keyword] = choices_as_enums(value)
+    return copied
 
 
 def _errors_from_schema(
