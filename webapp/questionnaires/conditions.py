@@ -69,24 +69,40 @@ def visible_questions(definition: Definition, answers: Mapping[str, Any]) -> set
     A question is hidden when its own or its section's condition is false. Answers to hidden
     questions count as not given, so hiding cascades along chains of conditions.
     """
-    section_condition = {
-        qid: section.visible_if for section in definition.sections for qid in section.items
-    }
+    rules = _visibility_rules(definition)
     memo: dict[str, bool] = {}
 
     def shown(qid: str) -> bool:
         if qid not in memo:
+            conditions, refs = rules[qid]
+            if not conditions:
+                memo[qid] = True
+                return True
             memo[qid] = False  # a cycle (rejected by the checker) must not recurse forever
-            conditions = [
-                c for c in (section_condition.get(qid), definition.questions[qid].visible_if) if c
-            ]
-            effective = {
-                ref: answers.get(ref)
-                for c in conditions
-                for ref in referenced_questions(c)
-                if ref in definition.questions and shown(ref)
-            }
+            effective = {ref: answers.get(ref) for ref in refs if shown(ref)}
             memo[qid] = all(evaluate(c, effective) for c in conditions)
         return memo[qid]
 
     return {qid for qid in definition.questions if shown(qid)}
+
+
+def _visibility_rules(definition: Definition) -> dict[str, tuple[list[Any], list[str]]]:
+    """Each question's conditions (its section's and its own) and the questions they refer
+    to, worked out once per Definition (every answer set checked asks)."""
+    rules = definition.compiled.get("visibility")
+    if rules is None:
+        section_condition = {
+            qid: section.visible_if for section in definition.sections for qid in section.items
+        }
+        rules = {}
+        for qid, question in definition.questions.items():
+            conditions = [c for c in (section_condition.get(qid), question.visible_if) if c]
+            refs = [
+                ref
+                for c in conditions
+                for ref in dict.fromkeys(referenced_questions(c))
+                if ref in definition.questions
+            ]
+            rules[qid] = (conditions, list(dict.fromkeys(refs)))
+        definition.compiled["visibility"] = rules
+    return rules
