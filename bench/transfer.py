@@ -801,6 +801,8 @@ def category(row: dict) -> str:
             return name
     if path.endswith(".webmanifest"):
         return "manifest"
+    if path.startswith("/assets/") and path.endswith(".json"):
+        return "js bundle"  # the app's modules in one document (webapp/assets.py)
     return "html"
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
 
+import brotli
 import pytest
 
 from webapp.assets import release
@@ -76,3 +78,50 @@ def test_the_service_worker_update_check_is_a_304_while_the_release_is_the_same(
     again = client.get("/sw.js", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304 and again.get_data() == b""
     assert client.get("/sw.js", headers={"If-None-Match": 'W/"other"'}).status_code == 200
+
+
+def test_the_app_s_modules_come_in_one_bundle_as_served_one_by_one(app, client):
+    """The service worker installs the app's modules from one download (issue 12); each is
+    byte for byte the module served at its own URL, and none is one the browser already has
+    when the worker installs (the worker's own, /me/'s), which would cross the network twice."""
+    from webapp.assets import APP_BUNDLE, LOADED_BEFORE_INSTALL, module_graph
+
+    response = served(client, APP_BUNDLE, **{"Accept-Encoding": "br"})
+    assert response.status_code == 200 and response.headers["Content-Encoding"] == "br"
+    assert "immutable" in response.headers["Cache-Control"]
+    bundle = json.loads(brotli.decompress(response.get_data()))
+    assert {"js/app/main.js", "js/app/pages/editor.js", "js/engine/render.js"} <= set(bundle)
+    for path, text in bundle.items():
+        alone = served(client, path, **{"Accept-Encoding": "identity"}).get_data(as_text=True)
+        assert text == alone, path
+    with app.app_context():
+        assets = release().assets
+        before = set().union(*(module_graph(assets, entry) for entry in LOADED_BEFORE_INSTALL))
+        whole_app = module_graph(assets, "js/app/main.js")
+    assert {"js/app/sync.js", "js/install.js", "js/sign-out-form.js"} <= before
+    assert not before & set(bundle)
+    assert whole_app <= before | set(bundle)  # every module of the app, one way or the other
+    worker = client.get("/sw.js").get_data(as_text=True)
+    assert release_url_of(app, APP_BUNDLE) in worker
+
+
+def release_url_of(app, path: str) -> str:
+    with app.app_context():
+        return release().url(path)
+
+
+def test_the_module_graph_follows_every_form_of_import():
+    from webapp.assets import _asset, module_graph
+
+    sources = {
+        "js/a.js": 'import{x as y,z}from"./b.js";import*as c from"../js/c.js";import"./d.js";',
+        "js/b.js": 'export*from"./sub/e.js";const f=()=>import("./f.js");',
+        "js/c.js": "export const c = 1; // import('./nowhere.js') is not in the release",
+        "js/d.js": "",
+        "js/sub/e.js": 'export { g } from "../g.js";',
+        "js/f.js": "",
+        "js/g.js": "",
+        "js/unused.js": "",
+    }
+    assets = {path: _asset(path, text.encode()) for path, text in sources.items()}
+    assert module_graph(assets, "js/a.js") == set(sources) - {"js/unused.js"}

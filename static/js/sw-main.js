@@ -18,11 +18,11 @@ const SHELL_FOR = ["/app", "/me", "/r/", "/join"];
 // Recorded questions: immutable under their hash, kept across releases.
 export const MEDIA_CACHE = "loype-media";
 
-export function start({ release, precache, icon }) {
+export function start({ release, precache, bundle, icon }) {
   const cacheName = `loype-${release}`;
 
   self.addEventListener("install", (event) => {
-    event.waitUntil(keepRelease(cacheName, precache));
+    event.waitUntil(keepRelease(cacheName, precache, { base: `/assets/${release}/`, ...bundle }));
   });
 
   self.addEventListener("activate", (event) => {
@@ -84,24 +84,51 @@ export function start({ release, precache, icon }) {
 /**
  * Keep every file of the release, each crossing the network at most once: first from the
  * browser's HTTP cache, which this worker shares with its pages (what /me/ downloaded, what
- * this worker's own script loader brought), and only then from the network. All or nothing:
- * a file that cannot be had fails the install, which the browser tries again later.
+ * this worker's own script loader brought), then the app's modules from the release's bundle
+ * (one download: bundle.url, a JSON object of path -> text, webapp/assets.py), and only then
+ * one by one from the network. All or nothing: a file that cannot be had fails the install,
+ * which the browser tries again later.
  *
  * The open pages used to be asked to copy their files over, and were waited for up to five
  * seconds: that cache only seemed apart because a re-signed session cookie with `Vary: Cookie`
  * hid its files (webapp/auth/session.py).
  */
-async function keepRelease(cacheName, precache) {
+async function keepRelease(cacheName, precache, bundle) {
   const cache = await caches.open(cacheName);
+  const missing = [];
   await Promise.all(precache.map(async (url) => {
     if (await cache.match(url)) return;
-    let response = await fetch(url, { cache: "only-if-cached", mode: "same-origin" })
+    const response = await fetch(url, { cache: "only-if-cached", mode: "same-origin" })
       .catch(() => null);
-    if (!response || !response.ok) response = await fetch(url);
+    if (response?.ok) await cache.put(url, response);
+    else missing.push(url);
+  }));
+  const bundled = new Set(bundle.files ?? []);
+  if (missing.filter((url) => bundled.has(url)).length > 1) {
+    await unpack(cache, bundle, missing.filter((url) => bundled.has(url)))
+      .catch(() => null); // what it did not bring comes one by one below
+  }
+  await Promise.all(missing.map(async (url) => {
+    if (await cache.match(url)) return;
+    const response = await fetch(url);
     if (!response.ok) throw new Error(`${url}: ${response.status}`);
     await cache.put(url, response);
   }));
   await keepShell(cache);
+}
+
+/** Put the files urls from the release's bundle into cache, each as its own response. */
+async function unpack(cache, bundle, urls) {
+  const response = await fetch(bundle.url);
+  if (!response.ok) throw new Error(`${bundle.url}: ${response.status}`);
+  const files = await response.json();
+  await Promise.all(urls.map((url) => {
+    const path = url.startsWith(bundle.base) ? url.slice(bundle.base.length) : null;
+    if (path === null || typeof files[path] !== "string") return null;
+    const type = path.endsWith(".css") ? "text/css" : "text/javascript";
+    return cache.put(url, new Response(files[path], { headers: {
+      "Content-Type": `${type}; charset=utf-8`, "X-Content-Type-Options": "nosniff" } }));
+  }));
 }
 
 /**

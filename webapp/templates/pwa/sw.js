@@ -2,4 +2,5 @@
 // lives in static/js/sw-main.js so it is versioned like every other asset.
 import { start } from "{{ main }}";
 
-start({ release: "{{ release }}", precache: {{ precache|safe }}, icon: "{{ icon }}" });
+start({ release: "{{ release }}", precache: {{ precache|safe }}, bundle: {{ bundle|safe }},
+  icon: "{{ icon }}" });
