@@ -11,11 +11,11 @@ It needs Debian's ``wrk`` and gunicorn in the venv. Both apps run under gunicorn
 way ``make run`` seeds it (``db upgrade``, ``forms import``, ``resources import``, ``demo``).
 For each of the participant's app shell (``/app/``), the counsellor's caseload (``/caseload``)
 and ``POST /api/v1/sync`` with one new response, and for the bare page and the bare JSON insert
-it stands against, wrk runs at 1, 16 and 64 connections. It prints requests/s, p50 and p99 and
-the ratios, last, and exits 1 when a target of issue 12 is missed: pages at least 0.6 of the
-bare page, sync at least 0.4 of the bare insert, and Løype's p99 at most 4 × its p50, at 16
-connections. It also prints how long validating one answer set of the mapping questionnaire
-takes. Details go to ``bench/out/server.json``.
+it stands against, wrk runs at 1, 16 and 64 connections, after a short warm-up run on each.
+It prints requests/s, p50 and p99 and the ratios, last, and exits 1 when a target of issue 12
+is missed: pages at least 0.6 of the bare page, sync at least 0.4 of the bare insert, and
+Løype's p99 at most 4 × its p50, at 16 connections. It also prints how long validating one
+answer set of the mapping questionnaire takes. Details go to ``bench/out/server.json``.
 """
 
 from __future__ import annotations
