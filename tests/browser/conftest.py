@@ -53,7 +53,8 @@ class Faults:
     before the server does anything), "lost" (the server stores the request, then the
     connection closes before the answer is sent). ``blocked`` answers 503 until cleared.
     ``slow`` holds seconds by path ending: such a request waits that long before it is served
-    (a slow network or server).
+    (a slow network or server). ``refused`` holds path endings answered 500 whatever they are
+    (a file a broken server or proxy cannot serve).
     """
 
     PATH = "/api/v1/sync"
@@ -68,6 +69,7 @@ class Faults:
         self.blocked = False
         self.seen: list[str] = []
         self.slow: dict[str, float] = {}
+        self.refused: set[str] = set()
 
     @staticmethod
     def _drop(environ):
@@ -82,6 +84,9 @@ class Faults:
         for ending, seconds in list(self.slow.items()):
             if environ.get("PATH_INFO", "").endswith(ending):
                 time.sleep(seconds)
+        if environ.get("PATH_INFO", "").endswith(tuple(self.refused)):
+            start_response("500 INTERNAL SERVER ERROR", [("Content-Type", "text/plain")])
+            return [b"failing on purpose"]
         if environ.get("PATH_INFO") != self.PATH:
             return self.app(environ, start_response)
         kind = self.plan.pop(0) if self.plan else ("blocked" if self.blocked else "pass")

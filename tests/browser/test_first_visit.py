@@ -44,3 +44,23 @@ def test_a_slow_phone_downloads_them_once_too(app, world, context, faults):
     """
     faults.slow["/js/install.js"] = 1.2
     assert not downloaded_twice(app, context, faults, world.codes["p1"])
+
+
+def test_without_the_bundle_the_worker_installs_the_modules_one_by_one(app, world, context, faults):
+    """The bundle is a shortcut, never a dependency: when the server cannot give it, the
+    worker fetches each module on its own, once, and the app still opens offline."""
+    faults.refused.add("/" + APP_BUNDLE)
+    page = open_app(context, world.codes["p1"])
+    assets = Counter(
+        path.split("/", 3)[3]
+        for method, path in faults.served
+        if method == "GET" and path.startswith("/assets/")
+    )
+    assert assets[APP_BUNDLE] == 1
+    with app.app_context():
+        bundled = list(app_bundle(release().assets))
+    assert {path: assets[path] for path in bundled} == dict.fromkeys(bundled, 1)
+    context.set_offline(True)
+    page.reload()
+    page.click("#app .card button.primary")  # the questionnaire: the editor's modules
+    page.wait_for_selector("#fields")
