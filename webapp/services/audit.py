@@ -34,18 +34,25 @@ def record(
     details: dict[str, Any] | None = None,
 ) -> None:
     """Add an audit event to the current transaction (``details``: what was asked for, such
-    as an export's filter; never answers)."""
+    as an export's filter; never answers).
+
+    A plain INSERT, not an object for the session to track and flush: nothing reads the event
+    back in the same request, and every sync and every opened response writes one.
+    """
     if municipality_id is None and actor is not None:
         municipality_id = actor.municipality_id
-    event = AuditEvent(
-        actor=actor_label(actor),
-        action=action,
-        target=target,
-        municipality_id=municipality_id,
-        details=details,
+    label = actor_label(actor)
+    db.session.execute(
+        sa.insert(AuditEvent.__table__).values(
+            at=utcnow(),
+            actor=label,
+            action=action,
+            target=target,
+            municipality_id=municipality_id,
+            details=details,
+        )
     )
-    db.session.add(event)
-    log.info("audit %s %s %s", event.actor, action, target)
+    log.info("audit %s %s %s", label, action, target)
 
 
 #: Rows written per INSERT by record_many.
