@@ -21,6 +21,7 @@ import mimetypes
 import posixpath
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import brotli
@@ -69,6 +70,11 @@ class Release:
 
     def url(self, path: str) -> str:
         return f"/assets/{self.hash}/{path}"
+
+    @cached_property
+    def bundled(self) -> list[str]:
+        """The paths of the modules in the app's bundle (APP_BUNDLE)."""
+        return list(app_bundle(self.assets))
 
     @classmethod
     def load(cls, root: Path) -> Release:

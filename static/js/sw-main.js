@@ -104,8 +104,9 @@ async function keepRelease(cacheName, precache, bundle) {
     else missing.push(url);
   }));
   const bundled = new Set(bundle.files ?? []);
-  if (missing.filter((url) => bundled.has(url)).length > 1) {
-    await unpack(cache, bundle, missing.filter((url) => bundled.has(url)))
+  const fromBundle = missing.filter((url) => bundled.has(url));
+  if (fromBundle.length > 1) {
+    await unpack(cache, bundle, fromBundle)
       .catch(() => null); // what it did not bring comes one by one below
   }
   await Promise.all(missing.map(async (url) => {

@@ -21,7 +21,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 
-from ..assets import APP_BUNDLE, app_bundle, asset_url, release
+from ..assets import APP_BUNDLE, asset_url, release
 from ..auth import current_actor
 from ..config import LANGUAGES
 from ..extensions import db
@@ -72,17 +72,6 @@ def manifest():
     return response
 
 
-#: The paths in each release's bundle, by release hash (the browser asks for /sw.js on every
-#: navigation).
-_BUNDLED: dict[str, list[str]] = {}
-
-
-def _bundled(current) -> list[str]:
-    if current.hash not in _BUNDLED:
-        _BUNDLED[current.hash] = list(app_bundle(current.assets))
-    return _BUNDLED[current.hash]
-
-
 @bp.get("/sw.js")
 def service_worker():
     """The service worker, from the root so its scope is the whole site.
@@ -99,7 +88,7 @@ def service_worker():
     precache.append(url_for(".offline"))  # the app shell is kept when first visited
     bundle = {
         "url": current.url(APP_BUNDLE),
-        "files": [current.url(path) for path in _bundled(current)],
+        "files": [current.url(path) for path in current.bundled],
     }
     script = render_template(
         "pwa/sw.js",

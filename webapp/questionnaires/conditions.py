@@ -97,12 +97,10 @@ def _visibility_rules(definition: Definition) -> dict[str, tuple[list[Any], list
         rules = {}
         for qid, question in definition.questions.items():
             conditions = [c for c in (section_condition.get(qid), question.visible_if) if c]
-            refs = [
-                ref
-                for c in conditions
-                for ref in dict.fromkeys(referenced_questions(c))
+            refs = dict.fromkeys(
+                ref for c in conditions for ref in referenced_questions(c)
                 if ref in definition.questions
-            ]
-            rules[qid] = (conditions, list(dict.fromkeys(refs)))
+            )  # fmt: skip
+            rules[qid] = (conditions, list(refs))
         definition.compiled["visibility"] = rules
     return rules

@@ -42,17 +42,18 @@ def record(
     if municipality_id is None and actor is not None:
         municipality_id = actor.municipality_id
     label = actor_label(actor)
-    db.session.execute(
-        sa.insert(AuditEvent.__table__).values(
-            at=utcnow(),
-            actor=label,
-            action=action,
-            target=target,
-            municipality_id=municipality_id,
-            details=details,
-        )
-    )
+    _insert([_row(utcnow(), label, action, target, municipality_id, details)])
     log.info("audit %s %s %s", label, action, target)
+
+
+def _row(at, label: str, action: str, target: str, municipality_id, details) -> dict[str, Any]:
+    return {"at": at, "actor": label, "action": action, "target": target,
+            "municipality_id": municipality_id, "details": details}  # fmt: skip
+
+
+def _insert(rows: list[dict[str, Any]]) -> None:
+    """Write audit rows as plain INSERTs (no objects for the session to track)."""
+    db.session.execute(sa.insert(AuditEvent.__table__), rows)
 
 
 #: Rows written per INSERT by record_many.
@@ -69,14 +70,7 @@ def record_many(
     label, written, targets = actor_label(actor), 0, iter(targets)
     while batch := list(islice(targets, BATCH)):
         now = utcnow()
-        db.session.execute(
-            sa.insert(AuditEvent),
-            [
-                {"at": now, "actor": label, "action": action, "target": target,
-                 "municipality_id": municipality_id, "details": details}
-                for target in batch
-            ],
-        )  # fmt: skip
+        _insert([_row(now, label, action, target, municipality_id, details) for target in batch])
         written += len(batch)
     log.info("audit %s %s ×%d", label, action, written)
     return written
