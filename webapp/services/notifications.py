@@ -51,8 +51,11 @@ def notify(
     kind: str,
     response: Response | None = None,
     questionnaire: Questionnaire | None = None,
+    *,
+    response_id: str | None = None,
 ) -> Notification:
-    """Add an inbox entry for ``recipient`` and a delivery to each of their devices."""
+    """Add an inbox entry for ``recipient`` and a delivery to each of their devices (about
+    ``response``, or the response with ``response_id`` when the writer holds no object)."""
     if kind not in NOTIFICATION_KINDS:
         raise ValueError(kind)
     owner = (
@@ -63,7 +66,7 @@ def notify(
     notification = Notification(
         public_id=secrets.token_urlsafe(16),
         kind=kind,
-        response_id=response.id if response is not None else None,
+        response_id=response.id if response is not None else response_id,
         questionnaire_id=questionnaire.id if questionnaire is not None else None,
         **owner,
     )
