@@ -358,7 +358,8 @@ def pages(filler: Filler) -> list[tuple[str, str, str]]:
         ("caseload (lead, page 1)", "lead", "/caseload"),
         # One person at both sizes: what the search's index must keep flat.
         ("caseload (lead, search, 1 found)", "lead", "/caseload?" + urlencode({"q": ONE})),
-        # A full page at both sizes (about 1 in 17 is an Amina): the count grows with them.
+        # A full page at both sizes (about 1 in 17 is an Amina: 59, then 5,880): counted up
+        # to 1,000 (services/caseload.py SEARCH_COUNT_CAP), sorted in full.
         ("caseload (lead, search, page)", "lead", "/caseload?q=Amina"),
         ("caseload (lead, last sync)", "lead", "/caseload?sort=last_sync"),
         ("overview (lead)", "lead", "/overview"),

@@ -206,6 +206,35 @@ def test_search_filter_sort_and_pages(app, world, as_actor):
     assert "Nobody matches" in html  # "%" is a character, not a wildcard
 
 
+def test_a_name_search_that_finds_very_many_says_so_and_pages_the_first_of_them(
+    app, world, as_actor, monkeypatch
+):
+    """A search counts what it finds up to a cap (issue 12: counting thousands grew the page
+    with the municipality); past it the page says there are more, asks for more of the name,
+    and its pages hold the first ones in the chosen order, never more."""
+    _add_participants(app, world, 30)
+    client = as_actor(app, "c1")
+    monkeypatch.setattr(caseload, "SEARCH_COUNT_CAP", 10)
+    exact = client.get("/caseload?q=person+001").get_data(as_text=True)  # 0010 … 0019
+    assert "Participants found: 10" in exact and "More than" not in exact
+    assert exact.count('<th scope="row">') == 10
+    monkeypatch.setattr(caseload, "SEARCH_COUNT_CAP", 4)
+    capped = client.get("/caseload?q=person+001").get_data(as_text=True)
+    assert "More than 4 participants found" in capped and "type more of the name" in capped
+    assert "Participants found:" not in capped and "Page 1 of" not in capped
+    shown = [f"Person {n:04d}" for n in range(10, 20) if f"Person {n:04d}" in capped]
+    assert shown == ["Person 0010", "Person 0011", "Person 0012", "Person 0013"]
+    # Pages of 25 hold the first 4; the pages past the cap are the last one within it.
+    assert capped.count('<th scope="row">') == 4
+    late = client.get("/caseload?q=person+001&page=3").get_data(as_text=True)
+    assert late.count('<th scope="row">') == 4 and "Person 0013" in late
+    # Another order: the first 4 of that order.
+    by_start = client.get("/caseload?q=person+001&sort=start").get_data(as_text=True)
+    assert "Person 0019" in by_start and "Person 0010" not in by_start  # started earliest
+    # Without a search the list is counted in full.
+    assert "Participants found: 31" in client.get("/caseload").get_data(as_text=True)
+
+
 STEP_CASES = [
     # (status, due in days from today, overdue?)
     ("planned", -1, True),
