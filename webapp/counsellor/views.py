@@ -158,8 +158,9 @@ def caseload():
         current_app.config["LANGUAGES"],
     )
     result = caseload_service.page(
-        access.caseload_query(actor), actor.municipality_id, filters, _today()
-    )
+        access.caseload_query(actor), actor.municipality_id, filters, _today(),
+        with_counsellors=actor.is_lead,
+    )  # fmt: skip
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
         "counsellor/caseload.html",
