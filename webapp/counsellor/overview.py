@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, render_template
+from flask import Blueprint, Response, abort, after_this_request, current_app, render_template
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..auth import current_actor, staff_required
+from ..extensions import db
 from ..questionnaires.names import text_direction
 from ..services import overview as overview_service
 from .forms import PROGRESS_LABELS
 
 bp = Blueprint("overview", __name__)
+log = logging.getLogger(__name__)
 
 TITLES = {
     "states": _l("Participants by where their competence mapping stands"),
@@ -65,6 +68,27 @@ def _description(chart: overview_service.Chart, labels: dict[str, str]) -> str:
     return "; ".join(parts) + "."
 
 
+def _count_again_after_this_response(municipality_id: int, today: date, tz: ZoneInfo) -> None:
+    """Count the municipality again once this page has been sent, which shows the counts as
+    kept (and when they were counted): at 100,000 participants counting takes seconds, and
+    the first lead to open the page after MAX_AGE waited for it (issue 12)."""
+    app = current_app._get_current_object()
+
+    def count_again() -> None:
+        with app.app_context():
+            try:
+                overview_service.figures(municipality_id, today, tz)
+            except Exception:  # the page was sent: log it, and the next visit counts again
+                log.exception("counting the overview again failed")
+            finally:
+                db.session.remove()
+
+    @after_this_request
+    def later(response: Response) -> Response:
+        response.call_on_close(count_again)
+        return response
+
+
 @bp.get("/overview")
 @staff_required()
 def municipality():
@@ -75,7 +99,11 @@ def municipality():
     tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     today = datetime.now(tz).date()
     lang = str(get_locale())
-    counted = overview_service.figures(actor.municipality_id, today, tz)
+    counted, fresh = overview_service.kept(actor.municipality_id, today)
+    if counted is None:  # nothing counted today yet: the lead waits for the count
+        counted = overview_service.figures(actor.municipality_id, today, tz)
+    elif not fresh:
+        _count_again_after_this_response(actor.municipality_id, today, tz)
     charts = overview_service.charts_of(counted.figures, lang)
     shown = []
     for chart in charts:

@@ -271,6 +271,19 @@ def count(municipality_id: int, today: date, tz: ZoneInfo) -> dict[str, Any]:
     }
 
 
+def kept(
+    municipality_id: int, today: date, now: datetime | None = None
+) -> tuple[OverviewFigures | None, bool]:
+    """Return the municipality's counts as kept, if they were counted today, and whether they
+    are still fresh (counted less than MAX_AGE ago). Counts of another day are not returned:
+    the deadline charts depend on the day."""
+    now = now or utcnow()
+    found = db.session.get(OverviewFigures, municipality_id)
+    if found is None or found.day != today:
+        return None, False
+    return found, now - MAX_AGE < found.counted_at <= now
+
+
 def figures(
     municipality_id: int, today: date, tz: ZoneInfo, now: datetime | None = None
 ) -> OverviewFigures:
@@ -278,14 +291,15 @@ def figures(
     day. Every app server shares them (a row per municipality), so the page stays as quick
     at 100,000 participants as at 1,000, and shows when they were counted."""
     now = now or utcnow()
-    kept = db.session.get(OverviewFigures, municipality_id)
-    if kept is not None and kept.day == today and now - MAX_AGE < kept.counted_at <= now:
-        return kept
+    found, fresh = kept(municipality_id, today, now)
+    if found is not None and fresh:
+        return found
+    kept_row = db.session.get(OverviewFigures, municipality_id)
     counted = count(municipality_id, today, tz)
-    if kept is None:
-        kept = OverviewFigures(municipality_id=municipality_id)
-        db.session.add(kept)
-    kept.counted_at, kept.day, kept.figures = now, today, counted
+    if kept_row is None:
+        kept_row = OverviewFigures(municipality_id=municipality_id)
+        db.session.add(kept_row)
+    kept_row.counted_at, kept_row.day, kept_row.figures = now, today, counted
     try:
         db.session.commit()
     except sa.exc.IntegrityError:  # another server stored its count first: show ours
@@ -293,7 +307,7 @@ def figures(
         return OverviewFigures(
             municipality_id=municipality_id, counted_at=now, day=today, figures=counted
         )
-    return kept
+    return kept_row
 
 
 def charts_of(counted: dict[str, Any], lang: str) -> list[Chart]:
