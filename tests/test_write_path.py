@@ -244,6 +244,32 @@ def test_a_batch_item_that_fails_leaves_the_others_alone(app, phone):
 # ------------------------------------------------------------------ two real writers at once
 
 
+def test_a_response_started_for_a_participant_added_in_the_same_transaction(app, world):
+    """A new response's rows are plain INSERTs, which do not flush the session by themselves:
+    a participant added just before (a counsellor adding someone and starting a meeting) must
+    be in the database first, with the revision pointing at the response."""
+    with app.app_context():
+        staff = db.session.get(StaffUser, world.c1)
+        version = questionnaire_service.find_version("kartlegging")
+        assert version.definition.audience == "participant"  # read (and kept) before the add
+        person = Participant(
+            municipality_id=staff.municipality_id, counsellor=staff, display_name="Ny Person"
+        )
+        db.session.add(person)  # not flushed: no id yet, and no query in between flushes it
+        assert person.id is None
+        receipt = revisions.create(
+            person, version, revisions.Author("staff", staff, occasion="meeting"),
+            response_id=str(uuid.uuid4()),
+        )  # fmt: skip
+        db.session.commit()
+        response = db.session.get(Response, receipt.id)
+        assert response.participant_id == person.id is not None
+        revision = db.session.scalars(
+            sa.select(ResponseRevision).where(ResponseRevision.response_id == response.id)
+        ).one()
+        assert (revision.number, revision.answers, revision.staff_id) == (1, {}, staff.id)
+
+
 def test_two_concurrent_writers_never_both_store_the_next_revision(app, world, monkeypatch):
     rid = str(uuid.uuid4())
     with app.app_context():
