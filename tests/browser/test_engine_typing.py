@@ -99,3 +99,54 @@ def test_a_keystroke_reads_only_its_own_field_and_group_entries_keep_their_place
     page.wait_for_selector("#jobs-0-occupation", state="hidden")
     answers = page.evaluate(SAVED, rid)
     assert answers["has_work_experience"] is False and "jobs" not in answers
+
+
+# For each control in a question the app may skip drawing (content-visibility: auto), how far
+# its focus ring may reach before that question's clip cuts it, on every side.
+FOCUS_ROOM = """() => {
+  const rows = [];
+  const controls = document.querySelectorAll("#fields input, #fields select, #fields textarea");
+  for (const control of controls) {
+    if (!control.checkVisibility()) continue;  // a hidden question
+    control.focus();  // on the screen, and so drawn, as when someone tabs to it
+    const r = control.getBoundingClientRect();
+    let field = control.closest(".field");
+    for (; field; field = field.parentElement.closest(".field")) {
+      const style = getComputedStyle(field);
+      if (style.contentVisibility !== "auto") continue;
+      const box = field.getBoundingClientRect();
+      const px = (name) => parseFloat(style[name]) || 0;
+      // Its padding box, widened by overflow-clip-margin except for a fieldset (Chromium clips
+      // a fieldset's contents at its padding box whatever the margin).
+      const widen = field.tagName === "FIELDSET" ? 0 : px("overflowClipMargin");
+      const room = Math.min(
+        r.left - (box.left + px("borderLeftWidth") - widen),
+        box.right - px("borderRightWidth") + widen - r.right,
+        r.top - (box.top + px("borderTopWidth") - widen),
+        box.bottom - px("borderBottomWidth") + widen - r.bottom,
+      );
+      const fieldset = field.tagName === "FIELDSET";
+      rows.push({ id: control.id, type: control.type, fieldset, room });
+    }
+  }
+  return rows;
+}"""
+
+
+def test_questions_the_app_may_skip_drawing_leave_room_for_the_focus_ring(world, context):
+    """Long pages skip drawing the questions far from the screen (content-visibility, issue
+    12), which clips what a question paints to its box: the focus ring (3 px outline 2 px
+    off the control, and a 5 px dark ring) must still show whole, for radios and checkboxes
+    in a choice list (a fieldset) and for text fields alike (WCAG 2.4.7)."""
+    page, _rid = start_on_page(context, world, 7)  # radios, checkboxes, a date field
+    page.wait_for_selector("#norwegian_test_taken-0")
+    page.check("#norwegian_test_taken-0")
+    page.wait_for_selector("#norwegian_tests-0", state="visible")
+    page.check("#norwegian_tests-0")
+    page.wait_for_selector("#norwegian_test_date", state="visible")
+    rows = page.evaluate(FOCUS_ROOM)
+    kinds = {(row["type"], row["fieldset"]) for row in rows}
+    assert ("radio", True) in kinds and ("checkbox", True) in kinds, rows  # it is in effect
+    assert any(not row["fieldset"] for row in rows), rows
+    short = [row for row in rows if row["room"] < 5]
+    assert not short, short
