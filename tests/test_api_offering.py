@@ -114,3 +114,22 @@ def test_documents_keep_the_order_of_a_groups_questions(app, world, as_actor):
     order = list(document["schema"]["properties"]["educations"]["items"]["properties"])
     assert order == expected
     assert list(document)[:3] == ["format", "slug", "title"]
+
+
+def test_a_new_response_from_a_phone_costs_five_statements(app, world, as_actor):
+    """The sign-in session, one lookup (the version, whether the id is stored, whether p1
+    may start it), and the response, its revision and its audit row (issue 12: the lookup was
+    three statements)."""
+    from .test_caseload import StatementCounter
+
+    phone = as_actor(app, "p1")
+    # The session's first write also notes the participant's last sync (once a minute).
+    assert phone.put(f"/api/v1/responses/{uuid.uuid4()}", json=body({})).status_code == 201
+    with app.app_context():
+        engine = db.engine
+    rid = str(uuid.uuid4())
+    with StatementCounter(engine) as counter:
+        assert phone.put(f"/api/v1/responses/{rid}", json=body({})).status_code == 201
+    assert counter.count == 5
+    with app.app_context():
+        assert db.session.get(Response, rid).participant_id == world.p1

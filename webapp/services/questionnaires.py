@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import aliased, contains_eager
 
 from ..extensions import db
 from ..models import (
@@ -249,48 +249,63 @@ def may_start(participant: Participant, questionnaire: Questionnaire) -> bool:
     """Return whether ``participant`` may start a new response to ``questionnaire``: it is
     offered to them now (their municipality's rules, or the national templates).
 
-    The rules of ``offered_to_each`` asked about one questionnaire, in one query (every new
-    response from a phone asks; tests/test_api_offering.py holds the two to each other).
+    The rules of ``offered_to_each`` asked about one questionnaire, in one query
+    (tests/test_api_offering.py holds the two to each other). A phone's sync asks the same
+    rule inside its own lookup (``start_rule``).
     """
-    if questionnaire.municipality_id is None:
-        rule = "template"  # a national template, while the municipality offers nothing of its own
-    elif questionnaire.municipality_id != participant.municipality_id:
-        return False
-    elif questionnaire.offered_to in ("all", "assigned"):
-        rule = questionnaire.offered_to
-    else:
-        return False
     values = {
         "questionnaire_id": questionnaire.id,
         "municipality_id": participant.municipality_id,
         "participant_id": participant.id,
     }
-    return bool(db.session.scalar(_may_start_statement(rule), values))
+    return bool(db.session.scalar(_may_start_statement(), values))
 
 
 @cache
-def _may_start_statement(rule: str) -> sa.Select:
-    """may_start's query for one kind of rule, built once per process (every new response
-    from a phone asks)."""
-    if rule == "template":
-        offered = ~_own_offered(sa.bindparam("municipality_id"), "participant").exists()
-    elif rule == "all":
-        offered = sa.true()
-    else:
-        offered = (
-            sa.select(QuestionnaireAssignment.participant_id)
-            .where(
-                QuestionnaireAssignment.participant_id == sa.bindparam("participant_id"),
-                QuestionnaireAssignment.questionnaire_id == sa.bindparam("questionnaire_id"),
-            )
-            .exists()
-        )
-    this_one = (
-        _published("participant")
-        .where(Questionnaire.id == sa.bindparam("questionnaire_id"))
-        .exists()
+def _may_start_statement() -> sa.Select:
+    """may_start's query, built once per process."""
+    return sa.select(start_rule()).where(Questionnaire.id == sa.bindparam("questionnaire_id"))
+
+
+@cache
+def start_rule() -> sa.ColumnElement[bool]:
+    """may_start's rules as one SQL condition on the ``questionnaire`` row of the query it is
+    put in, for the participant of the bind parameters ``municipality_id`` and
+    ``participant_id``: published for participants and, if the municipality offers
+    questionnaires of its own, offered to everyone or assigned to this participant; if not,
+    a national template. Built once per process.
+
+    Every table the subqueries read besides that row is an alias, so none of them is
+    correlated to the enclosing query by accident.
+    """
+    other, any_version = aliased(Questionnaire), aliased(QuestionnaireVersion)
+    other_version = aliased(QuestionnaireVersion)
+    municipality = sa.bindparam("municipality_id")
+    published = sa.and_(
+        Questionnaire.audience == "participant",
+        Questionnaire.retired_at.is_(None),
+        sa.exists().where(any_version.questionnaire_id == Questionnaire.id),
     )
-    return sa.select(sa.and_(this_one, offered))
+    own_offered = sa.exists().where(
+        other.audience == "participant",
+        other.retired_at.is_(None),
+        other.municipality_id == municipality,
+        other.offered_to != "none",
+        sa.exists().where(other_version.questionnaire_id == other.id),
+    )
+    assigned = sa.exists().where(
+        QuestionnaireAssignment.participant_id == sa.bindparam("participant_id"),
+        QuestionnaireAssignment.questionnaire_id == Questionnaire.id,
+    )
+    offered = sa.case(
+        # a national template, while the municipality offers nothing of its own
+        (Questionnaire.municipality_id.is_(None), ~own_offered),
+        (Questionnaire.municipality_id != municipality, sa.false()),
+        (Questionnaire.offered_to == "all", sa.true()),
+        (Questionnaire.offered_to == "assigned", assigned),
+        else_=sa.false(),
+    )
+    return sa.and_(published, offered)
 
 
 def participant_questionnaires(participant: Participant) -> list[Questionnaire]:
