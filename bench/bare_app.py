@@ -34,7 +34,9 @@ def create_app() -> Flask:
     url = os.environ["BARE_DATABASE_URL"]
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    engine = sa.create_engine(url, pool_pre_ping=True)
+    # No check of a pooled connection before use: Løype checks one only after it sat idle
+    # (LOYPE_DATABASE_PING_AFTER_IDLE), never under this bench's steady load.
+    engine = sa.create_engine(url)
     metadata.create_all(engine)
     engine.dispose()  # no connection crosses gunicorn's fork (as gunicorn.conf.py does for Løype)
     size = int(os.environ.get("BARE_PAGE_BYTES", 2048))

@@ -60,7 +60,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     with app.app_context():
-        tune_engine(db.engine)
+        tune_engine(db.engine, app.config["DATABASE_PING_AFTER_IDLE"])
     # The name search's index is per database and outside the models (models/name_search.py).
     migrate.init_app(
         app, db, directory=str(ROOT / "migrations"), include_object=name_search.outside_models

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 from flask_babel import Babel
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import Engine, MetaData, event
+from sqlalchemy import Engine, MetaData, event, exc
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import ConnectionPoolEntry
 
 # Named constraints, so Alembic can alter them on SQLite and PostgreSQL alike.
 NAMING_CONVENTION = {
@@ -45,7 +48,28 @@ def _sqlite_pragmas(connection, _record) -> None:
     cursor.close()
 
 
-def tune_engine(engine: Engine) -> None:
-    """Apply the embedded database's settings to every new connection (no-op on PostgreSQL)."""
-    if engine.dialect.name == "sqlite" and not event.contains(engine, "connect", _sqlite_pragmas):
-        event.listen(engine, "connect", _sqlite_pragmas)
+def tune_engine(engine: Engine, ping_after_idle: float) -> None:
+    """Apply the database's connection settings: the embedded database's pragmas on every new
+    connection; on a database server, a check that a pooled connection still works before it is
+    used, if it sat unused for ``ping_after_idle`` seconds or more."""
+    if engine.dialect.name == "sqlite":
+        # A file on this machine has no connection to lose: no check at all.
+        if not event.contains(engine, "connect", _sqlite_pragmas):
+            event.listen(engine, "connect", _sqlite_pragmas)
+        return
+
+    def note_idle(_dbapi_connection, record: ConnectionPoolEntry) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    def ping_if_idle(dbapi_connection, record: ConnectionPoolEntry, _proxy) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is not None and time.monotonic() - idle_since < ping_after_idle:
+            return  # used a moment ago: a busy server skips a round trip on every request
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:  # the pool drops its connections and takes a new one
+            raise exc.InvalidatePoolError("the database closed this connection") from error
+
+    event.listen(engine, "connect", note_idle)
+    event.listen(engine, "checkin", note_idle)
+    event.listen(engine, "checkout", ping_if_idle)
