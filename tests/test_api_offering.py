@@ -133,3 +133,32 @@ def test_a_new_response_from_a_phone_costs_five_statements(app, world, as_actor)
     assert counter.count == 5
     with app.app_context():
         assert db.session.get(Response, rid).participant_id == world.p1
+
+
+def test_an_edit_from_a_phone_costs_five_statements(app, world, as_actor):
+    """The sign-in session, the lookup, one read of the revisions an edit may need (a replay,
+    this phone's newest, its base: three reads before), and the response's update and its
+    new revision."""
+    from .test_caseload import StatementCounter
+
+    phone = as_actor(app, "p1")
+    rid = str(uuid.uuid4())
+
+    def send(sequence: int, base: int | None, goal: str):
+        payload = {**body({"short_term_goal": goal}, base=base), "device": "phone-a1",
+                   "sequence": sequence}  # fmt: skip
+        return phone.put(f"/api/v1/responses/{rid}", json=payload)
+
+    assert send(1, None, "first").status_code == 201
+    assert send(2, 1, "second").get_json()["revision"] == 2
+    with app.app_context():
+        engine = db.engine
+    with StatementCounter(engine) as counter:
+        assert send(3, 2, "third").get_json()["revision"] == 3
+    assert counter.count == 5
+    with StatementCounter(engine) as counter:  # the same request again: a replay
+        assert send(3, 2, "third").get_json()["revision"] == 3
+    assert counter.count == 3
+    with app.app_context():
+        stored = db.session.get(Response, rid)
+        assert stored.answers == {"short_term_goal": "third"} and stored.revision == 3

@@ -288,8 +288,8 @@ def test_two_concurrent_writers_never_both_store_the_next_revision(app, world, m
     real_base_of = revisions._base_of
     calls = []
 
-    def base_of_after_both_read(response, base):
-        found = real_base_of(response, base)
+    def base_of_after_both_read(response, base, known=None):
+        found = real_base_of(response, base, known)
         calls.append(base)
         if len(calls) <= 2:
             barrier.wait()

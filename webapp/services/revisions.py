@@ -250,6 +250,7 @@ def write(
     lang: str | None = None,
     given_languages: Mapping[str, str] | None = None,
     fingerprint: str | None = None,
+    known_base: ResponseRevision | None = None,
 ) -> Receipt:
     """Store the answers and status ``author`` wants, as the next revision of ``response``.
 
@@ -257,8 +258,9 @@ def write(
     empty). ``only`` limits validation errors to the questions the writer edited (one server
     page); ``require`` asks for those to be answered even in a draft. ``base_answers`` is what
     the writer held at ``base`` when that differs from the stored revision (a phone that never
-    heard back about its own merged write; see services/sync.py). Raises Conflict
-    (``submitted``, ``revision``) or Invalid.
+    heard back about its own merged write; see services/sync.py); ``known_base``, revision
+    ``base`` if the caller has already read it. Raises Conflict (``submitted``, ``revision``)
+    or Invalid.
     """
     if status not in ("draft", "submitted"):
         raise Invalid("status")
@@ -268,7 +270,7 @@ def write(
             return current_receipt(response)  # sent again: already stored exactly so
         raise Conflict("submitted", current=response)
     definition = response.version.definition
-    base_revision = _base_of(response, base)
+    base_revision = _base_of(response, base, known_base)
     seen = base_revision.answers if base_answers is None else base_answers
     if base_revision.number == response.revision and seen == response.answers:
         new_answers, clashes, merged = dict(answers), [], False
@@ -445,9 +447,16 @@ def _same(response: Response, answers: Mapping[str, Any]) -> bool:
     return cleaned == response.answers
 
 
-def _base_of(response: Response, base: int | None) -> ResponseRevision:
-    """Return the revision the writer saw; refuse a missing or unknown one with the state."""
-    found = revision_of(response, base) if base is not None and base <= response.revision else None
+def _base_of(
+    response: Response, base: int | None, known: ResponseRevision | None = None
+) -> ResponseRevision:
+    """Return the revision the writer saw (``known``, if it is that one, read by the caller);
+    refuse a missing or unknown one with the state."""
+    if base is None or base > response.revision:
+        raise Conflict("revision", current=response)
+    if known is not None and known.response_id == response.id and known.number == base:
+        return known
+    found = revision_of(response, base)
     if found is None:
         raise Conflict("revision", current=response)
     return found

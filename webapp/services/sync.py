@@ -16,7 +16,7 @@ from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import aliased, contains_eager
 
 from ..extensions import db
 from ..models import Participant, Questionnaire, QuestionnaireVersion, Response, ResponseRevision
@@ -62,27 +62,60 @@ def fingerprint(submission: Submission) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _replayed(response: Response, print_: str) -> ResponseRevision | None:
-    return db.session.scalar(
-        sa.select(ResponseRevision)
-        .where(ResponseRevision.response_id == response.id, ResponseRevision.fingerprint == print_)
-        .order_by(ResponseRevision.number)
-        .limit(1)
+@dataclass
+class _Known:
+    """The stored revisions an edit from a phone may need."""
+
+    #: The first revision stored for a request with this one's fingerprint: this is a replay.
+    replayed: ResponseRevision | None
+    #: The newest revision this phone stored of the response (if it says which phone it is).
+    own: ResponseRevision | None
+    #: Each of those, and the revision the phone names as its base, by number.
+    by_number: dict[int, ResponseRevision]
+
+
+def _known(response: Response, submission: Submission, print_: str) -> _Known:
+    """Read the revisions an edit may need in one query (three before: issue 12)."""
+    from_phone = submission.device is not None and submission.sequence is not None
+    rows = db.session.execute(
+        _known_statement(),
+        {"response_id": response.id, "fingerprint": print_,
+         "device": submission.device if from_phone else None,
+         "base": submission.base_revision},
+    ).all()  # fmt: skip
+    return _Known(
+        replayed=next((revision for revision, replay, _own in rows if replay), None),
+        own=next((revision for revision, _replay, own in rows if own), None),
+        by_number={revision.number: revision for revision, *_flags in rows},
     )
 
 
-def _from_this_phone(response: Response, submission: Submission) -> ResponseRevision | None:
-    """Return the newest revision this phone stored of this response, if it says which it is."""
-    if submission.device is None or submission.sequence is None:
-        return None
-    return db.session.scalar(
-        sa.select(ResponseRevision)
-        .where(
-            ResponseRevision.response_id == response.id,
-            ResponseRevision.device == submission.device,
+@cache
+def _known_statement() -> sa.Select:
+    """_known's query, built once per process: each revision comes with whether it is the
+    replayed one and whether it is this phone's newest (a NULL device or base finds none)."""
+    other = aliased(ResponseRevision)
+
+    def first(condition: sa.ColumnElement[bool], *order: sa.ColumnElement) -> sa.ScalarSelect:
+        return (
+            sa.select(other.id)
+            .where(other.response_id == sa.bindparam("response_id"), condition)
+            .order_by(*order)
+            .limit(1)
+            .scalar_subquery()
         )
-        .order_by(ResponseRevision.sequence.desc(), ResponseRevision.number.desc())
-        .limit(1)
+
+    replayed = ResponseRevision.id == first(
+        other.fingerprint == sa.bindparam("fingerprint"), other.number
+    )
+    own = ResponseRevision.id == first(
+        other.device == sa.bindparam("device"), other.sequence.desc(), other.number.desc()
+    )
+    return sa.select(
+        ResponseRevision, sa.func.coalesce(replayed, False), sa.func.coalesce(own, False)
+    ).where(
+        ResponseRevision.response_id == sa.bindparam("response_id"),
+        sa.or_(replayed, own, ResponseRevision.number == sa.bindparam("base")),
     )
 
 
@@ -136,11 +169,11 @@ def apply(participant: Participant, submission: Submission) -> Receipt:
         raise NotFound("response")  # another person's id: as if it did not exist
     if response.version_id != version.id:
         raise Conflict("version", current=response)
-    replayed = _replayed(response, print_)
-    if replayed is not None:
-        return revisions.receipt_for(response, replayed)
+    known = _known(response, submission, print_)
+    if known.replayed is not None:
+        return revisions.receipt_for(response, known.replayed)
     base, base_answers = submission.base_revision, None
-    own = _from_this_phone(response, submission)
+    own = known.own
     if own is not None and own.sequence >= submission.sequence:
         # A delayed request, overtaken by a newer one from the same phone: it changes nothing.
         return revisions.current_receipt(response, superseded=True)
@@ -152,5 +185,5 @@ def apply(participant: Participant, submission: Submission) -> Receipt:
     return revisions.write(
         response, author, base=base, answers=submission.answers,
         status=submission.status, given_languages=submission.text_languages,
-        fingerprint=print_, base_answers=base_answers,
+        fingerprint=print_, base_answers=base_answers, known_base=known.by_number.get(base),
     )  # fmt: skip
