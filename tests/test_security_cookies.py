@@ -52,3 +52,23 @@ def test_make_run_is_the_only_place_that_turns_it_off():
         if "LOYPE_SECURE_COOKIES=0" in path.read_text()
     ]
     assert others == []
+
+
+def test_a_new_secret_key_signs_new_cookies_and_reads_old_ones_only_as_a_fallback(
+    app, world, as_actor
+):
+    """The cookie's signing serializer is kept per set of keys (issue 12), so changing them
+    takes effect: the old key's cookies still count while it is a fallback, and not after."""
+    phone = as_actor(app, "p1")
+    assert phone.get("/api/v1/me").status_code == 200
+    old_key, old_fallbacks = app.secret_key, app.config.get("SECRET_KEY_FALLBACKS")
+    try:
+        app.secret_key = "a-rotated-secret"
+        app.config["SECRET_KEY_FALLBACKS"] = [old_key]
+        assert phone.get("/api/v1/me").status_code == 200
+        app.config["SECRET_KEY_FALLBACKS"] = []
+        assert phone.get("/api/v1/me").status_code == 401
+    finally:
+        app.secret_key = old_key
+        app.config["SECRET_KEY_FALLBACKS"] = old_fallbacks
+    assert phone.get("/api/v1/me").status_code == 200

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import json
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -29,6 +30,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 
@@ -126,6 +128,16 @@ def log_out(reason: str = "logout") -> None:
 PUBLIC_PATHS = ("/assets/", "/media/")
 
 
+class _CookieJSON(TaggedJSONSerializer):
+    """The session's JSON, read with the standard parser: the cookie's signature is checked
+    before it is read, so it holds only what this server wrote. The limits of input_guard
+    (the app's JSON parser) are for bodies that anyone can send; through them, reading the
+    cookie was a share of every request (issue 12)."""
+
+    def loads(self, value: str) -> Any:
+        return self._untag_scan(json.loads(value))
+
+
 class CookieSessionInterface(SecureCookieSessionInterface):
     """Flask's signed session cookie, never sent with a file that is the same for everyone.
 
@@ -134,7 +146,20 @@ class CookieSessionInterface(SecureCookieSessionInterface):
     config.py). On a versioned asset that made the browser's HTTP cache keep the file only for
     the cookie it was fetched with: the service worker, precaching what /me/ had downloaded a
     second earlier (static/js/sw-main.js), missed it and downloaded it again.
+
+    Flask builds the cookie's signing serializer again for every request; it depends only on
+    the keys, so it is built once per keys and kept.
     """
+
+    serializer = _CookieJSON()
+
+    def get_signing_serializer(self, app: Flask):
+        keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        kept = app.extensions.get("loype_cookie_serializer")
+        if kept is None or kept[0] != keys:
+            kept = (keys, super().get_signing_serializer(app))
+            app.extensions["loype_cookie_serializer"] = kept
+        return kept[1]
 
     def save_session(self, app: Flask, session, response: Response) -> None:
         if request.path.startswith(PUBLIC_PATHS):
