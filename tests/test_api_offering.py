@@ -10,7 +10,14 @@ import pytest
 import sqlalchemy as sa
 
 from webapp.extensions import db
-from webapp.models import Participant, Questionnaire, QuestionnaireAssignment, Response
+from webapp.models import (
+    AuditEvent,
+    Participant,
+    Questionnaire,
+    QuestionnaireAssignment,
+    Response,
+    ResponseRevision,
+)
 from webapp.services import builder
 from webapp.services import questionnaires as questionnaire_service
 
@@ -116,10 +123,10 @@ def test_documents_keep_the_order_of_a_groups_questions(app, world, as_actor):
     assert list(document)[:3] == ["format", "slug", "title"]
 
 
-def test_a_new_response_from_a_phone_costs_five_statements(app, world, as_actor):
+def test_a_new_response_from_a_phone_costs_five_statements_or_three(app, world, as_actor):
     """The sign-in session, one lookup (the version, whether the id is stored, whether p1
-    may start it), and the response, its revision and its audit row (issue 12: the lookup was
-    three statements)."""
+    may start it), and the response, its revision and its audit row: three INSERTs, or one on
+    PostgreSQL (issue 12: the lookup was three statements, and each INSERT a round trip)."""
     from .test_caseload import StatementCounter
 
     phone = as_actor(app, "p1")
@@ -130,9 +137,17 @@ def test_a_new_response_from_a_phone_costs_five_statements(app, world, as_actor)
     rid = str(uuid.uuid4())
     with StatementCounter(engine) as counter:
         assert phone.put(f"/api/v1/responses/{rid}", json=body({})).status_code == 201
-    assert counter.count == 5
+    assert counter.count == (3 if engine.dialect.name == "postgresql" else 5)
     with app.app_context():
         assert db.session.get(Response, rid).participant_id == world.p1
+        revision = db.session.scalars(
+            sa.select(ResponseRevision).where(ResponseRevision.response_id == rid)
+        ).one()
+        assert (revision.number, revision.source, revision.answers) == (1, "phone", {})
+        event = db.session.scalars(
+            sa.select(AuditEvent).where(AuditEvent.target == f"response:{rid}")
+        ).one()
+        assert (event.action, event.actor) == ("response.start.phone", f"participant:{world.p1}")
 
 
 def test_an_edit_from_a_phone_costs_five_statements(app, world, as_actor):

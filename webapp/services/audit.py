@@ -39,11 +39,23 @@ def record(
     A plain INSERT, not an object for the session to track and flush: nothing reads the event
     back in the same request, and every sync and every opened response writes one.
     """
+    _insert([event(actor, action, target, municipality_id, details)])
+
+
+def event(
+    actor: Actor,
+    action: str,
+    target: str = "",
+    municipality_id: int | None = None,
+    details: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Return the row of an audit event (as ``record`` takes it), for a caller that writes it
+    together with rows of other tables (services/rows.py); the event is logged."""
     if municipality_id is None and actor is not None:
         municipality_id = actor.municipality_id
     label = actor_label(actor)
-    _insert([_row(utcnow(), label, action, target, municipality_id, details)])
     log.info("audit %s %s %s", label, action, target)
+    return _row(utcnow(), label, action, target, municipality_id, details)
 
 
 def _row(at, label: str, action: str, target: str, municipality_id, details) -> dict[str, Any]:
