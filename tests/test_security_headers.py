@@ -28,8 +28,9 @@ def _check(response, url: str) -> list[str]:
     headers = response.headers
     if _is_subresource(response, url):
         return _check_subresource(response)
-    if response.mimetype in ("application/json", "application/problem+json"):
-        return _check_json(response)
+    if response.mimetype in ("application/json", "application/problem+json",
+                             "application/manifest+json"):  # fmt: skip
+        return _check_json(response, kept=url.startswith(CACHEABLE))
     csp = headers.get("Content-Security-Policy", "")
     for directive in ("object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'",
                       "script-src 'self'", "style-src 'self'"):  # fmt: skip
@@ -48,16 +49,16 @@ def _check(response, url: str) -> list[str]:
     return problems
 
 
-def _check_json(response) -> list[str]:
-    """A JSON answer: a policy that lets nothing load or frame it, and nothing kept."""
+def _check_json(response, kept: bool = False) -> list[str]:
+    """A JSON answer: a policy that lets nothing load or frame it, and nothing kept (but the
+    manifest, which is the same for everyone who asks in a language)."""
     headers = response.headers
     problems = []
     if headers.get("Content-Security-Policy") != "default-src 'none'; frame-ancestors 'none'":
         problems.append(f"CSP {headers.get('Content-Security-Policy')!r}")
-    expected = {
-        "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
-        "Cache-Control": "no-store",
-    }  # fmt: skip
+    expected = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+    if not kept:
+        expected["Cache-Control"] = "no-store"
     for name, value in expected.items():
         if headers.get(name) != value:
             problems.append(f"{name}: {headers.get(name)!r}")
