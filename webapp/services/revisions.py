@@ -158,29 +158,11 @@ def _synced(response: Response, now) -> None:
     note_last_sync(response.participant, now)
 
 
-def _record(
-    response_id: str,
-    number: int,
-    version_id: int,
-    status: str,
-    answers: dict[str, Any],
-    at: datetime,
-    author: Author,
-    base: int | None,
-    merged: bool,
-    fingerprint: str | None,
-    sent_answers: dict[str, Any] | None = None,
-) -> None:
-    """Write revision ``number`` of a response as a plain INSERT: every sync writes one, and
-    nothing reads it back as an object in the same request (a unit-of-work flush of it cost
-    more than validating the answers)."""
-    db.session.execute(
-        _REVISION_INSERT,
-        _revision_row(
-            response_id, number, version_id, status, answers, at, author, base, merged,
-            fingerprint, sent_answers,
-        ),
-    )  # fmt: skip
+def _record(*args: Any, **kwargs: Any) -> None:
+    """Write a revision (the row ``_revision_row`` makes of the same arguments) as a plain
+    INSERT: every sync writes one, and nothing reads it back as an object in the same request
+    (a unit-of-work flush of it cost more than validating the answers)."""
+    db.session.execute(_REVISION_INSERT, _revision_row(*args, **kwargs))
 
 
 def _revision_row(
@@ -196,6 +178,7 @@ def _revision_row(
     fingerprint: str | None,
     sent_answers: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """The row of revision ``number`` of a response."""
     staff = author.staff
     return {
         "response_id": response_id, "number": number, "version_id": version_id,
