@@ -14,9 +14,9 @@ of headers went with each of the ~40 files of a phone's first visit (issue 12). 
 and SVG images (which can be opened as documents) keep them all.
 
 JSON answers (the API, problems and the web app manifest) get the policy for a document with
-nothing to run: a
-Content-Security-Policy of ``default-src 'none'; frame-ancestors 'none'`` (opened in a tab,
-such an answer loads nothing and cannot be framed), HSTS, nosniff, no referrer and no-store.
+nothing to run: a Content-Security-Policy of ``default-src 'none'; frame-ancestors 'none'``
+(opened in a tab, such an answer loads nothing and cannot be framed), HSTS, nosniff, no
+referrer and no-store (the manifest is kept for a day).
 Permissions-Policy and COOP act on what a document's scripts may do, and a JSON document has
 none: dropping them, and the pages' long policy, saves about 550 bytes on every answer a phone
 gets over a metered connection, each sync included.

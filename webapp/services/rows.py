@@ -57,11 +57,8 @@ def _together(shape: tuple[tuple[sa.Table, tuple[str, ...]], ...]) -> sa.Insert:
     statement = sa.insert(last).values(_values(last, len(before), last_keys)).add_cte(*clauses)
     # A column left out whose model has a default would get a parameter of its own name, the
     # same in each table: its value could go to the wrong row. Every row names every column.
-    stray = sorted(
-        name
-        for name in statement.compile(dialect=postgresql.dialect()).params
-        if not name.startswith("row")
-    )
+    given = {_name(i, key) for i, (_table, keys) in enumerate(shape) for key in keys}
+    stray = sorted(set(statement.compile(dialect=postgresql.dialect()).params) - given)
     if stray:
         raise ValueError(f"insert_each needs a value for these columns: {', '.join(stray)}")
     return statement
