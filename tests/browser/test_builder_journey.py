@@ -297,18 +297,18 @@ def test_build_translate_publish_fill_offline_and_move_the_draft(app, world, bro
     phone.wait_for_selector("#short_term_goal_kind-2")
     phone.check("#short_term_goal_kind-2")
     phone.check("#long_term_goal_kind-0")
-    next_page(phone)
     for _ in range(8):  # through the template's other pages to the new one
-        # The page shown, not only the address: the next one is drawn a moment after the
-        # address changes, and "Next" pressed on the page before would skip or stall.
+        # Each "Next" waits for the page it leads to: the next page is drawn a moment after
+        # the press (the answers are checked and saved first), and a press while the page
+        # before is still shown reads that page's heading and then skips a page.
         heading = phone.evaluate("document.querySelector('#app h1').textContent")
-        if phone.locator("[data-item='vil_du_jobbe_i_kommunen']").count():
-            break
         next_page(phone)
         phone.wait_for_function(
             "(h) => document.querySelector('#app h1')?.textContent !== h", arg=heading
         )
         phone.wait_for_selector("#fields")
+        if phone.locator("#fields [data-item='vil_du_jobbe_i_kommunen']").count():
+            break
     phone.wait_for_selector("[data-item='vil_du_jobbe_i_kommunen']")
     page_text = phone.inner_text("#app")
     for norwegian in (SECTION, CHOICE, GROUP, EMPLOYER):
