@@ -162,7 +162,7 @@ def _record(*args: Any, **kwargs: Any) -> None:
     """Write a revision (the row ``_revision_row`` makes of the same arguments) as a plain
     INSERT: every sync writes one, and nothing reads it back as an object in the same request
     (a unit-of-work flush of it cost more than validating the answers)."""
-    db.session.execute(_REVISION_INSERT, _revision_row(*args, **kwargs))
+    rows.insert_each([(ResponseRevision.__table__, _revision_row(*args, **kwargs))])
 
 
 def _revision_row(
@@ -188,9 +188,6 @@ def _revision_row(
         "device": author.device, "sequence": author.sequence, "sent_answers": sent_answers,
         "received_at": at,
     }  # fmt: skip
-
-
-_REVISION_INSERT = sa.insert(ResponseRevision.__table__)
 
 
 def create(
