@@ -162,6 +162,27 @@ ERRORS_JS = """
 """
 
 
+LEAKS_JS = r"""
+() => {
+  const leak = /\bundefined\b|\[object \w+\]|\bNaN\b|object at 0x|built-in method|bound method/;
+  const found = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (node.parentElement.closest("script, style")) continue;
+    const match = leak.exec(node.data);
+    if (match) found.push(`${match[0]} in "${node.data.trim().slice(0, 80)}"`);
+  }
+  for (const el of document.querySelectorAll("[aria-label], [title], [alt], [placeholder]")) {
+    for (const name of ["aria-label", "title", "alt", "placeholder"]) {
+      const match = leak.exec(el.getAttribute(name) || "");
+      if (match) found.push(`${match[0]} in ${name}="${el.getAttribute(name).slice(0, 80)}"`);
+    }
+  }
+  return found;
+}
+"""
+
+
 class Audit:
     """What is wrong on the pages visited, collected to be reported all at once."""
 
@@ -173,6 +194,7 @@ class Audit:
         """Check the page at phone width (axe, touch targets, reflow) and desktop width (axe);
         narrow: also at 320 CSS px (touch targets, reflow), as the participant's pages are."""
         page.set_viewport_size(PHONE)
+        self.leaks(page, where)
         self.axe(page, f"{where} [360px]")
         self.targets(page, f"{where} [360px]")
         self.reflow(page, f"{where} [360px]", PHONE["width"])
@@ -192,6 +214,11 @@ class Audit:
                 f"{where}: {violation['id']} ({violation['impact']}): {violation['help']}\n"
                 f"      {nodes}"
             )
+
+    def leaks(self, page, where: str) -> None:
+        """Code's words where a person's words belong, hidden text included (a bar shown
+        later): what a template or a script printed instead of a text it did not find."""
+        self.problems += [f"{where}: shows {leak}" for leak in page.evaluate(LEAKS_JS)]
 
     def targets(self, page, where: str) -> None:
         self.problems += [f"{where}: touch target {small}" for small in page.evaluate(TARGETS_JS)]
@@ -879,11 +906,15 @@ def test_the_checks_can_fail(setup, browser, live_server):
           const wide = document.createElement("p");
           wide.textContent = "wide";
           wide.style.inlineSize = "2000px";
-          main.append(faint, tiny, wide);
+          const leaked = document.createElement("p");
+          leaked.hidden = true;  // shown later, as the app's update bar is
+          leaked.textContent = "<built-in method update of dict object at 0x7f6e7a590f40>";
+          main.append(faint, tiny, wide, leaked);
         }"""
     )
     audit.check(page, "/join spoiled")
     ctx.close()
     found = "\n".join(audit.problems)
-    for expected in ("label", "color-contrast", "touch target <a", "scrolls sideways"):
+    for expected in ("label", "color-contrast", "touch target <a", "scrolls sideways",
+                     "shows built-in method"):  # fmt: skip
         assert expected in found, (expected, found)
