@@ -8,6 +8,8 @@ that keeps every file in a temporary folder.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import shutil
 import signal
@@ -66,6 +68,20 @@ def _certificate(folder: Path) -> tuple[Path, Path]:
     return cert, key
 
 
+def spki_pin(certificate: Path) -> str:
+    """The certificate's public key as Chromium's ``--ignore-certificate-errors-spki-list``
+    takes it: with it the self-signed certificate counts as valid, as a CA's would, so that
+    service workers register (they refuse a certificate error)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    cert = x509.load_pem_x509_certificate(certificate.read_bytes())
+    der = cert.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return base64.b64encode(hashlib.sha256(der).digest()).decode()
+
+
 def site_config(app_ports: list[int], http_port: int, https_port: int, cert: Path, key: Path):
     """Return deploy/nginx.conf with this machine's ports and certificate put in."""
     text = NGINX_CONF.read_text("utf-8")
@@ -96,7 +112,7 @@ pid {tmp}/nginx.pid;
 error_log {tmp}/error.log warn;
 events {{ worker_connections 512; }}
 http {{
-    log_format upstream '$request_method $uri $status $upstream_addr';
+    log_format upstream '$request_method $request_uri $status $bytes_sent $upstream_addr';
     access_log {tmp}/access.log upstream;
     client_body_temp_path {tmp}/body;
     proxy_temp_path {tmp}/proxy;
@@ -106,6 +122,17 @@ http {{
     include {tmp}/loype.conf;
 }}
 """
+
+
+@dataclass(frozen=True)
+class Logged:
+    """One line of nginx's access log: what was asked, the answer and who gave it."""
+
+    method: str
+    target: str  # path and query, as the client sent them
+    status: int
+    bytes_sent: int  # to the client: the answer's headers (HPACK on HTTP/2) and body
+    upstream: str  # the app server, or "-" when nginx answered itself
 
 
 @dataclass
@@ -118,8 +145,16 @@ class Cluster:
 
     def upstreams(self) -> list[str]:
         """The app server (host:port) nginx passed each request to, in order."""
+        return [entry.upstream for entry in self.requests()]
+
+    def requests(self) -> list[Logged]:
+        """Every request nginx answered, in order (its access log)."""
         lines = (self.folder / "access.log").read_text("utf-8").splitlines()
-        return [line.rsplit(" ", 1)[-1] for line in lines]
+        entries = []
+        for line in lines:
+            method, target, status, sent, upstream = line.split(" ")
+            entries.append(Logged(method, target, int(status), int(sent), upstream))
+        return entries
 
     def stop_app_server(self, index: int) -> None:
         process = self.processes[f"app{index}"]

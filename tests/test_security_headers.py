@@ -19,6 +19,10 @@ DOCUMENT_ONLY = (
 )  # fmt: skip
 
 
+#: What a redirect does not need: a browser shows nothing of it.
+REDIRECT_FREE = ("Content-Security-Policy", "Permissions-Policy", "X-Frame-Options")
+
+
 def _is_subresource(response, url: str) -> bool:
     return url.startswith("/assets/") and response.mimetype in ("text/javascript", "text/css")
 
@@ -31,6 +35,8 @@ def _check(response, url: str) -> list[str]:
     if response.mimetype in ("application/json", "application/problem+json",
                              "application/manifest+json"):  # fmt: skip
         return _check_json(response, kept=url.startswith(CACHEABLE))
+    if response.status_code in (301, 302, 303, 304, 307, 308):
+        return _check_redirect(response, kept=url.startswith(CACHEABLE))
     csp = headers.get("Content-Security-Policy", "")
     for directive in ("object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'",
                       "script-src 'self'", "style-src 'self'"):  # fmt: skip
@@ -38,7 +44,7 @@ def _check(response, url: str) -> list[str]:
             problems.append(f"CSP lacks {directive}")
     if "unsafe-inline" in csp or "unsafe-eval" in csp:
         problems.append("CSP allows unsafe-*")
-    expected = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+    expected = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
     for name, value in expected.items():
         if headers.get(name) != value:
             problems.append(f"{name}: {headers.get(name)!r}")
@@ -56,7 +62,7 @@ def _check_json(response, kept: bool = False) -> list[str]:
     problems = []
     if headers.get("Content-Security-Policy") != "default-src 'none'; frame-ancestors 'none'":
         problems.append(f"CSP {headers.get('Content-Security-Policy')!r}")
-    expected = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+    expected = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
     if not kept:
         expected["Cache-Control"] = "no-store"
     for name, value in expected.items():
@@ -66,13 +72,31 @@ def _check_json(response, kept: bool = False) -> list[str]:
 
 
 def _check_subresource(response) -> list[str]:
-    """A script or stylesheet: nosniff and no referrer, and none of the document policies."""
+    """A script or stylesheet: nosniff, and none of the policies a page's own answer sets."""
     headers = response.headers
     problems = [f"{name} on a subresource" for name in DOCUMENT_ONLY if name in headers]
     if headers.get("X-Content-Type-Options") != "nosniff":
         problems.append("X-Content-Type-Options")
-    if headers.get("Referrer-Policy") != "no-referrer":
-        problems.append("Referrer-Policy")
+    if "Referrer-Policy" in headers:  # the page's policy decides what its scripts send
+        problems.append("Referrer-Policy on a subresource")
+    return problems
+
+
+def _check_redirect(response, kept: bool = False) -> list[str]:
+    """A redirect or a 304: the policies that act on the hop (COOP, what the next request may
+    say); no document policies, since nothing of it is shown."""
+    headers = response.headers
+    problems = [f"{name} on a redirect" for name in REDIRECT_FREE if name in headers]
+    expected = {
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+        "Cross-Origin-Opener-Policy": "same-origin",
+    }
+    if not kept:
+        expected["Cache-Control"] = "no-store"
+    for name, value in expected.items():
+        if headers.get(name) != value:
+            problems.append(f"{name}: {headers.get(name)!r}")
     return problems
 
 
@@ -89,6 +113,10 @@ def test_the_service_worker_and_its_modules(app, client):
         response = client.get(base + path)
         assert response.status_code == 200
         assert _check_subresource(response) == [], path
+    # The worker's update check on every navigation: the kept script keeps its policy.
+    again = client.get("/sw.js", headers={"If-None-Match": worker.headers["ETag"]})
+    assert again.status_code == 304 and _check(again, "/sw.js") == []
+    assert "Content-Security-Policy" not in again.headers
     icon = client.get(base + "icons/icon.svg")  # an image can be opened as a document
     assert "Content-Security-Policy" in icon.headers and _check(icon, base + "icons/icon.svg") == []
 

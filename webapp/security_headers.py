@@ -6,17 +6,25 @@ no plugins, no ``<base>``, no framing. Pages, JSON and redirects are ``no-store`
 chose otherwise (static files, the manifest, the service worker): they may show answers, names
 or an invite code, and a shared phone's or a proxy's cache must not keep them.
 
-Scripts and stylesheets under /assets/ carry only the headers that act on them (nosniff,
-Referrer-Policy, their caching): a Content-Security-Policy, Permissions-Policy, X-Frame-Options
-or COOP is read from a document or a worker's own script, never from a module it imports or a
-stylesheet, and HSTS is noted from the pages and API answers of the same host; these ~600 bytes
-of headers went with each of the ~40 files of a phone's first visit (issue 12). /sw.js, pages
-and SVG images (which can be opened as documents) keep them all.
+Scripts and stylesheets under /assets/ carry only the headers that act on them (nosniff and
+their caching): a Content-Security-Policy, Permissions-Policy, X-Frame-Options or COOP is read
+from a document or a worker's own script, never from a module it imports or a stylesheet; HSTS
+is noted from the pages and API answers of the same host; and the Referrer-Policy of a page
+decides what its scripts' requests send (the stylesheets load nothing but data: URLs). These
+~630 bytes of headers went with each of the ~25 files of a phone's first visit (issue 12).
+/sw.js, pages and SVG images (which can be opened as documents) keep them all. A redirect
+and a 304 (the worker's update check) keep COOP and the Referrer-Policy, which act on the
+hop; the rest acts on a document only.
+
+The Referrer-Policy is ``same-origin``: a page's address (an invite link carries a code) never
+goes to another site, and the site's own forms keep their Referer, which Flask-WTF's CSRF check
+requires over HTTPS. (With ``no-referrer`` every form failed behind nginx; the transfer bench
+found it by signing in through deploy/nginx.conf.)
 
 JSON answers (the API, problems and the web app manifest) get the policy for a document with
 nothing to run: a Content-Security-Policy of ``default-src 'none'; frame-ancestors 'none'``
-(opened in a tab, such an answer loads nothing and cannot be framed), HSTS, nosniff, no
-referrer and no-store (the manifest is kept for a day).
+(opened in a tab, such an answer loads nothing and cannot be framed), HSTS, nosniff, the
+Referrer-Policy and no-store (the manifest is kept for a day).
 Permissions-Policy and COOP act on what a document's scripts may do, and a JSON document has
 none: dropping them, and the pages' long policy, saves about 550 bytes on every answer a phone
 gets over a metered connection, each sync included.
@@ -56,6 +64,11 @@ PERMISSIONS_POLICY = ", ".join(
 
 HSTS = "max-age=31536000; includeSubDomains"
 
+#: A page's address goes to no other site (an invite link carries its code), but it does go
+#: with the site's own requests: over HTTPS Flask-WTF refuses a form whose Referer is missing
+#: or names another host, and with "no-referrer" every form failed behind nginx.
+REFERRER_POLICY = "same-origin"
+
 
 def csp_nonce() -> str:
     """Return this request's nonce, for a page that must name inline code (an import map) or
@@ -84,6 +97,13 @@ JSON_TYPES = ("application/json", "application/problem+json", "application/manif
 SUBRESOURCE_TYPES = ("text/javascript", "text/css")
 
 
+#: A browser shows nothing of these: it follows a redirect, and a 304 confirms the answer it
+#: keeps, whose headers stay as they were (RFC 9111, 4.3.4). The policies of a document (CSP,
+#: Permissions-Policy, X-Frame-Options) do nothing on them; COOP is checked on every hop of a
+#: navigation and the Referrer-Policy decides what the next request says, so both stay.
+NOT_SHOWN = frozenset({301, 302, 303, 304, 307, 308})
+
+
 def is_subresource(response: Response) -> bool:
     return request.path.startswith("/assets/") and response.mimetype in SUBRESOURCE_TYPES
 
@@ -91,10 +111,11 @@ def is_subresource(response: Response) -> bool:
 def add_headers(response: Response) -> Response:
     headers = response.headers
     headers.setdefault("X-Content-Type-Options", "nosniff")
-    # Invite links carry a code: never send a page's address to another site.
-    headers.setdefault("Referrer-Policy", "no-referrer")
     if is_subresource(response):
         return response  # cached as the asset view chose (immutable, or no-cache)
+    # Invite links carry a code: never send a page's address to another site. Within the
+    # site the Referer stays: over HTTPS, CSRF protection refuses a form without it.
+    headers.setdefault("Referrer-Policy", REFERRER_POLICY)
     # On every page and API answer: a browser notes HSTS from any of them, once is enough.
     if current_app.config["SESSION_COOKIE_SECURE"]:
         headers.setdefault("Strict-Transport-Security", HSTS)
@@ -103,12 +124,14 @@ def add_headers(response: Response) -> Response:
         if "Cache-Control" not in headers:
             headers["Cache-Control"] = "no-store"
         return response
+    if "Cache-Control" not in headers:
+        headers["Cache-Control"] = "no-store"
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")  # checked on each hop
+    if response.status_code in NOT_SHOWN:
+        return response  # the page it leads to, or the one kept, brings its policies
     headers.setdefault("Content-Security-Policy", _policy())
     headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
     headers.setdefault("X-Frame-Options", "DENY")  # frame-ancestors for old browsers
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    if "Cache-Control" not in headers:
-        headers["Cache-Control"] = "no-store"
     return response
 
 
