@@ -1,11 +1,17 @@
 """How many bytes a participant's phone downloads: first visit online, then a repeat visit offline.
 
 Run from the repository root:  .venv/bin/python bench/transfer.py   (exit 0 within budget, 1 over)
+    --way direct | nginx | both (the default): which ways of serving to measure.
 
-What it does, all on 127.0.0.1 and bounded in time:
+What it does, all on 127.0.0.1 and bounded in time, once for each way of serving:
 
 1. Serves the app from this work tree with a fresh SQLite database in a temporary folder
-   (flask db upgrade, forms import, resources import, demo, flask run) and waits for /healthz.
+   (flask db upgrade, forms import, resources import, demo) and waits for /healthz:
+   * direct: gunicorn with the production settings (gunicorn.conf.py), plain HTTP/1.1, as
+     `make run` serves it;
+   * nginx: as docs/deploy.md deploys it, deploy/nginx.conf (HTTPS, HTTP/2) in front of the
+     same gunicorn (tests/cluster.py; a self-signed certificate that Chromium trusts by its
+     key, --ignore-certificate-errors-spki-list, so that service workers register).
    The browser talks to it through a small byte-counting TCP relay (see "Two meters" below).
 2. Drives Debian's headless Chromium (Playwright, phone viewport 360x740, fresh profile):
    a. first visit: invite link -> /join -> /me/ -> /app/, until the list shows, the service
@@ -31,9 +37,13 @@ Two meters, so that nothing is missed:
   Bytes are the sum of Network.loadingFinished.encodedDataLength (plus redirect hops); requests
   answered by the service worker or a cache are counted separately.
 * Wire: the relay counts every byte the server sends to the browser (status line, headers,
-  body), per connection. Chromium's CDP does not report the body of the service worker's own
-  script fetched by the browser process (sw.js, and sometimes its module imports), so the budget
-  uses the larger of the two totals; both are printed.
+  body; behind nginx: TLS records, HTTP/2 frames), per connection. Chromium's CDP does not
+  report the body of the service worker's own script fetched by the browser process (sw.js,
+  and sometimes its module imports), so the budget uses the larger of the two totals; both are
+  printed. Behind nginx the relay sees only TLS, so nginx's access log names the requests
+  (each with the bytes nginx sent for it) for the check that every URL crossed once.
+
+Each way is judged on its own: PASS or FAIL for both, and the exit status fails if either does.
 
 Results are also written to bench/out/transfer.json.
 """
@@ -65,6 +75,10 @@ from urllib.parse import urlparse
 import brotli
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests import cluster  # noqa: E402  (nginx with deploy/nginx.conf, as in production)
+
 OUT = ROOT / "bench" / "out"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -80,6 +94,7 @@ STEP_TIMEOUT_MS = 20_000
 QUIET_SECONDS = 1.0
 QUIET_LIMIT = 30.0
 STALE_SECONDS = 5.0
+SECRET_KEY = "transfer-bench-" + "0" * 49
 
 # SurveyJS files a plain-JS page loads, first match wins (names changed between major versions).
 SURVEYJS_FILES = {
@@ -118,8 +133,10 @@ class App:
         self.env = dict(os.environ)
         self.env.update(
             DATABASE_URL=f"sqlite:///{workdir / 'loype.sqlite3'}",
-            SECRET_KEY="bench",
+            SECRET_KEY=SECRET_KEY,
             FLASK_APP="wsgi",
+            LOYPE_SECURE_COOKIES="0",  # plain HTTP on 127.0.0.1, as `make run`
+            WEB_CONCURRENCY="2",
         )
         self.env.pop("FLASK_DEBUG", None)
         self.flask = flask_bin()
@@ -151,15 +168,16 @@ class App:
 
     def start(self) -> None:
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        gunicorn = str(Path(self.flask).parent / "gunicorn")  # the production server, as make run
         self.process = subprocess.Popen(
-            [self.flask, "run", "--host", "127.0.0.1", "--port", str(self.port)],
+            [gunicorn, "-c", "gunicorn.conf.py", "-b", f"127.0.0.1:{self.port}", "wsgi:app"],
             cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )  # fmt: skip
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"flask run exited early:\n{self.log_tail()}")
+                raise RuntimeError(f"gunicorn exited early:\n{self.log_tail()}")
             try:
                 with urllib.request.urlopen(
                     f"http://127.0.0.1:{self.port}/healthz", timeout=2
@@ -198,8 +216,10 @@ STATUS_LINE = re.compile(rb"(?:^|\r\n\r\n)HTTP/1\.[01] (\d{3}) ")
 
 
 class Relay:
-    def __init__(self, upstream_port: int):
+    def __init__(self, upstream_port: int, keeps_alive: bool = False):
         self.upstream_port = upstream_port
+        # HTTP/2 keeps its one connection open: then quiet means no bytes for a while.
+        self.keeps_alive = keeps_alive
         self.server = socket.socket()
         self.server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.server.bind(("127.0.0.1", 0))
@@ -296,6 +316,13 @@ class Relay:
                 except OSError:
                     pass
                 return
+            if self.cut and not record["dropped"]:  # airplane mode ends open connections too
+                for sock in (source, sink):
+                    try:
+                        sock.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+                return
             with self.lock:
                 record[direction][self.phase] += len(data)
                 self.last_activity = time.monotonic()
@@ -308,7 +335,9 @@ class Relay:
 
     def idle_for(self) -> float:
         with self.lock:
-            return 0.0 if self.active else time.monotonic() - self.last_activity
+            if self.active and not self.keeps_alive:
+                return 0.0
+            return time.monotonic() - self.last_activity
 
     def summary(self, phase: str) -> dict:
         with self.lock:
@@ -639,7 +668,7 @@ def wait_for_controller(page) -> None:
         page.wait_for_timeout(100)
 
 
-def drive(base: str, code: str, relay: Relay, profile: Path) -> dict:
+def drive(base: str, code: str, relay: Relay, profile: Path, extra_args=()) -> dict:
     """Both visits in one fresh profile; a step that fails is reported, not raised."""
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
@@ -649,7 +678,8 @@ def drive(base: str, code: str, relay: Relay, profile: Path) -> dict:
     raw = None
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
-            str(profile), executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True,
+            str(profile), executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *extra_args],
+            headless=True,
             viewport=PHONE, locale="nb-NO", service_workers="allow",
         )  # fmt: skip
         try:
@@ -842,72 +872,10 @@ def kb(n: float) -> str:
     return f"{n / 1024:.1f} KB"
 
 
-def report(result, relay, baseline, baseline_error, static) -> tuple[list[str], dict, bool]:
-    meter: Meter = result["meter"]
-    first_rows, offline_rows = meter.requests("first"), meter.requests("offline")
-    first, offline = phase_numbers(first_rows), phase_numbers(offline_rows)
-    wire_first, wire_offline = relay.summary("first"), relay.summary("offline")
-    first_bytes = max(first["all"]["bytes"], wire_first["down"])
-    offline_bytes = max(offline["all"]["bytes"], wire_offline["down"])
-
+def runtime_table(baseline, baseline_error, static, first_bytes: int) -> list[str]:
+    """Løype's static files and first visit beside SurveyJS's runtime, compressed."""
     lines: list[str] = []
     add = lines.append
-    add(f"Løype transfer bench: {result.get('chromium', 'Chromium')}, "
-        f"{PHONE['width']}x{PHONE['height']}, fresh profile, this work tree")  # fmt: skip
-    add("")
-    header = (f"{'':40}{'requests':>9}{'network':>9}{'by SW':>7}{'cache':>7}{'failed':>8}"
-              f"{'bytes CDP':>11}{'bytes wire':>12}")  # fmt: skip
-    add(header)
-    add("-" * len(header))
-    for title, numbers, wire in (
-        ("First visit", first, wire_first),
-        ("Repeat visit offline", offline, wire_offline),
-    ):
-        for source, label in (("page", "page"), ("sw", "service worker"), ("all", "total")):
-            n = numbers[source]
-            wire_text = f"{wire['down']:>12,}" if source == "all" else ""
-            add(f"{(title if source == 'page' else ''):<22}{label:<18}{n['requests']:>9}"
-                f"{n['network']:>9}{n['service_worker']:>7}{n['cache']:>7}{n['failed']:>8}"
-                f"{n['bytes']:>11,}{wire_text}")  # fmt: skip
-        add(
-            f"{'':22}wire: {wire['requests']} HTTP request(s), {wire['down']:,} bytes down,"
-            f" {wire['up']:,} up"
-        )
-    add("")
-    add("requests: all a target made; network: answered over the network; by SW: answered by")
-    add("the service worker; cache: HTTP disk/memory cache; bytes: encoded bytes received")
-    add("(headers + compressed body) per CDP and as counted at the wire.")
-    encodings = Counter(r["encoding"] or "none" for r in first_rows if r["kind"] == "network")
-    add(
-        "First visit content-encoding over the network: "
-        + ", ".join(f"{k} {v}" for k, v in encodings.most_common())
-    )
-    corrected = [short(r["url"]) for r in first_rows if r.get("corrected")]
-    if corrected:
-        add(f"CDP sizes rebuilt from dataReceived/headers (SW script loader): {len(corrected)}")
-    if first["all"]["bytes"] < wire_first["down"]:
-        missing = wire_first["down"] - first["all"]["bytes"]
-        gaps = wire_gaps(first_rows, wire_first)
-        add(
-            f"CDP saw {missing:,} bytes fewer than the wire; the wire counts. Where: "
-            + ", ".join(f"{path} +{n:,}" for path, n in gaps)
-        )
-        add(
-            "  (Chromium does not always report the service worker's main script, fetched\n"
-            "  by the browser process, nor the body of a redirect.)"
-        )
-    unfinished = [short(r["url"]) for r in first_rows + offline_rows if r["kind"] == "unfinished"]
-    if unfinished:
-        add(f"Never finished in CDP (not counted): {', '.join(sorted(set(unfinished)))}")
-    if result["manifest_asked"]:
-        add("Manifest: headless Chromium had not fetched it; asked via Page.getAppManifest.")
-    add(f"Service worker targets measured over CDP: {len(meter.workers)}")
-    if wire_offline["dropped"]:
-        add(f"Offline, dropped at the cut wire ({len(wire_offline['dropped'])}): "
-            + ", ".join(short(r.split(" ", 1)[-1]) for r in wire_offline["dropped"]))  # fmt: skip
-    for warning in result["warnings"]:
-        add(f"WARNING: {warning}")
-
     add("")
     table = f"{'Runtime, compressed bytes':<52}{'raw':>10}{'gzip -9':>10}{'brotli 11':>11}"
     add(table)
@@ -938,6 +906,85 @@ def report(result, relay, baseline, baseline_error, static) -> tuple[list[str], 
             f"{gzip_ratio:.1f}x (gzip)"
         )
         add("(SurveyJS counted without a locale file, its questionnaire JSON, page or icons.)")
+
+    return lines
+
+
+def report(result, relay, way: str, logged=None) -> tuple[list[str], dict, bool]:
+    """The two visits over one way of serving; ``logged``: nginx's access log of the first
+    visit, when the app was behind nginx (the relay then sees only TLS)."""
+    meter: Meter = result["meter"]
+    first_rows, offline_rows = meter.requests("first"), meter.requests("offline")
+    first, offline = phase_numbers(first_rows), phase_numbers(offline_rows)
+    wire_first, wire_offline = relay.summary("first"), relay.summary("offline")
+    first_bytes = max(first["all"]["bytes"], wire_first["down"])
+    offline_bytes = max(offline["all"]["bytes"], wire_offline["down"])
+
+    lines: list[str] = []
+    add = lines.append
+    add(f"Løype transfer bench, {way}: {result.get('chromium', 'Chromium')}, "
+        f"{PHONE['width']}x{PHONE['height']}, fresh profile, this work tree")  # fmt: skip
+    add("")
+    header = (f"{'':40}{'requests':>9}{'network':>9}{'by SW':>7}{'cache':>7}{'failed':>8}"
+              f"{'bytes CDP':>11}{'bytes wire':>12}")  # fmt: skip
+    add(header)
+    add("-" * len(header))
+    for title, numbers, wire in (
+        ("First visit", first, wire_first),
+        ("Repeat visit offline", offline, wire_offline),
+    ):
+        for source, label in (("page", "page"), ("sw", "service worker"), ("all", "total")):
+            n = numbers[source]
+            wire_text = f"{wire['down']:>12,}" if source == "all" else ""
+            add(f"{(title if source == 'page' else ''):<22}{label:<18}{n['requests']:>9}"
+                f"{n['network']:>9}{n['service_worker']:>7}{n['cache']:>7}{n['failed']:>8}"
+                f"{n['bytes']:>11,}{wire_text}")  # fmt: skip
+        if logged is None:
+            counted = f"{wire['requests']} HTTP request(s)"
+        else:
+            counted = f"{wire['connections']} TLS connection(s)"
+        add(f"{'':22}wire: {counted}, {wire['down']:,} bytes down, {wire['up']:,} up")
+    if logged is not None:
+        headers = sum(e.bytes_sent for e in logged)
+        add(f"nginx answered {len(logged)} requests of the first visit over HTTP/2, "
+            f"{headers:,} bytes of frames (HPACK headers and bodies) by its own count; the "
+            f"rest of the wire is TLS")  # fmt: skip
+    add("")
+    add("requests: all a target made; network: answered over the network; by SW: answered by")
+    add("the service worker; cache: HTTP disk/memory cache; bytes: encoded bytes received")
+    add("(headers + compressed body) per CDP and as counted at the wire.")
+    encodings = Counter(r["encoding"] or "none" for r in first_rows if r["kind"] == "network")
+    add(
+        "First visit content-encoding over the network: "
+        + ", ".join(f"{k} {v}" for k, v in encodings.most_common())
+    )
+    corrected = [short(r["url"]) for r in first_rows if r.get("corrected")]
+    if corrected:
+        add(f"CDP sizes rebuilt from dataReceived/headers (SW script loader): {len(corrected)}")
+    if first["all"]["bytes"] < wire_first["down"]:
+        missing = wire_first["down"] - first["all"]["bytes"]
+        gaps = wire_gaps(first_rows, wire_first)
+        add(
+            f"CDP saw {missing:,} bytes fewer than the wire; the wire counts. Where: "
+            + ", ".join(f"{path} +{n:,}" for path, n in gaps)
+        )
+        add(
+            "  (Chromium does not always report the service worker's main script, fetched\n"
+            "  by the browser process, nor the body of a redirect.)"
+        )
+    unfinished = [short(r["url"]) for r in first_rows + offline_rows if r["kind"] == "unfinished"]
+    if unfinished:
+        add(f"Never finished in CDP (not counted): {', '.join(sorted(set(unfinished)))}")
+    if result["manifest_asked"]:
+        add("Manifest: headless Chromium had not fetched it; asked via Page.getAppManifest.")
+    add(f"Service worker targets measured over CDP: {len(meter.workers)}")
+    if wire_offline["dropped"] and logged is not None:
+        add(f"Offline, TLS connections dropped at the cut wire: {len(wire_offline['dropped'])}")
+    elif wire_offline["dropped"]:
+        add(f"Offline, dropped at the cut wire ({len(wire_offline['dropped'])}): "
+            + ", ".join(short(r.split(" ", 1)[-1]) for r in wire_offline["dropped"]))  # fmt: skip
+    for warning in result["warnings"]:
+        add(f"WARNING: {warning}")
 
     add("")
     add("Largest first-visit transfers over the network (CDP; page or sw: who fetched it):")
@@ -978,12 +1025,19 @@ def report(result, relay, baseline, baseline_error, static) -> tuple[list[str], 
     # Judged at the wire, which sees every request the server got: CDP may list a request
     # twice that Chromium answered from its memory cache with no byte (the favicon). A 304 (a
     # revalidation: the worker's update check on navigation) downloads nothing again.
+    if logged is not None:  # behind nginx the wire is TLS: its access log names the requests
+        answered = [(f"{e.method} {e.target}", e.status) for e in logged]
+    else:
+        answered = [
+            pair
+            for row in wire_first["rows"]
+            for pair in zip(
+                row["requests"], row["statuses"] or [None] * len(row["requests"]), strict=True
+            )
+        ]
     on_wire = Counter(
         request.split(" ", 1)[1]
-        for row in wire_first["rows"]
-        for request, status in zip(
-            row["requests"], row["statuses"] or [None] * len(row["requests"]), strict=True
-        )
+        for request, status in answered
         if request.startswith("GET ") and status != 304
     )
     twice_on_wire = {target: n for target, n in on_wire.items() if n > 1}
@@ -1008,16 +1062,62 @@ def report(result, relay, baseline, baseline_error, static) -> tuple[list[str], 
                         "requests": first_rows},
         "offline_repeat": {"bytes": offline_bytes, "cdp": offline, "wire": wire_offline,
                            "requests": offline_rows},
-        "surveyjs": baseline, "surveyjs_error": baseline_error, "loype_static": static,
-        "warnings": result["warnings"], "failed": result["failed"],
+        "way": way, "warnings": result["warnings"], "failed": result["failed"],
+        "nginx_log": [vars(e) for e in logged] if logged is not None else None,
         "twice_on_wire": twice_on_wire, "pass": ok_first and ok_once and ok_offline,
     }  # fmt: skip
     return lines, data, ok_first and ok_once and ok_offline
 
 
+def serve_direct(workdir: Path, drive_args) -> tuple[dict, Relay, None]:
+    """The app alone (gunicorn, production settings, plain HTTP/1.1), as `make run` serves."""
+    app = App(workdir)
+    relay = Relay(app.port)
+    try:
+        log(f"direct: database {app.env['DATABASE_URL']}")
+        code = app.prepare(link_port=relay.port)
+        app.start()
+        log(f"direct: app on 127.0.0.1:{app.port}; the browser uses the relay on :{relay.port}")
+        return drive(f"http://127.0.0.1:{relay.port}", code, relay, *drive_args), relay, None
+    except Exception:
+        log("server log tail:\n" + app.log_tail())
+        raise
+    finally:
+        app.stop()
+        relay.close()
+
+
+def serve_deployed(workdir: Path, drive_args) -> tuple[dict, Relay, list]:
+    """As docs/deploy.md deploys it: deploy/nginx.conf (HTTPS, HTTP/2) in front of gunicorn."""
+    app = App(workdir)
+    log(f"nginx: database {app.env['DATABASE_URL']}")
+    code = app.prepare(link_port=0)
+    folder = workdir / "nginx"
+    folder.mkdir()
+    with cluster.running(app.env["DATABASE_URL"], SECRET_KEY, folder, instances=1,
+                         workers=2) as running:  # fmt: skip
+        relay = Relay(urlparse(running.url).port, keeps_alive=True)
+        try:
+            before = len(running.requests())  # nginx's own start-up checks
+            log(f"nginx: {running.url}; the browser uses the relay on :{relay.port}")
+            pin = f"--ignore-certificate-errors-spki-list={cluster.spki_pin(running.cert)}"
+            result = drive(f"https://127.0.0.1:{relay.port}", code, relay, *drive_args, [pin])
+            return result, relay, running.requests()[before:]
+        finally:
+            relay.close()
+
+
+WAYS = {
+    "direct": ("the app directly, HTTP/1.1", serve_direct),
+    "nginx": ("as deployed, nginx with HTTP/2 and TLS", serve_deployed),
+}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--no-baseline", action="store_true", help="skip the SurveyJS download")
+    parser.add_argument("--way", choices=[*WAYS, "both"], default="both",
+                        help="the app directly, behind nginx as deployed, or both")  # fmt: skip
     args = parser.parse_args()
 
     def too_long(signum, frame):
@@ -1029,23 +1129,18 @@ def main() -> int:
     if not Path(CHROMIUM).exists():
         print(f"Debian's chromium is needed at {CHROMIUM} (apt-get install chromium)")
         return 2
+    ways = list(WAYS) if args.way == "both" else [args.way]
+    if "nginx" in ways and cluster.nginx_path() is None:
+        print("Debian's nginx is needed to measure the app as deployed (apt-get install nginx)")
+        return 2
 
     workdir = Path(tempfile.mkdtemp(prefix="loype-transfer-"))
-    app = App(workdir)
-    relay = Relay(app.port)
     try:
-        try:
-            log(f"database {app.env['DATABASE_URL']}")
-            code = app.prepare(link_port=relay.port)
-            app.start()
-            log(f"app on 127.0.0.1:{app.port}; the browser uses the relay on :{relay.port}")
-            result = drive(f"http://127.0.0.1:{relay.port}", code, relay, workdir / "profile")
-        except Exception:
-            log("server log tail:\n" + app.log_tail())
-            raise
-        finally:
-            app.stop()
-            relay.close()
+        measured = {}
+        for way in ways:
+            folder = workdir / way
+            folder.mkdir()
+            measured[way] = WAYS[way][1](folder, (folder / "profile",))
 
         baseline, baseline_error = None, None
         if not args.no_baseline:
@@ -1059,8 +1154,24 @@ def main() -> int:
         static = loype_static()
         signal.alarm(0)
 
-        lines, data, ok = report(result, relay, baseline, baseline_error, static)
-        print("\n".join(lines))
+        everything, data, ok = [], {}, True
+        for way, (result, relay, logged) in measured.items():
+            lines, data[way], passed = report(result, relay, WAYS[way][0], logged)
+            everything += [*lines, ""]
+            ok = ok and passed
+        first_bytes = data[ways[-1]]["first_visit"]["bytes"]
+        everything += runtime_table(baseline, baseline_error, static, first_bytes)
+        data["surveyjs"], data["surveyjs_error"] = baseline, baseline_error
+        data["loype_static"] = static
+        if len(ways) > 1:
+            everything += [
+                "",
+                "First visit, bytes on the wire: "
+                + "; ".join(
+                    f"{WAYS[way][0]} {data[way]['first_visit']['bytes']:,}" for way in ways
+                ),
+            ]
+        print("\n".join(everything))
         OUT.mkdir(parents=True, exist_ok=True)
         (OUT / "transfer.json").write_text(json.dumps(data, indent=1, default=str))
         log(f"details in {(OUT / 'transfer.json').relative_to(ROOT)}")
