@@ -82,8 +82,12 @@ def spki_pin(certificate: Path) -> str:
     return base64.b64encode(hashlib.sha256(der).digest()).decode()
 
 
-def site_config(app_ports: list[int], http_port: int, https_port: int, cert: Path, key: Path):
-    """Return deploy/nginx.conf with this machine's ports and certificate put in."""
+def site_config(
+    app_ports: list[int], http_port: int, https_port: int, cert: Path, key: Path, logs: Path
+):
+    """Return deploy/nginx.conf with this machine's ports, certificate and log folder put in.
+    Its own log goes to ``logs/loype.access.log``; each server also writes the tests' log of
+    requests (``logs/access.log``)."""
     text = NGINX_CONF.read_text("utf-8")
     servers = [line for line in text.splitlines() if line.strip().startswith("server 127.0.0.1:")]
     assert len(servers) == 2, "deploy/nginx.conf names two app servers"
@@ -99,6 +103,9 @@ def site_config(app_ports: list[int], http_port: int, https_port: int, cert: Pat
         "listen [::]:443 ssl http2;": "",
         "/etc/letsencrypt/live/loype.example.no/fullchain.pem": str(cert),
         "/etc/letsencrypt/live/loype.example.no/privkey.pem": str(key),
+        "access_log /var/log/nginx/loype.access.log loype;": (
+            f"access_log {logs}/loype.access.log loype; access_log {logs}/access.log upstream;"
+        ),
     }
     for old, new in replacements.items():
         assert old in text, f"deploy/nginx.conf no longer has {old!r}"
@@ -201,7 +208,7 @@ def running(
         cert, key = _certificate(folder)
         http_port, https_port = free_port(), free_port()
         (folder / "loype.conf").write_text(
-            site_config(app_ports, http_port, https_port, cert, key), "utf-8"
+            site_config(app_ports, http_port, https_port, cert, key, folder), "utf-8"
         )
         (folder / "nginx.conf").write_text(MAIN_CONF.format(tmp=folder), "utf-8")
         processes["nginx"] = subprocess.Popen(

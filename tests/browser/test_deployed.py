@@ -79,6 +79,11 @@ def test_a_participant_signs_in_changes_language_and_goes_offline_through_nginx(
     answered = [(e.method, e.target.split("/")[1], e.status) for e in deployed.requests()]
     assert ("POST", "join", 302) in answered and ("POST", "language", 302) in answered
     assert not [entry for entry in answered if entry[2] >= 400], answered
+    # nginx's own log (deploy/nginx.conf's format) never holds the invite code.
+    logged = (deployed.folder / "loype.access.log").read_text("utf-8")
+    assert '"GET /join/[redacted] HTTP/2.0" 200' in logged
+    assert '"POST /join/[redacted] HTTP/2.0" 302' in logged
+    assert world.codes["p1"] not in logged
 
 
 def test_a_counsellor_signs_in_reads_the_caseload_and_signs_out_through_nginx(
