@@ -945,9 +945,9 @@ def report(result, relay, way: str, logged=None) -> tuple[list[str], dict, bool]
             counted = f"{wire['connections']} TLS connection(s)"
         add(f"{'':22}wire: {counted}, {wire['down']:,} bytes down, {wire['up']:,} up")
     if logged is not None:
-        headers = sum(e.bytes_sent for e in logged)
+        frames = sum(e.bytes_sent for e in logged)
         add(f"nginx answered {len(logged)} requests of the first visit over HTTP/2, "
-            f"{headers:,} bytes of frames (HPACK headers and bodies) by its own count; the "
+            f"{frames:,} bytes of frames (HPACK headers and bodies) by its own count; the "
             f"rest of the wire is TLS")  # fmt: skip
     add("")
     add("requests: all a target made; network: answered over the network; by SW: answered by")
