@@ -34,6 +34,17 @@ def nginx_path() -> str | None:
     )
 
 
+def require_nginx(what: str) -> None:
+    """Skip the calling test, loudly, when nginx is missing; in CI (which installs it), fail."""
+    if nginx_path() is None:
+        import pytest
+
+        message = f"Debian's nginx is needed for {what} (apt-get install nginx)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

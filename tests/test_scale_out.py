@@ -8,7 +8,6 @@ PostgreSQL, as production has); without nginx it is skipped, loudly (and fails i
 
 from __future__ import annotations
 
-import os
 import random
 import re
 import uuid
@@ -30,11 +29,7 @@ SENDERS, RESPONSES = 6, 24
 def nginx_cluster(app, world, tmp_path):
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         pytest.skip("several app servers share PostgreSQL, never one SQLite file")
-    if cluster.nginx_path() is None:
-        message = "Debian's nginx is needed for the scale-out test (apt-get install nginx)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+    cluster.require_nginx("the scale-out test")
     with cluster.running(
         app.config["SQLALCHEMY_DATABASE_URI"], app.config["SECRET_KEY"], tmp_path
     ) as running:

@@ -10,8 +10,6 @@ origin, HTTP/2. Needs Debian's nginx; without it the test is skipped, loudly (an
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from .. import cluster
@@ -22,11 +20,7 @@ from .conftest import CHROMIUM_ARGS, PHONE, chromium_path
 
 @pytest.fixture
 def deployed(app, world, tmp_path):
-    if cluster.nginx_path() is None:
-        message = "Debian's nginx is needed for the deployed-setup test (apt-get install nginx)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+    cluster.require_nginx("the deployed-setup test")
     with cluster.running(
         app.config["SQLALCHEMY_DATABASE_URI"], app.config["SECRET_KEY"], tmp_path,
         instances=1, workers=1,
