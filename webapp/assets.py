@@ -108,25 +108,15 @@ def _prepared(files: dict[str, bytes]) -> dict[str, Asset]:
     }
 
 
-#: What a compressed answer adds to its headers ("Content-Encoding: gzip"): a file is sent
-#: compressed only when that saves more. Small files count too: on a first visit the five
-#: scripts and icons under 512 bytes went uncompressed, about 1 KB more than they needed.
-ENCODING_HEADER = len("Content-Encoding: gzip\r\n")
-
-
-def _smaller(body: bytes, compressed: bytes) -> bytes | None:
-    return compressed if len(compressed) + ENCODING_HEADER < len(body) else None
-
-
 def _asset(relative: str, body: bytes) -> Asset:
     mimetype = mimetypes.guess_type(relative)[0] or "application/octet-stream"
-    text = relative.endswith(COMPRESSIBLE)
+    small = relative.endswith(COMPRESSIBLE) and len(body) > 512
     return Asset(
         relative,
         body,
         mimetype,
-        _smaller(body, gzip.compress(body, 9, mtime=0)) if text else None,
-        _smaller(body, brotli.compress(body, quality=11)) if text else None,
+        gzip.compress(body, 9, mtime=0) if small else None,
+        brotli.compress(body, quality=11) if small else None,
         hashlib.sha256(body).hexdigest()[:20],
     )
 
