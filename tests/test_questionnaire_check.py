@@ -133,6 +133,14 @@ BAD_DOCUMENTS = [
     ("pictogram for an unknown option",
      _set(["ui", "questions", "work"], {"option_icons": {"maybe": "work"}}),
      "/ui/questions/work/option_icons/maybe", "no option 'maybe'"),
+    # A JSON file can spell half of a UTF-16 pair ("\\ud800"); such a text can be neither
+    # stored in PostgreSQL nor sent to a phone as UTF-8, so it is refused at the import.
+    ("lone surrogate in a text", _set([*P, "name", "title"], "Navn\ud800"),
+     "/schema/properties/name/title", "lone surrogate"),
+    ("NUL in a translation", _set(["translations", "en"], {"/title": "Test\x00"}),
+     "/translations/en/~1title", "NUL"),
+    ("lone surrogate in a name", _set(["ui", "questions", "\udfff"], {}), "/ui/questions",
+     "a name holds"),
     ("malformed condition",
      _set(["ui", "questions", "employer", "visible_if"], {"question": "work", "is": "yes"}),
      "/ui/questions/employer/visible_if", ""),

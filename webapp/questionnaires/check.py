@@ -93,7 +93,33 @@ def _pointer(parts: Any) -> str:
     return "".join(f"/{pointer_escape(str(p))}" for p in parts)
 
 
+#: What no text may hold: a NUL or a lone surrogate (half of a UTF-16 pair, which a JSON file
+#: can spell as ``\\ud800``). Neither can be stored in PostgreSQL or written as UTF-8, so a
+#: document with one could be imported but never sent to a phone.
+_UNREADABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _unreadable_texts(node: Any, parts: tuple[Any, ...] = ()) -> Iterator[Problem]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if _UNREADABLE.search(key):
+                yield Problem(_pointer(parts), f"a name holds {_UNREADABLE_WORDS}", "unreadable")
+            else:
+                yield from _unreadable_texts(value, (*parts, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _unreadable_texts(value, (*parts, index))
+    elif isinstance(node, str) and _UNREADABLE.search(node):
+        yield Problem(_pointer(parts), f"the text holds {_UNREADABLE_WORDS}", "unreadable")
+
+
+_UNREADABLE_WORDS = "a NUL character or a lone surrogate (\\u0000, \\ud800-\\udfff): remove it"
+
+
 def _structure(document: Any) -> list[Problem]:
+    unreadable = list(_unreadable_texts(document))
+    if unreadable:
+        return unreadable  # nothing else can be said of texts that cannot be written
     validator = Draft202012Validator(meta_schema())
     problems = []
     for error in validator.iter_errors(document):
