@@ -53,6 +53,16 @@ def test_me_lists_questionnaires_with_document_urls(phone):
     assert again.status_code == 304
 
 
+def test_the_document_comes_as_utf8_text_not_escapes(phone):
+    """A phone in Arabic downloads its texts as UTF-8: ``\\u0627`` takes 6 bytes, ا takes 2."""
+    document = phone.get("/api/v1/questionnaires/kartlegging/versions/1?lang=ar")
+    raw = document.get_data()
+    title = document.json["document"]["translations"]["ar"]["/title"]
+    assert document.json["lang"] == "ar" and not title.isascii()
+    assert title.encode("utf-8") in raw and b"\\u0" not in raw
+    assert document.mimetype == "application/json"  # UTF-8 by definition (RFC 8259)
+
+
 def test_same_request_twice_stores_once_with_the_same_receipt(app, phone):
     rid = str(uuid.uuid4())
     first = put(phone, rid, body({"mapped_before": "no"}))

@@ -144,6 +144,11 @@ class StrictJSONProvider(DefaultJSONProvider):
     """
 
     sort_keys = False
+    #: Text as UTF-8, not ``\uXXXX`` escapes: a questionnaire in Arabic, Tigrinya or Ukrainian
+    #: is 40 % smaller that way before compression and about 7 % after (issue 12), for the
+    #: phone's download, its parsing and what IndexedDB keeps. Input with lone surrogates never
+    #: gets this far (``is_unreadable`` refuses it), so every text encodes.
+    ensure_ascii = False
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         if not has_request_context():  # e.g. a test reading a response: not request input
