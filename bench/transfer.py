@@ -152,7 +152,7 @@ class App:
             raise RuntimeError(f"flask {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
         return done.stdout
 
-    def prepare(self, link_port: int) -> str:
+    def prepare(self, link_port: int, language: str) -> str:
         """Create the database and demo data; return the invite code."""
         if not any(ROOT.glob("translations/*/LC_MESSAGES/*.mo")):
             log("no compiled translations: running `flask translate compile` (as `make run` does)")
@@ -160,7 +160,7 @@ class App:
         self.cli("db", "upgrade")
         self.cli("forms", "import", "forms/kartlegging.json", "forms/muligheter.json")
         self.cli("resources", "import", "forms/resources.json")
-        out = self.cli("demo", "--port", str(link_port))
+        out = self.cli("demo", "--port", str(link_port), "--language", language)
         match = re.search(rf"http://127\.0\.0\.1:{link_port}/join/([A-Za-z0-9-]+)", out)
         if not match:
             raise RuntimeError(f"no invite link in `flask demo` output:\n{out}")
@@ -923,7 +923,8 @@ def report(result, relay, way: str, logged=None) -> tuple[list[str], dict, bool]
     lines: list[str] = []
     add = lines.append
     add(f"Løype transfer bench, {way}: {result.get('chromium', 'Chromium')}, "
-        f"{PHONE['width']}x{PHONE['height']}, fresh profile, this work tree")  # fmt: skip
+        f"{PHONE['width']}x{PHONE['height']}, fresh profile, a participant in "
+        f"{result.get('lang', 'nb')}, this work tree")  # fmt: skip
     add("")
     header = (f"{'':40}{'requests':>9}{'network':>9}{'by SW':>7}{'cache':>7}{'failed':>8}"
               f"{'bytes CDP':>11}{'bytes wire':>12}")  # fmt: skip
@@ -1056,7 +1057,7 @@ def report(result, relay, way: str, logged=None) -> tuple[list[str], dict, bool]
     if "offline" in result["failed"]:
         add(f"      the offline visit did not complete: {result['failed']['offline']}")
     data = {
-        "chromium": result.get("chromium"),
+        "chromium": result.get("chromium"), "lang": result.get("lang"),
         "budget": {"first_visit": BUDGET_FIRST, "offline": BUDGET_OFFLINE},
         "first_visit": {"bytes": first_bytes, "cdp": first, "wire": wire_first,
                         "requests": first_rows},
@@ -1069,16 +1070,17 @@ def report(result, relay, way: str, logged=None) -> tuple[list[str], dict, bool]
     return lines, data, ok_first and ok_once and ok_offline
 
 
-def serve_direct(workdir: Path, drive_args) -> tuple[dict, Relay, None]:
+def serve_direct(workdir: Path, language: str, drive_args) -> tuple[dict, Relay, None]:
     """The app alone (gunicorn, production settings, plain HTTP/1.1), as `make run` serves."""
     app = App(workdir)
     relay = Relay(app.port)
     try:
         log(f"direct: database {app.env['DATABASE_URL']}")
-        code = app.prepare(link_port=relay.port)
+        code = app.prepare(relay.port, language)
         app.start()
         log(f"direct: app on 127.0.0.1:{app.port}; the browser uses the relay on :{relay.port}")
-        return drive(f"http://127.0.0.1:{relay.port}", code, relay, *drive_args), relay, None
+        result = drive(f"http://127.0.0.1:{relay.port}", code, relay, *drive_args)
+        return {**result, "lang": language}, relay, None
     except Exception:
         log("server log tail:\n" + app.log_tail())
         raise
@@ -1087,11 +1089,11 @@ def serve_direct(workdir: Path, drive_args) -> tuple[dict, Relay, None]:
         relay.close()
 
 
-def serve_deployed(workdir: Path, drive_args) -> tuple[dict, Relay, list]:
+def serve_deployed(workdir: Path, language: str, drive_args) -> tuple[dict, Relay, list]:
     """As docs/deploy.md deploys it: deploy/nginx.conf (HTTPS, HTTP/2) in front of gunicorn."""
     app = App(workdir)
     log(f"nginx: database {app.env['DATABASE_URL']}")
-    code = app.prepare(link_port=0)
+    code = app.prepare(0, language)
     folder = workdir / "nginx"
     folder.mkdir()
     with cluster.running(app.env["DATABASE_URL"], SECRET_KEY, folder, instances=1,
@@ -1102,7 +1104,7 @@ def serve_deployed(workdir: Path, drive_args) -> tuple[dict, Relay, list]:
             log(f"nginx: {running.url}; the browser uses the relay on :{relay.port}")
             pin = f"--ignore-certificate-errors-spki-list={cluster.spki_pin(running.cert)}"
             result = drive(f"https://127.0.0.1:{relay.port}", code, relay, *drive_args, [pin])
-            return result, relay, running.requests()[before:]
+            return {**result, "lang": language}, relay, running.requests()[before:]
         finally:
             relay.close()
 
@@ -1118,6 +1120,9 @@ def main() -> int:
     parser.add_argument("--no-baseline", action="store_true", help="skip the SurveyJS download")
     parser.add_argument("--way", choices=[*WAYS, "both"], default="both",
                         help="the app directly, behind nginx as deployed, or both")  # fmt: skip
+    parser.add_argument("--lang", default="nb",
+                        help="the participant's language (the questionnaire's texts and the "
+                             "app's strings come in it); default nb")  # fmt: skip
     args = parser.parse_args()
 
     def too_long(signum, frame):
@@ -1140,7 +1145,7 @@ def main() -> int:
         for way in ways:
             folder = workdir / way
             folder.mkdir()
-            measured[way] = WAYS[way][1](folder, (folder / "profile",))
+            measured[way] = WAYS[way][1](folder, args.lang, (folder / "profile",))
 
         baseline, baseline_error = None, None
         if not args.no_baseline:

@@ -150,6 +150,21 @@ def test_demo_is_safe_to_run_twice(app, runner, forms):
     assert join(app.test_client(), code).status_code == 404  # and only once
 
 
+def test_demo_participant_in_another_language(app, runner, forms):
+    """`flask demo --language ar` makes (or turns) the demo participant Arabic-speaking."""
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    arabic = runner.invoke(args=["demo", "--language", "ar"])
+    assert arabic.exit_code == 0, arabic.output
+    client = app.test_client()
+    assert join(client, arabic.output.split("/join/")[1].split()[0]).status_code == 302
+    me = client.get("/me/").get_data(as_text=True)
+    assert '<html lang="ar" dir="rtl">' in me
+    refused = runner.invoke(args=["demo", "--language", "klingon"])
+    assert refused.exit_code == 2 and "'klingon' is not one of nb, " in refused.output
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Participant)) == 2
+
+
 def test_demo_shows_the_counsellor_workspace(app, runner, forms):
     assert runner.invoke(args=["demo"]).exit_code == 0
     lead = english_client(app)

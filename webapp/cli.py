@@ -127,8 +127,15 @@ DEMO_SECOND = "Amina (demo)"
 @click.command("demo")
 @with_appcontext
 @click.option("--port", default=5000, show_default=True, help="Port for the printed invite URL.")
-def demo(port: int) -> None:
+@click.option(
+    "--language", default="nb", show_default=True,
+    help="The demo participant's language (a code of LANGUAGES, e.g. ar), also when it exists.",
+)  # fmt: skip
+def demo(port: int, language: str) -> None:
     """Create (once) a demo municipality, staff accounts and a participant; print the logins."""
+    if language not in current_app.config["LANGUAGES"]:
+        known = ", ".join(current_app.config["LANGUAGES"])
+        raise click.BadParameter(f"{language!r} is not one of {known}", param_hint="--language")
     municipality = db.session.scalar(
         sa.select(Municipality).where(Municipality.name == DEMO_MUNICIPALITY)
     )
@@ -154,12 +161,13 @@ def demo(port: int) -> None:
     days = current_app.config["INVITE_DAYS"]
     if participant is None:
         participant, code = accounts.create_participant(
-            users["counsellor"], users["counsellor"], DEMO_PARTICIPANT, "nb", key, days
+            users["counsellor"], users["counsellor"], DEMO_PARTICIPANT, language, key, days
         )
         participant.programme = "integration_act"
         participant.programme_start = date.today() - timedelta(days=30)
     else:
         code = accounts.new_invite(participant, key, days)  # the old code cannot be shown again
+        participant.language = language
     _demo_second_participant(municipality, users["lead"])
     _demo_resource(users["administrator"])
     db.session.commit()
