@@ -36,7 +36,9 @@ def _check(response, url: str) -> list[str]:
     if _is_subresource(response, url):
         return _check_subresource(response)
     if response.mimetype in ("application/json", "application/problem+json",
-                             "application/manifest+json"):  # fmt: skip
+                             "application/manifest+json") or (
+        url.startswith("/assets/") and response.mimetype == "image/svg+xml"
+    ):  # fmt: skip
         return _check_json(response, kept=url.startswith(CACHEABLE))
     if response.status_code in (301, 302, 303, 304, 307, 308):
         return _check_redirect(response, kept=url.startswith(CACHEABLE))
@@ -120,8 +122,23 @@ def test_the_service_worker_and_its_modules(app, client):
     again = client.get("/sw.js", headers={"If-None-Match": worker.headers["ETag"]})
     assert again.status_code == 304 and _check(again, "/sw.js") == []
     assert "Content-Security-Policy" not in again.headers
-    icon = client.get(base + "icons/icon.svg")  # an image can be opened as a document
-    assert "Content-Security-Policy" in icon.headers and _check(icon, base + "icons/icon.svg") == []
+    # An icon can be opened as a document: one with nothing to run, style or load.
+    icon = client.get(base + "icons/icon.svg")
+    assert icon.headers["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
+    assert _check(icon, base + "icons/icon.svg") == []
+
+
+def test_the_apps_own_svgs_need_nothing_their_policy_forbids():
+    """default-src 'none' on the icons: none of them may script, style or load anything."""
+    svgs = sorted((ROOT / "static").rglob("*.svg"))
+    assert svgs
+    for svg in svgs:
+        text = svg.read_text("utf-8").lower()
+        for needs in ("<script", "<style", "style=", "href=", "url(", "on"):
+            if needs == "on":
+                assert not re.search(r"\son\w+\s*=", text), svg
+            else:
+                assert needs not in text, (svg, needs)
 
 
 def test_every_route_has_the_headers_for_every_visitor(app, world, as_actor):
@@ -178,6 +195,9 @@ def test_hsts_only_in_secure_mode(app, client):
 
 
 def test_no_inline_scripts_or_style_attributes_in_templates():
+    import re
+
+    from .conftest import ROOT
 
     problems = []
     for template in (ROOT / "webapp" / "templates").rglob("*.html"):

@@ -11,23 +11,23 @@ their caching): a Content-Security-Policy, Permissions-Policy, X-Frame-Options o
 from a document or a worker's own script, never from a module it imports or a stylesheet; HSTS
 is noted from the pages and API answers of the same host; and the Referrer-Policy of a page
 decides what its scripts' requests send (the stylesheets load nothing but data: URLs). These
-~630 bytes of headers went with each of the ~25 files of a phone's first visit (issue 12).
-/sw.js, pages and SVG images (which can be opened as documents) keep them all. A redirect
-and a 304 (the worker's update check) keep COOP and the Referrer-Policy, which act on the
-hop; the rest acts on a document only.
+~630 bytes of headers went with each of the ~25 files of a phone's first visit (issue 12), and
+nginx's HTTP/2 sends each answer's headers in full. /sw.js and pages keep them all. A redirect
+and a 304 (the worker's update check) keep COOP and the Referrer-Policy, which act on the hop;
+the rest acts on a document only.
 
 The Referrer-Policy is ``same-origin``: a page's address (an invite link carries a code) never
 goes to another site, and the site's own forms keep their Referer, which Flask-WTF's CSRF check
 requires over HTTPS. (With ``no-referrer`` every form failed behind nginx; the transfer bench
 found it by signing in through deploy/nginx.conf.)
 
-JSON answers (the API, problems and the web app manifest) get the policy for a document with
-nothing to run: a Content-Security-Policy of ``default-src 'none'; frame-ancestors 'none'``
-(opened in a tab, such an answer loads nothing and cannot be framed), HSTS, nosniff, the
-Referrer-Policy and no-store (the manifest is kept for a day).
-Permissions-Policy and COOP act on what a document's scripts may do, and a JSON document has
-none: dropping them, and the pages' long policy, saves about 550 bytes on every answer a phone
-gets over a metered connection, each sync included.
+JSON answers (the API, problems and the web app manifest) and the app's own SVG icons get the
+policy for a document with nothing to run: a Content-Security-Policy of
+``default-src 'none'; frame-ancestors 'none'`` (opened in a tab, such an answer loads nothing
+and cannot be framed), HSTS, nosniff, the Referrer-Policy and no-store unless kept on purpose
+(the manifest for a day, icons for good). Permissions-Policy and COOP act on what a document's
+scripts may do, and these documents have none: dropping them, and the pages' long policy, saves
+about 550 bytes on every answer a phone gets over a metered connection, each sync included.
 """
 
 from __future__ import annotations
@@ -104,6 +104,12 @@ SUBRESOURCE_TYPES = ("text/javascript", "text/css")
 NOT_SHOWN = frozenset({301, 302, 303, 304, 307, 308})
 
 
+def is_own_image(response: Response) -> bool:
+    """An SVG of static/ (the app's icons): opened in a tab it is a document, but one with
+    nothing to run, style or load (tests/test_security_headers.py reads every one)."""
+    return request.path.startswith("/assets/") and response.mimetype == "image/svg+xml"
+
+
 def is_subresource(response: Response) -> bool:
     return request.path.startswith("/assets/") and response.mimetype in SUBRESOURCE_TYPES
 
@@ -119,7 +125,7 @@ def add_headers(response: Response) -> Response:
     # On every page and API answer: a browser notes HSTS from any of them, once is enough.
     if current_app.config["SESSION_COOKIE_SECURE"]:
         headers.setdefault("Strict-Transport-Security", HSTS)
-    if response.mimetype in JSON_TYPES:
+    if response.mimetype in JSON_TYPES or is_own_image(response):
         headers.setdefault("Content-Security-Policy", JSON_POLICY)
         if "Cache-Control" not in headers:
             headers["Cache-Control"] = "no-store"
