@@ -24,13 +24,14 @@ from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest
 
+from .questionnaires.texts import is_unreadable
+
 MAX_DEPTH = 32
 MAX_KEYS = 5000
 MAX_STRING = 50_000
 
 # A JSON string (with escapes) or a bracket: enough to measure nesting without recursing.
 _STRING_OR_BRACKET = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class UnreadableInput(BadRequest):
@@ -56,11 +57,6 @@ def _bad_json(detail: str | None = None) -> UnreadableInput:
         _("The body is not valid JSON"),
         detail or _("The body must be standard JSON. Nothing was saved."),
     )
-
-
-def is_unreadable(text: str) -> bool:
-    """Return whether ``text`` has a NUL or a lone surrogate (neither can be stored)."""
-    return "\x00" in text or _SURROGATE.search(text) is not None
 
 
 def _check_depth(text: str) -> None:

@@ -23,7 +23,7 @@ from .conditions import referenced_questions
 from .patterns import pattern_problem
 from .pictograms import PICTOGRAMS
 from .pointers import deref, pointer_escape, resolve_pointer
-from .texts import text_pointers
+from .texts import is_unreadable, text_pointers
 from .types import INFO, REGISTRY, infer_widget, option_values
 
 # The documented subset of JSON Schema draft 2020-12 (docs/questionnaire-format.md).
@@ -93,27 +93,22 @@ def _pointer(parts: Any) -> str:
     return "".join(f"/{pointer_escape(str(p))}" for p in parts)
 
 
-#: What no text may hold: a NUL or a lone surrogate (half of a UTF-16 pair, which a JSON file
-#: can spell as ``\\ud800``). Neither can be stored in PostgreSQL or written as UTF-8, so a
-#: document with one could be imported but never sent to a phone.
-_UNREADABLE = re.compile("[\x00\ud800-\udfff]")
+_UNREADABLE = "a NUL character or a lone surrogate (\\u0000, \\ud800-\\udfff): remove it"
 
 
 def _unreadable_texts(node: Any, parts: tuple[Any, ...] = ()) -> Iterator[Problem]:
+    """Report every text and every name that no database could keep (``is_unreadable``)."""
     if isinstance(node, dict):
         for key, value in node.items():
-            if _UNREADABLE.search(key):
-                yield Problem(_pointer(parts), f"a name holds {_UNREADABLE_WORDS}", "unreadable")
+            if is_unreadable(key):
+                yield Problem(_pointer(parts), f"a name holds {_UNREADABLE}", "unreadable")
             else:
                 yield from _unreadable_texts(value, (*parts, key))
     elif isinstance(node, list):
         for index, value in enumerate(node):
             yield from _unreadable_texts(value, (*parts, index))
-    elif isinstance(node, str) and _UNREADABLE.search(node):
-        yield Problem(_pointer(parts), f"the text holds {_UNREADABLE_WORDS}", "unreadable")
-
-
-_UNREADABLE_WORDS = "a NUL character or a lone surrogate (\\u0000, \\ud800-\\udfff): remove it"
+    elif isinstance(node, str) and is_unreadable(node):
+        yield Problem(_pointer(parts), f"the text holds {_UNREADABLE}", "unreadable")
 
 
 def _structure(document: Any) -> list[Problem]:

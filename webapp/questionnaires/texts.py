@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
 from .pointers import pointer_escape
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def is_unreadable(text: str) -> bool:
+    """Return whether ``text`` has a NUL or a lone surrogate: neither can be stored in
+    PostgreSQL nor written as UTF-8 (a JSON text can spell half of a UTF-16 pair as
+    ``\\ud800``). Request input (``input_guard``) and questionnaire documents (the checker)
+    are both held to it."""
+    return "\x00" in text or _SURROGATE.search(text) is not None
+
 
 _NOT_TEXT = frozenset(
     {"translations", "translation_sources", "visible_if", "resource_tags", "const", "enum",
