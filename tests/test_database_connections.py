@@ -70,3 +70,61 @@ def test_the_embedded_database_is_never_pinged(tmp_path, monkeypatch):
             assert connection.scalar(sa.text("PRAGMA journal_mode")) == "wal"
     assert pings == []
     engine.dispose()
+
+
+class _Transactions:
+    """Note, for each SQL statement sent, whether it ran inside a transaction (psycopg's
+    autocommit flag: off means a BEGIN went first and a COMMIT or ROLLBACK follows)."""
+
+    def __init__(self, engine):
+        self.engine, self.seen = engine, []
+
+    def _note(self, connection, _cursor, statement, *_args):
+        inside = not connection.connection.dbapi_connection.autocommit
+        self.seen.append((statement.split(None, 1)[0].upper(), inside))
+
+    def __enter__(self):
+        sa.event.listen(self.engine, "before_cursor_execute", self._note)
+        return self
+
+    def __exit__(self, *exc):
+        sa.event.remove(self.engine, "before_cursor_execute", self._note)
+
+
+def test_the_sign_in_lookup_is_one_round_trip_and_the_writes_stay_in_a_transaction(
+    app, world, as_actor, database_url
+):
+    """Issue 12: on PostgreSQL the session lookup that starts every request runs on its own,
+    without the BEGIN and ROLLBACK around it (two of a page's three round trips), and what the
+    request then writes is still one transaction."""
+    import uuid
+
+    from webapp.extensions import db
+    from webapp.models import Response
+    from webapp.services import sessions
+
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite starts no transaction for a read: nothing to save")
+    phone = as_actor(app, "p1")
+    assert phone.get("/app/").status_code == 200  # warm: the first requests do more
+    with app.app_context():
+        engine = db.engine
+    with _Transactions(engine) as shell:
+        assert phone.get("/app/").status_code == 200
+    assert shell.seen == [("SELECT", False)]
+
+    rid = str(uuid.uuid4())
+    item = {"id": rid, "questionnaire": "kartlegging", "version": 1, "status": "draft",
+            "answers": {"mapped_before": "no"}}  # fmt: skip
+    with _Transactions(engine) as sync:
+        sent = phone.post("/api/v1/sync", json={"responses": [item]})
+    assert sent.status_code == 200 and sent.json["results"][0]["status"] == 201
+    assert sync.seen[0] == ("SELECT", False)  # the lookup
+    assert len(sync.seen) > 1 and all(inside for _verb, inside in sync.seen[1:])
+    with app.app_context():
+        assert db.session.get(Response, rid).answers == {"mapped_before": "no"}
+        # Ending the session still takes effect on the very next request.
+        participant = db.session.get(Response, rid).participant
+        assert sessions.end_all(participant, "logout") >= 1
+        db.session.commit()
+    assert phone.get("/app/").status_code == 302

@@ -79,12 +79,16 @@ def reads_of(participant: Participant) -> list[Read]:
         .limit(SHOWN)
     ).all()
     staff_ids = {int(e.actor.split(":", 1)[1]) for e in events}
-    names = {
-        staff_id: name
-        for staff_id, name in db.session.execute(
-            sa.select(StaffUser.id, StaffUser.name).where(StaffUser.id.in_(staff_ids))
+    # Nobody read anything yet (the common case for a new participant): no query for names.
+    names = (
+        dict(
+            db.session.execute(
+                sa.select(StaffUser.id, StaffUser.name).where(StaffUser.id.in_(staff_ids))
+            ).all()
         )
-    }
+        if staff_ids
+        else {}
+    )
     return [
         Read(
             at=e.at,
