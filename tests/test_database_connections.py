@@ -4,11 +4,14 @@ and one the database closed is replaced without the request seeing it. SQLite ne
 from __future__ import annotations
 
 import time
+import uuid
 
 import pytest
 import sqlalchemy as sa
 
-from webapp.extensions import tune_engine
+from webapp.extensions import db, tune_engine
+from webapp.models import Response
+from webapp.services import sessions
 
 
 @pytest.fixture
@@ -97,12 +100,6 @@ def test_the_sign_in_lookup_is_one_round_trip_and_the_writes_stay_in_a_transacti
     """Issue 12: on PostgreSQL the session lookup that starts every request runs on its own,
     without the BEGIN and ROLLBACK around it (two of a page's three round trips), and what the
     request then writes is still one transaction."""
-    import uuid
-
-    from webapp.extensions import db
-    from webapp.models import Response
-    from webapp.services import sessions
-
     if not database_url.startswith("postgresql"):
         pytest.skip("SQLite starts no transaction for a read: nothing to save")
     phone = as_actor(app, "p1")
