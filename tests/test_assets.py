@@ -68,6 +68,31 @@ def test_every_minified_module_still_parses(app, client, tmp_path):
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.skipif(shutil.which("node") is None, reason="node runs the JavaScript tests")
+def test_the_javascript_tests_pass_on_the_minified_modules(app, tmp_path):
+    """A minifier can change what code does, not only how it looks (one tried here moved a
+    declaration below its first use): the engine and merge tests (tests/js) run again on the
+    files as a phone gets them, beside copies of the shared cases they read."""
+    with app.app_context():
+        assets = release().assets
+    here = Path(__file__).parent
+    for path, asset in assets.items():
+        if path.startswith("js/"):
+            target = tmp_path / "static" / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(asset.body)
+    assert (tmp_path / "static/js/engine/validate.js").read_bytes() != (
+        Path(app.static_folder) / "js/engine/validate.js"
+    ).read_bytes()
+    shutil.copytree(here / "js", tmp_path / "tests/js")
+    shutil.copytree(here / "shared", tmp_path / "tests/shared")
+    done = subprocess.run(
+        ["node", "--test", "tests/js"], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-1000:]
+    assert "# fail 0" in done.stdout and "# pass 0" not in done.stdout
+
+
 def test_a_revalidation_gets_a_304_without_the_body(client):
     first = served(client, "js/app/records.js", **{"Accept-Encoding": "br"})
     assert first.status_code == 200 and first.headers["Content-Encoding"] == "br"
