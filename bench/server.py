@@ -18,7 +18,9 @@ Løype's p99 at most 4 × its p50, at 16 connections. For comparison only (no ta
 measures the bare app's page for a signed-in person (the page after one indexed lookup of a
 session row in the same database) and prints the app shell's and the caseload's ratios to it.
 It also prints how long validating one answer set of the mapping questionnaire takes. Details
-go to ``bench/out/server.json``.
+go to ``bench/out/server.json``. On a shared machine, ``--rounds 3`` measures everything three
+times, interleaved, and judges the median of the rounds' ratios (each Løype run against the
+bare run of the same round), printing their range too.
 """
 
 from __future__ import annotations
@@ -77,6 +79,7 @@ class Result:
     p50_ms: float
     p99_ms: float
     errors: int
+    round: int = 1
 
 
 def free_port() -> int:
@@ -266,7 +269,9 @@ with app.app_context():
     return float(printed[0]), int(printed[1])
 
 
-def measure(database: str, label: str, seconds: int, levels: list[int]) -> list[Result]:
+def measure(
+    database: str, label: str, seconds: int, levels: list[int], rounds: int = 1
+) -> list[Result]:
     folder = Path(tempfile.mkdtemp(prefix="loype-bench-"))
     env = dict(os.environ)
     env.update(
@@ -323,16 +328,19 @@ def measure(database: str, label: str, seconds: int, levels: list[int]) -> list[
             # read, connections open) before anything is counted.
             for _what, _app, url, headers, lua in runs:
                 wrk(url, 4, 2, headers, lua)
-            for connections in levels:
-                for what, app, url, headers, lua in runs:
-                    figures = wrk(url, connections, seconds, headers, lua)
-                    results.append(Result(what, app, connections, **figures))
-                    print(
-                        f"[{label}] {what:<10} c={connections:<3} {figures['rps']:8.1f} req/s  "
-                        f"p50 {figures['p50_ms']:7.2f} ms  p99 {figures['p99_ms']:7.2f} ms  "
-                        f"errors {figures['errors']}",
-                        flush=True,
-                    )
+            # Each round measures every route at every level once, Løype's and the bare app's
+            # in turn: a ratio is taken within a round, where both met the same machine.
+            for number in range(1, rounds + 1):
+                for connections in levels:
+                    for what, app, url, headers, lua in runs:
+                        figures = wrk(url, connections, seconds, headers, lua)
+                        results.append(Result(what, app, connections, **figures, round=number))
+                        print(
+                            f"[{label}] round {number} {what:<10} c={connections:<3} "
+                            f"{figures['rps']:8.1f} req/s  p50 {figures['p50_ms']:7.2f} ms  "
+                            f"p99 {figures['p99_ms']:7.2f} ms  errors {figures['errors']}",
+                            flush=True,
+                        )
         finally:
             stop(bare)
     finally:
@@ -341,11 +349,35 @@ def measure(database: str, label: str, seconds: int, levels: list[int]) -> list[
     return results
 
 
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def _typical(runs: list[Result]) -> Result:
+    """One run's figures for the table: the run itself, or each figure's median over rounds."""
+    if len(runs) == 1:
+        return runs[0]
+    return Result(
+        runs[0].what, runs[0].app, runs[0].connections,
+        rps=_median([r.rps for r in runs]), p50_ms=_median([r.p50_ms for r in runs]),
+        p99_ms=_median([r.p99_ms for r in runs]), errors=sum(r.errors for r in runs), round=0,
+    )  # fmt: skip
+
+
 def report(label: str, results: list[Result], levels: list[int]) -> list[str]:
-    """Print the side-by-side table; return the targets missed."""
-    by = {(r.what, r.connections): r for r in results}
+    """Print the side-by-side table; return the targets missed. With several rounds, each
+    figure is the median over the rounds, and the ratio is the median of the rounds' ratios
+    (each Løype run against the bare run of its own round), with their range beside it."""
+    by: dict[tuple[str, int], list[Result]] = {}
+    for result in results:
+        by.setdefault((result.what, result.connections), []).append(result)
+    rounds = max(r.round for r in results)
     missed = []
     print(f"\n{label}: Løype vs bare Flask (gunicorn, 2 sync workers)")
+    if rounds > 1:
+        print(f"(medians over {rounds} rounds; the ratios' range over the rounds last)")
     print(f"{'what':<28} {'c':>3} {'Løype req/s':>12} {'p50':>8} {'p99':>8} "
           f"{'bare req/s':>11} {'p50':>8} {'p99':>8} {'ratio':>6} {'target':>7}")  # fmt: skip
     for what, against, target in (
@@ -357,13 +389,16 @@ def report(label: str, results: list[Result], levels: list[int]) -> list[str]:
         ("caseload", "signed-in page", None),
     ):
         for connections in levels:
-            ours, bare = by[(what, connections)], by[(against, connections)]
-            ratio = ours.rps / bare.rps if bare.rps else 0.0
+            pairs = zip(by[(what, connections)], by[(against, connections)], strict=True)
+            ratios = [o.rps / b.rps if b.rps else 0.0 for o, b in pairs]
+            ratio = _median(ratios)
+            ours, bare = _typical(by[(what, connections)]), _typical(by[(against, connections)])
             shown = "≥ " + str(target) if target is not None else "(info)"
+            spread = f"  ({min(ratios):.2f}–{max(ratios):.2f})" if rounds > 1 else ""
             print(
                 f"{what + ' vs ' + against:<28} {connections:>3} {ours.rps:>12.1f} "
                 f"{ours.p50_ms:>8.2f} {ours.p99_ms:>8.2f} {bare.rps:>11.1f} {bare.p50_ms:>8.2f} "
-                f"{bare.p99_ms:>8.2f} {ratio:>6.2f} {shown:>7}"
+                f"{bare.p99_ms:>8.2f} {ratio:>6.2f} {shown:>7}{spread}"
             )
             if connections != AT or target is None:
                 continue
@@ -384,6 +419,11 @@ def main() -> int:
     parser.add_argument("--database", help="a PostgreSQL URL to measure as well as SQLite")
     parser.add_argument("--seconds", type=int, default=5, help="length of each wrk run")
     parser.add_argument("--connections", default="1,16,64")
+    parser.add_argument(
+        "--rounds", type=int, default=1,
+        help="measure everything this many times, interleaved; report medians (this machine "
+        "moves by a third between runs of the same code)",
+    )  # fmt: skip
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk")
@@ -392,7 +432,7 @@ def main() -> int:
     databases = [("SQLite", "")] + ([("PostgreSQL", args.database)] if args.database else [])
     everything, missed = {}, []
     for label, url in databases:
-        everything[label] = measure(url, label, args.seconds, levels)
+        everything[label] = measure(url, label, args.seconds, levels, max(1, args.rounds))
     print(f"\nload average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     for label, results in everything.items():
         missed += report(label, results, levels)
