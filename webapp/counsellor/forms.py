@@ -18,6 +18,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from ..rendering.widgets import Select
 from ..services.caseload import PAGE_SIZES
 
 REVIEW_LABELS = {
@@ -109,8 +110,9 @@ class CaseloadForm(Form):
             SelectChoice("overdue", _l("Overdue")),
         ],
         validate_choice=False,
+        widget=Select(),
     )
-    language = SelectField(_l("Language"), validate_choice=False)
+    language = SelectField(_l("Language"), validate_choice=False, widget=Select())
     programme = SelectField(
         _l("Programme"),
         choices=[
@@ -119,15 +121,18 @@ class CaseloadForm(Form):
             SelectChoice("none", _l("Not recorded")),
         ],
         validate_choice=False,
+        widget=Select(),
     )
     sort = SelectField(
         _l("Sort by"), choices=[SelectChoice(k, v) for k, v in SORT_LABELS.items()],
         validate_choice=False,
+        widget=Select(),
     )  # fmt: skip
     per_page = SelectField(
         _l("Rows per page"),
         choices=[SelectChoice(str(n), str(n)) for n in PAGE_SIZES],
         validate_choice=False,
+        widget=Select(),
     )
     page = IntegerField(validators=[Optional()])
 

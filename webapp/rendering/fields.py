@@ -32,6 +32,7 @@ from ..questionnaires import AnswerError, Definition, Section
 from ..questionnaires.definition import Question
 from ..questionnaires.names import country_names, language_names
 from ..questionnaires.validate import normalize
+from .widgets import Select
 
 NOT_A_NUMBER = object()
 
@@ -55,6 +56,8 @@ class OptionalRadioField(RadioField):
 
 
 class OptionalSelectField(SelectField):
+    widget = Select()  # a country list has about 250 options
+
     def pre_validate(self, form):
         pass
 
