@@ -10,7 +10,7 @@ from wtforms.widgets import Select as WTFormsSelect
 
 from webapp.rendering.widgets import Select
 
-texts = st.text(alphabet=st.sampled_from('ab"<>&\'\u0627 -_'), max_size=6)
+texts = st.text(alphabet=st.sampled_from("ab\"<>&'\u0627 -_"), max_size=6)
 attribute_names = st.sampled_from(["lang", "dir", "class_", "data_code", "aria_label", "title"])
 attribute_values = st.one_of(texts, st.booleans(), st.integers(-3, 3))
 options = st.builds(
