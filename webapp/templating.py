@@ -87,5 +87,18 @@ def _context() -> dict:
 
 def init_app(app: Flask) -> None:
     app.context_processor(_context)
+    # Flask-Babel's own callables, with the catalog found through i18n.catalog (faster).
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: i18n.catalog().ugettext(s),
+        ngettext=lambda s, p, n: i18n.catalog().ungettext(s, p, n),
+        pgettext=lambda c, s: i18n.catalog().upgettext(c, s),
+        npgettext=lambda c, s, p, n: i18n.catalog().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
+    formats = app.extensions["babel"].instance.date_formats
+    if all(formats[f"{kind}.{name}"] is None for kind in ("date", "datetime")
+           for name in i18n.NAMED_FORMATS):  # fmt: skip
+        app.add_template_filter(i18n.date_filter, "dateformat")
+        app.add_template_filter(i18n.datetime_filter, "datetimeformat")
     app.add_template_filter(bdi)
     app.add_template_filter(isolate)

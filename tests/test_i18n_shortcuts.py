@@ -1,0 +1,76 @@
+"""The pages' quicker ways to Flask-Babel's texts and dates (webapp/i18n.py) say exactly what
+Flask-Babel says, in every shipped language, also inside ``force_locale``."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from flask import render_template_string
+from flask_babel import force_locale, format_date, format_datetime, gettext, ngettext
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from webapp import i18n
+from webapp.config import LANGUAGES
+
+PAGE = "{{ _('Never') }}|{{ _('Participants found: %(count)s', count=3) }}|{{ ngettext('%(num)s day', '%(num)s days', 2) }}"  # noqa: E501
+
+
+def expected_page() -> str:
+    return "|".join(
+        (
+            gettext("Never"),
+            gettext("Participants found: %(count)s", count=3),
+            ngettext("%(num)s day", "%(num)s days", 2),
+        )
+    )
+
+
+def test_the_pages_use_the_quicker_filters(base_app):
+    assert base_app.jinja_env.filters["dateformat"] is i18n.date_filter
+    assert base_app.jinja_env.filters["datetimeformat"] is i18n.datetime_filter
+
+
+def test_a_page_is_in_the_request_language_and_in_a_forced_one_and_back(base_app):
+    for lang in LANGUAGES:
+        other = "ar" if lang != "ar" else "uk"
+        asked = {"Accept-Language": lang.replace("_", "-")}
+        with base_app.test_request_context("/", headers=asked):
+            page = render_template_string(PAGE)  # the catalog is now remembered
+            assert page == expected_page()
+            assert "Never" not in page or lang == "en", lang
+            with force_locale(other):
+                forced = render_template_string(PAGE)
+                assert forced == expected_page() and forced != page
+            assert render_template_string(PAGE) == page
+
+
+moments = st.datetimes(
+    min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+) | st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1))
+# Around the nights the clocks change, where a time zone's offset is easiest to get wrong.
+changes = st.sampled_from(
+    [datetime(2026, 3, 29, 0, 30, tzinfo=UTC), datetime(2026, 10, 25, 0, 30, tzinfo=UTC)]
+).flatmap(lambda at: st.integers(-180, 180).map(lambda m: at + timedelta(minutes=m)))
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    lang=st.sampled_from(LANGUAGES),
+    name=st.sampled_from(i18n.NAMED_FORMATS),
+    moment=moments | changes,
+    day=st.dates(min_value=date(1990, 1, 1), max_value=date(2100, 1, 1)),
+)
+def test_dates_and_times_read_as_flask_babel_writes_them(base_app, lang, name, moment, day):
+    with base_app.test_request_context("/"), force_locale(lang):
+        assert i18n.datetime_filter(moment, name) == format_datetime(moment, name)
+        assert i18n.date_filter(moment, name) == format_date(moment, name)
+        assert i18n.date_filter(day, name) == format_date(day, name)
+
+
+def test_other_formats_and_no_value_are_flask_babels(base_app):
+    moment = datetime(2026, 12, 3, 23, 5, tzinfo=UTC)
+    with base_app.test_request_context("/"), force_locale("nb"):
+        assert i18n.datetime_filter(moment, "d. MMM HH:mm") == "4. des. 00:05"
+        assert i18n.date_filter(moment, "yyyy-MM-dd") == "2026-12-04"
+        assert i18n.date_filter(None, "short") == format_date(None, "short")
