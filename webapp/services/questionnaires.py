@@ -209,21 +209,24 @@ def offered_to_each(
     participants they are assigned to); otherwise the national templates. The number of
     queries does not depend on how many participants are asked about (the caseload).
     """
-    if not offers_own(municipality_id, "participant"):
-        national = list(
-            db.session.scalars(
-                _published("participant").where(Questionnaire.municipality_id.is_(None))
-            )
-        )
-        return {pid: list(national) for pid in participant_ids}
-    own = list(
+    # One statement: the national templates and what the municipality offers of its own.
+    found = list(
         db.session.scalars(
             _published("participant").where(
-                Questionnaire.municipality_id == municipality_id,
-                Questionnaire.offered_to.in_(("all", "assigned")),
+                sa.or_(
+                    Questionnaire.municipality_id.is_(None),
+                    sa.and_(
+                        Questionnaire.municipality_id == municipality_id,
+                        Questionnaire.offered_to != "none",
+                    ),
+                )
             )
         )
     )
+    own = [q for q in found if q.municipality_id is not None]
+    if not own:
+        national = [q for q in found if q.municipality_id is None]
+        return {pid: list(national) for pid in participant_ids}
     one_by_one = [q.id for q in own if q.offered_to == "assigned"]
     assigned = set()
     if one_by_one and participant_ids:
