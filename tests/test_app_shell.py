@@ -4,13 +4,15 @@ message flashed for this person."""
 
 from __future__ import annotations
 
+import json
 import re
 
-from flask import template_rendered
+from flask import render_template_string, template_rendered
+from flask_babel import force_locale
 
 from webapp.extensions import db
 from webapp.models import LoginSession
-from webapp.pwa.views import _TOKEN_MARK
+from webapp.pwa.views import _TOKEN_MARK, client_strings
 
 from .conftest import csrf_token
 
@@ -72,3 +74,23 @@ def test_a_flashed_message_shows_once_on_the_shell(app, world, as_actor):
     assert "Your counsellor has a new plan for you." not in amina.get("/app/").get_data(
         as_text=True
     )
+
+
+def test_the_apps_strings_come_as_utf8_text_and_stay_inert_in_the_page(app, world, as_actor):
+    """The shell's strings in Arabic are the letters themselves (2 bytes each), not ``\\u0627``
+    escapes (6 bytes): Jinja's ``tojson`` writes with the app's JSON (issue 12)."""
+    amina = as_actor(app, "p1")
+    amina.post("/language", data={"lang": "ar", "next": "/app/",
+                                  "csrf_token": csrf_token(amina, "/app/")})  # fmt: skip
+    app.extensions.pop("loype_shells", None)
+    html = amina.get("/app/").get_data(as_text=True)
+    [text] = re.findall(r'<script type="application/json" id="app-strings">(.*?)</script>', html)
+    with app.test_request_context("/app/"), force_locale("ar"):
+        expected = client_strings()
+    assert json.loads(text) == expected
+    assert expected["all_sent"] in text and not expected["all_sent"].isascii()
+    assert "\\u0" not in text
+    # What ends a script element or an attribute is still escaped where tojson writes it.
+    with app.test_request_context("/"):
+        written = render_template_string("{{ x|tojson }}", x="</script><b>&'é")
+    assert written == '"\\u003c/script\\u003e\\u003cb\\u003e\\u0026\\u0027é"'

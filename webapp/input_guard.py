@@ -173,4 +173,8 @@ def _check() -> None:
 
 def init_app(app: Flask) -> None:
     app.json = StrictJSONProvider(app)
+    # Jinja's ``tojson`` keeps the dumps of the provider the app had when its environment was
+    # made: without this, the app's strings in /app/ stayed \uXXXX escapes (issue 12). Jinja
+    # still escapes <, >, & and ' in what it puts in a page.
+    app.jinja_env.policies["json.dumps_function"] = app.json.dumps
     app.before_request(_check)
