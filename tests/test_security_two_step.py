@@ -290,6 +290,35 @@ def test_a_signed_in_counsellor_is_stopped_when_it_becomes_required(app, world, 
     assert response.status_code == 302 and response.location.endswith("/account/two-step")
 
 
+def test_the_rule_comes_with_the_sign_in_lookup_and_is_read_fresh_each_request(
+    app, world, as_actor
+):
+    """Every staff request asks whether the municipality requires two-step sign-in: the
+    municipality comes in the sign-in lookup, not in a statement of its own (issue 12), and
+    is read again on each request, so a change holds at the next one."""
+    client = as_actor(app, "c1")
+    client.get("/caseload")
+    with app.app_context():
+        engine = db.engine
+    sent: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args):
+        sent.append(" ".join(statement.split()))
+
+    sa.event.listen(engine, "before_cursor_execute", note)
+    try:
+        assert client.get("/caseload").status_code == 200
+        [lookup] = [s for s in sent if "FROM login_session" in s]
+        assert "JOIN municipality" in lookup
+        assert not any(s.startswith("SELECT municipality.") for s in sent)
+        _require(app, world)
+        assert client.get("/caseload").status_code == 302
+        _require(app, world, required=False)
+        assert client.get("/caseload").status_code == 200
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", note)
+
+
 # --- an administrator's reset --------------------------------------------------------------
 
 

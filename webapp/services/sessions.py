@@ -83,7 +83,12 @@ def _find_statement() -> sa.Select:
     return (
         sa.select(LoginSession)
         .where(LoginSession.token_hash == sa.bindparam("token_hash"))
-        .options(joinedload(LoginSession.participant), joinedload(LoginSession.staff))
+        .options(
+            joinedload(LoginSession.participant),
+            # Every staff request asks whether their municipality requires two-step sign-in
+            # (auth/session.py): the municipality comes in the same query, not one of its own.
+            joinedload(LoginSession.staff).joinedload(StaffUser.municipality),
+        )
     )
 
 
