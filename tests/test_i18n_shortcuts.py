@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from flask import render_template_string
-from flask_babel import force_locale, format_date, format_datetime, gettext, ngettext
+from flask_babel import force_locale, format_date, format_datetime, gettext, lazy_gettext, ngettext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from webapp import i18n
 from webapp.config import LANGUAGES
+from webapp.counsellor.forms import CaseloadForm
 
 PAGE = "{{ _('Never') }}|{{ _('Participants found: %(count)s', count=3) }}|{{ ngettext('%(num)s day', '%(num)s days', 2) }}"  # noqa: E501
 
@@ -74,3 +75,28 @@ def test_other_formats_and_no_value_are_flask_babels(base_app):
         assert i18n.datetime_filter(moment, "d. MMM HH:mm") == "4. des. 00:05"
         assert i18n.date_filter(moment, "yyyy-MM-dd") == "2026-12-04"
         assert i18n.date_filter(None, "short") == format_date(None, "short")
+
+
+LAZY = [("Never", {}), ("Participants found: %(count)s", {"count": 3}), ("Sort by", {})]
+
+
+def test_lazy_texts_read_as_flask_babels_in_every_language_and_a_forced_one(base_app):
+    for lang in LANGUAGES:
+        asked = {"Accept-Language": lang.replace("_", "-")}
+        with base_app.test_request_context("/", headers=asked):
+            for text, variables in LAZY:
+                ours, theirs = i18n.lazy_gettext(text, **variables), lazy_gettext(text, **variables)
+                assert str(ours) == str(theirs) and ours == theirs, (lang, text)
+                assert i18n.gettext(text, **variables) == gettext(text, **variables)
+            before = str(i18n.lazy_gettext("Never"))
+            with force_locale("ar" if lang != "ar" else "uk"):
+                forced = str(i18n.lazy_gettext("Never"))
+                assert forced == str(lazy_gettext("Never")) == gettext("Never") != before
+            assert str(i18n.lazy_gettext("Never")) == str(lazy_gettext("Never"))
+
+
+def test_the_forms_labels_are_the_quicker_lazy_texts(base_app):
+    with base_app.test_request_context("/", headers={"Accept-Language": "nb"}):
+        form = CaseloadForm(meta={"csrf": False})
+        assert form.sort.label.text._func is i18n.gettext
+        assert str(form.sort.label.text) == gettext(form.sort.label.text._args[0])

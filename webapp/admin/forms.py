@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -15,6 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length
 
+from ..i18n import lazy_gettext as _l
 from ..i18n import own_name
 from ..services import resource_editing
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -18,6 +17,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length
 from wtforms.widgets import HiddenInput
+
+from ..i18n import lazy_gettext as _l
 
 #: Longest translation of one text (the longest shipped source text is under 1,000 characters).
 MAX_TRANSLATION = 5000

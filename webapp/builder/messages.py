@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
+from ..i18n import lazy_gettext as _l
 from ..i18n import own_name
 from ..questionnaires import Problem
 from ..questionnaires.editing import EditError, element_of

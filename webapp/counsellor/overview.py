@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, abort, after_this_request, current_app, render_template
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from ..auth import current_actor, staff_required
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..questionnaires.names import text_direction
 from ..services import overview as overview_service
 from .forms import PROGRESS_LABELS
