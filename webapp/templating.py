@@ -89,7 +89,7 @@ def init_app(app: Flask) -> None:
     app.context_processor(_context)
     # Flask-Babel's own callables, with the catalog found through i18n.catalog (faster).
     app.jinja_env.install_gettext_callables(
-        gettext=lambda s: i18n.catalog().ugettext(s),
+        gettext=i18n.gettext,
         ngettext=lambda s, p, n: i18n.catalog().ungettext(s, p, n),
         pgettext=lambda c, s: i18n.catalog().upgettext(c, s),
         npgettext=lambda c, s, p, n: i18n.catalog().unpgettext(c, s, p, n),

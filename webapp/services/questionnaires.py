@@ -185,7 +185,12 @@ def _own_offered(
     municipality_id: int | sa.BindParameter[int], audience: str
 ) -> sa.Select[tuple[Questionnaire]]:
     """The municipality's own published questionnaires that it offers to anyone."""
-    return _published(audience).where(
+    return _published(audience).where(_offered_by(municipality_id))
+
+
+def _offered_by(municipality_id: int | sa.BindParameter[int]) -> sa.ColumnElement[bool]:
+    """A questionnaire of the municipality's own that it offers to anyone."""
+    return sa.and_(
         Questionnaire.municipality_id == municipality_id, Questionnaire.offered_to != "none"
     )
 
@@ -213,13 +218,7 @@ def offered_to_each(
     found = list(
         db.session.scalars(
             _published("participant").where(
-                sa.or_(
-                    Questionnaire.municipality_id.is_(None),
-                    sa.and_(
-                        Questionnaire.municipality_id == municipality_id,
-                        Questionnaire.offered_to != "none",
-                    ),
-                )
+                sa.or_(Questionnaire.municipality_id.is_(None), _offered_by(municipality_id))
             )
         )
     )
