@@ -138,20 +138,26 @@ def _asset(relative: str, body: bytes) -> Asset:
 APP_BUNDLE = "bundle/app.json"
 APP_ENTRY = "js/app/main.js"
 #: Scripts already in the browser's HTTP cache when the worker installs, with what they
-#: import: the worker's own (its script loader fetched them) and those of /me/, the page that
-#: installs it. In the bundle they would cross the network twice.
+#: import statically: the worker's own (its script loader fetched them) and those of /me/,
+#: the page that installs it. In the bundle they would cross the network twice. What they
+#: import only when asked (leave.js's ``import("./app/session.js")`` on signing out) has not
+#: been fetched, so it stays in the bundle rather than coming on its own.
 LOADED_BEFORE_INSTALL = ("js/sw-main.js", "js/open-app.js", "js/leave.js")
 
-#: A relative module specifier: import … from "./x.js", import "./x.js", export … from
-#: "./x.js", import("./x.js"); minified or not.
-_SPECIFIER = re.compile(
-    r"""(?:\bimport\s*(?:[\w*{}\s,$]+?\s*from\s*)?|\bexport\s*[\w*{}\s,$]+?\s*from\s*"""
-    r"""|\bimport\s*\(\s*)["'](\.{1,2}/[^"']+)["']"""
+#: A relative module specifier in a static import or export: import … from "./x.js",
+#: import "./x.js", export … from "./x.js"; minified or not.
+_STATIC_SPECIFIER = re.compile(
+    r"""(?:\bimport\s*(?:[\w*{}\s,$]+?\s*from\s*)?|\bexport\s*[\w*{}\s,$]+?\s*from\s*)"""
+    r"""["'](\.{1,2}/[^"']+)["']"""
 )
+#: The same in a dynamic import: import("./x.js").
+_DYNAMIC_SPECIFIER = re.compile(r"""\bimport\s*\(\s*["'](\.{1,2}/[^"']+)["']""")
 
 
-def module_graph(assets: dict[str, Asset], entry: str) -> set[str]:
-    """Return the paths of ``entry`` and every module it imports, directly or not."""
+def module_graph(assets: dict[str, Asset], entry: str, *, dynamic: bool = True) -> set[str]:
+    """Return the paths of ``entry`` and every module it imports, directly or not; with
+    ``dynamic=False`` only what loading ``entry`` fetches (static imports)."""
+    patterns = (_STATIC_SPECIFIER, _DYNAMIC_SPECIFIER) if dynamic else (_STATIC_SPECIFIER,)
     found: set[str] = set()
     waiting = [entry]
     while waiting:
@@ -159,7 +165,8 @@ def module_graph(assets: dict[str, Asset], entry: str) -> set[str]:
         if path in found or path not in assets:
             continue
         found.add(path)
-        for specifier in _SPECIFIER.findall(assets[path].body.decode("utf-8")):
+        text = assets[path].body.decode("utf-8")
+        for specifier in (hit for pattern in patterns for hit in pattern.findall(text)):
             waiting.append(posixpath.normpath(posixpath.join(posixpath.dirname(path), specifier)))
     return found
 
@@ -168,7 +175,7 @@ def app_bundle(assets: dict[str, Asset]) -> dict[str, str]:
     """Return the modules of the participant app that the worker downloads when installing."""
     wanted = module_graph(assets, APP_ENTRY)
     for entry in LOADED_BEFORE_INSTALL:
-        wanted -= module_graph(assets, entry)
+        wanted -= module_graph(assets, entry, dynamic=False)
     return {path: assets[path].body.decode("utf-8") for path in sorted(wanted)}
 
 
