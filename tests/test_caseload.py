@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import json
 from datetime import date, timedelta
 
 import pytest
@@ -10,7 +12,10 @@ import sqlalchemy as sa
 from webapp.extensions import db
 from webapp.models import NextStep, Participant, Questionnaire, StaffUser
 from webapp.services import caseload, deadlines, reviews, revisions
+from webapp.services import questionnaires as questionnaire_service
 from webapp.services import responses as response_service
+
+from .conftest import FORMS
 
 TODAY = date(2026, 12, 1)
 
@@ -372,3 +377,25 @@ def test_the_name_search_index_follows_new_renamed_and_deleted_participants(
                 {"term": "%warsa%"},
             ).scalars()
             assert "ix_participant_name_trgm" in " ".join(plan)
+
+
+def test_statement_count_does_not_grow_with_the_questionnaires_offered(app, world, as_actor):
+    """Each offered questionnaire's title comes from its latest version: loaded for all of
+    them at once, not one statement per questionnaire on the page."""
+    _add_participants(app, world, 4)
+    client = as_actor(app, "c1")
+    before, html = _statements(app, client, "/caseload")
+    document = json.loads((FORMS / "kartlegging.json").read_text("utf-8"))
+    with app.app_context():
+        for n in range(3):
+            extra = copy.deepcopy(document)
+            extra["slug"] = f"kartlegging-{n}"
+            extra["title"] = f"Ekstra kartlegging {n}"
+            for texts in extra["translations"].values():
+                texts["/title"] = f"Ekstra kartlegging {n}"
+            questionnaire_service.import_document(extra)
+        db.session.commit()
+    after, html = _statements(app, client, "/caseload")
+    assert after == before, f"{before} statements for the shipped ones, {after} with 3 more"
+    for n in range(3):
+        assert f"Ekstra kartlegging {n}" in html

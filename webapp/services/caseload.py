@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 from math import ceil
 
 import sqlalchemy as sa
@@ -277,14 +278,14 @@ def page(
     return Page(rows, total, filters, more)
 
 
-def _add_progress(municipality_id: int, rows: list[Row]) -> None:
-    """Fill in each row's questionnaires: what is offered, and whatever was answered."""
-    ids = [row.participant.id for row in rows]
-    if not ids:
-        return
-    offered = questionnaire_service.offered_to_each(municipality_id, ids)
-    latest = _latest_responses(Response.participant_id.in_(ids))
-    found = db.session.execute(
+@cache
+def _progress_statement() -> sa.Select:
+    """The progress of the newest response to each questionnaire of the participants whose
+    ids are bound as ``ids``: built once per process. Building it took about half a
+    millisecond of every caseload page (a window over a join, a subquery's columns, the review
+    state's CASE), as much as running it on a page of 50 (issue 12)."""
+    latest = _latest_responses(Response.participant_id.in_(sa.bindparam("ids", expanding=True)))
+    return (
         sa.select(
             Response.participant_id,
             QuestionnaireVersion.questionnaire_id,
@@ -295,7 +296,17 @@ def _add_progress(municipality_id: int, rows: list[Row]) -> None:
         )
         .join(latest, latest.c.id == Response.id)
         .join(QuestionnaireVersion, Response.version_id == QuestionnaireVersion.id)
-    ).all()
+    )
+
+
+def _add_progress(municipality_id: int, rows: list[Row]) -> None:
+    """Fill in each row's questionnaires: what is offered, and whatever was answered."""
+    ids = [row.participant.id for row in rows]
+    if not ids:
+        return
+    # Each questionnaire with its versions: the page shows the latest one's title.
+    offered = questionnaire_service.offered_to_each(municipality_id, ids, with_versions=True)
+    found = db.session.execute(_progress_statement(), {"ids": ids}).all()
     known = {q.id: q for qs in offered.values() for q in qs}
     missing = {qid for _pid, qid, *_rest in found} - set(known)
     conflicts = dict.fromkeys(ids, 0)
@@ -303,7 +314,9 @@ def _add_progress(municipality_id: int, rows: list[Row]) -> None:
         known.update(
             (q.id, q)
             for q in db.session.scalars(
-                sa.select(Questionnaire).where(Questionnaire.id.in_(missing))
+                sa.select(Questionnaire)
+                .where(Questionnaire.id.in_(missing))
+                .options(selectinload(Questionnaire.versions))
             )
         )
     answered: dict[int, dict[int, Progress]] = {pid: {} for pid in ids}

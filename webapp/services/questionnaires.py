@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased, contains_eager
+from sqlalchemy.orm import aliased, contains_eager, selectinload
 
 from ..extensions import db
 from ..models import (
@@ -206,22 +206,23 @@ def offered_questionnaires(participant: Participant) -> list[Questionnaire]:
 
 
 def offered_to_each(
-    municipality_id: int, participant_ids: list[int]
+    municipality_id: int, participant_ids: list[int], *, with_versions: bool = False
 ) -> dict[int, list[Questionnaire]]:
     """Return the questionnaires each participant of one municipality may start, by slug.
 
     A municipality offering questionnaires of its own offers those (to everyone, or to the
     participants they are assigned to); otherwise the national templates. The number of
-    queries does not depend on how many participants are asked about (the caseload).
+    queries does not depend on how many participants are asked about (the caseload), nor,
+    ``with_versions`` (each questionnaire's versions loaded, for ``latest``: one statement
+    for all of them rather than one per questionnaire shown), on how many are offered.
     """
     # One statement: the national templates and what the municipality offers of its own.
-    found = list(
-        db.session.scalars(
-            _published("participant").where(
-                sa.or_(Questionnaire.municipality_id.is_(None), _offered_by(municipality_id))
-            )
-        )
+    offered = _published("participant").where(
+        sa.or_(Questionnaire.municipality_id.is_(None), _offered_by(municipality_id))
     )
+    if with_versions:
+        offered = offered.options(selectinload(Questionnaire.versions))
+    found = list(db.session.scalars(offered))
     own = [q for q in found if q.municipality_id is not None]
     if not own:
         national = [q for q in found if q.municipality_id is None]
