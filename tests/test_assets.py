@@ -180,3 +180,21 @@ def test_the_module_graph_follows_every_form_of_import():
     # What loading a.js fetches: not f.js, which b.js imports only when its function runs.
     static = set(sources) - {"js/unused.js", "js/f.js"}
     assert module_graph(assets, "js/a.js", dynamic=False) == static
+
+
+def test_the_worker_keeps_what_a_participant_uses_and_nothing_only_staff_load(app, client):
+    """The worker's precache is a phone's first visit: the app's modules and stylesheets, not
+    the builder, the workspace's scripts, the code editor or the printed record's stylesheet
+    (counsellor/print.html), which no participant page loads."""
+    worker = client.get("/sw.js").get_data(as_text=True)
+    for kept in ("js/app/main.js", "js/engine/render.js", "css/app.css", "css/pictograms.css"):
+        assert release_url_of(app, kept) in worker, kept
+    with app.app_context():
+        staff_only = [
+            p
+            for p in release().assets
+            if p.startswith(("js/builder/", "js/staff/", "vendor/", "css/print"))
+        ]
+    assert "css/print.css" in staff_only and any(p.startswith("vendor/") for p in staff_only)
+    for path in staff_only:
+        assert release_url_of(app, path) not in worker, path

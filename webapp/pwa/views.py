@@ -35,9 +35,9 @@ bp = Blueprint("pwa", __name__)
 #: PNG icons are for installing (the browser fetches them itself); pictograms come inlined in
 #: css/pictograms.css.
 PRECACHE_SUFFIXES = (".js", ".css", "icons/icon.svg")
-#: Scripts only staff load (the builder and its code editor, the workspace's own): not for
-#: phones to keep.
-STAFF_ONLY = ("js/builder/", "js/staff/", "vendor/")
+#: Files only staff load (the builder and its code editor, the workspace's own scripts, the
+#: stylesheet of the printed record): not for phones to keep.
+STAFF_ONLY = ("js/builder/", "js/staff/", "vendor/", "css/print.css")
 
 
 @bp.get("/manifest.webmanifest")
