@@ -189,12 +189,10 @@ def test_the_worker_keeps_what_a_participant_uses_and_nothing_only_staff_load(ap
     worker = client.get("/sw.js").get_data(as_text=True)
     for kept in ("js/app/main.js", "js/engine/render.js", "css/app.css", "css/pictograms.css"):
         assert release_url_of(app, kept) in worker, kept
+    from webapp.pwa.views import STAFF_ONLY
+
     with app.app_context():
-        staff_only = [
-            p
-            for p in release().assets
-            if p.startswith(("js/builder/", "js/staff/", "vendor/", "css/print"))
-        ]
+        staff_only = [p for p in release().assets if p.startswith(STAFF_ONLY)]
     assert "css/print.css" in staff_only and any(p.startswith("vendor/") for p in staff_only)
     for path in staff_only:
         assert release_url_of(app, path) not in worker, path
