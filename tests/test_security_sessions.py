@@ -7,6 +7,7 @@ expire; a new session id at every sign-in.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -44,7 +45,10 @@ def test_staff_cookie_replayed_after_sign_out_is_refused(app, world, as_actor):
     assert counsellor.post("/logout", data={"csrf_token": token}).status_code == 302
     response = thief.get("/caseload")  # ... and not after sign-out
     assert response.status_code == 302 and "/login" in response.location
-    assert "p1" not in thief.get("/caseload", follow_redirects=True).get_data(as_text=True)
+    page = thief.get("/caseload", follow_redirects=True).get_data(as_text=True)
+    # The text a person sees, not the tags: the sign-in form's random CSRF token held "p1"
+    # about once in 150 runs.
+    assert "p1" not in re.sub(r"<[^>]*>", " ", page)
 
 
 def test_participant_cookie_replayed_after_sign_out_is_refused(app, world, as_actor):
