@@ -28,6 +28,21 @@ control_socket_disable = True
 errorlog = "-"
 
 
+def when_ready(server):
+    """In the master, once the app is loaded and before any worker is forked: compile the
+    templates and load the languages, so no worker (nor one replacing another after
+    ``max_requests``) spends its first requests on it (webapp/warm.py)."""
+    import sys
+
+    preloaded = sys.modules.get("wsgi")
+    if preloaded is None:
+        return  # another app under these settings (bench/bare_app.py)
+    from webapp.warm import warm
+
+    done = warm(preloaded.app)
+    server.log.info("Warmed: %(templates)d templates, %(languages)d languages", done)
+
+
 def post_fork(server, worker):
     """Give each worker its own database connections: none may cross a fork."""
     import sys
