@@ -98,7 +98,7 @@ def one_worker(base: str, code: str) -> tuple[dict[str, float], dict[str, float]
     page = timed(first, "invite link page", lambda: phone.get(f"{base}/join/{code}"))
     token = CSRF.search(page.text).group(1)
     timed(first, "join (sign in)", lambda: phone.post(f"{base}/join/{code}",
-                                                     data={"csrf_token": token}))  # fmt: skip
+          data={"csrf_token": token}, allow_redirects=False))  # fmt: skip
     document = f"{base}/api/v1/questionnaires/kartlegging/versions/1?lang=nb"
     pages = [
         ("/me/", lambda: phone.get(f"{base}/me/")),
