@@ -39,7 +39,11 @@ def when_ready(server):
         return  # another app under these settings (bench/bare_app.py)
     from webapp.warm import warm
 
-    done = warm(preloaded.app)
+    try:
+        done = warm(preloaded.app)
+    except Exception:  # a head start only: never a reason not to serve
+        server.log.exception("Warming the app failed; the workers start cold")
+        return
     server.log.info("Warmed: %(templates)d templates, %(languages)d languages", done)
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import runpy
 import subprocess
 import sys
+import types
 
 import requests
 
@@ -117,3 +119,30 @@ def test_gunicorn_warms_the_app_before_it_forks_a_worker(tmp_path):
     warmed = next(i for i, line in enumerate(lines) if "Warmed: " in line and " languages" in line)
     booted = next(i for i, line in enumerate(lines) if "Booting worker" in line)
     assert warmed < booted, "\n".join(lines)
+
+
+def test_a_failed_warm_up_is_logged_and_the_server_starts_all_the_same(monkeypatch):
+    settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    logged = []
+
+    class Log:  # formats as logging does (one dict: named fields)
+        def info(self, message, *args):
+            logged.append(("info", message % (args[0] if len(args) == 1 else args)))
+
+        def exception(self, message, *args):
+            logged.append(("exception", message % args))
+
+    class Server:
+        log = Log()
+
+    def broken(app):
+        raise RuntimeError("a template that does not compile")
+
+    monkeypatch.setitem(sys.modules, "wsgi", types.SimpleNamespace(app=object()))
+    monkeypatch.setattr("webapp.warm.warm", broken)
+    settings["when_ready"](Server())  # does not raise: gunicorn goes on to fork its workers
+    assert logged == [("exception", "Warming the app failed; the workers start cold")]
+
+    monkeypatch.setattr("webapp.warm.warm", lambda app: {"templates": 42, "languages": 11})
+    settings["when_ready"](Server())
+    assert logged[-1] == ("info", "Warmed: 42 templates, 11 languages")
