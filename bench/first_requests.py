@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -40,7 +39,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.server import flask, free_port, seed, stop  # noqa: E402
+from bench.server import flask, free_port, gunicorn, seed, stop  # noqa: E402
 
 BIN = Path(sys.executable).parent
 OUT = ROOT / "bench" / "out"
@@ -53,24 +52,17 @@ SYNC = {"questionnaire": "kartlegging", "version": 1, "status": "draft",
 
 
 def start(config: Path | str, port: int, env: dict[str, str], log: Path) -> subprocess.Popen:
-    command = [str(BIN / "gunicorn"), "-c", str(config), "-w", "1",
-               "-b", f"127.0.0.1:{port}", "wsgi:app"]  # fmt: skip
-    process = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )  # fmt: skip
+    process = gunicorn("wsgi:app", port, env, log, "-w", "1", config=config)
     # The port accepts connections before the master has forked its worker (and, warmed,
     # before it has warmed): wait for the worker, as a worker replacing another is measured.
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"gunicorn did not start; see {log}")
-        if "Booting worker" in log.read_text("utf-8"):
-            time.sleep(0.5)  # its post_fork; the same wait for both
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return process
+    while "Booting worker" not in log.read_text("utf-8"):
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop(process)
+            raise SystemExit(f"gunicorn's worker did not start; see {log}")
         time.sleep(0.05)
-    raise SystemExit(f"gunicorn did not start in 60 s; see {log}")
+    time.sleep(0.5)  # its post_fork; the same wait for both
+    return process
 
 
 def _session() -> requests.Session:

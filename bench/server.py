@@ -116,8 +116,18 @@ def seed(env: dict[str, str]) -> str:
     return re.search(r"/join/(\S+)", printed).group(1)
 
 
-def gunicorn(app: str, port: int, env: dict[str, str], log: Path) -> subprocess.Popen:
-    command = [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "-b", f"127.0.0.1:{port}", app]
+def gunicorn(
+    app: str,
+    port: int,
+    env: dict[str, str],
+    log: Path,
+    *options: str,
+    config: Path | str = "gunicorn.conf.py",
+) -> subprocess.Popen:
+    """Start ``app`` under gunicorn with ``config`` (the production settings) and ``options``;
+    return once its port accepts connections."""
+    command = [str(BIN / "gunicorn"), "-c", str(config), *options, "-b", f"127.0.0.1:{port}",
+               app]  # fmt: skip
     process = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
         start_new_session=True,
