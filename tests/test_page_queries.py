@@ -3,6 +3,7 @@ for 500: what a page lists is loaded in a fixed number of queries, never one per
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import date, timedelta
 
@@ -118,3 +119,17 @@ def test_the_response_page_does_not_grow_with_the_answers(app, world, as_actor, 
     many, html = _statements(app, client, f"/responses/{large}{query}")
     assert "Jobb 124" in html and "Notat 124" in html
     assert many == few, f"{few} statements for 12 answers, {many} for 500"
+
+
+@pytest.mark.parametrize("url", ["/api/v1/me", "/me/"])
+def test_the_participants_own_pages_do_not_grow_with_their_responses(app, world, as_actor, url):
+    """What the phone restores from (every response with its review state and follow-up) and
+    the participant's home page: a fixed number of statements, however many responses."""
+    _add_records_to_p1(app, world, 10)
+    client = as_actor(app, "p1")
+    few, body = _statements(app, client, url)
+    _add_records_to_p1(app, world, 90)
+    many, body = _statements(app, client, url)
+    if url == "/api/v1/me":  # the mapping ones: the counsellor's questionnaire is not theirs
+        assert len(json.loads(body)["responses"]) == 50
+    assert many == few, f"{few} statements with 5 responses, {many} with 50"

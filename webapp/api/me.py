@@ -7,6 +7,7 @@ import base64
 import sqlalchemy as sa
 from flask import url_for
 from flask_babel import get_locale
+from sqlalchemy.orm import contains_eager, selectinload
 
 from ..extensions import db
 from ..models import Questionnaire, QuestionnaireVersion, Response
@@ -42,12 +43,19 @@ def me():
                 "languages": version.offered_languages,
             }
         )
+    # Each response with its version and questionnaire (joined already) and its reviews (the
+    # review state and the follow-up message): a fixed number of statements, not one for each
+    # response (tests/test_page_queries.py).
     responses = db.session.scalars(
         sa.select(Response)
-        .join(QuestionnaireVersion)
-        .join(Questionnaire)
+        .join(Response.version)
+        .join(QuestionnaireVersion.questionnaire)
         .where(Response.participant_id == person.id, Questionnaire.audience == "participant")
         .order_by(Response.created_at)
+        .options(
+            contains_eager(Response.version).contains_eager(QuestionnaireVersion.questionnaire),
+            selectinload(Response.reviews),
+        )
     ).all()
     messages = comments.messages_for(r.id for r in responses)
     return MeSchema().dump(
