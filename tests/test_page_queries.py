@@ -121,15 +121,23 @@ def test_the_response_page_does_not_grow_with_the_answers(app, world, as_actor, 
     assert many == few, f"{few} statements for 12 answers, {many} for 500"
 
 
-@pytest.mark.parametrize("url", ["/api/v1/me", "/me/"])
-def test_the_participants_own_pages_do_not_grow_with_their_responses(app, world, as_actor, url):
-    """What the phone restores from (every response with its review state and follow-up) and
-    the participant's home page: a fixed number of statements, however many responses."""
+@pytest.mark.parametrize(
+    ("who", "url"),
+    [("p1", "/api/v1/me"), ("p1", "/me/"), ("p1", "/api/v1/me/export"),
+     ("c1", "/participants/{p1}/export.json")],
+)  # fmt: skip
+def test_a_participants_own_data_does_not_grow_the_statements(app, world, as_actor, who, url):
+    """What the phone restores from (every response with its review state and follow-up), the
+    participant's home page, and their complete data (the participant's own download and the
+    counsellor's): a fixed number of statements, however many responses."""
     _add_records_to_p1(app, world, 10)
-    client = as_actor(app, "p1")
+    client = as_actor(app, who)
+    url = url.format(p1=world.p1)
     few, body = _statements(app, client, url)
     _add_records_to_p1(app, world, 90)
     many, body = _statements(app, client, url)
     if url == "/api/v1/me":  # the mapping ones: the counsellor's questionnaire is not theirs
         assert len(json.loads(body)["responses"]) == 50
-    assert many == few, f"{few} statements with 5 responses, {many} with 50"
+    if "export" in url:
+        assert len(json.loads(body)["responses"]) == 100
+    assert many == few, f"{few} statements for 10 responses, {many} for 100"

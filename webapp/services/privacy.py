@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
 from ..models import (
@@ -24,6 +25,7 @@ from ..models import (
     Notification,
     Participant,
     PushSubscription,
+    QuestionnaireVersion,
     Response,
     ResponseRevision,
     Review,
@@ -43,10 +45,18 @@ def _when(value: date | datetime | None) -> str | None:
 
 def export(participant: Participant) -> dict[str, Any]:
     """Return everything stored about the participant, as JSON-ready data."""
+    # Each response with everything it lists, loaded for all of them at once: a fixed number of
+    # statements however much there is (tests/test_page_queries.py), not a few per response.
     responses = db.session.scalars(
         sa.select(Response)
         .where(Response.participant_id == participant.id)
         .order_by(Response.created_at)
+        .options(
+            joinedload(Response.version).joinedload(QuestionnaireVersion.questionnaire),
+            selectinload(Response.revisions),
+            selectinload(Response.comments).joinedload(Comment.author),
+            selectinload(Response.reviews).joinedload(Review.reviewer),
+        )
     ).all()
     label = f"participant:{participant.id}"
     events = db.session.scalars(
@@ -137,6 +147,7 @@ def export(participant: Participant) -> dict[str, Any]:
                 sa.select(SharedResource)
                 .where(SharedResource.participant_id == participant.id)
                 .order_by(SharedResource.id)
+                .options(joinedload(SharedResource.resource), joinedload(SharedResource.shared_by))
             )
         ],  # fmt: skip
         "next_steps": [
