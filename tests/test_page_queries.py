@@ -22,6 +22,7 @@ from webapp.models import (
     SharedResource,
     StaffUser,
 )
+from webapp.services import notifications
 from webapp.services import responses as response_service
 
 from .test_caseload import _statements
@@ -141,3 +142,31 @@ def test_a_participants_own_data_does_not_grow_the_statements(app, world, as_act
     if "export" in url:
         assert len(json.loads(body)["responses"]) == 100
     assert many == few, f"{few} statements for 10 responses, {many} for 100"
+
+
+def _notify_p1(app, world, count: int) -> None:
+    """Give p1 ``count`` more inbox entries, each about a response or a questionnaire."""
+    with app.app_context():
+        person = db.session.get(Participant, world.p1)
+        kartlegging = db.session.scalar(sa.select(Questionnaire).filter_by(slug="kartlegging"))
+        response = response_service.start(person, kartlegging)
+        for n in range(count):
+            if n % 2:
+                notifications.notify(person, "questionnaire_offered", questionnaire=kartlegging)
+            else:
+                notifications.notify(person, "message", response)
+        db.session.commit()
+
+
+def test_the_phones_inbox_does_not_grow_the_statements(app, world, as_actor):
+    """Each entry names its questionnaire (its own, or its response's): read one by one, that
+    was three statements an entry."""
+    _notify_p1(app, world, 4)
+    client = as_actor(app, "p1")
+    few, body = _statements(app, client, "/api/v1/inbox")
+    assert len(json.loads(body)["entries"]) == 4
+    _notify_p1(app, world, 36)
+    many, body = _statements(app, client, "/api/v1/inbox")
+    entries = json.loads(body)["entries"]
+    assert len(entries) == 40 and {e["questionnaire"] for e in entries} == {"kartlegging"}
+    assert many == few, f"{few} statements for 4 entries, {many} for 40"
