@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.growth import signed_in  # noqa: E402
-from bench.server import seed  # noqa: E402
+from bench.server import app_env, seed  # noqa: E402
 
 ENCODINGS = ("identity", "br", "gzip")
 
@@ -52,12 +52,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="loype-encoding-"))
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=f"sqlite:///{folder / 'loype.sqlite3'}",
-        SECRET_KEY="bench-" + "0" * 58,
-        FLASK_APP="wsgi",
-    )
+    env = app_env(f"sqlite:///{folder / 'loype.sqlite3'}")
     code = seed(env)
     os.environ.update(env)
     from webapp import create_app

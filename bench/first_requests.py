@@ -24,7 +24,6 @@ of the first requests, warmed to cold. There is no target for these in issue 12;
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import statistics
 import subprocess
@@ -39,7 +38,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.server import flask, free_port, gunicorn, seed, stop  # noqa: E402
+from bench.server import app_env, flask, free_port, gunicorn, seed, stop  # noqa: E402
 
 BIN = Path(sys.executable).parent
 OUT = ROOT / "bench" / "out"
@@ -117,14 +116,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="loype-first-"))
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=f"sqlite:///{folder / 'loype.sqlite3'}",
-        SECRET_KEY="bench-" + "0" * 58,
-        FLASK_APP="wsgi",
-        PYTHONPATH=str(ROOT),
-        LOYPE_SECURE_COOKIES="0",
-    )
+    env = app_env(f"sqlite:///{folder / 'loype.sqlite3'}", LOYPE_SECURE_COOKIES="0")
     seed(env)
     cold_config = folder / "cold.conf.py"
     cold_config.write_text(COLD_CONFIG, "utf-8")

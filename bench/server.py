@@ -96,6 +96,19 @@ def flask(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
+def app_env(database: str, **extra: str) -> dict[str, str]:
+    """The environment the benches run the app with: this tree, a fixed key, ``database``."""
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=database,
+        SECRET_KEY="bench-" + "0" * 58,
+        FLASK_APP="wsgi",
+        PYTHONPATH=str(ROOT),
+        **extra,
+    )
+    return env
+
+
 def reset_postgresql(url: str) -> None:
     """Empty the PostgreSQL database named (the bench owns it: use one made for it)."""
     import sqlalchemy as sa
@@ -283,13 +296,7 @@ def measure(
     database: str, label: str, seconds: int, levels: list[int], rounds: int = 1
 ) -> list[Result]:
     folder = Path(tempfile.mkdtemp(prefix="loype-bench-"))
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=database or f"sqlite:///{folder / 'loype.sqlite3'}",
-        SECRET_KEY="bench-" + "0" * 58,
-        FLASK_APP="wsgi",
-        PYTHONPATH=str(ROOT),
-    )
+    env = app_env(database or f"sqlite:///{folder / 'loype.sqlite3'}")
     bare_env = dict(env, BARE_DATABASE_URL=env["DATABASE_URL"])
     if database:
         reset_postgresql(database)
