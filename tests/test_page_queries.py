@@ -1,5 +1,7 @@
-"""The participant page and the response page send as many SQL statements for 10 records as
-for 500: what a page lists is loaded in a fixed number of queries, never one per row."""
+"""Pages and API answers that list a participant's records (the participant and response
+pages, what the phone restores from, the complete data, the inbox) send as many SQL statements
+for a few records as for hundreds: what they list is loaded in a fixed number of queries, never
+one per row."""
 
 from __future__ import annotations
 
