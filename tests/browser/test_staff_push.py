@@ -82,12 +82,23 @@ def test_a_counsellor_turns_pushes_on_and_a_click_opens_their_inbox(
     [push] = push_service.received
     assert push.payload["audience"] == "staff"
     cdp = context.new_cdp_session(page)
-    cdp.send(
-        "ServiceWorker.deliverPushMessage",
-        {"origin": live_server, "registrationId": _registration_id(cdp, page),
-         "data": json.dumps(push.payload, ensure_ascii=False)},
-    )  # fmt: skip
-    shown = wait_until(lambda: page.evaluate(NOTIFICATIONS), message="the notification")
+    registration = _registration_id(cdp, page)
+    # Once in a full run on a busy machine, a push handed over right after the reload never
+    # reached the worker's handler. The browser may hand a push on again (the same tag
+    # replaces the same notification), so it is handed over again after 5 s without one.
+    shown = None
+    for _attempt in range(4):
+        cdp.send(
+            "ServiceWorker.deliverPushMessage",
+            {"origin": live_server, "registrationId": registration,
+             "data": json.dumps(push.payload, ensure_ascii=False)},
+        )  # fmt: skip
+        try:
+            shown = wait_until(lambda: page.evaluate(NOTIFICATIONS), 5, "the notification")
+            break
+        except AssertionError:
+            continue
+    assert shown, "the worker showed no notification after four pushes"
     data = {"id": public_id, "audience": "staff"}
     assert shown == [{"title": "Løype", "body": "You have a new message in Løype",
                       "tag": public_id, "data": data}]  # fmt: skip
