@@ -1,11 +1,14 @@
 """Pages and API answers that list a participant's records (the participant and response
-pages, what the phone restores from, the complete data, the inbox) send as many SQL statements
-for a few records as for hundreds: what they list is loaded in a fixed number of queries, never
-one per row."""
+pages, what the phone restores from, the complete data, the inbox), and the administration's
+lists of questionnaires (the questionnaires, translations and recordings pages), send as many
+SQL statements for a few records as for hundreds: what they list is loaded in a fixed number
+of queries, never one per row."""
 
 from __future__ import annotations
 
+import copy
 import json
+import re
 import uuid
 from datetime import date, timedelta
 
@@ -24,10 +27,13 @@ from webapp.models import (
     SharedResource,
     StaffUser,
 )
-from webapp.services import notifications
+from webapp.questionnaires import translation
+from webapp.questionnaires.published import published_versions
+from webapp.services import builder, notifications
+from webapp.services import questionnaires as questionnaire_service
 from webapp.services import responses as response_service
 
-from .test_caseload import _statements
+from .test_caseload import FORMS, _statements
 
 
 def _add_records_to_p1(app, world, count: int) -> None:
@@ -172,3 +178,71 @@ def test_the_phones_inbox_does_not_grow_the_statements(app, world, as_actor):
     entries = json.loads(body)["entries"]
     assert len(entries) == 40 and {e["questionnaire"] for e in entries} == {"kartlegging"}
     assert many == few, f"{few} statements for 4 entries, {many} for 40"
+
+
+def _own_questionnaires(app, world, first: int, count: int) -> None:
+    """Give the first municipality ``count`` more questionnaires of its own, each published
+    twice (two versions), and one more never published (only a draft)."""
+    document = json.loads((FORMS / "kartlegging.json").read_text("utf-8"))
+    with app.app_context():
+        admin = db.session.get(StaffUser, world.admin1)
+        for n in range(first, first + count):
+            for edition in ("første", "andre"):
+                extra = copy.deepcopy(document)
+                extra["slug"] = f"egen-{n}"
+                for texts in extra["translations"].values():
+                    texts["/title"] = f"Egen {n}, {edition} utgave"
+                questionnaire_service.import_document(extra, admin.municipality)
+        builder.new_questionnaire(admin, f"Uferdig {first}", "participant", "nb")
+        db.session.commit()
+
+
+@pytest.mark.parametrize("url", ["/admin/questionnaires", "/admin/translations", "/admin/audio"])
+def test_the_administrations_lists_do_not_grow_with_the_questionnaires(app, world, as_actor, url):
+    """Each lists every questionnaire the administrator sees with its latest version's title
+    (and, for translations, how complete each language of it is): the versions and the
+    documents come in one statement each, not one per questionnaire."""
+    _own_questionnaires(app, world, 0, 1)
+    client = as_actor(app, "admin1")
+    few, html = _statements(app, client, url)
+    _own_questionnaires(app, world, 1, 7)
+    published_versions.clear()  # a new worker: no document read yet
+    many, html = _statements(app, client, url)
+    assert "Egen 7, andre utgave" in html and "Egen 7, første" not in html
+    if url == "/admin/questionnaires":  # the ones never published, under their draft's title
+        assert "Uferdig 0" in html and "Uferdig 1" in html
+    assert many == few, f"{few} statements with 3 own questionnaires, {many} with 10"
+
+
+def test_the_translations_page_counts_what_the_latest_version_lacks(app, world, as_actor):
+    """Read from the cached definition's document, each language's figures are those of the
+    stored document: here Arabic lacks five texts of the latest version."""
+    document = json.loads((FORMS / "kartlegging.json").read_text("utf-8"))
+    document["slug"] = "egen"
+    for texts in document["translations"].values():
+        texts["/title"] = "Egen kartlegging"
+    for pointer in list(document["translations"]["ar"])[1:6]:
+        del document["translations"]["ar"][pointer]
+    with app.app_context():
+        admin = db.session.get(StaffUser, world.admin1)
+        questionnaire_service.import_document(document, admin.municipality)
+        db.session.commit()
+        stored = {
+            stats.lang: stats
+            for stats in translation.report(
+                questionnaire_service.find_version("egen").document, app.config["LANGUAGES"]
+            )
+        }
+    assert len(stored["ar"].missing) == len(stored["nn"].missing) + 5
+    published_versions.clear()
+    html = as_actor(app, "admin1").get("/admin/translations").get_data(as_text=True)
+    rows = re.findall(
+        r"<td>Egen kartlegging</td>\s*<td lang=\"([\w-]+)\">[^<]*</td>\s*"
+        r"<td>(\d+) / (\d+)</td>\s*<td>(\d+)</td>\s*<td>(\d+)</td>",
+        html,
+    )
+    shown = {lang.replace("-", "_"): tuple(map(int, figures)) for lang, *figures in rows}
+    assert shown == {
+        lang: (stats.done, stats.total, len(stats.missing), len(stats.outdated))
+        for lang, stats in stored.items()
+    }

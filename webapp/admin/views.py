@@ -95,10 +95,11 @@ def questionnaires():
 
 def _listing(form: UploadForm, problems: list) -> str:
     admin = current_actor()
-    listing = db.session.scalars(questionnaire_service.visible_to_admin(admin)).all()
+    listing = questionnaire_service.listed_for_admin(admin)
     return render_template(
         "admin/questionnaires.html",
         questionnaires=listing,
+        draft_titles=questionnaire_service.draft_titles(listing),
         form=form,
         problems=problems,
         new_form=NewQuestionnaireForm(),
@@ -281,12 +282,11 @@ def translations():
     rows = []
     for lang, stats in interface_report(ROOT / "translations", languages).items():
         rows.append((_("Interface"), lang, stats))
-    for questionnaire in db.session.scalars(
-        questionnaire_service.visible_to_admin(current_actor())
-    ):
+    for questionnaire in questionnaire_service.listed_for_admin(current_actor()):
         if questionnaire.latest is None:
             continue
-        document = questionnaire.latest.document
+        # The cached definition's document: the stored one, read once per process.
+        document = questionnaire.latest.definition.document
         title = questionnaire.latest.definition.text("/title", str(get_locale()))
         for stats in translation.report(document, languages):
             rows.append((title, stats.lang, stats))
@@ -305,7 +305,7 @@ def audio_clips():
     admin = current_actor()
     questionnaires = [
         q
-        for q in db.session.scalars(questionnaire_service.visible_to_admin(admin))
+        for q in questionnaire_service.listed_for_admin(admin)
         if q.latest is not None
         and q.audience == "participant"
         and questionnaire_service.may_edit(admin, q)

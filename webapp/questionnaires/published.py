@@ -51,6 +51,11 @@ class PublishedVersions:
         with self._lock:
             self._entries.clear()
 
+    def holds(self, version_id: int, content_hash: str) -> bool:
+        """Return whether the version is kept (without counting it as used)."""
+        with self._lock:
+            return (version_id, content_hash) in self._entries
+
     def compiled(
         self, version_id: int, content_hash: str, document: Callable[[], Mapping[str, Any]]
     ) -> CompiledVersion:

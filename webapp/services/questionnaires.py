@@ -39,6 +39,7 @@ from ..questionnaires import Problem, check_document
 from ..questionnaires.definition import content_hash
 from ..questionnaires.editing import SLUG_PATTERN, slugify
 from ..questionnaires.localize import fallback_chain
+from ..questionnaires.published import published_versions
 from . import audit, notifications
 
 
@@ -153,6 +154,57 @@ def visible_to_admin(admin: StaffUser) -> sa.Select[tuple[Questionnaire]]:
         )
         .order_by(Questionnaire.municipality_id.is_(None), Questionnaire.slug)
     )
+
+
+def listed_for_admin(admin: StaffUser) -> list[Questionnaire]:
+    """Return the questionnaires an administrator sees, each with its versions loaded and its
+    latest version's definition at hand: the administration's lists read them all, in a fixed
+    number of statements however many questionnaires a municipality has (issue 12; before,
+    each questionnaire's versions and latest document were statements of their own)."""
+    listed = list(
+        db.session.scalars(visible_to_admin(admin).options(selectinload(Questionnaire.versions)))
+    )
+    load_definitions([q.latest for q in listed if q.latest is not None])
+    return listed
+
+
+def load_definitions(versions: list[QuestionnaireVersion]) -> None:
+    """Put each version's definition in this process's cache of published versions, reading
+    the documents it does not hold yet in one statement (the document is deferred: read one
+    by one, a list of questionnaires sent one statement for each)."""
+    missing = {
+        v.id: v
+        for v in versions
+        if v.id is not None and not published_versions.holds(v.id, v.content_hash)
+    }
+    if not missing:
+        return
+    documents = db.session.execute(
+        sa.select(QuestionnaireVersion.id, QuestionnaireVersion.document).where(
+            QuestionnaireVersion.id.in_(missing)
+        )
+    )
+    for version_id, document in documents:
+        version = missing[version_id]
+        published_versions.compiled(version_id, version.content_hash, lambda d=document: d)
+
+
+def draft_titles(questionnaires: list[Questionnaire]) -> dict[int, str]:
+    """Return the draft's title of each questionnaire never published (by id), in one
+    statement: those are listed under the title being written."""
+    unpublished = [q.id for q in questionnaires if q.latest is None]
+    if not unpublished:
+        return {}
+    rows = db.session.execute(
+        sa.select(QuestionnaireDraft.questionnaire_id, QuestionnaireDraft.document).where(
+            QuestionnaireDraft.questionnaire_id.in_(unpublished)
+        )
+    )
+    return {
+        qid: document["title"]
+        for qid, document in rows
+        if isinstance(document, dict) and isinstance(document.get("title"), str)
+    }
 
 
 def may_create(admin: StaffUser) -> bool:
