@@ -172,6 +172,8 @@ class Browser:
     def __init__(self, port: int) -> None:
         self.port = port
         self.cookies: dict[str, str] = {}
+        #: The names of the cookies the last response set.
+        self.set_cookies: list[str] = []
 
     def request(self, method: str, path: str, body: str | None = None, form: bool = False):
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
@@ -183,8 +185,10 @@ class Browser:
         connection.request(method, path, body=body, headers=headers)
         response = connection.getresponse()
         text = response.read().decode()
+        self.set_cookies = []
         for header in response.headers.get_all("Set-Cookie") or []:
             name, _, rest = header.partition("=")
+            self.set_cookies.append(name)
             self.cookies[name] = rest.split(";", 1)[0]
         connection.close()
         return response.status, text
@@ -314,8 +318,18 @@ def measure(
     try:
         phone = sign_in_participant(loype_port, code)
         staff = sign_in_counsellor(loype_port)
+        # Each page once, as a browser opens it after signing in: the first one adds the
+        # session's CSRF token and sends the cookie again, which the browser keeps. wrk sends
+        # one fixed cookie, so without this every request it makes would be such a first one
+        # (a token made and the cookie signed and sent each time; the caseload was measured
+        # that way until session 18).
         status, shell = phone.request("GET", "/app/")
         assert status == 200, f"/app/ answered {status}"
+        status, _ = staff.request("GET", "/caseload")
+        assert status == 200, f"/caseload answered {status}"
+        for browser, path in ((phone, "/app/"), (staff, "/caseload")):
+            assert browser.request("GET", path)[0] == 200
+            assert not browser.set_cookies, f"{path} still sends a cookie with the same one"
         check = json.dumps(
             {"responses": [{"id": "6f1c1c7e-1b7a-4d3e-9a55-0d7a7c0b7e01",
                             "questionnaire": "kartlegging", "version": 1, "status": "draft",
