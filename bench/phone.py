@@ -691,6 +691,9 @@ def main() -> int:
         help="what to measure (default: both, the baseline first)",
     )  # fmt: skip
     parser.add_argument("--no-sync", action="store_true", help="skip the 1,000-response sync")
+    parser.add_argument(
+        "--lang", default="nb", help="the demo participant's language (flask demo --language)"
+    )
     args = parser.parse_args()
 
     def too_long(signum, frame):
@@ -706,7 +709,7 @@ def main() -> int:
     try:
         try:
             log(f"database {app.env['DATABASE_URL']}")
-            code = app.prepare(link_port=app.port)
+            code = app.prepare(link_port=app.port, language=args.lang)
             synthetic = synthetic_document()
             path = workdir / f"{SYNTHETIC_SLUG}.json"
             path.write_text(json.dumps(synthetic, ensure_ascii=False, indent=1))
