@@ -171,7 +171,9 @@ def listed_for_admin(admin: StaffUser) -> list[Questionnaire]:
 def load_definitions(versions: list[QuestionnaireVersion]) -> None:
     """Put each version's definition in this process's cache of published versions, reading
     the documents it does not hold yet in one statement (the document is deferred: read one
-    by one, a list of questionnaires sent one statement for each)."""
+    by one, a list of questionnaires sent one statement for each). The cache keeps the 32
+    versions used last (questionnaires/published.py): a list of more than that reads the
+    documents of those it dropped again, one by one, as before."""
     missing = {
         v.id: v
         for v in versions
