@@ -242,8 +242,45 @@ def test_a_name_search_that_finds_very_many_says_so_and_pages_the_first_of_them(
     # Another order: the first 4 of that order.
     by_start = client.get("/caseload?q=person+001&sort=start").get_data(as_text=True)
     assert "Person 0019" in by_start and "Person 0010" not in by_start  # started earliest
+    # The same when the name is one so many share that SQLite's trigram table gives no hint
+    # and the count reads names in order (_count's ``many``).
+    monkeypatch.setattr(caseload, "FEW_FOUND", 3)
+    assert client.get("/caseload?q=person+001").get_data(as_text=True) == capped
     # Without a search the list is counted in full.
     assert "Participants found: 31" in client.get("/caseload").get_data(as_text=True)
+
+
+def test_a_search_that_many_names_match_is_counted_from_the_name_index_on_sqlite(
+    app, world, as_actor, monkeypatch
+):
+    """Past FEW_FOUND the trigram table gives no hint and every name is tested. The capped count
+    then reads the municipality's index of lowered names alone, not each row of the table for
+    its name (issue 12: the part of a dense search at 100,000 participants that grew most)."""
+    _add_participants(app, world, 12)
+    monkeypatch.setattr(caseload, "FEW_FOUND", 3)
+    client = as_actor(app, "lead1")
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's trigram index serves the search by itself")
+    sent = []
+
+    def keep(_conn, _cursor, statement, parameters, _context, _many):
+        sent.append((statement, parameters))
+
+    sa.event.listen(engine, "before_cursor_execute", keep)
+    try:
+        html = client.get("/caseload?q=person+00").get_data(as_text=True)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", keep)
+    assert "Participants found: 12" in html  # Person 0000 … 0011: more than FEW_FOUND
+    counts = [(s, p) for s, p in sent if s.lstrip().startswith("SELECT count(*)")]
+    assert len(counts) == 1
+    with engine.connect() as connection:
+        plan = str(
+            connection.exec_driver_sql("EXPLAIN QUERY PLAN " + counts[0][0], counts[0][1]).all()
+        )
+    assert "ix_participant_municipality_name" in plan and "TEMP B-TREE" not in plan, plan
 
 
 STEP_CASES = [
