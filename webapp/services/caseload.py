@@ -156,7 +156,7 @@ def _participant_responses() -> sa.Select:
 FEW_FOUND = 500
 
 
-def _name_index_hint(term: str) -> tuple[list[sa.ColumnElement[bool]], bool]:
+def _name_index_hint(term: str) -> list[sa.ColumnElement[bool]]:
     """On SQLite, narrow a name search to the rows its trigram table finds first
     (models/name_search.py); the ILIKE beside it still decides. PostgreSQL's trigram index
     serves ILIKE by itself.
@@ -165,29 +165,27 @@ def _name_index_hint(term: str) -> tuple[list[sa.ColumnElement[bool]], bool]:
     wildcard to escape (an ESCAPE clause makes it read every row). What it finds is handed over
     as a list of ids, so SQLite knows how few they are and fetches them by id, rather than
     walking the whole municipality in name order and testing each row against them.
-    Past FEW_FOUND no hint is given, and the second value says so (see _count).
+    Past FEW_FOUND no hint is given.
     """
     if db.session.get_bind().dialect.name != "sqlite" or len(term) < 3 or set(term) & set("%_\\"):
-        return [], False
+        return []
     found = (
         sa.select(sa.literal_column("rowid"))
         .select_from(sa.table(name_search.SQLITE_TABLE))
         .where(sa.literal_column(f"{name_search.SQLITE_TABLE}.display_name").like(f"%{term}%"))
     )
     ids = db.session.scalars(found.limit(FEW_FOUND + 1)).all()
-    if len(ids) <= FEW_FOUND:
-        return [Participant.id.in_(ids)], False
-    return [], True
+    return [Participant.id.in_(ids)] if len(ids) <= FEW_FOUND else []
 
 
-def _filtered(visible: sa.Select, filters: Filters, today: date) -> tuple[sa.Select, bool]:
-    """Return the query for what the filters keep, and whether it is a name search that
-    SQLite's trigram table found many for (see _count)."""
-    query, many = visible, False
+def _filtered(visible: sa.Select, filters: Filters, today: date) -> sa.Select:
+    query = visible
     if filters.q:
         escaped = filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        hint, many = _name_index_hint(filters.q)
-        query = query.where(Participant.display_name.ilike(f"%{escaped}%", escape="\\"), *hint)
+        query = query.where(
+            Participant.display_name.ilike(f"%{escaped}%", escape="\\"),
+            *_name_index_hint(filters.q),
+        )
     if filters.language:
         query = query.where(Participant.language == filters.language)
     if filters.programme == "none":
@@ -207,7 +205,7 @@ def _filtered(visible: sa.Select, filters: Filters, today: date) -> tuple[sa.Sel
                 .where(progress_state() == filters.state)
             )
         )
-    return query, many
+    return query
 
 
 def _ordered(query: sa.Select, sort: str, searching: bool = False) -> sa.Select:
@@ -229,35 +227,19 @@ def _ordered(query: sa.Select, sort: str, searching: bool = False) -> sa.Select:
     return query.order_by(*by_name)
 
 
-#: A name search counts the people it finds up to this many. Past it the page says "more
-#: than 1,000" and its pages hold the first 1,000 in the chosen order: a search that finds
-#: that many asks for more of the name, and counting them all grew with the municipality
-#: (issue 12: one in 17 of 100,000 participants is an Amina, and counting the 5,880 was the
-#: largest part of that page). A list without a search is counted in full (an index-only
-#: count of the municipality, which the lead reads as its size).
+#: A name search finds the people it shows up to this many. Past it the page says "more than
+#: 1,000" and its pages hold the first 1,000 in the chosen order: a search that finds that
+#: many asks for more of the name, and counting them all grew with the municipality (issue
+#: 12: one in 17 of 100,000 participants is an Amina, and counting the 5,880 was the largest
+#: part of that page). A list without a search is counted in full (an index-only count of the
+#: municipality, which the lead reads as its size).
 SEARCH_COUNT_CAP = 1000
 
 
-def _count(query: sa.Select, searching: bool, many: bool = False) -> tuple[int, bool]:
-    """Return how many ``query`` finds (capped for a name search) and whether it was capped.
-
-    ``many``: SQLite's trigram table found more than FEW_FOUND, so the search tests names one
-    by one. Counted in name order, SQLite reads them from the index on the municipality's (or
-    the counsellor's) names alone, which holds the lowered name; in no order it took the index
-    on the municipality and read each row for its name, and the names it must read before it
-    has found SEARCH_COUNT_CAP + 1 are spread over the whole table (issue 12: 5.9 → 1.5 ms for
-    "Amina", one in 17 names, at 100,000 participants).
-    """
-    # Only the ids: the rows a search walks past are tested, not read out (a capped count of
-    # the whole rows took half as long again on SQLite at 100,000 participants).
+def _count(query: sa.Select) -> int:
+    """Return how many ``query`` finds (a list without a search: every one is counted)."""
     counted = query.with_only_columns(Participant.id)
-    if searching and many:
-        counted = counted.order_by(sa.func.lower(Participant.display_name), Participant.id)
-    counted = counted.limit(SEARCH_COUNT_CAP + 1) if searching else counted
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(counted.subquery())) or 0
-    if searching and total > SEARCH_COUNT_CAP:
-        return SEARCH_COUNT_CAP, True
-    return total, False
+    return db.session.scalar(sa.select(sa.func.count()).select_from(counted.subquery())) or 0
 
 
 def page(
@@ -269,22 +251,52 @@ def page(
 ) -> Page:
     """Return one page of the participants ``visible`` selects (access.caseload_query), of
     one municipality, filtered and sorted; ``with_counsellors`` loads each row's counsellor
-    (the lead's caseload shows them)."""
-    query, many = _filtered(visible, filters, today)
-    total, more = _count(query, bool(filters.q), many)
-    filters.page = min(filters.page, max(1, ceil(total / filters.per_page)))
+    (the lead's caseload shows them).
+
+    A name search first finds the ids of the first SEARCH_COUNT_CAP + 1 people it matches,
+    in the page's order, in one statement: how many there are (up to the cap) and which of
+    them the page shows both come from it, and the page's rows are then read by id. A capped
+    count and a page of its own each looked through the names again: with a name that many
+    share, on SQLite each row of the municipality was read for its name, and on PostgreSQL
+    every match was fetched twice (issue 12, bench/growth.py).
+    """
+    query = _filtered(visible, filters, today)
     overdue_next = deadlines.overdue_steps_count(today)
+    more = False
+    if filters.q:
+        # Only the ids, in the page's order: on SQLite, in name order, from the index of the
+        # municipality's (or the counsellor's) lowered names alone.
+        found_ids = db.session.scalars(
+            _ordered(
+                query.with_only_columns(Participant.id),
+                filters.sort,
+                searching=len(filters.q) >= 3
+                and db.session.get_bind().dialect.name == "postgresql",
+            ).limit(SEARCH_COUNT_CAP + 1)
+        ).all()
+        more = len(found_ids) > SEARCH_COUNT_CAP
+        total = min(len(found_ids), SEARCH_COUNT_CAP)
+    else:
+        total = _count(query)
+    filters.page = min(filters.page, max(1, ceil(total / filters.per_page)))
     offset = (filters.page - 1) * filters.per_page
-    query = _ordered(
-        query.add_columns(Participant.last_synced_at, overdue_next),
-        filters.sort,
-        searching=len(filters.q) >= 3 and db.session.get_bind().dialect.name == "postgresql",
-    ).limit(min(filters.per_page, total - offset) if more else filters.per_page)
+    columns = (Participant.last_synced_at, overdue_next)
+    if filters.q:
+        # The page's people by id, put in the order they were found in here: asked to sort
+        # them, SQLite walked the municipality's names in order to find the 50 ids.
+        shown = found_ids[offset : min(offset + filters.per_page, total)]
+        chosen = visible.where(Participant.id.in_(shown)).add_columns(*columns)
+    else:
+        chosen = _ordered(query.add_columns(*columns), filters.sort)
+        chosen = chosen.limit(filters.per_page).offset(offset)
     if with_counsellors:
         # By id, once the page is chosen: joined in, they were read for every person found
         # before the sort picked 50 (5,880 for a dense name search at 100,000 participants).
-        query = query.options(selectinload(Participant.counsellor))
-    found = db.session.execute(query.offset(offset)).all()
+        chosen = chosen.options(selectinload(Participant.counsellor))
+    found = db.session.execute(chosen).all()
+    if filters.q:
+        place = {pid: n for n, pid in enumerate(shown)}
+        found.sort(key=lambda row: place[row[0].id])
     rows = [
         Row(person, synced, steps=deadlines.steps(person, today), overdue_next_steps=late)
         for person, synced, late in found
