@@ -81,59 +81,40 @@ def _run(script: str, *args: str, report: str) -> str:
     return done.stdout
 
 
-def test_first_requests():
-    _run("first_requests.py", "--rounds", "1", report=r"^all of them\s+[\d.]+\s+[\d.]+\s+[\d.]+$")
+#: Each bench in its quickest mode: (script, arguments, programs it needs, its report's line).
+#: "{postgresql}" stands for a database of its own on TEST_DATABASE_URL's server.
+BENCHES = [
+    ("first_requests.py", ["--rounds", "1"], [],
+     r"^all of them\s+[\d.]+\s+[\d.]+\s+[\d.]+$"),
+    ("encoding.py", ["--requests", "3", "--rounds", "1"], [],
+     r"^document, Arabic\s+gzip\s+[\d.]+\s+[\d.]+\s+\d+\s+[\d.]+$"),
+    ("growth.py", ["--sizes", "50", "200", "--runs", "2"], [],
+     r"^(OK: every page within|FAIL: over) "),
+    ("server.py", ["--seconds", "1", "--connections", "16"], ["wrk"],
+     r"^sync vs insert\s+16\s+[\d.]+(.|\n)*^(OK: every target met|FAIL: )"),
+    ("scale_out.py", ["--database", "{postgresql}", "--seconds", "1"], ["wrk", "nginx"],
+     r"^sync\s+\d+\s+[\d.]+ r/s\s+[\d.]+ r/s\s+[\d.]+$"),
+    ("transfer.py", ["--no-baseline", "--way", "direct"], ["chromium"],
+     r"^(PASS|FAIL)\s+first visit: [\d,]+ bytes"),
+    ("phone.py", ["--conditions", "phone", "--no-sync"], ["chromium"],
+     r"^(PASS|FAIL)\s+mapping: interactive [\d,]+ ms on the phone"),
+    ("lighthouse.py", [], ["chromium", "npm"], r"^join\s+\d+\s+\d+\s+\d+\s+\d+$"),
+]  # fmt: skip
+
+FOUND = {
+    "wrk": lambda: shutil.which("wrk") is not None,
+    "nginx": lambda: nginx_path() is not None,
+    "chromium": lambda: chromium_path() is not None,
+    "npm": lambda: shutil.which("npm") is not None,
+}
 
 
-def test_encoding():
-    _run(
-        "encoding.py", "--requests", "3", "--rounds", "1",
-        report=r"^document, Arabic\s+gzip\s+[\d.]+\s+[\d.]+\s+\d+\s+[\d.]+$",
-    )  # fmt: skip
-
-
-def test_growth():
-    _run(
-        "growth.py", "--sizes", "50", "200", "--runs", "2",
-        report=r"^(OK: every page within|FAIL: over) ",
-    )  # fmt: skip
-
-
-def test_server():
-    _require("wrk", shutil.which("wrk") is not None, "wrk")
-    out = _run(
-        "server.py", "--seconds", "1", "--connections", "16",
-        report=r"^(OK: every target met|FAIL: )",
-    )  # fmt: skip
-    assert re.search(r"^sync vs insert\s+16\s+[\d.]+", out, re.MULTILINE), out
-
-
-def test_scale_out():
-    _require("wrk", shutil.which("wrk") is not None, "wrk")
-    _require("nginx", nginx_path() is not None, "nginx")
-    _run(
-        "scale_out.py", "--database", _postgresql_url(), "--seconds", "1",
-        report=r"^sync\s+\d+\s+[\d.]+ r/s\s+[\d.]+ r/s\s+[\d.]+$",
-    )  # fmt: skip
-
-
-def test_transfer():
-    _require("Chromium", chromium_path() is not None, "chromium")
-    _run(
-        "transfer.py", "--no-baseline", "--way", "direct",
-        report=r"^(PASS|FAIL)\s+first visit: [\d,]+ bytes",
-    )  # fmt: skip
-
-
-def test_phone():
-    _require("Chromium", chromium_path() is not None, "chromium")
-    _run(
-        "phone.py", "--conditions", "phone", "--no-sync",
-        report=r"^(PASS|FAIL)\s+mapping: interactive [\d,]+ ms on the phone",
-    )  # fmt: skip
-
-
-def test_lighthouse():
-    _require("Chromium", chromium_path() is not None, "chromium")
-    _require("npm", shutil.which("npm") is not None, "npm")
-    _run("lighthouse.py", report=r"^join\s+\d+\s+\d+\s+\d+\s+\d+$")
+@pytest.mark.parametrize(
+    ("script", "arguments", "needs", "report"), BENCHES, ids=[b[0] for b in BENCHES]
+)
+def test_the_bench_runs_to_its_report(script, arguments, needs, report):
+    for program in needs:
+        _require(program, FOUND[program](), program)
+    if "{postgresql}" in arguments:
+        arguments = [_postgresql_url() if a == "{postgresql}" else a for a in arguments]
+    _run(script, *arguments, report=report)
