@@ -72,7 +72,11 @@ def test_a_participant_signs_in_changes_language_and_goes_offline_through_nginx(
 
     answered = [(e.method, e.target.split("/")[1], e.status) for e in deployed.requests()]
     assert ("POST", "join", 302) in answered and ("POST", "language", 302) in answered
-    assert not [entry for entry in answered if entry[2] >= 400], answered
+    # 499 is nginx noting that the browser closed the connection before the answer came: a
+    # GET of the app's still on its way when the page navigated or the network was cut (the
+    # app asks again later; seen once in a full run). It is no answer of the app's.
+    errors = [e for e in answered if e[2] >= 400 and not (e[2] == 499 and e[0] == "GET")]
+    assert not errors, answered
     # nginx's own log (deploy/nginx.conf's format) never holds the invite code.
     logged = (deployed.folder / "loype.access.log").read_text("utf-8")
     assert '"GET /join/[redacted] HTTP/2.0" 200' in logged
