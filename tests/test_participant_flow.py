@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from webapp.extensions import db
-from webapp.models import AuditEvent, LoginSession, Response
+from webapp.models import AuditEvent, LoginSession, Participant, Response
 from webapp.models.types import utcnow
 
 from .conftest import csrf_token, join
@@ -385,6 +385,73 @@ def test_language_choice_is_remembered_for_the_participant(app, world, as_actor)
     assert 'lang="nb"' in again.get("/me/").get_data(as_text=True)
     bogus = phone.post("/language", data={"csrf_token": token, "lang": "xx", "next": "//evil"})
     assert bogus.status_code == 302 and "evil" not in bogus.location
+
+
+def _choose_language(client, lang: str, on: str) -> None:
+    """Pick a language with the switcher of page ``on``, with nobody signed in."""
+    token = csrf_token(client, on)
+    chosen = client.post("/language", data={"csrf_token": token, "lang": lang, "next": on})
+    assert chosen.status_code == 302
+
+
+def _language_of(app, model, person_id: int) -> str:
+    with app.app_context():
+        return db.session.get(model, person_id).language
+
+
+def test_a_language_chosen_on_the_invite_page_stays_after_joining(app, world):
+    from .conftest import english_client
+
+    phone = english_client(app)
+    link = f"/join/{world.codes['p1']}"
+    _choose_language(phone, "ar", link)
+    assert 'lang="ar"' in phone.get(link).get_data(as_text=True)
+    assert join(phone, world.codes["p1"]).status_code == 302
+    # The app opens in the language they chose, not in the one on record (English here).
+    page = phone.get("/me/").get_data(as_text=True)
+    assert 'lang="ar"' in page and 'dir="rtl"' in page
+    assert _language_of(app, Participant, world.p1) == "ar"  # their other phones too
+
+
+def test_a_language_chosen_long_before_signing_in_is_not_taken(app, world):
+    from webapp.auth import LANGUAGE_CHOSEN
+
+    from .conftest import english_client
+
+    phone = english_client(app)
+    _choose_language(phone, "uk", "/join")
+    with phone.session_transaction() as cookie:
+        cookie[LANGUAGE_CHOSEN] -= 2 * 3600  # chosen two hours ago
+    assert join(phone, world.codes["p1"]).status_code == 302
+    assert _language_of(app, Participant, world.p1) == "en"
+    assert 'lang="en"' in phone.get("/me/").get_data(as_text=True)
+
+
+def test_the_previous_participants_language_is_not_the_next_ones_on_a_shared_phone(app, world):
+    from .conftest import english_client
+
+    phone = english_client(app)
+    _choose_language(phone, "ti", f"/join/{world.codes['p1']}")
+    assert join(phone, world.codes["p1"]).status_code == 302
+    token = csrf_token(phone, "/me/")
+    assert phone.post("/leave", data={"csrf_token": token}).status_code == 302
+    code = world.new_code("p2")
+    assert join(phone, code).status_code == 302
+    assert _language_of(app, Participant, world.p1) == "ti"
+    assert _language_of(app, Participant, world.p2) == "en"
+    assert 'lang="en"' in phone.get("/me/").get_data(as_text=True)
+
+
+def test_a_language_chosen_on_the_sign_in_page_is_the_staff_members_after(app, world):
+    from webapp.models import StaffUser
+
+    from .conftest import english_client, login_staff
+
+    browser = english_client(app)
+    _choose_language(browser, "nb", "/login")
+    assert login_staff(browser, world.emails["c1"]).status_code == 302
+    assert _language_of(app, StaffUser, world.c1) == "nb"
+    assert 'lang="nb"' in browser.get("/caseload").get_data(as_text=True)
 
 
 @pytest.mark.parametrize(

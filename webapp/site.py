@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify, redirect, request, session, url_for
 
-from .auth import current_actor
+from .auth import LANGUAGE_CHOSEN, current_actor
 from .extensions import db
 from .models import Participant
 from .next_url import safe_next
@@ -46,6 +48,10 @@ def set_language():
         if actor is not None:
             actor.language = lang
             db.session.commit()
+        else:
+            # Chosen on the way in (the invite or sign-in page): the person who signs in next
+            # in this browser, soon, takes it as their own (auth/session.py, _start).
+            session[LANGUAGE_CHOSEN] = int(time.time())
     return redirect(safe_next(request.form.get("next"), url_for(".index")))
 
 

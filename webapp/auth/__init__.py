@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from .session import current_actor, current_login, init_app, participant_required, staff_required
+from .session import (
+    LANGUAGE_CHOSEN,
+    current_actor,
+    current_login,
+    init_app,
+    participant_required,
+    staff_required,
+)
 from .views import bp
 
 __all__ = [
+    "LANGUAGE_CHOSEN",
     "bp",
     "current_actor",
     "current_login",

@@ -1,9 +1,10 @@
 """Load the actor for each request from its server-side session, and guard views.
 
-The signed cookie carries only a session token (plus the CSRF token, the chosen language and
-flashed messages); who is signed in, until when, and whether the session still counts, is in
-the ``login_session`` table (webapp/services/sessions.py), so ending a session works at once
-on every app server and an old cookie replayed later is refused.
+The signed cookie carries only a session token (plus the CSRF token, the chosen language,
+when it was chosen if nobody was signed in, and flashed messages); who is signed in, until
+when, and whether the session still counts, is in the ``login_session`` table
+(webapp/services/sessions.py), so ending a session works at once on every app server and an
+old cookie replayed later is refused.
 """
 
 from __future__ import annotations
@@ -50,17 +51,41 @@ def current_login() -> LoginSession | None:
     return g.get("login")
 
 
+#: The cookie's note of when a language was chosen with nobody signed in (site.set_language).
+LANGUAGE_CHOSEN = "lang_chosen"
+#: A language chosen this long before signing in is still taken as the person's own.
+LANGUAGE_CHOSEN_SECONDS = 3600
+
+
 def _start(person: StaffUser | Participant, lifetime: timedelta) -> None:
     # A new token at every sign-in, and a fresh cookie (so a new CSRF token) with it; a
     # session this browser had before ends (nobody can be signed in twice in one cookie).
     if current_login() is not None:
         sessions.end(current_login(), "logout")
-    lang = session.get("lang")
+    lang, chosen = session.get("lang"), session.get(LANGUAGE_CHOSEN)
     session.clear()
     session["sid"] = sessions.start(person, request.user_agent.string, lifetime)
     if lang:
         session["lang"] = lang
+    _take_chosen_language(person, lang, chosen)
     g.actor, g.login = person, sessions.find(session["sid"])
+
+
+def _take_chosen_language(person: StaffUser | Participant, lang: Any, chosen: Any) -> None:
+    """Make the language this person just chose on the invite or sign-in page their own.
+
+    Otherwise the language on record (the counsellor's choice, or bokmål) took over the moment
+    they signed in, and a participant who had chosen Arabic on the invite page met the app in
+    Norwegian. Only a choice made with nobody signed in, in the last hour, counts: signing out
+    clears the cookie, so on a shared phone the previous person's language is never taken.
+    """
+    if (
+        isinstance(chosen, int)
+        and 0 <= time.time() - chosen <= LANGUAGE_CHOSEN_SECONDS
+        and lang in current_app.config["LANGUAGES"]
+        and person.language != lang
+    ):
+        person.language = lang
 
 
 def log_in_staff(user: StaffUser) -> None:
