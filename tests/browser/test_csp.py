@@ -3,7 +3,9 @@
 The pages run under the site's real policy (no ``bypass_csp``). Violations are caught two
 ways: the ``securitypolicyviolation`` event, reported through a binding from a script the
 browser injects before the page's own (not bound by the page's policy), and any console
-message about the policy (for the service worker and the app, which report there).
+message about the policy (for the service worker and the app, which report there). The
+console must not hold an error about the Permissions-Policy header either (a feature the
+browser does not know is reported on every page).
 """
 
 from __future__ import annotations
@@ -26,6 +28,11 @@ document.addEventListener("securitypolicyviolation", (e) => {
 """
 
 
+#: What the browser's console names when a page breaks one of the site's policies, or when
+#: the browser cannot read a policy header the site sends.
+POLICY_NAMES = ("Content Security Policy", "Content-Security-Policy", "Permissions-Policy")
+
+
 class Violations(list):
     def watch(self, context):
         context.expose_binding("__reportCsp", lambda _source, text: self.append(text))
@@ -36,10 +43,10 @@ class Violations(list):
 
     def _console(self, page):
         def record(message):
-            if "Content Security Policy" in message.text or "Content-Security-Policy" in (
-                message.text
-            ):
-                self.append(f"console on {page.url}: {message.text}")
+            text = message.text
+            # The policy headers' own errors too ("Error with Permissions-Policy header: ...").
+            if any(name in text for name in POLICY_NAMES):
+                self.append(f"console on {page.url}: {text}")
 
         page.on("console", record)
 
