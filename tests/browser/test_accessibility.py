@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -39,6 +39,7 @@ from webapp.services import (
     reads,
     resource_editing,
     reviews,
+    sessions,
     sharing,
 )
 from webapp.services import responses as response_service
@@ -257,6 +258,13 @@ def axe_available():
         pytest.skip(message)
 
 
+#: A phone's user agent as Chrome on Android sends it (shown as its device's name).
+ANDROID_PHONE = (
+    "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Mobile Safari/537.36"
+)
+
+
 class Setup:
     """The world, and the responses the pages show."""
 
@@ -308,6 +316,9 @@ def setup(app, world, axe_available) -> Setup:
             )
         )
         p1.programme, p1.programme_start = "integration_act", date(2026, 1, 5)  # overdue
+        # A phone p1 is signed in on, for the participant page's table of devices: wider than
+        # a phone's screen, so it scrolls inside its frame and the page itself must not.
+        sessions.start(p1, ANDROID_PHONE, timedelta(days=30))
         # A shared resource and the follow-up plan (one step overdue), and a resource of the
         # municipality for the administrator to change.
         guidance = db.session.scalar(
