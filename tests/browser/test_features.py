@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from webapp.extensions import db
@@ -51,3 +52,50 @@ def test_norwegian_beside_and_pictograms_in_the_app(app, world, context):
     page.wait_for_selector('.nb-text[lang="nb"]')  # remembered on the phone
     with app.app_context():
         assert db.session.get(Participant, world.p1).show_norwegian is True  # and the server
+
+
+def test_dates_on_the_phone_are_day_first_in_a_language_the_browser_has_no_formats_for(
+    app, world, browser, live_server
+):
+    """Chromium has no date formats for some of the app's languages (nn, ti, so, ps and ckb in
+    Chromium 156): the app writes dates as in bokmål then, never in the browser's own default
+    (month first in en-US, where the 4th of December reads 12/4/2026)."""
+    from zoneinfo import ZoneInfo
+
+    from webapp.models import AuditEvent
+    from webapp.services import reads
+    from webapp.services import responses as response_service
+
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, locale="en-US", timezone_id="America/New_York",
+        base_url=live_server,
+    )  # fmt: skip
+    context.set_default_timeout(15_000)
+    probe = context.new_page()
+    known = probe.evaluate("(codes) => Intl.DateTimeFormat.supportedLocalesOf(codes)", WITHOUT_DATA)
+    probe.close()
+    missing = [code for code in WITHOUT_DATA if code not in known]
+    if not missing:
+        pytest.skip(f"this Chromium has date formats for all of {WITHOUT_DATA}: nothing falls back")
+    lang = missing[0]
+    with app.app_context():
+        person = db.session.get(Participant, world.p1)
+        person.language = lang
+        questionnaire = db.session.scalar(sa.select(Questionnaire).filter_by(slug="kartlegging"))
+        draft = response_service.start(person, questionnaire)
+        reads.record_response(db.session.get(StaffUser, world.c1), draft)
+        db.session.commit()
+        at = db.session.scalar(
+            sa.select(sa.func.max(AuditEvent.at)).filter_by(action="response.read")
+        )
+    page = open_app(context, world.codes["p1"])
+    assert page.get_attribute("html", "lang") == lang
+    read = page.inner_text("#app .reads li")
+    local = at.replace(tzinfo=at.tzinfo or ZoneInfo("UTC")).astimezone(ZoneInfo("America/New_York"))
+    assert read.startswith(f"{local.day}.{local.month}.{local.year}, {local:%H:%M}"), read
+    assert "AM" not in read and "PM" not in read
+    context.close()
+
+
+#: Languages of the app that Chromium 156 has no date formats for.
+WITHOUT_DATA = ["so", "ti", "ps", "ckb", "nn"]

@@ -8,6 +8,12 @@ export const root = document.getElementById("app");
 export const LANG = root.dataset.lang;
 export const S = JSON.parse(document.getElementById("app-strings").textContent);
 export const SIDE_BY_SIDE = "loype-side-by-side";
+/**
+ * The locales dates and times are written in: the participant's language, then bokmål. A
+ * browser without data for the language (Chromium has none for nn, ti, so, ps or ckb) would
+ * otherwise write its own default, often month first: 12/4/2026 for the 4th of December.
+ */
+export const LOCALES = [LANG.replace("_", "-"), "nb"];
 
 /** A questionnaire text, marked with its language when it is a fallback. */
 export const qtext = (body, pointer) => engineText({ doc: body.document, lang: LANG }, pointer);

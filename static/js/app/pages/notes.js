@@ -1,5 +1,5 @@
 /** Notes shown on several pages. */
-import { LANG, S } from "../screen.js";
+import { LOCALES, S } from "../screen.js";
 import { el } from "../../engine/dom.js";
 import { format } from "../../engine/messages.js";
 
@@ -16,7 +16,7 @@ export function movedNote(record) {
   return el("p", { class: "flash info moved" }, format(S.moved, { count: record.newQuestions.length }));
 }
 
-const when = (iso) => new Date(iso).toLocaleString(LANG.replace("_", "-"));
+const when = (iso) => new Date(iso).toLocaleString(LOCALES);
 
 /** What the counsellor wrote to the participant about these responses, oldest first. */
 export function messagesNote(records) {

@@ -3,18 +3,17 @@
  * keeps sealed (records.js): the next steps and the shared resources, in the participant's
  * language, offline too. Resources open outside the app, in a new tab.
  */
-import { LANG, S } from "../screen.js";
+import { LOCALES, S } from "../screen.js";
 import { el } from "../../engine/dom.js";
 import { format } from "../../engine/messages.js";
 
-const locale = () => LANG.replace("_", "-");
 // A name inside a sentence is isolated, so a right-to-left name cannot reorder the sentence.
 const isolated = (text) => `\u2068${text}\u2069`;
 
 /** A plan date (YYYY-MM-DD) as the participant reads dates; a calendar day, not an instant. */
 function day(iso) {
   const [year, month, date] = iso.split("-").map(Number);
-  return new Date(year, month - 1, date).toLocaleDateString(locale());
+  return new Date(year, month - 1, date).toLocaleDateString(LOCALES);
 }
 
 const WHO = { participant: "step_you", counsellor: "step_counsellor", other: "step_other" };
@@ -37,7 +36,7 @@ function resourceItem(item) {
     item.note ? el("p", { class: "comment-body", dir: "auto" }, item.note) : null,
     el("p", { class: "muted" }, format(S.shared_by, {
       name: isolated(item.shared_by ?? ""),
-      when: new Date(item.shared_at).toLocaleString(locale()),
+      when: new Date(item.shared_at).toLocaleString(LOCALES),
     })));
 }
 
