@@ -32,10 +32,11 @@ ROOT = Path(__file__).resolve().parent.parent
 SMOKE_DATABASE = "loype_bench_smoke"
 
 
-def _require(program: str, found: bool, package: str) -> None:
-    if found:
+def _require(program: str) -> None:
+    """Skip without ``program`` (Debian's package of the same name), or fail on CI."""
+    if FOUND[program]():
         return
-    message = f"{program} is needed to run this bench (apt-get install {package})"
+    message = f"{program} is needed to run this bench (apt-get install {program})"
     if os.environ.get("CI") == "true":
         pytest.fail(message)
     pytest.skip(message)
@@ -114,7 +115,7 @@ FOUND = {
 )
 def test_the_bench_runs_to_its_report(script, arguments, needs, report):
     for program in needs:
-        _require(program, FOUND[program](), program)
+        _require(program)
     if "{postgresql}" in arguments:
         arguments = [_postgresql_url() if a == "{postgresql}" else a for a in arguments]
     _run(script, *arguments, report=report)
