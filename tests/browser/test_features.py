@@ -59,7 +59,8 @@ def test_dates_on_the_phone_are_day_first_in_a_language_the_browser_has_no_forma
 ):
     """Chromium has no date formats for some of the app's languages (nn, ti, so, ps and ckb in
     Chromium 156): the app writes dates as in bokmål then, never in the browser's own default
-    (month first in en-US, where the 4th of December reads 12/4/2026)."""
+    (month first in en-US, where the 4th of December reads 12/4/2026). Without seconds, as
+    the server's pages write them."""
     from zoneinfo import ZoneInfo
 
     from webapp.models import AuditEvent
@@ -92,9 +93,50 @@ def test_dates_on_the_phone_are_day_first_in_a_language_the_browser_has_no_forma
     assert page.get_attribute("html", "lang") == lang
     read = page.inner_text("#app .reads li")
     local = at.replace(tzinfo=at.tzinfo or ZoneInfo("UTC")).astimezone(ZoneInfo("America/New_York"))
-    assert read.startswith(f"{local.day}.{local.month}.{local.year}, {local:%H:%M}"), read
-    assert "AM" not in read and "PM" not in read
+    assert read.startswith(f"{local:%d.%m.%Y, %H:%M}: "), read
     context.close()
+
+
+@pytest.mark.parametrize("lang", ["nb", "ar", "fa"])
+def test_the_app_writes_a_moment_as_the_servers_pages_do(
+    app, world, browser, live_server, as_actor, lang
+):
+    """The same read on the participant's server page (/me/, Babel's "short") and in the app:
+    the same numbers in the same order (no seconds; the Gregorian calendar in Persian too,
+    where the browser's own would be the Persian one), whatever digits each writes them in."""
+    import re
+
+    from webapp.services import reads
+    from webapp.services import responses as response_service
+
+    with app.app_context():
+        person = db.session.get(Participant, world.p1)
+        person.language = lang
+        questionnaire = db.session.scalar(sa.select(Questionnaire).filter_by(slug="kartlegging"))
+        draft = response_service.start(person, questionnaire)
+        reads.record_response(db.session.get(StaffUser, world.c1), draft)
+        db.session.commit()
+    html = as_actor(app, "p1").get("/me/").get_data(as_text=True)
+    section = html.split('id="reads-heading"', 1)[1]
+    on_server = re.search(r"<li>\s*([^:]+:\d\d[^:]*):", section).group(1)
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, locale="en-US", timezone_id="Europe/Oslo",
+        base_url=live_server,
+    )  # fmt: skip
+    context.set_default_timeout(15_000)
+    page = open_app(context, world.new_code("p1"))
+    in_app = page.inner_text("#app .reads li")
+    context.close()
+
+    def numbers(text: str) -> list[int]:
+        return [int(n) for n in re.findall(r"\d+", text.translate(PERSIAN_DIGITS))]
+
+    assert numbers(in_app.split(": ")[0]) == numbers(on_server), (in_app, on_server)
+    assert len(numbers(on_server)) == 5  # day, month, year, hours, minutes
+
+
+#: Persian digits (as the browser writes them in Persian) as ASCII ones (as Babel does).
+PERSIAN_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789")
 
 
 #: Languages of the app that Chromium 156 has no date formats for.

@@ -13,7 +13,17 @@ export const SIDE_BY_SIDE = "loype-side-by-side";
  * browser without data for the language (Chromium has none for nn, ti, so, ps or ckb) would
  * otherwise write its own default, often month first: 12/4/2026 for the 4th of December.
  */
-export const LOCALES = [LANG.replace("_", "-"), "nb"];
+const LOCALES = [LANG.replace("_", "-"), "nb"];
+// As the server's pages write them (Babel's "short"): no seconds, the Gregorian calendar (the
+// browser's Persian would otherwise use the Persian one, 1405/9/13 for that same day).
+const SHORT = { dateStyle: "short", calendar: "gregory" };
+
+/** A moment (an ISO string, a number or a Date) as a date and time in the participant's language. */
+export const formatMoment = (value) =>
+  new Date(value).toLocaleString(LOCALES, { ...SHORT, timeStyle: "short" });
+
+/** A calendar day (a Date at local midnight) in the participant's language. */
+export const formatDay = (date) => date.toLocaleDateString(LOCALES, SHORT);
 
 /** A questionnaire text, marked with its language when it is a fallback. */
 export const qtext = (body, pointer) => engineText({ doc: body.document, lang: LANG }, pointer);

@@ -7,11 +7,11 @@ import * as inbox from "../inbox.js";
 import * as push from "../push.js";
 import * as records from "../records.js";
 import { currentView } from "../router.js";
-import { LOCALES, S, root } from "../screen.js";
+import { S, formatMoment, root } from "../screen.js";
 import { SignedOut } from "../sync.js";
 import { el, show } from "../../engine/dom.js";
 
-const when = (iso) => new Date(iso).toLocaleString(LOCALES);
+const when = formatMoment;
 
 /** The app page an entry is about: a response the phone has, or the list of questionnaires. */
 async function pageFor(entry) {

@@ -6,7 +6,7 @@ import { documentFor } from "../documents.js";
 import { currentView, go } from "../router.js";
 import { scheduleSync } from "../sending.js";
 import { showSaveProblem } from "../status.js";
-import { LOCALES, S, qtext, root } from "../screen.js";
+import { S, formatMoment, qtext, root } from "../screen.js";
 import { leaveEditing } from "./editor.js";
 import { followUpNote, messagesNote, movedNote, readsNote } from "./notes.js";
 import { resourcesSection, stepsSection } from "./plan.js";
@@ -17,7 +17,7 @@ function stateOf(record, queued) {
   if (record.problem) return format(S.refused, { reason: record.problem.detail || record.problem.title });
   if (queued.has(record.id)) return navigator.onLine ? S.saved_here : S.waiting;
   if (record.status === "submitted" && record.receivedAt) {
-    return format(S.sent_at, { when: new Date(record.receivedAt).toLocaleString(LOCALES) });
+    return format(S.sent_at, { when: formatMoment(record.receivedAt) });
   }
   return S.draft;
 }

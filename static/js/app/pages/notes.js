@@ -1,5 +1,5 @@
 /** Notes shown on several pages. */
-import { LOCALES, S } from "../screen.js";
+import { S, formatMoment } from "../screen.js";
 import { el } from "../../engine/dom.js";
 import { format } from "../../engine/messages.js";
 
@@ -16,7 +16,7 @@ export function movedNote(record) {
   return el("p", { class: "flash info moved" }, format(S.moved, { count: record.newQuestions.length }));
 }
 
-const when = (iso) => new Date(iso).toLocaleString(LOCALES);
+const when = formatMoment;
 
 /** What the counsellor wrote to the participant about these responses, oldest first. */
 export function messagesNote(records) {

@@ -3,7 +3,7 @@
  * keeps sealed (records.js): the next steps and the shared resources, in the participant's
  * language, offline too. Resources open outside the app, in a new tab.
  */
-import { LOCALES, S } from "../screen.js";
+import { S, formatDay, formatMoment } from "../screen.js";
 import { el } from "../../engine/dom.js";
 import { format } from "../../engine/messages.js";
 
@@ -13,7 +13,7 @@ const isolated = (text) => `\u2068${text}\u2069`;
 /** A plan date (YYYY-MM-DD) as the participant reads dates; a calendar day, not an instant. */
 function day(iso) {
   const [year, month, date] = iso.split("-").map(Number);
-  return new Date(year, month - 1, date).toLocaleDateString(LOCALES);
+  return formatDay(new Date(year, month - 1, date));
 }
 
 const WHO = { participant: "step_you", counsellor: "step_counsellor", other: "step_other" };
@@ -36,7 +36,7 @@ function resourceItem(item) {
     item.note ? el("p", { class: "comment-body", dir: "auto" }, item.note) : null,
     el("p", { class: "muted" }, format(S.shared_by, {
       name: isolated(item.shared_by ?? ""),
-      when: new Date(item.shared_at).toLocaleString(LOCALES),
+      when: formatMoment(item.shared_at),
     })));
 }
 
