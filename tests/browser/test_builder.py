@@ -7,9 +7,10 @@ import re
 import sqlalchemy as sa
 
 from webapp.extensions import db
-from webapp.models import AuditEvent, Questionnaire
+from webapp.models import AuditEvent, Questionnaire, QuestionnaireDraft
 
 from ..conftest import PASSWORD
+from .app_driver import wait_until
 
 
 def sign_in(page, email: str) -> None:
@@ -34,6 +35,34 @@ def type_into(page, selector: str, text: str) -> None:
 def announced(page, text: str) -> None:
     page.wait_for_function(
         "(t) => document.getElementById('announce').textContent.includes(t)", arg=text
+    )
+
+
+def settled(app, page, slug: str, check) -> None:
+    """Wait until the stored draft passes ``check`` and the page shows that revision.
+
+    "Saved" in #announce may be an earlier operation's while a later one is still queued:
+    typing on then, the later answer's rendering replaced what was typed (seen once in a full
+    run). The page writes the revision it shows into the import form (#import-revision).
+    """
+    revision = None
+
+    def stored():
+        nonlocal revision
+        with app.app_context():
+            draft = db.session.scalar(
+                sa.select(QuestionnaireDraft)
+                .join(Questionnaire)
+                .where(Questionnaire.slug == slug)
+                .execution_options(populate_existing=True)
+            )
+            revision = draft.revision if draft is not None and check(draft.document) else None
+            db.session.rollback()
+        return revision is not None
+
+    wait_until(stored, 15, "the draft saved")
+    page.wait_for_function(
+        "(r) => document.getElementById('import-revision').value === String(r)", arg=revision
     )
 
 
@@ -84,6 +113,11 @@ def test_build_a_questionnaire_with_the_keyboard(app, world, browser, live_serve
     page.wait_for_selector("#c-0-value")
     page.select_option("#c-0-value", label="Ja")
     announced(page, "Saved")
+    settled(
+        app, page, "kartlegging-kommune-a",
+        lambda document: document["ui"]["questions"].get("hvilken_jobb", {}).get("visible_if")
+        == {"question": "vil_du_jobbe_i_kommunen", "equals": "ja"},
+    )  # fmt: skip
 
     press_on(page, "#ol-s-jobb_i_kommunen")
     page.select_option("#new-question-widget", "group")
