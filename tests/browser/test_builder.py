@@ -41,9 +41,10 @@ def announced(page, text: str) -> None:
 def settled(app, page, slug: str, check) -> None:
     """Wait until the stored draft passes ``check`` and the page shows that revision.
 
-    "Saved" in #announce may be an earlier operation's while a later one is still queued:
-    typing on then, the later answer's rendering replaced what was typed (seen once in a full
-    run). The page writes the revision it shows into the import form (#import-revision).
+    "Saved" in #announce may be an earlier operation's while a later one is still queued.
+    (Typing on then once lost what was typed: the later answer drew the settings again. The
+    page now keeps it; see the test of typing while a change is saved, below.) The page writes
+    the revision it shows into the import form (#import-revision).
     """
     revision = None
 
@@ -218,4 +219,116 @@ def test_the_json_view_keeps_unreadable_text_and_reports_it(app, world, browser,
             sa.select(Questionnaire).where(Questionnaire.slug == "muligheter-kommune-a")
         ).draft
         assert draft.source_text is None and draft.document["title"] == "Muligheter i Kommune A"
+    ctx.close()
+
+
+class Held:
+    """Hold the builder's operations on their way to the server until ``release()``.
+
+    A slow network, or a fast typist: the next field is typed in while a change is saved.
+    (Playwright runs a route's handler only while the test is in one of its calls, so after
+    ``release()`` no handler is left in the way of the page's requests.)
+    """
+
+    def __init__(self, page) -> None:
+        self.page = page
+        self.routes: list = []
+        self._hold = lambda route: self.routes.append(route)
+        page.route("**/operations", self._hold)
+
+    def wait_for(self, count: int) -> None:
+        for _ in range(100):
+            if len(self.routes) >= count:
+                return
+            self.page.wait_for_timeout(50)
+        raise AssertionError(f"{count} operation(s) expected, {len(self.routes)} sent")
+
+    def release(self) -> None:
+        while self.routes:
+            self.routes.pop(0).continue_()
+        self.page.unroute("**/operations", self._hold)
+
+
+def stored_draft(app, slug: str) -> dict:
+    with app.app_context():
+        draft = db.session.scalar(
+            sa.select(QuestionnaireDraft)
+            .join(Questionnaire)
+            .where(Questionnaire.slug == slug)
+            .execution_options(populate_existing=True)
+        )
+        document = draft.document
+        db.session.rollback()
+    return document
+
+
+def test_what_is_typed_while_a_change_is_saved_is_kept_and_saved(app, world, browser, live_server):
+    errors: list[str] = []
+    ctx = browser.new_context(
+        viewport={"width": 1280, "height": 900}, base_url=live_server, bypass_csp=True
+    )
+    ctx.set_default_timeout(15_000)
+    page = ctx.new_page()
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    sign_in(page, world.emails["admin1"])
+    page.goto("/admin/questionnaires")
+    with page.expect_navigation():
+        press_on(page, "form[action$='/muligheter/copy'] button")
+    slug = "muligheter-kommune-a"
+
+    # The title is saved on leaving the field; the description is typed while that is on its way.
+    held = Held(page)
+    press_on(page, "#ol-meta")
+    page.fill("#f-title", "Muligheter i kommunen")
+    page.keyboard.press("Tab")
+    held.wait_for(1)
+    page.keyboard.type("Fylles ut ")
+    held.release()
+    announced(page, "Saved")
+    page.wait_for_function("document.getElementById('ol-meta').textContent.includes('kommunen')")
+    page.keyboard.type("sammen med deltakeren.")
+    assert page.locator("#f-description").input_value() == "Fylles ut sammen med deltakeren."
+    page.keyboard.press("Tab")
+    wait_until(
+        lambda: stored_draft(app, slug)["description"] == "Fylles ut sammen med deltakeren.",
+        15, "the whole description saved",
+    )  # fmt: skip
+    assert stored_draft(app, slug)["title"] == "Muligheter i kommunen"
+
+    # A new question's text typed while the section's new title is saved is not wiped out.
+    section = page.locator("#outline ol ol").first.locator("..").locator("button").first
+    section.focus()
+    page.keyboard.press("Enter")
+    held = Held(page)
+    page.fill("#f-title", "Samarbeid")
+    page.keyboard.press("Tab")
+    held.wait_for(1)
+    page.focus("#new-question-title")
+    page.keyboard.type("Hvem samarbeider")
+    held.release()
+    page.wait_for_function(
+        "document.querySelector('#outline .current').textContent === 'Samarbeid'"
+    )
+    page.keyboard.type(" du med?")
+    assert page.locator("#new-question-title").input_value() == "Hvem samarbeider du med?"
+    press_on(page, "#add-question-submit")
+    page.wait_for_function("document.activeElement.id === 'f-title'")
+    assert page.locator("#f-title").input_value() == "Hvem samarbeider du med?"
+
+    # Two languages unticked one after the other while the first is still being saved: both go.
+    press_on(page, "#ol-meta")
+    assert {"so", "uk"} <= set(stored_draft(app, slug)["languages"])
+    held = Held(page)
+    for code in ("so", "uk"):
+        press_on(page, f"#f-lang-{code}", " ")
+    held.wait_for(1)
+    held.release()
+    wait_until(
+        lambda: not {"so", "uk"} & set(stored_draft(app, slug)["languages"]), 15, "both gone"
+    )
+    page.wait_for_function("!document.getElementById('f-lang-uk').checked")
+    page.wait_for_timeout(300)  # nothing queued after them puts either back
+    assert not {"so", "uk"} & set(stored_draft(app, slug)["languages"])
+    assert not page.locator("#f-lang-so").is_checked()
+    assert errors == []
     ctx.close()

@@ -68,7 +68,9 @@ export const optionsOf = (ref) => {
 };
 const titleOf = (ref) => qschema(ref)?.title || ref;
 
-// One operation at a time, each on the revision the one before it made.
+// One operation at a time, each on the revision the one before it made. Arguments that merge
+// into what is stored (a list of languages, an option's tags) are a function, called when the
+// operation is sent: by then every operation before it is in the state.
 let queue = Promise.resolve();
 function send(op, args, done) {
   const next = queue.then(() => sendNow(op, args, done));
@@ -84,7 +86,7 @@ async function sendNow(op, args, done) {
     response = await fetch(C.urls.operations, {
       method: "POST",
       headers: { "Content-Type": "application/json", "X-CSRFToken": C.csrf },
-      body: JSON.stringify({ revision: state.revision, op, args }),
+      body: JSON.stringify({ revision: state.revision, op, args: typeof args === "function" ? args() : args }),
     });
   } catch {
     return fail({ message: S.offline });
@@ -154,12 +156,12 @@ function field(label, control, help) {
 }
 
 function textInput(id, value, onchange, attrs = {}) {
-  return el("input", { id, type: "text", value: value ?? "", onchange: (e) => onchange(e.target.value), ...attrs });
+  return saving(el("input", { id, type: "text", value: value ?? "", ...attrs }), onchange);
 }
 
 function numberInput(id, value, onchange) {
-  return el("input", { id, type: "number", value: value ?? "", step: "any",
-    onchange: (e) => onchange(e.target.value === "" ? null : Number(e.target.value)) });
+  return saving(el("input", { id, type: "number", value: value ?? "", step: "any" }),
+    (v) => onchange(v === "" ? null : Number(v)));
 }
 
 function selectInput(id, choices, value, onchange) {
@@ -187,6 +189,7 @@ function addQuestionForm(section, parent) {
   return el("form", { class: "add-question", onsubmit: (e) => {
     e.preventDefault();
     if (!title.value.trim()) return fail({ message: S.title_needed });
+    taken(title);
     send("add_question", { section, parent, widget: widget.value, title: title.value },
       (ref) => { selected = { kind: "question", id: ref }; })
       .then((ref) => ref && $("f-title")?.focus());
@@ -204,9 +207,12 @@ function metaSettings() {
     el("fieldset", {}, el("legend", {}, S.languages), C.languages.map(([code, name]) => el("div", { class: "choice" },
       el("input", { type: "checkbox", id: `f-lang-${code}`, checked: languages.has(code),
         disabled: code === doc().source_language, onchange: (e) => {
-          const chosen = new Set(doc().languages ?? []);
-          if (e.target.checked) chosen.add(code); else chosen.delete(code);
-          send("set_meta", { languages: C.languages.map(([c]) => c).filter((c) => chosen.has(c)) });
+          const on = e.target.checked;
+          send("set_meta", () => {
+            const chosen = new Set(doc().languages ?? []);
+            if (on) chosen.add(code); else chosen.delete(code);
+            return { languages: C.languages.map(([c]) => c).filter((c) => chosen.has(c)) };
+          });
         } }), " ", el("label", { for: `f-lang-${code}`, lang: code.replace("_", "-") }, name)))),
   ];
 }
@@ -312,13 +318,17 @@ function tryPattern(ref, value) {
   return errors.some((e) => e.code === "pattern") ? S.pattern_no : S.pattern_yes;
 }
 
+/** Set one entry of a question's map (resource_tags, option_icons), merged when it is sent. */
+function setEntry(ref, key, token, value) {
+  send("set_question", () => ({ question: ref, [key]: { ...(qui(ref)[key] ?? {}), [token]: value } }));
+}
+const tagList = (v) => v.split(",").map((t) => t.trim()).filter(Boolean);
+
 function tagEditor(ref, values) {
   const tags = qui(ref).resource_tags ?? {};
   return el("fieldset", {}, el("legend", {}, S.resource_tags), values.map(([value, label], i) =>
-    field(format(S.tags_for, { option: label }), textInput(`f-tags-${i}`, (tags[value] ?? []).join(", "), (v) => {
-      const next = { ...tags, [value]: v.split(",").map((t) => t.trim()).filter(Boolean) };
-      send("set_question", { question: ref, resource_tags: next });
-    }), S.tags_help)));
+    field(format(S.tags_for, { option: label }), textInput(`f-tags-${i}`, (tags[value] ?? []).join(", "),
+      (v) => setEntry(ref, "resource_tags", value, tagList(v))), S.tags_help)));
 }
 
 function optionEditor(ref, published) {
@@ -332,12 +342,10 @@ function optionEditor(ref, published) {
       field(S.option_text, textInput(`f-opt-${i}-title`, o.title, (v) => opt("set_option", { title: v }))),
       field(S.option_value, textInput(`f-opt-${i}-value`, token,
         (v) => opt("set_option", { value: v }), { disabled: published })),
-      field(S.resource_tags, textInput(`f-opt-${i}-tags`, (ui.resource_tags?.[token] ?? []).join(", "), (v) => {
-        const next = { ...(ui.resource_tags ?? {}), [token]: v.split(",").map((t) => t.trim()).filter(Boolean) };
-        send("set_question", { question: ref, resource_tags: next });
-      })),
+      field(S.resource_tags, textInput(`f-opt-${i}-tags`, (ui.resource_tags?.[token] ?? []).join(", "),
+        (v) => setEntry(ref, "resource_tags", token, tagList(v)))),
       field(S.icon, selectInput(`f-opt-${i}-icon`, [["", S.none], ...C.pictograms.map((p) => [p, p])],
-        ui.option_icons?.[token] ?? "", (v) => send("set_question", { question: ref, option_icons: { ...(ui.option_icons ?? {}), [token]: v || null } }))),
+        ui.option_icons?.[token] ?? "", (v) => setEntry(ref, "option_icons", token, v || null))),
       el("div", { class: "actions" },
         el("button", { type: "button", id: `f-opt-${i}-up`, onclick: () => opt("move_option", { delta: -1 }, format(S.moved_up, { name: label })) }, S.up),
         el("button", { type: "button", id: `f-opt-${i}-down`, onclick: () => opt("move_option", { delta: 1 }, format(S.moved_down, { name: label })) }, S.down),
@@ -349,6 +357,7 @@ function optionEditor(ref, published) {
     el("div", { class: "inline-form" }, field(S.new_option, title),
       el("button", { type: "button", id: "f-add-option", onclick: () => {
         if (!title.value.trim()) return fail({ message: S.title_needed });
+        taken(title);
         send("add_option", { question: ref, title: title.value }, format(S.added, { name: title.value }))
           .then(() => $("f-new-option")?.focus());
       } }, S.add_option)));
@@ -377,16 +386,76 @@ function renderProblems() {
   }) : [el("li", {}, S.no_problems)]));
 }
 
+// ------------------------------------------------------- typing on while a change is saved
+//
+// Every answer from the server draws the settings again, and someone may be typing in one of
+// them by then (a slow network, a fast typist). What the settings show but the draft does not
+// hold yet is put back into the new control, with the caret, and a text is saved when its
+// field is left. Chromium sends "change" when a focused field is removed: that one is ignored.
+
+let drawing = false;
+let drawnFor = null; // the selection the settings were drawn for
+const drawnWith = new WeakMap(); // control -> the value it was drawn with
+const valueOf = (c) => (c.type === "checkbox" ? c.checked : c.value);
+
+/** A text control that saves on "change", and on leaving it when its text was put back. */
+function saving(node, save) {
+  const go = (event) => {
+    if (drawing) return;
+    const value = node.value;
+    if (event.type === "blur" && (value === drawnWith.get(node) || value === node.sentValue)) return;
+    node.sentValue = value;
+    save(value);
+  };
+  node.addEventListener("change", go);
+  node.addEventListener("blur", go);
+  return node;
+}
+
+/** The text of a control is in an operation now: the new control starts empty again. */
+const taken = (node) => drawnWith.set(node, valueOf(node));
+
+function unsaved() {
+  if (drawnFor !== JSON.stringify(selected)) return [];
+  return [...$("settings").querySelectorAll("input, select, textarea")]
+    .filter((c) => c.id && drawnWith.has(c) && valueOf(c) !== drawnWith.get(c))
+    .map((c) => ({ id: c.id, type: c.type, drawn: drawnWith.get(c), value: valueOf(c), sent: c.sentValue,
+      caret: c === document.activeElement && c.type === "text" ? [c.selectionStart, c.selectionEnd] : null }));
+}
+
+function putBack(edits) {
+  for (const edit of edits) {
+    const c = $(edit.id);
+    // Only into the same control showing the same stored value: an option deleted above it
+    // shifts the ids, and its text must not land on another option.
+    if (!c || c.type !== edit.type || valueOf(c) !== edit.drawn) continue;
+    if (c.type === "checkbox") c.checked = edit.value; else c.value = edit.value;
+    if (valueOf(c) !== edit.value) { c.value = edit.drawn; continue; } // an option gone from a list
+    c.sentValue = edit.sent;
+    c.dispatchEvent(new Event("input")); // what reacts to typing (the pattern tester) sees it
+    if (edit.caret) c.setSelectionRange(...edit.caret);
+  }
+}
+
 function render() {
   const focused = document.activeElement?.id;
+  const edits = unsaved();
   // A file imported over the draft replaces the revision the page now shows, not an older one.
   if ($("import-revision")) $("import-revision").value = state.revision;
-  renderOutline();
-  renderSettings();
-  renderProblems();
-  renderPreview(state.document, selected, ctxFor());
-  refreshJson();
+  drawing = true;
+  try {
+    renderOutline();
+    renderSettings();
+    renderProblems();
+    renderPreview(state.document, selected, ctxFor());
+    refreshJson();
+  } finally {
+    drawing = false;
+  }
+  for (const c of $("settings").querySelectorAll("input, select, textarea")) drawnWith.set(c, valueOf(c));
+  drawnFor = JSON.stringify(selected);
   if (focused && $(focused)) $(focused).focus();
+  putBack(edits);
 }
 
 // ------------------------------------------------------------------------------ JSON view
