@@ -330,5 +330,41 @@ def test_what_is_typed_while_a_change_is_saved_is_kept_and_saved(app, world, bro
     page.wait_for_timeout(300)  # nothing queued after them puts either back
     assert not {"so", "uk"} & set(stored_draft(app, slug)["languages"])
     assert not page.locator("#f-lang-so").is_checked()
+
+    # An option deleted above the one being edited: the edit stays with its option.
+    def options() -> list[dict]:
+        return stored_draft(app, slug)["schema"]["properties"]["actor_kinds"]["items"]["anyOf"]
+
+    press_on(page, "#ol-q-actor_kinds")
+    first = options()
+    held = Held(page)
+    press_on(page, "#f-opt-0-delete")
+    held.wait_for(1)
+    page.focus("#f-opt-2-title")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("Frivillige")
+    page.keyboard.press("Tab")  # saved after the deletion: the option is at 1 by then
+    held.release()
+    wait_until(lambda: len(options()) == len(first) - 1, 15, "the option deleted")
+    wait_until(lambda: options()[1]["title"] == "Frivillige", 15, "the title saved")
+    assert options()[1]["const"] == first[2]["const"]
+    assert [o["title"] for o in options()[2:]] == [o["title"] for o in first[3:]]
+
+    first = options()
+    page.wait_for_function(f"!document.getElementById('f-opt-{len(first)}-title')")
+    held = Held(page)
+    press_on(page, "#f-opt-0-delete")
+    held.wait_for(1)
+    page.focus("#f-opt-3-title")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("Lag og ")  # ... while the deletion is on its way
+    held.release()
+    page.wait_for_function(f"!document.getElementById('f-opt-{len(first) - 1}-title')")
+    page.keyboard.type("foreninger")
+    assert page.evaluate("document.activeElement.id") == "f-opt-2-title"
+    assert page.locator("#f-opt-2-title").input_value() == "Lag og foreninger"
+    page.keyboard.press("Tab")
+    wait_until(lambda: options()[2]["title"] == "Lag og foreninger", 15, "the title saved")
+    assert options()[2]["const"] == first[3]["const"]
     assert errors == []
     ctx.close()

@@ -337,13 +337,16 @@ function optionEditor(ref, published) {
   const rows = options.map((o, i) => {
     const label = o.title || String(o.const);
     const token = typeof o.const === "string" ? o.const : JSON.stringify(o.const);
-    const opt = (op, args, said) => send(op, { question: ref, index: i, ...args }, said);
+    // The option where it is when the operation is sent: one queued before may have moved it.
+    const here = () => optionsOf(ref).findIndex((x) => JSON.stringify(x.const) === JSON.stringify(o.const));
+    const opt = (op, args, said) => send(op, () => ({ question: ref, index: here(), ...args }), said);
+    const key = (part) => ({ "data-key": `${ref}:${JSON.stringify(o.const)}:${part}` });
     return el("li", {}, el("fieldset", { class: "option" }, el("legend", {}, format(S.option_legend, { number: i + 1, option: label })),
-      field(S.option_text, textInput(`f-opt-${i}-title`, o.title, (v) => opt("set_option", { title: v }))),
+      field(S.option_text, textInput(`f-opt-${i}-title`, o.title, (v) => opt("set_option", { title: v }), key("title"))),
       field(S.option_value, textInput(`f-opt-${i}-value`, token,
-        (v) => opt("set_option", { value: v }), { disabled: published })),
+        (v) => opt("set_option", { value: v }), { disabled: published, ...key("value") })),
       field(S.resource_tags, textInput(`f-opt-${i}-tags`, (ui.resource_tags?.[token] ?? []).join(", "),
-        (v) => setEntry(ref, "resource_tags", token, tagList(v)))),
+        (v) => setEntry(ref, "resource_tags", token, tagList(v)), key("tags"))),
       field(S.icon, selectInput(`f-opt-${i}-icon`, [["", S.none], ...C.pictograms.map((p) => [p, p])],
         ui.option_icons?.[token] ?? "", (v) => setEntry(ref, "option_icons", token, v || null))),
       el("div", { class: "actions" },
@@ -419,15 +422,15 @@ function unsaved() {
   if (drawnFor !== JSON.stringify(selected)) return [];
   return [...$("settings").querySelectorAll("input, select, textarea")]
     .filter((c) => c.id && drawnWith.has(c) && valueOf(c) !== drawnWith.get(c))
-    .map((c) => ({ id: c.id, type: c.type, drawn: drawnWith.get(c), value: valueOf(c), sent: c.sentValue,
+    .map((c) => ({ id: c.id, key: c.dataset.key, type: c.type, drawn: drawnWith.get(c), value: valueOf(c), sent: c.sentValue,
       caret: c === document.activeElement && c.type === "text" ? [c.selectionStart, c.selectionEnd] : null }));
 }
 
 function putBack(edits) {
   for (const edit of edits) {
-    const c = $(edit.id);
-    // Only into the same control showing the same stored value: an option deleted above it
-    // shifts the ids, and its text must not land on another option.
+    // An answer option's fields are found by the option (its place may have changed), other
+    // controls by id; and only when the control still shows the stored value it showed.
+    const c = edit.key ? $("settings").querySelector(`[data-key="${CSS.escape(edit.key)}"]`) : $(edit.id);
     if (!c || c.type !== edit.type || valueOf(c) !== edit.drawn) continue;
     if (c.type === "checkbox") c.checked = edit.value; else c.value = edit.value;
     if (valueOf(c) !== edit.value) { c.value = edit.drawn; continue; } // an option gone from a list
@@ -438,7 +441,9 @@ function putBack(edits) {
 }
 
 function render() {
-  const focused = document.activeElement?.id;
+  const active = document.activeElement;
+  const focused = active?.dataset?.key ? `[data-key="${CSS.escape(active.dataset.key)}"]`
+    : active?.id ? `#${CSS.escape(active.id)}` : null;
   const edits = unsaved();
   // A file imported over the draft replaces the revision the page now shows, not an older one.
   if ($("import-revision")) $("import-revision").value = state.revision;
@@ -454,7 +459,7 @@ function render() {
   }
   for (const c of $("settings").querySelectorAll("input, select, textarea")) drawnWith.set(c, valueOf(c));
   drawnFor = JSON.stringify(selected);
-  if (focused && $(focused)) $(focused).focus();
+  if (focused) document.querySelector(focused)?.focus();
   putBack(edits);
 }
 
