@@ -506,7 +506,7 @@ $("json-save").addEventListener("click", () => {
     json.dirty = false;
     render();
     announce(state.problems.length ? format(S.json_saved_problems, { count: state.problems.length }) : S.saved);
-  });
+  }).catch(() => fail({ message: S.failed })); // the operations after it still run
 });
 
 function refreshJson() {
