@@ -193,6 +193,12 @@ def test_device_labels():
     assert device_label(ANDROID_CHROME) == "Chrome · Android"
     iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Version/17.0 Safari/605.1"
     assert device_label(iphone) == "Safari · iPhone"
+    # Chromium without a window (as in these tests) names itself HeadlessChrome, and Safari too.
+    headless = (
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "HeadlessChrome/156.0.0.0 Safari/537.36"
+    )
+    assert device_label(headless) == "Chrome · Linux"
     assert device_label("") == "" and device_label(None) == ""
 
 

@@ -34,7 +34,7 @@ def _hash(token: str) -> str:
 _BROWSERS = [
     ("SamsungBrowser", "Samsung Internet"), ("Edg", "Edge"), ("OPR", "Opera"),
     ("Firefox", "Firefox"), ("FxiOS", "Firefox"), ("CriOS", "Chrome"), ("Chrome", "Chrome"),
-    ("Safari", "Safari"),
+    ("HeadlessChrome", "Chrome"), ("Safari", "Safari"),
 ]  # fmt: skip
 _SYSTEMS = [
     ("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"), ("Windows", "Windows"),
