@@ -38,6 +38,20 @@ def announced(page, text: str) -> None:
     )
 
 
+def stored_draft(app, slug: str, revision: bool = False):
+    """The draft's document as stored now (with its revision number first if asked)."""
+    with app.app_context():
+        draft = db.session.scalar(
+            sa.select(QuestionnaireDraft)
+            .join(Questionnaire)
+            .where(Questionnaire.slug == slug)
+            .execution_options(populate_existing=True)
+        )
+        found = (draft.revision, draft.document) if revision else draft.document
+        db.session.rollback()
+    return found
+
+
 def settled(app, page, slug: str, check) -> None:
     """Wait until the stored draft passes ``check`` and the page shows that revision.
 
@@ -50,15 +64,8 @@ def settled(app, page, slug: str, check) -> None:
 
     def stored():
         nonlocal revision
-        with app.app_context():
-            draft = db.session.scalar(
-                sa.select(QuestionnaireDraft)
-                .join(Questionnaire)
-                .where(Questionnaire.slug == slug)
-                .execution_options(populate_existing=True)
-            )
-            revision = draft.revision if draft is not None and check(draft.document) else None
-            db.session.rollback()
+        number, document = stored_draft(app, slug, revision=True)
+        revision = number if check(document) else None
         return revision is not None
 
     wait_until(stored, 15, "the draft saved")
@@ -67,7 +74,8 @@ def settled(app, page, slug: str, check) -> None:
     )
 
 
-def test_build_a_questionnaire_with_the_keyboard(app, world, browser, live_server):
+def copy_in_builder(browser, live_server, world, template: str):
+    """An administrator of Kommune A copies ``template`` and is on the copy's builder page."""
     errors: list[str] = []
     ctx = browser.new_context(
         viewport={"width": 1280, "height": 900}, base_url=live_server, bypass_csp=True
@@ -78,7 +86,12 @@ def test_build_a_questionnaire_with_the_keyboard(app, world, browser, live_serve
     sign_in(page, world.emails["admin1"])
     page.goto("/admin/questionnaires")
     with page.expect_navigation():
-        press_on(page, "form[action$='/kartlegging/copy'] button")
+        press_on(page, f"form[action$='/{template}/copy'] button")
+    return ctx, page, errors
+
+
+def test_build_a_questionnaire_with_the_keyboard(app, world, browser, live_server):
+    ctx, page, errors = copy_in_builder(browser, live_server, world, "kartlegging")
     assert "/admin/builder/kartlegging-kommune-a" in page.url
     assert page.locator("#problems").inner_text().strip() == "No problems."
 
@@ -172,17 +185,7 @@ def test_build_a_questionnaire_with_the_keyboard(app, world, browser, live_serve
 
 
 def test_the_json_view_keeps_unreadable_text_and_reports_it(app, world, browser, live_server):
-    errors: list[str] = []
-    ctx = browser.new_context(
-        viewport={"width": 1280, "height": 900}, base_url=live_server, bypass_csp=True
-    )
-    ctx.set_default_timeout(15_000)
-    page = ctx.new_page()
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    sign_in(page, world.emails["admin1"])
-    page.goto("/admin/questionnaires")
-    with page.expect_navigation():
-        press_on(page, "form[action$='/muligheter/copy'] button")
+    ctx, page, errors = copy_in_builder(browser, live_server, world, "muligheter")
     press_on(page, "#json-open")
     page.wait_for_selector(".cm-content")
     # The JSON keeps the document's order (a group's questions are in the order of its keys).
@@ -249,31 +252,8 @@ class Held:
         self.page.unroute("**/operations", self._hold)
 
 
-def stored_draft(app, slug: str) -> dict:
-    with app.app_context():
-        draft = db.session.scalar(
-            sa.select(QuestionnaireDraft)
-            .join(Questionnaire)
-            .where(Questionnaire.slug == slug)
-            .execution_options(populate_existing=True)
-        )
-        document = draft.document
-        db.session.rollback()
-    return document
-
-
 def test_what_is_typed_while_a_change_is_saved_is_kept_and_saved(app, world, browser, live_server):
-    errors: list[str] = []
-    ctx = browser.new_context(
-        viewport={"width": 1280, "height": 900}, base_url=live_server, bypass_csp=True
-    )
-    ctx.set_default_timeout(15_000)
-    page = ctx.new_page()
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    sign_in(page, world.emails["admin1"])
-    page.goto("/admin/questionnaires")
-    with page.expect_navigation():
-        press_on(page, "form[action$='/muligheter/copy'] button")
+    ctx, page, errors = copy_in_builder(browser, live_server, world, "muligheter")
     slug = "muligheter-kommune-a"
 
     # The title is saved on leaving the field; the description is typed while that is on its way.

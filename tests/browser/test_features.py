@@ -54,6 +54,24 @@ def test_norwegian_beside_and_pictograms_in_the_app(app, world, context):
         assert db.session.get(Participant, world.p1).show_norwegian is True  # and the server
 
 
+def read_by_counsellor(app, world, lang: str):
+    """p1 (in ``lang``) has a draft of the mapping that c1 has read; return when it was read."""
+    from webapp.models import AuditEvent
+    from webapp.services import reads
+    from webapp.services import responses as response_service
+
+    with app.app_context():
+        person = db.session.get(Participant, world.p1)
+        person.language = lang
+        questionnaire = db.session.scalar(sa.select(Questionnaire).filter_by(slug="kartlegging"))
+        draft = response_service.start(person, questionnaire)
+        reads.record_response(db.session.get(StaffUser, world.c1), draft)
+        db.session.commit()
+        return db.session.scalar(
+            sa.select(sa.func.max(AuditEvent.at)).filter_by(action="response.read")
+        )
+
+
 def test_dates_on_the_phone_are_day_first_in_a_language_the_browser_has_no_formats_for(
     app, world, browser, live_server
 ):
@@ -62,10 +80,6 @@ def test_dates_on_the_phone_are_day_first_in_a_language_the_browser_has_no_forma
     (month first in en-US, where the 4th of December reads 12/4/2026). Without seconds, as
     the server's pages write them."""
     from zoneinfo import ZoneInfo
-
-    from webapp.models import AuditEvent
-    from webapp.services import reads
-    from webapp.services import responses as response_service
 
     context = browser.new_context(
         viewport={"width": 360, "height": 740}, locale="en-US", timezone_id="America/New_York",
@@ -79,16 +93,7 @@ def test_dates_on_the_phone_are_day_first_in_a_language_the_browser_has_no_forma
     if not missing:
         pytest.skip(f"this Chromium has date formats for all of {WITHOUT_DATA}: nothing falls back")
     lang = missing[0]
-    with app.app_context():
-        person = db.session.get(Participant, world.p1)
-        person.language = lang
-        questionnaire = db.session.scalar(sa.select(Questionnaire).filter_by(slug="kartlegging"))
-        draft = response_service.start(person, questionnaire)
-        reads.record_response(db.session.get(StaffUser, world.c1), draft)
-        db.session.commit()
-        at = db.session.scalar(
-            sa.select(sa.func.max(AuditEvent.at)).filter_by(action="response.read")
-        )
+    at = read_by_counsellor(app, world, lang)
     page = open_app(context, world.codes["p1"])
     assert page.get_attribute("html", "lang") == lang
     read = page.inner_text("#app .reads li")
@@ -106,16 +111,7 @@ def test_the_app_writes_a_moment_as_the_servers_pages_do(
     where the browser's own would be the Persian one), whatever digits each writes them in."""
     import re
 
-    from webapp.services import reads
-    from webapp.services import responses as response_service
-
-    with app.app_context():
-        person = db.session.get(Participant, world.p1)
-        person.language = lang
-        questionnaire = db.session.scalar(sa.select(Questionnaire).filter_by(slug="kartlegging"))
-        draft = response_service.start(person, questionnaire)
-        reads.record_response(db.session.get(StaffUser, world.c1), draft)
-        db.session.commit()
+    read_by_counsellor(app, world, lang)
     html = as_actor(app, "p1").get("/me/").get_data(as_text=True)
     section = html.split('id="reads-heading"', 1)[1]
     on_server = re.search(r"<li>\s*([^:]+:\d\d[^:]*):", section).group(1)
