@@ -21,6 +21,7 @@ from webapp.models import (
     Response,
     StaffUser,
 )
+from webapp.models.types import utcnow
 from webapp.questionnaires import check_document, editing
 from webapp.questionnaires.editing import EditError
 from webapp.services import accounts, builder
@@ -721,6 +722,81 @@ def test_the_publish_page_shows_the_changes_and_open_drafts(app, world):
     assert done.status_code == 302
     compared = client.get("/admin/builder/jobb-i-kommunen/versions/1/2").get_data(as_text=True)
     assert "Question added: fra_nar" in compared
+
+
+def test_a_change_taken_back_is_published_as_a_new_version(app, world):
+    """Version 1, a text made a long text in version 2, and a short one again: version 3
+    holds what version 1 held. (Found by the model-based test: it was a server error, since
+    no two versions of a questionnaire could have the same content.)"""
+    with app.app_context():
+        admin, draft = _admin_draft(app, world)
+        builder.publish(draft, admin, draft.revision)
+        for widget in ("textarea", "text"):
+            change = {"question": "hvilken_jobb", "widget": widget}
+            builder.apply_operation(draft, admin, draft.revision, "set_question", change)
+            if widget == "textarea":
+                builder.publish(draft, admin, draft.revision)
+        db.session.commit()
+        revision = draft.revision
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    login_staff(client, "admin@a.no")
+    token = csrf_token(client, "/admin/builder/jobb-i-kommunen/publish")
+    done = client.post("/admin/builder/jobb-i-kommunen/publish",
+                       data={"csrf_token": token, "revision": str(revision)})  # fmt: skip
+    assert done.status_code == 302
+    assert "Published version 3." in client.get(done.location).get_data(as_text=True)
+    with app.app_context():
+        first, second, third = q("jobb-i-kommunen").versions
+        assert third.document == first.document != second.document
+        # The participant starts on version 3; publishing the same again adds nothing.
+        p1 = db.session.get(Participant, world.p1)
+        assert response_service.start(p1, q("jobb-i-kommunen")).version.number == 3
+        draft = q("jobb-i-kommunen").draft
+        assert not builder.publish(draft, staff(world, "admin1"), draft.revision).created
+
+
+def test_two_administrators_publishing_at_once_get_one_version_and_a_message(
+    app, world, monkeypatch
+):
+    """The other administrator's publish is stored between this one's look at the versions
+    and its own: told so, nothing half stored, and the other's version stands."""
+    with app.app_context():
+        admin, draft = _admin_draft(app, world)
+        builder.publish(draft, admin, draft.revision)
+        change = {"question": "hvilken_jobb", "widget": "textarea"}
+        builder.apply_operation(draft, admin, draft.revision, "set_question", change)
+        db.session.commit()
+        revision = draft.revision
+    real = questionnaire_service.import_document
+
+    def the_other_first(document, *args, **kwargs):
+        versions = QuestionnaireVersion.__table__
+        with db.engine.begin() as other:  # the other administrator's request, committed
+            other.execute(versions.insert().values(
+                questionnaire_id=q("jobb-i-kommunen").id, number=2, document=document,
+                content_hash="f" * 64, published_at=utcnow(), withheld_languages=[],
+            ))  # fmt: skip
+        return real(document, *args, **kwargs)
+
+    monkeypatch.setattr(questionnaire_service, "import_document", the_other_first)
+    client = app.test_client()
+    login_staff(client, "admin@a.no")
+    token = csrf_token(client, "/admin/builder/jobb-i-kommunen/publish")
+    done = client.post("/admin/builder/jobb-i-kommunen/publish",
+                       data={"csrf_token": token, "revision": str(revision)})  # fmt: skip
+    assert done.status_code == 302 and done.location.endswith("/jobb-i-kommunen/publish")
+    page = client.get(done.location).get_data(as_text=True)
+    assert "Someone else published this questionnaire at the same moment" in page
+    with app.app_context():
+        assert [(v.number, v.content_hash) for v in q("jobb-i-kommunen").versions][1] == (
+            2,
+            "f" * 64,
+        )
+        published = sa.select(sa.func.count()).where(
+            AuditEvent.action == "questionnaire.publish", AuditEvent.target.like("jobb-i-%")
+        )
+        assert db.session.scalar(published) == 1  # only the first: nothing of this one stayed
 
 
 def test_a_counsellor_offers_an_assigned_questionnaire_to_one_participant(app, world):

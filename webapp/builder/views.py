@@ -266,6 +266,7 @@ def publish(slug: str):
             abort(400)
         try:
             result = builder.publish(draft, current_actor(), revision)
+            db.session.flush()
         except builder.StaleDraft:
             db.session.rollback()
             flash(edit_message("stale"), "error")
@@ -273,6 +274,11 @@ def publish(slug: str):
         except builder.PublishRefused as error:
             db.session.rollback()
             refused = error
+        except IntegrityError:  # another administrator's publish took the number a moment ago
+            db.session.rollback()
+            flash(_("Someone else published this questionnaire at the same moment. Look at the "
+                    "latest version before you publish again."), "error")  # fmt: skip
+            return redirect(url_for(".publish", slug=slug))
         else:
             db.session.commit()
             if result.created and request.form.get("move_drafts") == "1":

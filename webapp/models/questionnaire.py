@@ -67,12 +67,14 @@ class Questionnaire(db.Model):
 
 
 class QuestionnaireVersion(db.Model):
-    """One published version: the document frozen, with its content hash."""
+    """One published version: the document frozen, with its content hash.
+
+    Two versions may hold the same content: a change published and then taken back.
+    """
 
     __tablename__ = "questionnaire_version"
     __table_args__ = (
         sa.UniqueConstraint("questionnaire_id", "number"),
-        sa.UniqueConstraint("questionnaire_id", "content_hash"),
         sa.CheckConstraint("number >= 1", name="number_positive"),
     )
 
