@@ -295,6 +295,25 @@ def test_what_is_typed_while_a_change_is_saved_is_kept_and_saved(app, world, bro
     page.wait_for_function("document.activeElement.id === 'f-title'")
     assert page.locator("#f-title").input_value() == "Hvem samarbeider du med?"
 
+    # Renamed, and its help text changed before the new name is stored: both are kept.
+    held = Held(page)
+    page.fill("#f-id", "samarbeidspartnere")
+    press_on(page, "#f-id-save")
+    held.wait_for(1)
+    page.fill("#f-help", "Skriv alle du kjenner til.")
+    page.keyboard.press("Tab")
+    held.release()
+
+    def renamed_with_help() -> bool:
+        document = stored_draft(app, slug)
+        help_text = document["ui"]["questions"].get("samarbeidspartnere", {}).get("help")
+        return "hvem_samarbeider_du_med" not in document["schema"]["properties"] and (
+            help_text == "Skriv alle du kjenner til."
+        )
+
+    wait_until(renamed_with_help, 15, "the rename and the help text")
+    assert page.locator("#builder-error").inner_text() == ""
+
     # Two languages unticked one after the other while the first is still being saved: both go.
     press_on(page, "#ol-meta")
     assert {"so", "uk"} <= set(stored_draft(app, slug)["languages"])

@@ -72,6 +72,21 @@ const titleOf = (ref) => qschema(ref)?.title || ref;
 // into what is stored (a list of languages, an option's tags) are a function, called when the
 // operation is sent: by then every operation before it is in the state.
 let queue = Promise.resolve();
+
+// A question renamed by an operation before: operations made on settings drawn before the
+// rename name the question by its new id when they are sent.
+const renames = new Map(); // an earlier id -> the id now
+function current(ref) {
+  const now = renames.get(ref) ?? ref;
+  const [parent, child] = now.split("/");
+  return child && renames.has(parent) ? `${renames.get(parent)}/${child}` : now;
+}
+function renamed(from, to) {
+  for (const [earlier, now] of renames) if (now === from) renames.set(earlier, to);
+  renames.set(from, to);
+  for (const [earlier, now] of renames) if (earlier === now) renames.delete(earlier);
+}
+
 function send(op, args, done) {
   const next = queue.then(() => sendNow(op, args, done));
   queue = next.catch(() => undefined);
@@ -86,7 +101,7 @@ async function sendNow(op, args, done) {
     response = await fetch(C.urls.operations, {
       method: "POST",
       headers: { "Content-Type": "application/json", "X-CSRFToken": C.csrf },
-      body: JSON.stringify({ revision: state.revision, op, args: typeof args === "function" ? args() : args }),
+      body: JSON.stringify({ revision: state.revision, op, args: named(typeof args === "function" ? args() : args) }),
     });
   } catch {
     return fail({ message: S.offline });
@@ -98,6 +113,12 @@ async function sendNow(op, args, done) {
   render();
   announce(typeof done === "string" ? done : S.saved);
   return body.result;
+}
+
+function named(args) {
+  const out = { ...args };
+  for (const key of ["question", "parent"]) if (typeof out[key] === "string") out[key] = current(out[key]);
+  return out;
 }
 
 function fail(body) {
@@ -276,7 +297,7 @@ function questionSettings(ref) {
   out.push(el("div", { class: "field" }, el("label", { for: "f-id" }, S.name),
     published ? el("p", { class: "help", id: "f-id-help" }, S.name_published) : null, idInput,
     published ? null : el("button", { type: "button", id: "f-id-save", onclick: () => send("rename_question",
-      { question: ref, new_id: idInput.value }, (r) => { selected = { kind: "question", id: r }; }) }, S.rename)));
+      { question: ref, new_id: idInput.value }, (r) => { renamed(current(ref), r); selected = { kind: "question", id: r }; }) }, S.rename)));
   for (const [key, widgets] of Object.entries(C.limits)) {
     if (!widgets.includes(widget) || key === "pattern") continue;
     out.push(field(S[`limit_${key}`], numberInput(`f-${key}`, schema[key], set(key))));
@@ -320,7 +341,7 @@ function tryPattern(ref, value) {
 
 /** Set one entry of a question's map (resource_tags, option_icons), merged when it is sent. */
 function setEntry(ref, key, token, value) {
-  send("set_question", () => ({ question: ref, [key]: { ...(qui(ref)[key] ?? {}), [token]: value } }));
+  send("set_question", () => ({ question: ref, [key]: { ...(qui(current(ref))[key] ?? {}), [token]: value } }));
 }
 const tagList = (v) => v.split(",").map((t) => t.trim()).filter(Boolean);
 
@@ -338,7 +359,7 @@ function optionEditor(ref, published) {
     const label = o.title || String(o.const);
     const token = typeof o.const === "string" ? o.const : JSON.stringify(o.const);
     // The option where it is when the operation is sent: one queued before may have moved it.
-    const here = () => optionsOf(ref).findIndex((x) => JSON.stringify(x.const) === JSON.stringify(o.const));
+    const here = () => optionsOf(current(ref)).findIndex((x) => JSON.stringify(x.const) === JSON.stringify(o.const));
     const opt = (op, args, said) => send(op, () => ({ question: ref, index: here(), ...args }), said);
     const key = (part) => ({ "data-key": `${ref}:${JSON.stringify(o.const)}:${part}` });
     return el("li", {}, el("fieldset", { class: "option" }, el("legend", {}, format(S.option_legend, { number: i + 1, option: label })),
