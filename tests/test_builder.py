@@ -3,6 +3,7 @@ operations, the check on every save, stale edits, publishing and retiring, and b
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
@@ -23,6 +24,7 @@ from webapp.models import (
 )
 from webapp.models.types import utcnow
 from webapp.questionnaires import check_document, editing
+from webapp.questionnaires.definition import content_hash
 from webapp.questionnaires.editing import EditError
 from webapp.services import accounts, builder
 from webapp.services import questionnaires as questionnaire_service
@@ -354,6 +356,36 @@ def test_operations(op, args, holds):
     assert holds(after)
     assert json.dumps(before, sort_keys=True) == kept  # the input is never changed
     assert check_document(after) == [], op
+
+
+@pytest.mark.parametrize(
+    "there_and_back",
+    [
+        [("set_question", {"question": "navn", "required": True}),
+         ("set_question", {"question": "navn", "required": False})],
+        [("delete_question", {"question": "alder"}),
+         ("add_question", {"section": "om_deg", "widget": "date", "title": "Alder"})],
+        [("add_question", {"section": "om_deg", "widget": "group", "title": "Barn"}),
+         ("add_question", {"section": None, "parent": "barn", "widget": "text", "title": "Navn"}),
+         ("set_question", {"question": "barn/navn", "required": True}),
+         ("delete_question", {"question": "barn/navn"}),
+         ("delete_question", {"question": "barn"})],
+    ],
+)  # fmt: skip
+def test_a_change_taken_back_leaves_the_document_as_it_was(there_and_back):
+    """Nothing is left behind (an empty list of required questions once was): publishing
+    such a draft says nothing changed instead of making a version that reads the same."""
+    document = editing.new_document("x", "X", "participant", "nb")
+    for op, args in [
+        ("add_section", {"title": "Om deg"}),
+        ("add_question", {"section": "om_deg", "widget": "text", "title": "Navn"}),
+        ("add_question", {"section": "om_deg", "widget": "date", "title": "Alder"}),
+    ]:
+        document, _ = editing.apply(document, op, args)
+    before = copy.deepcopy(document)
+    for op, args in there_and_back:
+        document, _ = editing.apply(document, op, args)
+    assert content_hash(document) == content_hash(before), (document, before)
 
 
 def test_a_group_gets_child_questions():

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -20,7 +19,6 @@ from hypothesis.stateful import (
     invariant,
     precondition,
     rule,
-    run_state_machine_as_test,
 )
 
 from webapp.extensions import db
@@ -28,6 +26,7 @@ from webapp.models import AuditEvent, Participant, Response, StaffUser
 from webapp.services import questionnaires as questionnaire_service
 from webapp.services import revisions
 
+from .stateful import run_against_model
 from .test_write_path import (
     body,
     model_document,
@@ -284,13 +283,4 @@ def test_resolving_against_the_model(app, world):
         questionnaire_service.import_document(model_document())
         db.session.commit()
     Resolving.app, Resolving.world = app, world
-    run_state_machine_as_test(
-        Resolving,
-        settings=settings(
-            max_examples=15,
-            stateful_step_count=15,
-            deadline=None,
-            suppress_health_check=[HealthCheck.too_slow],
-            database=None,
-        ),
-    )
+    run_against_model(Resolving, 15, 15)

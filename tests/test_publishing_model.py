@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 
 import sqlalchemy as sa
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -24,7 +23,6 @@ from hypothesis.stateful import (
     invariant,
     precondition,
     rule,
-    run_state_machine_as_test,
 )
 
 from webapp.extensions import db
@@ -33,6 +31,8 @@ from webapp.questionnaires.editing import EditError
 from webapp.services import builder
 from webapp.services import questionnaires as questionnaire_service
 from webapp.services import responses as response_service
+
+from .stateful import run_against_model
 
 #: Question types whose answers take the same form (webapp/questionnaires/moving.py).
 KIND = {"text": "text", "textarea": "text", "number": "number", "date": "date", "yesno": "yesno"}
@@ -366,13 +366,4 @@ def test_publishing_against_the_model(app, world):
         municipality = db.session.get(Participant, world.p1).municipality_id
         assert not questionnaire_service.offers_own(municipality, "participant")
     Publishing.app, Publishing.world = app, world
-    run_state_machine_as_test(
-        Publishing,
-        settings=settings(
-            max_examples=100,
-            stateful_step_count=40,
-            deadline=None,
-            suppress_health_check=[HealthCheck.too_slow],
-            database=None,
-        ),
-    )
+    run_against_model(Publishing, 100, 40)

@@ -7,7 +7,6 @@ from html import unescape
 
 import pytest
 import sqlalchemy as sa
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -15,7 +14,6 @@ from hypothesis.stateful import (
     invariant,
     precondition,
     rule,
-    run_state_machine_as_test,
 )
 
 from webapp.extensions import db
@@ -34,6 +32,7 @@ from webapp.services import responses as response_service
 from webapp.services import reviews, revisions
 
 from .conftest import csrf_token
+from .stateful import run_against_model
 from .test_write_path import model_document, start_model_draft
 
 NOT_SENT = "The participant has not sent these answers yet, so they cannot be reviewed."
@@ -197,13 +196,4 @@ def test_reviewing_against_the_model(app, world):
         questionnaire_service.import_document(model_document())
         db.session.commit()
     Reviewing.app, Reviewing.world = app, world
-    run_state_machine_as_test(
-        Reviewing,
-        settings=settings(
-            max_examples=15,
-            stateful_step_count=12,
-            deadline=None,
-            suppress_health_check=[HealthCheck.too_slow],
-            database=None,
-        ),
-    )
+    run_against_model(Reviewing, 15, 12)

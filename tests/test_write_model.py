@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -35,7 +35,6 @@ from hypothesis.stateful import (
     invariant,
     precondition,
     rule,
-    run_state_machine_as_test,
 )
 
 from webapp.extensions import db
@@ -44,6 +43,7 @@ from webapp.services import questionnaires as questionnaire_service
 from webapp.services import responses as response_service
 from webapp.services import reviews, revisions, sync
 
+from .stateful import run_against_model
 from .test_write_path import model_document
 
 # Few questions and values, so that writers often meet on the same question.
@@ -370,13 +370,4 @@ def test_write_path_against_the_model(app, world, runs):
         questionnaire_service.import_document(model_document())
         db.session.commit()
     WritePath.app, WritePath.world = app, world
-    run_state_machine_as_test(
-        WritePath,
-        settings=settings(
-            max_examples=runs,
-            stateful_step_count=50,
-            deadline=None,
-            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-            database=None,
-        ),
-    )
+    run_against_model(WritePath, runs, 50, HealthCheck.filter_too_much)

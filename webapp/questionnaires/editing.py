@@ -142,10 +142,27 @@ def _siblings(document: Document, ref: str) -> dict[str, Any]:
     return question_schema(document, parent).setdefault("items", {}).setdefault("properties", {})
 
 
-def _required_list(document: Document, ref: str) -> list[str]:
+def _required_holder(document: Document, ref: str) -> dict[str, Any]:
     parent, child = _split(ref)
-    holder = document["schema"] if child is None else question_schema(document, parent)["items"]
-    return holder.setdefault("required", [])
+    return document["schema"] if child is None else question_schema(document, parent)["items"]
+
+
+def _required_list(document: Document, ref: str) -> list[str]:
+    """The names required beside ``ref`` (a list not in the document when it has none)."""
+    return _required_holder(document, ref).get("required", [])
+
+
+def _require(document: Document, ref: str, name: str, value: bool) -> None:
+    """Make ``name`` required or not; no empty list is left behind, so a question made
+    required and then not again (or deleted) leaves the document as it was."""
+    holder = _required_holder(document, ref)
+    required = holder.setdefault("required", [])
+    if value and name not in required:
+        required.append(name)
+    elif not value and name in required:
+        required.remove(name)
+    if not required:
+        del holder["required"]
 
 
 def section_index(document: Document, section: str) -> int:
@@ -428,9 +445,8 @@ def delete_question(document: Document, question: str) -> None:
     parent, child = _split(question)
     question_schema(document, question)
     _siblings(document, question).pop(child or parent)
-    required = _required_list(document, question)
-    if (child or parent) in required:
-        required.remove(child or parent)
+    if (child or parent) in _required_list(document, question):
+        _require(document, question, child or parent, False)
     if child is None:
         (document["ui"].get("questions") or {}).pop(parent, None)
         for section in _sections(document):
@@ -478,7 +494,7 @@ def duplicate_question(document: Document, question: str, section: str | None = 
             f"/ui/questions/{parent}/items/{child}": f"/ui/questions/{parent}/items/{new}",
         }  # fmt: skip
     if (child or parent) in _required_list(document, question):
-        _required_list(document, ref).append(new)
+        _require(document, ref, new, True)
     _note("copies", pairs)
     return ref
 
@@ -523,12 +539,9 @@ def set_question(document: Document, question: str, **fields: Any) -> None:
             _set_text(ui, key, value)
         elif key == "required":
             parent, child = _split(question)
-            required = _required_list(document, question)
             name = child or parent
-            if value and name not in required:
-                required.append(name)
-            elif not value and name in required:
-                required.remove(name)
+            if value or name in _required_list(document, question):
+                _require(document, question, name, bool(value))
         elif key in LIMITS:
             if widget not in LIMITS[key]:
                 raise EditError("limit_not_for_widget", field=key, widget=widget)
