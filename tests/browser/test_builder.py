@@ -115,6 +115,8 @@ def test_build_a_questionnaire_with_the_keyboard(app, world, browser, live_serve
     press_on(page, "#f-opt-1-up")  # "Nei" first, by keyboard
     announced(page, "Moved up: Nei")
     assert page.locator("#f-opt-0-title").input_value() == "Nei"
+    # Focus went with "Nei" (its Move up button, now first), not to "Ja" now in its place.
+    assert page.evaluate("document.activeElement.id") == "f-opt-0-up"
 
     press_on(page, "#ol-s-jobb_i_kommunen")
     page.select_option("#new-question-widget", "text")
@@ -365,5 +367,23 @@ def test_what_is_typed_while_a_change_is_saved_is_kept_and_saved(app, world, bro
     page.keyboard.press("Tab")
     wait_until(lambda: options()[2]["title"] == "Lag og foreninger", 15, "the title saved")
     assert options()[2]["const"] == first[3]["const"]
+
+    # A value the server refuses (another option has it) is not put back by the next change:
+    # the field shows what is stored again.
+    first = options()
+    page.fill("#f-opt-0-value", first[1]["const"])
+    page.keyboard.press("Tab")
+    page.wait_for_function("document.getElementById('builder-error').textContent !== ''")
+    page.fill("#f-opt-0-title", "Offentlige etater")
+    page.keyboard.press("Tab")
+    wait_until(lambda: options()[0]["title"] == "Offentlige etater", 15, "the title saved")
+    page.wait_for_function(
+        "(v) => document.getElementById('f-opt-0-title').value === 'Offentlige etater'"
+        " && document.getElementById('import-revision').value === String(v)",
+        arg=stored_draft(app, slug, revision=True)[0],
+    )
+    assert page.locator("#builder-error").inner_text() == ""
+    assert page.locator("#f-opt-0-value").input_value() == first[0]["const"]
+    assert options()[0]["const"] == first[0]["const"]
     assert errors == []
     ctx.close()

@@ -341,7 +341,7 @@ function tryPattern(ref, value) {
 
 /** Set one entry of a question's map (resource_tags, option_icons), merged when it is sent. */
 function setEntry(ref, key, token, value) {
-  send("set_question", () => ({ question: ref, [key]: { ...(qui(current(ref))[key] ?? {}), [token]: value } }));
+  return send("set_question", () => ({ question: ref, [key]: { ...(qui(current(ref))[key] ?? {}), [token]: value } }));
 }
 const tagList = (v) => v.split(",").map((t) => t.trim()).filter(Boolean);
 
@@ -371,9 +371,10 @@ function optionEditor(ref, published) {
       field(S.icon, selectInput(`f-opt-${i}-icon`, [["", S.none], ...C.pictograms.map((p) => [p, p])],
         ui.option_icons?.[token] ?? "", (v) => setEntry(ref, "option_icons", token, v || null))),
       el("div", { class: "actions" },
-        el("button", { type: "button", id: `f-opt-${i}-up`, onclick: () => opt("move_option", { delta: -1 }, format(S.moved_up, { name: label })) }, S.up),
-        el("button", { type: "button", id: `f-opt-${i}-down`, onclick: () => opt("move_option", { delta: 1 }, format(S.moved_down, { name: label })) }, S.down),
-        el("button", { type: "button", id: `f-opt-${i}-duplicate`, onclick: () => opt("duplicate_option", {}) }, S.duplicate),
+        // Focus stays with the option moved, so "Move up" pressed again moves it further.
+        el("button", { type: "button", id: `f-opt-${i}-up`, ...key("up"), onclick: () => opt("move_option", { delta: -1 }, format(S.moved_up, { name: label })) }, S.up),
+        el("button", { type: "button", id: `f-opt-${i}-down`, ...key("down"), onclick: () => opt("move_option", { delta: 1 }, format(S.moved_down, { name: label })) }, S.down),
+        el("button", { type: "button", id: `f-opt-${i}-duplicate`, ...key("duplicate"), onclick: () => opt("duplicate_option", {}) }, S.duplicate),
         el("button", { type: "button", id: `f-opt-${i}-delete`, class: "danger", onclick: () => opt("delete_option", {}, format(S.deleted, { name: label })) }, S.delete))));
   });
   const title = el("input", { id: "f-new-option", type: "text" });
@@ -422,14 +423,20 @@ let drawnFor = null; // the selection the settings were drawn for
 const drawnWith = new WeakMap(); // control -> the value it was drawn with
 const valueOf = (c) => (c.type === "checkbox" ? c.checked : c.value);
 
-/** A text control that saves on "change", and on leaving it when its text was put back. */
+/**
+ * A text control that saves on "change", and on leaving it when its text was put back.
+ * node.sent is what it sent last and whether the server has answered (shared with the control
+ * it is put back into): a text the server refused is not put back once it has answered, so
+ * the field shows what is stored again.
+ */
 function saving(node, save) {
   const go = (event) => {
     if (drawing) return;
     const value = node.value;
-    if (event.type === "blur" && (value === drawnWith.get(node) || value === node.sentValue)) return;
-    node.sentValue = value;
-    save(value);
+    if (event.type === "blur" && (value === drawnWith.get(node) || value === node.sent?.value)) return;
+    const sent = { value, answered: false };
+    node.sent = sent;
+    Promise.resolve(save(value)).finally(() => { sent.answered = true; });
   };
   node.addEventListener("change", go);
   node.addEventListener("blur", go);
@@ -443,7 +450,8 @@ function unsaved() {
   if (drawnFor !== JSON.stringify(selected)) return [];
   return [...$("settings").querySelectorAll("input, select, textarea")]
     .filter((c) => c.id && drawnWith.has(c) && valueOf(c) !== drawnWith.get(c))
-    .map((c) => ({ id: c.id, key: c.dataset.key, type: c.type, drawn: drawnWith.get(c), value: valueOf(c), sent: c.sentValue,
+    .filter((c) => !(c.sent?.answered && c.sent.value === c.value)) // refused: show what is stored
+    .map((c) => ({ id: c.id, key: c.dataset.key, type: c.type, drawn: drawnWith.get(c), value: valueOf(c), sent: c.sent,
       caret: c === document.activeElement && c.type === "text" ? [c.selectionStart, c.selectionEnd] : null }));
 }
 
@@ -455,7 +463,7 @@ function putBack(edits) {
     if (!c || c.type !== edit.type || valueOf(c) !== edit.drawn) continue;
     if (c.type === "checkbox") c.checked = edit.value; else c.value = edit.value;
     if (valueOf(c) !== edit.value) { c.value = edit.drawn; continue; } // an option gone from a list
-    c.sentValue = edit.sent;
+    c.sent = edit.sent;
     c.dispatchEvent(new Event("input")); // what reacts to typing (the pattern tester) sees it
     if (edit.caret) c.setSelectionRange(...edit.caret);
   }
