@@ -64,7 +64,7 @@ class Publishing(RuleBasedStateMachine):
     def create(self):
         Publishing.made += 1
         with self.app.app_context():
-            admin = db.session.get(StaffUser, self.world.admin1)
+            admin = self._admin()
             questionnaire = builder.new_questionnaire(
                 admin, f"Modell {Publishing.made}", "participant", "nb"
             )
@@ -88,12 +88,15 @@ class Publishing(RuleBasedStateMachine):
         """Nothing offered afterwards, so the next example starts from the templates again."""
         with self.app.app_context():
             questionnaire = self._questionnaire()
-            admin = db.session.get(StaffUser, self.world.admin1)
+            admin = self._admin()
             questionnaire_service.set_offer(admin, questionnaire, "none")
             questionnaire_service.retire(admin, questionnaire)
             db.session.commit()
 
     # ------------------------------------------------------------------ helpers
+
+    def _admin(self) -> StaffUser:
+        return db.session.get(StaffUser, self.world.admin1)
 
     def _questionnaire(self) -> Questionnaire:
         return db.session.scalar(sa.select(Questionnaire).filter_by(slug=self.slug))
@@ -105,7 +108,7 @@ class Publishing(RuleBasedStateMachine):
     def _operate(self, op: str, args: dict, stale: bool = False):
         """Apply one builder operation; return its result, or the refusal's class name."""
         with self.app.app_context():
-            admin = db.session.get(StaffUser, self.world.admin1)
+            admin = self._admin()
             draft = builder.draft_for(admin, self._questionnaire())
             try:
                 saved = builder.apply_operation(
@@ -207,7 +210,7 @@ class Publishing(RuleBasedStateMachine):
     @rule(garbage=st.sampled_from(["{ oops", "[1, 2]", '{"title": ']))
     def save_unreadable_json(self, garbage):
         with self.app.app_context():
-            admin = db.session.get(StaffUser, self.world.admin1)
+            admin = self._admin()
             draft = builder.draft_for(admin, self._questionnaire())
             builder.replace_document(draft, admin, self.revision, garbage)
             db.session.commit()
@@ -225,7 +228,7 @@ class Publishing(RuleBasedStateMachine):
     @rule()
     def save_the_document_as_json_again(self):
         with self.app.app_context():
-            admin = db.session.get(StaffUser, self.world.admin1)
+            admin = self._admin()
             draft = builder.draft_for(admin, self._questionnaire())
             text = json.dumps(draft.document, ensure_ascii=False, indent=2)
             builder.replace_document(draft, admin, self.revision, text)
@@ -248,7 +251,7 @@ class Publishing(RuleBasedStateMachine):
 
     def _publish(self, stale):
         with self.app.app_context():
-            admin = db.session.get(StaffUser, self.world.admin1)
+            admin = self._admin()
             draft = builder.draft_for(admin, self._questionnaire())
             base = self.revision - 1 if stale and self.revision > 1 else self.revision
             try:
@@ -276,7 +279,7 @@ class Publishing(RuleBasedStateMachine):
     @rule(offered_to=st.sampled_from(OFFERS))
     def offer(self, offered_to):
         with self.app.app_context():
-            admin = db.session.get(StaffUser, self.world.admin1)
+            admin = self._admin()
             questionnaire_service.set_offer(admin, self._questionnaire(), offered_to)
             db.session.commit()
         self.offered_to = offered_to
@@ -284,7 +287,7 @@ class Publishing(RuleBasedStateMachine):
     @rule(retire=st.booleans())
     def retire_or_offer_again(self, retire):
         with self.app.app_context():
-            admin = db.session.get(StaffUser, self.world.admin1)
+            admin = self._admin()
             action = questionnaire_service.retire if retire else questionnaire_service.reopen
             action(admin, self._questionnaire())
             db.session.commit()
@@ -297,7 +300,7 @@ class Publishing(RuleBasedStateMachine):
             person = db.session.get(Participant, self.world.p1)
             questionnaire = self._questionnaire()
             if not questionnaire_service.may_start(person, questionnaire):
-                assert self.open_on is None or not self._may_start()
+                assert not self._may_start()  # an open response goes on, none starts
                 return
             response = response_service.start(person, questionnaire)
             db.session.commit()
@@ -316,7 +319,7 @@ class Publishing(RuleBasedStateMachine):
     @rule()
     def move_open_responses(self):
         with self.app.app_context():
-            admin = db.session.get(StaffUser, self.world.admin1)
+            admin = self._admin()
             moved = builder.move_open_drafts(self._questionnaire(), admin)
             db.session.commit()
         expected = 1 if self.open_on not in (None, len(self.versions)) else 0

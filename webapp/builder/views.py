@@ -266,7 +266,6 @@ def publish(slug: str):
             abort(400)
         try:
             result = builder.publish(draft, current_actor(), revision)
-            db.session.flush()
         except builder.StaleDraft:
             db.session.rollback()
             flash(edit_message("stale"), "error")
