@@ -63,10 +63,56 @@ changes = st.sampled_from(
     day=st.dates(min_value=date(1990, 1, 1), max_value=date(2100, 1, 1)),
 )
 def test_dates_and_times_read_as_flask_babel_writes_them(base_app, lang, name, moment, day):
+    """As Flask-Babel writes them in the language, or in the locale that writes the language's
+    dates as Norway does: English as en_NO, Tigrinya's short ones as bokmål's (digits only)."""
+    like = {"en": "en_NO"}.get(lang, "nb" if lang == "ti" and name == "short" else lang)
     with base_app.test_request_context("/"), force_locale(lang):
-        assert i18n.datetime_filter(moment, name) == format_datetime(moment, name)
-        assert i18n.date_filter(moment, name) == format_date(moment, name)
-        assert i18n.date_filter(day, name) == format_date(day, name)
+        ours = (
+            i18n.datetime_filter(moment, name),
+            i18n.date_filter(moment, name),
+            i18n.date_filter(day, name),
+        )
+    with base_app.test_request_context("/"), force_locale(like):
+        theirs = (
+            format_datetime(moment, name),
+            format_date(moment, name),
+            format_date(day, name),
+        )
+    assert ours == theirs
+
+
+#: How each shipped language writes 09:05 on the 4th of December 2026 in Oslo (short): day
+#: first or year first, never month first, and as the app on the phone writes it where the
+#: browser has the language's formats (tests/browser/test_features.py).
+SHORT_DATES = {
+    "nb": "04.12.2026, 09:05",
+    "nn": "04.12.2026, 09:05",
+    "en": "04/12/2026, 09:05",
+    "ar": "4\u200f/12\u200f/2026\u060c 9:05 \u0635",
+    "ti": "04.12.2026, 09:05",
+    "so": "04/12/26 9:05\u202fGH",
+    "uk": "04.12.26, 09:05",
+    "fa": "2026/12/4\u060c\u200f 9:05",
+    "fa_AF": "2026/12/4\u060c\u200f 9:05",
+    "ps": "2026/12/4 9:05",
+    "ckb": "2026-12-04 9:05 \u0628.\u0646",
+}
+
+
+def test_no_language_writes_a_date_month_first(base_app):
+    """Plain English (12/4/26, 9:05 AM) and Tigrinya (12/4/26) would: a counsellor in Norway
+    reads the 12th of April."""
+    assert sorted(SHORT_DATES) == sorted(LANGUAGES)
+    moment = datetime(2026, 12, 4, 8, 5, tzinfo=UTC)
+    for lang, expected in SHORT_DATES.items():
+        with base_app.test_request_context("/"), force_locale(lang):
+            assert i18n.datetime_filter(moment, "short") == expected, lang
+            assert expected.startswith(i18n.date_filter(moment.date(), "short")), lang
+    with base_app.test_request_context("/"), force_locale("en"):
+        assert i18n.date_filter(moment, "long") == "4 December 2026"
+        today = i18n.date_filter(None, "short")  # no value: today, as Flask-Babel's
+    with base_app.test_request_context("/"), force_locale("en_NO"):
+        assert today == format_date(None, "short")
 
 
 def test_other_formats_and_no_value_are_flask_babels(base_app):

@@ -65,7 +65,7 @@ def test_two_mappings_months_apart_show_progress_first(app, world, as_actor):
     # The oldest and the newest by default, with the date of each.
     assert f'selected value="{first}"' in html.split('name="second"')[0]
     assert f'selected value="{second}"' in html.split('name="second"')[1]
-    assert "February 3, 2026" in html and "September 14, 2026" in html
+    assert "3 February 2026" in html and "14 September 2026" in html  # day first, as in Norway
     key, rest = html.split('id="changed-heading"')
     assert "Goals, Norwegian, recognition of education and digital skills" in key
     for qid in ("norwegian_level", "short_term_goal_kind", "digital_phone", "recognition_wanted"):

@@ -76,12 +76,31 @@ def lazy_gettext(string: str, **variables) -> LazyString:
 
 NAMED_FORMATS = ("short", "medium", "long", "full")
 
+#: Dates are written as they are in Norway, where the service is. English as it is written
+#: here (CLDR's en_NO: 04/12/2026, 09:05): plain "en" is American English, where the 4th of
+#: December is 12/4/26, 9:05 AM and a counsellor reads the 12th of April.
+REGIONAL = {"en": "en_NO"}
+#: Languages whose own short date puts the month first (CLDR's Tigrinya: 12/4/26, 9:05 ቅ.ቀ.):
+#: their short dates and times are written as bokmål writes them, as the app on the phone
+#: does (the browser has no Tigrinya formats; static/js/app/screen.js). Their longer formats
+#: name the month in a word and stay their own.
+SHORT_AS_BOKMAL = frozenset({"ti"})
+
+
+@lru_cache(maxsize=64)
+def date_locale(locale: Locale) -> Locale:
+    """The locale dates and times are written in for a page in ``locale`` (see REGIONAL)."""
+    regional = REGIONAL.get(str(locale))
+    return Locale.parse(regional) if regional else locale
+
 
 @lru_cache(maxsize=256)
 def _date_pattern(kind: str, name: str, locale: Locale) -> dates.DateTimePattern:
     """The pattern Babel applies for a named format: for a date and time, the locale's way of
     joining its date and time patterns ("{1}, {0}"), filled in once, so a value is formatted
     with one pattern instead of two and a join."""
+    if name == "short" and locale.language in SHORT_AS_BOKMAL:
+        locale = Locale.parse("nb")
     if kind == "date":
         return dates.parse_pattern(locale.date_formats[name])
     joined = locale.datetime_formats[name]
@@ -95,7 +114,10 @@ def _date_pattern(kind: str, name: str, locale: Locale) -> dates.DateTimePattern
 def _locale_and_zone():
     state = getattr(g, "_flask_babel", None) if g else None
     locale = getattr(state, "babel_locale", None) or get_locale()
-    return locale, getattr(state, "babel_tzinfo", None) or get_timezone()
+    return (
+        date_locale(locale) if locale is not None else None,
+        getattr(state, "babel_tzinfo", None) or get_timezone(),
+    )
 
 
 def _in_zone(value: datetime, zone) -> datetime:
@@ -107,12 +129,16 @@ def _in_zone(value: datetime, zone) -> datetime:
 def date_filter(value: date | datetime | None = None, format: str | None = None) -> str:
     """Flask-Babel's ``dateformat`` filter (a datetime is shown where the page's time zone
     is), with the named formats applied as one cached pattern: a caseload page of 50 rows
-    formats 150 dates and 100 times (issue 12). The same text, tests/test_i18n_shortcuts.py."""
-    if value is None or format not in NAMED_FORMATS:
+    formats 150 dates and 100 times (issue 12). The same text (tests/test_i18n_shortcuts.py),
+    except that the named formats are Norway's where a language's own would put the month
+    first (REGIONAL, SHORT_AS_BOKMAL). Every date the server writes goes through here."""
+    if format not in NAMED_FORMATS:
         return format_date(value, format)
     locale, zone = _locale_and_zone()
     if locale is None:
         return format_date(value, format)
+    if value is None:  # now, as Flask-Babel's
+        value = datetime.now(UTC)
     if isinstance(value, datetime):
         value = _in_zone(value, zone).date()
     return _date_pattern("date", format, locale).apply(value, locale)
@@ -120,11 +146,13 @@ def date_filter(value: date | datetime | None = None, format: str | None = None)
 
 def datetime_filter(value: datetime | None = None, format: str | None = None) -> str:
     """Flask-Babel's ``datetimeformat`` filter, the same way as ``date_filter``."""
-    if value is None or format not in NAMED_FORMATS:
+    if format not in NAMED_FORMATS:
         return format_datetime(value, format)
     locale, zone = _locale_and_zone()
     if locale is None:
         return format_datetime(value, format)
+    if value is None:
+        value = datetime.now(UTC)
     return _date_pattern("datetime", format, locale).apply(_in_zone(value, zone), locale)
 
 

@@ -102,16 +102,20 @@ def test_dates_on_the_phone_are_day_first_in_a_language_the_browser_has_no_forma
     context.close()
 
 
-@pytest.mark.parametrize("lang", ["nb", "ar", "fa"])
+@pytest.mark.parametrize("lang", ["nb", "ar", "fa", "en", "ti"])
 def test_the_app_writes_a_moment_as_the_servers_pages_do(
     app, world, browser, live_server, as_actor, lang
 ):
     """The same read on the participant's server page (/me/, Babel's "short") and in the app:
     the same numbers in the same order (no seconds; the Gregorian calendar in Persian too,
-    where the browser's own would be the Persian one), whatever digits each writes them in."""
+    where the browser's own would be the Persian one), whatever digits each writes them in;
+    day first (Persian: year first), in English and Tigrinya too, whose own short formats put
+    the month first (12/4/26 for the 4th of December)."""
     import re
+    from zoneinfo import ZoneInfo
 
-    read_by_counsellor(app, world, lang)
+    at = read_by_counsellor(app, world, lang)
+    local = at.replace(tzinfo=at.tzinfo or ZoneInfo("UTC")).astimezone(ZoneInfo("Europe/Oslo"))
     html = as_actor(app, "p1").get("/me/").get_data(as_text=True)
     section = html.split('id="reads-heading"', 1)[1]
     on_server = re.search(r"<li>\s*([^:]+:\d\d[^:]*):", section).group(1)
@@ -129,6 +133,8 @@ def test_the_app_writes_a_moment_as_the_servers_pages_do(
 
     assert numbers(in_app.split(": ")[0]) == numbers(on_server), (in_app, on_server)
     assert len(numbers(on_server)) == 5  # day, month, year, hours, minutes
+    day_and_month = numbers(on_server)[1:3] if lang == "fa" else numbers(on_server)[:2][::-1]
+    assert day_and_month == [local.month, local.day], on_server
 
 
 #: Persian digits (as the browser writes them in Persian) as ASCII ones (as Babel does).

@@ -22,7 +22,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from jinja2.utils import htmlsafe_json_dumps
@@ -32,7 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from ..assets import release
 from ..auth import current_actor, staff_required
 from ..extensions import db
-from ..i18n import own_name
+from ..i18n import datetime_filter, own_name
 from ..models import Questionnaire, QuestionnaireDraft
 from ..pwa.views import client_strings
 from ..questionnaires import diff, editing
@@ -138,7 +137,7 @@ def _stale(error: builder.StaleDraft):
         {
             "revision": c.revision,
             "who": c.actor.name if c.actor else "",
-            "when": format_datetime(c.at, "short"),
+            "when": datetime_filter(c.at, "short"),
             "what": change_words(c.summary),
         }
         for c in error.changes

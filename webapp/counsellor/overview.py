@@ -7,11 +7,12 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, after_this_request, current_app, render_template
-from flask_babel import format_date, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from ..auth import current_actor, staff_required
 from ..extensions import db
+from ..i18n import date_filter
 from ..i18n import lazy_gettext as _l
 from ..questionnaires.names import text_direction
 from ..services import overview as overview_service
@@ -47,7 +48,7 @@ def _labels(chart: overview_service.Chart) -> dict[str, str]:
         return {k: str(v) for k, v in DEADLINE_LABELS.items()}
     if chart.name == "weeks":
         return {
-            c.key: _("Week of %(date)s", date=format_date(date.fromisoformat(c.key), "short"))
+            c.key: _("Week of %(date)s", date=date_filter(date.fromisoformat(c.key), "short"))
             for c in chart.cells
         }
     return {c.key: chart.labels.get(c.key, c.key) for c in chart.cells}

@@ -20,7 +20,7 @@ from flask import (
     url_for,
 )
 from flask import Response as HTTPResponse
-from flask_babel import force_locale, format_date, get_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy.orm import joinedload, selectinload
@@ -29,7 +29,7 @@ from wtforms import SelectChoice
 from .. import access
 from ..auth import current_actor, current_login, staff_required
 from ..extensions import db
-from ..i18n import own_name
+from ..i18n import date_filter, own_name
 from ..models import Participant, Questionnaire, Response, StaffUser
 from ..models.types import utcnow
 from ..questionnaires.names import text_direction
@@ -932,7 +932,7 @@ def _progress_choices(families: list[progress_service.Family], lang: str) -> dic
             (
                 r.id,
                 _("Started %(date)s (version %(number)s)",
-                  date=format_date(r.created_at, "long"), number=r.version.number),
+                  date=date_filter(r.created_at, "long"), number=r.version.number),
             )
             for r in family.responses
         ]

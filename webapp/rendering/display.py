@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from flask_babel import format_date, format_decimal
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 
+from ..i18n import date_filter
 from ..questionnaires import Definition, visible_questions
 from ..questionnaires.conditions import is_empty
 from ..questionnaires.definition import Question
@@ -75,7 +76,7 @@ def format_value(definition: Definition, question: Question, value: Any, lang: s
         return [dict(language_names(lang)).get(value, str(value))]
     if widget == "date":
         try:
-            return [format_date(date.fromisoformat(value), "long")]
+            return [date_filter(date.fromisoformat(value), "long")]
         except (TypeError, ValueError):
             return [str(value)]
     if widget in ("number", "scale"):

@@ -9,11 +9,13 @@ export const LANG = root.dataset.lang;
 export const S = JSON.parse(document.getElementById("app-strings").textContent);
 export const SIDE_BY_SIDE = "loype-side-by-side";
 /**
- * The locales dates and times are written in: the participant's language, then bokmål. A
+ * The locales dates and times are written in: the participant's language as written in Norway
+ * (English as en-NO, day first, not the American 12/4/26 of plain "en"), then bokmål. A
  * browser without data for the language (Chromium has none for nn, ti, so, ps or ckb) would
  * otherwise write its own default, often month first: 12/4/2026 for the 4th of December.
+ * The server's pages write the same (webapp/i18n.py).
  */
-const LOCALES = [LANG.replace("_", "-"), "nb"];
+const LOCALES = [LANG === "en" ? "en-NO" : LANG.replace("_", "-"), "nb"];
 // As the server's pages write them (Babel's "short"): no seconds, the Gregorian calendar (the
 // browser's Persian would otherwise use the Persian one, 1405/9/13 for that same day).
 const SHORT = { dateStyle: "short", calendar: "gregory" };
