@@ -387,3 +387,47 @@ def test_what_is_typed_while_a_change_is_saved_is_kept_and_saved(app, world, bro
     assert options()[0]["const"] == first[0]["const"]
     assert errors == []
     ctx.close()
+
+
+def test_a_rename_follows_conditions_picked_before_it_and_frees_the_old_name(
+    app, world, browser, live_server
+):
+    ctx, page, errors = copy_in_builder(browser, live_server, world, "muligheter")
+    slug = "muligheter-kommune-a"
+
+    def questions() -> dict:
+        return stored_draft(app, slug)["ui"]["questions"]
+
+    # A question renamed; while that is on its way, a later one is made to show only after it.
+    press_on(page, "#ol-q-actor_kinds")
+    held = Held(page)
+    page.fill("#f-id", "aktortyper")
+    press_on(page, "#f-id-save")
+    held.wait_for(1)
+    press_on(page, "#ol-q-actors_inside")
+    press_on(page, "#c-add")  # a rule on the question just before: the renamed one
+    held.release()
+    wait_until(
+        lambda: questions().get("actors_inside", {}).get("visible_if", {}).get("question")
+        == "aktortyper",
+        15, "the condition saved with the new name",
+    )  # fmt: skip
+    settled(app, page, slug, lambda d: "visible_if" in d["ui"]["questions"]["actors_inside"])
+    assert page.locator("#problems").inner_text().strip() == "No problems."
+
+    # A new question that takes the old name is itself: its help text is not the renamed one's.
+    press_on(page, "#ol-s-actors")
+    type_into(page, "#new-question-title", "Actor kinds")
+    press_on(page, "#add-question-submit")
+    page.wait_for_function("document.activeElement.id === 'f-title'")
+    assert "actor_kinds" in stored_draft(app, slug)["schema"]["properties"]
+    page.fill("#f-help", "Hvilke aktører er det snakk om?")
+    page.keyboard.press("Tab")
+    wait_until(
+        lambda: questions().get("actor_kinds", {}).get("help") == "Hvilke aktører er det snakk om?",
+        15, "the new question's help text saved",
+    )  # fmt: skip
+    assert questions().get("aktortyper", {}).get("help") != "Hvilke aktører er det snakk om?"
+    assert page.locator("#builder-error").inner_text() == ""
+    assert errors == []
+    ctx.close()

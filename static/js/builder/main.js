@@ -70,38 +70,43 @@ const titleOf = (ref) => qschema(ref)?.title || ref;
 
 // One operation at a time, each on the revision the one before it made. Arguments that merge
 // into what is stored (a list of languages, an option's tags) are a function, called when the
-// operation is sent: by then every operation before it is in the state.
+// operation is sent: by then every operation before it is in the state. It is given `now`,
+// which names a question of the settings it was made on by its id in that state.
 let queue = Promise.resolve();
 
-// A question renamed by an operation before: operations made on settings drawn before the
-// rename name the question by its new id when they are sent.
-const renames = new Map(); // an earlier id -> the id now
-function current(ref) {
-  const now = renames.get(ref) ?? ref;
-  const [parent, child] = now.split("/");
-  return child && renames.has(parent) ? `${renames.get(parent)}/${child}` : now;
-}
-function renamed(from, to) {
-  for (const [earlier, now] of renames) if (now === from) renames.set(earlier, to);
-  renames.set(from, to);
-  for (const [earlier, now] of renames) if (earlier === now) renames.delete(earlier);
+// Questions renamed, each with the revision its rename made, in order. An operation made on
+// settings drawn before a rename was stored names the question by its new id when it is sent
+// (in its arguments and in a condition's questions); one made after names what it sees, so a
+// new question that takes a renamed question's old id is never mistaken for it.
+const renames = []; // [revision, from, to]
+function current(ref, since) {
+  let now = ref;
+  for (const [revision, from, to] of renames) {
+    if (revision <= since) continue;
+    if (now === from) now = to;
+    else if (now.startsWith(`${from}/`)) now = to + now.slice(from.length);
+  }
+  return now;
 }
 
 function send(op, args, done) {
-  const next = queue.then(() => sendNow(op, args, done));
+  const since = state.revision; // the settings the operation was made on
+  const next = queue.then(() => sendNow(op, args, done, since));
   queue = next.catch(() => undefined);
   return next;
 }
 
 /** Send one operation; on success show the new draft and announce what happened. */
-async function sendNow(op, args, done) {
+async function sendNow(op, args, done, since) {
   $("builder-error").replaceChildren();
+  const now = (ref) => current(ref, since);
+  const sent = named(typeof args === "function" ? args(now) : args, now);
   let response;
   try {
     response = await fetch(C.urls.operations, {
       method: "POST",
       headers: { "Content-Type": "application/json", "X-CSRFToken": C.csrf },
-      body: JSON.stringify({ revision: state.revision, op, args: named(typeof args === "function" ? args() : args) }),
+      body: JSON.stringify({ revision: state.revision, op, args: sent }),
     });
   } catch {
     return fail({ message: S.offline });
@@ -109,16 +114,26 @@ async function sendNow(op, args, done) {
   const body = await response.json().catch(() => ({ message: S.failed }));
   if (!response.ok) return fail(body);
   Object.assign(state, body);
+  if (op === "rename_question") renames.push([state.revision, sent.question, body.result]);
   if (typeof done === "function") done(body.result);
   render();
   announce(typeof done === "string" ? done : S.saved);
   return body.result;
 }
 
-function named(args) {
+function named(args, now) {
   const out = { ...args };
-  for (const key of ["question", "parent"]) if (typeof out[key] === "string") out[key] = current(out[key]);
+  for (const key of ["question", "parent"]) if (typeof out[key] === "string") out[key] = now(out[key]);
+  if (out.visible_if) out.visible_if = namedIn(out.visible_if, now);
   return out;
+}
+
+/** A condition with each question it names by its id now (picked before a rename was stored). */
+function namedIn(condition, now) {
+  if (Array.isArray(condition)) return condition.map((part) => namedIn(part, now));
+  if (!condition || typeof condition !== "object") return condition;
+  return Object.fromEntries(Object.entries(condition).map(([key, value]) =>
+    [key, key === "question" && typeof value === "string" ? now(value) : namedIn(value, now)]));
 }
 
 function fail(body) {
@@ -297,7 +312,7 @@ function questionSettings(ref) {
   out.push(el("div", { class: "field" }, el("label", { for: "f-id" }, S.name),
     published ? el("p", { class: "help", id: "f-id-help" }, S.name_published) : null, idInput,
     published ? null : el("button", { type: "button", id: "f-id-save", onclick: () => send("rename_question",
-      { question: ref, new_id: idInput.value }, (r) => { renamed(current(ref), r); selected = { kind: "question", id: r }; }) }, S.rename)));
+      { question: ref, new_id: idInput.value }, (r) => { selected = { kind: "question", id: r }; }) }, S.rename)));
   for (const [key, widgets] of Object.entries(C.limits)) {
     if (!widgets.includes(widget) || key === "pattern") continue;
     out.push(field(S[`limit_${key}`], numberInput(`f-${key}`, schema[key], set(key))));
@@ -341,7 +356,7 @@ function tryPattern(ref, value) {
 
 /** Set one entry of a question's map (resource_tags, option_icons), merged when it is sent. */
 function setEntry(ref, key, token, value) {
-  return send("set_question", () => ({ question: ref, [key]: { ...(qui(current(ref))[key] ?? {}), [token]: value } }));
+  return send("set_question", (now) => ({ question: ref, [key]: { ...(qui(now(ref))[key] ?? {}), [token]: value } }));
 }
 const tagList = (v) => v.split(",").map((t) => t.trim()).filter(Boolean);
 
@@ -359,8 +374,8 @@ function optionEditor(ref, published) {
     const label = o.title || String(o.const);
     const token = typeof o.const === "string" ? o.const : JSON.stringify(o.const);
     // The option where it is when the operation is sent: one queued before may have moved it.
-    const here = () => optionsOf(current(ref)).findIndex((x) => JSON.stringify(x.const) === JSON.stringify(o.const));
-    const opt = (op, args, said) => send(op, () => ({ question: ref, index: here(), ...args }), said);
+    const here = (now) => optionsOf(now(ref)).findIndex((x) => JSON.stringify(x.const) === JSON.stringify(o.const));
+    const opt = (op, args, said) => send(op, (now) => ({ question: ref, index: here(now), ...args }), said);
     const key = (part) => ({ "data-key": `${ref}:${JSON.stringify(o.const)}:${part}` });
     return el("li", {}, el("fieldset", { class: "option" }, el("legend", {}, format(S.option_legend, { number: i + 1, option: label })),
       field(S.option_text, textInput(`f-opt-${i}-title`, o.title, (v) => opt("set_option", { title: v }), key("title"))),
