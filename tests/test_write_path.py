@@ -16,7 +16,8 @@ import pytest
 import sqlalchemy as sa
 
 from webapp.extensions import db
-from webapp.models import Participant, Response, ResponseRevision, StaffUser
+from webapp.models import AuditEvent, Participant, Response, ResponseRevision, StaffUser
+from webapp.questionnaires.published import published_versions
 from webapp.services import merge as merge_rules
 from webapp.services import questionnaires as questionnaire_service
 from webapp.services import responses as response_service
@@ -388,6 +389,165 @@ def test_every_response_start_records_revision_one(app, world):
         response = response_service.start(person, questionnaire)
         db.session.commit()
         assert [(r.number, r.source) for r in response.revisions] == [(1, "web")]
+
+
+# ------------------------------------------------- a phone's new draft in one statement
+
+#: "usual": the version is looked up first (a process that has not seen it); "at_once": the
+#: version is pinned, and a new draft is written with its checks in one statement
+#: (sync._start_at_once, issue 12). Every outcome must be the same either way.
+WAYS = ["usual", "at_once"]
+
+
+def apply_as_phone(app, monkeypatch, participant_id, submission, way, pin=None):
+    """sync.apply in a request of its own, the version pinned or not; return the outcome
+    (a receipt or the write error), whether the usual lookup ran, and the statements sent."""
+    looked_up, sent = [], []
+    real = sync._lookup_statement
+    monkeypatch.setattr(sync, "_lookup_statement", lambda: looked_up.append(1) or real())
+    with app.app_context():
+        sync.pins.clear()
+        if way == "at_once":  # as in a process that has stored a response to the version
+            version = pin or questionnaire_service.find_version("kartlegging", 1)
+            sync.pins.pin(version)
+            if pin is None:
+                assert version.definition is not None  # its definition kept
+        db.session.commit()
+        person = db.session.get(Participant, participant_id)
+        note = lambda *args: sent.append(args[2])  # noqa: E731
+        sa.event.listen(db.engine, "before_cursor_execute", note)
+        try:
+            outcome = revisions.retrying(lambda: sync.apply(person, submission))
+        except sync.WriteError as error:
+            outcome = error
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", note)
+            db.session.remove()
+    return outcome, bool(looked_up), sent
+
+
+def new_draft(rid=None, answers=None, **extra) -> sync.Submission:
+    return sync.Submission(
+        id=rid or str(uuid.uuid4()), questionnaire="kartlegging", version=1, status="draft",
+        answers={"mapped_before": "no"} if answers is None else answers, **extra,
+    )  # fmt: skip
+
+
+def written(app, rid) -> tuple[list, list, list]:
+    """The response's row, its revisions and its audit events, as stored."""
+    with app.app_context():
+        found = (
+            db.session.execute(sa.select(Response.__table__).where(Response.id == rid)).all(),
+            db.session.execute(
+                sa.select(ResponseRevision.__table__).where(ResponseRevision.response_id == rid)
+            ).all(),
+            db.session.execute(
+                sa.select(AuditEvent.actor, AuditEvent.action, AuditEvent.municipality_id)
+                .where(AuditEvent.target == f"response:{rid}")
+            ).all(),
+        )  # fmt: skip
+        db.session.remove()
+    return found
+
+
+def audit_lines(caplog, rid) -> int:
+    return sum(rid in record.getMessage() for record in caplog.records)
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_a_new_draft_from_a_phone_is_stored_alike_either_way(
+    app, world, monkeypatch, caplog, database_url, way
+):
+    caplog.set_level("INFO")
+    submission = new_draft(device="phone-a", sequence=3, text_languages={"/mapped_before": "en"})
+    receipt, looked_up, sent = apply_as_phone(app, monkeypatch, world.p1, submission, way)
+    assert looked_up is (way == "usual")
+    if way == "at_once" and database_url.startswith("postgresql"):
+        # One statement writes the response, its revision 1 and the audit event; the other
+        # notes the participant's last sync.
+        assert len(sent) == 2 and sent[1].startswith("UPDATE participant"), sent
+    assert (receipt.revision, receipt.status, receipt.created) == (1, "draft", True)
+    assert receipt.answers == {"mapped_before": "no"}
+    (response,), (revision,), events = written(app, submission.id)
+    assert (response.participant_id, response.status, response.revision) == (world.p1, "draft", 1)
+    assert response.answers == {"mapped_before": "no"} and response.conflicts == []
+    assert response.synced_at is not None and response.submitted_at is None
+    assert (revision.number, revision.source, revision.device, revision.sequence) == (
+        1, "phone", "phone-a", 3,
+    )  # fmt: skip
+    assert revision.fingerprint == sync.fingerprint(submission)
+    assert revision.answers == {"mapped_before": "no"} and revision.base_number is None
+    assert events == [(f"participant:{world.p1}", "response.start.phone", world.m1)]
+    assert audit_lines(caplog, submission.id) == 1
+    with app.app_context():
+        assert db.session.get(Participant, world.p1).last_synced_at is not None
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_a_new_draft_sent_again_is_stored_once(app, world, monkeypatch, caplog, way):
+    caplog.set_level("INFO")
+    submission = new_draft(device="phone-a", sequence=1)
+    first, _, _ = apply_as_phone(app, monkeypatch, world.p1, submission, way)
+    again, looked_up, _ = apply_as_phone(app, monkeypatch, world.p1, submission, way)
+    assert looked_up  # an id already stored is never written at once
+    assert (again.revision, again.answers, again.created) == (1, first.answers, False)
+    rows, revisions_, events = written(app, submission.id)
+    assert (len(rows), len(revisions_), len(events)) == (1, 1, 1)
+    assert audit_lines(caplog, submission.id) == 1
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_a_new_draft_that_may_not_be_stored_is_refused_alike_either_way(
+    app, world, monkeypatch, caplog, way
+):
+    caplog.set_level("INFO")
+    # Answers the questionnaire does not accept: the errors, nothing stored.
+    invalid = new_draft(answers={"mapped_before": "maybe"})
+    error, _, _ = apply_as_phone(app, monkeypatch, world.p1, invalid, way)
+    assert isinstance(error, sync.Invalid) and error.errors
+    assert written(app, invalid.id) == ([], [], [])
+    # Another participant's response id: as if it did not exist, theirs unchanged.
+    theirs = new_draft(answers={"mapped_before": "yes"})
+    apply_as_phone(app, monkeypatch, world.p2, theirs, "usual")
+    error, _, _ = apply_as_phone(app, monkeypatch, world.p1, new_draft(theirs.id), way)
+    assert isinstance(error, sync.NotFound)
+    (row,), revisions_, _ = written(app, theirs.id)
+    assert (row.participant_id, row.answers, len(revisions_)) == (
+        world.p2,
+        {"mapped_before": "yes"},
+        1,
+    )
+    # A questionnaire no longer offered: not found, nothing stored.
+    with app.app_context():
+        version = questionnaire_service.find_version("kartlegging", 1)
+        pinned = (version.id, version.content_hash)
+        version.questionnaire.retired_at = sa.func.now()
+        db.session.commit()
+    closed = new_draft()
+    error, _, _ = apply_as_phone(app, monkeypatch, world.p1, closed, way)
+    assert isinstance(error, sync.NotFound)
+    assert written(app, closed.id) == ([], [], [])
+    assert audit_lines(caplog, invalid.id) + audit_lines(caplog, closed.id) == 0
+    assert sync.pins.get("kartlegging", 1) == pinned
+
+
+def test_a_pinned_version_whose_content_changed_is_looked_up_again(app, world, monkeypatch):
+    """A process's pin is a guess the statement checks: a database whose version 1 of the
+    questionnaire holds other content (a reset, another test) is looked up as usual."""
+    with app.app_context():
+        version = questionnaire_service.find_version("kartlegging", 1)
+        right = (version.id, version.content_hash)
+        db.session.expunge(version)
+    version.content_hash = "0" * 64
+    submission = new_draft()
+    receipt, looked_up, _ = apply_as_phone(
+        app, monkeypatch, world.p1, submission, "at_once", version
+    )
+    assert looked_up and receipt.created and receipt.revision == 1
+    assert len(written(app, submission.id)[1]) == 1
+    assert sync.pins.get("kartlegging", 1) == right
+    # Nothing was kept under the content that is no longer stored.
+    assert not published_versions.holds(right[0], "0" * 64)
 
 
 def test_minimal_document_has_no_conditions_for_the_model():

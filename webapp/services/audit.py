@@ -51,11 +51,27 @@ def event(
 ) -> dict[str, Any]:
     """Return the row of an audit event (as ``record`` takes it), for a caller that writes it
     together with rows of other tables (services/rows.py); the event is logged."""
+    row = unlogged_event(actor, action, target, municipality_id, details)
+    log_event(row)
+    return row
+
+
+def unlogged_event(
+    actor: Actor,
+    action: str,
+    target: str = "",
+    municipality_id: int | None = None,
+    details: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """``event``'s row, not logged yet: for a write that may not happen (``log_event`` it
+    once it has)."""
     if municipality_id is None and actor is not None:
         municipality_id = actor.municipality_id
-    label = actor_label(actor)
-    log.info("audit %s %s %s", label, action, target)
-    return _row(utcnow(), label, action, target, municipality_id, details)
+    return _row(utcnow(), actor_label(actor), action, target, municipality_id, details)
+
+
+def log_event(row: dict[str, Any]) -> None:
+    log.info("audit %s %s %s", row["actor"], row["action"], row["target"])
 
 
 def _row(at, label: str, action: str, target: str, municipality_id, details) -> dict[str, Any]:

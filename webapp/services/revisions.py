@@ -42,7 +42,7 @@ from ..models import (
     StaffUser,
 )
 from ..models.types import utcnow
-from ..questionnaires import AnswerError, moving, validate_answers
+from ..questionnaires import AnswerError, Definition, moving, validate_answers
 from ..questionnaires.conditions import is_empty
 from . import audit, notifications, rows, text_languages
 from .merge import merge
@@ -210,7 +210,68 @@ def create(
     if errors:
         raise Invalid("answers", errors)
     now = utcnow()
-    phone = author.source == "phone"
+    first = _first_rows(
+        participant, version.id, definition, author, response_id, status, cleaned, now,
+        lang, given_languages, fingerprint,
+    )  # fmt: skip
+    rows.insert_each(first)
+    _started(participant, author, now, first[-1][1])
+    if status == "submitted":
+        _audit_submit(response_id, participant, version, author)
+    return Receipt(response_id, 1, status, now, cleaned, created=True)
+
+
+def create_if_allowed(
+    participant: Participant,
+    version_id: int,
+    definition: Definition,
+    author: Author,
+    allowed: tuple[sa.Select, dict[str, Any]],
+    *,
+    response_id: str,
+    answers: Mapping[str, Any],
+    given_languages: Mapping[str, str] | None = None,
+    fingerprint: str | None = None,
+) -> Receipt | None:
+    """Start a draft as ``create`` does, checking in the same statement what ``create``'s
+    caller checks first: only if the statement and parameters of ``allowed`` find a row and
+    no response has this id. Return None, having written nothing, if not, or if the answers
+    are not valid: the caller then takes the usual way, which says why.
+
+    A phone's new response is the commonest write, and its checks were a statement of their
+    own before the insert (a round trip on PostgreSQL; issue 12). ``definition`` must be that
+    of ``version_id``, which ``allowed`` must check.
+    """
+    cleaned, errors = validate_answers(definition, dict(answers), complete=False)
+    if errors:
+        return None
+    now = utcnow()
+    first = _first_rows(
+        participant, version_id, definition, author, response_id, "draft", cleaned, now,
+        None, given_languages, fingerprint,
+    )  # fmt: skip
+    statement, params = allowed
+    if not rows.insert_each_if(statement, first, params):
+        return None
+    _started(participant, author, now, first[-1][1])
+    return Receipt(response_id, 1, "draft", now, cleaned, created=True)
+
+
+def _first_rows(
+    participant: Participant,
+    version_id: int,
+    definition: Definition,
+    author: Author,
+    response_id: str,
+    status: str,
+    cleaned: dict[str, Any],
+    now: datetime,
+    lang: str | None,
+    given_languages: Mapping[str, str] | None,
+    fingerprint: str | None,
+) -> list[tuple[sa.Table, dict[str, Any]]]:
+    """The rows a new response writes: itself, its revision 1 and the audit event (last,
+    logged by ``_started`` once the rows are written)."""
     staff = author.staff if definition.audience == "counsellor" else None
     # Plain rows, like the revision's: a new response from a phone is the commonest write (a
     # unit-of-work flush of the two objects was a quarter of a sync request's time), and on
@@ -219,30 +280,34 @@ def create(
     # flush the session by itself.
     db.session.flush()
     response = {
-        "id": response_id, "participant_id": participant.id, "version_id": version.id,
+        "id": response_id, "participant_id": participant.id, "version_id": version_id,
         "author_id": staff.id if staff is not None else None, "status": status,
         "answers": cleaned, "revision": 1, "conflicts": [],
         "text_languages": text_languages.updated(
             definition, {}, cleaned, {}, lang or participant.language, given_languages
         ),
-        "version_moves": [], "synced_at": now if phone else None, "created_at": now,
-        "updated_at": now, "submitted_at": now if status == "submitted" else None,
+        "version_moves": [], "synced_at": now if author.source == "phone" else None,
+        "created_at": now, "updated_at": now,
+        "submitted_at": now if status == "submitted" else None,
     }  # fmt: skip
-    if phone:
-        note_last_sync(participant, now)
-    rows.insert_each([
+    started = audit.unlogged_event(
+        author.actor, f"response.start.{author.source}", f"response:{response_id}",
+        participant.municipality_id,
+    )  # fmt: skip
+    return [
         (Response.__table__, response),
         (ResponseRevision.__table__, _revision_row(
-            response_id, 1, version.id, status, cleaned, now, author, None, False, fingerprint
+            response_id, 1, version_id, status, cleaned, now, author, None, False, fingerprint
         )),
-        (AuditEvent.__table__, audit.event(
-            author.actor, f"response.start.{author.source}", f"response:{response_id}",
-            participant.municipality_id,
-        )),
-    ])  # fmt: skip
-    if status == "submitted":
-        _audit_submit(response_id, participant, version, author)
-    return Receipt(response_id, 1, status, now, cleaned, created=True)
+        (AuditEvent.__table__, started),
+    ]  # fmt: skip
+
+
+def _started(participant: Participant, author: Author, now: datetime, event: dict) -> None:
+    """What follows a new response's rows: the phone's sync noted, the event logged."""
+    if author.source == "phone":
+        note_last_sync(participant, now)
+    audit.log_event(event)
 
 
 def write(

@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
 
@@ -31,6 +31,76 @@ def insert_each(rows: list[tuple[sa.Table, dict[str, Any]]]) -> None:
         for key, value in values.items()
     }
     db.session.execute(_together(shape), params)
+
+
+def insert_each_if(
+    allowed: sa.Select, rows: list[tuple[sa.Table, dict[str, Any]]], params: dict[str, Any]
+) -> bool:
+    """Insert the rows as ``insert_each`` does, but only if ``allowed`` (a SELECT run with
+    ``params``) finds a row and the first row's keys are free; return whether they were.
+
+    On PostgreSQL that is one statement: the first row is inserted from ``allowed`` (ON
+    CONFLICT DO NOTHING) and each other row from what that insert returns. SQLite gets the
+    same conditional INSERT for the first row, then the others if it went in. ``allowed``
+    must be a statement built once (the statement built from it is kept per process).
+    """
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    shape = tuple((table, tuple(values)) for table, values in rows)
+    values = {
+        _name(i, key): value
+        for i, (_table, row) in enumerate(rows[: None if postgres else 1])
+        for key, value in row.items()
+    }
+    statement = _together_if(allowed, shape, postgres)
+    # An INSERT's count of rows is kept only when asked for (SQLAlchemy's preserve_rowcount).
+    done = db.session.execute(
+        statement, {**params, **values}, execution_options={"preserve_rowcount": True}
+    )
+    inserted = done.rowcount == 1
+    if inserted and not postgres:
+        for table, row in rows[1:]:
+            db.session.execute(_insert(table), row)
+    return inserted
+
+
+@lru_cache(maxsize=16)
+def _together_if(
+    allowed: sa.Select, shape: tuple[tuple[sa.Table, tuple[str, ...]], ...], postgres: bool
+) -> sa.Insert:
+    """insert_each_if's statement for ``allowed`` and rows of this shape, built once."""
+
+    def selected(index: int, source: sa.FromClause) -> sa.Select:
+        table, keys = shape[index]
+        # A parameter in a SELECT list has no type on PostgreSQL (a NULL would be text): each
+        # is cast to its column's. SQLite's CAST would change a value by its type name's
+        # affinity (JSON text to a number): there the type only says how to bind it.
+        typed = sa.cast if postgres else sa.type_coerce
+        params = _values(table, index, keys)
+        found = sa.select(*(typed(params[key], table.c[key].type).label(key) for key in keys))
+        # SQLite reads "ON CONFLICT" after a FROM as a join's ON, unless a WHERE comes first.
+        return found.select_from(source).where(sa.literal_column("1") == 1)
+
+    (first, first_keys), *rest = shape
+    dialect_insert = postgresql.insert if postgres else sqlite.insert
+    head = (
+        dialect_insert(first)
+        .from_select(list(first_keys), selected(0, allowed.subquery("allowed")))
+        .on_conflict_do_nothing()
+    )
+    if not postgres or not rest:
+        return head
+    inserted = head.returning(first.c[first_keys[0]]).cte("row0")
+    clauses = [inserted]
+    for index in range(1, len(shape) - 1):
+        table, keys = shape[index]
+        clauses.append(sa.insert(table).from_select(list(keys), selected(index, inserted))
+                       .cte(f"row{index}"))  # fmt: skip
+    last, last_keys = shape[-1]
+    return (
+        sa.insert(last)
+        .from_select(list(last_keys), selected(len(shape) - 1, inserted))
+        .add_cte(*clauses)
+    )
 
 
 @lru_cache(maxsize=64)
