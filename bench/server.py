@@ -136,13 +136,14 @@ def gunicorn(
     log: Path,
     *options: str,
     config: Path | str = "gunicorn.conf.py",
+    cwd: Path = ROOT,
 ) -> subprocess.Popen:
-    """Start ``app`` under gunicorn with ``config`` (the production settings) and ``options``;
-    return once its port accepts connections."""
+    """Start ``app`` under gunicorn with ``config`` (the production settings) and ``options``,
+    in the tree ``cwd`` (this one); return once its port accepts connections."""
     command = [str(BIN / "gunicorn"), "-c", str(config), *options, "-b", f"127.0.0.1:{port}",
                app]  # fmt: skip
     process = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
+        command, cwd=cwd, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
         start_new_session=True,
     )  # fmt: skip
     deadline = time.monotonic() + 60

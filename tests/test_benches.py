@@ -93,6 +93,8 @@ BENCHES = [
      r"^(OK: every page within|FAIL: over) "),
     ("server.py", ["--seconds", "1", "--connections", "16"], ["wrk"],
      r"^sync vs insert\s+16\s+[\d.]+(.|\n)*^(OK: every target met|FAIL: )"),
+    ("ab.py", ["--against", "HEAD", "--rounds", "1", "--seconds", "1"], ["wrk"],
+     r"^this tree / HEAD: [\d.]+$"),
     ("scale_out.py", ["--database", "{postgresql}", "--seconds", "1"], ["wrk", "nginx"],
      r"^sync\s+\d+\s+[\d.]+ r/s\s+[\d.]+ r/s\s+[\d.]+$"),
     ("transfer.py", ["--no-baseline", "--way", "direct"], ["chromium"],
