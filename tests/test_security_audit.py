@@ -47,3 +47,21 @@ def test_new_events_can_still_be_added(app, world, as_actor):
     as_actor(app, "c1")
     as_actor(app, "c2")
     assert len(_events(app)) == before + 2
+
+
+def test_each_event_stored_is_logged_once(app, world, as_actor, caplog):
+    """The log is the audit trail's second copy (for a log server): one line per event, with
+    who, what and which record, never the details (an export's filter) or answers."""
+    caplog.set_level("INFO", logger="webapp.services.audit")
+    as_actor(app, "c1")  # records staff.login
+    lines = [r.getMessage() for r in caplog.records if r.name == "webapp.services.audit"]
+    assert lines.count(f"audit staff:{world.c1} staff.login ") == 1, lines
+    phone = as_actor(app, "p1")
+    caplog.clear()
+    rid = "0b9d2c1e-6a4f-4e8b-9c3d-2f1a0e5b7c64"
+    sent = {"questionnaire": "kartlegging", "version": 1, "status": "draft", "answers": {}}
+    assert phone.put(f"/api/v1/responses/{rid}", json=sent).status_code == 201
+    assert phone.put(f"/api/v1/responses/{rid}", json=sent).status_code == 200  # a replay
+    lines = [r.getMessage() for r in caplog.records if r.name == "webapp.services.audit"]
+    assert lines == [f"audit participant:{world.p1} response.start.phone response:{rid}"]
+    assert (f"participant:{world.p1}", "response.start.phone") in _events(app)

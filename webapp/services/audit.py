@@ -39,7 +39,9 @@ def record(
     A plain INSERT, not an object for the session to track and flush: nothing reads the event
     back in the same request, and every sync and every opened response writes one.
     """
-    _insert([event(actor, action, target, municipality_id, details)])
+    row = event(actor, action, target, municipality_id, details)
+    _insert([row])
+    log_event(row)
 
 
 def event(
@@ -50,21 +52,8 @@ def event(
     details: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Return the row of an audit event (as ``record`` takes it), for a caller that writes it
-    together with rows of other tables (services/rows.py); the event is logged."""
-    row = unlogged_event(actor, action, target, municipality_id, details)
-    log_event(row)
-    return row
-
-
-def unlogged_event(
-    actor: Actor,
-    action: str,
-    target: str = "",
-    municipality_id: int | None = None,
-    details: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """``event``'s row, not logged yet: for a write that may not happen (``log_event`` it
-    once it has)."""
+    together with rows of other tables (services/rows.py), not logged yet: a write may not
+    happen (``log_event`` it once it has)."""
     if municipality_id is None and actor is not None:
         municipality_id = actor.municipality_id
     return _row(utcnow(), actor_label(actor), action, target, municipality_id, details)

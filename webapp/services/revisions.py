@@ -290,7 +290,7 @@ def _first_rows(
         "created_at": now, "updated_at": now,
         "submitted_at": now if status == "submitted" else None,
     }  # fmt: skip
-    started = audit.unlogged_event(
+    started = audit.event(
         author.actor, f"response.start.{author.source}", f"response:{response_id}",
         participant.municipality_id,
     )  # fmt: skip
