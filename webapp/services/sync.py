@@ -77,26 +77,19 @@ class _Known:
     by_number: dict[int, ResponseRevision]
 
 
-def _known(response: Response, submission: Submission, print_: str) -> _Known:
-    """Read the revisions an edit may need in one query (three before: issue 12)."""
-    from_phone = submission.device is not None and submission.sequence is not None
-    rows = db.session.execute(
-        _known_statement(),
-        {"response_id": response.id, "fingerprint": print_,
-         "device": submission.device if from_phone else None,
-         "base": submission.base_revision},
-    ).all()  # fmt: skip
+def _known(rows: list[sa.Row]) -> _Known:
+    """The revisions an edit may need, from the lookup's rows (``_lookup_statement``)."""
+    found = [(revision, replay, own) for *_, revision, replay, own in rows if revision]
     return _Known(
-        replayed=next((revision for revision, replay, _own in rows if replay), None),
-        own=next((revision for revision, _replay, own in rows if own), None),
-        by_number={revision.number: revision for revision, *_flags in rows},
+        replayed=next((revision for revision, replay, _own in found if replay), None),
+        own=next((revision for revision, _replay, own in found if own), None),
+        by_number={revision.number: revision for revision, *_flags in found},
     )
 
 
-@cache
-def _known_statement() -> sa.Select:
-    """_known's query, built once per process: each revision comes with whether it is the
-    replayed one and whether it is this phone's newest (a NULL device or base finds none)."""
+def _revision_flags() -> tuple[sa.ColumnElement[bool], sa.ColumnElement[bool]]:
+    """Whether a revision of the response is the replayed one (the first stored for a request
+    with this fingerprint) and whether it is this phone's newest (a NULL device finds none)."""
     other = aliased(ResponseRevision)
 
     def first(condition: sa.ColumnElement[bool], *order: sa.ColumnElement) -> sa.ScalarSelect:
@@ -114,25 +107,33 @@ def _known_statement() -> sa.Select:
     own = ResponseRevision.id == first(
         other.device == sa.bindparam("device"), other.sequence.desc(), other.number.desc()
     )
-    return sa.select(
-        ResponseRevision, sa.func.coalesce(replayed, False), sa.func.coalesce(own, False)
-    ).where(
-        ResponseRevision.response_id == sa.bindparam("response_id"),
-        sa.or_(replayed, own, ResponseRevision.number == sa.bindparam("base")),
-    )
+    return replayed, own
 
 
 @cache
 def _lookup_statement() -> sa.Select:
     """What every phone write needs to know first, in one query built once per process: the
-    version it names with its questionnaire, the stored response of its id (None if new) and,
-    for a new one, whether this participant may start it (questionnaires.start_rule). Three
-    statements before, each a share of every sync request (issue 12)."""
+    version it names with its questionnaire, the stored response of its id (None if new),
+    for a new one whether this participant may start it (questionnaires.start_rule), and for
+    a stored one each revision an edit may need (the replayed one, this phone's newest, the
+    base it names: a row each, flagged), or one row with none. Those revisions were a query
+    of their own until session 21, and the rest three once, each a round trip of every sync
+    request (issue 12)."""
     new_and_allowed = sa.case((Response.id.is_(None), start_rule()), else_=sa.false())
+    replayed, own = _revision_flags()
+    needed = sa.or_(replayed, own, ResponseRevision.number == sa.bindparam("base"))
     return (
-        sa.select(QuestionnaireVersion, Response, new_and_allowed)
+        sa.select(
+            QuestionnaireVersion,
+            Response,
+            new_and_allowed,
+            ResponseRevision,
+            sa.func.coalesce(replayed, False),
+            sa.func.coalesce(own, False),
+        )  # fmt: skip
         .join(QuestionnaireVersion.questionnaire)
         .outerjoin(Response, Response.id == sa.bindparam("response_id"))
+        .outerjoin(ResponseRevision, sa.and_(ResponseRevision.response_id == Response.id, needed))
         .where(
             Questionnaire.slug == sa.bindparam("slug"),
             QuestionnaireVersion.number == sa.bindparam("number"),
@@ -249,18 +250,21 @@ def apply(participant: Participant, submission: Submission) -> Receipt:
         receipt = _start_at_once(participant, submission)
         if receipt is not None:
             return receipt
-    found = db.session.execute(
+    print_ = fingerprint(submission)
+    from_phone = submission.device is not None and submission.sequence is not None
+    rows = db.session.execute(
         _lookup_statement(),
         {"slug": submission.questionnaire, "number": submission.version,
          "response_id": submission.id, "municipality_id": participant.municipality_id,
-         "participant_id": participant.id},
-    ).first()  # fmt: skip
-    if found is None or found[0].definition.audience != "participant":
+         "participant_id": participant.id, "fingerprint": print_,
+         "device": submission.device if from_phone else None,
+         "base": submission.base_revision},
+    ).all()  # fmt: skip
+    if not rows or rows[0][0].definition.audience != "participant":
         raise NotFound("questionnaire")
-    version, response, may_start = found
+    version, response, may_start = rows[0][:3]
     pins.pin(version)
     author = revisions.Author("phone", participant, submission.device, submission.sequence)
-    print_ = fingerprint(submission)
     if response is None:
         # Starting a response needs the questionnaire to be offered to this participant now
         # (any version of it: a phone may have started on the version it had cached).
@@ -275,7 +279,7 @@ def apply(participant: Participant, submission: Submission) -> Receipt:
         raise NotFound("response")  # another person's id: as if it did not exist
     if response.version_id != version.id:
         raise Conflict("version", current=response)
-    known = _known(response, submission, print_)
+    known = _known(rows)
     if known.replayed is not None:
         return revisions.receipt_for(response, known.replayed)
     base, base_answers = submission.base_revision, None
