@@ -137,8 +137,8 @@ def date_filter(value: date | datetime | None = None, format: str | None = None)
     locale, zone = _locale_and_zone()
     if locale is None:
         return format_date(value, format)
-    if value is None:  # now, as Flask-Babel's
-        value = datetime.now(UTC)
+    if value is None:  # today where the server is, as Babel's (it is not moved to a zone)
+        value = date.today()
     if isinstance(value, datetime):
         value = _in_zone(value, zone).date()
     return _date_pattern("date", format, locale).apply(value, locale)
