@@ -209,7 +209,9 @@ def _stored_document(version_id: int, content_hash: str) -> dict[str, Any]:
     return found[0]
 
 
-def _start_at_once(participant: Participant, submission: Submission) -> Receipt | None:
+def _start_at_once(
+    participant: Participant, submission: Submission, author: revisions.Author, print_: str
+) -> Receipt | None:
     """Store a phone's new draft in one statement that also checks what ``apply`` would
     check first; None, with nothing written, when anything is not as usual (an id already
     stored, a version not pinned or changed, not offered, answers not valid)."""
@@ -226,15 +228,14 @@ def _start_at_once(participant: Participant, submission: Submission) -> Receipt 
     if definition.audience != "participant":
         return None
     return revisions.create_if_allowed(
-        participant, version_id, definition,
-        revisions.Author("phone", participant, submission.device, submission.sequence),
+        participant, version_id, definition, author,
         (_start_statement(), {
             "version_id": version_id, "content_hash": content_hash,
             "number": submission.version, "slug": submission.questionnaire,
             "municipality_id": participant.municipality_id, "participant_id": participant.id,
         }),
         response_id=submission.id, answers=submission.answers,
-        given_languages=submission.text_languages, fingerprint=fingerprint(submission),
+        given_languages=submission.text_languages, fingerprint=print_,
     )  # fmt: skip
 
 
@@ -244,13 +245,14 @@ def apply(participant: Participant, submission: Submission) -> Receipt:
     Raises NotFound, Conflict or Invalid (see services/revisions.py). Run it inside
     ``revisions.retrying`` so a lost race with another writer is run again.
     """
+    author = revisions.Author("phone", participant, submission.device, submission.sequence)
+    print_ = fingerprint(submission)
     if submission.base_revision is None and submission.status == "draft":
         # A new draft, most likely: written with its checks in one statement when the
         # version is known here; anything else (a replay, say) goes the usual way below.
-        receipt = _start_at_once(participant, submission)
+        receipt = _start_at_once(participant, submission, author, print_)
         if receipt is not None:
             return receipt
-    print_ = fingerprint(submission)
     from_phone = submission.device is not None and submission.sequence is not None
     rows = db.session.execute(
         _lookup_statement(),
@@ -264,7 +266,6 @@ def apply(participant: Participant, submission: Submission) -> Receipt:
         raise NotFound("questionnaire")
     version, response, may_start = rows[0][:3]
     pins.pin(version)
-    author = revisions.Author("phone", participant, submission.device, submission.sequence)
     if response is None:
         # Starting a response needs the questionnaire to be offered to this participant now
         # (any version of it: a phone may have started on the version it had cached).
