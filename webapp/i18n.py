@@ -80,11 +80,14 @@ NAMED_FORMATS = ("short", "medium", "long", "full")
 #: here (CLDR's en_NO: 04/12/2026, 09:05): plain "en" is American English, where the 4th of
 #: December is 12/4/26, 9:05 AM and a counsellor reads the 12th of April.
 REGIONAL = {"en": "en_NO"}
-#: Languages whose own short date puts the month first (CLDR's Tigrinya: 12/4/26, 9:05 ቅ.ቀ.):
-#: their short dates and times are written as bokmål writes them, as the app on the phone
-#: does (the browser has no Tigrinya formats; static/js/app/screen.js). Their longer formats
-#: name the month in a word and stay their own.
-SHORT_AS_BOKMAL = frozenset({"ti"})
+#: Languages the browser has no date formats for (Chromium 156: nn, ti, so, ps, ckb): the app on
+#: the phone writes their short dates and times as bokmål does (static/js/app/screen.js), and so
+#: do the server's pages, so a participant reads one date the same way on /me/ and in the app.
+#: Their own CLDR formats would differ: Tigrinya's puts the month first (12/4/26, 9:05 ቅ.ቀ. for
+#: the 4th of December), Somali's has a two-digit year and a 12-hour clock (04/12/26 9:05 GH),
+#: Pashto's and Sorani's put the year first. Their longer formats name the month in a word and
+#: stay their own.
+SHORT_AS_BOKMAL = frozenset({"nn", "ti", "so", "ps", "ckb"})
 
 
 @lru_cache(maxsize=64)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from webapp.config import LANGUAGES
 from webapp.extensions import db
 from webapp.models import Participant, Questionnaire, StaffUser
 from webapp.services import audio
@@ -102,7 +103,7 @@ def test_dates_on_the_phone_are_day_first_in_a_language_the_browser_has_no_forma
     context.close()
 
 
-@pytest.mark.parametrize("lang", ["nb", "ar", "fa", "en", "ti"])
+@pytest.mark.parametrize("lang", LANGUAGES)
 def test_the_app_writes_a_moment_as_the_servers_pages_do(
     app, world, browser, live_server, as_actor, lang
 ):
@@ -110,7 +111,8 @@ def test_the_app_writes_a_moment_as_the_servers_pages_do(
     the same numbers in the same order (no seconds; the Gregorian calendar in Persian too,
     where the browser's own would be the Persian one), whatever digits each writes them in;
     day first (Persian: year first), in English and Tigrinya too, whose own short formats put
-    the month first (12/4/26 for the 4th of December)."""
+    the month first (12/4/26 for the 4th of December), and in every language the browser has no
+    formats for (Somali, Pashto, Sorani), which the server writes as the app does."""
     import re
     from zoneinfo import ZoneInfo
 
@@ -133,7 +135,8 @@ def test_the_app_writes_a_moment_as_the_servers_pages_do(
 
     assert numbers(in_app.split(": ")[0]) == numbers(on_server), (in_app, on_server)
     assert len(numbers(on_server)) == 5  # day, month, year, hours, minutes
-    day_and_month = numbers(on_server)[1:3] if lang == "fa" else numbers(on_server)[:2][::-1]
+    year_first = lang.startswith("fa")
+    day_and_month = numbers(on_server)[1:3] if year_first else numbers(on_server)[:2][::-1]
     assert day_and_month == [local.month, local.day], on_server
 
 
