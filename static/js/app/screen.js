@@ -17,8 +17,10 @@ export const SIDE_BY_SIDE = "loype-side-by-side";
  */
 const LOCALES = [LANG === "en" ? "en-NO" : LANG.replace("_", "-"), "nb"];
 // As the server's pages write them (Babel's "short"): no seconds, the Gregorian calendar (the
-// browser's Persian would otherwise use the Persian one, 1405/9/13 for that same day).
-const SHORT = { dateStyle: "short", calendar: "gregory" };
+// browser's Persian would otherwise use the Persian one, 1405/9/13 for that same day) and
+// Latin digits, as every other number in the app and on the server's pages (the browser's
+// Persian would otherwise write ۲۰۲۶/۱۲/۴ for 2026/12/4).
+const SHORT = { dateStyle: "short", calendar: "gregory", numberingSystem: "latn" };
 
 /** A moment (an ISO string, a number or a Date) as a date and time in the participant's language. */
 export const formatMoment = (value) =>
