@@ -159,6 +159,24 @@ def test_group_entries_can_be_added_and_removed(app, participant):
     assert stored(app, rid).answers["educations"] == [{"level": "master"}]
 
 
+def test_a_group_offers_no_entry_beyond_its_maximum(app, participant):
+    """The mapping questionnaire allows 15 educations: a 16th would make the whole response
+    invalid, so the page stops offering one, and asking for it anyway adds none."""
+    rid = start(participant)
+    full = {f"educations-{i}-level": "primary" for i in range(15)}
+    data = {**full, "has_work_experience": "false"}
+    added = post_page(participant, rid, 4, data, action="add:educations")
+    assert len(stored(app, rid).answers["educations"]) == 15
+    html = participant.get(added.location).get_data(as_text=True)
+    assert 'name="educations-14-level"' in html and 'name="educations-15-level"' not in html
+    assert 'value="add:educations"' not in html
+    fewer = {**data}
+    del fewer["educations-14-level"]
+    added = post_page(participant, rid, 4, fewer, action="add:educations")
+    html = participant.get(added.location).get_data(as_text=True)
+    assert 'name="educations-14-level"' in html and 'value="add:educations"' not in html
+
+
 BAD_PAGES = [
     # (page, answers stored first, posted data, message shown next to the field)
     (2, {}, {"short_term_goal": "x", "long_term_goal_kind": "work"},

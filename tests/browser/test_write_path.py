@@ -157,10 +157,13 @@ def test_a_refused_response_can_be_resolved_and_a_reopened_one_reaches_the_phone
     page.goto(f"/app/#/r/{rid}/summary")
     page.reload()  # drawn from what the phone stored, not from a sync still running
     page.wait_for_selector(".refused:has-text('already sent')")
+    # Refused, its changes are on the phone only: the status line never says all is sent.
+    wait_until(lambda: page.text_content("#sync-status") == "Not sent yet: 1", 10, "not sent")
+    page.click("#send-now")
+    page.wait_for_timeout(500)
+    assert page.text_content("#sync-status") == "Not sent yet: 1"
     page.click("text=Use the answers on the server")
-    # What the phone had is still readable. (Wait for it: "Everything is sent" was already
-    # true, since a refused response waits outside the outbox's count.)
-    page.wait_for_selector(".kept-copy")
+    page.wait_for_selector(".kept-copy")  # what the phone had is still readable
     assert not page.query_selector(".refused")
     all_sent(page)
     # The counsellor asks for follow-up: the phone shows the message and can change answers.
@@ -181,6 +184,26 @@ def test_a_refused_response_can_be_resolved_and_a_reopened_one_reaches_the_phone
     wait_until(lambda: server_answers(app, rid).get("mapped_before") == "unsure", 30, "sent")
     with app.app_context():
         assert db.session.scalar(sa.select(Response.status).where(Response.id == rid)) == "draft"
+
+
+def test_a_group_offers_no_entry_beyond_its_maximum_and_its_answers_are_sent(app, world, context):
+    """15 educations at most: a 16th would have made the server refuse every later change."""
+    page = open_app(context, world.codes["p1"])
+    rid = start_mapping(page)
+    page.goto(f"/app/#/r/{rid}/4")
+    page.wait_for_selector("#educations")
+    add = "#educations > button[data-action=add]"
+    for _ in range(14):
+        page.click(add)
+    assert page.locator("#educations > fieldset.entry").count() == 15
+    assert not page.query_selector(add)
+    page.fill("#educations-14-field", "Sykepleie")
+    page.click("#send-now")
+    expected = [{"field": "Sykepleie"}]  # empty entries are not answers: the phone sends none
+    wait_until(lambda: server_answers(app, rid).get("educations") == expected, 30, "sent")
+    all_sent(page)
+    page.click("#educations-14 button[data-action=remove]")
+    assert page.query_selector(add)
 
 
 def test_no_null_or_undefined_on_the_screen_in_bokmal(app, world, browser, live_server):

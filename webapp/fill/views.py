@@ -84,6 +84,12 @@ def _posted_base() -> int | None:
     return int(value) if value.isdigit() and len(value) < 10 else None
 
 
+def _most(question) -> float:
+    """How many entries a group may hold (its schema's maxItems; no limit without one)."""
+    limit = question.schema.get("maxItems")
+    return limit if isinstance(limit, int) else float("inf")
+
+
 def _render_page(
     response: Response,
     page: int,
@@ -105,7 +111,7 @@ def _render_page(
             question = definition.questions[qid]
             if question.widget == "group":
                 entries = list(data.get(qid) or [])
-                if not entries or add == qid:
+                if not entries or (add == qid and len(entries) < _most(question)):
                     entries.append({})
                 data[qid] = entries
         form = make_page_form(definition, section, questions, _lang(response))(data=data)

@@ -17,18 +17,23 @@ export async function updateStatus() {
     syncBar.hidden = true; // nobody's data is open: nothing to report
     return;
   }
+  // Refused responses (blocked: the server said why, on the list) are not sent either: they
+  // count, though no retry sends them until the participant changes them.
   let waiting = 0;
+  let retried = 0;
   try {
-    waiting = (await db.getAll("outbox")).filter((q) => !q.blocked).length;
+    const queue = await db.getAll("outbox");
+    waiting = queue.length;
+    retried = queue.filter((q) => !q.blocked).length;
   } catch {
     state.unsaved = true; // the database cannot be read either: nothing can be claimed sent
   }
   let message;
   if (state.signedOut) message = S.signed_out;
   else if (state.unsaved) message = S.not_saved;
-  else if (state.syncing) message = S.sending;
+  else if (state.syncing && retried) message = S.sending;
   else if (!waiting) message = S.all_sent;
-  else if (!navigator.onLine) message = `${S.waiting}. ${format(S.unsent, { count: waiting })}`;
+  else if (!navigator.onLine && retried) message = `${S.waiting}. ${format(S.unsent, { count: waiting })}`;
   else message = format(S.unsent, { count: waiting });
   syncBar.hidden = false;
   syncBar.dataset.unsent = String(waiting + (state.unsaved ? 1 : 0));

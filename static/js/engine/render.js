@@ -112,7 +112,10 @@ function group(ctx, q, id, entries, head) {
       el("button", { type: "button", class: "secondary", "data-action": "remove",
         value: `remove:${q.id}:${i}` }, format(s.remove, n))));
   });
-  fs.append(el("button", { type: "button", "data-action": "add", value: `add:${q.id}` }, s.add));
+  // No more entries than the schema allows: the server would refuse the whole response.
+  if (!(entries.length >= q.schema.maxItems)) {
+    fs.append(el("button", { type: "button", "data-action": "add", value: `add:${q.id}` }, s.add));
+  }
   return fs;
 }
 
@@ -371,7 +374,7 @@ function groupAction(container, button) {
   const [action, qid, index] = button.value.split(":");
   const q = ctx.definition.questions[qid];
   const entries = raw(container, q, qid);
-  if (action === "add") entries.push({});
+  if (action === "add" && !(entries.length >= q.schema.maxItems)) entries.push({});
   else entries.splice(Number(index), 1);
   if (!entries.length) entries.push({}); // as on the server, an empty group offers one entry
   const fresh = block(ctx, q, qid, entries);
