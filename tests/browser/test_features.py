@@ -142,3 +142,27 @@ def test_the_app_writes_a_moment_as_the_servers_pages_do(
 
 #: Languages of the app that Chromium 156 has no date formats for.
 WITHOUT_DATA = ["so", "ti", "ps", "ckb", "nn"]
+
+
+def test_in_page_links_move_the_focus_and_stay_in_the_questionnaire(world, context):
+    """The error summary's links (#<question>) and the skip link (#main) are links to places on
+    the page: following one drew the list of questionnaires instead, out of the questionnaire."""
+    page = open_app(context, world.codes["p1"])
+    page.click("#app .card button.primary")
+    page.wait_for_selector("#fields")
+    rid = page.url.split("#/r/")[1].split("/")[0]
+    page.goto(f"/app/#/r/{rid}/2")
+    page.wait_for_selector("#short_term_goal_kind")
+    heading = page.inner_text("#app h1")
+    page.click("#app form.questionnaire > .actions button[type=submit]")  # "Next", unanswered
+    page.wait_for_selector("#error-summary")
+    page.click("#error-summary a[href='#short_term_goal_kind']")
+    assert page.url.endswith(f"#/r/{rid}/2")
+    assert page.inner_text("#app h1") == heading
+    assert page.evaluate("document.activeElement.id") == "short_term_goal_kind-0"
+    page.focus("a.skip")
+    page.keyboard.press("Enter")
+    assert page.url.endswith(f"#/r/{rid}/2") and page.inner_text("#app h1") == heading
+    assert page.evaluate("document.activeElement.id") == "main"
+    page.wait_for_timeout(300)  # a route drawn late would have replaced the page by now
+    assert page.query_selector("#short_term_goal_kind")

@@ -25,7 +25,7 @@ import { refresh } from "./documents.js";
 import { refreshInbox } from "./inbox.js";
 import { lockAndLeave, showSignOut } from "./leaving.js";
 import * as owner from "./owner.js";
-import { currentView, go, registerViews, route } from "./router.js";
+import { currentView, followInPageLink, go, hashChanged, registerViews, route } from "./router.js";
 import { askForPersistence, onSaved, saveNow } from "./saving.js";
 import { S } from "./screen.js";
 import { finishLeaving, leaveForm } from "./session.js";
@@ -91,7 +91,8 @@ async function boot() {
     event.preventDefault();
     go("#/sign-out");
   });
-  window.addEventListener("hashchange", route);
+  window.addEventListener("hashchange", hashChanged);
+  document.addEventListener("click", followInPageLink);
   window.addEventListener("online", sendNow);
   window.addEventListener("offline", updateStatus);
   window.addEventListener("pagehide", saveNow);

@@ -13,6 +13,33 @@ export function registerViews(drawers) {
   Object.assign(views, drawers);
 }
 
+/** Whether a hash names a page of the app (#/...), or the list (none). */
+const isRoute = (hash) => hash === "" || hash === "#" || hash.startsWith("#/");
+
+/** Draw the page the hash names, unless it names a place on the page (see followInPageLink). */
+export function hashChanged() {
+  if (isRoute(location.hash)) route();
+}
+
+const FOCUSABLE = "input, select, textarea, button, [tabindex]";
+
+/**
+ * A link to a place on the page (the skip link's #main, the error summary's #<question>)
+ * moves focus there and leaves the address as it is: the address names the app's page, and
+ * a hash that names none would draw the list, out of the questionnaire.
+ */
+export function followInPageLink(event) {
+  const link = event.target.closest?.("a[href^='#']");
+  const href = link?.getAttribute("href") ?? "";
+  if (!link || isRoute(href)) return;
+  event.preventDefault();
+  const target = document.getElementById(decodeURIComponent(href.slice(1)));
+  if (!target) return;
+  const focus = target.matches(FOCUSABLE) ? target : target.querySelector(FOCUSABLE) ?? target;
+  if (!focus.matches(FOCUSABLE)) focus.setAttribute("tabindex", "-1");
+  focus.focus();
+}
+
 export function go(hash) {
   if (location.hash === hash) route();
   else location.hash = hash;
