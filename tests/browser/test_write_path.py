@@ -206,6 +206,22 @@ def test_a_group_offers_no_entry_beyond_its_maximum_and_its_answers_are_sent(app
     assert page.query_selector(add)
 
 
+def test_a_double_tap_on_start_starts_one_response(app, world, context):
+    page = open_app(context, world.codes["p1"])
+    page.dblclick("#app .card button.primary")
+    page.wait_for_selector("#fields")
+    page.click("#send-now")
+    all_sent(page)
+    assert [r["status"] for r in stored(page)] == ["draft"]
+    with app.app_context():
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count()).select_from(Response).filter_by(participant_id=world.p1)
+            )
+            == 1
+        )
+
+
 def test_no_null_or_undefined_on_the_screen_in_bokmal(app, world, browser, live_server):
     with app.app_context():
         db.session.get(Participant, world.p2).language = "nb"

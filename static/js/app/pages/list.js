@@ -22,15 +22,30 @@ function stateOf(record, queued) {
   return S.draft;
 }
 
+/** Questionnaires being started now: a second tap on Start must not start another. */
+const starting = new Set();
+
+/**
+ * Start a response to a questionnaire, or open the draft this phone already has of it (a
+ * double tap on Start or "Answer again" made two drafts, one of which the list never showed).
+ */
 async function startResponse(slug, version) {
-  const id = crypto.randomUUID();
+  if (starting.has(slug)) return undefined;
+  starting.add(slug);
   try {
-    await records.createResponse({ id, slug, version });
-  } catch {
-    return showSaveProblem(true);
+    const draft = (await records.responses()).find((r) => r.slug === slug && r.status === "draft");
+    if (draft) return go(`#/r/${draft.id}/1`);
+    const id = crypto.randomUUID();
+    try {
+      await records.createResponse({ id, slug, version });
+    } catch {
+      return showSaveProblem(true);
+    }
+    scheduleSync();
+    return go(`#/r/${id}/1`);
+  } finally {
+    starting.delete(slug);
   }
-  scheduleSync();
-  return go(`#/r/${id}/1`);
 }
 
 /**
