@@ -89,14 +89,24 @@ def reads_of(participant: Participant) -> list[Read]:
         if staff_ids
         else {}
     )
-    return [
-        Read(
-            at=e.at,
-            by=names.get(int(e.actor.split(":", 1)[1]), ""),
-            what=READ_ACTIONS[e.action],
-            response=own.get(e.target.split(":", 1)[1])
-            if e.target.startswith("response:")
-            else None,
+    # A counsellor who saves a review reads the page again: the same line twice for the
+    # participant, who sees reads to the minute. One read per person, thing and minute.
+    seen: set[tuple] = set()
+    shown = []
+    for e in events:
+        what = READ_ACTIONS[e.action]
+        key = (e.actor, what, e.target, e.at.replace(second=0, microsecond=0))
+        if key in seen:
+            continue
+        seen.add(key)
+        shown.append(
+            Read(
+                at=e.at,
+                by=names.get(int(e.actor.split(":", 1)[1]), ""),
+                what=what,
+                response=own.get(e.target.split(":", 1)[1])
+                if e.target.startswith("response:")
+                else None,
+            )
         )
-        for e in events
-    ]
+    return shown
