@@ -166,3 +166,33 @@ def test_in_page_links_move_the_focus_and_stay_in_the_questionnaire(world, conte
     assert page.evaluate("document.activeElement.id") == "main"
     page.wait_for_timeout(300)  # a route drawn late would have replaced the page by now
     assert page.query_selector("#short_term_goal_kind")
+
+
+def test_the_apps_summary_writes_dates_numbers_and_scales_in_the_participants_language(
+    app, world, context
+):
+    """As the server's pages do: "2019-02-28", "2.5" and a bare "4" were shown before."""
+    from .app_driver import DB_MODULE
+
+    with app.app_context():
+        db.session.get(Participant, world.p1).language = "nb"
+        db.session.commit()
+    page = open_app(context, world.codes["p1"])
+    page.click("#app .card button.primary")
+    page.wait_for_selector("#fields")
+    rid = page.url.split("#/r/")[1].split("/")[0]
+    answers = {"mapped_before": "yes", "previous_mapping_when": "2019-02-28",
+               "norwegian_confidence": 4, "has_work_experience": True,
+               "jobs": [{"title": "Sjåfør", "years": 2.5}]}  # fmt: skip
+    page.evaluate(
+        f"async ([id, page]) => {{ {DB_MODULE} await records.saveAnswers(id, {{ page }}); }}",
+        [rid, answers],
+    )
+    page.goto(f"/app/#/r/{rid}/summary")
+    page.reload()
+    page.wait_for_selector("#app dl.answers")
+    text = page.inner_text("#app")
+    assert "28.02.2019" in text and "2019-02-28" not in text
+    assert "4 av 5" in text
+    assert "2,5" in text and "2.5" not in text
+    assert "null" not in text and "undefined" not in text and "NaN" not in text

@@ -29,5 +29,10 @@ export const formatMoment = (value) =>
 /** A calendar day (a Date at local midnight) in the participant's language. */
 export const formatDay = (date) => date.toLocaleDateString(LOCALES, SHORT);
 
+// Numbers in the language itself (English 2.5, not en-NO's 2,5), as Babel's on the server.
+const NUMBER = new Intl.NumberFormat([LANG.replace("_", "-"), "nb"], { numberingSystem: "latn" });
+/** A number as the server's pages write it (Babel's decimal: 2,5 in bokmål, 12 345). */
+export const formatNumber = (value) => NUMBER.format(value);
+
 /** A questionnaire text, marked with its language when it is a fallback. */
 export const qtext = (body, pointer) => engineText({ doc: body.document, lang: LANG }, pointer);

@@ -8,13 +8,27 @@ import { go, route } from "../router.js";
 import { saveNow, setPending } from "../saving.js";
 import { sync } from "../sending.js";
 import { updateStatus } from "../status.js";
-import { LANG, S, qtext, root } from "../screen.js";
+import { LANG, S, formatDay, formatNumber, qtext, root } from "../screen.js";
 import { leaveEditing } from "./editor.js";
 import { followUpNote } from "./notes.js";
 import { el, show } from "../../engine/dom.js";
 import { textWithLanguage } from "../../engine/types.js";
 import { visibleQuestions, isEmpty } from "../../engine/conditions.js";
 import { format, messageFor } from "../../engine/messages.js";
+
+/** A date, number or scale answer as the server's pages write it (rendering/display.py). */
+function formatValue(question, v) {
+  if (question.widget === "date" && /^\d{4}-\d\d-\d\d$/.test(v)) {
+    const day = new Date(`${v}T00:00:00`);
+    if (!Number.isNaN(day.getTime())) return formatDay(day);
+  }
+  if (typeof v === "number" && Number.isFinite(v)) {
+    const text = formatNumber(v);
+    return question.widget === "scale" && question.schema.maximum != null
+      ? format(S.of_high, { value: text, high: question.schema.maximum }) : text;
+  }
+  return String(v);
+}
 
 export function formatAnswer(body, definition, question, value) {
   if (question.widget === "group") {
@@ -30,7 +44,7 @@ export function formatAnswer(body, definition, question, value) {
     if (question.widget === "yesno") return v ? S.yes : S.no;
     const names = body.names?.[question.widget];
     if (names) return names.find((pair) => pair[0] === v)?.[1] ?? String(v);
-    return String(v);
+    return formatValue(question, v);
   }).join(", ");
 }
 
