@@ -196,3 +196,27 @@ def test_the_apps_summary_writes_dates_numbers_and_scales_in_the_participants_la
     assert "4 av 5" in text
     assert "2,5" in text and "2.5" not in text
     assert "null" not in text and "undefined" not in text and "NaN" not in text
+
+
+def test_changing_the_language_keeps_the_page_and_what_was_just_typed(world, context):
+    """Online: the app opens again on the same page in the new language, with what was typed a
+    moment before (it went back to the list, and text typed within the save delay was lost).
+    Offline: it says to go online, not the browser's "No internet" page."""
+    page = open_app(context, world.codes["p1"])
+    page.click("#app .card button.primary")
+    page.wait_for_selector("#fields")
+    rid = page.url.split("#/r/")[1].split("/")[0]
+    page.check("#mapped_before-0")
+    page.fill("#previous_mapping_where", "NAV Alna")
+    context.set_offline(True)
+    page.select_option("#lang-select", "nb")
+    page.click("form.language button[type=submit]")
+    page.wait_for_selector(".language-offline:not([hidden])")
+    assert page.inner_text(".language-offline") == "Go online to change the language."
+    assert page.url.endswith(f"#/r/{rid}/1") and page.query_selector("#previous_mapping_where")
+    context.set_offline(False)
+    page.fill("#previous_mapping_where", "NAV Alna og Grorud")
+    page.click("form.language button[type=submit]")  # at once: within the save delay
+    page.wait_for_selector("html[lang=nb] #previous_mapping_where")
+    assert page.url.endswith(f"#/r/{rid}/1")
+    assert page.input_value("#previous_mapping_where") == "NAV Alna og Grorud"

@@ -185,6 +185,7 @@ def _translated_client_strings() -> dict:
         "next": _("Next"), "back": _("Back"), "send": _("Send my answers"),
         "page": _("Page %(position)s of %(count)s"),
         "of_high": _("%(value)s of %(high)s"),  # a scale's answer: 4 of 5
+        "language_offline": _("Go online to change the language."),
         "start": _("Start"), "continue": _("Continue"), "again": _("Answer again"),
         "saved_here": _("Saved on this phone"),
         "sending": _("Sending …"),

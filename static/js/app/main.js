@@ -20,6 +20,7 @@
  *   updates.js   offering a new release of the app
  *   leaving.js   signing out on a shared phone: send, keep locked or delete, wipe
  */
+import { el } from "../engine/dom.js";
 import * as db from "./db.js";
 import { refresh } from "./documents.js";
 import { refreshInbox } from "./inbox.js";
@@ -83,6 +84,28 @@ async function openData() {
   return opened === "open";
 }
 
+/**
+ * The language form posts to the server, which sends the app back in the new language: what
+ * was just typed is saved first, and the app opens again where it was (a redirect keeps the
+ * posted address's #/r/<id>/<page> when it names none). Offline it says to go online, instead
+ * of the browser's own "No internet" page.
+ */
+function keepPlaceWhenLanguageChanges() {
+  const form = document.querySelector("form.language");
+  const note = el("p", { class: "language-offline", role: "alert", hidden: "" });
+  form?.after(note);
+  form?.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    note.hidden = navigator.onLine;
+    note.textContent = navigator.onLine ? "" : S.language_offline;
+    if (!navigator.onLine) return;
+    await saveNow();
+    form.action = new URL(form.getAttribute("action"), location.href).pathname + location.hash;
+    form.submit();
+  });
+  window.addEventListener("online", () => { note.hidden = true; note.textContent = ""; });
+}
+
 async function boot() {
   document.getElementById("app-loading")?.remove();
   watchForUpdates();
@@ -91,6 +114,7 @@ async function boot() {
     event.preventDefault();
     go("#/sign-out");
   });
+  keepPlaceWhenLanguageChanges();
   window.addEventListener("hashchange", hashChanged);
   document.addEventListener("click", followInPageLink);
   window.addEventListener("online", sendNow);
