@@ -220,3 +220,19 @@ def test_changing_the_language_keeps_the_page_and_what_was_just_typed(world, con
     page.wait_for_selector("html[lang=nb] #previous_mapping_where")
     assert page.url.endswith(f"#/r/{rid}/1")
     assert page.input_value("#previous_mapping_where") == "NAV Alna og Grorud"
+
+
+def test_going_to_the_list_shows_it_from_the_top_with_the_focus_on_its_heading(world, context):
+    """After "Send my answers" the list was drawn scrolled down, its heading off the screen."""
+    page = open_app(context, world.codes["p1"])
+    page.click("#app .card button.primary")
+    page.wait_for_selector("#fields")
+    rid = page.url.split("#/r/")[1].split("/")[0]
+    page.goto(f"/app/#/r/{rid}/4")
+    page.wait_for_selector("#educations")
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    assert page.evaluate("window.scrollY") > 0
+    page.evaluate("location.hash = '#/'")
+    page.wait_for_selector("#app .cards")
+    page.wait_for_function("document.activeElement.matches('#app h1')")
+    assert page.evaluate("window.scrollY") == 0

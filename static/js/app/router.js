@@ -16,9 +16,19 @@ export function registerViews(drawers) {
 /** Whether a hash names a page of the app (#/...), or the list (none). */
 const isRoute = (hash) => hash === "" || hash === "#" || hash.startsWith("#/");
 
-/** Draw the page the hash names, unless it names a place on the page (see followInPageLink). */
-export function hashChanged() {
-  if (isRoute(location.hash)) route();
+/**
+ * Draw the page the hash names, unless it names a place on the page (see followInPageLink).
+ * The other pages take the focus to their heading themselves; the list, redrawn after every
+ * sync, does not, so it is done here, where the participant went to it (after sending, the
+ * list stayed scrolled down with its heading off the screen).
+ */
+export async function hashChanged() {
+  if (!isRoute(location.hash)) return;
+  await route();
+  if (currentView === "list") {
+    window.scrollTo(0, 0);
+    document.querySelector("#app h1")?.focus({ preventScroll: true });
+  }
 }
 
 const FOCUSABLE = "input, select, textarea, button, [tabindex]";

@@ -92,7 +92,7 @@ export async function showList() {
           onclick: () => startResponse(q.slug, q.version) },
         mine.length ? S.again : S.start)));
   }
-  showIfChanged(el("h1", {}, S.my_questionnaires),
+  showIfChanged(el("h1", { tabindex: "-1" }, S.my_questionnaires),
     el("p", { class: "inbox-link" }, el("a", { href: "#/inbox" }, S.inbox_title,
       unread ? el("span", { class: "badge" }, format(S.inbox_unread, { count: unread })) : null)),
     cards.length ? el("ul", { class: "cards" }, cards) : el("p", {}, S.no_questionnaires),
