@@ -93,6 +93,9 @@ def test_signing_out_offline_can_delete_what_was_not_sent(app, world, context):
     sign_out(page)
     page.click("#leave-delete")
     page.wait_for_selector("text=You are signed out")
+    # Nothing of the signed-out person's menu is offered (My questionnaires, Sign out).
+    assert not page.is_visible("header.site form.leave")
+    assert not page.is_visible("header.site nav")
     wait_until(lambda: f"loype-p{world.p1}" not in database_names(page), message="deleted")
     # Reopened offline from the phone's cache, the app still shows nobody's data.
     page.goto("/app/")

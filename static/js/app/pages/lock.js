@@ -14,6 +14,11 @@ const joinLink = () => el("p", {}, el("a", { class: "button primary", href: "/jo
 /** Nobody is signed in on this phone (or the session ended): say so, and how to come back. */
 export function showSignedOut(reason) {
   document.getElementById("sync-bar").hidden = true;
+  // The page's menu and its sign-out were the signed-in person's (signed out offline, the
+  // page itself stays): nothing of them is left to offer.
+  for (const part of document.querySelectorAll("header.site nav, header.site form.leave")) {
+    part.hidden = true;
+  }
   show(root, el("h1", { tabindex: "-1" }, S.signed_out_title),
     reason ? el("p", { class: "flash warning", role: "alert" }, reason) : null,
     el("p", {}, S.signed_out_here), joinLink());
