@@ -183,3 +183,10 @@ EXPECTED = {
     "recognition_applied": "no", "mother_tongue": "ar", "norwegian_level": "A2",
     "digital_phone": 4, "anything_else": "Takk for hjelpen",
 }  # fmt: skip
+
+
+def start_mapping(page) -> str:
+    """Start the mapping questionnaire from the list; return the new response's id."""
+    page.click("#app .card button.primary")
+    page.wait_for_selector("#fields")
+    return page.url.split("#/r/")[1].split("/")[0]

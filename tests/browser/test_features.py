@@ -11,7 +11,7 @@ from webapp.models import Participant, Questionnaire, StaffUser
 from webapp.services import audio
 
 from ..test_audio_and_languages import wav
-from .app_driver import open_app
+from .app_driver import open_app, start_mapping
 
 
 def test_listen_button_plays_a_recording_or_a_voice_never_nothing(app, world, context):
@@ -148,9 +148,7 @@ def test_in_page_links_move_the_focus_and_stay_in_the_questionnaire(world, conte
     """The error summary's links (#<question>) and the skip link (#main) are links to places on
     the page: following one drew the list of questionnaires instead, out of the questionnaire."""
     page = open_app(context, world.codes["p1"])
-    page.click("#app .card button.primary")
-    page.wait_for_selector("#fields")
-    rid = page.url.split("#/r/")[1].split("/")[0]
+    rid = start_mapping(page)
     page.goto(f"/app/#/r/{rid}/2")
     page.wait_for_selector("#short_term_goal_kind")
     heading = page.inner_text("#app h1")
@@ -178,9 +176,7 @@ def test_the_apps_summary_writes_dates_numbers_and_scales_in_the_participants_la
         db.session.get(Participant, world.p1).language = "nb"
         db.session.commit()
     page = open_app(context, world.codes["p1"])
-    page.click("#app .card button.primary")
-    page.wait_for_selector("#fields")
-    rid = page.url.split("#/r/")[1].split("/")[0]
+    rid = start_mapping(page)
     answers = {"mapped_before": "yes", "previous_mapping_when": "2019-02-28",
                "norwegian_confidence": 4, "has_work_experience": True,
                "jobs": [{"title": "Sjåfør", "years": 2.5}]}  # fmt: skip
@@ -203,9 +199,7 @@ def test_changing_the_language_keeps_the_page_and_what_was_just_typed(world, con
     moment before (it went back to the list, and text typed within the save delay was lost).
     Offline: it says to go online, not the browser's "No internet" page."""
     page = open_app(context, world.codes["p1"])
-    page.click("#app .card button.primary")
-    page.wait_for_selector("#fields")
-    rid = page.url.split("#/r/")[1].split("/")[0]
+    rid = start_mapping(page)
     page.check("#mapped_before-0")
     page.fill("#previous_mapping_where", "NAV Alna")
     context.set_offline(True)
@@ -225,9 +219,7 @@ def test_changing_the_language_keeps_the_page_and_what_was_just_typed(world, con
 def test_going_to_the_list_shows_it_from_the_top_with_the_focus_on_its_heading(world, context):
     """After "Send my answers" the list was drawn scrolled down, its heading off the screen."""
     page = open_app(context, world.codes["p1"])
-    page.click("#app .card button.primary")
-    page.wait_for_selector("#fields")
-    rid = page.url.split("#/r/")[1].split("/")[0]
+    rid = start_mapping(page)
     page.goto(f"/app/#/r/{rid}/4")
     page.wait_for_selector("#educations")
     page.evaluate("window.scrollTo(0, document.body.scrollHeight)")

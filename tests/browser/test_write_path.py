@@ -9,7 +9,7 @@ from webapp.models import Participant, Response, StaffUser
 from webapp.services import comments, reads, reviews, revisions
 
 from ..conftest import login_staff
-from .app_driver import open_app, open_app_as, outbox, stored, wait_until
+from .app_driver import open_app, open_app_as, outbox, start_mapping, stored, wait_until
 
 # Make IndexedDB writes fail while localStorage says so (quota exceeded, as on a full phone).
 FAILING_IDB = """
@@ -28,12 +28,6 @@ def server_answers(app, rid) -> dict:
     with app.app_context():
         response = db.session.get(Response, rid)
         return dict(response.answers) if response is not None else {}
-
-
-def start_mapping(page) -> str:
-    page.click("#app .card button.primary")
-    page.wait_for_selector("#fields")
-    return page.url.split("#/r/")[1].split("/")[0]
 
 
 def all_sent(page, timeout=30.0):
