@@ -6,6 +6,7 @@ the phone stores is encrypted, a PIN keeps the app closed, and a signed-out app 
 from __future__ import annotations
 
 import json
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
@@ -124,6 +125,40 @@ def test_sign_out_sends_first_and_leaves_nothing_personal_behind(app, world, con
     page.goto("/app/")  # the cached app shell, nobody signed in
     page.wait_for_selector("text=You are signed out")
     assert CANARY not in page.content() and "p1" not in page.text_content("main")
+
+
+LATE_ME = """(() => {
+  // GET /api/v1/me answers as the server did, but only once this phone has begun signing out
+  // (the owner cookie is gone): an answer read just before the session ended.
+  const real = window.fetch;
+  const signingOut = () => new Promise((ok) => {
+    const check = () => (document.cookie.includes("loype-owner=") ? setTimeout(check, 5) : ok());
+    check();
+  });
+  window.fetch = (url, options) => String(url).endsWith("/api/v1/me")
+    ? real(url, options).then((response) => signingOut().then(() => response))
+    : real(url, options);
+})();"""
+
+
+def test_a_late_answer_from_before_the_sign_out_does_not_bring_the_app_back(app, world, context):
+    """The app asks the server what it has (GET /api/v1/me) while the sign-out goes through: an
+    answer computed before the session ended must not make the signed-out page reload the app
+    (it went back to /app/#/sign-out, and landed on /join#/sign-out)."""
+    page = open_app(context, world.codes["p1"])
+    answer_first_page(page, CANARY)
+    page.add_init_script(LATE_ME)
+    pages: list[str] = []  # the addresses the tab opened, and where it posted
+    page.on("request", lambda r: pages.append(urlsplit(r.url).path)
+            if r.is_navigation_request() or r.method == "POST" else None)  # fmt: skip
+    page.goto("/me/")  # sign out from a server page: the app opens on #/sign-out and asks /me
+    sign_out(page)
+    page.wait_for_url("**/join")
+    page.wait_for_timeout(1500)  # time for a reload to land, if one was started
+    signed_out_at = len(pages) - pages[::-1].index("/leave")
+    assert pages[signed_out_at:] == ["/join"]  # not /app/ again
+    assert page.url.endswith("/join"), page.url
+    assert page.request.get("/api/v1/me").status == 401
 
 
 def test_what_the_phone_stores_is_encrypted(app, world, context):

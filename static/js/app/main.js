@@ -55,8 +55,10 @@ onSynced(async () => {
  * the rest, and says so. Another person signed in meanwhile (in another tab): start over.
  */
 async function sessionEnded(error) {
+  // Nobody's data is open: signed out here already (an answer read before the sign-out ended
+  // the session comes back late), so there is nothing to lock, and nothing to reload into.
+  if (db.currentOwner() === null) return undefined;
   if (error instanceof NotTheirs) return location.reload();
-  if (db.currentOwner() === null) return undefined; // already handled
   state.signedOut = true;
   await lockAndLeave({ sessionOver: true });
   return showSignedOut(S.session_ended);
