@@ -477,6 +477,11 @@ BAD_INPUT = [
     # (what is sent as the JSON view's text, element the problem is at, words in the message)
     (lambda d: '{"title": "Jobb", ', {"kind": "questionnaire"}, "cannot be read (line 1"),
     (lambda d: "[1, 2]", {"kind": "questionnaire"}, "must be one questionnaire"),
+    # Python's parser takes Infinity and NaN; the database's JSON column refused them (a 500).
+    (lambda d: _json_with(d, lambda x: x["schema"]["properties"]["hvilken_jobb"].update(
+        maxLength=float("inf"))), {"kind": "questionnaire"}, "cannot be read (line"),
+    (lambda d: "[" * 5000 + "]" * 5000, {"kind": "questionnaire"},
+     "cannot be read (line 1, column 65)"),
     (lambda d: _json_with(d, _cycle), {"kind": "question", "id": ("hvilken_jobb", "vil_du_jobbe")},
      "depend on each other in a circle"),
     (lambda d: _json_with(d, lambda x: x["ui"]["sections"][0]["items"].append("vil_du_jobbe")),
@@ -569,6 +574,34 @@ def test_a_stale_edit_is_refused_with_the_changes_made_since(app, world):
     assert refused.status_code == 409
     assert refused.json["changes"][0]["who"] == "Admin A"
     assert "Someone saved this questionnaire since you opened it" in refused.json["message"]
+
+
+@pytest.mark.parametrize("path", ["operations", "json"])
+@pytest.mark.parametrize(
+    ("body", "token", "words"),
+    [
+        ({"revision": "one", "op": "add_section"}, True, "The request was not understood."),
+        ([1, 2], True, "The request was not understood."),
+        ({"revision": 1, "op": "add_section", "args": {}, "text": "{}"}, False, "open too long"),
+    ],
+)
+def test_a_request_the_builder_cannot_use_is_refused_with_a_400(app, world, path, body, token,
+                                                                 words):  # fmt: skip
+    """The builder's script counts anything but an error status as saved."""
+    with app.app_context():
+        draft = small_draft(staff(world, "admin1"))
+        slug, revision = draft.questionnaire.slug, draft.revision
+        db.session.commit()
+    client = app.test_client()
+    login_staff(client, "admin@a.no")
+    headers = {"Accept": "application/json"}
+    if token:
+        headers["X-CSRFToken"] = csrf_token(client, "/admin/questionnaires")
+    response = client.post(f"/admin/builder/{slug}/{path}", json=body, headers=headers)
+    assert response.status_code == 400
+    assert words in (response.json.get("message") or response.json.get("detail"))
+    with app.app_context():
+        assert q(slug).draft.revision == revision
 
 
 def test_the_second_editor_is_told_who_edits_since_when(app, world):

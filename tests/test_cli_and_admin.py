@@ -15,6 +15,7 @@ from werkzeug.test import encode_multipart
 
 from webapp.extensions import db
 from webapp.models import (
+    AuditEvent,
     NextStep,
     Participant,
     QuestionnaireVersion,
@@ -24,6 +25,7 @@ from webapp.models import (
     StaffUser,
 )
 from webapp.models.name_search import outside_models
+from webapp.services import questionnaires as questionnaire_service
 
 from .conftest import FORMS, csrf_token, english_client, join, login_staff
 from .documents import minimal_document
@@ -215,13 +217,47 @@ def test_admin_sees_versions_and_can_check_and_publish(app, world, as_actor, bad
     assert exported.json["title"] == "Ny kartlegging"
 
 
-def test_admin_upload_of_garbage(app, world, as_actor):
+NOT_A_DOCUMENT = [
+    (b"\xff\xfe", "The file is not text in UTF-8."),
+    # Python's parser takes these three; the database's JSON column and browsers do not.
+    (b'{"ui": {}, "schema": {"maximum": NaN}}', "not valid JSON (line 1, column 34)."),
+    (b'{"ui": {},\n "schema": {"maximum": 1e999}}', "not valid JSON (line 2, column 24)."),
+    (b'{"ui": {}, "schema": {"x": -Infinity}}', "not valid JSON (line 1, column 28)."),
+    (b'{"ui": {}, "schema": ' + b"[" * 5000 + b"]" * 5000 + b"}", "not valid JSON (line 1"),
+]
+
+
+@pytest.mark.parametrize(("data", "words"), NOT_A_DOCUMENT)
+@pytest.mark.parametrize("publish", ["", "y"])
+def test_admin_upload_of_garbage(app, world, as_actor, data, words, publish):
     admin = as_actor(app, "admin1")
     token = csrf_token(admin, "/admin/questionnaires")
+    before = versions(app)
     response = upload(
-        admin, {"csrf_token": token, "document": FileStorage(io.BytesIO(b"\xff\xfe"), "x.json")}
-    )
-    assert response.status_code == 422 and "not valid JSON" in response.get_data(as_text=True)
+        admin,
+        {"csrf_token": token, "publish": publish,
+         "document": FileStorage(io.BytesIO(data), "x.json")},
+    )  # fmt: skip
+    assert response.status_code == 422 and words in response.get_data(as_text=True)
+    assert versions(app) == before
+
+
+def test_a_failed_database_write_still_gets_the_error_page(app, world, as_actor, monkeypatch):
+    """After a statement the database refused, the session must be rolled back before the
+    error page reads the signed-in person and their language through it."""
+
+    def refused_write(participant):
+        db.session.add(AuditEvent())  # no action, no time: the database refuses the row
+        db.session.flush()
+
+    monkeypatch.setattr(questionnaire_service, "offered_questionnaires", refused_write)
+    client = as_actor(app, "p1")
+    client.post("/language", data={"lang": "uk", "next": "/me/",
+                                   "csrf_token": csrf_token(client, "/me/")})  # fmt: skip
+    response = client.get("/me/")
+    assert response.status_code == 500
+    html = response.get_data(as_text=True)
+    assert '<html lang="uk"' in html and "Щось пішло не так" in html
 
 
 def test_healthz_checks_the_database(client):

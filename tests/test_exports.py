@@ -224,6 +224,8 @@ BAD_INPUT = [
     ({"values": "raw"}, "Choose one of the listed options."),
     ({"language": "xx"}, "Choose one of the listed options."),
     ({"saved_from": "3.11.2026"}, "Please write the date as year-month-day"),
+    ({"saved_to": "9999-12-31"}, "Please write a date between the years 1900 and 2099."),
+    ({"saved_from": "0001-01-01"}, "Please write a date between the years 1900 and 2099."),
     ({"saved_from": "2026-11-05", "saved_to": "2026-11-01"}, "The period ends before it starts."),
 ]
 

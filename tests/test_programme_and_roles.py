@@ -62,6 +62,31 @@ def test_a_bad_date_or_programme_is_refused_and_nothing_changes(app, world, as_a
     assert _participant(app, world.p1).programme is None
 
 
+def test_a_start_date_far_away_is_refused_and_one_stored_breaks_no_page(app, world, as_actor):
+    client = as_actor(app, "c1")
+    page = f"/participants/{world.p1}"
+    response = client.post(
+        f"{page}/programme",
+        data={
+            "csrf_token": csrf_token(client, page),
+            "programme": "integration_act",
+            "programme_start": "9999-12-31",
+        },
+    )
+    assert response.status_code == 422
+    assert "Please write a date between the years 1900 and 2099." in response.get_data(as_text=True)
+    assert _participant(app, world.p1).programme_start is None
+    # One stored before the form refused such dates: the municipality's pages still open.
+    with app.app_context():
+        person = db.session.get(Participant, world.p1)
+        person.programme, person.programme_start = "integration_act", date(9999, 12, 31)
+        db.session.commit()
+    for actor, url in (("c1", "/caseload"), ("c1", "/caseload?sort=start"), ("lead1", "/caseload"),
+                       ("lead1", "/overview"), ("c1", page)):  # fmt: skip
+        response = as_actor(app, actor).get(url)
+        assert response.status_code == 200, url
+
+
 def test_the_lead_reassigns_within_the_municipality(app, world, as_actor):
     lead = as_actor(app, "lead1")
     page = f"/participants/{world.p1}"

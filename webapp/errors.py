@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from .extensions import db
 from .input_guard import UnreadableInput
 
 log = logging.getLogger(__name__)
@@ -85,5 +86,8 @@ def init_app(app: Flask) -> None:
         if isinstance(error, HTTPException):
             return http_error(error)
         log.exception("unhandled error on %s %s", request.method, request.path)
+        # The failed statement leaves the session unusable, and the error page reads through it
+        # (the signed-in person, their language): start it over, or that page fails too.
+        db.session.rollback()
         title, detail = _messages(500)
         return render_error(InternalServerError.code, title, detail)

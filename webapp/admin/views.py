@@ -24,13 +24,15 @@ from wtforms import SelectChoice
 from .. import access
 from ..auth import current_actor, staff_required
 from ..builder.forms import ImportForm, NewQuestionnaireForm
+from ..builder.messages import problem_message, upload_message
 from ..extensions import db
 from ..i18n import interface_report, own_name
 from ..models import QuestionAudio, Questionnaire, Resource, StaffUser
-from ..questionnaires import check_document, translation
+from ..questionnaires import check_document, translation, uploads
 from ..services import (
     audio,
     audit,
+    builder,
     notifications,
     push_delivery,
     resource_editing,
@@ -50,13 +52,15 @@ def questionnaires():
     form = UploadForm()
     problems: list = []
     if form.validate_on_submit():
-        raw = form.document.data.read()
         try:
-            document = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            problems = [_("The file is not valid JSON: %(reason)s", reason=str(exc))]
+            document = uploads.read_json_document(
+                form.document.data.read(), builder.MAX_DOCUMENT_BYTES
+            )
+        except uploads.UploadRefused as refused:
+            problems = [upload_message(refused.code, refused.params)]
         else:
-            problems = [str(p) for p in check_document(document)]
+            found = check_document(document)
+            problems = [f"{p.pointer or '/'}: {problem_message(p)}" for p in found]
         if not problems and form.publish.data:
             admin = current_actor()
             try:

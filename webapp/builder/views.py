@@ -124,12 +124,15 @@ def state(draft: QuestionnaireDraft, **extra: Any) -> dict[str, Any]:
 
 def _body(schema: Schema) -> dict[str, Any]:
     data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        abort(jsonify({"message": _("The request was not understood.")}), 400)
     try:
-        return schema.load(data)
+        if isinstance(data, dict):
+            return schema.load(data)
     except ValidationError:
-        abort(jsonify({"message": _("The request was not understood.")}), 400)
+        pass
+    # abort(response) sends the response as it is: the status goes on the response itself.
+    refused = jsonify({"message": _("The request was not understood.")})
+    refused.status_code = 400
+    abort(refused)
 
 
 def _stale(error: builder.StaleDraft):

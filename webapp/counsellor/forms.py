@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -64,6 +66,27 @@ class ReviewForm(FlaskForm):
     )
 
 
+class PlanDateField(DateField):
+    """A date field whose refusal of a badly written date says what to write, and which takes
+    only dates a programme can have (a year like 9999 is a typing slip, and no page can count
+    days from it)."""
+
+    EARLIEST = date(1900, 1, 1)
+    LATEST = date(2099, 12, 31)
+
+    def process_formdata(self, valuelist) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError(
+                str(_l("Please write the date as year-month-day, for example 2027-03-31."))
+            ) from error
+
+    def post_validate(self, form, validation_stopped: bool) -> None:
+        if self.data is not None and not self.EARLIEST <= self.data <= self.LATEST:
+            self.errors.append(str(_l("Please write a date between the years 1900 and 2099.")))
+
+
 class ProgrammeForm(FlaskForm):
     programme = SelectField(
         _l("Programme"),
@@ -72,9 +95,11 @@ class ProgrammeForm(FlaskForm):
             *(SelectChoice(key, label) for key, label in PROGRAMME_LABELS.items()),
         ],
     )
-    programme_start = DateField(_l("Start date"), validators=[Optional()])
-    mapping_completed_on = DateField(_l("Competence mapping completed"), validators=[Optional()])
-    guidance_completed_on = DateField(_l("Career guidance completed"), validators=[Optional()])
+    programme_start = PlanDateField(_l("Start date"), validators=[Optional()])
+    mapping_completed_on = PlanDateField(
+        _l("Competence mapping completed"), validators=[Optional()]
+    )
+    guidance_completed_on = PlanDateField(_l("Career guidance completed"), validators=[Optional()])
 
 
 class ReassignForm(FlaskForm):
@@ -191,18 +216,6 @@ STEP_STATUS_LABELS = {
     "done": _l("Done"),
     "cancelled": _l("Cancelled"),
 }
-
-
-class PlanDateField(DateField):
-    """A date field whose refusal of a badly written date says what to write."""
-
-    def process_formdata(self, valuelist) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as error:
-            raise ValueError(
-                str(_l("Please write the date as year-month-day, for example 2027-03-31."))
-            ) from error
 
 
 class StepForm(FlaskForm):

@@ -8,12 +8,24 @@ administrator sees each problem at its element.
 from __future__ import annotations
 
 import json
+import math
+import re
 from typing import Any
 
 #: Every .xlsx (and .docx, .zip …) starts with a ZIP local file header.
 ZIP_MAGIC = b"PK\x03\x04"
 #: The legacy binary Excel format (OLE2), which is not read: save as .xlsx.
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+#: Deeper than any questionnaire goes (about a dozen levels), and far from where the parser or
+#: the checker would run out of stack.
+MAX_DEPTH = 64
+#: A JSON string (with escapes), a bracket, or a number or constant outside strings.
+_TOKEN = re.compile(
+    r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]|NaN|-?Infinity|-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?',
+    re.DOTALL,
+)
 
 
 class UploadRefused(Exception):
@@ -34,6 +46,34 @@ def kind_of(data: bytes) -> str:
     return "json"
 
 
+def parse_json(text: str) -> Any:
+    """Return the JSON value in ``text``, or raise ``UploadRefused("json", line=, column=)``
+    where it is not standard JSON. That includes NaN, Infinity and a number too large to hold,
+    which Python's parser takes but the database's JSON column and the browser do not, and
+    nesting deeper than :data:`MAX_DEPTH`. One flat scan finds those before anything recurses.
+    """
+    depth = 0
+    for match in _TOKEN.finditer(text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _refused_at(text, match.start())
+        elif token in "]}":
+            depth -= 1
+        elif token[0] != '"' and not math.isfinite(float(token)):
+            raise _refused_at(text, match.start())
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UploadRefused("json", line=exc.lineno, column=exc.colno) from exc
+
+
+def _refused_at(text: str, position: int) -> UploadRefused:
+    line = text.count("\n", 0, position) + 1
+    return UploadRefused("json", line=line, column=position - text.rfind("\n", 0, position))
+
+
 def read_json_document(data: bytes, max_bytes: int) -> dict[str, Any]:
     """Return the questionnaire document in ``data``, or refuse the file with a reason."""
     if not data.strip():
@@ -44,12 +84,7 @@ def read_json_document(data: bytes, max_bytes: int) -> dict[str, Any]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise UploadRefused("encoding") from exc
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UploadRefused("json", line=exc.lineno, column=exc.colno) from exc
-    except RecursionError as exc:
-        raise UploadRefused("json", line=1, column=1) from exc
+    document = parse_json(text)
     if not isinstance(document, dict):
         raise UploadRefused("json_object")
     if not isinstance(document.get("ui"), dict) or not isinstance(document.get("schema"), dict):

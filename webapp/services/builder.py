@@ -29,7 +29,7 @@ from ..models import (
     StaffUser,
 )
 from ..models.types import utcnow
-from ..questionnaires import Problem, bank, check_document, editing, translation
+from ..questionnaires import Problem, bank, check_document, editing, translation, uploads
 from ..questionnaires.editing import EditError
 from ..questionnaires.moving import answer_kind
 from . import audit, revisions
@@ -144,15 +144,16 @@ def problems_of(draft: QuestionnaireDraft) -> list[Problem]:
     found = []
     if draft.source_text is not None:
         try:
-            json.loads(draft.source_text)
+            uploads.parse_json(draft.source_text)
             found.append(Problem("", "the document must be a JSON object", "json_object"))
-        except json.JSONDecodeError as exc:
+        except uploads.UploadRefused as refused:
+            line, column = refused.params["line"], refused.params["column"]
             found.append(
                 Problem(
                     "",
-                    f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
+                    f"not valid JSON (line {line}, column {column})",
                     "json",
-                    (("line", str(exc.lineno)), ("column", str(exc.colno))),
+                    (("line", str(line)), ("column", str(column))),
                 )
             )
     return found + check_document(draft.document)
@@ -217,8 +218,8 @@ def replace_document(
     if len(text.encode("utf-8")) > MAX_DOCUMENT_BYTES * 2:  # indentation allowed for
         raise DraftTooLarge("json")
     try:
-        document = json.loads(text)
-    except json.JSONDecodeError:
+        document = uploads.parse_json(text)
+    except uploads.UploadRefused:
         draft.source_text = text
     else:
         if _size(document) > MAX_DOCUMENT_BYTES:

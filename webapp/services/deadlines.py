@@ -46,7 +46,10 @@ def due_date(participant: Participant, step: str) -> date | None:
     """Return when ``step`` is due for the participant, or None without a deadline."""
     if participant.programme not in WITH_DEADLINES or participant.programme_start is None:
         return None
-    return participant.programme_start + timedelta(days=STEPS[step][1])
+    try:
+        return participant.programme_start + timedelta(days=STEPS[step][1])
+    except OverflowError:  # a start near year 9999, stored before the form refused it
+        return date.max
 
 
 def step(participant: Participant, name: str, today: date) -> Step:

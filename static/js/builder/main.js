@@ -96,6 +96,10 @@ function send(op, args, done) {
   return next;
 }
 
+// Accept JSON: a refusal made before the builder's view (an expired form) says why in JSON too.
+const JSON_HEADERS = { "Content-Type": "application/json", Accept: "application/json",
+  "X-CSRFToken": C.csrf };
+
 /** Send one operation; on success show the new draft and announce what happened. */
 async function sendNow(op, args, done, since) {
   $("builder-error").replaceChildren();
@@ -105,7 +109,7 @@ async function sendNow(op, args, done, since) {
   try {
     response = await fetch(C.urls.operations, {
       method: "POST",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": C.csrf },
+      headers: JSON_HEADERS,
       body: JSON.stringify({ revision: state.revision, op, args: sent }),
     });
   } catch {
@@ -138,12 +142,13 @@ function namedIn(condition, now) {
 
 function fail(body) {
   const box = $("builder-error");
+  const message = body.message ?? body.detail ?? S.failed; // the builder's, or a problem's
   const changes = (body.changes ?? []).map((c) =>
     el("li", {}, `${c.who} (${c.when}): ${c.what}`));
-  box.replaceChildren(el("div", { class: "error-summary" }, el("p", {}, body.message),
+  box.replaceChildren(el("div", { class: "error-summary" }, el("p", {}, message),
     changes.length ? el("ul", {}, changes) : null,
     body.changes ? el("button", { type: "button", onclick: () => location.reload() }, S.reload) : null));
-  announce(body.message);
+  announce(message);
   return undefined;
 }
 
@@ -538,7 +543,7 @@ $("json-save").addEventListener("click", () => {
     try {
       response = await fetch(C.urls.json, {
         method: "POST",
-        headers: { "Content-Type": "application/json", "X-CSRFToken": C.csrf },
+        headers: JSON_HEADERS,
         body: JSON.stringify({ revision: state.revision, text }),
       });
     } catch {
