@@ -219,6 +219,29 @@ def test_another_participants_response_id_is_not_found(app, world, as_actor):
         assert db.session.get(Response, rid).answers == {"mapped_before": "no"}
 
 
+def test_the_counsellors_questionnaire_about_them_is_not_found_for_the_participant(
+    app, world, as_actor
+):
+    """Its answers are the counsellor's: a participant's write to its id is a 404, never a
+    409 that carries them."""
+    from .conftest import csrf_token
+
+    counsellor = as_actor(app, "c1")
+    page = f"/participants/{world.p1}"
+    started = counsellor.post(f"{page}/forms/muligheter",
+                              data={"csrf_token": csrf_token(counsellor, page)})  # fmt: skip
+    rid = started.headers["Location"].split("/r/")[1].split("/")[0]
+    with app.app_context():
+        db.session.get(Response, rid).answers = {"note": "the counsellor's own words"}
+        db.session.commit()
+    for base in (None, 1):
+        refused = put(as_actor(app, "p1"), rid, body({"mapped_before": "yes"}, base=base))
+        assert refused.status_code == 404
+        assert "the counsellor's own words" not in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Response, rid).answers == {"note": "the counsellor's own words"}
+
+
 def test_merge_per_question_and_conflicts_kept(app, world, as_actor):
     rid = str(uuid.uuid4())
     phone, tablet = as_actor(app, "p1"), as_actor(app, "p1")

@@ -152,3 +152,28 @@ def test_a_sent_response_is_not_changed_in_a_meeting(app, world, as_actor):
     assert stored(app, rid).status == "submitted"
     with app.app_context():
         assert db.session.get(Response, rid).revision == 1
+
+
+def test_a_counsellor_whose_session_ended_in_a_meeting_signs_in_again_as_staff(
+    app, world, as_actor
+):
+    """The meeting pages are the participant's questionnaire pages: an ended staff session
+    went to the participants' invite page, with "ask your counsellor for a new code"."""
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from webapp.models import LoginSession
+    from webapp.models.types import utcnow
+
+    counsellor = as_actor(app, "c1")
+    rid = meeting_id(open_meeting(counsellor, world.p1))
+    with app.app_context():
+        for login in db.session.scalars(sa.select(LoginSession)):
+            login.expires_at = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+    response = counsellor.get(f"/r/{rid}/meeting/1")
+    assert response.status_code == 302 and "/login" in response.location
+    page = counsellor.get(response.location).get_data(as_text=True)
+    assert "Your session has expired. Please sign in again." in page
+    assert "new code" not in page

@@ -7,7 +7,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from webapp.extensions import db
-from webapp.models import AuditEvent, Participant
+from webapp.models import AuditEvent, Participant, Response
 
 from .conftest import csrf_token
 
@@ -136,3 +136,22 @@ def test_a_counsellor_is_made_lead_on_the_command_line(app, world, runner, as_ac
     assert ">p1<" not in as_actor(app, "c2").get("/caseload").get_data(as_text=True)
     refused = runner.invoke(args=["staff", "lead", "admin@a.no"])
     assert refused.exit_code == 1 and "Only a counsellor" in refused.output
+
+
+def test_only_the_assigned_counsellor_fills_in_the_counsellors_forms(app, world, as_actor):
+    """The lead reads another counsellor's participant; the counsellor's forms about them are
+    that counsellor's to fill in (the lead was offered one, which made a draft nobody could
+    open)."""
+    page = f"/participants/{world.p1}"
+    lead = as_actor(app, "lead1")
+    assert "Fill in: " not in lead.get(page).get_data(as_text=True)
+    refused = lead.post(f"{page}/forms/muligheter", data={"csrf_token": csrf_token(lead, page)})
+    assert refused.status_code == 404
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == 0
+    counsellor = as_actor(app, "c1")
+    assert "Fill in: " in counsellor.get(page).get_data(as_text=True)
+    started = counsellor.post(f"{page}/forms/muligheter",
+                              data={"csrf_token": csrf_token(counsellor, page)})  # fmt: skip
+    assert started.status_code == 302
+    assert counsellor.get(started.headers["Location"], follow_redirects=True).status_code == 200

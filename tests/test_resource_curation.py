@@ -165,6 +165,12 @@ BAD = [
     ({"description_nb": ""}, "Please write a description in bokmål."),
     ({"title_en": "x" * 201}, "200"),
     ({"tags": "norsk kurs!, ok"}, "A tag can only have small letters"),
+    ({"tags": "ok, " + "a" * 500}, "A tag can have at most 40 characters"),
+    ({"url": "https://[::1/"}, "Please write a full web address starting with https://"),
+    ({"url": "https://x.example:99999/"}, "Please write a full web address starting with https://"),
+    # Shown as https://x.example/moc.knab, it opens bank.com: invisible characters are refused.
+    ({"url": "https://x.example/\u202emoc.knab"}, "a space or an invisible character"),
+    ({"url": "https://x.example/a b"}, "a space or an invisible character"),
     ({"region": "everywhere"}, "Not a valid choice"),
     ({"audience": "public"}, "Not a valid choice"),
 ]

@@ -111,6 +111,29 @@ def test_broken_characters_in_the_url_never_500(app, world, as_actor, path):
         assert response.status_code in (400, 404, 405), (method, path, response.status_code)
 
 
+HUGE = "9" * 23  # beyond any database integer
+
+
+def test_an_id_too_large_for_the_database_is_not_found_or_refused_never_500(app, world, as_actor):
+    from .conftest import csrf_token
+
+    counsellor, lead = as_actor(app, "c1"), as_actor(app, "lead1")
+    for path in (f"/participants/{HUGE}", "/participants/9223372036854775808",
+                 f"/participants/{world.p1}/shared/{HUGE}/withdraw"):  # fmt: skip
+        assert counsellor.get(path).status_code in (404, 405), path
+    page = f"/participants/{world.p1}"
+    for value in (HUGE, "abc", "-1"):
+        token = csrf_token(lead, page)
+        moved = lead.post(f"{page}/counsellor", data={"csrf_token": token, "counsellor_id": value})
+        assert moved.status_code == 422, value
+        assert "Choose a counsellor in your municipality" in moved.get_data(as_text=True)
+    added = counsellor.post("/participants/new", data={
+        "csrf_token": csrf_token(counsellor, "/participants/new"), "display_name": "Ny",
+        "language": "nb", "counsellor_id": HUGE})  # fmt: skip
+    assert added.status_code == 422
+    assert "Choose one of the listed options." in added.get_data(as_text=True)
+
+
 def test_form_numbers_too_large_are_not_stored_as_infinity(app, world, as_actor):
     """A number field with 400 digits is a float overflow, refused like any non-number."""
     from webapp.models import Participant, Questionnaire

@@ -273,3 +273,11 @@ def test_who_may_withdraw_a_share(app, world, as_actor, who, status):
     )
     assert response.status_code == status
     assert bool(_shared(app)) == (status != 302)
+
+
+def test_a_resource_id_no_row_can_have_is_refused_clearly(app, world, as_actor):
+    rid = _response(app, world)
+    response = _share(as_actor(app, "c1"), rid, "9" * 23)
+    assert response.status_code == 422
+    assert "This resource cannot be shared with the participant." in response.get_data(as_text=True)
+    assert _shared(app) == []

@@ -165,11 +165,18 @@ def may_edit(actor: Actor, response: Response) -> bool:
     audience = response.version.definition.audience
     if audience == "participant":
         return isinstance(actor, Participant) and actor.id == response.participant_id
+    return fills_counsellor_forms(actor, response.participant)
+
+
+def fills_counsellor_forms(actor: Actor, person: Participant) -> bool:
+    """Return whether ``actor`` fills in counsellor questionnaires about ``person``: their
+    assigned counsellor only (the lead reads the others' participants, and does not write
+    these for them)."""
     return (
         isinstance(actor, StaffUser)
         and actor.is_counsellor
-        and response.participant.counsellor_id == actor.id
-        and response.participant.municipality_id == actor.municipality_id
+        and person.counsellor_id == actor.id
+        and person.municipality_id == actor.municipality_id
     )
 
 

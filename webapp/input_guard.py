@@ -2,6 +2,8 @@
 
 - NUL characters (PostgreSQL text cannot hold U+0000) and lone surrogates (text that cannot be
   encoded, so the database driver fails on it) anywhere in the path, query, form or JSON body.
+- A number in a path (``<int:id>``) larger than a database id can be: the address is not
+  found (404), instead of the database driver failing on it.
 - JSON bodies are parsed here, once, with limits: nesting depth (checked by a flat scan before
   the parser recurses), number of keys, length of each text, and only standard JSON: no NaN or
   Infinity (a number too large to hold counts as Infinity) and no duplicate keys.
@@ -23,6 +25,7 @@ from flask import Flask, has_request_context, request
 from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest
+from werkzeug.routing import IntegerConverter
 
 from .questionnaires.texts import is_unreadable
 
@@ -171,7 +174,17 @@ def _check() -> None:
         request.get_json()  # parsed once, with limits; views get the cached result
 
 
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in the app's paths: an id, a version or a revision, all integer columns (at
+    most 2**31 - 1 in PostgreSQL). Larger numbers do not match the route."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=2**31 - 1, signed=False) -> None:  # noqa: A002
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
 def init_app(app: Flask) -> None:
+    # Before any blueprint is registered: a rule takes its converter when it is added.
+    app.url_map.converters["int"] = IdConverter
     app.json = StrictJSONProvider(app)
     # Jinja's ``tojson`` keeps the dumps of the provider the app had when its environment was
     # made: without this, the app's strings in /app/ stayed \uXXXX escapes (issue 12). Jinja

@@ -97,6 +97,13 @@ class ResourceForm(FlaskForm):
         problem = resource_editing.url_problem(field.data.strip())
         if problem == "too_long":
             raise ValidationError(_l("The web address is too long (at most 500 characters)."))
+        if problem == "characters":
+            raise ValidationError(
+                _l(
+                    "The web address has a space or an invisible character in it. "
+                    "Please type it again."
+                )
+            )
         if problem:
             raise ValidationError(
                 _l("Please write a full web address starting with https:// or http://.")
@@ -104,6 +111,11 @@ class ResourceForm(FlaskForm):
 
     def validate_tags(self, field) -> None:
         _tags, bad = resource_editing.parse_tags(field.data or "")
+        long = [t for t in bad if resource_editing.TAG_CHARACTERS.match(t)]
+        if long:
+            raise ValidationError(
+                _l("A tag can have at most 40 characters: %(tags)s", tags=", ".join(long))
+            )
         if bad:
             raise ValidationError(
                 _l(

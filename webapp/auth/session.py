@@ -90,6 +90,9 @@ def _take_chosen_language(person: StaffUser | Participant, lang: Any, chosen: An
 
 def log_in_staff(user: StaffUser) -> None:
     _start(user, timedelta(hours=current_app.config["STAFF_SESSION_HOURS"]))
+    # Kept in the (signed) cookie: once the session has ended on the server, a page that both
+    # staff and participants use still sends each to their own way to sign in again.
+    session["staff"] = True
 
 
 def log_in_participant(participant: Participant) -> None:
@@ -201,6 +204,7 @@ def _load_actor() -> None:
     login = sessions.find(session["sid"])
     person = login.person if login is not None else None
     if login is None or person is None:
+        g.expired_staff = bool(session.get("staff"))
         session.clear()
         g.session_expired = True
         return
@@ -286,6 +290,12 @@ def init_app(app: Flask) -> None:
     app.before_request(_load_actor)
     app.before_request(_require_second_factor)
     app.after_request(_owner_cookie)
+
+
+def sign_in_again() -> str:
+    """Return the endpoint where the person whose session this request came with signs in:
+    the staff sign-in, or a participant's invite code (pages both use: fill/views.py)."""
+    return "auth.login" if g.get("expired_staff") else "auth.join_form"
 
 
 def expired_message(login_endpoint: str) -> str:

@@ -17,7 +17,14 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from ..i18n import lazy_gettext as _l
 from ..rendering.widgets import Select
@@ -37,14 +44,39 @@ PROGRAMME_LABELS = {
 }
 
 
+def row_id(value) -> int:
+    """Coerce a submitted id. A number no row can have (beyond PostgreSQL's integer) is not an
+    id: the database driver would fail on it."""
+    number = int(value)
+    if not 0 < number < 2**31:
+        raise ValueError(value)
+    return number
+
+
+class ListedChoiceField(SelectField):
+    """A select whose refusal of a value that is not listed says what to do."""
+
+    def process_formdata(self, valuelist) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None  # not even of the right kind: "not listed", or "required"
+
+    def pre_validate(self, form) -> None:
+        if self.data is None and any(isinstance(v, DataRequired) for v in self.validators):
+            return  # DataRequired says what is missing
+        if self.data not in {choice[0] for choice in self.iter_choices()}:
+            raise ValidationError(str(_l("Choose one of the listed options.")))
+
+
 class ParticipantForm(FlaskForm):
     display_name = StringField(
         _l("Name or pseudonym"),
         validators=[DataRequired(_l("Please write a name or a pseudonym.")), Length(max=120)],
         description=_l("What you and the participant call them. No e-mail or ID number needed."),
     )
-    language = SelectField(_l("Preferred language"))
-    counsellor_id = SelectField(_l("Counsellor"), coerce=int)
+    language = ListedChoiceField(_l("Preferred language"))
+    counsellor_id = ListedChoiceField(_l("Counsellor"), coerce=row_id)
 
 
 class ReviewForm(FlaskForm):
@@ -104,7 +136,7 @@ class ProgrammeForm(FlaskForm):
 
 class ReassignForm(FlaskForm):
     #: Any id is accepted here; the service refuses a counsellor of another municipality.
-    counsellor_id = SelectField(_l("Counsellor"), coerce=int, validate_choice=False)
+    counsellor_id = SelectField(_l("Counsellor"), coerce=row_id, validate_choice=False)
 
 
 PROGRESS_LABELS = {
@@ -183,8 +215,8 @@ class EditCommentForm(FlaskForm):
 class RevisionsForm(Form):
     """Two revisions of a response to compare (a GET form)."""
 
-    first = SelectField(_l("From"), coerce=int)
-    second = SelectField(_l("To"), coerce=int)
+    first = ListedChoiceField(_l("From"), coerce=row_id)
+    second = ListedChoiceField(_l("To"), coerce=row_id)
 
 
 class ProgressForm(Form):
@@ -198,7 +230,7 @@ class ProgressForm(Form):
 class ShareForm(FlaskForm):
     """Share one suggested resource with the participant (limit: services/sharing.py)."""
 
-    resource_id = IntegerField(validators=[DataRequired()])
+    resource_id = IntegerField(validators=[DataRequired(), NumberRange(1, 2**31 - 1)])
     note = TextAreaField(
         _l("Personal note (optional)"),
         description=_l("At most 500 characters. The participant sees it with the link."),
@@ -253,22 +285,6 @@ class ResolveForm(FlaskForm):
     question = StringField(validators=[DataRequired(), Length(max=200)])
     revision = IntegerField(validators=[InputRequired()])
     keep = StringField(validators=[Optional(), Length(max=20)])
-
-
-class ListedChoiceField(SelectField):
-    """A select whose refusal of a value that is not listed says what to do."""
-
-    def process_formdata(self, valuelist) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            self.data = None  # not even of the right kind: "not listed", or "required"
-
-    def pre_validate(self, form) -> None:
-        if self.data is None and any(isinstance(v, DataRequired) for v in self.validators):
-            return  # DataRequired says what is missing
-        if self.data not in {choice[0] for choice in self.iter_choices()}:
-            raise ValidationError(str(_l("Choose one of the listed options.")))
 
 
 class ListedRadioField(RadioField):

@@ -255,7 +255,11 @@ def _participant_page(
         .where(Response.participant_id == person.id)
         .order_by(Response.created_at.desc())
     ).all()
-    counsellor_forms = questionnaire_service.counsellor_questionnaires(actor)
+    counsellor_forms = (
+        questionnaire_service.counsellor_questionnaires(actor)
+        if access.fills_counsellor_forms(actor, person)
+        else []
+    )
     if programme_form is None:
         programme_form = ProgrammeForm(formdata=None, obj=person, programme=person.programme or "")
     if reassign_form is None and actor.is_lead:
@@ -400,7 +404,12 @@ def reassign(participant_id: int):
     if not actor.is_lead:
         abort(404)  # only the lead reassigns; for others the action does not exist
     form = ReassignForm()
-    if not form.validate_on_submit():
+    chosen = form.validate_on_submit()
+    if not chosen and not form.csrf_token.errors:  # not an id at all: not one of theirs either
+        form.counsellor_id.errors = [
+            _("Choose a counsellor in your municipality. The participant keeps their counsellor.")
+        ]
+    if not chosen:
         return _participant_page(person, reassign_form=form)
     try:
         participants.reassign(actor, person, db.session.get(StaffUser, form.counsellor_id.data))
@@ -573,6 +582,8 @@ def start_form(participant_id: int, slug: str):
         abort(404)
     if questionnaire not in questionnaire_service.counsellor_questionnaires(actor):
         abort(404)  # another municipality's, or retired
+    if not access.fills_counsellor_forms(actor, person):
+        abort(404)  # a lead's look at another counsellor's participant: theirs to fill in
     response = response_service.start(person, questionnaire, author=actor)
     db.session.commit()
     return redirect(url_for("fill.resume", response_id=response.id))

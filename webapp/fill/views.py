@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 
 from .. import access
 from ..auth import current_actor
-from ..auth.session import expired_message
+from ..auth.session import expired_message, sign_in_again
 from ..extensions import db
 from ..models import Participant, Response
 from ..rendering.display import answer_sections
@@ -71,11 +71,12 @@ def _lang(response: Response) -> str:
 @bp.before_request
 def _require_actor():
     if current_actor() is None:
+        endpoint = sign_in_again()  # staff fill in counsellor forms and meetings here too
         if g.get("session_expired"):
-            flash(expired_message("auth.join_form"), "warning")
+            flash(expired_message(endpoint), "warning")
         else:
             flash(_("Please sign in to continue."), "info")
-        return redirect(url_for("auth.join_form", next=request.full_path))
+        return redirect(url_for(endpoint, next=request.full_path))
     return None
 
 

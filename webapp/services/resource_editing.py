@@ -17,6 +17,8 @@ from . import audit
 #: Where a municipality's own resource applies: its county or only the municipality.
 REGIONS = ("county", "municipality")
 TAG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+#: A tag of the right characters, of any length (to say "too long" rather than "letters").
+TAG_CHARACTERS = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 URL_MAX = 500
 TITLE_MAX = 200
 DESCRIPTION_MAX = 2000
@@ -63,8 +65,16 @@ def url_problem(url: str) -> str | None:
     """Return why ``url`` is no usable web address (a code), or None."""
     if len(url) > URL_MAX:
         return "too_long"
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc or " " in url:
+    # Spaces, control characters and invisible ones (a right-to-left override makes a link
+    # read as another address than the one it opens).
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zs", "Zl", "Zp") for c in url):
+        return "characters"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (a port that is no number raises here)
+    except ValueError:  # e.g. https://[::1/ (an unclosed IPv6 address)
+        return "scheme"
+    if parts.scheme not in ("http", "https") or not parts.netloc:
         return "scheme"
     return None
 

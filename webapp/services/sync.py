@@ -279,6 +279,8 @@ def apply(participant: Participant, submission: Submission) -> Receipt:
     if response.participant_id != participant.id:
         raise NotFound("response")  # another person's id: as if it did not exist
     if response.version_id != version.id:
+        if response.version.definition.audience != "participant":
+            raise NotFound("response")  # the counsellor's questionnaire about them: not theirs
         raise Conflict("version", current=response)
     known = _known(rows)
     if known.replayed is not None:
