@@ -199,6 +199,29 @@ def test_bad_requests(phone, payload, status):
     assert put(phone, str(uuid.uuid4()), payload).status_code == status
 
 
+def test_field_messages_of_a_malformed_body_are_in_the_participants_language(app, world, as_actor):
+    """The body's own fields (not the answers) were refused in marshmallow's English."""
+    from .conftest import csrf_token
+
+    phone = as_actor(app, "p1")
+    phone.post("/language", data={"csrf_token": csrf_token(phone, "/me/"), "lang": "uk",
+                                  "next": "/me/"})  # fmt: skip
+    payload = {**body(), "status": None, "colour": "red"}
+    del payload["version"]
+    response = put(phone, str(uuid.uuid4()), payload)
+    assert response.status_code == 422
+    found = {e["pointer"]: (e["code"], e["detail"]) for e in response.json["errors"]}
+    assert found == {
+        "/version": ("required", "Це поле обов’язкове."),
+        "/status": ("null", "Це поле не може бути порожнім."),
+        "/colour": ("unknown", "Тут цього поля не очікують."),
+    }
+    wrong = put(phone, str(uuid.uuid4()), {**body(), "status": "final"})
+    assert [(e["code"], e["detail"]) for e in wrong.json["errors"]] == [
+        ("invalid", "Тут це значення не дозволене.")
+    ]
+
+
 def test_not_json_and_not_signed_in(app, phone):
     rid = str(uuid.uuid4())
     form = phone.put(f"/api/v1/responses/{rid}", data="answers=1")

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 from flask_babel import gettext as _
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema, ValidationError, fields
 
 from ..auth import current_actor
 from ..models import Participant, StaffUser
@@ -121,12 +121,32 @@ def load_json(schema: Schema) -> dict[str, Any]:
         ) from None
 
 
+#: marshmallow's own sentences (English) for the cases a client can act on, by code.
+_MARSHMALLOW_CODES = {
+    fields.Field.default_error_messages["required"]: "required",
+    fields.Field.default_error_messages["null"]: "null",
+    Schema._default_error_messages["unknown"]: "unknown",
+}
+
+
+def _field_error(pointer: str, messages: list[str]) -> dict[str, str]:
+    """One field's refusal: a code for the client, and a sentence in the reader's language
+    (marshmallow writes its own in English)."""
+    code = next((_MARSHMALLOW_CODES[m] for m in messages if m in _MARSHMALLOW_CODES), "invalid")
+    detail = {
+        "required": _("This field is required."),
+        "null": _("This field cannot be empty."),
+        "unknown": _("This field is not expected here."),
+    }.get(code) or _("This value is not allowed here.")
+    return {"pointer": pointer, "code": code, "detail": detail}
+
+
 def _field_errors(messages: Any, pointer: str = "") -> Iterable[dict[str, str]]:
     if isinstance(messages, dict):
         for key, value in messages.items():
             yield from _field_errors(value, f"{pointer}/{key}")
     elif isinstance(messages, list) and messages and all(isinstance(m, str) for m in messages):
-        yield {"pointer": pointer, "code": "invalid", "detail": " ".join(messages)}
+        yield _field_error(pointer, messages)
     elif isinstance(messages, list):
         for index, value in enumerate(messages):
             yield from _field_errors(value, f"{pointer}/{index}")

@@ -111,7 +111,13 @@ class ReceiptSchema(Schema):
 
 class FieldErrorSchema(Schema):
     pointer = fields.String(required=True, metadata={"description": "JSON Pointer into the body"})
-    code = fields.String(required=True)
+    code = fields.String(
+        required=True,
+        metadata={
+            "description": "For an answer, the rule it breaks (required, type, choice, "
+            "maximum, ...); for a field of the body, required, null, unknown or invalid"
+        },
+    )
     detail = fields.String(required=True)
 
 
