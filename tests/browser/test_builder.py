@@ -431,3 +431,20 @@ def test_a_rename_follows_conditions_picked_before_it_and_frees_the_old_name(
     assert page.locator("#builder-error").inner_text() == ""
     assert errors == []
     ctx.close()
+
+
+def test_a_refused_change_says_why_and_never_saved(app, world, browser, live_server):
+    """A refusal made before the builder's view (the session, so the form's token, is gone)
+    comes back as problem details: the page says what to do, never "Saved"."""
+    ctx, page, errors = copy_in_builder(browser, live_server, world, "muligheter")
+    before = stored_draft(app, "muligheter-kommune-a", revision=True)
+    ctx.clear_cookies()
+    type_into(page, "#new-section-title", "Jobb i kommunen")
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "document.getElementById('builder-error').textContent.includes('open too long')"
+    )
+    assert "Saved" not in page.locator("#announce").inner_text()
+    assert stored_draft(app, "muligheter-kommune-a", revision=True) == before
+    assert errors == []
+    ctx.close()
