@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from webapp.builder.messages import problem_view
+from webapp.builder.messages import EDIT_OTHER, edit_message, problem_view
 from webapp.extensions import db
 from webapp.models import (
     AuditEvent,
@@ -427,14 +427,67 @@ REFUSED = [
     ("set_question", {"question": "alder", "colour": "red"}, "unknown_field"),
     ("explode", {}, "unknown_operation"),
     ("move_question", {"question": "alder"}, "bad_arguments"),
+    # Babel knows no such language: every page of the draft named it and failed (a 500).
+    ("set_meta", {"languages": ["nb", "zz"]}, "unknown_language"),
+    ("set_meta", {"languages": ["nb", "en-US"]}, "unknown_language"),
+    ("set_meta", {"languages": ["nb", ""]}, "unknown_language"),
+    ("set_meta", {"languages": ["en"]}, "source_language_needed"),
+    # Arguments of the wrong kind that did not fail by themselves.
+    ("rename_question", {"question": ["farge"], "new_id": "x"}, "bad_arguments"),
+    ("rename_question", {"question": {"a": 1}, "new_id": "x"}, "bad_arguments"),
+    ("add_question", {"section": "andre", "widget": "choice", "title": "X", "options": "Ja"},
+     "bad_arguments"),
+    ("move_option", {"question": "farge", "index": True, "delta": 1}, "bad_arguments"),
+    # A rename of nothing answered "saved" and changed nothing; "alder/x" made alder a group.
+    ("rename_question", {"question": "gone", "new_id": "x"}, "no_question"),
+    ("rename_question", {"question": "alder/x", "new_id": "y"}, "no_question"),
+    # Option values are texts or whole numbers: the others were published.
+    ("add_option", {"question": "farge", "title": "X", "value": {"a": 1}}, "option_value"),
+    ("add_option", {"question": "farge", "title": "X", "value": [1]}, "option_value"),
+    ("add_option", {"question": "farge", "title": "X", "value": 1.5}, "option_value"),
+    ("add_option", {"question": "farge", "title": "X", "value": True}, "option_value"),
+    ("add_option", {"question": "farge", "title": "X", "value": " "}, "option_value"),
+    ("set_option", {"question": "farge", "index": 0, "value": False}, "option_value"),
+    ("set_option", {"question": "farge", "index": 0, "value": None}, "option_value"),
+    ("add_question", {"section": "andre", "widget": "choice", "title": "X",
+                      "options": [f"o{n}" for n in range(editing.MAX_OPTIONS + 1)]},
+     "too_many_options"),
 ]  # fmt: skip
 
 
 @pytest.mark.parametrize(("op", "args", "code"), REFUSED, ids=[c for _, _, c in REFUSED])
-def test_refused_operations(op, args, code):
+def test_refused_operations(app, op, args, code):
+    document = _doc()
     with pytest.raises(EditError) as refused:
-        editing.apply(_doc(), op, args)
+        editing.apply(document, op, args)
     assert refused.value.code == code
+    assert document == _doc()  # nothing changed
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        # Each refusal says what is wrong in the administrator's words, not the catch-all.
+        message = edit_message(refused.value)
+    if code not in ("unknown_operation", "bad_arguments"):
+        assert message != str(EDIT_OTHER) and "%(" not in message, message
+
+
+def test_a_question_may_have_the_most_options_and_no_more():
+    document, ref = editing.apply(_doc(), "add_question", {
+        "section": "andre", "widget": "multichoice", "title": "Mange",
+        "options": [f"Valg {n}" for n in range(editing.MAX_OPTIONS)]})  # fmt: skip
+    assert len(document["schema"]["properties"][ref]["items"]["anyOf"]) == editing.MAX_OPTIONS
+    with pytest.raises(EditError) as refused:
+        editing.apply(document, "add_option", {"question": ref, "title": "En til"})
+    assert refused.value.code == "too_many_options"
+
+
+def test_a_rename_with_a_list_for_a_name_is_refused_not_a_500(app, world):
+    with app.app_context():
+        admin, draft = _admin_draft(app, world)
+        revision = draft.revision
+        with pytest.raises(EditError) as refused:
+            builder.apply_operation(
+                draft, admin, revision, "rename_question", {"question": ["x"], "new_id": "y"}
+            )
+        assert refused.value.code == "bad_arguments" and draft.revision == revision
 
 
 @pytest.mark.parametrize(
@@ -489,6 +542,19 @@ BAD_INPUT = [
     (lambda d: _json_with(d, lambda x: x["schema"]["properties"]["hvilken_jobb"].update(
         pattern="(?P<år>[0-9]{4})")), {"kind": "question", "id": "hvilken_jobb"},
      "named groups (?P<name>…) are Python-only"),
+    # Escapes Python reads but UTF-8 and PostgreSQL cannot hold (the first was a 500).
+    (lambda d: _json_with(d, lambda x: x.update(title="Jobb \ud800")), {"kind": "questionnaire"},
+     "cannot be read (line 1"),
+    (lambda d: _json_with(d, lambda x: x.update(title="Jobb \x00")), {"kind": "questionnaire"},
+     "cannot be read (line 1"),
+    (lambda d: _json_with(d, lambda x: x.update(languages=["nb", "zz"])),
+     {"kind": "questionnaire"}, "“zz” is not a language code Løype knows"),
+    (lambda d: _json_with(d, lambda x: x["schema"]["properties"]["vil_du_jobbe"]["oneOf"][0]
+                          .update(const={"ja": True})),
+     {"kind": "question", "id": "vil_du_jobbe"}, "cannot be stored with an answer"),
+    (lambda d: _json_with(d, lambda x: x["schema"]["properties"]["vil_du_jobbe"]["oneOf"][0]
+                          .update(const=1)),
+     {"kind": "question", "id": "vil_du_jobbe"}, "cannot be stored with an answer"),
 ]  # fmt: skip
 
 
@@ -894,3 +960,46 @@ def test_a_counsellor_offers_an_assigned_questionnaire_to_one_participant(app, w
     with app.app_context():
         p1 = db.session.get(Participant, world.p1)
         assert questionnaire_service.offered_questionnaires(p1) == []
+
+
+def test_every_page_of_a_draft_opens_whatever_its_json_holds(app, world):
+    """A language code Babel does not know, or sections that are not a list, were saved by
+    the JSON view and then made the builder's, publish, translations and bank pages a 500."""
+    with app.app_context():
+        admin, draft = _admin_draft(app, world)
+        slug = draft.questionnaire.slug
+        builder.replace_document(
+            draft,
+            admin,
+            draft.revision,
+            _json_with(draft, lambda x: x.update(languages=["nb", "zz"])),
+        )
+        db.session.commit()
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    login_staff(client, "admin@a.no")
+    for path in ("", "/publish", "/bank"):
+        page = client.get(f"/admin/builder/{slug}{path}")
+        assert page.status_code == 200, path
+    assert "is not a language code Løype knows" in client.get(f"/admin/builder/{slug}/publish").text
+    assert client.get(f"/admin/builder/{slug}/translations/zz").status_code == 404
+    assert client.get(f"/admin/builder/{slug}/translations/zz/export.po").status_code == 404
+    with app.app_context():
+        draft = q(slug).draft
+        builder.replace_document(draft, staff(world, "admin1"), draft.revision,
+                                 json.dumps({"ui": {"sections": 5}, "schema": []}))  # fmt: skip
+        db.session.commit()
+        revision = draft.revision
+    for path in ("", "/publish", "/bank"):
+        assert client.get(f"/admin/builder/{slug}{path}").status_code == 200, path
+    # A version number larger than a database integer names no version (it was a 500).
+    refused = client.post(
+        f"/admin/builder/{slug}/bank",
+        data={"csrf_token": csrf_token(client, "/admin/questionnaires"),
+              "revision": revision, "slug": "kartlegging", "number": 2**40,
+              "question": "age", "section": "x"},
+    )  # fmt: skip
+    assert refused.status_code == 422
+    assert "does not exist any more" in refused.text
+    with app.app_context():
+        assert q(slug).draft.revision == revision

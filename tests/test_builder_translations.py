@@ -165,12 +165,18 @@ def test_a_po_file_round_trips_and_reports_what_it_skipped(app, world):
             (QUESTION, "Vil du jobbe?", "Do you want a job?"),
             ("/schema/properties/hvilken_jobb/title", "Hvilken jobb før?", "Which job?"),
             ("/schema/properties/gone/title", "Borte", "Gone"),
+            # Longer than the page's boxes take, or not storable: skipped, never a 500.
+            ("/ui/sections/0/title", "Om jobb", "About work " * 500),
+            ("/schema/properties/vil_du_jobbe/oneOf/0/title", "Ja", "Y\x00es"),
         ])  # fmt: skip
         _result, warnings = builder.import_translations(draft, admin, draft.revision, "en", data)
         assert [(w.pointer, w.code) for w in warnings] == [
             ("/schema/properties/hvilken_jobb/title", "changed"),
             ("/schema/properties/gone/title", "unknown"),
+            ("/ui/sections/0/title", "too_long"),
+            ("/schema/properties/vil_du_jobbe/oneOf/0/title", "unreadable"),
         ]
+        assert "/ui/sections/0/title" not in draft.document["translations"]["en"]
         rows = {r.pointer: r for r in translation.text_rows(draft.document, "en")}
         assert (rows[QUESTION].translation, rows[QUESTION].status) == (
             "Do you want a job?", "current"

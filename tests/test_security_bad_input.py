@@ -14,6 +14,8 @@ from webapp.extensions import db
 from webapp.input_guard import MAX_DEPTH, MAX_STRING
 from webapp.models import Response
 
+from .conftest import FORMS
+
 
 def count_responses(app) -> int:
     with app.app_context():
@@ -199,3 +201,29 @@ def test_preferences_take_only_json_booleans(app, world, as_actor):
         response = phone.put("/api/v1/me/preferences", json={"show_norwegian": wrong})
         assert response.status_code == 422, wrong
     assert phone.put("/api/v1/me/preferences", json={"show_norwegian": True}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("question", "posted", "expected"),
+    [
+        ("norwegian_confidence", "3", 3),
+        ("norwegian_confidence", "-2", -2),
+        # isdigit() says yes to "²" and int() says no: the page was a 500.
+        ("norwegian_confidence", "²", "²"),
+        ("norwegian_confidence", "٣", "٣"),
+        # More digits than int() reads: a 500 too. Kept as text, the schema refuses it.
+        ("norwegian_confidence", "1" * 5000, "1" * 5000),
+        ("children_count", "12", 12),
+        ("children_count", "1" * 400, None),  # too large for a number: an error, no Infinity
+    ],
+    ids=["3", "-2", "superscript", "arabic-digit", "5000-digits", "number", "400-digits"],
+)
+def test_a_scale_or_number_posted_from_the_web_form_never_500s(app, question, posted, expected):
+    from webapp.questionnaires.definition import build_definition
+    from webapp.rendering.fields import from_form_value
+
+    definition = build_definition(json.loads((FORMS / "kartlegging.json").read_text()))
+    errors: list = []
+    value = from_form_value(definition.questions[question], posted, f"/{question}", errors)
+    assert value == expected
+    assert [e.code for e in errors] == ([] if expected is not None else ["type"])

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 
-from babel import Locale, dates
+from babel import Locale, UnknownLocaleError, dates
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations
 from flask import g
@@ -23,8 +23,14 @@ from .questionnaires.translation import LanguageReport
 # codes can come from documents and requests.
 @lru_cache(maxsize=1024)
 def own_name(code: str) -> str:
-    """Return a language's name in that language (fa_AF is دری, Dari, not "Persian (AF)")."""
-    locale = Locale.parse(code)
+    """Return a language's name in that language (fa_AF is دری, Dari, not "Persian (AF)").
+
+    A code the locale data does not know (a draft's JSON can name any) is shown as it is.
+    """
+    try:
+        locale = Locale.parse(code)
+    except (UnknownLocaleError, ValueError, TypeError):
+        return str(code)
     name = locale.languages.get(code) or locale.get_display_name(code) or code
     return name[:1].upper() + name[1:] if locale.text_direction == "ltr" else name
 

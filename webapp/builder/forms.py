@@ -15,13 +15,11 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 from wtforms.widgets import HiddenInput
 
 from ..i18n import lazy_gettext as _l
-
-#: Longest translation of one text (the longest shipped source text is under 1,000 characters).
-MAX_TRANSLATION = 5000
+from ..questionnaires.translation import MAX_TRANSLATION
 
 
 class NewQuestionnaireForm(FlaskForm):
@@ -132,6 +130,8 @@ class BankCopyForm(FlaskForm):
 
     revision = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
     slug = StringField(widget=HiddenInput(), validators=[InputRequired(), Length(max=64)])
-    number = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    number = IntegerField(
+        widget=HiddenInput(), validators=[InputRequired(), NumberRange(1, 2**31 - 1)]
+    )  # a database integer: a larger number cannot name a version
     question = StringField(widget=HiddenInput(), validators=[InputRequired(), Length(max=64)])
     section = SelectField(_l("Into section"), validate_choice=True)

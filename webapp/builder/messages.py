@@ -37,6 +37,13 @@ PROBLEMS = {
         "It is kept as you wrote it: correct it to go on."
     ),
     "json_object": _l("The JSON text must be one questionnaire: an object in curly braces."),
+    "unknown_language": _l(
+        "“%(lang)s” is not a language code Løype knows. Use a code such as nb, en, ar or fa_AF."
+    ),
+    "option_value": _l(
+        "The value of this answer option, %(value)s, cannot be stored with an answer. Use a "
+        "text, or a whole number when the question's answers are numbers."
+    ),
 }
 OTHER = _l("This is not as the questionnaire format expects: %(reason)s")
 
@@ -62,6 +69,35 @@ EDITS = {
         "Nothing was changed."
     ),
     "no_text": _l("That text does not exist any more. Reload the page."),
+    "unknown_language": PROBLEMS["unknown_language"],
+    "source_language_needed": _l(
+        "The language the questionnaire is written in must stay among its languages."
+    ),
+    "option_value": _l("The value of an answer option must be a text or a whole number."),
+    "too_many_options": _l(
+        "A question can have at most %(limit)s answer options. For a long list, use the "
+        "question type Country or Language, or a text answer."
+    ),
+    "no_option": _l("That answer option does not exist any more. Reload the page."),
+    "no_options": _l("This question has no answer options."),
+    "no_such_option": _l(
+        "The question “%(question)s” has no answer option “%(value)s” any more. Reload the page."
+    ),
+    "bad_condition": _l("This condition is not complete: choose a question and an answer."),
+    "operator_not_for_widget": _l("This kind of rule does not fit the question “%(question)s”."),
+    "condition_in_group": _l(
+        "A question inside a group cannot have a condition of its own. Put the condition on "
+        "the group."
+    ),
+    "limit_not_for_widget": _l("This limit does not fit this type of question."),
+    "not_a_group": _l("“%(question)s” is not a group of questions."),
+    "unknown_widget": _l("“%(widget)s” is not a question type here."),
+    "bad_value": _l("This value cannot be used for “%(field)s”. Nothing was saved."),
+    "not_editable": _l(
+        "The JSON text has no layout (“ui”) that the builder can change. Correct it in the "
+        "JSON text first."
+    ),
+    "unknown_field": _l("“%(field)s” cannot be changed here. Nothing was saved."),
     "stale": _l(
         "Someone saved this questionnaire since you opened it. Your change was not saved. "
         "Here is what changed; reload to see it and make your change again."

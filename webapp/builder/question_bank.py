@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 
 from ..auth import current_actor, staff_required
 from ..extensions import db
-from ..questionnaires.editing import EditError
+from ..questionnaires.editing import EditError, sections_of
 from ..services import builder
 from ..services import questionnaires as questionnaire_service
 from .forms import BankCopyForm, BankSearchForm
@@ -19,9 +19,7 @@ from .views import bp, draft_or_404
 
 def _sections(draft) -> list[tuple[str, str]]:
     return [
-        (str(s.get("id")), str(s.get("title") or s.get("id")))
-        for s in (draft.document.get("ui") or {}).get("sections") or []
-        if isinstance(s, dict)
+        (str(s.get("id")), str(s.get("title") or s.get("id"))) for s in sections_of(draft.document)
     ]
 
 
@@ -62,6 +60,7 @@ def bank(slug: str):
                 return redirect(url_for(".edit", slug=slug))
         else:
             status = 422
+            flash(edit_message("no_section" if copy.section.errors else "no_question"), "error")
     words = (search.q.data or "").strip() if search.validate() else ""
     hits = builder.search_bank(admin, words, str(get_locale())) if words else []
     return render_template(

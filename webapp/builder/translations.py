@@ -15,7 +15,7 @@ from ..extensions import db
 from ..i18n import own_name
 from ..models import QuestionnaireDraft
 from ..questionnaires import translation
-from ..questionnaires.editing import EditError
+from ..questionnaires.editing import EditError, sections_of
 from ..questionnaires.names import text_direction
 from ..questionnaires.translation import TextRow
 from ..services import builder
@@ -35,11 +35,9 @@ def _language_or_404(draft: QuestionnaireDraft, lang: str) -> None:
 
 
 def _section_titles(draft: QuestionnaireDraft) -> list[tuple[str, str]]:
-    sections = (draft.document.get("ui") or {}).get("sections") or []
     return [
         (str(s.get("id", "")), str(s.get("title") or s.get("id", "")))
-        for s in sections
-        if isinstance(s, dict)
+        for s in sections_of(draft.document)
     ]
 
 
@@ -165,6 +163,16 @@ WARNINGS = {
     "unknown": lambda pointer: _("%(key)s: this text is not in the questionnaire.", key=pointer),
     "changed": lambda pointer: _(
         "%(key)s: the Norwegian text changed since the file was made; translate it again.",
+        key=pointer,
+    ),
+    "too_long": lambda pointer: _(
+        "%(key)s: the translation is longer than %(limit)s characters; it was not imported.",
+        key=pointer,
+        limit=translation.MAX_TRANSLATION,
+    ),
+    "unreadable": lambda pointer: _(
+        "%(key)s: the translation holds a NUL character, which cannot be stored; it was not "
+        "imported.",
         key=pointer,
     ),
 }

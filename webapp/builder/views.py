@@ -36,7 +36,7 @@ from ..models import Questionnaire, QuestionnaireDraft
 from ..pwa.views import client_strings
 from ..questionnaires import diff, editing
 from ..questionnaires.editing import EditError
-from ..questionnaires.names import text_direction
+from ..questionnaires.names import language_codes, text_direction
 from ..questionnaires.pictograms import PICTOGRAMS
 from ..questionnaires.types import REGISTRY
 from ..services import builder
@@ -175,7 +175,9 @@ def edit(slug: str):
     other = builder.open_draft(draft, current_actor())
     db.session.commit()
     languages = [
-        code for code in draft.document.get("languages") or [] if isinstance(code, str)
+        code
+        for code in draft.document.get("languages") or []
+        if isinstance(code, str) and code in language_codes()
     ] or ["nb"]
     widgets = [(name, label) for name, label in widget_names() if name in REGISTRY]
     config = {

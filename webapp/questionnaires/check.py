@@ -20,6 +20,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from .conditions import referenced_questions
+from .names import language_codes
 from .patterns import pattern_problem
 from .pictograms import PICTOGRAMS
 from .pointers import deref, pointer_escape, resolve_pointer
@@ -226,6 +227,20 @@ def _number_problems(pointer: str, node: Mapping[str, Any]) -> list[Problem]:
     return problems
 
 
+def _option_value_problem(const: Any, widget: str, schema: Mapping[str, Any]) -> str | None:
+    """Return why an option's value cannot be an answer, or None: a value is a text or a
+    whole number, of the type the question declares (a bool, a fraction, a list or an
+    object would be stored, shown and compared differently by Python and the phone)."""
+    if isinstance(const, bool) or not isinstance(const, str | int):
+        return "an option's value must be a text or a whole number"
+    declared = schema.get("type") if widget == "choice" else (schema.get("items") or {}).get("type")
+    if declared == "string" and not isinstance(const, str):
+        return "the question's answers are texts, so this option's value must be a text"
+    if declared in ("integer", "number") and not isinstance(const, int):
+        return "the question's answers are numbers, so this option's value must be a number"
+    return None
+
+
 def _node_problems(
     pointer: str, node: Mapping[str, Any], schemas: Mapping[str, Any]
 ) -> list[Problem]:
@@ -333,7 +348,13 @@ def _question_problems(
                         "option_no_title",
                     )  # fmt: skip
                 )
-            key = json.dumps(option.get("const"))
+            const = option.get("const")
+            if (reason := _option_value_problem(const, widget, schema)) is not None:
+                problems.append(
+                    Problem(f"{options_pointer}/{index}/const", reason, "option_value",
+                            (("value", json.dumps(const, ensure_ascii=False)[:80]),))
+                )  # fmt: skip
+            key = json.dumps(const)
             if key in seen:
                 problems.append(
                     Problem(
@@ -542,6 +563,18 @@ def _translation_problems(document: Mapping[str, Any]) -> list[Problem]:
     problems: list[Problem] = []
     if document["source_language"] not in languages:
         problems.append(Problem("/languages", "the source language must be listed"))
+    # The pattern lets any two or three letters through; only a language the locale data
+    # knows has a name, a direction and plural rules to show and translate it with.
+    known = language_codes()
+    for pointer, lang in [
+        ("/source_language", document["source_language"]),
+        *((f"/languages/{index}", lang) for index, lang in enumerate(document["languages"])),
+    ]:
+        if lang not in known:
+            problems.append(
+                Problem(pointer, f"{lang!r} is not a known language code", "unknown_language",
+                        (("lang", lang),))
+            )  # fmt: skip
     for lang, entries in (document.get("translations") or {}).items():
         base = f"/translations/{pointer_escape(lang)}"
         if lang not in languages:

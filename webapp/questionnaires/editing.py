@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from .conditions import OPERATORS, referenced_questions
+from .names import language_codes
 from .pointers import pointer_escape
 from .texts import text_pointers
 from .types import REGISTRY, infer_widget
@@ -31,6 +32,12 @@ SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,62}$")
 # Letters NFKD does not take apart into a base letter and a mark.
 _LETTERS = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "ß": "ss", "đ": "d", "ł": "l"})
 QUESTION_TEXTS = ("help", "placeholder", "min_label", "max_label")
+#: Answer options of one question. A longer list is not read on a phone: the country and
+#: language question types, or a text answer, serve long lists. (Adding each option also
+#: looks at all the others, so this bounds the work of one edit.)
+MAX_OPTIONS = 300
+#: The longest option value: values are stored with every answer and shown in exports.
+MAX_OPTION_VALUE = 200
 LIMITS = {
     "minimum": ("number", "scale"),
     "maximum": ("number", "scale"),
@@ -96,6 +103,14 @@ def _properties(document: Document) -> dict[str, Any]:
 
 def _sections(document: Document) -> list[dict[str, Any]]:
     return document.setdefault("ui", {}).setdefault("sections", [])
+
+
+def sections_of(document: Any) -> list[dict[str, Any]]:
+    """Return the document's sections that are objects, whatever else its JSON holds (a
+    draft's JSON view can store any shape; pages that list sections must still open)."""
+    ui = document.get("ui") if isinstance(document, dict) else None
+    sections = ui.get("sections") if isinstance(ui, dict) else None
+    return [s for s in sections if isinstance(s, dict)] if isinstance(sections, list) else []
 
 
 def _split(ref: str) -> tuple[str, str | None]:
@@ -329,6 +344,9 @@ def set_meta(document: Document, **fields: Any) -> None:
         elif key == "languages":
             if not isinstance(value, list) or document.get("source_language") not in value:
                 raise EditError("source_language_needed")
+            for lang in value:
+                if not isinstance(lang, str) or lang not in language_codes():
+                    raise EditError("unknown_language", lang=str(lang)[:40])
             document["languages"] = list(dict.fromkeys(value))
         elif key == "one_question_per_page":
             document["ui"]["one_question_per_page"] = bool(value)
@@ -431,6 +449,8 @@ def add_question(
     siblings[qid] = schema
     ref = f"{parent}/{qid}" if parent else qid
     question_ui(document, ref)["widget"] = widget
+    if options and len(options) > MAX_OPTIONS:
+        raise EditError("too_many_options", limit=MAX_OPTIONS)
     for label in options or []:
         add_option(document, ref, label)
     return ref
@@ -634,6 +654,7 @@ def set_widget(document: Document, question: str, widget: str) -> None:
 
 def rename_question(document: Document, question: str, new_id: str) -> str:
     """Give a question a new id everywhere it is named; return its new reference."""
+    question_schema(document, question)  # it exists (and "a/b" names a group's question)
     parent, child = _split(question)
     old = child or parent
     if new_id == old:
@@ -715,13 +736,26 @@ def add_option(
 ) -> Any:
     """Add an option; its value is made from the label unless given. Return the value."""
     listing = options(document, question)
+    if len(listing) >= MAX_OPTIONS:
+        raise EditError("too_many_options", limit=MAX_OPTIONS)
     taken = {str(o.get("const")) for o in listing}
     if value is None:
         value = unique_id(title, taken, "option")
-    elif str(value) in taken:
-        raise EditError("value_taken", value=value)
+    else:
+        _check_option_value(value)
+        if str(value) in taken:
+            raise EditError("value_taken", value=value)
     _place(listing, {"const": value, "title": title.strip()}, position)
     return value
+
+
+def _check_option_value(value: Any) -> None:
+    """An option's value is stored with the answer: a text or a whole number, nothing else
+    (the checker holds documents to the same, and to the type the question declares)."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise EditError("option_value")
+    if (isinstance(value, str) and not value.strip()) or len(str(value)) > MAX_OPTION_VALUE:
+        raise EditError("option_value")
 
 
 def set_option(document: Document, question: str, index: int, **fields: Any) -> None:
@@ -735,6 +769,7 @@ def set_option(document: Document, question: str, index: int, **fields: Any) -> 
                 raise EditError("title_needed", question=question)
             option["title"] = value.strip()
         elif key == "value":
+            _check_option_value(value)
             if value == option["const"]:
                 continue
             if any(o.get("const") == value for o in listing):
@@ -884,12 +919,42 @@ OPERATIONS: dict[str, Operation] = {
 }
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_str(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+#: What each named argument must be when given (None stands for "not given"). A wrong kind
+#: that would not fail by itself (a list as a question's name, a text as the options, one
+#: option per letter) is refused before the operation starts.
+ARGUMENT_KINDS: dict[str, Callable[[Any], bool]] = {
+    "question": _is_str,
+    "section": _is_str,
+    "parent": _is_str,
+    "id": _is_str,
+    "new_id": _is_str,
+    "title": _is_str,
+    "widget": _is_str,
+    "index": _is_int,
+    "delta": _is_int,
+    "position": _is_int,
+    "options": lambda value: isinstance(value, list) and all(map(_is_str, value)),
+}
+
+
 def apply(document: Document, op: str, args: Mapping[str, Any]) -> tuple[Document, Any]:
     """Return ``(new document, result)`` of one operation; the input is left as it was."""
     if op not in OPERATIONS:
         raise EditError("unknown_operation", op=op)
     if not isinstance(document, dict) or not isinstance(document.get("ui"), dict):
         raise EditError("not_editable")
+    for name, value in args.items():
+        kind = ARGUMENT_KINDS.get(name)
+        if kind is not None and value is not None and not kind(value):
+            raise EditError("bad_arguments", op=op)
     after = copy.deepcopy(document)
     moves = _TextMoves()
     token = _moves.set(moves)

@@ -16,12 +16,18 @@ from typing import Any
 
 from babel.messages.catalog import Catalog
 
+from .editing import sections_of
 from .pointers import pointer_unescape
-from .texts import text_pointers
+from .texts import is_unreadable, text_pointers
 
 #: The state of one translated text.
 MISSING, CURRENT, OUTDATED = "missing", "current", "outdated"
 STATUSES = (MISSING, CURRENT, OUTDATED)
+
+
+#: Longest translation of one text (the longest shipped source text is under 1,000 characters);
+#: the translations page's boxes and a PO file are held to it alike.
+MAX_TRANSLATION = 5000
 
 
 def source_hash(text: str) -> str:
@@ -48,15 +54,21 @@ def export_catalog(document: Mapping[str, Any], lang: str) -> Catalog:
 
 @dataclass(frozen=True)
 class CatalogWarning:
-    """A PO entry that was not imported: ``code`` is ``unknown`` or ``changed``."""
+    """A PO entry that was not imported; ``code`` is a key of :data:`WARNING_REASONS`."""
 
     pointer: str
     code: str
 
     def __str__(self) -> str:
-        if self.code == "unknown":
-            return f"{self.pointer}: no such text in the document; skipped"
-        return f"{self.pointer}: the source text changed since export; skipped"
+        return f"{self.pointer}: {WARNING_REASONS[self.code]}; skipped"
+
+
+WARNING_REASONS = {
+    "unknown": "no such text in the document",
+    "changed": "the source text changed since export",
+    "too_long": f"the translation is longer than {MAX_TRANSLATION} characters",
+    "unreadable": "the translation holds a NUL character, which cannot be stored",
+}
 
 
 def import_catalog(
@@ -83,6 +95,10 @@ def import_catalog(
             warnings.append(CatalogWarning(pointer, "changed"))
             continue
         text = message.string if isinstance(message.string, str) else ""
+        if len(text) > MAX_TRANSLATION or is_unreadable(text):
+            code = "too_long" if len(text) > MAX_TRANSLATION else "unreadable"
+            warnings.append(CatalogWarning(pointer, code))
+            continue
         if text.strip() and "fuzzy" not in message.flags:
             translations[pointer] = text
             sources[pointer] = source_hash(texts[pointer])
@@ -155,13 +171,11 @@ class TextRow:
 def _sections_by_item(document: Mapping[str, Any]) -> tuple[list[str], dict[str, str]]:
     ids: list[str] = []
     by_item: dict[str, str] = {}
-    sections = (document.get("ui") or {}).get("sections") or []
-    for section in sections if isinstance(sections, list) else []:
-        if not isinstance(section, dict):
-            continue
+    for section in sections_of(document):
         sid = str(section.get("id", ""))
         ids.append(sid)
-        for item in section.get("items") or []:
+        items = section.get("items")
+        for item in items if isinstance(items, list) else []:
             if isinstance(item, str):
                 by_item.setdefault(item, sid)
     return ids, by_item

@@ -12,6 +12,8 @@ import math
 import re
 from typing import Any
 
+from .texts import is_unreadable
+
 #: Every .xlsx (and .docx, .zip …) starts with a ZIP local file header.
 ZIP_MAGIC = b"PK\x03\x04"
 #: The legacy binary Excel format (OLE2), which is not read: save as .xlsx.
@@ -50,7 +52,8 @@ def parse_json(text: str) -> Any:
     """Return the JSON value in ``text``, or raise ``UploadRefused("json", line=, column=)``
     where it is not standard JSON. That includes NaN, Infinity and a number too large to hold,
     which Python's parser takes but the database's JSON column and the browser do not, and
-    nesting deeper than :data:`MAX_DEPTH`. One flat scan finds those before anything recurses.
+    nesting deeper than :data:`MAX_DEPTH`, and a NUL or a lone surrogate spelled as an escape
+    (``\\u0000``, ``\\ud800``). One flat scan finds those before anything recurses.
     """
     depth = 0
     for match in _TOKEN.finditer(text):
@@ -61,12 +64,24 @@ def parse_json(text: str) -> Any:
                 raise _refused_at(text, match.start())
         elif token in "]}":
             depth -= 1
-        elif token[0] != '"' and not math.isfinite(float(token)):
+        elif token[0] == '"':
+            # An escape can spell a NUL or half of a UTF-16 pair (\\ud800): Python reads
+            # it, but PostgreSQL cannot store it and UTF-8 cannot encode it.
+            if "\\u" in token and _unreadable_string(token):
+                raise _refused_at(text, match.start())
+        elif not math.isfinite(float(token)):
             raise _refused_at(text, match.start())
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise UploadRefused("json", line=exc.lineno, column=exc.colno) from exc
+
+
+def _unreadable_string(token: str) -> bool:
+    try:
+        return is_unreadable(json.loads(token))
+    except json.JSONDecodeError:
+        return False  # a broken escape: the whole parse below says where
 
 
 def _refused_at(text: str, position: int) -> UploadRefused:

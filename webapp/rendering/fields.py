@@ -8,6 +8,7 @@ are checked afterwards by the questionnaire core, so every rule lives in one pla
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from ..questionnaires.validate import normalize
 from .widgets import Select
 
 NOT_A_NUMBER = object()
+_SCALE_VALUE = re.compile(r"-?[0-9]{1,9}")  # a scale step, as the radio buttons send it
 
 
 def option_token(value: Any) -> str:
@@ -211,6 +213,8 @@ def _parse_number(question: Question, raw: str) -> Any:
     if not _NUMBER.match(text):
         return NOT_A_NUMBER
     value = float(text.replace(",", "."))
+    if not math.isfinite(value):  # hundreds of digits: too large to be an answer
+        return NOT_A_NUMBER
     if question.schema.get("type") == "integer":
         return int(value) if value.is_integer() else value  # a fraction fails the schema
     return int(value) if value.is_integer() else value
@@ -258,7 +262,9 @@ def from_form_value(question: Question, data: Any, path: str, errors: list[Answe
     if widget == "yesno":
         return {"true": True, "false": False}.get(data, data)
     if widget == "scale":
-        return int(data) if str(data).lstrip("-").isdigit() else data
+        # Only ASCII digits, and few of them: "²" is a digit to isdigit() but not to int(),
+        # and thousands of digits are too many for int() (the schema then refuses the text).
+        return int(data) if _SCALE_VALUE.fullmatch(str(data)) else data
     return data
 
 

@@ -32,6 +32,7 @@ from ..models.types import utcnow
 from ..questionnaires import Problem, bank, check_document, editing, translation, uploads
 from ..questionnaires.editing import EditError
 from ..questionnaires.moving import answer_kind
+from ..questionnaires.names import language_codes
 from . import audit, revisions
 from . import questionnaires as questionnaire_service
 
@@ -244,7 +245,10 @@ def translated_languages(document: dict[str, Any]) -> list[str]:
     source = document.get("source_language")
     if not isinstance(languages, list):
         return []
-    return [lang for lang in languages if isinstance(lang, str) and lang != source]
+    known = language_codes()
+    return [
+        lang for lang in languages if isinstance(lang, str) and lang != source and lang in known
+    ]
 
 
 def _translatable(draft: QuestionnaireDraft, admin: StaffUser, lang: str) -> None:
@@ -492,7 +496,8 @@ def published_refs(questionnaire: Questionnaire) -> set[str]:
 
 
 def _refuse_published_rename(draft: QuestionnaireDraft, args: dict[str, Any]) -> None:
-    if args.get("question") in published_refs(draft.questionnaire):
+    question = args.get("question")
+    if isinstance(question, str) and question in published_refs(draft.questionnaire):
         raise EditError("id_published", question=args.get("question"))
 
 
