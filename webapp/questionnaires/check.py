@@ -25,7 +25,7 @@ from .patterns import pattern_problem
 from .pictograms import PICTOGRAMS
 from .pointers import deref, pointer_escape, resolve_pointer
 from .texts import is_unreadable, text_pointers
-from .types import INFO, REGISTRY, infer_widget, option_values
+from .types import INFO, REGISTRY, infer_widget, is_option_value, option_values
 
 # The documented subset of JSON Schema draft 2020-12 (docs/questionnaire-format.md).
 SCHEMA_KEYWORDS = frozenset(
@@ -231,7 +231,7 @@ def _option_value_problem(const: Any, widget: str, schema: Mapping[str, Any]) ->
     """Return why an option's value cannot be an answer, or None: a value is a text or a
     whole number, of the type the question declares (a bool, a fraction, a list or an
     object would be stored, shown and compared differently by Python and the phone)."""
-    if isinstance(const, bool) or not isinstance(const, str | int):
+    if not is_option_value(const):
         return "an option's value must be a text or a whole number"
     declared = schema.get("type") if widget == "choice" else (schema.get("items") or {}).get("type")
     if declared == "string" and not isinstance(const, str):

@@ -24,7 +24,7 @@ from .conditions import OPERATORS, referenced_questions
 from .names import language_codes
 from .pointers import pointer_escape
 from .texts import text_pointers
-from .types import REGISTRY, infer_widget
+from .types import REGISTRY, infer_widget, is_option_value
 
 Document = dict[str, Any]
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -449,9 +449,7 @@ def add_question(
     siblings[qid] = schema
     ref = f"{parent}/{qid}" if parent else qid
     question_ui(document, ref)["widget"] = widget
-    if options and len(options) > MAX_OPTIONS:
-        raise EditError("too_many_options", limit=MAX_OPTIONS)
-    for label in options or []:
+    for label in options or []:  # add_option refuses the one past MAX_OPTIONS
         add_option(document, ref, label)
     return ref
 
@@ -752,9 +750,7 @@ def add_option(
 def _check_option_value(value: Any) -> None:
     """An option's value is stored with the answer: a text or a whole number, nothing else
     (the checker holds documents to the same, and to the type the question declares)."""
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise EditError("option_value")
-    if (isinstance(value, str) and not value.strip()) or len(str(value)) > MAX_OPTION_VALUE:
+    if not is_option_value(value) or not str(value).strip() or len(str(value)) > MAX_OPTION_VALUE:
         raise EditError("option_value")
 
 

@@ -129,6 +129,12 @@ def infer_widget(schema: Schema) -> str | None:
     return None
 
 
+def is_option_value(value: Any) -> bool:
+    """Whether ``value`` can be an option's value: a text or a whole number (never a bool,
+    which Python counts as a number, a fraction, a list or an object)."""
+    return isinstance(value, str | int) and not isinstance(value, bool)
+
+
 def option_values(schema: Schema, widget: str) -> list[Any]:
     """Return the option values of a choice or multichoice question."""
     if widget == "choice":

@@ -498,7 +498,7 @@ def published_refs(questionnaire: Questionnaire) -> set[str]:
 def _refuse_published_rename(draft: QuestionnaireDraft, args: dict[str, Any]) -> None:
     question = args.get("question")
     if isinstance(question, str) and question in published_refs(draft.questionnaire):
-        raise EditError("id_published", question=args.get("question"))
+        raise EditError("id_published", question=question)
 
 
 def _kind(document: dict[str, Any], ref: str) -> str:
