@@ -194,7 +194,7 @@ def test_admin_sees_versions_and_can_check_and_publish(app, world, as_actor, bad
          "document": FileStorage(io.BytesIO(bad_file.read_bytes()), "bad.json")},
     )  # fmt: skip
     assert checked.status_code == 422
-    assert "unknown question type" in checked.get_data(as_text=True)
+    assert "“slider” is not a question type here." in checked.get_data(as_text=True)
     document = json.loads((FORMS / "kartlegging.json").read_text())
     document["title"] = "Ny kartlegging"
     template = upload(

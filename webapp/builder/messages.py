@@ -1,8 +1,12 @@
 """What the builder tells an administrator, in their language: problems and refused edits.
 
 The checker (``webapp/questionnaires/check.py``) names its rules with a code; here each code
-becomes a sentence that says what to fix. A problem without a sentence of its own is shown
-with the checker's technical reason, so nothing is hidden.
+becomes a sentence that says what to fix, with what it is about (a question's name, a value)
+from the problem's params. Every rule of the checker has a code with a sentence here
+(``tests/test_problem_messages.py``); a problem from a rule added later without one would be
+shown with the checker's technical reason, so nothing is hidden. Only the reason of a refused
+answer pattern (a regular expression's construct, ``questionnaires/patterns.py``) stays in
+English inside the sentence: it names the construct and what to write instead.
 """
 
 from __future__ import annotations
@@ -16,6 +20,20 @@ from ..i18n import own_name
 from ..questionnaires import Problem
 from ..questionnaires.editing import EditError, element_of
 
+# Sentences both a refused edit and a problem in a document use.
+BAD_ID = _l("A name must start with a letter a–z and have only letters a–z, digits and _ .")
+GROUP_IN_GROUP = _l("A group of questions cannot contain another group.")
+CONDITION_IN_GROUP = _l(
+    "A question inside a group cannot have a condition of its own. Put the condition on the group."
+)
+SOURCE_LANGUAGE_NEEDED = _l(
+    "The language the questionnaire is written in must stay among its languages."
+)
+EDITS_UNKNOWN_WIDGET = _l("“%(widget)s” is not a question type here.")
+PROBLEMS_UNKNOWN_LANGUAGE = _l(
+    "“%(lang)s” is not a language code Løype knows. Use a code such as nb, en, ar or fa_AF."
+)
+
 PROBLEMS = {
     "condition_unknown_question": _l(
         "This condition uses the question “%(question)s”, which does not exist any more. "
@@ -28,7 +46,6 @@ PROBLEMS = {
     "option_no_title": _l("An answer option has no text. Write it or remove the option."),
     "duplicate_option": _l("Two answer options have the same value, %(value)s."),
     "duplicate_id": _l("The name “%(id)s” is used twice. Each one needs its own name."),
-    "pattern": _l("The answer pattern is not a valid pattern."),
     "empty_section": _l("This section has no questions yet."),
     "no_options": _l("This question needs at least one answer option."),
     "no_questions": _l("The questionnaire has no questions yet."),
@@ -37,19 +54,135 @@ PROBLEMS = {
         "It is kept as you wrote it: correct it to go on."
     ),
     "json_object": _l("The JSON text must be one questionnaire: an object in curly braces."),
-    "unknown_language": _l(
-        "“%(lang)s” is not a language code Løype knows. Use a code such as nb, en, ar or fa_AF."
-    ),
+    "unknown_language": PROBLEMS_UNKNOWN_LANGUAGE,
     "option_value": _l(
         "The value of this answer option, %(value)s, cannot be stored with an answer. Use a "
         "text, or a whole number when the question's answers are numbers."
+    ),
+    "pattern": _l("This answer pattern cannot be used on every phone: %(reason)s"),
+    "unreadable": _l(
+        "This text holds a character that cannot be stored (a NUL or a lone surrogate, "
+        "\\u0000 or \\ud800–\\udfff). Remove it."
+    ),
+    "ref_remote": _l(
+        "The $ref “%(ref)s” points outside this questionnaire. A $ref must start with #, for "
+        "example #/$defs/name."
+    ),
+    "ref_percent": _l(
+        "The $ref “%(ref)s” contains %%. Name the definition without %% and refer to it plainly."
+    ),
+    "ref_nowhere": _l(
+        "The $ref “%(ref)s” points nowhere. Point it to a schema, for example #/$defs/name."
+    ),
+    "ref_cycle": _l(
+        "These $refs lead back to where they start without describing an answer. Point one of "
+        "them at a schema that describes the answer."
+    ),
+    "inexact_number": _l(
+        "A phone cannot hold the number %(number)s exactly. Use whole numbers between "
+        "-%(limit)s and %(limit)s."
+    ),
+    "multiple_of": _l(
+        "Write multipleOf as the whole number %(number)s, without a decimal point or exponent."
+    ),
+    "unknown_keyword": _l(
+        "“%(keyword)s” is not among the JSON Schema keywords Løype supports. Remove it, or see "
+        "the questionnaire format for the ones it supports."
+    ),
+    "nested_keyword": _l(
+        "%(keyword)s may only be written at the top of the schema. Remove it here."
+    ),
+    "additional_properties": _l(
+        "additionalProperties may only be false: every answer must belong to a question."
+    ),
+    "unknown_format": _l("The format “%(format)s” is not supported. Only date is."),
+    "question_object": _l("A question must be a JSON Schema object, in curly braces."),
+    "no_widget": _l(
+        "It is not clear which type of question “%(id)s” is. Name its type (widget) in ui."
+    ),
+    "unknown_widget": EDITS_UNKNOWN_WIDGET,
+    "info_widget": _l("Info texts belong in ui.info, not among the questions."),
+    "widget_schema": _l(
+        "The schema of this question does not fit its type, “%(widget)s”. See the "
+        "questionnaire format for what each type of question needs."
+    ),
+    "group_in_group": GROUP_IN_GROUP,
+    "icons_no_options": _l(
+        "The question “%(question)s” has no answer options to put pictograms on."
+    ),
+    "no_such_option": _l("The question “%(question)s” has no answer option “%(value)s”."),
+    "unknown_pictogram": _l("There is no pictogram called “%(icon)s”."),
+    "layout_unknown": _l(
+        "“%(id)s” is placed in the layout, but there is no question with that name."
+    ),
+    "bad_id": BAD_ID,
+    "condition_in_group": CONDITION_IN_GROUP,
+    "question_and_info": _l("The name “%(id)s” is used by a question and by an info text."),
+    "not_placed": _l("The question “%(id)s” is in no section. Place it in a section."),
+    "info_not_placed": _l("The info text “%(id)s” is in no section. Place it in a section."),
+    "source_language_needed": SOURCE_LANGUAGE_NEEDED,
+    "translation_unlisted": _l(
+        "There are translations into “%(lang)s”, which is not among the questionnaire's "
+        "languages. Add the language or remove the translations."
+    ),
+    "translation_of_source": _l(
+        "The language the questionnaire is written in has no translations: its texts are "
+        "written in place."
+    ),
+    "translation_unknown_text": _l(
+        "This translation is of a text the questionnaire does not have (any more). Remove it."
+    ),
+    # The meta-schema's rules (``structure.<keyword>``), chosen by ``_code`` below.
+    "structure.required": _l("“%(name)s” is missing here. Add it."),
+    "structure.additionalProperties": _l(
+        "“%(name)s” does not belong here. Remove it, or check how it is spelt."
+    ),
+    "structure.type": _l("This is not the kind of value that belongs here."),
+    "structure.type.object": _l("This must be an object, in curly braces { }."),
+    "structure.type.array": _l("This must be a list, in square brackets [ ]."),
+    "structure.type.string": _l("This must be a text, in double quotes."),
+    "structure.type.integer": _l("This must be a whole number."),
+    "structure.type.boolean": _l("This must be true or false."),
+    "structure.type.string|number|boolean": _l("This must be a text, a number, or true or false."),
+    "structure.type.string|number": _l("This must be a text or a number."),
+    "structure.const": _l("This must be %(value)s."),
+    "structure.enum": _l("This must be one of %(values)s."),
+    "structure.pattern.id": _l(
+        "“%(value)s” cannot be a name. A name must start with a letter a–z and have only "
+        "letters a–z, digits and _ ."
+    ),
+    "structure.pattern.language": PROBLEMS_UNKNOWN_LANGUAGE,
+    "structure.pattern.slug": _l(
+        "“%(value)s” cannot be the questionnaire's short name (slug). Use 2 to 63 letters a–z, "
+        "digits and -, starting with a letter."
+    ),
+    "structure.pattern.tag": _l(
+        "“%(value)s” cannot be a resource tag. Use letters a–z, digits and -, starting with a "
+        "letter."
+    ),
+    "structure.pattern.text_pointer": _l(
+        "“%(value)s” is not the place of a text: it must start with /, for example /title."
+    ),
+    "structure.pattern.other": _l("“%(value)s” is not written as it must be here."),
+    "structure.minItems": _l("This list cannot be empty."),
+    "structure.minLength": _l("This text cannot be empty."),
+    "structure.minimum": _l("This must be %(limit)s or more."),
+    "structure.uniqueItems": _l("Each entry of this list may appear only once."),
+    "structure.oneOf": _l(
+        "This is not a condition. Write all, any or not, or a question with equals, in, "
+        "contains or answered."
+    ),
+    # The answers' JSON Schema itself (``schema.<keyword>``): one sentence for all of them.
+    "schema": _l(
+        "The answers' JSON Schema is not valid at “%(keyword)s”. See the questionnaire format "
+        "for what may be written there."
     ),
 }
 OTHER = _l("This is not as the questionnaire format expects: %(reason)s")
 
 EDITS = {
     "id_taken": _l("The name “%(id)s” is taken. Choose another one."),
-    "bad_id": _l("A name must start with a letter a–z and have only letters a–z, digits and _ ."),
+    "bad_id": BAD_ID,
     "id_published": _l(
         "This question has been published, so its name cannot change any more: answers are "
         "stored under it."
@@ -60,7 +193,7 @@ EDITS = {
     "no_question": _l("That question does not exist any more. Reload the page."),
     "no_section": _l("That section does not exist any more. Reload the page."),
     "title_needed": _l("Please write a text."),
-    "group_in_group": _l("A group of questions cannot contain another group."),
+    "group_in_group": GROUP_IN_GROUP,
     "group_has_children": _l("Remove the questions in the group before changing its type."),
     "json_pending": _l("Correct the JSON text first; it has not been read yet."),
     "too_large": _l("The questionnaire would be too large. Nothing was saved."),
@@ -70,9 +203,7 @@ EDITS = {
     ),
     "no_text": _l("That text does not exist any more. Reload the page."),
     "unknown_language": PROBLEMS["unknown_language"],
-    "source_language_needed": _l(
-        "The language the questionnaire is written in must stay among its languages."
-    ),
+    "source_language_needed": SOURCE_LANGUAGE_NEEDED,
     "option_value": _l("The value of an answer option must be a text or a whole number."),
     "too_many_options": _l(
         "A question can have at most %(limit)s answer options. For a long list, use the "
@@ -85,13 +216,10 @@ EDITS = {
     ),
     "bad_condition": _l("This condition is not complete: choose a question and an answer."),
     "operator_not_for_widget": _l("This kind of rule does not fit the question “%(question)s”."),
-    "condition_in_group": _l(
-        "A question inside a group cannot have a condition of its own. Put the condition on "
-        "the group."
-    ),
+    "condition_in_group": CONDITION_IN_GROUP,
     "limit_not_for_widget": _l("This limit does not fit this type of question."),
     "not_a_group": _l("“%(question)s” is not a group of questions."),
-    "unknown_widget": _l("“%(widget)s” is not a question type here."),
+    "unknown_widget": EDITS_UNKNOWN_WIDGET,
     "bad_value": _l("This value cannot be used for “%(field)s”. Nothing was saved."),
     "not_editable": _l(
         "The JSON text has no layout (“ui”) that the builder can change. Correct it in the "
@@ -180,15 +308,26 @@ def _code(problem: Problem) -> str:
         return "no_questions"
     if problem.code == "schema.minItems" and problem.pointer.endswith(("/oneOf", "/anyOf")):
         return "no_options"
+    if problem.code.startswith("schema."):
+        return "schema"
+    params = dict(problem.params)
+    if problem.code == "structure.type":
+        specific = f"structure.type.{params.get('expected')}"
+        return specific if specific in PROBLEMS else problem.code
+    if problem.code == "structure.pattern":
+        return f"structure.pattern.{params.get('what', 'other')}"
     return problem.code
 
 
 def problem_message(problem: Problem) -> str:
-    params: dict[str, Any] = dict(problem.params)
+    """Return a problem as a sentence in the reader's language (its params filled in)."""
     message = PROBLEMS.get(_code(problem))
-    if message is None:
-        return OTHER % {"reason": problem.reason}
-    return str(message) % params if params else str(message)
+    if message is not None:
+        try:
+            return str(message) % dict(problem.params)
+        except (KeyError, TypeError, ValueError):
+            pass  # a sentence whose params the problem lacks: say the reason rather than fail
+    return str(OTHER) % {"reason": problem.reason}
 
 
 def problem_view(problem: Problem) -> dict[str, Any]:

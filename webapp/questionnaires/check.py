@@ -94,6 +94,63 @@ def _pointer(parts: Any) -> str:
     return "".join(f"/{pointer_escape(str(p))}" for p in parts)
 
 
+def _short(text: str, limit: int = 80) -> str:
+    """Return a name or value cut to fit in a sentence (it is shown, not used)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _shown(value: Any) -> str:
+    return _short(json.dumps(value, ensure_ascii=False))
+
+
+def _no_option(pointer: str, qid: str, value: str) -> Problem:
+    return Problem(pointer, f"no option {value!r} in question {qid!r}", "no_such_option",
+                   (("question", qid), ("value", _short(value))))  # fmt: skip
+
+
+def _unknown_pictogram(pointer: str, icon: Any) -> Problem:
+    return Problem(pointer, f"unknown pictogram {icon!r}", "unknown_pictogram",
+                   (("icon", _short(str(icon))),))  # fmt: skip
+
+
+def _pattern_kind(error: Any) -> str:
+    """Name what a meta-schema ``pattern`` describes, for the sentence that explains it."""
+    defs = meta_schema()["$defs"]
+    if error.validator_value == defs["id"]["pattern"]:
+        return "id"
+    if error.validator_value == defs["language"]["pattern"]:
+        return "language"
+    if error.validator_value == "^/":
+        return "text_pointer"
+    if list(error.absolute_path) == ["slug"]:
+        return "slug"
+    if "resource_tags" in error.absolute_path:
+        return "tag"
+    return "other"
+
+
+def _structure_params(error: Any) -> tuple[tuple[str, str], ...]:
+    """Return what a meta-schema error is about, for a sentence in the reader's language."""
+    kind, expected, instance = error.validator, error.validator_value, error.instance
+    if kind == "required" and isinstance(instance, dict):
+        return (("name", ", ".join(_short(k) for k in expected if k not in instance)),)
+    if kind == "additionalProperties" and isinstance(instance, dict):
+        known = error.schema.get("properties") or {}
+        return (("name", ", ".join(_short(str(k)) for k in instance if k not in known)),)
+    if kind == "type":
+        return (("expected", "|".join(expected if isinstance(expected, list) else [expected])),)
+    if kind == "const":
+        return (("value", _shown(expected)),)
+    if kind == "enum":
+        return (("values", ", ".join(_shown(v) for v in expected)),)
+    if kind == "pattern":
+        value = _short(str(instance))
+        return (("what", _pattern_kind(error)), ("value", value), ("lang", value))
+    if kind in ("minItems", "minLength", "minimum"):
+        return (("limit", str(expected)),)
+    return ()
+
+
 _UNREADABLE = "a NUL character or a lone surrogate (\\u0000, \\ud800-\\udfff): remove it"
 
 
@@ -112,6 +169,24 @@ def _unreadable_texts(node: Any, parts: tuple[Any, ...] = ()) -> Iterator[Proble
         yield Problem(_pointer(parts), f"the text holds {_UNREADABLE}", "unreadable")
 
 
+def _chosen_branch_error(error: Any) -> Any:
+    """Return the error of the ``oneOf`` branch whose required keys the value has (a condition
+    with ``question`` and ``equals`` says what is wrong with ``equals``), or the ``oneOf``
+    error itself when no branch fits: "“all” is missing" would send the reader the wrong way.
+    """
+    instance = error.instance
+    fitting = [
+        branch
+        for branch in error.context
+        if isinstance(instance, dict)
+        and all(key in instance for key in branch.schema.get("required", ()))
+    ]
+    chosen = {tuple(branch.relative_schema_path)[:1] for branch in fitting}
+    if not chosen:
+        return error
+    return best_match(e for e in error.context if tuple(e.relative_schema_path)[:1] in chosen)
+
+
 def _structure(document: Any) -> list[Problem]:
     unreadable = list(_unreadable_texts(document))
     if unreadable:
@@ -120,9 +195,14 @@ def _structure(document: Any) -> list[Problem]:
     problems = []
     for error in validator.iter_errors(document):
         if error.validator == "oneOf" and error.context:
-            error = best_match(error.context)
+            error = _chosen_branch_error(error)
         problems.append(
-            Problem(_pointer(error.absolute_path), error.message, f"structure.{error.validator}")
+            Problem(
+                _pointer(error.absolute_path),
+                error.message,
+                f"structure.{error.validator}",
+                _structure_params(error),
+            )
         )
     return sorted(problems, key=lambda p: p.pointer)
 
@@ -142,15 +222,18 @@ def _walk_schema(node: Any, pointer: str) -> Iterator[tuple[str, dict[str, Any]]
             yield from _walk_schema(child, f"{pointer}/{key}/{index}")
 
 
-def _ref_problem(ref: str, schemas: Mapping[str, Any]) -> str | None:
+def _ref_problem(pointer: str, ref: str, schemas: Mapping[str, Any]) -> Problem | None:
     """Return why a ``$ref`` cannot be followed alike by both engines, or None."""
+    params = (("ref", _short(ref)),)
     if not ref.startswith("#"):
-        return "remote $ref is not allowed"
+        return Problem(pointer, "remote $ref is not allowed", "ref_remote", params)
     if "%" in ref:
         # Python's jsonschema reads %-escapes in a $ref and the browser does not.
-        return f"$ref {ref!r} contains %: name the definition without % and refer to it plainly"
+        reason = f"$ref {ref!r} contains %: name the definition without % and refer to it plainly"
+        return Problem(pointer, reason, "ref_percent", params)
     if "/schema" + ref[1:] not in schemas:
-        return f"$ref {ref!r} points nowhere: point to a schema, for example #/$defs/name"
+        reason = f"$ref {ref!r} points nowhere: point to a schema, for example #/$defs/name"
+        return Problem(pointer, reason, "ref_nowhere", params)
     return None
 
 
@@ -176,6 +259,7 @@ def _same_answer_cycle(schemas: Mapping[str, dict[str, Any]]) -> list[Problem]:
                         f"{pointer}/$ref" if "$ref" in schemas[pointer] else pointer,
                         "these $refs lead back to where they start without reaching an answer "
                         "inside it: point one of them at a schema that describes the answer",
+                        "ref_cycle",
                     )
                 )
             elif target not in state:
@@ -211,6 +295,8 @@ def _number_problems(pointer: str, node: Mapping[str, Any]) -> list[Problem]:
                     f"{pointer}/{keyword}",
                     f"the phone cannot hold {number} exactly: use whole numbers between "
                     f"-{EXACT_INTEGER} and {EXACT_INTEGER}",
+                    "inexact_number",
+                    (("number", _short(str(number))), ("limit", str(EXACT_INTEGER))),
                 )
             )
     divisor = node.get("multipleOf")
@@ -222,6 +308,8 @@ def _number_problems(pointer: str, node: Mapping[str, Any]) -> list[Problem]:
                 f"{pointer}/multipleOf",
                 f"write multipleOf as the whole number {int(divisor)}, without a decimal point "
                 "or exponent",
+                "multiple_of",
+                (("number", _short(str(int(divisor)))),),
             )
         )
     return problems
@@ -249,6 +337,8 @@ def _node_problems(
         Problem(
             f"{pointer}/{pointer_escape(keyword)}",
             f"keyword {keyword!r} is not in the supported JSON Schema subset",
+            "unknown_keyword",
+            (("keyword", _short(keyword)),),
         )
         for keyword in node
         if keyword not in SCHEMA_KEYWORDS and not pointer.endswith(("/properties", "/$defs"))
@@ -260,6 +350,8 @@ def _node_problems(
                 Problem(
                     f"{pointer}/{keyword}",
                     f"{keyword} is allowed only at the top of the schema: remove it here",
+                    "nested_keyword",
+                    (("keyword", keyword),),
                 )
             )
     if node.get("additionalProperties", False) is not False:
@@ -268,17 +360,21 @@ def _node_problems(
                 f"{pointer}/additionalProperties",
                 "additionalProperties may only be false: every answer must belong to a "
                 "question in properties",
+                "additional_properties",
             )
         )
     ref = node.get("$ref")
-    if isinstance(ref, str) and (reason := _ref_problem(ref, schemas)):
-        problems.append(Problem(f"{pointer}/$ref", reason))
+    if isinstance(ref, str) and (problem := _ref_problem(f"{pointer}/$ref", ref, schemas)):
+        problems.append(problem)
     pattern = node.get("pattern")
     if isinstance(pattern, str) and (reason := pattern_problem(pattern)):
-        problems.append(Problem(f"{pointer}/pattern", reason))
+        problems.append(Problem(f"{pointer}/pattern", reason, "pattern", (("reason", reason),)))
     fmt = node.get("format")
     if isinstance(fmt, str) and fmt not in FORMATS:
-        problems.append(Problem(f"{pointer}/format", f"format {fmt!r} is not supported"))
+        problems.append(
+            Problem(f"{pointer}/format", f"format {fmt!r} is not supported", "unknown_format",
+                    (("format", _short(fmt)),))
+        )  # fmt: skip
     return problems + _number_problems(pointer, node)
 
 
@@ -290,6 +386,7 @@ def _schema_problems(document: Mapping[str, Any]) -> list[Problem]:
             _pointer(["schema", *e.absolute_path]),
             f"invalid JSON Schema: {e.message}",
             f"schema.{e.validator}",
+            (("keyword", _short(str(e.absolute_path[-1]) if e.absolute_path else "schema")),),
         )
         for e in Draft202012Validator(Draft202012Validator.META_SCHEMA).iter_errors(schema)
     ]
@@ -312,7 +409,7 @@ def _question_problems(
 ) -> list[Problem]:
     schema, pointer = deref(document, schema, pointer)
     if not isinstance(schema, dict):
-        return [Problem(pointer, "a question must be a JSON Schema object")]
+        return [Problem(pointer, "a question must be a JSON Schema object", "question_object")]
     problems: list[Problem] = []
     if not isinstance(schema.get("title"), str) or not schema["title"].strip():
         problems.append(
@@ -321,19 +418,28 @@ def _question_problems(
         )  # fmt: skip
     widget = ui.get("widget") or infer_widget(schema)
     if widget is None:
-        problems.append(Problem(pointer, f"cannot infer a widget for {qid!r}; name one in ui"))
+        problems.append(
+            Problem(pointer, f"cannot infer a widget for {qid!r}; name one in ui", "no_widget",
+                    (("id", qid),))
+        )  # fmt: skip
         return problems
     if widget not in REGISTRY:
-        reason = f"unknown question type {widget!r}"
+        here = f"{ui_pointer}/widget"
         if widget == INFO:
             reason = "'info' blocks live in ui.info, not in the schema"
-        return [*problems, Problem(f"{ui_pointer}/widget", reason)]
+            return [*problems, Problem(here, reason, "info_widget")]
+        reason = f"unknown question type {widget!r}"
+        shown = (("widget", _short(str(widget))),)
+        return [*problems, Problem(here, reason, "unknown_widget", shown)]
     qtype = REGISTRY[widget]
     if not qtype.accepts(schema):
-        problems.append(Problem(pointer, f"widget {widget!r} needs {qtype.shape}", "widget_schema"))
+        problems.append(
+            Problem(pointer, f"widget {widget!r} needs {qtype.shape}", "widget_schema",
+                    (("widget", widget),))
+        )  # fmt: skip
         return problems
     if nested and widget == "group":
-        problems.append(Problem(pointer, "a group cannot contain another group"))
+        problems.append(Problem(pointer, "a group cannot contain another group", "group_in_group"))
     if widget in ("choice", "multichoice"):
         options_pointer = f"{pointer}/oneOf" if widget == "choice" else f"{pointer}/items/anyOf"
         options = resolve_pointer(document, options_pointer)
@@ -368,15 +474,16 @@ def _question_problems(
     for value, icon in (ui.get("option_icons") or {}).items():
         here = f"{ui_pointer}/option_icons/{pointer_escape(value)}"
         if widget not in ("choice", "multichoice", "yesno"):
-            problems.append(Problem(here, f"question {qid!r} has no options to put icons on"))
+            reason = f"question {qid!r} has no options to put icons on"
+            problems.append(Problem(here, reason, "icons_no_options", (("question", qid),)))
         elif value not in (
             {"true", "false"}
             if widget == "yesno"
             else {str(v) for v in option_values(schema, widget)}
         ):
-            problems.append(Problem(here, f"no option {value!r} in question {qid!r}"))
+            problems.append(_no_option(here, qid, value))
         if icon not in PICTOGRAMS:
-            problems.append(Problem(here, f"unknown pictogram {icon!r}"))
+            problems.append(_unknown_pictogram(here, icon))
     tags = ui.get("resource_tags") or {}
     if tags:
         if widget == "yesno":
@@ -386,10 +493,7 @@ def _question_problems(
         for value in tags:
             if value not in allowed:
                 problems.append(
-                    Problem(
-                        f"{ui_pointer}/resource_tags/{pointer_escape(value)}",
-                        f"no option {value!r} in question {qid!r}",
-                    )
+                    _no_option(f"{ui_pointer}/resource_tags/{pointer_escape(value)}", qid, value)
                 )
     if widget == "group":
         items, items_pointer = deref(document, schema["items"], pointer + "/items")
@@ -400,6 +504,8 @@ def _question_problems(
                     Problem(
                         f"{ui_pointer}/items/{pointer_escape(cid)}",
                         f"layout entry {cid!r} has no schema property in group {qid!r}",
+                        "layout_unknown",
+                        (("id", _short(cid)),),
                     )
                 )
         id_pattern = meta_schema()["$defs"]["id"]["pattern"]
@@ -410,6 +516,8 @@ def _question_problems(
                     Problem(
                         f"{items_pointer}/properties/{pointer_escape(cid)}",
                         f"{cid!r} is not an id: use a-z, 0-9 and _, starting with a letter",
+                        "bad_id",
+                        (("id", _short(cid)),),
                     )
                 )
         for cid, cschema in items["properties"].items():
@@ -429,6 +537,7 @@ def _question_problems(
                         Problem(
                             f"{ui_pointer}/items/{pointer_escape(cid)}/{key}",
                             "conditions inside a group are not supported",
+                            "condition_in_group",
                         )
                     )
     return problems
@@ -441,7 +550,11 @@ def _layout_problems(document: Mapping[str, Any]) -> list[Problem]:
     problems: list[Problem] = []
     for qid in properties:
         if qid in info:
-            problems.append(Problem(f"/ui/info/{qid}", f"id {qid!r} is both a question and info"))
+            reason = f"id {qid!r} is both a question and info"
+            problems.append(
+                Problem(f"/ui/info/{pointer_escape(qid)}", reason, "question_and_info",
+                        (("id", qid),))
+            )  # fmt: skip
     placed: dict[str, str] = {}
     section_ids: set[str] = set()
     for index, section in enumerate(ui["sections"]):
@@ -458,7 +571,10 @@ def _layout_problems(document: Mapping[str, Any]) -> list[Problem]:
         for position, item in enumerate(section["items"]):
             here = f"/ui/sections/{index}/items/{position}"
             if item not in properties and item not in info:
-                problems.append(Problem(here, f"layout entry {item!r} has no schema property"))
+                problems.append(
+                    Problem(here, f"layout entry {item!r} has no schema property",
+                            "layout_unknown", (("id", item),))
+                )  # fmt: skip
             elif item in placed:
                 problems.append(
                     Problem(here, f"{item!r} is already placed at {placed[item]}",
@@ -472,17 +588,24 @@ def _layout_problems(document: Mapping[str, Any]) -> list[Problem]:
                 Problem(
                     f"/schema/properties/{pointer_escape(qid)}",
                     f"schema property {qid!r} is in no section",
+                    "not_placed",
+                    (("id", qid),),
                 )
             )
     for info_id in info:
         if info_id not in placed:
-            problems.append(Problem(f"/ui/info/{info_id}", f"info {info_id!r} is in no section"))
+            problems.append(
+                Problem(f"/ui/info/{pointer_escape(info_id)}", f"info {info_id!r} is in no section",
+                        "info_not_placed", (("id", info_id),))
+            )  # fmt: skip
     for qid in ui.get("questions") or {}:
         if qid not in properties:
             problems.append(
                 Problem(
                     f"/ui/questions/{pointer_escape(qid)}",
                     f"layout entry {qid!r} has no schema property",
+                    "layout_unknown",
+                    (("id", qid),),
                 )
             )
     return problems
@@ -497,7 +620,7 @@ def _icon_problems(document: Mapping[str, Any]) -> list[Problem]:
                for k, v in (ui.get("questions") or {}).items()]  # fmt: skip
     for pointer, icon in places:
         if icon is not None and icon not in PICTOGRAMS:
-            problems.append(Problem(pointer, f"unknown pictogram {icon!r}"))
+            problems.append(_unknown_pictogram(pointer, icon))
     return problems
 
 
@@ -562,7 +685,9 @@ def _translation_problems(document: Mapping[str, Any]) -> list[Problem]:
     languages = set(document["languages"])
     problems: list[Problem] = []
     if document["source_language"] not in languages:
-        problems.append(Problem("/languages", "the source language must be listed"))
+        problems.append(
+            Problem("/languages", "the source language must be listed", "source_language_needed")
+        )
     # The pattern lets any two or three letters through; only a language the locale data
     # knows has a name, a direction and plural rules to show and translate it with.
     known = language_codes()
@@ -578,15 +703,22 @@ def _translation_problems(document: Mapping[str, Any]) -> list[Problem]:
     for lang, entries in (document.get("translations") or {}).items():
         base = f"/translations/{pointer_escape(lang)}"
         if lang not in languages:
-            problems.append(Problem(base, f"language {lang!r} is not in 'languages'"))
+            problems.append(
+                Problem(base, f"language {lang!r} is not in 'languages'", "translation_unlisted",
+                        (("lang", lang),))
+            )  # fmt: skip
         if lang == document["source_language"]:
-            problems.append(Problem(base, "the source language is written in place, not here"))
+            problems.append(
+                Problem(base, "the source language is written in place, not here",
+                        "translation_of_source")
+            )  # fmt: skip
         for pointer in entries:
             if pointer not in texts:
                 problems.append(
                     Problem(
                         f"{base}/{pointer_escape(pointer)}",
                         "translation for a text that is not in the document",
+                        "translation_unknown_text",
                     )
                 )
     return problems
