@@ -20,7 +20,7 @@ from webapp.models import (
     StaffUser,
 )
 from webapp.models.types import utcnow
-from webapp.services import responses, reviews
+from webapp.services import comments, plan, responses, reviews
 
 from .conftest import csrf_token
 
@@ -61,6 +61,58 @@ def test_participant_gets_all_their_data_from_the_app(app, world, as_actor):
     assert response["reviews"][0]["status"] == "in_review"
     assert data["devices"] and data["log"]
     assert any(entry["action"] == "participant.join" for entry in data["log"])
+
+
+STAFF_ONLY = ("Bare for ansatte: samtale med lege", "Intern vurdering: usikker", "Skjult steg")
+
+
+def _with_staff_only_content(app, world) -> None:
+    """Add what the product promises only staff see, next to what the participant is told."""
+    with app.app_context():
+        person = db.session.get(Participant, world.p1)
+        c1 = db.session.get(StaffUser, world.c1)
+        response = db.session.scalars(
+            sa.select(Response).where(Response.participant_id == world.p1)
+        ).one()
+        comments.add(response, c1, "note", STAFF_ONLY[0])
+        comments.add(response, c1, "message", "Husk å laste opp vitnemålet")
+        reviews.add_review(response, c1, "completed", STAFF_ONLY[1])
+        for goal, shown in ((STAFF_ONLY[2], False), ("Norskkurs", True)):
+            plan.add_step(c1, person, plan.StepInput(goal, "Gjøre", "counsellor", None,
+                                                     "planned", shown))  # fmt: skip
+        muligheter = db.session.scalar(sa.select(Questionnaire).filter_by(slug="muligheter"))
+        about = responses.start(person, muligheter, author=c1)
+        about.answers = {"labour_market_local": STAFF_ONLY[0]}
+        db.session.commit()
+        assert about.id
+
+
+def test_the_participants_download_leaves_out_what_only_staff_see(app, world, as_actor):
+    """The review form promises "Only counsellors see this note", and a step can be hidden
+    from the participant: their own download keeps those promises. The counsellor's download
+    (an access request the municipality answers) holds everything."""
+    response_id = _with_answers(app, world)
+    _with_staff_only_content(app, world)
+    own = as_actor(app, "p1").get("/api/v1/me/export").get_data(as_text=True)
+    for secret in STAFF_ONLY:
+        assert secret not in own
+    data = json.loads(own)
+    assert data["contents"] == "participant"
+    assert [r["id"] for r in data["responses"]] == [response_id]  # not the counsellor's form
+    (response,) = data["responses"]
+    assert [c["body"] for c in response["comments"]] == ["Husk å laste opp vitnemålet"]
+    assert [(v["status"], "note" in v) for v in response["reviews"]] == [
+        ("in_review", False), ("completed", False)]  # fmt: skip
+    assert [s["goal"] for s in data["next_steps"]] == ["Norskkurs"]
+    assert response["answers"]["short_term_goal"] == SECRET_ANSWER
+
+    complete = as_actor(app, "c1").get(f"/participants/{world.p1}/export.json")
+    everything = json.loads(complete.get_data(as_text=True))
+    assert everything["contents"] == "complete"
+    for secret in STAFF_ONLY:
+        assert secret in complete.get_data(as_text=True)
+    assert len(everything["responses"]) == 2
+    assert [v["note"] for v in everything["responses"][0]["reviews"]] == ["Ring", STAFF_ONLY[1]]
 
 
 def test_counsellor_downloads_the_same_data(app, world, as_actor):

@@ -158,9 +158,9 @@ def phone_key():
 
 @bp.get("/me/export")
 def export():
-    """Everything stored about the signed-in participant (GDPR right of access)."""
+    """The signed-in participant's data (GDPR right of access), without what only staff see."""
     person = participant()
-    body = privacy.export(person)
+    body = privacy.export(person, complete=False)
     audit.record(person, "participant.export", f"participant:{person.id}")
     db.session.commit()
     return body

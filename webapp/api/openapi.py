@@ -80,7 +80,7 @@ def build_spec(cookie_name: str, endpoint_pattern: str | None = None) -> dict:
     spec.path(
         path="/me/export",
         operations={"get": {
-            "summary": "Everything stored about the participant (GDPR right of access)",
+            "summary": "The participant's data (GDPR right of access), without staff-only notes",
             "security": security,
             "responses": {"200": {"description": "OK", "content": {
                 "application/json": {"schema": {"type": "object"}}}},

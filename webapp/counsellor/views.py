@@ -480,7 +480,7 @@ def export(participant_id: int):
     """Everything stored about the participant (GDPR right of access), as a JSON file."""
     actor = current_actor()
     person = access.participant_or_404(actor, participant_id)
-    body = privacy.export(person)
+    body = privacy.export(person, complete=True)
     audit.record(actor, "participant.export", f"participant:{person.id}")
     db.session.commit()
     response = current_app.response_class(

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from ..extensions import db
 from ..models import (
@@ -25,6 +25,7 @@ from ..models import (
     Notification,
     Participant,
     PushSubscription,
+    Questionnaire,
     QuestionnaireVersion,
     Response,
     ResponseRevision,
@@ -43,16 +44,25 @@ def _when(value: date | datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def export(participant: Participant) -> dict[str, Any]:
-    """Return everything stored about the participant, as JSON-ready data."""
+def export(participant: Participant, *, complete: bool) -> dict[str, Any]:
+    """Return the participant's data, as JSON-ready data.
+
+    ``complete`` is the counsellor's download: everything stored about the participant, staff
+    notes included, for the municipality to answer an access request with (it decides what of
+    the internal notes it discloses, docs/privacy.md). Without it, this is the participant's own
+    download from the app: all they gave and all that was done with it, but nothing the
+    product tells staff only the staff see. So no notes between staff, no review notes, no
+    questionnaires the counsellor fills in about them, and no plan steps hidden from them.
+    """
     # Each response with everything it lists, loaded for all of them at once: a fixed number of
     # statements however much there is (tests/test_page_queries.py), not a few per response.
+    query = sa.select(Response).join(Response.version).join(QuestionnaireVersion.questionnaire)
+    query = query.where(Response.participant_id == participant.id)
+    if not complete:
+        query = query.where(Questionnaire.audience == "participant")
     responses = db.session.scalars(
-        sa.select(Response)
-        .where(Response.participant_id == participant.id)
-        .order_by(Response.created_at)
-        .options(
-            joinedload(Response.version).joinedload(QuestionnaireVersion.questionnaire),
+        query.order_by(Response.created_at).options(
+            contains_eager(Response.version).contains_eager(QuestionnaireVersion.questionnaire),
             selectinload(Response.revisions),
             selectinload(Response.comments).joinedload(Comment.author),
             selectinload(Response.reviews).joinedload(Review.reviewer),
@@ -69,8 +79,12 @@ def export(participant: Participant) -> dict[str, Any]:
         .where(LoginSession.participant_id == participant.id)
         .order_by(LoginSession.created_at)
     ).all()
+    steps = sa.select(NextStep).where(NextStep.participant_id == participant.id)
+    if not complete:
+        steps = steps.where(NextStep.shown_to_participant.is_(True))
     return {
         "format": EXPORT_FORMAT,
+        "contents": "complete" if complete else "participant",
         "exported_at": _when(utcnow()),
         "participant": {
             "id": participant.id,
@@ -122,11 +136,13 @@ def export(participant: Participant) -> dict[str, Any]:
                         "edited_at": _when(c.edited_at),
                     }
                     for c in r.comments
+                    if complete or c.kind == "message"
                 ],  # fmt: skip
                 "reviews": [
                     {
                         "status": v.status,
-                        "note": v.note,
+                        "message": v.message,
+                        **({"note": v.note} if complete else {}),
                         "by": v.reviewer.name,
                         "at": _when(v.created_at),
                     }
@@ -161,11 +177,7 @@ def export(participant: Participant) -> dict[str, Any]:
                 "created_at": _when(n.created_at),
                 "updated_at": _when(n.updated_at),
             }
-            for n in db.session.scalars(
-                sa.select(NextStep)
-                .where(NextStep.participant_id == participant.id)
-                .order_by(NextStep.id)
-            )
+            for n in db.session.scalars(steps.order_by(NextStep.id))
         ],  # fmt: skip
         "devices": [
             {
