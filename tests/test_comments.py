@@ -119,3 +119,66 @@ def test_there_is_no_way_to_delete_a_comment(app):
         r for r in app.url_map.iter_rules() if "comments" in r.rule and "DELETE" in r.methods
     ]
     assert not hasattr(comments, "delete")
+
+
+def _counsellors_form(app, world) -> str:
+    """A sent response to the counsellor's own questionnaire about p1 (muligheter)."""
+    with app.app_context():
+        from webapp.models import StaffUser
+
+        muligheter = db.session.scalar(sa.select(Questionnaire).filter_by(slug="muligheter"))
+        response = response_service.start(
+            db.session.get(Participant, world.p1), muligheter,
+            author=db.session.get(StaffUser, world.c1),
+        )  # fmt: skip
+        response.status = "submitted"
+        db.session.commit()
+        return response.id
+
+
+def test_no_message_goes_where_the_participant_never_looks(app, world, as_actor):
+    """The participant never sees the counsellor's own questionnaires, so a message on one
+    would be stored and never read: the page offers notes only, and a message is refused
+    with a reason, in the counsellor's language, with nothing stored or reopened."""
+    from webapp.models import Notification, Response, Review
+
+    rid = _counsellors_form(app, world)
+    page = f"/responses/{rid}"
+    counsellor = as_actor(app, "c1")
+    html = counsellor.get(page).get_data(as_text=True)
+    assert "comments here are internal notes" in html
+    assert "Message to the participant" not in html  # neither the comment kind nor the field
+    refused = _post(counsellor, f"{page}/comments", page, kind="message", body="Se på dette")
+    assert refused.status_code == 422
+    assert "a message to them here would never reach them" in refused.get_data(as_text=True)
+    assert _comments(app) == []
+    noted = _post(counsellor, f"{page}/comments", page, kind="note", body="Ring NAV")
+    assert noted.status_code == 302
+    assert _comments(app) == [("note", "Ring NAV")]
+
+    review = _post(counsellor, page, page, status="follow_up", note="", message="Fyll ut mer")
+    assert "Leave the message empty. Nothing was changed." in review.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Response, rid).status == "submitted"
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Review)) == 0
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Notification)) == 0
+    # Without a message, follow-up opens it for the counsellor again, as before.
+    assert _post(counsellor, page, page, status="follow_up", note="", message="").status_code == 302
+    with app.app_context():
+        assert db.session.get(Response, rid).status == "draft"
+    assert as_actor(app, "p1").get("/api/v1/me").get_json()["responses"] == []
+
+
+def test_the_message_refusal_is_in_the_counsellors_language(app, world, as_actor):
+    from webapp.models import StaffUser
+
+    rid = _counsellors_form(app, world)
+    with app.app_context():
+        db.session.get(StaffUser, world.c1).language = "nb"
+        db.session.commit()
+    page = f"/responses/{rid}"
+    counsellor = as_actor(app, "c1")
+    html = _post(counsellor, f"{page}/comments", page, kind="message", body="x").get_data(
+        as_text=True
+    )
+    assert "Deltakeren ser ikke dette skjemaet" in html and "never reach them" not in html

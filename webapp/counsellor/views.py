@@ -623,6 +623,12 @@ def _comment_error(error: comments.CommentError, kind: str, length: int) -> str:
             "A note can be at most %(limit)s characters long. Yours has %(length)s.",
             limit=comments.LIMITS["note"], length=length,
         )  # fmt: skip
+    if error.code == "unseen":
+        return _(
+            "The participant does not see this questionnaire, so a message to them here would "
+            "never reach them. Write an internal note, or write the message on one of their "
+            "own questionnaires."
+        )
     if error.code == "too_late":
         return _(
             "A comment can be changed for %(minutes)s minutes after it is written. "
@@ -677,6 +683,11 @@ def _review_error(code: str) -> str:
             "The participant is changing the answers after your request for follow-up. "
             "You can change the message to them now, and the status when they send the "
             "answers again. Nothing was changed."
+        )
+    if code == "unseen":
+        return _(
+            "The participant does not see this questionnaire, so a message to them here would "
+            "never reach them. Leave the message empty. Nothing was changed."
         )
     if code == "not_sent":
         return _("The participant has not sent these answers yet, so they cannot be "

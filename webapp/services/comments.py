@@ -26,7 +26,7 @@ LIMITS = {"note": 4000, "message": 2000}
 
 class CommentError(ValueError):
     """A comment that cannot be stored; ``code`` says why: kind, empty, too_long,
-    not_author, too_late."""
+    not_author, too_late, unseen (a message on a questionnaire the participant does not see)."""
 
     def __init__(self, code: str) -> None:
         super().__init__(code)
@@ -46,13 +46,16 @@ def _checked(kind: str, body: str) -> str:
 
 def add(response: Response, author: StaffUser, kind: str, body: str) -> Comment:
     """Add a note or a message to the response's thread (the caller commits)."""
+    if kind == "message" and response.version.definition.audience != "participant":
+        # The participant reads messages on their own questionnaires only (api/me.py): one
+        # here would be stored and never read.
+        raise CommentError("unseen")
     comment = Comment(response=response, author=author, kind=kind, body=_checked(kind, body))
     db.session.add(comment)
     db.session.flush()
     audit.record(author, f"comment.{kind}", f"response:{response.id}:comment:{comment.id}")
-    if kind == "message" and response.version.definition.audience == "participant":
-        # The participant reads messages on their own questionnaires only (api/me.py). In the
-        # same transaction as the message: the inbox entry, and a push to each device.
+    if kind == "message":
+        # In the same transaction as the message: the inbox entry, and a push to each device.
         notifications.notify(response.participant, "message", response=response)
     return comment
 

@@ -47,6 +47,10 @@ def add_review(
     if refused is not None:
         raise ReviewError(f"review {status!r} refused: {refused}", refused)
     message = message.strip() if status == "follow_up" else ""
+    if message and response.version.definition.audience != "participant":
+        # The participant never sees the counsellor's own questionnaires (api/me.py), so a
+        # message here would be stored and never read.
+        raise ReviewError("a message on a questionnaire the participant does not see", "unseen")
     if len(message) > MESSAGE_LIMIT:
         raise ReviewError("message too long", "too_long")
     review = Review(
@@ -56,7 +60,7 @@ def add_review(
     audit.record(reviewer, "response.review", f"response:{response.id}:{status}")
     if status == "follow_up" and response.status == "submitted":
         responses.reopen(response, reviewer)
-        if message and response.version.definition.audience == "participant":
+        if message:
             notifications.notify(response.participant, "follow_up", response=response)
     return review
 
