@@ -338,11 +338,14 @@ def test_a_message_from_the_counsellor_reaches_the_inbox_a_note_does_not(app, wo
     assert "Se på side 3" not in str(listed)  # the words stay in the app, after sign-in
 
 
-def test_a_message_on_the_counsellors_own_questionnaire_notifies_nobody(app, world):
-    """The participant never sees those messages (only their own questionnaires' threads)."""
+def test_a_message_on_the_counsellors_own_questionnaire_is_refused_and_notifies_nobody(app, world):
+    """The participant never sees those threads (only their own questionnaires'), so such a
+    message is refused (test_comments.py has the page) rather than stored unread."""
     rid = _response_of(app, world, "muligheter", author="c1")
     with app.app_context():
-        comments.add(db.session.get(Response, rid), staff(world, "c1"), "message", "Intern")
+        with pytest.raises(comments.CommentError) as refused:
+            comments.add(db.session.get(Response, rid), staff(world, "c1"), "message", "Intern")
+        assert refused.value.code == "unseen"
         db.session.commit()
     assert _notifications(app) == []
 
