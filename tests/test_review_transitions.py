@@ -30,6 +30,7 @@ from webapp.models.types import utcnow
 from webapp.services import questionnaires as questionnaire_service
 from webapp.services import responses as response_service
 from webapp.services import reviews, revisions
+from webapp.services.caseload import progress_state
 
 from .conftest import csrf_token
 from .stateful import run_against_model
@@ -130,6 +131,39 @@ def test_the_service_refuses_the_same_transitions(app, world):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Review)) == 0
 
 
+def test_answers_sent_again_after_a_follow_up_are_to_be_reviewed_again(app, world, as_actor):
+    """Not "Follow-up needed" any more: the caseload, its filters, the export, the
+    participant's page say the answers came back, and the review form starts from "New", so
+    saving a note does not open the answers for changes again."""
+    rid = _response(app, world, sent=True)
+    counsellor = as_actor(app, "c1")
+    assert _post(counsellor, rid, "follow_up", "Se på målet").status_code == 302
+    assert "p1" in counsellor.get("/caseload?state=follow_up").get_data(as_text=True)
+    with app.app_context():  # the participant sends the changed answers again
+        response = db.session.get(Response, rid)
+        response.status, response.submitted_at = "submitted", utcnow()
+        db.session.commit()
+
+    def listed(state: str) -> bool:
+        html = counsellor.get(f"/caseload?state={state}").get_data(as_text=True)
+        return f"/participants/{world.p1}" in html
+
+    assert listed("submitted") and not listed("follow_up")
+    caseload = " ".join(counsellor.get("/caseload").get_data(as_text=True).split())
+    assert "<strong>Follow-up needed</strong>" not in caseload and ": Submitted</li>" in caseload
+    person = counsellor.get(f"/participants/{world.p1}").get_data(as_text=True)
+    assert "Follow-up needed" not in person and ">New<" in person
+    page = counsellor.get(f"/responses/{rid}").get_data(as_text=True)
+    assert '<option selected value="new">' in page
+    # Saving the form as it starts (with a note) keeps the answers sent.
+    token = csrf_token(counsellor, f"/responses/{rid}")
+    saved = counsellor.post(f"/responses/{rid}", data={
+        "csrf_token": token, "status": "new", "note": "Leser", "message": ""})  # fmt: skip
+    assert saved.status_code == 302
+    assert _state(app, rid)[:2] == ("submitted", ["follow_up", "new"])
+    assert listed("submitted")
+
+
 class Reviewing(RuleBasedStateMachine):
     """A response sent, reviewed, opened for follow-up and sent again in any order, against
     a model of the rule: reviewed once sent; while open for follow-up, only the follow-up."""
@@ -142,6 +176,10 @@ class Reviewing(RuleBasedStateMachine):
         self.rid = start_model_draft(self.app, self.world.p1, {"name": "Ada"})
         self.status = "draft"
         self.reviews: list[str] = []
+        # What the caseload says, from the events alone: sending makes it "submitted" (to be
+        # reviewed, again after a follow-up); each accepted review sets it ("new" is the same
+        # as not reviewed since).
+        self.progress = "draft"
 
     @precondition(lambda self: self.status == "draft")
     @rule()
@@ -156,6 +194,7 @@ class Reviewing(RuleBasedStateMachine):
                 )
             )  # fmt: skip
         self.status = "submitted"
+        self.progress = "submitted"
 
     @rule(status=st.sampled_from(REVIEW_STATUSES))
     def counsellor_reviews(self, status):
@@ -179,6 +218,7 @@ class Reviewing(RuleBasedStateMachine):
             self.reviews.append(status)
             if status == "follow_up":
                 self.status = "draft"
+            self.progress = "submitted" if status == "new" else status
 
     @invariant()
     def stored_response_matches_the_model(self):
@@ -189,6 +229,10 @@ class Reviewing(RuleBasedStateMachine):
             # Never reviewed as done while the participant can still change it.
             if response.status == "draft" and response.reviews:
                 assert response.review_status == "follow_up"
+            # The caseload's state (SQL, for filters and counts) and the pages' (Python) agree
+            # with the model: a response sent again after a follow-up is to be reviewed again.
+            in_sql = db.session.scalar(sa.select(progress_state()).where(Response.id == self.rid))
+            assert response.progress == in_sql == self.progress
 
 
 def test_reviewing_against_the_model(app, world):

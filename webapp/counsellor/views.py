@@ -657,7 +657,7 @@ def review(response_id):
     response = access.response_or_404(actor, str(response_id))
     form = ReviewForm()
     if request.method == "GET":
-        form.status.data = response.review_status
+        form.status.data = response.review_default
         form.note.data = response.review.note if response.review else ""
     if form.validate_on_submit():
         try:
@@ -864,7 +864,7 @@ def _review_page(
     lang = str(get_locale())
     if form is None:
         form = ReviewForm(formdata=None)
-        form.status.data = response.review_status
+        form.status.data = response.review_default
         form.note.data = response.review.note if response.review else ""
     if comment_form is None:
         comment_form = CommentForm(formdata=None)

@@ -89,6 +89,24 @@ class Response(db.Model):
     def review_status(self) -> str:
         return self.review.status if self.review else "new"
 
+    @property
+    def progress(self) -> str:
+        """Where the response stands: draft; follow_up while it is open again after a request
+        for follow-up; submitted when sent and not reviewed since (sent again after a
+        follow-up, too); in_review; completed. services/caseload.progress_state is this rule
+        in SQL, for filtering and counting."""
+        review = self.review_status
+        if self.status == "draft":
+            return "follow_up" if review == "follow_up" else "draft"
+        return review if review in ("in_review", "completed") else "submitted"
+
+    @property
+    def review_default(self) -> str:
+        """The review status a counsellor's review form starts from: the current one, but
+        "new" once the participant has sent the answers again after a follow-up (saving a
+        note must not open them for changes again)."""
+        return "new" if self.progress == "submitted" else self.review_status
+
 
 class ResponseRevision(db.Model):
     """The answers as they were at one revision: the common base for a per-question merge.

@@ -103,11 +103,12 @@ def _latest_review_status() -> sa.ScalarSelect:
 
 def progress_state() -> sa.ColumnElement[str]:
     """Return a response's progress (one of PROGRESS but not_started) as a SQL expression:
-    the one definition, used both to show progress and to filter by it."""
+    the one definition, used both to show progress and to filter by it (``Response.progress``
+    is the same rule for one loaded response). A follow-up counts while the response is open
+    again; once the participant sends it again it is "submitted", to be reviewed anew."""
     review = _latest_review_status()
     return sa.case(
-        (review == "follow_up", "follow_up"),
-        (Response.status == "draft", "draft"),
+        (Response.status == "draft", sa.case((review == "follow_up", "follow_up"), else_="draft")),
         (review.in_(("in_review", "completed")), review),
         else_="submitted",
     )
