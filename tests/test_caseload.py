@@ -214,6 +214,10 @@ def test_search_filter_sort_and_pages(app, world, as_actor):
     assert by_start.index("Person 0059") < by_start.index("Person 0058")  # started earlier
     junk = client.get("/caseload?state=x&per_page=7&page=-3&sort=nonsense&q=%25").status_code
     assert junk == 200
+    # "²" is a digit to isdigit() but not to int(); too many digits are not a page size.
+    for per_page in ("²", "٢٥", "9" * 5000):
+        strange = client.get(f"/caseload?per_page={per_page}")
+        assert strange.status_code == 200 and "Page 1 of 2" in strange.get_data(as_text=True)
     html = client.get("/caseload?q=%25").get_data(as_text=True)
     assert "Nobody matches" in html  # "%" is a character, not a wildcard
 

@@ -177,3 +177,16 @@ def test_a_counsellor_whose_session_ended_in_a_meeting_signs_in_again_as_staff(
     page = counsellor.get(response.location).get_data(as_text=True)
     assert "Your session has expired. Please sign in again." in page
     assert "new code" not in page
+
+
+def test_a_meeting_page_with_a_strange_base_revision_keeps_the_answer(app, world, as_actor):
+    """ "²" passed isdigit() and failed int(): a server error on the meeting pages too."""
+    counsellor = as_actor(app, "c1")
+    rid = meeting_id(open_meeting(counsellor, world.p1))
+    html = counsellor.get(f"/r/{rid}/meeting/2").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    answer = counsellor.post(f"/r/{rid}/meeting/2", data={
+        "csrf_token": token, "action": "back", "short_term_goal": "Norsk",
+        "base_revision": "²"})  # fmt: skip
+    assert answer.status_code == 302
+    assert stored(app, rid).answers["short_term_goal"] == "Norsk"

@@ -159,6 +159,30 @@ def test_group_entries_can_be_added_and_removed(app, participant):
     assert stored(app, rid).answers["educations"] == [{"level": "master"}]
 
 
+@pytest.mark.parametrize("index", ["²", "٠", "9" * 5000, "-1", ""])
+def test_removing_an_entry_that_is_no_number_removes_nothing(app, participant, index):
+    """ "²" is a digit to isdigit() but not to int(): removing entry "²" was a server error."""
+    rid = start(participant)
+    data = {"educations-0-level": "primary", "educations-1-level": "master",
+            "has_work_experience": "false"}  # fmt: skip
+    answer = post_page(participant, rid, 4, data, action=f"remove:educations:{index}")
+    assert answer.status_code == 302
+    assert stored(app, rid).answers["educations"] == [{"level": "primary"}, {"level": "master"}]
+
+
+@pytest.mark.parametrize("base", ["²", "9" * 5000, "-2", "x"])
+def test_a_base_revision_that_is_no_number_is_no_base(app, participant, base):
+    """The page's answers are kept, as from a page with no base revision (merged per
+    question), never a server error."""
+    rid = start(participant)
+    token = csrf_token(participant, f"/r/{rid}/2")
+    answer = participant.post(f"/r/{rid}/2", data={
+        "csrf_token": token, "action": "back", "short_term_goal": "Norsk",
+        "base_revision": base})  # fmt: skip
+    assert answer.status_code == 302
+    assert stored(app, rid).answers["short_term_goal"] == "Norsk"
+
+
 def test_a_group_offers_no_entry_beyond_its_maximum(app, participant):
     """The mapping questionnaire allows 15 educations: a 16th would make the whole response
     invalid, so the page stops offering one, and asking for it anyway adds none."""

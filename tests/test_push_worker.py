@@ -169,6 +169,35 @@ def test_too_many_requests_waits_as_long_as_retry_after_says(app, world, as_acto
     assert delivery.next_attempt_at >= before + timedelta(seconds=3600)
 
 
+@pytest.mark.parametrize(
+    "header, longest",
+    [("99999999999999999999", True), ("²", False), ("Fri, 31 Dec 9999 23:59:59 GMT", True),
+     ("", False)],
+)  # fmt: skip
+def test_a_strange_retry_after_never_stops_the_worker(
+    app, world, as_actor, push_service, header, longest
+):
+    """A push service's Retry-After of 10**20 seconds, or a "digit" int() refuses, crashed
+    the worker on every pass (the delivery stayed first in line). A wait is followed up to a
+    day; what is not a wait is ignored (the usual backoff)."""
+    _subscribe(app, as_actor, push_service)
+    push_service.answers["/push/p1"] = [(429, {"Retry-After": header})]
+    _notify(app, world.p1)
+    before = utcnow()
+    _work(app)
+    [delivery] = _deliveries(app)
+    assert (delivery.state, delivery.attempts, delivery.last_status) == ("pending", 1, 429)
+    wait = delivery.next_attempt_at - before
+    if longest:
+        assert push_delivery.LONGEST_RETRY_AFTER - timedelta(minutes=1) <= wait
+        assert wait <= push_delivery.LONGEST_RETRY_AFTER + timedelta(minutes=1)
+    else:
+        assert push_delivery.FIRST_DELAY <= wait < push_delivery.FIRST_DELAY + timedelta(minutes=1)
+    _make_due(app)
+    _work(app)  # the next pass sends it
+    assert _deliveries(app)[0].state == "sent"
+
+
 def test_a_delivery_that_keeps_failing_ends_failed_and_stays_in_the_inbox(
     app, world, as_actor, push_service
 ):

@@ -28,6 +28,7 @@ from wtforms import SelectChoice
 
 from .. import access
 from ..auth import current_actor, current_login, staff_required
+from ..digits import small_int
 from ..extensions import db
 from ..i18n import date_filter, own_name
 from ..models import Participant, Questionnaire, Response, StaffUser
@@ -154,7 +155,7 @@ def caseload():
         form.programme.data,
         form.sort.data,
         None if form.page.errors else form.page.data,
-        int(per_page) if per_page.isdigit() else None,
+        small_int(per_page),
         current_app.config["LANGUAGES"],
     )
     result = caseload_service.page(

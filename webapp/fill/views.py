@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from .. import access
 from ..auth import current_actor
 from ..auth.session import expired_message, sign_in_again
+from ..digits import small_int
 from ..extensions import db
 from ..models import Participant, Response
 from ..rendering.display import answer_sections
@@ -81,8 +82,7 @@ def _require_actor():
 
 
 def _posted_base() -> int | None:
-    value = request.form.get("base_revision", "")
-    return int(value) if value.isdigit() and len(value) < 10 else None
+    return small_int(request.form.get("base_revision", ""))
 
 
 def _most(question) -> float:
@@ -233,9 +233,10 @@ def _save(response: Response, page: int, meeting: bool = False):
     action = request.form.get("action", "next")
     answers, errors, entries = form_answers(form, definition, shown)
     if action.startswith("remove:"):
-        _verb, qid, index = (action.split(":") + ["", ""])[:3]
-        if qid in answers and isinstance(answers[qid], list) and index.isdigit():
-            del answers[qid][int(index) : int(index) + 1]
+        _verb, qid, text = (action.split(":") + ["", ""])[:3]
+        index = small_int(text)
+        if qid in answers and isinstance(answers[qid], list) and index is not None:
+            del answers[qid][index : index + 1]
     actor = current_actor()
     base = _posted_base()
     receipt = None

@@ -20,6 +20,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from ..digits import small_int
 from .conditions import OPERATORS, referenced_questions
 from .names import language_codes
 from .pointers import pointer_escape
@@ -226,9 +227,10 @@ def _stable_key(document: Document, pointer: str) -> str | None:
     for raw in pointer.split("/")[1:]:
         key = raw.replace("~1", "/").replace("~0", "~")
         if isinstance(node, list):
-            if not key.isdigit() or int(key) >= len(node):
+            index = small_int(key)
+            if index is None or index >= len(node):
                 return None
-            item = node[int(key)]
+            item = node[index]
             if parent_key == "sections" and isinstance(item, dict) and "id" in item:
                 out.append("#s:" + str(item["id"]))
             elif parent_key in ("oneOf", "anyOf") and isinstance(item, dict) and "const" in item:

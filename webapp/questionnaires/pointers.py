@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..digits import small_int
+
 
 def pointer_escape(token: str) -> str:
     """Escape one JSON Pointer reference token (RFC 6901)."""
@@ -26,9 +28,10 @@ def resolve_pointer(document: Any, pointer: str) -> Any:
     for raw in pointer[1:].split("/"):
         token = raw.replace("~1", "/").replace("~0", "~")
         if isinstance(node, list):
-            if not token.isdigit() or int(token) >= len(node):
+            index = small_int(token)
+            if index is None or index >= len(node):
                 raise KeyError(pointer)
-            node = node[int(token)]
+            node = node[index]
         elif isinstance(node, dict) and token in node:
             node = node[token]
         else:

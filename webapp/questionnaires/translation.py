@@ -16,6 +16,7 @@ from typing import Any
 
 from babel.messages.catalog import Catalog
 
+from ..digits import small_int
 from .editing import sections_of
 from .pointers import pointer_unescape
 from .texts import is_unreadable, text_pointers
@@ -188,8 +189,8 @@ def section_of_pointer(document: Mapping[str, Any], pointer: str) -> str | None:
     """Return the id of the section a text belongs to (None: the questionnaire itself)."""
     ids, by_item = _sections_by_item(document)
     parts = [pointer_unescape(p) for p in pointer.split("/")[1:]]
-    if parts[:2] == ["ui", "sections"] and len(parts) > 2 and parts[2].isdigit():
-        index = int(parts[2])
+    index = small_int(parts[2]) if parts[:2] == ["ui", "sections"] and len(parts) > 2 else None
+    if index is not None:
         return ids[index] if index < len(ids) else None
     if len(parts) > 2 and parts[0] in ("schema", "ui") and parts[1] in QUESTION_HOLDERS:
         return by_item.get(parts[2])

@@ -29,6 +29,7 @@ from wtforms import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..digits import small_int
 from ..questionnaires import AnswerError, Definition, Section
 from ..questionnaires.definition import Question
 from ..questionnaires.names import country_names, language_names
@@ -307,8 +308,8 @@ def attach_errors(
         if not parts or parts[0] not in form:
             continue
         field = form[parts[0]]
-        if len(parts) >= 3 and isinstance(field, FieldList) and parts[1].isdigit():
-            index = int(parts[1])
+        index = small_int(parts[1]) if len(parts) >= 3 else None
+        if index is not None and isinstance(field, FieldList):
             posted = (entries or {}).get(parts[0])
             if posted is not None and index < len(posted):
                 index = posted[index]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,6 +34,8 @@ log = logging.getLogger(__name__)
 FIRST_DELAY = timedelta(seconds=30)
 LONGEST_DELAY = timedelta(hours=6)
 MAX_ATTEMPTS = 10
+#: The longest wait a push service's Retry-After is followed for; a longer one is cut to it.
+LONGEST_RETRY_AFTER = timedelta(days=1)
 #: How long to wait for a push service to answer.
 TIMEOUT_SECONDS = 10
 
@@ -178,11 +181,13 @@ def _refused(delivery: Delivery, error: WebPushException, now: datetime) -> None
 def _retry_after(answer: requests.Response | None, now: datetime) -> timedelta | None:
     """Return the wait a 429's Retry-After asks for (seconds or an HTTP date), if any."""
     value = (answer.headers.get("Retry-After") or "").strip() if answer is not None else ""
-    if value.isdigit():
-        return timedelta(seconds=int(value))
+    if re.fullmatch(r"[0-9]+", value):
+        # Any number of ASCII digits: a wait beyond the longest is the longest ("²" is a digit
+        # to isdigit() but not to int(), and 10**20 seconds overflow a datetime).
+        return timedelta(seconds=int(value)) if len(value) < 10 else LONGEST_RETRY_AFTER
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     if when.tzinfo is None:
         return None
@@ -201,7 +206,7 @@ def _retry(
         _finish(delivery, "failed", status, f"gave up after {delivery.attempts} attempts: {reason}")
         return
     backoff = min(FIRST_DELAY * 2 ** (delivery.attempts - 1), LONGEST_DELAY)
-    delivery.next_attempt_at = now + max(backoff, wait or timedelta(0))
+    delivery.next_attempt_at = now + max(backoff, min(wait or timedelta(0), LONGEST_RETRY_AFTER))
     log.info("delivery %d: %s, attempt %d, again later", delivery.id, reason, delivery.attempts)
 
 
