@@ -195,3 +195,44 @@ def test_one_question_per_page_on_the_server_pages(app, world, as_actor):
     page = phone.get(f"/r/{rid}/2").get_data(as_text=True)
     assert 'name="mapped_before"' in page and 'name="documents_available"' not in page
     assert "Page 2 of" in page
+
+
+def _resource_rows(client) -> dict[str, tuple[int, ...]]:
+    import re
+
+    html = client.get("/admin/translations").get_data(as_text=True)
+    rows = re.findall(
+        r"<td>Resources</td>\s*<td lang=\"([\w-]+)\">[^<]*</td>\s*"
+        r"<td>(\d+) / (\d+)</td>\s*<td>(\d+)</td>",
+        html,
+    )
+    return {lang: tuple(map(int, figures)) for lang, *figures in rows}
+
+
+def test_the_translation_report_counts_only_the_administrators_own_resources(
+    app, world, as_actor, admin2
+):
+    """Another municipality's resources are not on this administrator's resource list, so
+    they are neither counted nor listed as missing here; their own administrator sees them."""
+    from webapp.models import StaffUser
+    from webapp.services import resource_editing
+
+    from .conftest import english_client, login_staff
+
+    own, other = as_actor(app, "admin1"), english_client(app)
+    assert login_staff(other, "admin@b.no").status_code == 302
+    before_own, before_other = _resource_rows(own), _resource_rows(other)
+    assert before_own["ar"][1] == before_other["ar"][1] > 0  # the national ones, for both
+    with app.app_context():
+        resource_editing.create(
+            db.session.get(StaffUser, admin2),
+            resource_editing.ResourceInput(
+                url="https://b.kommune.no/norsk", title={"nb": "Norskkurs i B"},
+                description={"nb": "Kurs"}, tags=["norwegian"], region="municipality",
+                audience="participant", active=True,
+            ),
+        )  # fmt: skip
+        db.session.commit()
+    assert _resource_rows(own) == before_own
+    after = _resource_rows(other)
+    assert after["ar"][1] > before_other["ar"][1] and after["ar"][2] > before_other["ar"][2]

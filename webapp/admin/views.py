@@ -294,7 +294,9 @@ def translations():
         title = questionnaire.latest.definition.text("/title", str(get_locale()))
         for stats in translation.report(document, languages):
             rows.append((title, stats.lang, stats))
-    resources = db.session.scalars(sa.select(Resource).order_by(Resource.slug)).all()
+    # The resources this administrator sees (national ones and their municipality's), as on
+    # /admin/resources: another municipality's are not theirs to count or translate.
+    resources = db.session.scalars(resource_editing.visible_to_admin(current_actor())).all()
     listing = {"resources": [{"slug": r.slug, "title": r.title, "description": r.description}
                              for r in resources]}  # fmt: skip
     for stats in resource_texts.report(listing, languages):
