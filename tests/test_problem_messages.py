@@ -65,6 +65,14 @@ STRUCTURE = [
      "may appear only once"),
     ("not a condition", _set(["ui", "questions", "employer", "visible_if"], {}),
      "/ui/questions/employer/visible_if", "This is not a condition."),
+    # Fits no form (no "equals", "in", …), though "question" is wrongly a number too: the
+    # reader is told it is not a condition, not only that the number should be a text.
+    ("a condition of no form", _set(["ui", "questions", "employer", "visible_if"],
+                                    {"question": 5, "is": 1}),
+     "/ui/questions/employer/visible_if", "This is not a condition."),
+    ("a condition inside all", _set(["ui", "questions", "employer", "visible_if"],
+                                    {"all": [{"question": "work", "equals": ["yes"]}]}),
+     "/ui/questions/employer/visible_if/all/0/equals", "a text, a number, or true or false"),
     ("invalid JSON Schema", _set([*P, "age", "minimum"], "sixteen"),
      "/schema/properties/age/minimum", "not valid at “minimum”"),
     ("no questions", _set([*P], {}), "/schema/properties", "has no questions yet"),

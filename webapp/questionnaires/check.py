@@ -173,18 +173,24 @@ def _chosen_branch_error(error: Any) -> Any:
     """Return the error of the ``oneOf`` branch whose required keys the value has (a condition
     with ``question`` and ``equals`` says what is wrong with ``equals``), or the ``oneOf``
     error itself when no branch fits: "“all” is missing" would send the reader the wrong way.
+
+    A branch is judged by its own schema (``validator_value``), never by the schema of an
+    error inside it: ``{"question": 5, "is": 1}`` fits no branch, though the error "5 is not a
+    text" comes from a schema that requires nothing.
     """
     instance = error.instance
-    fitting = [
-        branch
-        for branch in error.context
+    branches = error.validator_value if isinstance(error.validator_value, list) else []
+    fitting = {
+        index
+        for index, branch in enumerate(branches)
         if isinstance(instance, dict)
-        and all(key in instance for key in branch.schema.get("required", ()))
+        and isinstance(branch, dict)
+        and all(key in instance for key in branch.get("required", ()))
+    }
+    inside = [
+        e for e in error.context if e.relative_schema_path and e.relative_schema_path[0] in fitting
     ]
-    chosen = {tuple(branch.relative_schema_path)[:1] for branch in fitting}
-    if not chosen:
-        return error
-    return best_match(e for e in error.context if tuple(e.relative_schema_path)[:1] in chosen)
+    return best_match(inside) if inside else error
 
 
 def _structure(document: Any) -> list[Problem]:
