@@ -9,6 +9,7 @@ English reason ("'sections' is a required property") inside a translated frame.
 from __future__ import annotations
 
 import ast
+import json
 from pathlib import Path
 
 import pytest
@@ -163,3 +164,21 @@ def test_a_sentence_whose_params_are_missing_falls_back_to_the_reason(app):
             Problem("/ui", "'x' is a required property", "structure.required")
         )
     assert message.endswith("'x' is a required property") and "%(" not in message
+
+
+PATTERN_CASES = json.loads((Path(__file__).parent / "shared" / "pattern_cases.json").read_text())
+
+
+@pytest.mark.parametrize("case", PATTERN_CASES["refused"], ids=lambda c: c["pattern"])
+def test_a_refused_answer_pattern_is_said_in_the_readers_language(app, case):
+    """The hint (which construct, what to write instead) is translated too, not left in
+    English inside the translated sentence; the construct itself stays as written."""
+    document = minimal_document()
+    document["schema"]["properties"]["name"]["pattern"] = case["pattern"]
+    [(_, english)] = _messages(app, document, "en")
+    assert case["reason"] in english
+    for lang in ("nb", "ar", "uk"):
+        [(_, translated)] = _messages(app, document, lang)
+        hint = english.split(": ", 1)[1]
+        assert hint not in translated, f"{lang} shows the English hint {hint!r}"
+        assert "%(" not in translated and "None" not in translated

@@ -4,9 +4,9 @@ The checker (``webapp/questionnaires/check.py``) names its rules with a code; he
 becomes a sentence that says what to fix, with what it is about (a question's name, a value)
 from the problem's params. Every rule of the checker has a code with a sentence here
 (``tests/test_problem_messages.py``); a problem from a rule added later without one would be
-shown with the checker's technical reason, so nothing is hidden. Only the reason of a refused
-answer pattern (a regular expression's construct, ``questionnaires/patterns.py``) stays in
-English inside the sentence: it names the construct and what to write instead.
+shown with the checker's technical reason, so nothing is hidden. A refused answer pattern
+(``questionnaires/patterns.py``) brings its own hint, a sentence marked with ``N_`` there that
+names the regular expression's construct and what to write instead; it is translated here.
 """
 
 from __future__ import annotations
@@ -319,12 +319,23 @@ def _code(problem: Problem) -> str:
     return problem.code
 
 
+def _pattern_hint(params: dict[str, str]) -> str:
+    """Return a refused answer pattern's hint in the reader's language (else in English)."""
+    try:
+        return _(params["hint"]) % params
+    except (KeyError, TypeError, ValueError):
+        return params.get("reason", "")
+
+
 def problem_message(problem: Problem) -> str:
     """Return a problem as a sentence in the reader's language (its params filled in)."""
     message = PROBLEMS.get(_code(problem))
     if message is not None:
+        params = dict(problem.params)
+        if problem.code == "pattern":
+            params["reason"] = _pattern_hint(params)
         try:
-            return str(message) % dict(problem.params)
+            return str(message) % params
         except (KeyError, TypeError, ValueError):
             pass  # a sentence whose params the problem lacks: say the reason rather than fail
     return str(OTHER) % {"reason": problem.reason}

@@ -21,7 +21,7 @@ from jsonschema.exceptions import best_match
 
 from .conditions import referenced_questions
 from .names import language_codes
-from .patterns import pattern_problem
+from .patterns import pattern_refusal
 from .pictograms import PICTOGRAMS
 from .pointers import deref, pointer_escape, resolve_pointer
 from .texts import is_unreadable, text_pointers
@@ -373,8 +373,10 @@ def _node_problems(
     if isinstance(ref, str) and (problem := _ref_problem(f"{pointer}/$ref", ref, schemas)):
         problems.append(problem)
     pattern = node.get("pattern")
-    if isinstance(pattern, str) and (reason := pattern_problem(pattern)):
-        problems.append(Problem(f"{pointer}/pattern", reason, "pattern", (("reason", reason),)))
+    if isinstance(pattern, str) and (refusal := pattern_refusal(pattern)):
+        # The hint and what fills it in, for builder/messages.py to say in the reader's language.
+        params = (("reason", refusal.reason), ("hint", refusal.hint), *refusal.params.items())
+        problems.append(Problem(f"{pointer}/pattern", refusal.reason, "pattern", params))
     fmt = node.get("format")
     if isinstance(fmt, str) and fmt not in FORMATS:
         problems.append(

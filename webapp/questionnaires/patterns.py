@@ -30,43 +30,83 @@ from __future__ import annotations
 
 import re
 import warnings
+from dataclasses import dataclass, field
+
+
+def N_(hint: str) -> str:  # pybabel collects N_("…"): builder/messages.py translates the hints
+    return hint
+
 
 _SYNTAX = frozenset("^$\\.*+?()[]{}|/")
 _CONTROL = frozenset("tnrfv")
 _SHORTHAND = frozenset("dDwWsS")
 _QUANTIFIER = re.compile(r"\{(\d*)(,(\d*))?\}")
 _FLAG_HINTS = {
-    "i": "write both cases instead, for example [Aa]",
-    "s": "write [\\s\\S] where a newline may match",
-    "m": "remove it: an answer is matched as one text",
-    "x": "remove it, and the spaces and comments it allows",
-    "a": "write [0-9] for ASCII digits or [A-Za-z0-9_] for ASCII word characters",
-    "u": "remove it: Unicode matching is the default",
-    "L": "remove it",
+    "i": N_(
+        "inline flags such as (?i) are Python-only: write both cases instead, for example [Aa]"
+    ),
+    "s": N_("inline flags such as (?s) are Python-only: write [\\s\\S] where a newline may match"),
+    "m": N_(
+        "inline flags such as (?m) are Python-only: remove it: an answer is matched as one text"
+    ),
+    "x": N_(
+        "inline flags such as (?x) are Python-only: remove it, and the spaces and comments it "
+        "allows"
+    ),
+    "a": N_(
+        "inline flags such as (?a) are Python-only: write [0-9] for ASCII digits or [A-Za-z0-9_] "
+        "for ASCII word characters"
+    ),
+    "u": N_(
+        "inline flags such as (?u) are Python-only: remove it: Unicode matching is the default"
+    ),
+    "L": N_("inline flags such as (?L) are Python-only: remove it"),
 }
 _ESCAPE_HINTS = {
-    "A": "write ^ instead of \\A",
-    "Z": "write $ instead of \\Z (answers never end with a line break)",
-    "z": "write $ instead of \\z",
-    "U": "\\U is Python-only: write the character itself",
-    "N": "\\N{…} is Python-only: write the character itself",
-    "p": "\\p{…} is JavaScript-only: list the characters or ranges in [...]",
-    "P": "\\P{…} is JavaScript-only: list the characters or ranges in [^...]",
-    "k": "named backreferences are not supported: repeat the group's pattern instead",
-    "c": "\\c is JavaScript-only: write \\xHH instead",
-    "h": "write [ \\t] instead of \\h",
-    "0": "write \\x00 instead of \\0",
+    "A": N_("write ^ instead of \\A"),
+    "Z": N_("write $ instead of \\Z (answers never end with a line break)"),
+    "z": N_("write $ instead of \\z"),
+    "U": N_("\\U is Python-only: write the character itself"),
+    "N": N_("\\N{…} is Python-only: write the character itself"),
+    "p": N_("\\p{…} is JavaScript-only: list the characters or ranges in [...]"),
+    "P": N_("\\P{…} is JavaScript-only: list the characters or ranges in [^...]"),
+    "k": N_("named backreferences are not supported: repeat the group's pattern instead"),
+    "c": N_("\\c is JavaScript-only: write \\xHH instead"),
+    "h": N_("write [ \\t] instead of \\h"),
+    "0": N_("write \\x00 instead of \\0"),
 }
 
 
 class _Refused(Exception):
-    """A construct that is not in the shared grammar, with the sentence to show."""
+    """A construct that is not in the shared grammar: ``hint`` is the sentence to show, in
+    English with %(name)s params (builder/messages.py says it in the reader's language)."""
+
+    def __init__(self, hint: str, **params: object) -> None:
+        super().__init__(hint % params)
+        self.hint, self.params = hint, {k: str(v) for k, v in params.items()}
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a pattern is refused: a hint (an English sentence, marked for translation) and
+    what fills it in."""
+
+    hint: str
+    params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def reason(self) -> str:
+        return self.hint % self.params
 
 
 def _hex(pattern: str, i: int, count: int, escape: str) -> int:
     digits = pattern[i : i + count]
     if len(digits) != count or any(c not in "0123456789abcdefABCDEF" for c in digits):
-        raise _Refused(f"\\{escape} needs exactly {count} hexadecimal digits")
+        raise _Refused(
+            N_("\\%(escape)s needs exactly %(count)s hexadecimal digits"),
+            escape=escape,
+            count=count,
+        )
     return int(digits, 16)
 
 
@@ -76,27 +116,35 @@ def _escape(pattern: str, i: int, in_class: bool) -> tuple[str, int]:
     Kinds: ``char`` (one character, usable in a range) and ``class`` (a set such as ``\\d``).
     """
     if i + 1 >= len(pattern):
-        raise _Refused("the pattern ends with a lone \\: write \\\\ for a backslash")
+        raise _Refused(N_("the pattern ends with a lone \\: write \\\\ for a backslash"))
     e = pattern[i + 1]
     if e in _SHORTHAND:
         if in_class and e.isupper():
             raise _Refused(
-                f"\\{e} inside [...] is not supported: write (?:\\{e}|[…]) instead of [\\{e}…]"
+                N_(
+                    "\\%(char)s inside [...] is not supported: write (?:\\%(char)s|[…]) instead "
+                    "of [\\%(char)s…]"
+                ),
+                char=e,
             )
         return "class", i + 2
     if e in "bB":
         if in_class and e == "b":
             return "char", i + 2  # [\b] is a backspace on both sides
         if in_class:
-            raise _Refused("\\B is not allowed inside [...]")
+            raise _Refused(N_("\\B is not allowed inside [...]"))
         if e == "b":
             raise _Refused(
-                "\\b needs lookbehind, which Safari before 16.4 cannot run: write "
-                "(?:^|\\W)word(?:\\W|$) instead of \\bword\\b"
+                N_(
+                    "\\b needs lookbehind, which Safari before 16.4 cannot run: write "
+                    "(?:^|\\W)word(?:\\W|$) instead of \\bword\\b"
+                )
             )
         raise _Refused(
-            "\\B needs lookbehind, which Safari before 16.4 cannot run: write the characters "
-            "around it instead"
+            N_(
+                "\\B needs lookbehind, which Safari before 16.4 cannot run: write the characters "
+                "around it instead"
+            )
         )
     if e in _CONTROL or e in _SYNTAX or (e == "-" and in_class):
         return "char", i + 2
@@ -105,21 +153,21 @@ def _escape(pattern: str, i: int, in_class: bool) -> tuple[str, int]:
         return "char", i + 4
     if e == "u":
         if pattern[i + 2 : i + 3] == "{":
-            raise _Refused("\\u{…} is JavaScript-only: write the character itself")
+            raise _Refused(N_("\\u{…} is JavaScript-only: write the character itself"))
         if 0xD800 <= _hex(pattern, i + 2, 4, "u") <= 0xDFFF:
-            raise _Refused("\\u escapes of surrogates are not supported: write the character")
+            raise _Refused(N_("\\u escapes of surrogates are not supported: write the character"))
         return "char", i + 6
     if e in "123456789":
         raise _Refused(
-            "backreferences such as \\1 are not supported: repeat the group's pattern instead"
+            N_("backreferences such as \\1 are not supported: repeat the group's pattern instead")
         )
     if e in _ESCAPE_HINTS:
         raise _Refused(_ESCAPE_HINTS[e])
     if e.isascii() and e.isalnum():
-        raise _Refused(f"\\{e} is not supported")
+        raise _Refused(N_("\\%(char)s is not supported"), char=e)
     if e == "-":
-        raise _Refused("write - without the backslash outside [...]")
-    raise _Refused(f"write {e} without the backslash")
+        raise _Refused(N_("write - without the backslash outside [...]"))
+    raise _Refused(N_("write %(char)s without the backslash"), char=e)
 
 
 def _bracket(pattern: str, i: int) -> int:
@@ -131,29 +179,34 @@ def _bracket(pattern: str, i: int) -> int:
     previous: str | None = None  # kind of the last item: "char", "class" or "range"
     while True:
         if i >= len(pattern):
-            raise _Refused("a [ is never closed: write \\[ for a bracket")
+            raise _Refused(N_("a [ is never closed: write \\[ for a bracket"))
         c = pattern[i]
         if c == "]":
             if i == start:
-                raise _Refused("write \\] for a ] at the start of [...]")
+                raise _Refused(N_("write \\] for a ] at the start of [...]"))
             return i + 1
         if c == "[":
-            raise _Refused("write \\[ for a [ inside [...]")
+            raise _Refused(N_("write \\[ for a [ inside [...]"))
         if c in "&~|" and pattern[i + 1 : i + 2] == c:
-            raise _Refused(f"write \\{c} for a doubled {c} inside [...] (Python warns about it)")
+            raise _Refused(
+                N_("write \\%(char)s for a doubled %(char)s inside [...] (Python warns about it)"),
+                char=c,
+            )
         if c == "-":
             last = pattern[i + 1 : i + 2] == "]"
             if i == start or last:
                 previous, i = "char", i + 1
                 continue
             if previous != "char":
-                raise _Refused("write \\- for a - inside [...] that is not a range")
+                raise _Refused(N_("write \\- for a - inside [...] that is not a range"))
             if pattern[i + 1] == "\\":
                 kind, i = _escape(pattern, i + 1, in_class=True)
                 if kind != "char":
-                    raise _Refused("a range in [...] must end with a character: write \\- first")
+                    raise _Refused(
+                        N_("a range in [...] must end with a character: write \\- first")
+                    )
             elif pattern[i + 1] == "[":
-                raise _Refused("write \\[ for a [ inside [...]")
+                raise _Refused(N_("write \\[ for a [ inside [...]"))
             else:
                 i += 2
             previous = "range"
@@ -174,31 +227,33 @@ def _group(pattern: str, i: int) -> tuple[bool, int]:
             return lookaround, i + 2 + len(opening)
     if rest.startswith(("<=", "<!")):
         raise _Refused(
-            "lookbehind (?<=…) and (?<!…) cannot run in Safari before 16.4: match the text "
-            "before it as part of the pattern instead"
+            N_(
+                "lookbehind (?<=…) and (?<!…) cannot run in Safari before 16.4: match the text "
+                "before it as part of the pattern instead"
+            )
         )
     if rest.startswith("P<"):
-        raise _Refused("named groups (?P<name>…) are Python-only: write (…) or (?:…)")
+        raise _Refused(N_("named groups (?P<name>…) are Python-only: write (…) or (?:…)"))
     if rest.startswith("<"):
-        raise _Refused("named groups (?<name>…) are JavaScript-only: write (…) or (?:…)")
+        raise _Refused(N_("named groups (?<name>…) are JavaScript-only: write (…) or (?:…)"))
     if rest.startswith("P="):
-        raise _Refused("(?P=name) is Python-only: repeat the group's pattern instead")
+        raise _Refused(N_("(?P=name) is Python-only: repeat the group's pattern instead"))
     if rest.startswith("#"):
-        raise _Refused("(?#…) comments are Python-only: remove it and use $comment for notes")
+        raise _Refused(N_("(?#…) comments are Python-only: remove it and use $comment for notes"))
     if rest.startswith(">"):
-        raise _Refused("atomic groups (?>…) are Python-only: write (?:…)")
+        raise _Refused(N_("atomic groups (?>…) are Python-only: write (?:…)"))
     if rest.startswith("("):
-        raise _Refused("conditional groups (?(…)…) are Python-only: write alternatives with |")
+        raise _Refused(N_("conditional groups (?(…)…) are Python-only: write alternatives with |"))
     flag = next((f for f in rest if f != "-"), "")
     if flag in _FLAG_HINTS:
-        raise _Refused(f"inline flags such as (?{flag}) are Python-only: {_FLAG_HINTS[flag]}")
-    raise _Refused("write \\( for a bracket, or (?:…) for a group")
+        raise _Refused(_FLAG_HINTS[flag])
+    raise _Refused(N_("write \\( for a bracket, or (?:…) for a group"))
 
 
 def _scan(pattern: str) -> None:
     """Raise ``_Refused`` at the first construct outside the shared grammar."""
     if any(0xD800 <= ord(c) <= 0xDFFF for c in pattern):
-        raise _Refused("the pattern contains a lone surrogate")
+        raise _Refused(N_("the pattern contains a lone surrogate"))
     groups: list[bool] = []  # one entry per open group: is it a lookaround?
     # What a quantifier would repeat: None (nothing), "atom", "assertion", "quantified" (after a
     # quantifier) or "lazy" (after a lazy quantifier's ?).
@@ -210,26 +265,29 @@ def _scan(pattern: str) -> None:
         if c == "{":
             found = _QUANTIFIER.match(pattern, i)
             if found is None:
-                raise _Refused("write \\{ for a brace")
+                raise _Refused(N_("write \\{ for a brace"))
             if not found.group(1):
-                raise _Refused("write {0,n} instead of {,n}")
+                raise _Refused(N_("write {0,n} instead of {,n}"))
             quantifier = True
         if quantifier:
             if last == "quantified" and c == "?":
                 last, i = "lazy", i + 1
                 continue
             if last == "quantified" and c == "+":
-                raise _Refused("possessive quantifiers such as *+ are Python-only: write *")
+                raise _Refused(N_("possessive quantifiers such as *+ are Python-only: write *"))
             if last in ("quantified", "lazy"):
-                raise _Refused("a quantifier cannot follow a quantifier: write (?:…) around it")
+                raise _Refused(N_("a quantifier cannot follow a quantifier: write (?:…) around it"))
             if last is None:
-                raise _Refused(f"there is nothing to repeat: write \\{c} for a literal {c}")
+                raise _Refused(
+                    N_("there is nothing to repeat: write \\%(char)s for a literal %(char)s"),
+                    char=c,
+                )
             if last == "assertion":
-                raise _Refused("^, $ and lookaheads cannot be repeated")
+                raise _Refused(N_("^, $ and lookaheads cannot be repeated"))
             last, i = "quantified", (found.end() if c == "{" else i + 1)
             continue
         if c in "}]":
-            raise _Refused(f"write \\{c} for a {c}")
+            raise _Refused(N_("write \\%(char)s for a %(char)s"), char=c)
         if c == "\\":
             _kind, i = _escape(pattern, i, in_class=False)
             last = "atom"
@@ -241,7 +299,7 @@ def _scan(pattern: str) -> None:
             last = None
         elif c == ")":
             if not groups:
-                raise _Refused("this ) closes no group: write \\) for a bracket")
+                raise _Refused(N_("this ) closes no group: write \\) for a bracket"))
             last, i = "assertion" if groups.pop() else "atom", i + 1
         elif c == "|":
             last, i = None, i + 1
@@ -251,18 +309,26 @@ def _scan(pattern: str) -> None:
             last, i = "atom", i + 1
 
 
-def pattern_problem(pattern: str) -> str | None:
+def pattern_refusal(pattern: str) -> Refusal | None:
     """Return why ``pattern`` cannot be used in a questionnaire, or None when it can."""
     try:
         _scan(pattern)
     except _Refused as refused:
-        return str(refused)
+        return Refusal(refused.hint, refused.params)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             re.compile(pattern)
     except re.error as exc:
-        return f"invalid regular expression: {exc}"
+        return Refusal(N_("invalid regular expression: %(error)s"), {"error": str(exc)})
     except (FutureWarning, DeprecationWarning) as warning:
-        return f"Python warns about this pattern: {warning}"
+        return Refusal(
+            N_("Python warns about this pattern: %(warning)s"), {"warning": str(warning)}
+        )
     return None
+
+
+def pattern_problem(pattern: str) -> str | None:
+    """Return why ``pattern`` cannot be used, in English, or None when it can."""
+    refusal = pattern_refusal(pattern)
+    return refusal.reason if refusal is not None else None
