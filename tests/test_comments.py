@@ -166,6 +166,9 @@ def test_no_message_goes_where_the_participant_never_looks(app, world, as_actor)
     assert _post(counsellor, page, page, status="follow_up", note="", message="").status_code == 302
     with app.app_context():
         assert db.session.get(Response, rid).status == "draft"
+    opened = counsellor.get(page).get_data(as_text=True)
+    assert "staff can change the answers again" in opened
+    assert "the participant can change the answers" not in opened
     assert as_actor(app, "p1").get("/api/v1/me").get_json()["responses"] == []
 
 
