@@ -214,9 +214,26 @@ def test_preferences_take_only_json_booleans(app, world, as_actor):
         # More digits than int() reads: a 500 too. Kept as text, the schema refuses it.
         ("norwegian_confidence", "1" * 5000, "1" * 5000),
         ("children_count", "12", 12),
-        ("children_count", "1" * 400, None),  # too large for a number: an error, no Infinity
+        ("children_count", "1" * 400, None),  # too many digits: an error, no Infinity
+        # More digits than a phone's numbers hold exactly: refused, never stored rounded.
+        ("children_count", "999999999999999", 999999999999999),
+        ("children_count", "000123456789012345", 123456789012345),
+        ("children_count", "12345678901234567890", None),
+        ("children_count", "١٢٣٤٥٦٧٨٩٠١٢٣٤٥٦", None),
     ],
-    ids=["3", "-2", "superscript", "arabic-digit", "5000-digits", "number", "400-digits"],
+    ids=[
+        "3",
+        "-2",
+        "superscript",
+        "arabic-digit",
+        "5000-digits",
+        "number",
+        "400-digits",
+        "15-digits",
+        "leading-zeros",
+        "20-digits",
+        "16-arabic-digits",
+    ],  # fmt: skip
 )
 def test_a_scale_or_number_posted_from_the_web_form_never_500s(app, question, posted, expected):
     from webapp.questionnaires.definition import build_definition
@@ -226,4 +243,5 @@ def test_a_scale_or_number_posted_from_the_web_form_never_500s(app, question, po
     errors: list = []
     value = from_form_value(definition.questions[question], posted, f"/{question}", errors)
     assert value == expected
-    assert [e.code for e in errors] == ([] if expected is not None else ["type"])
+    wrong = "digits" if len(posted) > 15 else "type"
+    assert [e.code for e in errors] == ([] if expected is not None else [wrong])

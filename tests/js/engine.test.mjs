@@ -106,6 +106,16 @@ test("form values convert like rendering/fields.py", () => {
   assert.equal(number(""), null);
   assert.equal(number("1e3"), null);
   assert.deepEqual(errors.map((e) => [e.path, e.code]), [["/temp", "type"], ["/temp", "type"]]);
+  // More digits than a phone's numbers hold exactly: refused, never stored rounded.
+  errors.length = 0;
+  assert.equal(number("999999999999999"), 999999999999999);
+  assert.equal(number("000123456789012345"), 123456789012345); // leading zeros do not count
+  assert.equal(number("0,000000000000000001"), 1e-18);
+  assert.equal(number("12345678901234567890"), null);
+  assert.equal(number("1234567890,123456"), null);
+  assert.equal(number("١٢٣٤٥٦٧٨٩٠١٢٣٤٥٦"), null); // 16 Arabic-Indic digits
+  assert.equal(number("1".repeat(400)), null);
+  assert.deepEqual(errors.map((e) => [e.code, e.params.limit]), Array(4).fill(["digits", 15]));
   assert.equal(fromFormValue(q.level, "3", "/level", errors), 3);
   assert.equal(fromFormValue(q.flag, "true", "/flag", errors), true);
   assert.equal(fromFormValue(q.flag, "false", "/flag", errors), false);

@@ -37,6 +37,10 @@ from ..questionnaires.validate import normalize
 from .widgets import Select
 
 NOT_A_NUMBER = object()
+#: The most digits a typed number may have: more than a phone's numbers hold exactly (a double
+#: keeps 15 to 17), so 12345678901234567890 would be stored as 12345678901234567168.
+MOST_DIGITS = 15
+TOO_MANY_DIGITS = object()
 _SCALE_VALUE = re.compile(r"-?[0-9]{1,9}")  # a scale step, as the radio buttons send it
 
 
@@ -213,6 +217,8 @@ def _parse_number(question: Question, raw: str) -> Any:
         return None
     if not _NUMBER.match(text):
         return NOT_A_NUMBER
+    if len(re.sub(r"\D", "", text).lstrip("0")) > MOST_DIGITS:
+        return TOO_MANY_DIGITS
     value = float(text.replace(",", "."))
     if not math.isfinite(value):  # hundreds of digits: too large to be an answer
         return NOT_A_NUMBER
@@ -256,6 +262,9 @@ def from_form_value(question: Question, data: Any, path: str, errors: list[Answe
         value = _parse_number(question, str(data))
         if value is NOT_A_NUMBER:
             errors.append(AnswerError(path, "type", {"expected": "number"}))
+            return None
+        if value is TOO_MANY_DIGITS:
+            errors.append(AnswerError(path, "digits", {"limit": MOST_DIGITS}))
             return None
         return value
     if widget == "choice":

@@ -26,6 +26,7 @@ def N_(msgid: str) -> str:  # pybabel collects N_("…") by default
 ANSWER_MESSAGES: dict[str, str] = {
     "required": N_("Please answer this question."),
     "type_number": N_("Please write a number, for example 3."),
+    "digits": N_("Please write a number of at most %(limit)s digits."),
     "type_date": N_("Please give a date."),
     "type": N_("This answer has the wrong form. Please answer again."),
     "format": N_("Please give a real date, for example 2024-03-31."),

@@ -8,6 +8,7 @@
 export const MESSAGES = {
   required: "Please answer this question.",
   type_number: "Please write a number, for example 3.",
+  digits: "Please write a number of at most %(limit)s digits.",
   type_date: "Please give a date.",
   type: "This answer has the wrong form. Please answer again.",
   format: "Please give a real date, for example 2024-03-31.",

@@ -17,6 +17,9 @@ const STRINGS = {
   check: "Please check these answers",
 };
 const NOT_A_NUMBER = Symbol("not a number");
+// More digits than a phone's numbers hold exactly (rendering/fields.py MOST_DIGITS).
+const MOST_DIGITS = 15;
+const TOO_MANY_DIGITS = Symbol("too many digits");
 const contexts = new WeakMap(); // container -> the ctx it was last rendered with
 const pages = new WeakMap(); // container -> what the engine keeps of its page between inputs (see watch)
 
@@ -46,6 +49,8 @@ function parseNumber(raw) {
   const t = strip(raw).replace(/[\u00a0 ]/g, "");
   if (!t) return null;
   if (!/^[+-]?\p{Nd}+([.,]\p{Nd}+)?$/u.test(t)) return NOT_A_NUMBER;
+  const significant = t.replace(/\P{Nd}/gu, "").replace(/\p{Nd}/gu, digit).replace(/^0+/, "");
+  if (significant.length > MOST_DIGITS) return TOO_MANY_DIGITS;
   return Number(t.replace(/\p{Nd}/gu, digit).replace(",", ".")) + 0; // + 0 turns -0 into 0
 }
 
@@ -72,8 +77,9 @@ export function fromFormValue(q, data, path, errors) {
   if (data == null || data === "") return null;
   if (w === "number") {
     const value = parseNumber(String(data));
-    if (value !== NOT_A_NUMBER) return value;
-    errors.push({ path, code: "type", params: { expected: "number" } });
+    if (value === TOO_MANY_DIGITS) errors.push({ path, code: "digits", params: { limit: MOST_DIGITS } });
+    else if (value !== NOT_A_NUMBER) return value;
+    else errors.push({ path, code: "type", params: { expected: "number" } });
     return null;
   }
   if (w === "choice") return lookup(q, data);
