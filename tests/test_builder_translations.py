@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 
 import pytest
@@ -286,3 +287,96 @@ def test_another_municipality_and_unknown_languages_are_not_found(app, world, ad
     login_staff(other, "admin@b.no")
     assert other.get(f"/admin/builder/{slug}{path}").status_code == 404
     assert other.get(f"/admin/builder/kartlegging{path}").status_code == 404  # a template
+
+
+# ------------------------------------------------------------- out of date, and odd shapes
+
+
+def _round_trip(document: dict, change=None) -> tuple[dict, list]:
+    catalog = translation.export_catalog(document, "en")
+    buffer = io.BytesIO()
+    write_po(buffer, catalog)
+    back = read_po(io.BytesIO(buffer.getvalue()))
+    if change is not None:
+        change(back)
+    return translation.import_catalog(document, "en", back)
+
+
+def test_an_out_of_date_translation_goes_out_fuzzy_and_comes_back_still_out_of_date():
+    """Uploading the downloaded file unchanged used to stamp every translation as made from
+    today's Norwegian text: "Yes" for the changed "Ja" read as up to date, unchecked."""
+    exported = translation.export_catalog(_document(), "en")
+    flags = {m.context: m.fuzzy for m in exported if m.id}
+    assert flags[YES] is True and flags[QUESTION] is False
+    document, warnings = _round_trip(_document())
+    rows = {r.pointer: r for r in translation.text_rows(document, "en")}
+    assert (rows[YES].translation, rows[YES].status) == ("Yes", "outdated")
+    assert (rows[QUESTION].translation, rows[QUESTION].status) == (
+        "Do you want to work?",
+        "current",
+    )
+    assert warnings == []  # the same text came back: nothing was left out
+
+
+def test_a_fuzzy_entry_is_checked_when_the_translator_clears_the_mark():
+    def edit(catalog):
+        for message in catalog:
+            if message.context == YES:
+                message.string = "Yes, gladly"
+                message.flags.discard("fuzzy")
+            elif message.context == "/title":
+                message.string = "Work"
+                message.flags.add("fuzzy")  # a tool's guess, not checked
+
+    document, warnings = _round_trip(_document(), edit)
+    rows = {r.pointer: r for r in translation.text_rows(document, "en")}
+    assert (rows[YES].translation, rows[YES].status) == ("Yes, gladly", "current")
+    assert rows["/title"].status == "missing"  # the guess was not taken
+    assert [(w.pointer, w.code) for w in warnings] == [("/title", "fuzzy")]
+
+
+ODD_TRANSLATIONS = [
+    {"en": "x"},
+    {"en": {"/title": 5}},
+    {"en": {"/title": {"t": 1}}},
+    "everything",
+    [],
+]
+
+
+@pytest.mark.parametrize("odd", ODD_TRANSLATIONS, ids=[repr(o) for o in ODD_TRANSLATIONS])
+def test_translations_of_an_odd_shape_are_no_translations(odd):
+    """A draft's JSON view stores any shape (the checker reports it); the translation page,
+    the PO download and upload and the reports read it as no translation, never a 500."""
+    # As read from a JSON text: the two fields are separate objects.
+    document = {
+        **_document(),
+        "translations": odd,
+        "translation_sources": json.loads(json.dumps(odd)),
+    }
+    rows = {r.pointer: r for r in translation.text_rows(document, "en")}
+    assert rows[QUESTION].status == "missing" and rows[QUESTION].translation == ""
+    assert {m.context: m.string for m in translation.export_catalog(document, "en") if m.id}[
+        QUESTION
+    ] == ""
+    [report] = translation.report(document, ["en"])
+    assert len(report.missing) == report.total
+    updated, _unknown = translation.set_translations(document, "en", {QUESTION: "Work?"})
+    assert updated["translations"]["en"] == {QUESTION: "Work?"}
+    imported, _warnings = _round_trip(updated)
+    assert imported["translations"]["en"] == {QUESTION: "Work?"}
+
+
+def test_the_pages_open_on_a_draft_with_odd_translations(app, world):
+    slug = _slug(app, world)
+    client = app.test_client()
+    login_staff(client, "admin@a.no")
+    state = client.get(f"/admin/builder/{slug}/draft.json").get_json()
+    document = {**state["document"], "translations": {"en": "x"}}
+    token = csrf_token(client, f"/admin/builder/{slug}")
+    body = {"revision": state["revision"], "text": json.dumps(document)}
+    saved = client.post(f"/admin/builder/{slug}/json", headers={"X-CSRFToken": token}, json=body)
+    assert saved.status_code == 200, saved.get_data(as_text=True)
+    url = f"/admin/builder/{slug}/translations/en"
+    assert client.get(url).status_code == 200
+    assert client.get(url + "/export.po").status_code == 200

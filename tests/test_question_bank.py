@@ -149,3 +149,43 @@ def test_the_bank_page_searches_and_copies(app, world):
         "csrf_token": token, "revision": revision, "slug": "kartlegging", "number": "1",
         "question": "driving_licence_country", "section": "om_jobb"})  # fmt: skip
     assert again.status_code == 409
+
+
+def _odd(document: dict, where: str) -> dict:
+    odd = copy.deepcopy(document)
+    if where == "required":
+        odd["schema"]["required"] = "x"
+    elif where == "properties":
+        odd["schema"]["properties"] = []
+    elif where == "ui questions":
+        odd["ui"]["questions"] = []
+    elif where == "schema":
+        odd["schema"] = []
+    else:
+        odd["ui"]["sections"][0]["items"] = "abc"
+    return odd
+
+
+@pytest.mark.parametrize("where", ["required", "properties", "ui questions", "schema", "items"])
+def test_copying_into_a_draft_of_an_odd_shape_says_what_to_do(app, world, where):
+    """A draft's JSON view stores any shape (the checker lists it as problems); copying a
+    question into one was a 500. It is refused with a sentence, and the draft is unchanged."""
+    with app.app_context():
+        admin = staff(world, "admin1")
+        draft = small_draft(admin)
+        draft.document = _odd(draft.document, where)
+        db.session.commit()
+        slug, before = draft.questionnaire.slug, copy.deepcopy(draft.document)
+    client = app.test_client()
+    login_staff(client, "admin@a.no")
+    html = client.get(f"/admin/builder/{slug}/bank?q=driving").get_data(as_text=True)
+    revision = re.search(r'name="revision" value="(\d+)"', html).group(1)
+    token = csrf_token(client, f"/admin/builder/{slug}/bank")
+    refused = client.post(f"/admin/builder/{slug}/bank?q=x", data={
+        "csrf_token": token, "revision": revision, "slug": "kartlegging", "number": "1",
+        "question": "short_term_goal_kind", "section": "om_jobb",
+    }, follow_redirects=True)  # fmt: skip
+    assert refused.status_code < 500
+    assert "are not of the kind the builder can change" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert q(slug).draft.document == before

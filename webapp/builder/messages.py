@@ -196,6 +196,10 @@ EDITS = {
     "group_in_group": GROUP_IN_GROUP,
     "group_has_children": _l("Remove the questions in the group before changing its type."),
     "json_pending": _l("Correct the JSON text first; it has not been read yet."),
+    "wrong_shape": _l(
+        "Parts of the JSON text are not of the kind the builder can change (see Problems). "
+        "Correct them in the JSON text first. Nothing was saved."
+    ),
     "too_large": _l("The questionnaire would be too large. Nothing was saved."),
     "po_unreadable": _l(
         "This is not a PO file (the translation files made with “Download PO file”). "

@@ -175,6 +175,11 @@ WARNINGS = {
         "imported.",
         key=pointer,
     ),
+    "fuzzy": lambda pointer: _(
+        "%(key)s: the translation is marked fuzzy (not checked yet), so it was left as it was. "
+        "Remove the mark when the translation fits the Norwegian text.",
+        key=pointer,
+    ),
 }
 
 

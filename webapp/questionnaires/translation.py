@@ -36,9 +36,33 @@ def source_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
+def _entries(document: Mapping[str, Any], field_name: str, lang: str) -> dict[str, str]:
+    """Return ``document[field_name][lang]``: its texts by pointer, whatever else the JSON
+    holds there (a draft's JSON view can store any shape; its pages must still open)."""
+    by_lang = document.get(field_name) if isinstance(document, Mapping) else None
+    entries = by_lang.get(lang) if isinstance(by_lang, Mapping) else None
+    if not isinstance(entries, Mapping):
+        return {}
+    return {k: v for k, v in entries.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def _writable(document: dict[str, Any], field_name: str, lang: str) -> dict[str, str]:
+    """Return ``document[field_name][lang]`` to write into, made an object of texts first if
+    it was something else (the checker reports such a shape; nothing in it was a text)."""
+    by_lang = document.get(field_name)
+    if not isinstance(by_lang, dict):
+        by_lang = document[field_name] = {}
+    by_lang[lang] = _entries(document, field_name, lang)
+    return by_lang[lang]
+
+
 def export_catalog(document: Mapping[str, Any], lang: str) -> Catalog:
-    """Return a PO catalog of every text in ``document``, with ``lang``'s current translations."""
-    existing = (document.get("translations") or {}).get(lang, {})
+    """Return a PO catalog of every text in ``document``, with ``lang``'s current translations.
+
+    A translation whose Norwegian text changed since it was made is marked fuzzy, as gettext
+    tools mark one to check; it comes back unchanged until the translator clears the mark."""
+    existing = _entries(document, "translations", lang)
+    sources = _entries(document, "translation_sources", lang)
     catalog = Catalog(
         locale=lang,
         project=f"Løype questionnaire {document.get('slug', '')}",
@@ -49,7 +73,9 @@ def export_catalog(document: Mapping[str, Any], lang: str) -> Catalog:
         fuzzy=False,
     )
     for pointer, source in text_pointers(document):
-        catalog.add(source, existing.get(pointer, ""), context=pointer)
+        outdated = _status(existing, sources, pointer, source) == OUTDATED
+        flags = ("fuzzy",) if outdated else ()
+        catalog.add(source, existing.get(pointer, ""), context=pointer, flags=flags)
     return catalog
 
 
@@ -69,6 +95,7 @@ WARNING_REASONS = {
     "changed": "the source text changed since export",
     "too_long": f"the translation is longer than {MAX_TRANSLATION} characters",
     "unreadable": "the translation holds a NUL character, which cannot be stored",
+    "fuzzy": "the translation is marked fuzzy (not checked yet), so it was left as it was",
 }
 
 
@@ -78,12 +105,14 @@ def import_catalog(
     """Return the document with ``lang``'s translations from ``catalog``, and any warnings.
 
     Entries for unknown pointers, or whose msgid no longer matches the source text, are
-    skipped with a warning; empty translations remove the existing one.
+    skipped with a warning; empty translations remove the existing one. A fuzzy entry (one
+    whose source changed, as ``export_catalog`` marks it, or one a tool guessed) has not been
+    checked: the document's translation stays as it was, still out of date, with a warning.
     """
     updated = copy.deepcopy(dict(document))
     texts = dict(text_pointers(updated))
-    translations = updated.setdefault("translations", {}).setdefault(lang, {})
-    sources = updated.setdefault("translation_sources", {}).setdefault(lang, {})
+    translations = _writable(updated, "translations", lang)
+    sources = _writable(updated, "translation_sources", lang)
     warnings: list[CatalogWarning] = []
     for message in catalog:
         pointer = message.context
@@ -100,7 +129,11 @@ def import_catalog(
             code = "too_long" if len(text) > MAX_TRANSLATION else "unreadable"
             warnings.append(CatalogWarning(pointer, code))
             continue
-        if text.strip() and "fuzzy" not in message.flags:
+        if "fuzzy" in message.flags and text.strip():
+            if text != translations.get(pointer):
+                warnings.append(CatalogWarning(pointer, "fuzzy"))
+            continue
+        if text.strip():
             translations[pointer] = text
             sources[pointer] = source_hash(texts[pointer])
         else:
@@ -128,17 +161,18 @@ class LanguageReport:
 def report(document: Mapping[str, Any], languages: list[str]) -> list[LanguageReport]:
     """Return, per language, the texts with no translation and those whose source changed."""
     texts = list(text_pointers(document))
-    translations = document.get("translations") or {}
-    sources = document.get("translation_sources") or {}
     reports = []
     for lang in languages:
         if lang == document.get("source_language"):
             continue
         entry = LanguageReport(lang, len(texts))
+        translations = _entries(document, "translations", lang)
+        sources = _entries(document, "translation_sources", lang)
         for pointer, source in texts:
-            if not str(translations.get(lang, {}).get(pointer, "")).strip():
+            status = _status(translations, sources, pointer, source)
+            if status == MISSING:
                 entry.missing.append(pointer)
-            elif sources.get(lang, {}).get(pointer) not in (None, source_hash(source)):
+            elif status == OUTDATED:
                 entry.outdated.append(pointer)
         reports.append(entry)
     return reports
@@ -150,10 +184,16 @@ def status_of(document: Mapping[str, Any], lang: str, pointer: str, source: str)
     A translation with no recorded source hash (written by hand into the file) counts as
     current: nothing says what it was made from.
     """
-    translation = (document.get("translations") or {}).get(lang, {}).get(pointer, "")
-    if not str(translation).strip():
+    translations = _entries(document, "translations", lang)
+    return _status(translations, _entries(document, "translation_sources", lang), pointer, source)
+
+
+def _status(
+    translations: Mapping[str, str], sources: Mapping[str, str], pointer: str, source: str
+) -> str:
+    if not translations.get(pointer, "").strip():
         return MISSING
-    recorded = (document.get("translation_sources") or {}).get(lang, {}).get(pointer)
+    recorded = sources.get(pointer)
     return CURRENT if recorded in (None, source_hash(source)) else OUTDATED
 
 
@@ -199,13 +239,14 @@ def section_of_pointer(document: Mapping[str, Any], pointer: str) -> str | None:
 
 def text_rows(document: Mapping[str, Any], lang: str) -> list[TextRow]:
     """Return every text of the document with its translation into ``lang`` and its status."""
-    existing = (document.get("translations") or {}).get(lang, {})
+    existing = _entries(document, "translations", lang)
+    sources = _entries(document, "translation_sources", lang)
     return [
         TextRow(
             pointer,
             source,
-            str(existing.get(pointer, "")),
-            status_of(document, lang, pointer, source),
+            existing.get(pointer, ""),
+            _status(existing, sources, pointer, source),
             section_of_pointer(document, pointer),
         )
         for pointer, source in text_pointers(document)
@@ -220,8 +261,8 @@ def set_translations(
     returned, not written."""
     updated = copy.deepcopy(dict(document))
     sources_now = dict(text_pointers(updated))
-    translations = updated.setdefault("translations", {}).setdefault(lang, {})
-    sources = updated.setdefault("translation_sources", {}).setdefault(lang, {})
+    translations = _writable(updated, "translations", lang)
+    sources = _writable(updated, "translation_sources", lang)
     unknown = []
     for pointer, text in texts.items():
         if pointer not in sources_now:

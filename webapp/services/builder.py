@@ -456,7 +456,14 @@ def copy_from_bank(
     if draft.source_text is not None:
         raise EditError("json_pending")
     document = copy.deepcopy(draft.document)
-    new = bank.copy_question(document, source.document, question, section)
+    try:
+        new = bank.copy_question(document, source.document, question, section)
+    except EditError:
+        raise
+    except (TypeError, KeyError, ValueError, AttributeError, IndexError) as exc:
+        # A part of the draft's JSON of another kind than the builder writes (a list where the
+        # questions are, a text where the required ones are): the JSON text must change first.
+        raise EditError("wrong_shape") from exc
     if _size(document) > MAX_DOCUMENT_BYTES:
         raise DraftTooLarge("bank")
     draft.document = document
