@@ -345,3 +345,22 @@ def test_another_municipalitys_questionnaire_is_not_offered(app, world, as_actor
 )
 def test_csv_safe(value, safe):
     assert csv_safe(value) == safe
+
+
+@pytest.mark.parametrize("length", [32_767, 32_768, 40_000, 50_000])
+def test_a_text_longer_than_a_cell_shows_where_it_was_cut(length):
+    """A spreadsheet cell holds 32,767 characters; openpyxl cut longer answers with no sign.
+    Now the cell ends in "… [+N]" (N left out), and the CSV file holds the whole text."""
+    from webapp.rendering.spreadsheets import CELL_LIMIT, csv_chunks, xlsx_chunks
+
+    text = "y" * (length - 1) + "z"
+    book = load_workbook(io.BytesIO(b"".join(xlsx_chunks("Svar", ["svar"], [[text]]))))
+    cell = book.active.cell(row=2, column=1).value
+    assert len(cell) <= CELL_LIMIT
+    if length <= CELL_LIMIT:
+        assert cell == text
+    else:
+        kept, left_out = cell.split("… [+")
+        assert text.startswith(kept) and int(left_out.rstrip("]")) == length - len(kept)
+    whole = b"".join(csv_chunks(["svar"], [[text]])).decode("utf-8")
+    assert list(csv.reader(io.StringIO(whole)))[1] == [text]

@@ -48,10 +48,23 @@ def csv_chunks(header: list[str], rows: Iterable[list[Any]]) -> Iterator[bytes]:
         yield buffer.getvalue().encode("utf-8")
 
 
+#: The most characters a spreadsheet cell holds (Excel's limit; openpyxl cuts longer texts).
+CELL_LIMIT = 32_767
+
+
+def _fits_a_cell(text: str) -> str:
+    """Return ``text``, or as much of it as a cell holds ending in "… [+N]", N the number of
+    characters left out: the cut shows, and the CSV file has the whole text."""
+    if len(text) <= CELL_LIMIT:
+        return text
+    kept = CELL_LIMIT - 20  # room for the marker, whatever N is
+    return text[:kept] + f"… [+{len(text) - kept}]"
+
+
 def _xlsx_cell(sheet, value: Any) -> Any:
     if not isinstance(value, str):
         return value
-    cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
+    cell = WriteOnlyCell(sheet, value=_fits_a_cell(ILLEGAL_CHARACTERS_RE.sub("", value)))
     cell.data_type = "s"  # never a formula, whatever the text starts with
     return cell
 
