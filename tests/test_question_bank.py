@@ -129,6 +129,16 @@ def test_another_municipalitys_version_cannot_be_copied(app, world, admin2):
                                    "vil_du_jobbe", "om_jobb")  # fmt: skip
 
 
+def _copy(client, slug: str, html: str, question: str, follow: bool = True):
+    """Press "Copy into the draft" on the bank page ``html`` for a mapping question."""
+    revision = re.search(r'name="revision" value="(\d+)"', html).group(1)
+    token = csrf_token(client, f"/admin/builder/{slug}/bank")
+    return client.post(f"/admin/builder/{slug}/bank?q=x", data={
+        "csrf_token": token, "revision": revision, "slug": "kartlegging", "number": "1",
+        "question": question, "section": "om_jobb",
+    }, follow_redirects=follow)  # fmt: skip
+
+
 def test_the_bank_page_searches_and_copies(app, world):
     with app.app_context():
         slug = small_draft(staff(world, "admin1")).questionnaire.slug
@@ -138,16 +148,9 @@ def test_the_bank_page_searches_and_copies(app, world):
     page = client.get(f"/admin/builder/{slug}/bank?q=driving+licence+country")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "Questions found: 1" in html
-    revision = re.search(r'name="revision" value="(\d+)"', html).group(1)
-    token = csrf_token(client, f"/admin/builder/{slug}/bank")
-    copied = client.post(f"/admin/builder/{slug}/bank?q=x", data={
-        "csrf_token": token, "revision": revision, "slug": "kartlegging", "number": "1",
-        "question": "driving_licence_country", "section": "om_jobb",
-    }, follow_redirects=True)  # fmt: skip
+    copied = _copy(client, slug, html, "driving_licence_country")
     assert "Copied into the draft as “driving_licence_country”." in copied.get_data(as_text=True)
-    again = client.post(f"/admin/builder/{slug}/bank?q=x", data={
-        "csrf_token": token, "revision": revision, "slug": "kartlegging", "number": "1",
-        "question": "driving_licence_country", "section": "om_jobb"})  # fmt: skip
+    again = _copy(client, slug, html, "driving_licence_country", follow=False)
     assert again.status_code == 409
 
 
@@ -179,12 +182,7 @@ def test_copying_into_a_draft_of_an_odd_shape_says_what_to_do(app, world, where)
     client = app.test_client()
     login_staff(client, "admin@a.no")
     html = client.get(f"/admin/builder/{slug}/bank?q=driving").get_data(as_text=True)
-    revision = re.search(r'name="revision" value="(\d+)"', html).group(1)
-    token = csrf_token(client, f"/admin/builder/{slug}/bank")
-    refused = client.post(f"/admin/builder/{slug}/bank?q=x", data={
-        "csrf_token": token, "revision": revision, "slug": "kartlegging", "number": "1",
-        "question": "short_term_goal_kind", "section": "om_jobb",
-    }, follow_redirects=True)  # fmt: skip
+    refused = _copy(client, slug, html, "short_term_goal_kind")
     assert refused.status_code < 500
     assert "are not of the kind the builder can change" in refused.get_data(as_text=True)
     with app.app_context():
