@@ -178,19 +178,15 @@ def report(document: Mapping[str, Any], languages: list[str]) -> list[LanguageRe
     return reports
 
 
-def status_of(document: Mapping[str, Any], lang: str, pointer: str, source: str) -> str:
-    """Return whether the text at ``pointer`` is missing, current or outdated in ``lang``.
+def _status(
+    translations: Mapping[str, str], sources: Mapping[str, str], pointer: str, source: str
+) -> str:
+    """Return whether the text at ``pointer`` is missing, current or outdated, from one
+    language's translations and recorded source hashes (``_entries``).
 
     A translation with no recorded source hash (written by hand into the file) counts as
     current: nothing says what it was made from.
     """
-    translations = _entries(document, "translations", lang)
-    return _status(translations, _entries(document, "translation_sources", lang), pointer, source)
-
-
-def _status(
-    translations: Mapping[str, str], sources: Mapping[str, str], pointer: str, source: str
-) -> str:
     if not translations.get(pointer, "").strip():
         return MISSING
     recorded = sources.get(pointer)
