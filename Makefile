@@ -64,12 +64,14 @@ static/vendor/.copied: node_modules/.installed
 	done
 	touch $@
 
-## test: lint, then the whole suite (SQLite, plus PostgreSQL when TEST_DATABASE_URL is set)
+## test: lint, then the whole suite (SQLite, plus PostgreSQL when TEST_DATABASE_URL is set), on
+## one pytest-xdist worker per core (TEST_WORKERS=0 runs it in this one process)
+TEST_WORKERS ?= auto
 test: install node_modules/.installed static/vendor/.copied
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/flask translate compile
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 lint: install
 	$(BIN)/ruff check .

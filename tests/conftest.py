@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
+from hypothesis import HealthCheck, settings
 from py_vapid import Vapid
 
 from webapp import create_app
@@ -28,6 +29,11 @@ ROOT = Path(__file__).resolve().parent.parent
 FORMS = ROOT / "forms"
 PASSWORD = "correct horse battery staple"
 
+# Hypothesis judges what a test finds, never how fast: the suite runs on two workers at once
+# (``make test``), where an example may wait for a core longer than the default 200 ms deadline.
+settings.register_profile("loype", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("loype")
+
 DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
 
@@ -37,7 +43,28 @@ def _database_url(kind: str, tmp_path_factory) -> str:
     url = os.environ["TEST_DATABASE_URL"]
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    return url
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return _worker_database(url, worker) if worker else url
+
+
+def _worker_database(url: str, worker: str) -> str:
+    """The URL of a database of this pytest-xdist worker's own ("test_gw0"), made if missing.
+
+    Each worker empties its database between tests, so two workers cannot share one.
+    """
+    server = sa.engine.make_url(url)
+    name = f"{server.database}_{worker}"
+    engine = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            found = connection.scalar(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            )
+            if not found:
+                connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    return server.set(database=name).render_as_string(hide_password=False)
 
 
 def _reset_postgres(url: str) -> None:
