@@ -104,6 +104,18 @@ def database_names(page) -> list[str]:
     return page.evaluate("async () => (await indexedDB.databases()).map((d) => d.name)")
 
 
+def worker_registration_id(cdp, page) -> str:
+    """The service worker's registration, as DevTools names it (to hand it events)."""
+    found: list[dict] = []
+    cdp.on("ServiceWorker.workerRegistrationUpdated", lambda e: found.extend(e["registrations"]))
+    cdp.send("ServiceWorker.enable")
+    for _ in range(50):  # Playwright hands over CDP events while the page waits
+        if any(not r["isDeleted"] for r in found):
+            break
+        page.wait_for_timeout(100)
+    return next(r for r in found if not r["isDeleted"])["registrationId"]
+
+
 def locked_store(page, participant_id: int) -> dict:
     """The stores of one participant's database on the phone, as stored."""
     return page.evaluate(DUMP, f"loype-p{participant_id}")[f"loype-p{participant_id}"]

@@ -51,7 +51,9 @@ class Faults:
     so the failures happen where they happen in life: at the server and on the connection.
     ``plan`` holds the next outcomes: "500" (an error answer), "drop" (the connection closes
     before the server does anything), "lost" (the server stores the request, then the
-    connection closes before the answer is sent). ``blocked`` answers 503 until cleared.
+    connection closes before the answer is sent), "late" (the server stores the request at
+    once, and its answer reaches the phone ``late_by`` seconds later). ``blocked`` answers 503
+    until cleared.
     ``slow`` holds seconds by path ending: such a request waits that long before it is served
     (a slow network or server). ``refused`` holds path endings answered 500 whatever they are
     (a file a broken server or proxy cannot serve).
@@ -70,6 +72,7 @@ class Faults:
         self.seen: list[str] = []
         self.slow: dict[str, float] = {}
         self.refused: set[str] = set()
+        self.late_by = 3.0
 
     @staticmethod
     def _drop(environ):
@@ -97,6 +100,15 @@ class Faults:
             status = "500 INTERNAL SERVER ERROR" if kind == "500" else "503 SERVICE UNAVAILABLE"
             start_response(status, [("Content-Type", "text/plain")])
             return [b"failing on purpose"]
+        if kind == "late":
+            answer: list = []
+            body = self.app(environ, lambda *args, **kwargs: answer.append(args))
+            sent = b"".join(body)  # handled and committed now ...
+            if hasattr(body, "close"):
+                body.close()
+            time.sleep(self.late_by)  # ... the answer on a slow way back
+            start_response(*answer[0])
+            return [sent]
         if kind == "lost":
             body = self.app(environ, lambda *args, **kwargs: None)
             b"".join(body)  # the request is handled and committed ...

@@ -37,7 +37,7 @@ from webapp.services import notifications, push_delivery, push_keys, reviews
 from webapp.services import responses as response_service
 
 from ..push_service import PushService
-from .app_driver import open_app, wait_until
+from .app_driver import open_app, wait_until, worker_registration_id
 from .test_accessibility import ANSWERS
 
 STAND_IN = """(subscription) => {
@@ -104,17 +104,6 @@ def sent_response(app, world) -> str:
         return response.id
 
 
-def _registration_id(cdp, page) -> str:
-    found: list[dict] = []
-    cdp.on("ServiceWorker.workerRegistrationUpdated", lambda e: found.extend(e["registrations"]))
-    cdp.send("ServiceWorker.enable")
-    for _ in range(50):  # Playwright hands over CDP events while the page waits
-        if any(not r["isDeleted"] for r in found):
-            break
-        page.wait_for_timeout(100)
-    return next(r for r in found if not r["isDeleted"])["registrationId"]
-
-
 def test_a_push_is_shown_opens_the_response_and_the_inbox_reads_offline(
     app, world, context, live_server, push_service, sent_response
 ):
@@ -165,7 +154,7 @@ def test_a_push_is_shown_opens_the_response_and_the_inbox_reads_offline(
         "ServiceWorker.deliverPushMessage",
         {
             "origin": live_server,
-            "registrationId": _registration_id(cdp, page),
+            "registrationId": worker_registration_id(cdp, page),
             "data": json.dumps(push.payload, ensure_ascii=False),
         },
     )

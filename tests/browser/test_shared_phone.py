@@ -23,6 +23,7 @@ from .app_driver import (
     stored,
     wait_for_app,
     wait_until,
+    worker_registration_id,
 )
 
 CANARY = "Kanarifugl-7Qx"  # a free-text answer that must never be stored in clear text
@@ -125,6 +126,38 @@ def test_sign_out_sends_first_and_leaves_nothing_personal_behind(app, world, con
     page.goto("/app/")  # the cached app shell, nobody signed in
     page.wait_for_selector("text=You are signed out")
     assert CANARY not in page.content() and "p1" not in page.text_content("main")
+
+
+def test_a_worker_still_sending_at_the_sign_out_leaves_no_database_behind(
+    app, world, context, live_server, faults
+):
+    """The service worker sends the outbox in the background (Background Sync) while the
+    participant signs out and deletes what is unsent; its receipt arrives after the database
+    is gone. It opened that database again to file the receipt, an empty "loype-p<id>" that
+    named the participant to the next person on the phone."""
+    page = open_app(context, world.codes["p1"])
+    faults.blocked = True  # the app cannot send: the answer waits in the outbox
+    answer_first_page(page, CANARY)
+    page.goto("/offline")  # the app closes: only the worker sends from now on
+    faults.reset()
+    faults.plan = ["late"]
+    faults.late_by = 4.0
+    cdp = context.new_cdp_session(page)
+    cdp.send("ServiceWorker.dispatchSyncEvent", {
+        "origin": live_server, "registrationId": worker_registration_id(cdp, page),
+        "tag": "loype-outbox", "lastChance": False,
+    })  # fmt: skip
+    wait_until(lambda: "late" in faults.seen, message="the worker's request")
+    page.goto("/app/")
+    wait_for_app(page)
+    sign_out(page)  # the worker still waits for its receipt
+    page.click("#leave-delete")
+    page.wait_for_url("**/join")
+    assert server_answers(app) == {
+        world.p1: [{"mapped_before": "yes", "previous_mapping_where": CANARY}]
+    }  # the worker's request reached the server
+    page.wait_for_timeout(int(faults.late_by * 1000) + 1000)  # the receipt has come by now
+    assert not [n for n in database_names(page) if n.startswith("loype-p")]
 
 
 LATE_ME = """(() => {

@@ -18,9 +18,9 @@ from webapp.extensions import db
 from webapp.models import Notification, PushSubscription, StaffUser
 from webapp.services import notifications, push_delivery, push_keys
 
-from .app_driver import wait_until
+from .app_driver import wait_until, worker_registration_id
 from .test_accessibility import sign_in_staff
-from .test_push import NOTIFICATIONS, STAND_IN, TAP, _registration_id, push_service  # noqa: F401
+from .test_push import NOTIFICATIONS, STAND_IN, TAP, push_service  # noqa: F401
 
 #: In the service worker: the push service dropped the old subscription and the browser made
 #: none, and its old one does not say which key it had (Chromium's own event is not
@@ -82,7 +82,7 @@ def test_a_counsellor_turns_pushes_on_and_a_click_opens_their_inbox(
     [push] = push_service.received
     assert push.payload["audience"] == "staff"
     cdp = context.new_cdp_session(page)
-    registration = _registration_id(cdp, page)
+    registration = worker_registration_id(cdp, page)
     # Once in a full run on a busy machine, a push handed over right after the reload never
     # reached the worker's handler. The browser may hand a push on again (the same tag
     # replaces the same notification), so it is handed over again after 5 s without one.

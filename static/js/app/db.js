@@ -14,14 +14,20 @@ const PARTICIPANT_VERSION = 2;
 
 /** The participant whose database is in use, and the name of that database. */
 let owner = null;
+let mayCreate = true; // false in the service worker: it only ever opens what the app made
 const connections = new Map(); // name -> Promise<IDBDatabase>
 
 export const participantDatabase = (id) => `loype-p${id}`;
 export const currentOwner = () => owner;
 
-/** Use participant `id`'s database from now on (null: nobody's). */
-export function use(id) {
+/**
+ * Use participant `id`'s database from now on (null: nobody's). With create false (the
+ * service worker) a database that is not there stays away: a receipt that arrives after the
+ * participant signed out and deleted theirs must not make an empty one that names them.
+ */
+export function use(id, { create = true } = {}) {
   owner = id;
+  mayCreate = create;
 }
 
 function upgradeParticipant(db, oldVersion) {
@@ -38,11 +44,14 @@ function upgradeDevice(db, oldVersion) {
   if (oldVersion < 1) db.createObjectStore("meta", { keyPath: "key" });
 }
 
-function connect(name, version, upgrade) {
+function connect(name, version, upgrade, create = true) {
   if (!connections.has(name)) {
     connections.set(name, new Promise((resolve, reject) => {
       const request = indexedDB.open(name, version);
-      request.onupgradeneeded = (event) => upgrade(request.result, event.oldVersion);
+      request.onupgradeneeded = (event) => {
+        if (event.oldVersion === 0 && !create) return request.transaction.abort(); // not made
+        upgrade(request.result, event.oldVersion);
+      };
       request.onsuccess = () => {
         const db = request.result;
         db.onversionchange = () => { db.close(); connections.delete(name); }; // let others upgrade or delete
@@ -58,7 +67,7 @@ function connect(name, version, upgrade) {
 
 function openParticipant(id = owner) {
   if (id == null) return Promise.reject(new Error("nobody's data is open on this phone"));
-  return connect(participantDatabase(id), PARTICIPANT_VERSION, upgradeParticipant);
+  return connect(participantDatabase(id), PARTICIPANT_VERSION, upgradeParticipant, mayCreate);
 }
 
 /** Run fn(stores) in one transaction on db and resolve with its result once it committed. */

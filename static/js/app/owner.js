@@ -54,11 +54,14 @@ export async function unlock() {
   return "open";
 }
 
-/** For the service worker: open the data of the participant last in use, if no PIN guards it. */
+/**
+ * For the service worker: open the data of the participant last in use, if no PIN guards it.
+ * It never makes a participant's database (see db.use): only the app does, at the sign-in.
+ */
 export async function openForBackground() {
   const id = (await db.deviceGet("owner")) ?? null;
+  db.use(id, { create: false });
   if (id === null) return false;
-  db.use(id);
   const kept = await db.get("meta", "vault");
   if (!kept?.cryptoKey) return false;
   vault.openWithKey(kept.cryptoKey);
