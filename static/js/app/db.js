@@ -160,9 +160,3 @@ export async function forget(id) {
     request.onblocked = () => setTimeout(resolve, 3000);
   });
 }
-
-/** The ids of participants with a database on this phone (locked or open). */
-export async function participantsHere() {
-  const names = (await indexedDB.databases?.()) ?? [];
-  return names.map((d) => /^loype-p(\d+)$/.exec(d.name)?.[1]).filter(Boolean).map(Number);
-}

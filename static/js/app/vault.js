@@ -25,7 +25,6 @@ export class Locked extends Error {}
 
 let key = null; // the open participant's CryptoKey, or null while locked
 
-export const isOpen = () => key !== null;
 export function close() {
   key = null;
 }

@@ -5,7 +5,7 @@
 import * as owner from "../owner.js";
 import { S, root } from "../screen.js";
 import { lockAndLeave } from "../leaving.js";
-import { MAX_TRIES } from "../vault.js";
+import { MAX_TRIES, PIN_PATTERN } from "../vault.js";
 import { el, show } from "../../engine/dom.js";
 import { format } from "../../engine/messages.js";
 
@@ -51,7 +51,7 @@ export function askForPin() {
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const pin = form.elements.pin.value.trim();
-      if (!/^\d{4,6}$/.test(pin)) return say(S.pin_format);
+      if (!PIN_PATTERN.test(pin)) return say(S.pin_format);
       const button = form.querySelector("button");
       button.disabled = true;
       const tried = await owner.tryPin(pin);
@@ -101,7 +101,7 @@ export async function showPinSettings() {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const [pin, again] = [form.elements["new-pin"].value.trim(), form.elements["new-pin-again"].value.trim()];
-    if (!/^\d{4,6}$/.test(pin)) return say(S.pin_format, "warning");
+    if (!PIN_PATTERN.test(pin)) return say(S.pin_format, "warning");
     if (pin !== again) return say(S.pin_mismatch, "warning");
     try {
       await owner.setPin(pin);
