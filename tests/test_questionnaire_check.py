@@ -69,6 +69,25 @@ BAD_DOCUMENTS = [
      "/ui/questions/ghost", "has no schema property"),
     ("invalid regex", _set([*P, "name", "pattern"], "([a-z"),
      "/schema/properties/name/pattern", "never closed"),
+    ("repeat count too large for Python", _set([*P, "name", "pattern"], "x{99999999999}"),
+     "/schema/properties/name/pattern", "invalid regular expression"),
+    ("title beside $ref", lambda d: d["schema"].update(
+        {"$defs": {"yn": {"type": "boolean", "title": "Ja eller nei"}},
+         "properties": {**d["schema"]["properties"],
+                        "name": {"$ref": "#/$defs/yn", "title": "Har du bil?"}}}),
+     "/schema/properties/name/title", "keywords beside $ref (title) are not read"),
+    ("group entries by $ref beside properties", lambda d: d["schema"].update(
+        {"$defs": {"x": {"type": "string"}}, "properties": {**d["schema"]["properties"],
+         "educations": {**d["schema"]["properties"]["educations"], "items": {
+             **d["schema"]["properties"]["educations"]["items"], "$ref": "#/$defs/x"}}}}),
+     "/schema/properties/educations/items", "keywords beside $ref"),
+    ("group requires a question it does not have",
+     _set([*P, "educations", "items", "required"], ["firm"]),
+     "/schema/properties/educations/items/required/0", "'firm' is required but is no question"),
+    ("options the phone sends alike", lambda d: d["schema"]["properties"].update(
+        {"work": {"title": "Jobber du?", "oneOf": [{"const": "1", "title": "Ett (tekst)"},
+                                                    {"const": 1, "title": "Ett (tall)"}]}}),
+     "/schema/properties/work/oneOf/1/const", "duplicate option value"),
     ("Python-only pattern", _set([*P, "name", "pattern"], "(?i)^[a-z]+$"),
      "/schema/properties/name/pattern", "(?i) are Python-only: write both cases"),
     ("$id below the root", _set([*P, "name", "$id"], "https://example.org/name"),

@@ -154,6 +154,11 @@ LIMITS = [
     (". != 3", "number", None),
     (". >= 0 or . <= -5", "number", None),
     ("string-length(.) > 2", "text", None),
+    (". <= 999999999999999", "number", {"maximum": 999999999999999}),
+    # More digits than a phone keeps exactly (and, at 5,000, more than int() reads): not limits.
+    (". <= 9999999999999999", "number", None),
+    (". <= " + "9" * 5000, "number", None),
+    (". >= 0." + "1" * 20, "number", None),
 ]
 
 

@@ -11,6 +11,11 @@ import re
 
 _DIGITS = re.compile(r"[0-9]+")
 
+#: The most digits a number in an answer or a questionnaire may have: more than a phone's
+#: numbers hold exactly (a double keeps 15 to 17), so 12345678901234567890 would be stored as
+#: 12345678901234567168.
+MOST_DIGITS = 15
+
 
 def small_int(text: object, digits: int = 9) -> int | None:
     """Return the number ``text`` spells in at most ``digits`` ASCII digits, else None."""

@@ -78,6 +78,14 @@ PROBLEMS = {
         "These $refs lead back to where they start without describing an answer. Point one of "
         "them at a schema that describes the answer."
     ),
+    "ref_siblings": _l(
+        "Keywords beside a $ref (%(keywords)s) are not read. Move them into the definition the "
+        "$ref points to."
+    ),
+    "required_unknown": _l(
+        "“%(id)s” is required, but there is no question of that name here. Remove it from "
+        "required."
+    ),
     "inexact_number": _l(
         "A phone cannot hold the number %(number)s exactly. Use whole numbers between "
         "-%(limit)s and %(limit)s."

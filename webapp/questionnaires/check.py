@@ -25,7 +25,7 @@ from .patterns import pattern_refusal
 from .pictograms import PICTOGRAMS
 from .pointers import deref, pointer_escape, resolve_pointer
 from .texts import is_unreadable, text_pointers
-from .types import INFO, REGISTRY, infer_widget, is_option_value, option_values
+from .types import INFO, REGISTRY, infer_widget, is_option_value, option_token, option_values
 
 # The documented subset of JSON Schema draft 2020-12 (docs/questionnaire-format.md).
 SCHEMA_KEYWORDS = frozenset(
@@ -372,6 +372,32 @@ def _node_problems(
     ref = node.get("$ref")
     if isinstance(ref, str) and (problem := _ref_problem(f"{pointer}/$ref", ref, schemas)):
         problems.append(problem)
+    if "$ref" in node and (beside := sorted(set(node) - {"$ref", "$comment", "$defs"})):
+        # Both renderers read only what the $ref points to, while the validator applies the
+        # keywords beside it too: a title there would never show, a type there would refuse
+        # every answer the question's field can give.
+        problems.append(
+            Problem(
+                f"{pointer}/{pointer_escape(beside[0])}",
+                f"keywords beside $ref ({', '.join(beside)}) are not read: move them into "
+                "the definition it points to",
+                "ref_siblings",
+                (("keywords", _short(", ".join(beside))),),
+            )
+        )
+    required, properties = node.get("required"), node.get("properties")
+    if isinstance(required, list) and isinstance(properties, dict):
+        for index, name in enumerate(required):
+            if isinstance(name, str) and name not in properties:
+                # Every answer would lack it: a group could never be saved, even as a draft.
+                problems.append(
+                    Problem(
+                        f"{pointer}/required/{index}",
+                        f"{name!r} is required but is no question here",
+                        "required_unknown",
+                        (("id", _short(name)),),
+                    )
+                )
     pattern = node.get("pattern")
     if isinstance(pattern, str) and (refusal := pattern_refusal(pattern)):
         # The hint and what fills it in, for builder/messages.py to say in the reader's language.
@@ -468,7 +494,8 @@ def _question_problems(
                     Problem(f"{options_pointer}/{index}/const", reason, "option_value",
                             (("value", json.dumps(const, ensure_ascii=False)[:80]),))
                 )  # fmt: skip
-            key = json.dumps(const)
+            # The answer the phone and the web pages send: "1" and 1 are both "1" there.
+            key = option_token(const)
             if key in seen:
                 problems.append(
                     Problem(

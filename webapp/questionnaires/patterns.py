@@ -319,7 +319,7 @@ def pattern_refusal(pattern: str) -> Refusal | None:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             re.compile(pattern)
-    except re.error as exc:
+    except (re.error, OverflowError) as exc:  # OverflowError: a repeat count past 4294967294
         return Refusal(N_("invalid regular expression: %(error)s"), {"error": str(exc)})
     except (FutureWarning, DeprecationWarning) as warning:
         return Refusal(

@@ -7,6 +7,7 @@ never when it is rendered.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -127,6 +128,12 @@ def infer_widget(schema: Schema) -> str | None:
     if _is_number(schema):
         return "number"
     return None
+
+
+def option_token(value: Any) -> str:
+    """Return the form value for an option: strings as they are, other JSON as JSON (the
+    phone's optionToken in static/js/engine/render.js is the same)."""
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def is_option_value(value: Any) -> bool:

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..digits import MOST_DIGITS
 from .editing import ID_PATTERN, slugify, unique_id
 from .translation import source_hash
 from .uploads import UploadRefused
@@ -247,6 +248,8 @@ def limits_of(expression: str, widget: str) -> dict[str, Any] | None:
         if match is None:
             return None
         left, op, number = match.group("left"), match.group("op"), match.group("number")
+        if len(re.sub(r"\D", "", number).lstrip("0")) > MOST_DIGITS:
+            return None  # more digits than a phone's number keeps exactly: not imported
         value: float | int = float(number) if "." in number else int(number)
         if left == "." and widget == "number":
             key = {">=": "minimum", "<=": "maximum", ">": "exclusiveMinimum",

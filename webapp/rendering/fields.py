@@ -7,7 +7,6 @@ are checked afterwards by the questionnaire core, so every rule lives in one pla
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Callable
@@ -29,24 +28,17 @@ from wtforms import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..digits import small_int
+from ..digits import MOST_DIGITS, small_int
 from ..questionnaires import AnswerError, Definition, Section
 from ..questionnaires.definition import Question
 from ..questionnaires.names import country_names, language_names
+from ..questionnaires.types import option_token
 from ..questionnaires.validate import normalize
 from .widgets import Select
 
 NOT_A_NUMBER = object()
-#: The most digits a typed number may have: more than a phone's numbers hold exactly (a double
-#: keeps 15 to 17), so 12345678901234567890 would be stored as 12345678901234567168.
-MOST_DIGITS = 15
 TOO_MANY_DIGITS = object()
 _SCALE_VALUE = re.compile(r"-?[0-9]{1,9}")  # a scale step, as the radio buttons send it
-
-
-def option_token(value: Any) -> str:
-    """Return the form value for an option: strings as they are, other JSON as JSON."""
-    return value if isinstance(value, str) else json.dumps(value)
 
 
 class CheckboxListField(SelectMultipleField):

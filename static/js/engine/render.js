@@ -17,7 +17,7 @@ const STRINGS = {
   check: "Please check these answers",
 };
 const NOT_A_NUMBER = Symbol("not a number");
-// More digits than a phone's numbers hold exactly (rendering/fields.py MOST_DIGITS).
+// More digits than a phone's numbers hold exactly (webapp/digits.py MOST_DIGITS).
 const MOST_DIGITS = 15;
 const TOO_MANY_DIGITS = Symbol("too many digits");
 const contexts = new WeakMap(); // container -> the ctx it was last rendered with
