@@ -83,8 +83,7 @@ PROBLEMS = {
         "$ref points to."
     ),
     "required_unknown": _l(
-        "“%(id)s” is required, but there is no question of that name here. Remove it from "
-        "required."
+        "“%(id)s” is required, but there is no question of that name here. Remove it from required."
     ),
     "inexact_number": _l(
         "A phone cannot hold the number %(number)s exactly. Use whole numbers between "
