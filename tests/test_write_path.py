@@ -153,6 +153,64 @@ def test_lost_reply_then_more_edits_keeps_the_newest_edit(app, phone):
     assert [r.number for r in revision_rows(app, rid)] == [1, 2, 3]
 
 
+def test_a_phone_signed_in_again_counts_from_one_and_its_edits_are_stored(app, phone):
+    """The phone keeps its device id across sign-outs but starts each response it takes from
+    the server again at sequence 1 (records.adoptServer): its edits were "superseded" by its
+    own earlier life and silently dropped, while the phone showed them as sent."""
+    rid, device = str(uuid.uuid4()), "phone-signed-in-again"
+    put(phone, rid, body({"mapped_before": "yes"}, device=device, sequence=1))
+    for sequence in range(2, 6):
+        answers = {"mapped_before": "no", "anything_else": f"v{sequence}"}
+        put(phone, rid, body(answers, base=sequence - 1, device=device, sequence=sequence))
+    # Signed out and in again: the response comes from the server at revision 5.
+    edit = put(
+        phone,
+        rid,
+        body({"mapped_before": "no", "anything_else": "new"}, base=5, device=device, sequence=1),
+    )
+    assert edit.json["superseded"] is False and edit.json["revision"] == 6
+    assert stored(app, rid).answers["anything_else"] == "new"
+    # Its next write's reply is lost; the one after is based on revision 6 still.
+    put(phone, rid, body({"mapped_before": "no", "anything_else": "newer"}, base=6,
+                         device=device, sequence=2))  # fmt: skip
+    cleared = put(phone, rid, body({"mapped_before": "no"}, base=6, device=device, sequence=3))
+    assert cleared.json["revision"] == 8 and stored(app, rid).answers == {"mapped_before": "no"}
+    assert stored(app, rid).conflicts == []
+    # A delayed copy of an older request of this life is still overtaken.
+    late = put(phone, rid, body({"mapped_before": "yes"}, base=6, device=device, sequence=2))
+    assert late.json["revision"] == 8 and stored(app, rid).answers == {"mapped_before": "no"}
+
+
+def test_a_device_without_its_sequence_is_not_read(app, phone):
+    """A device with no sequence cannot say which of its requests is newer: it was stored as
+    the revision's device, and the phone's next write with a sequence compared None with a
+    number, a 500 on every write from that phone from then on."""
+    rid = str(uuid.uuid4())
+    alone = {**body({"mapped_before": "yes"}), "device": "phone-without-sequence"}
+    assert put(phone, rid, alone).status_code == 201
+    assert [r.device for r in revision_rows(app, rid)] == [None]
+    # A revision stored so before (device, no sequence) no longer breaks the phone's writes.
+    with app.app_context():
+        db.session.execute(sa.update(ResponseRevision).values(device="phone-without-sequence"))
+        db.session.commit()
+    later = put(phone, rid, body({"mapped_before": "no"}, base=1,
+                                 device="phone-without-sequence", sequence=3))  # fmt: skip
+    assert later.status_code == 200 and stored(app, rid).answers == {"mapped_before": "no"}
+
+
+def test_an_id_with_a_newline_after_it_is_no_id(app, phone):
+    """``$`` matches before a final newline: "<uuid>\\n" was stored as a response that the
+    counsellor's links could never open."""
+    rid = str(uuid.uuid4())
+    assert put(phone, rid + "%0A", body({"mapped_before": "yes"})).status_code == 404
+    batch = {"responses": [{**body({"mapped_before": "yes"}), "id": rid + "\n"}]}
+    refused = phone.post("/api/v1/sync", json=batch)
+    assert refused.status_code == 422
+    assert refused.json["errors"][0]["pointer"] == "/responses/0/id"
+    with app.app_context():
+        assert db.session.scalars(sa.select(Response.id)).all() == []
+
+
 def test_two_phones_change_one_question_both_values_kept(app, world, phone, as_actor):
     rid = str(uuid.uuid4())
     put(phone, rid, body({"mapped_before": "yes", "previous_mapping_where": "NAV"}))
@@ -176,6 +234,34 @@ def test_two_phones_change_one_question_both_values_kept(app, world, phone, as_a
     assert (conflict["kept_by"], conflict["other_by"]) == ("phone", "phone")
     page = as_actor(app, "c1").get(f"/responses/{rid}").get_data(as_text=True)
     assert "NAV Oslo" in page and "Bydel Grorud" in page
+
+
+def test_two_phones_differing_only_in_spaces_are_no_conflict(app, phone):
+    rid = str(uuid.uuid4())
+    put(phone, rid, body({"mapped_before": "no"}))
+    put(phone, rid, body({"mapped_before": "no", "anything_else": "abc"}, base=1,
+                         device="phone-aaaaaaaa", sequence=1))  # fmt: skip
+    spaced = put(phone, rid, body({"mapped_before": "no", "anything_else": "abc "}, base=1,
+                                  device="phone-bbbbbbbb", sequence=1))  # fmt: skip
+    assert spaced.json["conflicts"] == []
+    assert stored(app, rid).conflicts in (None, [])
+
+
+def test_a_conflict_keeps_the_checked_answer_and_the_page_shows_it(app, phone, as_actor):
+    """The other phone's answer to a question its own answers hide was kept as sent (5 for a
+    list of jobs): the counsellor's page failed on it, the button to settle it with it."""
+    rid = str(uuid.uuid4())
+    put(phone, rid, body({"has_work_experience": True, "jobs": [{"occupation": "A"}]},
+                         device="phone-aaaaaaaa", sequence=1))  # fmt: skip
+    put(phone, rid, body({"has_work_experience": True, "jobs": [{"occupation": "B"}]}, base=1,
+                         device="phone-aaaaaaaa", sequence=2))  # fmt: skip
+    odd = put(phone, rid, body({"has_work_experience": False, "jobs": 5}, base=1,
+                               device="phone-bbbbbbbb", sequence=1))  # fmt: skip
+    assert odd.status_code == 200
+    kept = {c["question"]: c["kept"] for c in stored(app, rid).conflicts}
+    assert 5 not in kept.values()
+    page = as_actor(app, "c1").get(f"/responses/{rid}")
+    assert page.status_code == 200
 
 
 def test_server_pages_record_revisions_and_merge_a_stale_page(app, world, as_actor):

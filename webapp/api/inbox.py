@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import sqlalchemy as sa
 from flask import abort
 from sqlalchemy.orm import aliased
@@ -12,7 +10,7 @@ from ..extensions import db
 from ..models import Notification, Questionnaire, QuestionnaireVersion, Response
 from ..services import notifications
 from .base import bp, participant
-from .schemas import NOTIFICATION_ID_PATTERN, InboxEntrySchema, InboxSchema
+from .schemas import NOTIFICATION_ID_PATTERN, InboxEntrySchema, InboxSchema, whole_match
 
 
 def _slugs(entries: list[Notification]) -> dict[int, str | None]:
@@ -55,7 +53,7 @@ def inbox():
 @bp.post("/inbox/<notification_id>/read")
 def inbox_read(notification_id: str):
     person = participant()
-    if not re.match(NOTIFICATION_ID_PATTERN, notification_id):
+    if not whole_match(NOTIFICATION_ID_PATTERN, notification_id):
         abort(404)
     notification = notifications.mark_read(person, notification_id)
     if notification is None:

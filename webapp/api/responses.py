@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from flask_babel import gettext as _
@@ -19,6 +18,7 @@ from .schemas import (
     BatchSchema,
     ReceiptSchema,
     ResponsePutSchema,
+    whole_match,
 )
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ def _receipt_body(receipt: sync.Receipt) -> dict[str, Any]:
 @bp.put("/responses/<response_id>")
 def put_response(response_id: str):
     person = participant()
-    if not re.match(UUID_PATTERN, response_id):
+    if not whole_match(UUID_PATTERN, response_id):
         raise ApiProblem(404, _("Not found"), _("A response id is a UUID in lower case."))
     data = load_json(RESPONSE_PUT)
     receipt = _store(person, response_id, data)

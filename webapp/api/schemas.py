@@ -5,7 +5,9 @@ The OpenAPI document (``/api/v1/openapi.json``) is generated from these.
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+import re
+
+from marshmallow import Schema, ValidationError, fields, validate
 
 from ..services.push_subscriptions import AUTH_PATTERN, P256DH_PATTERN
 
@@ -13,6 +15,22 @@ MAX_INT = 2**31 - 1  # the database's INTEGER; larger numbers can only be mistak
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 #: A key of ``text_languages``: the JSON Pointer of a free-text answer.
 TEXT_LANGUAGE_KEY = r"^/"
+
+
+class Matches(validate.Regexp):
+    """The whole value matches the pattern: marshmallow's ``Regexp`` uses ``re.match``, where
+    ``$`` also matches before a final newline, so "<uuid>\\n" passed as an id (stored, listed,
+    and never found again by its link). The pattern stays as written for the OpenAPI document."""
+
+    def __call__(self, value):
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
+def whole_match(pattern: str, value: str) -> bool:
+    """Whether all of ``value`` matches ``pattern`` (see Matches)."""
+    return re.fullmatch(pattern, value) is not None
 
 
 class WholeNumber(fields.Integer):
@@ -47,8 +65,8 @@ class ResponsePutSchema(Schema):
     )
     saved_at = fields.AwareDateTime(load_default=None, allow_none=True)
     text_languages = fields.Dict(
-        keys=fields.String(validate=validate.Regexp(TEXT_LANGUAGE_KEY)),
-        values=fields.String(validate=validate.Regexp(r"^[a-z]{2,3}(_[A-Z]{2})?$")),
+        keys=fields.String(validate=validate.Regexp(TEXT_LANGUAGE_KEY)),  # a prefix
+        values=fields.String(validate=Matches(r"^[a-z]{2,3}(_[A-Z]{2})?$")),
         load_default=None,
         allow_none=True,
         metadata={"description": "The language each free-text answer was typed in"},
@@ -56,8 +74,11 @@ class ResponsePutSchema(Schema):
     device = fields.String(
         load_default=None,
         allow_none=True,
-        validate=validate.Regexp(r"^[A-Za-z0-9_-]{8,64}$"),
-        metadata={"description": "An id the phone made for itself (with sequence: see docs)"},
+        validate=Matches(r"^[A-Za-z0-9_-]{8,64}$"),
+        metadata={
+            "description": "An id the phone made for itself (with sequence: see docs; "
+            "without a sequence it is not read)"
+        },
     )
     sequence = WholeNumber(
         load_default=None,
@@ -72,7 +93,7 @@ class ResponsePutSchema(Schema):
 
 
 class BatchItemSchema(ResponsePutSchema):
-    id = fields.String(required=True, validate=validate.Regexp(UUID_PATTERN))
+    id = fields.String(required=True, validate=Matches(UUID_PATTERN))
 
 
 class BatchSchema(Schema):
@@ -336,12 +357,12 @@ class PushKeySchema(Schema):
 class PushSubscriptionKeysSchema(Schema):
     p256dh = fields.String(
         required=True,
-        validate=validate.Regexp(P256DH_PATTERN),
+        validate=Matches(P256DH_PATTERN),
         metadata={"description": "The browser's P-256 public key (65 bytes, base64url)"},
     )
     auth = fields.String(
         required=True,
-        validate=validate.Regexp(AUTH_PATTERN),
+        validate=Matches(AUTH_PATTERN),
         metadata={"description": "The browser's auth secret (16 bytes, base64url)"},
     )
 
@@ -351,7 +372,7 @@ class PinProofSchema(Schema):
 
     proof = fields.String(
         required=True,
-        validate=validate.Regexp(r"^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$"),
+        validate=Matches(r"^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$"),
         metadata={"description": "32 bytes, base64url without padding"},
     )
 

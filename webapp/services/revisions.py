@@ -366,9 +366,12 @@ def write(
             _synced(response, utcnow())
         return current_receipt(response, merged=merged)
     now = utcnow()
+    # A clash is judged on the answers as stored: "abc " against "abc" is none, and what is
+    # kept is the checked value, never an answer to a hidden question as it was sent.
+    clashes = [q for q in clashes if cleaned.get(q) != response.answers.get(q)]
     if clashes:
         response.conflicts = [*(response.conflicts or []), *_conflicts(
-            response, clashes, answers, author, now
+            response, clashes, cleaned, author, now
         )]  # fmt: skip
         _tell_counsellor_of_conflict(response, author)
     response.text_languages = text_languages.updated(

@@ -104,8 +104,11 @@ def _revision_flags() -> tuple[sa.ColumnElement[bool], sa.ColumnElement[bool]]:
     replayed = ResponseRevision.id == first(
         other.fingerprint == sa.bindparam("fingerprint"), other.number
     )
+    # The newest revision, not the highest sequence: a phone signed in again counts from 1
+    # (records.adoptServer), and its writes are newer than any of its earlier ones.
     own = ResponseRevision.id == first(
-        other.device == sa.bindparam("device"), other.sequence.desc(), other.number.desc()
+        sa.and_(other.device == sa.bindparam("device"), other.sequence.is_not(None)),
+        other.number.desc(),
     )
     return replayed, own
 
@@ -245,7 +248,13 @@ def apply(participant: Participant, submission: Submission) -> Receipt:
     Raises NotFound, Conflict or Invalid (see services/revisions.py). Run it inside
     ``revisions.retrying`` so a lost race with another writer is run again.
     """
-    author = revisions.Author("phone", participant, submission.device, submission.sequence)
+    from_phone = submission.device is not None and submission.sequence is not None
+    author = revisions.Author(
+        "phone",
+        participant,
+        submission.device if from_phone else None,
+        submission.sequence if from_phone else None,
+    )
     print_ = fingerprint(submission)
     if submission.base_revision is None and submission.status == "draft":
         # A new draft, most likely: written with its checks in one statement when the
@@ -253,7 +262,6 @@ def apply(participant: Participant, submission: Submission) -> Receipt:
         receipt = _start_at_once(participant, submission, author, print_)
         if receipt is not None:
             return receipt
-    from_phone = submission.device is not None and submission.sequence is not None
     rows = db.session.execute(
         _lookup_statement(),
         {"slug": submission.questionnaire, "number": submission.version,
@@ -287,8 +295,14 @@ def apply(participant: Participant, submission: Submission) -> Receipt:
         return revisions.receipt_for(response, known.replayed)
     base, base_answers = submission.base_revision, None
     own = known.own
-    if own is not None and own.sequence >= submission.sequence:
+    if (
+        own is not None
+        and own.sequence >= submission.sequence
+        and (base is None or base < own.number)
+    ):
         # A delayed request, overtaken by a newer one from the same phone: it changes nothing.
+        # One based on that newer revision (or later) was sent after it, whatever its sequence
+        # says: the phone signed in again and counts from 1.
         return revisions.current_receipt(response, superseded=True)
     if own is not None and (base is None or own.number > base):
         # The phone never heard back about its own later write (a lost reply): its edits since
