@@ -205,3 +205,16 @@ def test_a_choice_list_with_a_value_twice_stays_a_one_of():
         "type": "string",
         "enum": ["a", "a"],
     }
+
+
+def test_an_answer_text_over_20000_characters_is_refused(definition):
+    """Below the body's own limit (50,000): refused on its own, not with its whole batch."""
+    long = "å" * 20_001
+    answers = {"name": "A", "work": "yes", "employer": long, "educations": [{"field": long}]}
+    _cleaned, errors = validate_answers(definition, answers)
+    assert [(e.path, e.code, e.params) for e in errors] == [
+        ("/employer", "max_length", {"limit": 20_000}),
+        ("/educations/0/field", "max_length", {"limit": 20_000}),
+    ]
+    answers.update(employer="😀" * 20_000, educations=[])
+    assert validate_answers(definition, answers)[1] == []

@@ -211,6 +211,24 @@ def test_an_id_with_a_newline_after_it_is_no_id(app, phone):
         assert db.session.scalars(sa.select(Response.id)).all() == []
 
 
+def test_an_over_long_answer_is_refused_alone_and_the_rest_of_the_batch_is_stored(app, phone):
+    """A pasted text past the body's limit made the whole batch a 400, which the phone sent
+    again forever: nothing behind it in the outbox was ever stored."""
+    long_one, good_one = str(uuid.uuid4()), str(uuid.uuid4())
+    batch = {"responses": [
+        {**body({"mapped_before": "no", "anything_else": "x" * 30_000}), "id": long_one},
+        {**body({"mapped_before": "yes"}), "id": good_one},
+    ]}  # fmt: skip
+    answered = phone.post("/api/v1/sync", json=batch, headers={"Accept-Language": "nb"})
+    assert answered.status_code == 200
+    refused, stored_one = answered.json["results"]
+    assert refused["status"] == 422
+    [error] = refused["problem"]["errors"]
+    assert (error["pointer"], error["code"]) == ("/answers/anything_else", "max_length")
+    assert "20000" in error["detail"].replace("\xa0", "").replace(" ", "")
+    assert stored_one["status"] == 201 and stored(app, good_one).answers == {"mapped_before": "yes"}
+
+
 def test_two_phones_change_one_question_both_values_kept(app, world, phone, as_actor):
     rid = str(uuid.uuid4())
     put(phone, rid, body({"mapped_before": "yes", "previous_mapping_where": "NAV"}))

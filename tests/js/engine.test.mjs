@@ -216,3 +216,17 @@ test("random schemas give Python's errors", { skip: !snapshotPath && "LOYPE_DEFI
     assert.deepEqual(found, errors, JSON.stringify([schema, value]));
   }
 });
+
+test("an answer text over 20,000 characters is refused, counted as Python counts", () => {
+  const doc = validation.documents.minimal;
+  const long = "å".repeat(20_001);
+  const answers = { name: "A", work: "yes", employer: long, educations: [{ field: long }] };
+  const { errors } = validateAnswers(definitions.minimal, doc, answers);
+  assert.deepEqual(errors.map((e) => [e.path, e.code, e.params]), [
+    ["/employer", "max_length", { limit: 20_000 }],
+    ["/educations/0/field", "max_length", { limit: 20_000 }],
+  ]);
+  const emoji = "😀".repeat(20_000); // 40,000 UTF-16 units, 20,000 characters
+  assert.deepEqual(validateAnswers(definitions.minimal, doc, { ...answers, employer: emoji,
+    educations: [] }).errors, []);
+});

@@ -228,6 +228,27 @@ def _non_finite_errors(answers: Any, where: tuple[Any, ...] = ()) -> list[Answer
     return [e for key, value in items for e in _non_finite_errors(value, (*where, key))]
 
 
+#: The longest text an answer may be, whatever its question says (a maxLength may say less).
+#: It is below the body's own limit (input_guard.MAX_STRING), so an over-long answer is refused
+#: on its own, with a reason the phone can show, and not the whole batch it was sent in, which
+#: the phone would send again forever. The phone's validate.js has the same number.
+MAX_ANSWER_TEXT = 20_000
+
+
+def _long_text_errors(answers: Any, where: tuple[Any, ...] = ()) -> list[AnswerError]:
+    if isinstance(answers, str):
+        if len(answers) <= MAX_ANSWER_TEXT:
+            return []
+        return [AnswerError(_path(where), "max_length", {"limit": MAX_ANSWER_TEXT})]
+    if isinstance(answers, Mapping):
+        items: Iterable[tuple[Any, Any]] = answers.items()
+    elif isinstance(answers, list):
+        items = enumerate(answers)
+    else:
+        return []
+    return [e for key, value in items for e in _long_text_errors(value, (*where, key))]
+
+
 def clean_answers(definition: Definition, answers: Mapping[str, Any]) -> dict[str, Any]:
     """Return the answers normalized, with those to hidden questions removed."""
     return _cleaned_and_visible(definition, answers)[0]
@@ -262,6 +283,7 @@ def validate_answers(
     required = visible if complete else ()
     errors = _non_finite_errors(cleaned)
     errors += _errors_from_schema(answer_validator(definition), cleaned, required)
+    errors += _long_text_errors(cleaned)
     errors += _code_errors(definition, cleaned)
     if only is not None:
         wanted = set(only)

@@ -33,7 +33,7 @@ from ..questionnaires import AnswerError, Definition, Section
 from ..questionnaires.definition import Question
 from ..questionnaires.names import country_names, language_names
 from ..questionnaires.types import option_token
-from ..questionnaires.validate import normalize
+from ..questionnaires.validate import MAX_ANSWER_TEXT, normalize
 from .widgets import Select
 
 NOT_A_NUMBER = object()
@@ -89,9 +89,8 @@ def _kwargs(question: Question, ctx: FieldContext) -> dict[str, Any]:
 def _string(cls: type) -> Callable[[Question, FieldContext], Any]:
     def make(question: Question, ctx: FieldContext):
         kwargs = _kwargs(question, ctx)
-        max_length = question.schema.get("maxLength")
-        if max_length:
-            kwargs["render_kw"]["maxlength"] = max_length
+        max_length = question.schema.get("maxLength") or MAX_ANSWER_TEXT
+        kwargs["render_kw"]["maxlength"] = min(max_length, MAX_ANSWER_TEXT)
         return cls(**kwargs)
 
     return make

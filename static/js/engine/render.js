@@ -10,6 +10,7 @@ import { el, qtext } from "./dom.js";
 import { format, messageFor } from "./messages.js";
 import { isObject, own } from "./pointers.js";
 import { strip, textWithLanguage } from "./types.js";
+import { MAX_ANSWER_TEXT } from "./validate.js";
 
 const STRINGS = {
   yes: "Yes", no: "No", choose: "Choose …", optional: "optional", entry: "Entry %(number)s",
@@ -175,7 +176,9 @@ function block(ctx, q, id, data) {
       .map(([value, label]) => el("option", { value, selected: value === data }, label)));
   } else {
     attrs.placeholder = plain(ctx, uiPointer(q, "placeholder")) || null;
-    if (widget === "text" || widget === "textarea") attrs.maxlength = schema.maxLength || null;
+    if (widget === "text" || widget === "textarea") {
+      attrs.maxlength = Math.min(schema.maxLength || MAX_ANSWER_TEXT, MAX_ANSWER_TEXT);
+    }
     if (widget === "number") attrs.inputmode = schema.type === "integer" ? "numeric" : "decimal";
     control = widget === "textarea" ? el("textarea", attrs, data ?? "")
       : el("input", { ...attrs, type: widget === "date" ? "date" : "text", value: data ?? "" });

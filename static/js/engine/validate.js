@@ -114,6 +114,17 @@ function exactMultiple(a, b) {
 }
 
 const length = (s) => [...s].length; // code points, as Python's len()
+/** The longest text an answer may be (webapp/questionnaires/validate.py MAX_ANSWER_TEXT). */
+export const MAX_ANSWER_TEXT = 20_000;
+
+function longTexts(value, where, out) {
+  if (typeof value === "string") {
+    if (value.length > MAX_ANSWER_TEXT && length(value) > MAX_ANSWER_TEXT) {
+      out.push({ path: path(where), code: "max_length", params: { limit: MAX_ANSWER_TEXT } });
+    }
+  } else if (Array.isArray(value)) value.forEach((v, i) => longTexts(v, [...where, i], out));
+  else if (isObject(value)) for (const k of Object.keys(value)) longTexts(value[k], [...where, k], out);
+}
 const path = (parts) => parts.map((p) => "/" + escape(p)).join("");
 
 /** Push [path, code, params] for every error of value against schema, like jsonschema's iter_errors. */
@@ -216,6 +227,7 @@ export function validateAnswers(definition, doc, answers, { only, complete = tru
   const schema = { ...doc.schema, required };
   let errors = [];
   check(schema, cleaned, [], schema, errors);
+  longTexts(cleaned, [], errors);
   codeErrors(definition, cleaned, codes, errors);
   if (only != null) {
     const wanted = new Set(only);
