@@ -149,10 +149,12 @@ def logout():
 
 
 def _join(code: str):
-    participant = accounts.participant_for_code(code, current_app.config["SECRET_KEY"])
-    if participant is None:
+    """Sign in with the code and return the redirect, or None if the code does not work (any
+    more: another browser may have spent it a moment ago)."""
+    key = current_app.config["SECRET_KEY"]
+    participant = accounts.participant_for_code(code, key)
+    if participant is None or not accounts.use_invite(participant, code, key):
         return None
-    accounts.use_invite(participant)
     log_in_participant(participant)
     audit.record(participant, "participant.join")
     db.session.commit()
@@ -189,9 +191,12 @@ def join_link(code: str):
     _refuse_if_throttled(keys)
     if accounts.participant_for_code(code, current_app.config["SECRET_KEY"]) is not None:
         form = ConfirmJoinForm()
-        if form.validate_on_submit():
-            return _join(code)
-        return render_template("auth/join_link.html", form=form, code=code)
+        if not form.validate_on_submit():
+            return render_template("auth/join_link.html", form=form, code=code)
+        response = _join(code)
+        if response is not None:
+            return response
+        # Another browser spent the code since the check above: the answer for a used link.
     _failed(keys)
     form = JoinForm(formdata=None)
     form.code.errors = [

@@ -103,12 +103,32 @@ def new_invite(participant: Participant, key: str, days: int) -> str:
     return code
 
 
-def use_invite(participant: Participant) -> None:
-    """Spend the participant's invite: a code signs in one device, once."""
-    participant.invite_code_hash = None
-    participant.invite_expires_at = None
+def use_invite(participant: Participant, code: str, key: str) -> bool:
+    """Spend the participant's invite: a code signs in one device, once. Return whether this
+    request spent it (False: it was spent, replaced or expired since ``participant_for_code``).
+
+    One conditional UPDATE, not a check and a write: browsers that send the same code at the
+    same moment all passed the check, and each was signed in. Now the database lets one of them
+    clear the code (PostgreSQL's row lock, SQLite's single writer), and the others change no
+    row.
+    """
+    now = utcnow()
+    spent = db.session.execute(
+        sa.update(Participant)
+        .where(
+            Participant.id == participant.id,
+            Participant.invite_code_hash == _code_hash(code, key),
+            sa.or_(Participant.invite_expires_at.is_(None), Participant.invite_expires_at >= now),
+        )
+        .values(invite_code_hash=None, invite_expires_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    if spent.rowcount != 1:
+        return False
+    db.session.expire(participant, ["invite_code_hash", "invite_expires_at"])
     if participant.joined_at is None:
-        participant.joined_at = utcnow()
+        participant.joined_at = now
+    return True
 
 
 def set_password(user: StaffUser, password: str) -> None:

@@ -14,6 +14,9 @@ import math
 from dataclasses import dataclass
 from datetime import timedelta
 
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
 from ..extensions import db
 from ..models import ThrottleCounter
 from ..models.types import utcnow
@@ -65,13 +68,26 @@ def retry_after(*keys: Key) -> int | None:
 
 
 def failed(*keys: Key) -> None:
-    """Count one failed attempt for each key (the caller commits)."""
+    """Count one failed attempt for each key (the caller commits).
+
+    In SQL, not in Python: two wrong attempts at the same moment (two browsers sending one used
+    invite link) both added the missing counter, and the second failed its INSERT with a 500;
+    and two read-add-write updates counted one failure where there were two.
+    """
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    dialect_insert = postgresql.insert if postgres else sqlite.insert
     for k in keys:
-        counter = _counter(k)
-        if counter is None:
-            counter = ThrottleCounter(key=k.digest, window_started_at=utcnow(), failures=0)
-            db.session.add(counter)
-        counter.failures += 1
+        if _counter(k) is None:  # (and an ended window starts over)
+            db.session.execute(
+                dialect_insert(ThrottleCounter)
+                .values(key=k.digest, window_started_at=utcnow(), failures=0)
+                .on_conflict_do_nothing()
+            )
+        db.session.execute(
+            sa.update(ThrottleCounter)
+            .where(ThrottleCounter.key == k.digest)
+            .values(failures=ThrottleCounter.failures + 1)
+        )
 
 
 def succeeded(*keys: Key) -> None:
