@@ -19,7 +19,7 @@ from werkzeug.serving import make_server
 
 from webapp.services import accounts
 
-from .conftest import PASSWORD
+from .conftest import PASSWORD, csrf_token, english_client
 
 ANSWER = "KANARI-svar-helse-7731"
 WRONG_PASSWORD = "KANARI-feil-passord-5520"
@@ -108,3 +108,22 @@ def test_no_canary_in_any_log_line(app, world, served, caplog):
     }  # fmt: skip
     found = [(name, line) for line in lines for name, value in canaries.items() if value in line]
     assert not found, found
+
+
+def test_an_unhandled_error_on_the_invite_link_logs_no_code(app, world, monkeypatch, caplog):
+    """The error handler logs the method and path of every unhandled error, and the invite
+    link's path holds the code: only the request log lines of Werkzeug and gunicorn were
+    redacted, not the app's own."""
+    code = world.codes["p1"]
+    phone = english_client(app)
+    token = csrf_token(phone, f"/join/{code}")
+
+    def fails(*args):  # stands in for any failure: a lost connection, a bug
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(accounts, "use_invite", fails)
+    caplog.set_level("DEBUG")
+    assert phone.post(f"/join/{code}", data={"csrf_token": token}).status_code == 500
+    assert "unhandled error on POST /join/[redacted]" in caplog.text  # the error was logged
+    assert code not in caplog.text
+    assert accounts.format_code(code) not in caplog.text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 
 _JOIN_PATH = re.compile(r"/join/[^\s?\"']+")
 
@@ -12,17 +13,38 @@ class RedactInviteCodes(logging.Filter):
     """Replace invite codes in request lines (``GET /join/ABCD… HTTP/1.1``) with a marker."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format: the handler reports it, as it would without us
+            return True
         if "/join/" in message:
             record.msg = _JOIN_PATH.sub("/join/[redacted]", message)
             record.args = ()
         return True
 
 
-def init_app(app) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+def _redacting(make: Callable[..., logging.LogRecord]) -> Callable[..., logging.LogRecord]:
     redact = RedactInviteCodes()
-    for name in ("werkzeug", "gunicorn.access", "gunicorn.error"):
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, RedactInviteCodes) for f in logger.filters):
-            logger.addFilter(redact)
+
+    def make_redacted(*args, **kwargs) -> logging.LogRecord:
+        record = make(*args, **kwargs)
+        redact.filter(record)
+        return record
+
+    make_redacted.redacts_invite_codes = True  # type: ignore[attr-defined]
+    return make_redacted
+
+
+def init_app(app) -> None:
+    """Redact every log record as it is made, whichever logger writes it.
+
+    Not a filter on some loggers: a logger's filter sees only the records logged on that very
+    logger, not those its children pass up ("webapp.errors" logged ``POST /join/<code>`` of
+    every unhandled error); and not a filter on the handlers either, which misses a handler
+    added later (gunicorn's, a test's). Every record, of the app and of libraries, is made by
+    the record factory.
+    """
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    make = logging.getLogRecordFactory()
+    if not getattr(make, "redacts_invite_codes", False):  # once, however many apps are made
+        logging.setLogRecordFactory(_redacting(make))
