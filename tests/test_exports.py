@@ -364,3 +364,35 @@ def test_a_text_longer_than_a_cell_shows_where_it_was_cut(length):
         assert text.startswith(kept) and int(left_out.rstrip("]")) == length - len(kept)
     whole = b"".join(csv_chunks(["svar"], [[text]])).decode("utf-8")
     assert list(csv.reader(io.StringIO(whole)))[1] == [text]
+
+
+def test_an_export_of_the_counsellors_own_form_is_recorded_but_not_shown_to_the_participant(
+    app, world, as_actor
+):
+    """Reads of the counsellor's own forms about a participant (Muligheter) are recorded but
+    not listed to them, as they do not see those forms; an export of one was listed, in the
+    app's reads and in their own download, as a read of their answers."""
+    with app.app_context():
+        muligheter = db.session.scalar(sa.select(Questionnaire).filter_by(slug="muligheter"))
+        response = response_service.start(
+            db.session.get(Participant, world.p1),
+            muligheter,
+            author=db.session.get(StaffUser, world.c1),
+        )
+        db.session.commit()
+        version, response_id = muligheter.latest.id, response.id
+    query = {"version": version, "values": "codes", "format": "csv"}
+    export = as_actor(app, "c1").get("/exports/responses", query_string=query)
+    assert export.status_code == 200
+    assert response_id in export.get_data(as_text=True)
+    phone = as_actor(app, "p1")
+    assert phone.get("/api/v1/me").get_json()["reads"] == []
+    download = phone.get("/api/v1/me/export").get_json()
+    assert [e["action"] for e in download["log"]] == ["participant.create", "participant.join"]
+    with app.app_context():  # recorded for the audit all the same: who, which response, when
+        reads = db.session.execute(
+            sa.select(AuditEvent.actor, AuditEvent.action, AuditEvent.target).where(
+                AuditEvent.action.like("%.in_export")
+            )
+        ).all()
+    assert reads == [(f"staff:{world.c1}", "response.in_export", f"response:{response_id}")]

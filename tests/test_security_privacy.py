@@ -14,15 +14,17 @@ from webapp.models import (
     LoginSession,
     Participant,
     Questionnaire,
+    QuestionnaireAssignment,
     Response,
     ResponseRevision,
     Review,
     StaffUser,
 )
 from webapp.models.types import utcnow
-from webapp.services import comments, plan, responses, reviews
+from webapp.services import accounts, comments, plan, responses, reviews
+from webapp.services import questionnaires as questionnaire_service
 
-from .conftest import csrf_token
+from .conftest import FORMS, csrf_token
 
 SECRET_ANSWER = "Jeg har vært på flukt i tre år"
 
@@ -156,6 +158,53 @@ def test_erasure_removes_everything_but_the_pseudonymous_audit_trail(app, world,
         assert any(e.action == "participant.erase" for e in trail)
         text = " ".join(f"{e.actor} {e.action} {e.target}" for e in trail)
     assert "p1" not in text.split() and SECRET_ANSWER not in text  # ids only, never names
+
+
+def _new_participant(app, world) -> int:
+    with app.app_context():
+        counsellor = db.session.get(StaffUser, world.c1)
+        person, _code = accounts.create_participant(
+            counsellor, counsellor, "p4", "en", app.config["SECRET_KEY"], 30
+        )
+        db.session.commit()
+        return person.id
+
+
+def _offered(app, participant_id: int) -> list[str]:
+    with app.app_context():
+        person = db.session.get(Participant, participant_id)
+        return [q.slug for q in questionnaire_service.offered_questionnaires(person)]
+
+
+def test_erasure_removes_the_questionnaires_offered_to_them_alone(app, world, as_actor):
+    """The offer of a questionnaire to one participant was left behind: on PostgreSQL its
+    foreign key made *Delete the participant* fail, and on SQLite the next participant, given
+    the freed id, was offered it."""
+    with app.app_context():
+        admin = db.session.get(StaffUser, world.admin1)
+        document = json.loads((FORMS / "kartlegging.json").read_text())
+        document["slug"] = "own-kartlegging"
+        questionnaire_service.import_document(document, admin.municipality, actor=admin)
+        own = db.session.scalar(sa.select(Questionnaire).filter_by(slug="own-kartlegging"))
+        questionnaire_service.set_offer(admin, own, "assigned")
+        db.session.commit()
+    person = _new_participant(app, world)  # the newest: SQLite gives its id to the next one
+    counsellor = as_actor(app, "c1")
+    page = f"/participants/{person}"
+    offer = counsellor.post(
+        f"{page}/offer/own-kartlegging", data={"csrf_token": csrf_token(counsellor, page)}
+    )
+    assert offer.status_code == 302
+    assert "own-kartlegging" in _offered(app, person)
+    done = counsellor.post(
+        f"{page}/erase",
+        data={"csrf_token": csrf_token(counsellor, "/caseload"), "confirm": "yes"},
+        follow_redirects=True,
+    )
+    assert "The participant and all their answers are deleted." in done.get_data(as_text=True)
+    assert _count(app, Participant, id=person) == 0
+    assert _count(app, QuestionnaireAssignment, participant_id=person) == 0
+    assert "own-kartlegging" not in _offered(app, _new_participant(app, world))
 
 
 def test_retention_purge_dry_run_idempotent_and_logged(app, world, as_actor, runner, caplog):

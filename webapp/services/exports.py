@@ -350,18 +350,30 @@ def record(
 ) -> None:
     """Write the export to the audit log with its filter (never the answers), and a read for
     each participant whose answers it holds, so that each of them sees it among who read
-    their answers (services/reads.py)."""
+    their answers (services/reads.py).
+
+    The counsellor's own forms about participants (audience "counsellor") are the exception:
+    a read of one of those is recorded but not listed to the participant, who does not see
+    these forms. So their export records a read of each response in the file
+    (``response.in_export``), like opening the response, which the participant's list leaves
+    out; a read of the participant would have been listed to them.
+    """
     details = {**chosen.audit_details(), "format": fmt, "values": values}
     if values == "labels":
         details["lang"] = lang
     audit.record(actor, "responses.export", f"version:{chosen.version_id}", details=details)
-    included = _scope(participants, tz, chosen).with_only_columns(Participant.id).distinct()
+    included = _scope(participants, tz, chosen)
+    version = db.session.get(QuestionnaireVersion, chosen.version_id)
+    if version.questionnaire.audience == "participant":
+        action, column, label = "participant.in_export", Participant.id, "participant"
+    else:
+        action, column, label = "response.in_export", Response.id, "response"
     ids = db.session.scalars(
-        included.order_by(Participant.id).execution_options(yield_per=audit.BATCH)
+        included.with_only_columns(column)
+        .distinct()
+        .order_by(column)
+        .execution_options(yield_per=audit.BATCH)
     )
     audit.record_many(
-        actor,
-        "participant.in_export",
-        (f"participant:{participant_id}" for participant_id in ids),
-        details={"version_id": chosen.version_id},
+        actor, action, (f"{label}:{id_}" for id_ in ids), details={"version_id": chosen.version_id}
     )

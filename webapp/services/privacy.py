@@ -26,6 +26,7 @@ from ..models import (
     Participant,
     PushSubscription,
     Questionnaire,
+    QuestionnaireAssignment,
     QuestionnaireVersion,
     Response,
     ResponseRevision,
@@ -237,6 +238,13 @@ def erase(participant: Participant, actor) -> None:
         sa.delete(SharedResource).where(SharedResource.participant_id == participant.id)
     )
     db.session.execute(sa.delete(NextStep).where(NextStep.participant_id == participant.id))
+    # The questionnaires offered to them alone: the rows block the delete on PostgreSQL, and on
+    # SQLite they stayed, so a participant given the same id later was offered them.
+    db.session.execute(
+        sa.delete(QuestionnaireAssignment).where(
+            QuestionnaireAssignment.participant_id == participant.id
+        )
+    )
     audit.record(
         actor, "participant.erase", f"participant:{participant.id}", participant.municipality_id
     )

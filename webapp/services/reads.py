@@ -26,9 +26,11 @@ from ..models import (
 from . import audit
 
 #: Audit actions that are reads, and what each read.
+#: A read names the participant, or one response (listed only if it is to one of their own
+#: questionnaires: an export of the counsellor's forms about them names the responses).
 READ_ACTIONS = {"participant.read": "participant", "response.read": "response",
                 "participant.export": "export", "participant.print": "export",
-                "participant.in_export": "export"}  # fmt: skip
+                "participant.in_export": "export", "response.in_export": "export"}  # fmt: skip
 SHOWN = 100  # the newest reads shown to the participant
 
 
