@@ -8,6 +8,7 @@ server pages and the counsellor against a small reference model.
 from __future__ import annotations
 
 import json
+import re
 import threading
 import uuid
 from pathlib import Path
@@ -227,6 +228,18 @@ def test_an_over_long_answer_is_refused_alone_and_the_rest_of_the_batch_is_store
     assert (error["pointer"], error["code"]) == ("/answers/anything_else", "max_length")
     assert "20000" in error["detail"].replace("\xa0", "").replace(" ", "")
     assert stored_one["status"] == 201 and stored(app, good_one).answers == {"mapped_before": "yes"}
+
+
+def test_a_whole_number_sent_as_a_float_is_stored_as_the_whole_number(app, phone, as_actor):
+    """4.0 for a scale question was stored as 4.0: the web page checked no radio button for it
+    and saving the page erased the answer; the export said "4.0"."""
+    rid = str(uuid.uuid4())
+    put(phone, rid, body({"digital_phone": 4.0, "digital_email": 2.0}))
+    assert stored(app, rid).answers == {"digital_phone": 4, "digital_email": 2}
+    assert [type(v) for v in stored(app, rid).answers.values()] == [int, int]
+    page = phone.get(f"/r/{rid}/8").get_data(as_text=True)
+    [radio] = re.findall(r'<input[^>]*id="digital_phone-3"[^>]*>', page)
+    assert 'value="4"' in radio and "checked" in radio
 
 
 def test_two_phones_change_one_question_both_values_kept(app, world, phone, as_actor):

@@ -48,9 +48,13 @@ class AnswerError:
 
 
 def normalize(value: Any) -> Any:
-    """Strip text and drop empty answers, recursively, so "" and [] mean not answered."""
+    """Strip text and drop empty answers, recursively, so "" and [] mean not answered; a whole
+    number sent as 4.0 is 4, as the phone reads it (4.0 stored for a scale question checked no
+    radio button on the web page, and saving that page erased the answer)."""
     if isinstance(value, str):
         return value.strip()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     if isinstance(value, list):
         items = [normalize(v) for v in value]
         return [v for v in items if not is_empty(v)]
