@@ -70,6 +70,47 @@ def test_what_fits_the_new_version_moves(what, change, left, new):
     assert result.answers == {k: v for k, v in ANSWERS.items() if k not in left}
 
 
+def _group_document(closed: bool) -> dict:
+    document = _document()
+    entry = {"type": "object", "properties": {
+        "place": {"type": "string", "title": "Sted"},
+        "field": {"type": "string", "title": "Fag"},
+        "year": {"type": "integer", "title": "År"},
+    }}  # fmt: skip
+    if closed:  # as the docs and the XLSForm import write groups; the builder's are open
+        entry["additionalProperties"] = False
+    document["schema"]["properties"]["studies"] = {
+        "type": "array",
+        "title": "Utdanning",
+        "items": entry,
+    }
+    document["ui"]["sections"][0]["items"].append("studies")
+    return document
+
+
+STUDIES = [{"place": "Kabul", "field": "Jus", "year": 2015}, {"place": "Herat", "year": 2019}]
+GROUP_CASES = [
+    ("a child removed", lambda entry: entry["properties"].pop("year"),
+     [{"place": "Kabul", "field": "Jus"}, {"place": "Herat"}]),
+    ("a child's new limit", lambda entry: entry["properties"]["year"].update(minimum=2016),
+     [{"place": "Kabul", "field": "Jus"}, {"place": "Herat", "year": 2019}]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("closed", [True, False], ids=["closed entries", "open entries"])
+@pytest.mark.parametrize(("what", "change", "moved"), GROUP_CASES, ids=[c[0] for c in GROUP_CASES])
+def test_a_groups_children_move_one_by_one(closed, what, change, moved):
+    """One child removed or limited left the whole group behind (closed entries), or carried
+    the removed child's answers into the new version unlisted (open ones, the builder's)."""
+    old_document, new_document = _group_document(closed), _group_document(closed)
+    change(new_document["schema"]["properties"]["studies"]["items"])
+    answers = {**ANSWERS, "studies": STUDIES}
+    result = move(load_definition(old_document), load_definition(new_document), answers)
+    assert result.answers == {**ANSWERS, "studies": moved}
+    assert result.left_behind == ["studies"]  # its whole old answer stays in the old revision
+    assert answers["studies"] == STUDIES  # what was given is untouched
+
+
 def _two_versions(app, world, *, answers: dict, status: str = "draft"):
     """Publish v1, let p1 answer it, then publish v2 without the 'ja' option and a new question."""
     with app.app_context():
