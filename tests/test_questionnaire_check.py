@@ -53,6 +53,16 @@ BAD_DOCUMENTS = [
     ("condition on unknown question",
      _set(["ui", "questions", "employer", "visible_if"], {"question": "nope", "equals": 1}),
      "/ui/questions/employer/visible_if", "unknown question 'nope'"),
+    ("condition on an option the question does not have",
+     _set(["ui", "questions", "employer", "visible_if"], {"question": "work", "equals": "maybe"}),
+     "/ui/questions/employer/visible_if", "no option 'maybe' in question 'work'"),
+    ("condition on an option, nested",
+     _set(["ui", "questions", "employer", "visible_if"], {"not": {"any": [
+         {"question": "skills", "contains": "it"}, {"question": "skills", "contains": "art"}]}}),
+     "/ui/questions/employer/visible_if", "no option 'art' in question 'skills'"),
+    ("yes/no condition on a text",
+     _set(["ui", "questions", "employer", "visible_if"], {"question": "licence", "equals": "ja"}),
+     "/ui/questions/employer/visible_if", "no option 'ja' in question 'licence'"),
     ("condition cycle", lambda d: d["ui"]["questions"].update(
         {"work": {"visible_if": {"question": "employer", "answered": True}}}),
      "/ui/questions/", "cycle"),

@@ -121,6 +121,9 @@ CONDITIONS = [
     ("${a} = 'x'", {"question": "a", "equals": "x"}),
     ("${a}='x'", {"question": "a", "equals": "x"}),
     ("${n} = 3", {"question": "n", "equals": 3}),
+    # A choice's name is text: 1 was a number here and never matched the option "1".
+    ("${a} = 1", {"question": "a", "equals": "1"}),
+    ("selected(${m}, 1)", {"question": "m", "contains": "1"}),
     ("${a} != 'x'", {"not": {"question": "a", "equals": "x"}}),
     ("${a} != ''", {"question": "a", "answered": True}),
     ("${a} = ''", {"question": "a", "answered": False}),

@@ -19,7 +19,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
-from .conditions import referenced_questions
+from .conditions import referenced_questions, same
 from .names import language_codes
 from .patterns import pattern_refusal
 from .pictograms import PICTOGRAMS
@@ -659,6 +659,64 @@ def _icon_problems(document: Mapping[str, Any]) -> list[Problem]:
     return problems
 
 
+def _leaves(condition: Any) -> Iterator[tuple[str, str, Any]]:
+    """``(question, operator, value)`` of each comparison in a condition."""
+    if not isinstance(condition, dict):
+        return
+    for key in ("all", "any"):
+        if isinstance(condition.get(key), list):
+            for inner in condition[key]:
+                yield from _leaves(inner)
+            return
+    if "not" in condition:
+        yield from _leaves(condition["not"])
+        return
+    qid = condition.get("question")
+    for operator in ("equals", "in", "contains"):
+        if operator in condition and isinstance(qid, str):
+            yield qid, operator, condition[operator]
+
+
+def _condition_options(document: Mapping[str, Any], qid: str) -> tuple[str, list[Any]] | None:
+    """The widget and the answers a condition on ``qid`` can compare with, for a question with
+    options (None for any other, or when they cannot be read)."""
+    pointer = f"/schema/properties/{pointer_escape(qid)}"
+    schema, _ = deref(document, document["schema"]["properties"][qid], pointer)
+    if not isinstance(schema, dict):
+        return None
+    widget = ((document["ui"].get("questions") or {}).get(qid) or {}).get("widget")
+    widget = widget or infer_widget(schema)
+    if widget == "yesno":
+        return widget, [True, False]
+    if widget == "choice":
+        listed = schema.get("oneOf")
+    elif widget == "multichoice":
+        items, _ = deref(document, schema.get("items"), pointer + "/items")
+        listed = items.get("anyOf") if isinstance(items, dict) else None
+    else:
+        return None
+    if not isinstance(listed, list) or not all(isinstance(o, dict) for o in listed):
+        return None
+    return widget, [o.get("const") for o in listed]
+
+
+def _never_options(pointer: str, condition: Any, document: Mapping[str, Any]) -> list[Problem]:
+    """A comparison with a value the question cannot have never holds: the questions it
+    shows stay hidden for good (an option deleted, a widget changed after the condition)."""
+    problems = []
+    for qid, operator, value in _leaves(condition):
+        if qid not in document["schema"]["properties"]:
+            continue
+        found = _condition_options(document, qid)
+        if found is None or (found[0] == "multichoice") != (operator == "contains"):
+            continue
+        for wanted in value if operator == "in" and isinstance(value, list) else [value]:
+            if not any(same(wanted, option) for option in found[1]):
+                shown = wanted if isinstance(wanted, str) else json.dumps(wanted)
+                problems.append(_no_option(pointer, qid, shown))
+    return problems
+
+
 def _condition_problems(document: Mapping[str, Any]) -> list[Problem]:
     properties = document["schema"]["properties"]
     ui = document["ui"]
@@ -675,6 +733,7 @@ def _condition_problems(document: Mapping[str, Any]) -> list[Problem]:
             members = [i for i in section["items"] if i in properties]
             located.append((f"/ui/sections/{index}/visible_if", section["visible_if"], members))
     for pointer, condition, owners in located:
+        problems += _never_options(pointer, condition, document)
         for ref in referenced_questions(condition):
             if ref not in properties:
                 problems.append(

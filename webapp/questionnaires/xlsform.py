@@ -187,7 +187,7 @@ class _Parser:
             self.take("(")
             question = self.question()
             self.take(",")
-            value = self.value()
+            value = self.value(self._options(question))
             self.take(")")
             operator = "contains" if self.widgets[question] == "multichoice" else "equals"
             return {"question": question, operator: value}
@@ -195,7 +195,7 @@ class _Parser:
         kind, operator = self.take()
         if kind != "op" or operator not in ("=", "!="):
             raise ValueError(operator)
-        value = self.value()
+        value = self.value(self._options(question))
         if value == "":
             condition: dict[str, Any] = {"question": question, "answered": operator == "!="}
             return condition
@@ -209,11 +209,18 @@ class _Parser:
             raise ValueError(text)  # not a question, or one inside a repeat
         return name
 
-    def value(self) -> Any:
+    def _options(self, question: str) -> bool:
+        return self.widgets[question] in ("choice", "multichoice")
+
+    def value(self, options: bool = False) -> Any:
+        """The literal compared with; for a question with options, a number as the text it is
+        written as: a choice's name is text ("1"), and XPath compares it so with ``= 1``."""
         kind, text = self.take()
         if kind == "str":
             return text[1:-1]
         if kind == "num":
+            if options:
+                return text
             return float(text) if "." in text else int(text)
         if text in ("true()", "false()"):
             return text == "true()"
