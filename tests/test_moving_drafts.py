@@ -112,7 +112,8 @@ def test_a_groups_children_move_one_by_one(closed, what, change, moved):
 
 
 def _two_versions(app, world, *, answers: dict, status: str = "draft"):
-    """Publish v1, let p1 answer it, then publish v2 without the 'ja' option and a new question."""
+    """Publish v1, let p1 answer it, then publish v2 without the 'ja' option (the job question
+    now shown for 'nei') and a new question."""
     with app.app_context():
         admin = staff(world, "admin1")
         draft = small_draft(admin)
@@ -123,6 +124,15 @@ def _two_versions(app, world, *, answers: dict, status: str = "draft"):
         author = revisions.Author("web", person)
         revisions.write(response, author, base=1, answers=answers, status=status)
         for op, args in [
+            # The condition first: one on a deleted option would never hold (the checker
+            # refuses to publish it).
+            (
+                "set_question",
+                {
+                    "question": "hvilken_jobb",
+                    "visible_if": {"question": "vil_du_jobbe", "equals": "nei"},
+                },
+            ),
             ("delete_option", {"question": "vil_du_jobbe", "index": 0}),
             ("add_question", {"section": "om_jobb", "widget": "date", "title": "Fra når?"}),
         ]:

@@ -242,6 +242,42 @@ def test_a_whole_number_sent_as_a_float_is_stored_as_the_whole_number(app, phone
     assert 'value="4"' in radio and "checked" in radio
 
 
+@pytest.mark.parametrize(
+    ("sent", "web", "expected"),
+    [
+        # The phone typed "Oslo " (stored as "Oslo"); the page then wrote "Bergen".
+        ({"mapped_before": "no", "anything_else": "Oslo "},
+         {"mapped_before": "no", "anything_else": "Bergen"},
+         {"mapped_before": "no", "anything_else": "Bergen", "digital_phone": 3}),
+        # The phone kept an answer to a question its answers hide (not stored); the page then
+        # showed that question, unanswered.
+        ({"mapped_before": "no", "previous_mapping_where": "Bergen"},
+         {"mapped_before": "yes"},
+         {"mapped_before": "yes", "digital_phone": 3}),
+    ],
+    ids=["a trailing space", "a hidden answer"],
+)  # fmt: skip
+def test_after_a_lost_reply_the_phone_is_merged_against_what_it_sent(
+    app, world, phone, sent, web, expected
+):
+    """What the phone sent was kept only for a merged write; otherwise its next write was
+    merged against the stored answers, and an answer it had not touched since overwrote the
+    page's newer one, or came back from hidden."""
+    rid, device = str(uuid.uuid4()), "phone-lost-reply"
+    put(phone, rid, body({"mapped_before": "no"}, device=device, sequence=1))
+    put(phone, rid, body(sent, base=1, device=device, sequence=2))  # its reply is lost
+    with app.app_context():
+        response = db.session.get(Response, rid)
+        person = db.session.get(Participant, world.p1)
+        revisions.write(response, revisions.Author("web", person), base=2, answers=web,
+                        status="draft")  # fmt: skip
+        db.session.commit()
+    later = put(phone, rid, body({**sent, "digital_phone": 3}, base=1, device=device, sequence=3))
+    assert later.status_code == 200
+    assert stored(app, rid).answers == expected
+    assert stored(app, rid).conflicts == []
+
+
 def test_two_phones_change_one_question_both_values_kept(app, world, phone, as_actor):
     rid = str(uuid.uuid4())
     put(phone, rid, body({"mapped_before": "yes", "previous_mapping_where": "NAV"}))

@@ -165,6 +165,18 @@ def _record(*args: Any, **kwargs: Any) -> None:
     rows.insert_each([(ResponseRevision.__table__, _revision_row(*args, **kwargs))])
 
 
+def _sent(
+    author: Author, answers: Mapping[str, Any], stored: dict[str, Any], merged: bool = False
+) -> dict[str, Any] | None:
+    """What a phone sent, kept beside what was stored when the two differ (merged, trimmed,
+    hidden answers dropped): its next write after a lost reply is merged against what it sent
+    then (services/sync.py), or a text it left as it was would read as a change, and an answer
+    to a hidden question it still holds would come back."""
+    if author.source != "phone" or author.sequence is None:
+        return None
+    return dict(answers) if merged or dict(answers) != stored else None
+
+
 def _revision_row(
     response_id: str,
     number: int,
@@ -212,7 +224,7 @@ def create(
     now = utcnow()
     first = _first_rows(
         participant, version.id, definition, author, response_id, status, cleaned, now,
-        lang, given_languages, fingerprint,
+        lang, given_languages, fingerprint, _sent(author, answers or {}, cleaned),
     )  # fmt: skip
     rows.insert_each(first)
     _started(participant, author, now, first[-1][1])
@@ -248,7 +260,7 @@ def create_if_allowed(
     now = utcnow()
     first = _first_rows(
         participant, version_id, definition, author, response_id, "draft", cleaned, now,
-        None, given_languages, fingerprint,
+        None, given_languages, fingerprint, _sent(author, answers, cleaned),
     )  # fmt: skip
     statement, params = allowed
     if not rows.insert_each_if(statement, first, params):
@@ -269,6 +281,7 @@ def _first_rows(
     lang: str | None,
     given_languages: Mapping[str, str] | None,
     fingerprint: str | None,
+    sent_answers: dict[str, Any] | None = None,
 ) -> list[tuple[sa.Table, dict[str, Any]]]:
     """The rows a new response writes: itself, its revision 1 and the audit event (last,
     logged by ``_started`` once the rows are written)."""
@@ -297,7 +310,8 @@ def _first_rows(
     return [
         (Response.__table__, response),
         (ResponseRevision.__table__, _revision_row(
-            response_id, 1, version_id, status, cleaned, now, author, None, False, fingerprint
+            response_id, 1, version_id, status, cleaned, now, author, None, False, fingerprint,
+            sent_answers,
         )),
         (AuditEvent.__table__, started),
     ]  # fmt: skip
@@ -391,7 +405,7 @@ def write(
     _record(
         response.id, response.revision, response.version_id, status, cleaned, now, author,
         base_revision.number, merged, fingerprint,
-        sent_answers=dict(answers) if merged and author.source == "phone" else None,
+        sent_answers=_sent(author, answers, cleaned, merged),
     )  # fmt: skip
     db.session.flush()  # the optimistic lock: another writer's revision n+1 fails this one here
     if submitting:
