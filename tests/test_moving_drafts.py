@@ -4,6 +4,8 @@ phone learns of it through /api/v1/me."""
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import sqlalchemy as sa
 
@@ -248,3 +250,16 @@ def test_a_question_made_again_with_another_type_is_refused_at_publish(app, worl
         assert [(c.question, c.before, c.after) for c in refused.value.type_changes] == [
             ("hvilken_jobb", "text", "number")
         ]
+
+
+def test_a_type_changed_behind_a_ref_is_a_type_change():
+    """widget_of read the question's own {"$ref": …}, not what it points to: text to number
+    in the definition passed the refusal at publishing."""
+    before = _document()
+    before["schema"]["$defs"] = {"words": {"type": "string"}}
+    before["schema"]["properties"]["about"] = {"$ref": "#/$defs/words"}
+    before["ui"]["questions"] = {}
+    after = copy.deepcopy(before)
+    after["schema"]["$defs"]["words"] = {"type": "integer"}
+    changes = builder.type_changes(before, after)
+    assert [(c.question, c.before, c.after) for c in changes] == [("about", "text", "number")]

@@ -23,7 +23,7 @@ from typing import Any
 from ..digits import small_int
 from .conditions import OPERATORS, referenced_questions
 from .names import language_codes
-from .pointers import pointer_escape
+from .pointers import deref, pointer_escape
 from .texts import text_pointers
 from .types import REGISTRY, infer_widget, is_option_value
 
@@ -142,7 +142,9 @@ def question_ui(document: Document, ref: str, create: bool = True) -> dict[str, 
 
 
 def widget_of(document: Document, ref: str) -> str | None:
-    schema = question_schema(document, ref)
+    # Through a $ref: a type changed in the definition it points to is a type change too
+    # (builder.type_changes refuses those at publishing).
+    schema, _ = deref(document, question_schema(document, ref), "")
     parent, child = _split(ref)
     ui = (document.get("ui", {}).get("questions") or {}).get(parent) or {}
     if child is not None:
