@@ -8,7 +8,7 @@ answer path, so the caller words them in the reader's language.
 from __future__ import annotations
 
 import math
-from collections.abc import Container, Iterable, Mapping
+from collections.abc import Container, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -219,17 +219,26 @@ def _code_errors(definition: Definition, answers: Mapping[str, Any]) -> list[Ans
     return found
 
 
-def _non_finite_errors(answers: Any, where: tuple[Any, ...] = ()) -> list[AnswerError]:
-    """Refuse NaN and Infinity: JSON cannot carry them, so a stored one breaks every reader."""
-    if isinstance(answers, float) and not math.isfinite(answers):
-        return [AnswerError(_path(where), "type", {"expected": "number"})]
+def _scalars(answers: Any, where: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any]]:
+    """Every value inside ``answers`` that is no object or list, with its path."""
     if isinstance(answers, Mapping):
         items: Iterable[tuple[Any, Any]] = answers.items()
     elif isinstance(answers, list):
         items = enumerate(answers)
     else:
-        return []
-    return [e for key, value in items for e in _non_finite_errors(value, (*where, key))]
+        yield where, answers
+        return
+    for key, value in items:
+        yield from _scalars(value, (*where, key))
+
+
+def _non_finite_errors(answers: Any) -> list[AnswerError]:
+    """Refuse NaN and Infinity: JSON cannot carry them, so a stored one breaks every reader."""
+    return [
+        AnswerError(_path(where), "type", {"expected": "number"})
+        for where, value in _scalars(answers)
+        if isinstance(value, float) and not math.isfinite(value)
+    ]
 
 
 #: The longest text an answer may be, whatever its question says (a maxLength may say less).
@@ -239,18 +248,12 @@ def _non_finite_errors(answers: Any, where: tuple[Any, ...] = ()) -> list[Answer
 MAX_ANSWER_TEXT = 20_000
 
 
-def _long_text_errors(answers: Any, where: tuple[Any, ...] = ()) -> list[AnswerError]:
-    if isinstance(answers, str):
-        if len(answers) <= MAX_ANSWER_TEXT:
-            return []
-        return [AnswerError(_path(where), "max_length", {"limit": MAX_ANSWER_TEXT})]
-    if isinstance(answers, Mapping):
-        items: Iterable[tuple[Any, Any]] = answers.items()
-    elif isinstance(answers, list):
-        items = enumerate(answers)
-    else:
-        return []
-    return [e for key, value in items for e in _long_text_errors(value, (*where, key))]
+def _long_text_errors(answers: Any) -> list[AnswerError]:
+    return [
+        AnswerError(_path(where), "max_length", {"limit": MAX_ANSWER_TEXT})
+        for where, value in _scalars(answers)
+        if isinstance(value, str) and len(value) > MAX_ANSWER_TEXT
+    ]
 
 
 def clean_answers(definition: Definition, answers: Mapping[str, Any]) -> dict[str, Any]:
