@@ -165,7 +165,7 @@ LIMITS = [
 ]
 
 
-@pytest.mark.parametrize(("expression", "widget", "limits"), LIMITS)
+@pytest.mark.parametrize(("expression", "widget", "limits"), LIMITS, ids=lambda v: str(v)[:40])
 def test_constraints_that_are_limits(expression, widget, limits):
     assert limits_of(expression, widget) == limits
 
@@ -185,7 +185,11 @@ NOT_XLSFORM = [
 ]
 
 
-@pytest.mark.parametrize(("data", "code"), NOT_XLSFORM)
+# Ids by what each case is: the workbooks' bytes hold the time they were made, and pytest-xdist
+# needs every worker to collect the same ids.
+@pytest.mark.parametrize(
+    ("data", "code"), NOT_XLSFORM, ids=lambda v: v if isinstance(v, str) else ""
+)
 def test_a_file_that_is_not_an_xlsform_is_refused(data, code):
     with pytest.raises(uploads.UploadRefused) as refused:
         read_xlsform(data)
