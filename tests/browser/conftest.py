@@ -19,6 +19,11 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]  # fmt: skip
 PHONE = {"width": 360, "height": 740}
+#: How long a step may wait for the page (a navigation, a selector). The suite runs on one
+#: pytest-xdist worker per core, so a page may wait for a core while another worker's browser
+#: works: 15 s timed out once on a form's answer that takes a second alone. Waiting longer
+#: costs a passing run nothing.
+TIMEOUT_MS = 30_000
 
 
 def chromium_path() -> str | None:
@@ -152,6 +157,6 @@ def context(browser, live_server):
     site's policy forbids. tests/browser/test_csp.py walks the journeys with the policy on.
     """
     ctx = browser.new_context(viewport=PHONE, locale="en-GB", base_url=live_server, bypass_csp=True)
-    ctx.set_default_timeout(15_000)
+    ctx.set_default_timeout(TIMEOUT_MS)
     yield ctx
     ctx.close()

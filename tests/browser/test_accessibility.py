@@ -46,6 +46,7 @@ from webapp.services import responses as response_service
 
 from ..conftest import PASSWORD, ROOT
 from .app_driver import press_join
+from .conftest import TIMEOUT_MS
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -351,7 +352,7 @@ def new_context(browser, live_server, *, scripts: bool = True, viewport=PHONE):
         viewport=viewport, locale="en-GB", base_url=live_server,
         service_workers="allow" if scripts else "block",
     )  # fmt: skip
-    ctx.set_default_timeout(15_000)
+    ctx.set_default_timeout(TIMEOUT_MS)
     ctx.add_init_script(path=str(AXE))  # like add_script_tag(), but once for every page
     if not scripts:
         ctx.route("**/*", _forbid_scripts)
@@ -859,7 +860,7 @@ def test_without_javascript_error_summaries_take_the_focus(setup, browser, live_
     participant's pages still fit 320 CSS px."""
     audit = Audit()
     ctx = browser.new_context(viewport=NARROW, base_url=live_server, java_script_enabled=False)
-    ctx.set_default_timeout(15_000)
+    ctx.set_default_timeout(TIMEOUT_MS)
     page = ctx.new_page()
     press_join(page, setup.world.codes["p2"])
     for lang in LANGUAGES:

@@ -11,6 +11,7 @@ from webapp.models import AuditEvent, Questionnaire, QuestionnaireDraft
 
 from ..conftest import PASSWORD
 from .app_driver import wait_until
+from .conftest import TIMEOUT_MS
 
 
 def sign_in(page, email: str) -> None:
@@ -80,7 +81,7 @@ def copy_in_builder(browser, live_server, world, template: str):
     ctx = browser.new_context(
         viewport={"width": 1280, "height": 900}, base_url=live_server, bypass_csp=True
     )
-    ctx.set_default_timeout(15_000)
+    ctx.set_default_timeout(TIMEOUT_MS)
     page = ctx.new_page()
     page.on("pageerror", lambda e: errors.append(str(e)))
     sign_in(page, world.emails["admin1"])

@@ -19,6 +19,7 @@ from webapp.models import Participant, Questionnaire, Response
 
 from ..conftest import PASSWORD
 from .app_driver import next_page, open_app, outbox, stored, wait_for_app, wait_until
+from .conftest import TIMEOUT_MS
 from .test_accessibility import AXE, Audit
 
 # What a page looks like to a screen reader does not depend on the database behind it.
@@ -176,7 +177,7 @@ def test_build_translate_publish_fill_offline_and_move_the_draft(app, world, bro
     audit = Audit()
     errors: list[str] = []
     admin_ctx = browser.new_context(viewport=DESKTOP, base_url=live_server, bypass_csp=True)
-    admin_ctx.set_default_timeout(15_000)
+    admin_ctx.set_default_timeout(TIMEOUT_MS)
     admin_ctx.add_init_script(path=str(AXE))
     admin = admin_ctx.new_page()
     admin.on("pageerror", lambda e: errors.append(str(e)))
@@ -284,7 +285,7 @@ def test_build_translate_publish_fill_offline_and_move_the_draft(app, world, bro
     phone_ctx = browser.new_context(
         viewport={"width": 360, "height": 740}, base_url=live_server, bypass_csp=True
     )
-    phone_ctx.set_default_timeout(15_000)
+    phone_ctx.set_default_timeout(TIMEOUT_MS)
     phone = open_app(phone_ctx, world.codes["p1"])
     phone.on("pageerror", lambda e: errors.append(f"phone: {e}"))
     assert phone.get_attribute("html", "dir") == "rtl"

@@ -18,7 +18,7 @@ from webapp.services import notifications
 from webapp.services import responses as response_service
 
 from .app_driver import fill_kartlegging, join_in_browser, wait_until
-from .conftest import PHONE
+from .conftest import PHONE, TIMEOUT_MS
 
 LISTEN = """
 document.addEventListener("securitypolicyviolation", (e) => {
@@ -53,7 +53,7 @@ class Violations(list):
 
 def _context(browser, live_server, violations):
     ctx = browser.new_context(viewport=PHONE, locale="en-GB", base_url=live_server)
-    ctx.set_default_timeout(15_000)
+    ctx.set_default_timeout(TIMEOUT_MS)
     return violations.watch(ctx)
 
 

@@ -15,7 +15,7 @@ import pytest
 from .. import cluster
 from ..conftest import PASSWORD
 from .app_driver import wait_for_app
-from .conftest import CHROMIUM_ARGS, PHONE, chromium_path
+from .conftest import CHROMIUM_ARGS, PHONE, TIMEOUT_MS, chromium_path
 
 
 @pytest.fixture
@@ -38,7 +38,7 @@ def phone(browser, deployed):
     context = chromium.new_context(
         viewport=PHONE, locale="nb-NO", base_url=deployed.url, bypass_csp=True
     )
-    context.set_default_timeout(20_000)
+    context.set_default_timeout(TIMEOUT_MS)
     yield context
     context.close()
     chromium.close()

@@ -12,6 +12,7 @@ from webapp.services import audio
 
 from ..test_audio_and_languages import wav
 from .app_driver import open_app, start_mapping
+from .conftest import TIMEOUT_MS
 
 
 def test_listen_button_plays_a_recording_or_a_voice_never_nothing(app, world, context):
@@ -86,7 +87,7 @@ def test_dates_on_the_phone_are_day_first_in_a_language_the_browser_has_no_forma
         viewport={"width": 360, "height": 740}, locale="en-US", timezone_id="America/New_York",
         base_url=live_server,
     )  # fmt: skip
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(TIMEOUT_MS)
     probe = context.new_page()
     known = probe.evaluate("(codes) => Intl.DateTimeFormat.supportedLocalesOf(codes)", WITHOUT_DATA)
     probe.close()
@@ -125,7 +126,7 @@ def test_the_app_writes_a_moment_as_the_servers_pages_do(
         viewport={"width": 360, "height": 740}, locale="en-US", timezone_id="Europe/Oslo",
         base_url=live_server,
     )  # fmt: skip
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(TIMEOUT_MS)
     page = open_app(context, world.new_code("p1"))
     in_app = page.inner_text("#app .reads li")
     context.close()

@@ -18,6 +18,7 @@ from webapp.models import Participant, Resource, Response, StaffUser
 from webapp.services import plan, revisions, sharing
 
 from .app_driver import open_app, outbox, stored, wait_until
+from .conftest import TIMEOUT_MS
 from .test_accessibility import AXE, Audit, choose_language, sign_in_staff
 from .test_offline import answer_required_and_queue
 
@@ -38,7 +39,7 @@ def server(app, rid) -> Response:
 
 def new_context(browser, live_server):
     ctx = browser.new_context(viewport=PHONE, locale="en-GB", base_url=live_server, bypass_csp=True)
-    ctx.set_default_timeout(20_000)
+    ctx.set_default_timeout(TIMEOUT_MS)
     ctx.add_init_script(path=str(AXE))
     return ctx
 

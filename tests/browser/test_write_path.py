@@ -10,6 +10,7 @@ from webapp.services import comments, reads, reviews, revisions
 
 from ..conftest import login_staff
 from .app_driver import open_app, open_app_as, outbox, start_mapping, stored, wait_until
+from .conftest import TIMEOUT_MS
 
 # Make IndexedDB writes fail while localStorage says so (quota exceeded, as on a full phone).
 FAILING_IDB = """
@@ -85,7 +86,7 @@ def test_two_phones_change_one_answer_and_both_values_are_kept(
     other = browser.new_context(
         viewport={"width": 360, "height": 740}, base_url=live_server, bypass_csp=True
     )
-    other.set_default_timeout(15_000)
+    other.set_default_timeout(TIMEOUT_MS)
     phone_b = open_app_as(other, context)
     phone_b.click(f'#app a[href="#/r/{rid}/1"]')
     phone_b.wait_for_selector("#previous_mapping_where")
@@ -222,7 +223,7 @@ def test_no_null_or_undefined_on_the_screen_in_bokmal(app, world, browser, live_
         db.session.commit()
     context = browser.new_context(viewport={"width": 360, "height": 740}, locale="nb-NO",
                                   base_url=live_server, bypass_csp=True)  # fmt: skip
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(TIMEOUT_MS)
     page = open_app(context, world.codes["p2"])
     start_mapping(page)
     for _ in range(3):
