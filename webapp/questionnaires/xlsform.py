@@ -187,7 +187,7 @@ class _Parser:
             self.take("(")
             question = self.question()
             self.take(",")
-            value = self.value(self._options(question))
+            value = self.value(self._has_options(question))
             self.take(")")
             operator = "contains" if self.widgets[question] == "multichoice" else "equals"
             return {"question": question, operator: value}
@@ -195,7 +195,7 @@ class _Parser:
         kind, operator = self.take()
         if kind != "op" or operator not in ("=", "!="):
             raise ValueError(operator)
-        value = self.value(self._options(question))
+        value = self.value(self._has_options(question))
         if value == "":
             condition: dict[str, Any] = {"question": question, "answered": operator == "!="}
             return condition
@@ -209,7 +209,7 @@ class _Parser:
             raise ValueError(text)  # not a question, or one inside a repeat
         return name
 
-    def _options(self, question: str) -> bool:
+    def _has_options(self, question: str) -> bool:
         return self.widgets[question] in ("choice", "multichoice")
 
     def value(self, options: bool = False) -> Any:
