@@ -60,6 +60,37 @@ BAD_DOCUMENTS = [
      _set(["ui", "questions", "employer", "visible_if"], {"not": {"any": [
          {"question": "skills", "contains": "it"}, {"question": "skills", "contains": "art"}]}}),
      "/ui/questions/employer/visible_if", "no option 'art' in question 'skills'"),
+    # A comparison that can never hold hides what it shows for good.
+    ("equals on a multichoice",
+     _set(["ui", "questions", "employer", "visible_if"], {"question": "skills", "equals": "it"}),
+     "/ui/questions/employer/visible_if", "'equals' never holds for the answer to 'skills'"),
+    ("contains on a choice",
+     _set(["ui", "questions", "employer", "visible_if"], {"question": "work", "contains": "yes"}),
+     "/ui/questions/employer/visible_if", "'contains' never holds for the answer to 'work'"),
+    ("in on a group",
+     _set(["ui", "questions", "employer", "visible_if"], {"question": "educations", "in": ["x"]}),
+     "/ui/questions/employer/visible_if", "'in' never holds for the answer to 'educations'"),
+    ("a text compared with a number question",
+     _set(["ui", "questions", "employer", "visible_if"], {"question": "age", "equals": "30"}),
+     "/ui/questions/employer/visible_if", "question 'age' never has the answer \"30\""),
+    ("a fraction compared with a whole-number question",
+     _set(["ui", "questions", "employer", "visible_if"], {"question": "age", "in": [30, 30.5]}),
+     "/ui/questions/employer/visible_if", "question 'age' never has the answer 30.5"),
+    ("a number compared with a text question",
+     _set(["ui", "questions", "employer", "visible_if"],
+          {"any": [{"question": "name", "equals": "Ali"}, {"question": "name", "equals": 5}]}),
+     "/ui/questions/employer/visible_if", "question 'name' never has the answer 5"),
+    # Limits that leave no answer between them: the question can never be answered.
+    ("minimum above maximum", _set([*P, "age", "minimum"], 100),
+     "/schema/properties/age/minimum", "minimum 100 and maximum 99 leave no answer"),
+    ("minLength above maxLength", _set([*P, "name", "minLength"], 21),
+     "/schema/properties/name/minLength", "minLength 21 and maxLength 20"),
+    ("an exclusive limit equal to the other", _set([*P, "age", "exclusiveMaximum"], 16),
+     "/schema/properties/age/minimum", "minimum 16 and exclusiveMaximum 16"),
+    ("a group's minItems above its maxItems", _set([*P, "educations", "minItems"], 4),
+     "/schema/properties/educations/minItems", "minItems 4 and maxItems 3"),
+    ("more choices needed than there are options", _set([*P, "skills", "minItems"], 3),
+     "/schema/properties/skills/minItems", "at least 3 choices are needed but question 'skills'"),
     ("yes/no condition on a text",
      _set(["ui", "questions", "employer", "visible_if"], {"question": "licence", "equals": "ja"}),
      "/ui/questions/employer/visible_if", "no option 'ja' in question 'licence'"),
@@ -178,6 +209,24 @@ BAD_DOCUMENTS = [
 
 def test_minimal_document_is_valid():
     assert check_document(minimal_document()) == []
+
+
+def test_comparisons_and_limits_that_can_hold_are_accepted():
+    document = minimal_document()
+    document["ui"]["questions"]["employer"]["visible_if"] = {"all": [
+        {"question": "work", "in": ["yes", "no"]},
+        {"question": "skills", "contains": "it"},
+        {"question": "licence", "equals": True},
+        {"question": "age", "in": [30, 31.0]},
+        {"question": "born", "equals": "2000-01-01"},
+        {"question": "name", "in": ["Ali", "Sara"]},
+        {"question": "educations", "answered": True},
+    ]}  # fmt: skip
+    schema = document["schema"]["properties"]
+    schema["name"]["minLength"] = 20  # as many as maxLength: exactly 20 characters
+    schema["age"].update(minimum=16, maximum=16)
+    schema["skills"]["minItems"] = 2  # both options
+    assert check_document(document) == []
 
 
 @pytest.mark.parametrize(

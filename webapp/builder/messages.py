@@ -30,6 +30,7 @@ SOURCE_LANGUAGE_NEEDED = _l(
     "The language the questionnaire is written in must stay among its languages."
 )
 EDITS_UNKNOWN_WIDGET = _l("“%(widget)s” is not a question type here.")
+OPERATOR_NOT_FOR_WIDGET = _l("This kind of rule does not fit the question “%(question)s”.")
 PROBLEMS_UNKNOWN_LANGUAGE = _l(
     "“%(lang)s” is not a language code Løype knows. Use a code such as nb, en, ar or fa_AF."
 )
@@ -118,6 +119,19 @@ PROBLEMS = {
         "The question “%(question)s” has no answer options to put pictograms on."
     ),
     "no_such_option": _l("The question “%(question)s” has no answer option “%(value)s”."),
+    "operator_not_for_widget": OPERATOR_NOT_FOR_WIDGET,
+    "never_answer": _l(
+        "The question “%(question)s” can never have the answer %(value)s, so this condition "
+        "never holds."
+    ),
+    "too_few_options": _l(
+        "The question “%(question)s” asks for at least %(min)s choices but has only "
+        "%(count)s answer options. Lower the fewest choices or add options."
+    ),
+    "limits_crossed": _l(
+        "“%(low_name)s” (%(low)s) and “%(high_name)s” (%(high)s) leave no answer that fits. "
+        "Change one of them."
+    ),
     "unknown_pictogram": _l("There is no pictogram called “%(icon)s”."),
     "layout_unknown": _l(
         "“%(id)s” is placed in the layout, but there is no question with that name."
@@ -226,7 +240,7 @@ EDITS = {
         "The question “%(question)s” has no answer option “%(value)s” any more. Reload the page."
     ),
     "bad_condition": _l("This condition is not complete: choose a question and an answer."),
-    "operator_not_for_widget": _l("This kind of rule does not fit the question “%(question)s”."),
+    "operator_not_for_widget": OPERATOR_NOT_FOR_WIDGET,
     "condition_in_group": CONDITION_IN_GROUP,
     "limit_not_for_widget": _l("This limit does not fit this type of question."),
     "not_a_group": _l("“%(question)s” is not a group of questions."),
@@ -345,6 +359,12 @@ def problem_message(problem: Problem) -> str:
         params = dict(problem.params)
         if problem.code == "pattern":
             params["reason"] = _pattern_hint(params)
+        if problem.code == "limits_crossed":
+            # The limits by the names the builder's fields give them (a keyword without one,
+            # such as exclusiveMinimum, by itself).
+            labels = page_strings()
+            for key in ("low_name", "high_name"):
+                params[key] = labels.get(f"limit_{params.get(key)}", params.get(key, ""))
         try:
             return str(message) % params
         except (KeyError, TypeError, ValueError):

@@ -409,7 +409,44 @@ def _node_problems(
             Problem(f"{pointer}/format", f"format {fmt!r} is not supported", "unknown_format",
                     (("format", _short(fmt)),))
         )  # fmt: skip
-    return problems + _number_problems(pointer, node)
+    return problems + _number_problems(pointer, node) + _crossed_limits(pointer, node)
+
+
+# A lower and an upper limit that leave no answer between them (the second is whether equal
+# values are too), as in minimum 10 with maximum 5: the question can never be answered.
+LIMIT_PAIRS = (
+    ("minimum", "maximum", False),
+    ("exclusiveMinimum", "maximum", True),
+    ("minimum", "exclusiveMaximum", True),
+    ("exclusiveMinimum", "exclusiveMaximum", True),
+    ("minLength", "maxLength", False),
+    ("minItems", "maxItems", False),
+)
+
+
+def _limit(value: Any) -> int | float | None:
+    return None if isinstance(value, bool) or not isinstance(value, int | float) else value
+
+
+def _crossed_limits(pointer: str, node: Mapping[str, Any]) -> list[Problem]:
+    problems = []
+    for low_key, high_key, strict in LIMIT_PAIRS:
+        low, high = _limit(node.get(low_key)), _limit(node.get(high_key))
+        if low is not None and high is not None and (low > high or (strict and low == high)):
+            problems.append(
+                Problem(
+                    f"{pointer}/{low_key}",
+                    f"{low_key} {low} and {high_key} {high} leave no answer that fits",
+                    "limits_crossed",
+                    (
+                        ("low_name", low_key),
+                        ("low", str(low)),
+                        ("high_name", high_key),
+                        ("high", str(high)),
+                    ),
+                )  # fmt: skip
+            )
+    return problems
 
 
 def _schema_problems(document: Mapping[str, Any]) -> list[Problem]:
@@ -506,6 +543,19 @@ def _question_problems(
                     )  # fmt: skip
                 )
             seen.add(key)
+        fewest = schema.get("minItems")
+        if widget == "multichoice" and _limit(fewest) is not None and fewest > len(options):
+            # Each option can be chosen once: no answer has that many (uniqueItems or not,
+            # the phone and the web pages offer each option once).
+            problems.append(
+                Problem(
+                    f"{pointer}/minItems",
+                    f"at least {fewest} choices are needed but question {qid!r} has only "
+                    f"{len(options)} options",
+                    "too_few_options",
+                    (("question", qid), ("min", str(fewest)), ("count", str(len(options)))),
+                )
+            )
     for value, icon in (ui.get("option_icons") or {}).items():
         here = f"{ui_pointer}/option_icons/{pointer_escape(value)}"
         if widget not in ("choice", "multichoice", "yesno"):
@@ -677,41 +727,81 @@ def _leaves(condition: Any) -> Iterator[tuple[str, str, Any]]:
             yield qid, operator, condition[operator]
 
 
-def _condition_options(document: Mapping[str, Any], qid: str) -> tuple[str, list[Any]] | None:
-    """The widget and the answers a condition on ``qid`` can compare with, for a question with
-    options (None for any other, or when they cannot be read)."""
+# The operators that can hold for each widget's answer: a multichoice answer is a list of
+# options, a group's a list of entries (only "answered" fits it), any other answer one value.
+LIST_OPERATORS = {"multichoice": ("contains",), "group": ()}
+SCALAR_OPERATORS = ("equals", "in")
+
+
+def _condition_target(document: Mapping[str, Any], qid: str) -> tuple[str, dict[str, Any]] | None:
+    """The widget and schema of the question a condition compares (None when unreadable)."""
     pointer = f"/schema/properties/{pointer_escape(qid)}"
     schema, _ = deref(document, document["schema"]["properties"][qid], pointer)
     if not isinstance(schema, dict):
         return None
     widget = ((document["ui"].get("questions") or {}).get(qid) or {}).get("widget")
     widget = widget or infer_widget(schema)
+    return (widget, schema) if isinstance(widget, str) else None
+
+
+def _possible_answers(document: Mapping[str, Any], qid: str, widget: str, schema: Any) -> Any:
+    """The values a condition on ``qid`` can compare with: a list of options, or a test of
+    one value's type; None when they cannot be read."""
     if widget == "yesno":
-        return widget, [True, False]
+        return [True, False]
     if widget == "choice":
         listed = schema.get("oneOf")
     elif widget == "multichoice":
-        items, _ = deref(document, schema.get("items"), pointer + "/items")
+        pointer = f"/schema/properties/{pointer_escape(qid)}/items"
+        items, _ = deref(document, schema.get("items"), pointer)
         listed = items.get("anyOf") if isinstance(items, dict) else None
+    elif widget in ("number", "scale"):
+        whole = schema.get("type") == "integer"
+        return lambda v: (
+            isinstance(v, int | float) and not isinstance(v, bool)
+            and (not whole or float(v).is_integer())
+        )  # fmt: skip
+    elif widget in ("text", "textarea", "date", "country", "language"):
+        return lambda v: isinstance(v, str)
     else:
         return None
     if not isinstance(listed, list) or not all(isinstance(o, dict) for o in listed):
         return None
-    return widget, [o.get("const") for o in listed]
+    return [o.get("const") for o in listed]
 
 
-def _never_options(pointer: str, condition: Any, document: Mapping[str, Any]) -> list[Problem]:
-    """A comparison with a value the question cannot have never holds: the questions it
-    shows stay hidden for good (an option deleted, a widget changed after the condition)."""
+def _never_holds(pointer: str, condition: Any, document: Mapping[str, Any]) -> list[Problem]:
+    """A comparison that can never hold keeps the questions it shows hidden for good: an
+    operator that does not fit the answer (``equals`` on a multichoice), or a value the
+    question cannot have (an option deleted, a widget changed after the condition, "5" for a
+    number)."""
     problems = []
     for qid, operator, value in _leaves(condition):
         if qid not in document["schema"]["properties"]:
             continue
-        found = _condition_options(document, qid)
-        if found is None or (found[0] == "multichoice") != (operator == "contains"):
+        target = _condition_target(document, qid)
+        if target is None:
+            continue
+        widget, schema = target
+        if operator not in LIST_OPERATORS.get(widget, SCALAR_OPERATORS):
+            problems.append(
+                Problem(pointer, f"{operator!r} never holds for the answer to {qid!r} "
+                        f"(a {widget} question)", "operator_not_for_widget",
+                        (("question", qid), ("operator", operator)))
+            )  # fmt: skip
+            continue
+        possible = _possible_answers(document, qid, widget, schema)
+        if possible is None:
             continue
         for wanted in value if operator == "in" and isinstance(value, list) else [value]:
-            if not any(same(wanted, option) for option in found[1]):
+            if callable(possible):
+                if not possible(wanted):
+                    problems.append(
+                        Problem(pointer, f"question {qid!r} never has the answer "
+                                f"{_shown(wanted)}", "never_answer",
+                                (("question", qid), ("value", _shown(wanted))))
+                    )  # fmt: skip
+            elif not any(same(wanted, option) for option in possible):
                 shown = wanted if isinstance(wanted, str) else json.dumps(wanted)
                 problems.append(_no_option(pointer, qid, shown))
     return problems
@@ -733,7 +823,7 @@ def _condition_problems(document: Mapping[str, Any]) -> list[Problem]:
             members = [i for i in section["items"] if i in properties]
             located.append((f"/ui/sections/{index}/visible_if", section["visible_if"], members))
     for pointer, condition, owners in located:
-        problems += _never_options(pointer, condition, document)
+        problems += _never_holds(pointer, condition, document)
         for ref in referenced_questions(condition):
             if ref not in properties:
                 problems.append(
