@@ -272,12 +272,15 @@ def test_merge_per_question_and_conflicts_kept(app, world, as_actor):
     # Both devices edit revision 1: different questions, and one question both change.
     a = put(phone, rid, body({"mapped_before": "yes", "anything_else": "from phone"}, base=1))
     assert a.json["revision"] == 2 and a.json["merged"] is False
-    b = put(tablet, rid, body({"mapped_before": "no", "economy": "yes",
-                               "anything_else": "from tablet"}, base=1))  # fmt: skip
+    sent = body({"mapped_before": "no", "economy": "yes", "anything_else": "from tablet"}, base=1)
+    b = put(tablet, rid, sent)
     assert b.status_code == 200 and b.json["merged"] is True
     assert b.json["answers"] == {"mapped_before": "yes", "economy": "yes",
                                  "anything_else": "from tablet"}  # fmt: skip
     assert b.json["conflicts"] == ["anything_else"]
+    # The reply was lost and the tablet sends again: it is told exactly what it was told.
+    again = put(tablet, rid, sent)
+    assert (again.status_code, again.json) == (200, b.json)
     with app.app_context():
         conflicts = db.session.get(Response, rid).conflicts
         assert conflicts[0]["kept"] == "from tablet" and conflicts[0]["other"] == "from phone"

@@ -124,6 +124,15 @@ def receipt_for(response: Response, revision: ResponseRevision, **extra: Any) ->
     )
 
 
+def replayed_receipt(response: Response, revision: ResponseRevision) -> Receipt:
+    """The receipt of a request stored before, as it was first given: whether it was merged,
+    and which of its questions clashed (each conflict names the revision it came with)."""
+    clashes = [
+        c["question"] for c in response.conflicts or [] if c.get("revision") == revision.number
+    ]
+    return receipt_for(response, revision, merged=revision.merged, conflicts=clashes)
+
+
 def current_receipt(response: Response, **extra: Any) -> Receipt:
     return receipt_for(response, revision_of(response, response.revision), **extra)
 

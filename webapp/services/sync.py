@@ -292,7 +292,7 @@ def apply(participant: Participant, submission: Submission) -> Receipt:
         raise Conflict("version", current=response)
     known = _known(rows)
     if known.replayed is not None:
-        return revisions.receipt_for(response, known.replayed)
+        return revisions.replayed_receipt(response, known.replayed)
     base, base_answers = submission.base_revision, None
     own = known.own
     if (
