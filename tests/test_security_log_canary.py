@@ -127,3 +127,53 @@ def test_an_unhandled_error_on_the_invite_link_logs_no_code(app, world, monkeypa
     assert "unhandled error on POST /join/[redacted]" in caplog.text  # the error was logged
     assert code not in caplog.text
     assert accounts.format_code(code) not in caplog.text
+
+
+def test_a_database_error_logs_no_answer(app, world, caplog):
+    """A failed statement's error carries its parameters (SQLAlchemy writes them into the
+    message: ``[parameters: (...)]``), and the error handler logs it with its traceback: the
+    INSERT of a response would have put the participant's answers into the log. The fault here
+    is a database that has turned read-only (a failed-over replica, a full disk)."""
+    import sqlalchemy as sa
+
+    from webapp.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    read_only = (
+        "SET default_transaction_read_only = on"
+        if engine.dialect.name == "postgresql"
+        else "PRAGMA query_only = ON"
+    )
+
+    def refuse_writes(connection, *args):
+        cursor = connection.cursor()
+        cursor.execute(read_only)
+        cursor.close()
+        connection.commit()  # PostgreSQL's SET began a transaction: end it, keep the setting
+
+    phone = english_client(app)
+    token = csrf_token(phone, f"/join/{world.codes['p1']}")
+    assert phone.post(f"/join/{world.codes['p1']}", data={"csrf_token": token}).status_code == 302
+    body = {
+        "questionnaire": "kartlegging",
+        "version": 1,
+        "status": "draft",
+        "answers": {"short_term_goal_kind": "other", "short_term_goal": ANSWER},
+    }
+    caplog.set_level("DEBUG")
+    sa.event.listen(engine, "checkout", refuse_writes)
+    try:
+        put = phone.put(f"/api/v1/responses/{uuid.uuid4()}", json=body)
+        synced = phone.post("/api/v1/sync", json={"responses": [{**body, "id": str(uuid.uuid4())}]})
+    finally:
+        sa.event.remove(engine, "checkout", refuse_writes)
+        engine.dispose()  # the connections that were made read-only
+    assert put.status_code == 500
+    # The batch fails as a whole (PostgreSQL: its first write, before the items) or per item.
+    assert synced.status_code == 500 or synced.json["results"][0]["status"] == 500
+    logged = "\n".join(caplog.handler.format(record) for record in caplog.records)
+    assert logged.count("Traceback") >= 2  # both errors were logged, with their tracebacks
+    assert "INSERT INTO response (" in logged  # the failed statement is still shown
+    assert "[SQL parameters hidden" in logged
+    assert ANSWER not in logged

@@ -46,6 +46,10 @@ def default_config(instance_path: Path) -> dict[str, object]:
         # as text no JSON reader accepts (a phone could then never load its answers again).
         "SQLALCHEMY_ENGINE_OPTIONS": {
             "json_serializer": functools.partial(json.dumps, allow_nan=False),
+            # A failed statement's error names its parameters ([parameters: ...]), and an
+            # unhandled error is logged with it: a response's answers, a password hash or a
+            # token would reach the log. The statement itself is still shown.
+            "hide_parameters": True,
         },
         # A pooled connection to PostgreSQL that sat unused this long is checked before use
         # (a restarted database or a dropped idle connection); one in steady use is not, which
