@@ -159,6 +159,43 @@ def test_group_entries_can_be_added_and_removed(app, participant):
     assert stored(app, rid).answers["educations"] == [{"level": "master"}]
 
 
+THREE = {"educations-0-level": "primary", "educations-1-level": "master",
+         "educations-2-level": "phd", "has_work_experience": "false"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("remove", "kept"),
+    [
+        # Entry 1 emptied, then its own "Remove": the others stay. Before, blank entries were
+        # left out of the answer first, and the item numbered 0 (the master) was removed.
+        (0, [{"level": "master"}, {"level": "phd"}]),
+        # Entry 1 emptied, "Remove" on entry 2: the master goes, the phd stays.
+        (1, [{"level": "phd"}]),
+        (2, [{"level": "master"}]),
+    ],
+)
+def test_remove_takes_the_entry_as_numbered_on_the_page(app, participant, remove, kept):
+    rid = start(participant)
+    post_page(participant, rid, 4, THREE, action="save")
+    emptied = {**THREE, "educations-0-level": ""}
+    post_page(participant, rid, 4, emptied, action=f"remove:educations:{remove}")
+    assert stored(app, rid).answers["educations"] == kept
+
+
+@pytest.mark.parametrize(
+    "action", ["add:x\r\nX-Injected: 1", "remove:nope:0", "add:has_work_experience", "add:"]
+)
+def test_add_or_remove_on_no_group_of_the_page_is_refused(app, participant, action):
+    """The group's name went unchecked into the address the page is sent back to: a line
+    break in it was a server error."""
+    rid = start(participant)
+    post_page(participant, rid, 4, THREE, action="save")
+    answer = post_page(participant, rid, 4, {**THREE, "educations-2-level": ""}, action=action)
+    assert answer.status_code == 400
+    assert "X-Injected" not in answer.headers
+    assert len(stored(app, rid).answers["educations"]) == 3  # nothing was changed
+
+
 @pytest.mark.parametrize("index", ["²", "٠", "9" * 5000, "-1", ""])
 def test_removing_an_entry_that_is_no_number_removes_nothing(app, participant, index):
     """ "²" is a digit to isdigit() but not to int(): removing entry "²" was a server error."""

@@ -231,12 +231,23 @@ def _save(response: Response, page: int, meeting: bool = False):
     shown = shown_questions(definition, section, before)
     form = make_page_form(definition, section, shown, _lang(response))(request.form)
     action = request.form.get("action", "next")
+    if action.startswith(("add:", "remove:")):
+        # "add:<group>" and "remove:<group>:<entry>" name a group shown on this page (the
+        # name goes into the address the page is sent back to).
+        group = action.split(":")[1]
+        if group not in shown or definition.questions[group].widget != "group":
+            abort(400)
     answers, errors, entries = form_answers(form, definition, shown)
     if action.startswith("remove:"):
         _verb, qid, text = (action.split(":") + ["", ""])[:3]
         index = small_int(text)
-        if qid in answers and isinstance(answers[qid], list) and index is not None:
-            del answers[qid][index : index + 1]
+        # The entry as numbered on the page: blank entries are already left out of the
+        # answer, so entry 2 on the page may be item 0 of it (and a blank one is gone).
+        posted = entries.get(qid, [])
+        if index is not None and index in posted:
+            item = posted.index(index)
+            del answers[qid][item]
+            del posted[item]
     actor = current_actor()
     base = _posted_base()
     receipt = None
