@@ -230,6 +230,27 @@ def test_an_over_long_answer_is_refused_alone_and_the_rest_of_the_batch_is_store
     assert stored_one["status"] == 201 and stored(app, good_one).answers == {"mapped_before": "yes"}
 
 
+def test_an_item_the_schema_refuses_is_refused_alone(app, phone):
+    """An item with a field the schema refuses (here a language tag) made the whole batch a
+    422: the phone, which sends the oldest 20 first, would send the same batch forever."""
+    bad_one, good_one = str(uuid.uuid4()), str(uuid.uuid4())
+    batch = {"responses": [
+        {**body({"mapped_before": "no"}), "id": bad_one,
+         "text_languages": {"/short_term_goal": "nb-NO-x"}},
+        {**body({"mapped_before": "yes"}), "id": good_one},
+    ]}  # fmt: skip
+    answered = phone.post("/api/v1/sync", json=batch, headers={"Accept-Language": "nb"})
+    assert answered.status_code == 200
+    refused, stored_one = answered.json["results"]
+    assert (refused["id"], refused["status"], refused["receipt"]) == (bad_one, 422, None)
+    [error] = refused["problem"]["errors"]
+    assert error["pointer"] == "/text_languages/~1short_term_goal"
+    assert error["detail"] == "This value is not allowed here."
+    assert stored_one["status"] == 201 and stored(app, good_one).answers == {"mapped_before": "yes"}
+    with app.app_context():
+        assert db.session.get(Response, bad_one) is None
+
+
 def test_a_whole_number_sent_as_a_float_is_stored_as_the_whole_number(app, phone, as_actor):
     """4.0 for a scale question was stored as 4.0: the web page checked no radio button for it
     and saving the page erased the answer; the export said "4.0"."""
@@ -725,3 +746,37 @@ def model_document() -> dict:
     document["slug"] = "model"
     document["ui"]["questions"] = {}
     return document
+
+
+@pytest.mark.parametrize(
+    ("payload", "pointers"),
+    [
+        (b"null", [""]),
+        (b"[]", [""]),
+        (b'"answers"', [""]),
+        # RFC 6901: "/" in a name is "~1" and "~" is "~0"; marshmallow's "key" and "value"
+        # (which part of a dictionary's entry is wrong) and "_schema" are no names in the body.
+        (b'{"questionnaire": "kartlegging", "version": 1, "status": "draft", "answers": {},'
+         b' "text_languages": {"/short_term_goal": "Arabic"}}',
+         ["/text_languages/~1short_term_goal"]),
+        (b'{"questionnaire": "kartlegging", "version": 1, "status": "draft", "answers": {},'
+         b' "text_languages": {"/a~b": "Arabic"}}', ["/text_languages/~1a~0b"]),
+        (b'{"questionnaire": "kartlegging", "version": 1, "status": "draft", "answers": {},'
+         b' "text_languages": {"short_term_goal": "ar"}}', ["/text_languages/short_term_goal"]),
+    ],
+)  # fmt: skip
+def test_a_refused_body_points_at_what_is_wrong(app, phone, payload, pointers):
+    rid = str(uuid.uuid4())
+    refused = phone.put(f"/api/v1/responses/{rid}", data=payload, content_type="application/json")
+    assert refused.status_code == 422
+    assert [e["pointer"] for e in refused.json["errors"]] == pointers
+    assert all(e["detail"] for e in refused.json["errors"])
+    item = phone.post("/api/v1/sync", json={"responses": [[]]})
+    assert [e["pointer"] for e in item.json["errors"]] == ["/responses/0"]
+
+
+def test_a_body_that_is_no_json_says_what_to_check(phone):
+    refused = phone.put(f"/api/v1/responses/{uuid.uuid4()}", data=b'{"answers": ',
+                        content_type="application/json")  # fmt: skip
+    assert refused.status_code == 400
+    assert refused.json["detail"] == "The body must be standard JSON. Nothing was saved."

@@ -12,6 +12,7 @@ from marshmallow import Schema, ValidationError, fields
 from ..auth import current_actor
 from ..models import Participant, StaffUser
 from ..questionnaires import AnswerError, Definition
+from ..questionnaires.pointers import pointer_escape
 from ..rendering.messages import message_for
 from .schemas import ProblemSchema
 
@@ -111,13 +112,17 @@ def load_json(schema: Schema) -> dict[str, Any]:
     if not request.is_json:
         raise ApiProblem(415, _("Send JSON"), _("The body must be JSON (application/json)."))
     payload = request.get_json(silent=True)
-    if payload is None:
-        raise ApiProblem(400, _("The body is not valid JSON"))
+    if payload is None and request.get_data().strip() != b"null":
+        raise ApiProblem(
+            400,
+            _("The body is not valid JSON"),
+            _("The body must be standard JSON. Nothing was saved."),
+        )
     try:
         return schema.load(payload)
     except ValidationError as error:
         raise ApiProblem(
-            422, _("Some fields are not right"), errors=list(_field_errors(error.messages))
+            422, _("Some fields are not right"), errors=list(field_errors(error.messages))
         ) from None
 
 
@@ -141,15 +146,31 @@ def _field_error(pointer: str, messages: list[str]) -> dict[str, str]:
     return {"pointer": pointer, "code": code, "detail": detail}
 
 
-def _field_errors(messages: Any, pointer: str = "") -> Iterable[dict[str, str]]:
+def _sentences(messages: Any) -> bool:
+    return (
+        isinstance(messages, list) and bool(messages) and all(isinstance(m, str) for m in messages)
+    )
+
+
+def _escaped(key: Any) -> str:
+    return pointer_escape(str(key))
+
+
+def field_errors(messages: Any, pointer: str = "") -> Iterable[dict[str, str]]:
+    """Each refused field with a JSON Pointer into the body (RFC 6901: "/" in a name is
+    written "~1"). marshmallow files an error of the whole object under "_schema" (a body or an
+    item that is no object), and one of a dictionary's entries under "key" or "value": both
+    belong to the object or entry itself (no schema here has fields of those names)."""
     if isinstance(messages, dict):
+        entry = set(messages) <= {"key", "value"} and all(map(_sentences, messages.values()))
         for key, value in messages.items():
-            yield from _field_errors(value, f"{pointer}/{key}")
-    elif isinstance(messages, list) and messages and all(isinstance(m, str) for m in messages):
+            itself = key == "_schema" or entry
+            yield from field_errors(value, pointer if itself else f"{pointer}/{_escaped(key)}")
+    elif _sentences(messages):
         yield _field_error(pointer, messages)
     elif isinstance(messages, list):
         for index, value in enumerate(messages):
-            yield from _field_errors(value, f"{pointer}/{index}")
+            yield from field_errors(value, f"{pointer}/{index}")
 
 
 def answer_errors(definition: Definition, errors: list[AnswerError]) -> list[dict[str, str]]:

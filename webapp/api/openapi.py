@@ -42,7 +42,8 @@ def build_spec(cookie_name: str, endpoint_pattern: str | None = None) -> dict:
         servers=[{"url": "/api/v1"}],
         plugins=[MarshmallowPlugin()],
     )
-    for name in ("ResponsePut", "Receipt", "Problem", "Batch", "BatchResponse", "Me", "Document",
+    for name in ("ResponsePut", "Receipt", "Problem", "BatchItem", "Batch", "BatchResponse",
+                 "Me", "Document",
                  "Preferences", "PhoneKey", "PinProof", "PinCheck", "PushKey", "PushSubscription",
                  "InboxEntry", "Inbox"):  # fmt: skip
         spec.components.schema(name, schema=getattr(schemas, f"{name}Schema"))

@@ -6,14 +6,24 @@ import logging
 from typing import Any
 
 from flask_babel import gettext as _
+from marshmallow import ValidationError
 
 from ..extensions import db
 from ..models import Participant
 from ..services import revisions, sync
 from ..services.questionnaires import find_version
-from .base import ApiProblem, answer_errors, bp, load_json, participant, problem_body
+from .base import (
+    ApiProblem,
+    answer_errors,
+    bp,
+    field_errors,
+    load_json,
+    participant,
+    problem_body,
+)
 from .schemas import (
     UUID_PATTERN,
+    BatchItemSchema,
     BatchResponseSchema,
     BatchSchema,
     ReceiptSchema,
@@ -25,7 +35,8 @@ log = logging.getLogger(__name__)
 
 # Made once: a schema's fields are built when it is instantiated, which cost more than the
 # rest of a phone's sync request around the database. Loading and dumping keep no state.
-BATCH, BATCH_RESPONSE = BatchSchema(), BatchResponseSchema()
+BATCH, BATCH_ITEM = BatchSchema(), BatchItemSchema()
+BATCH_RESPONSE = BatchResponseSchema()
 RESPONSE_PUT, RECEIPT = ResponsePutSchema(), ReceiptSchema()
 
 
@@ -97,14 +108,26 @@ def sync_batch():
               "that person signs in again."),
             code="participant",
         )  # fmt: skip
-    items = batch["responses"]
-    results = []
-    for item in items:
+    results: list[dict[str, Any] | None] = []
+    items = []
+    for entry in batch["responses"]:
+        try:
+            items.append(BATCH_ITEM.load(entry))
+        except ValidationError as error:
+            # Refused on its own: its result says why, and the other items are stored.
+            results.append(
+                {"id": entry["id"], "status": 422, "receipt": None,
+                 "problem": problem_body(422, _("Some fields are not right"),
+                                         errors=list(field_errors(error.messages)))}
+            )  # fmt: skip
+        else:
+            results.append(None)
+    for index, item in zip((i for i, r in enumerate(results) if r is None), items, strict=True):
         response_id = item.pop("id")
         try:
             receipt = _store(person, response_id, item)
         except ApiProblem as error:
-            results.append(
+            results[index] = (
                 {"id": response_id, "status": error.status, "receipt": None,
                  "problem": problem_body(error.status, error.title, error.detail, error.errors,
                                          current=error.current, code=error.code)}
@@ -112,13 +135,13 @@ def sync_batch():
         except Exception:  # one item's failure never takes the others with it
             db.session.rollback()
             log.exception("sync item %s failed", response_id)
-            results.append(
+            results[index] = (
                 {"id": response_id, "status": 500, "receipt": None,
                  "problem": problem_body(500, _("Server error"),
                                          _("Please try again in a moment."))}
             )  # fmt: skip
         else:
-            results.append(
+            results[index] = (
                 {"id": response_id, "status": 201 if receipt.created else 200,
                  "receipt": receipt, "problem": None}
             )  # fmt: skip

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 
 from ..services.push_subscriptions import AUTH_PATTERN, P256DH_PATTERN
 
@@ -96,11 +96,22 @@ class BatchItemSchema(ResponsePutSchema):
     id = fields.String(required=True, validate=Matches(UUID_PATTERN))
 
 
+class BatchEntrySchema(Schema):
+    """One response in a batch: a BatchItem (a PUT body and its id). The batch reads only its
+    id here, so that its result can name it; the rest is checked on its own, and an entry
+    refused is answered in its result (422) while the others are stored."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    id = fields.String(required=True, validate=Matches(UUID_PATTERN))
+
+
 class BatchSchema(Schema):
     """Several responses in one request; each is stored (or refused) on its own."""
 
     responses = fields.List(
-        fields.Nested(BatchItemSchema), required=True, validate=validate.Length(min=1, max=25)
+        fields.Nested(BatchEntrySchema), required=True, validate=validate.Length(min=1, max=25)
     )
     participant = WholeNumber(
         load_default=None,
