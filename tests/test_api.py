@@ -289,19 +289,19 @@ def test_merge_per_question_and_conflicts_kept(app, world, as_actor):
 
 
 def test_follow_up_reopens_a_sent_response(app, world, as_actor):
-    from .conftest import csrf_token
+    from .review_forms import review_form
 
     phone = as_actor(app, "p1")
     rid = str(uuid.uuid4())
     answers = {"short_term_goal_kind": "work", "long_term_goal_kind": "work"}
     put(phone, rid, body(answers, status="submitted"))
     counsellor = as_actor(app, "c1")
-    token = csrf_token(counsellor, f"/responses/{rid}")
+    opened = review_form(counsellor, rid)  # the review form, opened before the phone's try
     before = put(phone, rid, body({**answers, "anything_else": "early"}, "submitted", base=1))
     assert before.status_code == 409 and before.json["current"]["status"] == "submitted"
     counsellor.post(
         f"/responses/{rid}",
-        data={"csrf_token": token, "status": "follow_up", "message": "Skriv mer om målet ditt"},
+        data={**opened, "status": "follow_up", "message": "Skriv mer om målet ditt"},
     )
     # The reopening is revision 2, by the counsellor; the phone sees it with the message.
     me = phone.get("/api/v1/me").json["responses"][0]

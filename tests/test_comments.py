@@ -12,6 +12,7 @@ from webapp.services import comments
 from webapp.services import responses as response_service
 
 from .conftest import csrf_token
+from .review_forms import post_review
 
 
 def _response(app, world) -> str:
@@ -156,14 +157,14 @@ def test_no_message_goes_where_the_participant_never_looks(app, world, as_actor)
     assert noted.status_code == 302
     assert _comments(app) == [("note", "Ring NAV")]
 
-    review = _post(counsellor, page, page, status="follow_up", note="", message="Fyll ut mer")
+    review = post_review(counsellor, rid, status="follow_up", note="", message="Fyll ut mer")
     assert "Leave the message empty. Nothing was changed." in review.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Response, rid).status == "submitted"
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Review)) == 0
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Notification)) == 0
     # Without a message, follow-up opens it for the counsellor again, as before.
-    assert _post(counsellor, page, page, status="follow_up", note="", message="").status_code == 302
+    assert post_review(counsellor, rid, status="follow_up", note="", message="").status_code == 302
     with app.app_context():
         assert db.session.get(Response, rid).status == "draft"
     opened = counsellor.get(page).get_data(as_text=True)

@@ -14,6 +14,7 @@ from webapp.models import AuditEvent, LoginSession, Participant, Response
 from webapp.models.types import utcnow
 
 from .conftest import csrf_token, join
+from .review_forms import review_form
 
 # Form data per page of forms/kartlegging.json, answering (almost) everything.
 PAGES = {
@@ -120,10 +121,9 @@ def test_fill_in_submit_and_review(app, world, participant, as_actor):
     assert "Have you been through a mapping before?" in page or "mapping" in page.lower()
     assert "Bachelor" in page and "Syria" in page
     assert "Suggested resources" in page  # answers carry resource tags
-    token = csrf_token(counsellor, f"/responses/{rid}")
     reviewed = counsellor.post(
         f"/responses/{rid}",
-        data={"csrf_token": token, "status": "follow_up", "note": "Ring om godkjenning"},
+        data={**review_form(counsellor, rid), "status": "follow_up", "note": "Ring om godkjenning"},
     )
     assert reviewed.status_code == 302
     page = counsellor.get(f"/responses/{rid}").get_data(as_text=True)

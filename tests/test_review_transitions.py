@@ -51,12 +51,19 @@ def _response(app, world, sent: bool) -> str:
         return response.id
 
 
+def _seen(app, rid: str) -> str:
+    """The state a review form opened now is on (the page carries it as ``seen``)."""
+    with app.app_context():
+        return reviews.review_state(db.session.get(Response, rid))
+
+
 def _post(client, rid: str, status: str, message: str = ""):
     token = csrf_token(client, f"/responses/{rid}")
     return client.post(
         f"/responses/{rid}",
-        data={"csrf_token": token, "status": status, "note": "", "message": message},
-    )
+        data={"csrf_token": token, "seen": _seen(client.application, rid), "status": status,
+              "note": "", "message": message},
+    )  # fmt: skip
 
 
 def _state(app, rid: str) -> tuple[str, list[str], int]:
@@ -158,15 +165,22 @@ def test_answers_sent_again_after_a_follow_up_are_to_be_reviewed_again(app, worl
     # Saving the form as it starts (with a note) keeps the answers sent.
     token = csrf_token(counsellor, f"/responses/{rid}")
     saved = counsellor.post(f"/responses/{rid}", data={
-        "csrf_token": token, "status": "new", "note": "Leser", "message": ""})  # fmt: skip
+        "csrf_token": token, "seen": _seen(app, rid), "status": "new", "note": "Leser",
+        "message": ""})  # fmt: skip
     assert saved.status_code == 302
     assert _state(app, rid)[:2] == ("submitted", ["follow_up", "new"])
     assert listed("submitted")
 
 
+MESSAGES = ["", "Se igjen", "Og målet", "  "]
+
+
 class Reviewing(RuleBasedStateMachine):
-    """A response sent, reviewed, opened for follow-up and sent again in any order, against
-    a model of the rule: reviewed once sent; while open for follow-up, only the follow-up."""
+    """A response sent, reviewed, opened for follow-up and sent again in any order, by
+    counsellors in several tabs, against a model of the rules: reviewed once sent; while open
+    for follow-up, only the follow-up (its message in force kept until changed); a message
+    only with a follow-up; and a review from a tab opened before the response was sent again
+    or reviewed since is refused, with nothing stored."""
 
     app = None
     world = None
@@ -180,6 +194,12 @@ class Reviewing(RuleBasedStateMachine):
         # reviewed, again after a follow-up); each accepted review sets it ("new" is the same
         # as not reviewed since).
         self.progress = "draft"
+        # The follow-up message the participant is shown (while open for follow-up).
+        self.message = ""
+        # Each change a review form can be outdated by (a send, a review saved) starts a new
+        # era; a tab remembers the era it was opened in, and the state its page carried.
+        self.era = 0
+        self.tabs: list[tuple[int, str]] = []
 
     @precondition(lambda self: self.status == "draft")
     @rule()
@@ -195,29 +215,66 @@ class Reviewing(RuleBasedStateMachine):
             )  # fmt: skip
         self.status = "submitted"
         self.progress = "submitted"
+        self.era += 1
 
-    @rule(status=st.sampled_from(REVIEW_STATUSES))
-    def counsellor_reviews(self, status):
+    @precondition(lambda self: self.status == "draft" and self.reviews)
+    @rule()
+    def participant_edits_during_follow_up(self):
+        """Changing the answers while they are open outdates no review form."""
+        with self.app.app_context():
+            response = db.session.get(Response, self.rid)
+            person = db.session.get(Participant, self.world.p1)
+            name = "Bo" if response.answers.get("name") == "Ada" else "Ada"
+            revisions.retrying(
+                lambda: revisions.write(
+                    response, revisions.Author("phone", person), base=response.revision,
+                    answers={"name": name}, status="draft",
+                )
+            )  # fmt: skip
+
+    @rule()
+    def counsellor_opens_a_tab(self):
+        with self.app.app_context():
+            seen = reviews.review_state(db.session.get(Response, self.rid))
+        self.tabs.append((self.era, seen))
+
+    @rule(
+        status=st.sampled_from(REVIEW_STATUSES),
+        message=st.sampled_from(MESSAGES),
+        tab=st.integers(-1, 50),
+    )
+    def counsellor_reviews(self, status, message, tab):
+        """Save a review from a tab opened earlier (``tab`` >= 0, when there is one) or from
+        the page as it is now."""
+        era, seen = self.tabs[tab % len(self.tabs)] if tab >= 0 and self.tabs else (None, None)
         with self.app.app_context():
             response = db.session.get(Response, self.rid)
             staff = db.session.get(StaffUser, self.world.c1)
+            if seen is None:
+                era, seen = self.era, reviews.review_state(response)
             try:
                 revisions.retrying(
-                    lambda: reviews.add_review(response, staff, status, "", "Se igjen")
+                    lambda: reviews.add_review(response, staff, status, "", message, seen=seen)
                 )
             except reviews.ReviewError as error:
                 refused = error.code
             else:
                 refused = None
-        if self.status == "draft" and not self.reviews:
+        if era != self.era:
+            assert refused == "stale"
+        elif self.status == "draft" and not self.reviews:
             assert refused == "not_sent"
         elif self.status == "draft" and status != "follow_up":
             assert refused == "in_follow_up"
+        elif message.strip() and status != "follow_up":
+            assert refused == "message_without_follow_up"
         else:
             assert refused is None
             self.reviews.append(status)
+            self.era += 1
             if status == "follow_up":
                 self.status = "draft"
+                self.message = message.strip()
             self.progress = "submitted" if status == "new" else status
 
     @invariant()
@@ -233,6 +290,9 @@ class Reviewing(RuleBasedStateMachine):
             # with the model: a response sent again after a follow-up is to be reviewed again.
             in_sql = db.session.scalar(sa.select(progress_state()).where(Response.id == self.rid))
             assert response.progress == in_sql == self.progress
+            # The participant sees the message in force while the answers are open for them.
+            shown = self.message if self.progress == "follow_up" else ""
+            assert reviews.follow_up_message(response) == shown
 
 
 def test_reviewing_against_the_model(app, world):
@@ -240,4 +300,4 @@ def test_reviewing_against_the_model(app, world):
         questionnaire_service.import_document(model_document())
         db.session.commit()
     Reviewing.app, Reviewing.world = app, world
-    run_against_model(Reviewing, 15, 12)
+    run_against_model(Reviewing, 25, 16)

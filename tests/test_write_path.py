@@ -26,6 +26,7 @@ from webapp.services import reviews, revisions, sync
 
 from .conftest import csrf_token
 from .documents import minimal_document
+from .review_forms import review_form
 
 
 def body(answers=None, status="draft", base=None, device=None, sequence=None):
@@ -391,7 +392,7 @@ def test_submit_and_reopen_are_revisions_and_reach_the_server_pages(app, world, 
     counsellor = as_actor(app, "c1")
     counsellor.post(
         f"/responses/{rid}",
-        data={"csrf_token": csrf_token(counsellor, f"/responses/{rid}"), "status": "follow_up",
+        data={**review_form(counsellor, rid), "status": "follow_up",
               "message": "Fortell mer om utdanningen din"},
     )  # fmt: skip
     home = web.get("/me/").get_data(as_text=True)

@@ -9,6 +9,7 @@ from wtforms import (
     BooleanField,
     DateField,
     Form,
+    HiddenField,
     IntegerField,
     RadioField,
     SearchField,
@@ -80,6 +81,13 @@ class ParticipantForm(FlaskForm):
 
 
 class ReviewForm(FlaskForm):
+    """A review: status, internal note, follow-up message, and the state it was opened on.
+
+    ``seen`` is services/reviews.py ``review_state`` as the page showed it; the service
+    refuses a review made on an outdated page (a missing or unknown ``seen`` is outdated too).
+    """
+
+    seen = HiddenField()
     status = SelectField(
         _l("Status"), choices=[SelectChoice(key, label) for key, label in REVIEW_LABELS.items()]
     )
@@ -279,7 +287,9 @@ class ResolveForm(FlaskForm):
     """Settle one sync conflict: which of its two values to keep, on the revision seen.
 
     ``keep`` is checked by the service (services/revisions.py ``resolve_conflict``), which
-    answers a value that is not one of the two with its own clear message.
+    answers a value that is not one of the two with its own clear message; "neither" closes a
+    conflict neither of whose values fits the response's version (services/conflicts.py
+    ``close``).
     """
 
     question = StringField(validators=[DataRequired(), Length(max=200)])

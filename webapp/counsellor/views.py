@@ -31,7 +31,7 @@ from ..auth import current_actor, current_login, staff_required
 from ..digits import small_int
 from ..extensions import db
 from ..i18n import date_filter, own_name
-from ..models import Participant, Questionnaire, Response, StaffUser
+from ..models import Participant, Questionnaire, QuestionnaireVersion, Response, StaffUser
 from ..models.types import utcnow
 from ..questionnaires.names import text_direction
 from ..rendering import spreadsheets
@@ -289,7 +289,7 @@ def _participant_page(
         assignable=questionnaire_service.assignable(actor),
         assigned=questionnaire_service.assigned_ids(person),
         counsellor_forms=[q for q in counsellor_forms if q.latest],
-        together=[q for q in questionnaire_service.participant_questionnaires(person) if q.latest],
+        together=_together(person, responses),
         labels=REVIEW_LABELS,
         programmes=PROGRAMME_LABELS,
         programme_form=programme_form,
@@ -303,6 +303,19 @@ def _participant_page(
         shared=sharing.shared_with(person, str(get_locale())),
         lang=str(get_locale()),
     ), (422 if failed else 200)
+
+
+def _together(person: Participant, responses: list[Response]) -> list[Questionnaire]:
+    """Return the questionnaires to fill in with the participant in a meeting: each one with
+    an unfinished response to continue, or that they may start now (the start rule of their
+    own list: not retired, offered to them)."""
+    unfinished = {r.version.questionnaire_id for r in responses if r.status == "draft"}
+    offered = {q.id for q in questionnaire_service.offered_questionnaires(person)}
+    return [
+        q
+        for q in questionnaire_service.participant_questionnaires(person)
+        if q.latest and (q.id in unfinished or q.id in offered)
+    ]
 
 
 def _step_input(form: StepForm) -> plan.StepInput:
@@ -602,6 +615,10 @@ def fill_together(participant_id: int, slug: str):
     )
     if questionnaire is None or questionnaire.latest is None:
         abort(404)  # not one of the participant's questionnaires
+    if response_service.open_draft(person, questionnaire) is None and not (
+        questionnaire_service.may_start(person, questionnaire)
+    ):
+        abort(404)  # the participant's own start rule: retired, or not offered to them now
     response = response_service.start(person, questionnaire, author=actor, occasion="meeting")
     if not access.may_fill_in_meeting(actor, response):
         db.session.rollback()
@@ -651,6 +668,26 @@ def _left_behind(response, lang: str) -> list:
     return rows
 
 
+def _open_review_form(form: ReviewForm, response: Response) -> ReviewForm:
+    """Fill the review form as the response stands now: the status it starts from, the note
+    and the follow-up message in force (saving a note keeps the message), and that state."""
+    form.seen.data = reviews.review_state(response)
+    form.status.data = response.review_default
+    form.note.data = response.review.note if response.review else ""
+    form.message.data = reviews.follow_up_message(response)
+    return form
+
+
+def _outdated_review_form(form: ReviewForm, response: Response) -> None:
+    """Show the review form again on the response as it stands now, keeping what was typed,
+    with the status it starts from now (never the outdated one: it could open answers the
+    participant has just sent for changes again) and why nothing was saved."""
+    form.seen.data = reviews.review_state(response)
+    form.status.data = response.review_default
+    form.status.errors = [_review_error("stale")]
+    form.outdated = True  # answered 409, like an outdated conflict settlement
+
+
 @bp.route("/responses/<uuid:response_id>", methods=["GET", "POST"])
 @staff_required("counsellor")
 def review(response_id):
@@ -658,27 +695,46 @@ def review(response_id):
     response = access.response_or_404(actor, str(response_id))
     form = ReviewForm()
     if request.method == "GET":
-        form.status.data = response.review_default
-        form.note.data = response.review.note if response.review else ""
-    if form.validate_on_submit():
+        _open_review_form(form, response)
+    elif form.validate_on_submit():
         try:
             revisions.retrying(
                 lambda: reviews.add_review(
                     response, actor, form.status.data, form.note.data or "",
-                    form.message.data or "",
+                    form.message.data or "", seen=form.seen.data or "",
                 )
             )  # fmt: skip
         except reviews.ReviewError as error:
             db.session.rollback()
-            form.status.errors = [_review_error(error.code)]
+            db.session.refresh(response)
+            if error.code == "stale":
+                _outdated_review_form(form, response)
+            elif error.code == "message_without_follow_up":
+                form.message.errors = [_review_error(error.code)]
+            else:
+                form.status.errors = [_review_error(error.code)]
             return _review_page(response, form=form)
         flash(_("The review is saved."), "success")
         return redirect(url_for(".review", response_id=response.id))
+    elif not form.csrf_token.errors and form.seen.data != reviews.review_state(response):
+        _outdated_review_form(form, response)  # an outdated page matters more than the rest
     return _review_page(response, form=form)
 
 
 def _review_error(code: str) -> str:
-    """Word why a review status cannot be set now, in the reader's language."""
+    """Word why a review cannot be saved now, in the reader's language."""
+    if code == "stale":
+        return _(
+            "The response changed after you opened this page: the participant sent the "
+            "answers again, or another review was saved. Nothing was changed. Check the "
+            "status and save the review again."
+        )
+    if code == "message_without_follow_up":
+        return _(
+            "A message here goes to the participant with “Follow-up needed” only. Choose "
+            "that status, or empty the message box and write to the participant under "
+            "Comments. Nothing was changed."
+        )
     if code == "in_follow_up":
         return _(
             "The participant is changing the answers after your request for follow-up. "
@@ -805,7 +861,8 @@ def _share_error(error: sharing.ShareError, length: int) -> str:
 @bp.post("/responses/<uuid:response_id>/conflicts/<int:index>")
 @staff_required("counsellor")
 def resolve_conflict(response_id, index: int):
-    """Settle one sync conflict by keeping one of its two values, as a recorded revision."""
+    """Settle one sync conflict by keeping one of its two values, as a recorded revision; or,
+    when neither fits the response's version any more, close it (``keep`` is "neither")."""
     actor = current_actor()
     response = access.response_or_404(actor, str(response_id))
     form = ResolveForm()
@@ -813,15 +870,18 @@ def resolve_conflict(response_id, index: int):
         # A form without its revision or question (or an expired one) is out of date.
         stale = form.revision.errors or form.question.errors or form.csrf_token.errors
         return _review_page(response, resolve_error=(index, "stale" if stale else "choice"))
+    closing = form.keep.data == conflicts.NEITHER
+    settle = conflicts.close if closing else revisions.resolve_conflict
+    choice = {} if closing else {"keep": form.keep.data or ""}
     try:
         revisions.retrying(
-            lambda: revisions.resolve_conflict(
+            lambda: settle(
                 response,
                 revisions.Author("staff", actor),
                 index=index,
                 question=form.question.data,
-                keep=form.keep.data or "",
                 seen=form.revision.data,
+                **choice,
             )
         )
     except revisions.NotFound:
@@ -830,8 +890,11 @@ def resolve_conflict(response_id, index: int):
         db.session.rollback()
         db.session.refresh(response)
         return _review_page(response, resolve_error=(index, error.code))
-    flash(_("The conflict is settled. The participant's phone gets the answer you kept "
-            "the next time it syncs."), "success")  # fmt: skip
+    if closing:
+        flash(_("The conflict is closed. No answer was changed."), "success")
+    else:
+        flash(_("The conflict is settled. The participant's phone gets the answer you kept "
+                "the next time it syncs."), "success")  # fmt: skip
     return redirect(url_for(".review", response_id=response.id, _anchor="conflicts-heading"))
 
 
@@ -864,9 +927,7 @@ def _review_page(
     db.session.commit()
     lang = str(get_locale())
     if form is None:
-        form = ReviewForm(formdata=None)
-        form.status.data = response.review_default
-        form.note.data = response.review.note if response.review else ""
+        form = _open_review_form(ReviewForm(formdata=None), response)
     if comment_form is None:
         comment_form = CommentForm(formdata=None)
     definition = response.version.definition
@@ -888,7 +949,7 @@ def _review_page(
         ),
         beside=beside,
         show_hidden=show_hidden,
-        conflicts=conflict_rows(definition, conflicts.describe(response), lang),
+        conflicts=_conflict_rows(response, lang),
         open_conflicts=revisions.open_conflicts(response.conflicts),
         resolve_error=resolve_error and (resolve_error[0], _resolve_error(resolve_error[1])),
         left_behind=_left_behind(response, lang),
@@ -910,9 +971,30 @@ def _review_page(
     ), _review_status(form, comment_form, share_form, resolve_error)
 
 
+def _definitions(version_ids) -> dict[int, object]:
+    """Return the definitions of these questionnaire versions, by id."""
+    found = {}
+    for version_id in {v for v in version_ids if v is not None}:
+        version = db.session.get(QuestionnaireVersion, version_id)
+        if version is not None:
+            found[version_id] = version.definition
+    return found
+
+
+def _conflict_rows(response: Response, lang: str) -> list:
+    """The response's conflicts, each worded with the texts of the version it was given on."""
+    described = conflicts.describe(response)
+    if not described:
+        return []
+    definitions = _definitions(c.version_id for c in described)
+    return conflict_rows(response.version.definition, described, lang, definitions)
+
+
 def _review_status(form, comment_form, share_form, resolve_error) -> int:
     if resolve_error is not None:
         return 409 if resolve_error[1] in ("resolved", "stale") else 422
+    if getattr(form, "outdated", False):
+        return 409
     failed = form.errors or comment_form.errors or (share_form and share_form.errors)
     return 422 if failed else 200
 
@@ -943,7 +1025,18 @@ def history(response_id):
         form=form,
         before=before,
         after=after,
-        changes=revision_changes(response.version.definition, before, after, lang),
+        changes=revision_changes(
+            response.version.definition,
+            before,
+            after,
+            lang,
+            _definitions([before.version_id, after.version_id]),
+        ),  # fmt: skip
+        closed_conflicts={
+            c["resolved"].get("revision")
+            for c in response.conflicts or []
+            if (c.get("resolved") or {}).get("keep") == conflicts.NEITHER
+        },
         lang=lang,
     )
 

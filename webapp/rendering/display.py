@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -175,6 +176,8 @@ class ConflictRow:
     revision: int
     resolved: dict[str, Any] | None = None
     settled_by: str | None = None
+    #: Neither answer fits the response's version now: the conflict can only be closed.
+    closable: bool = False
 
 
 def _lines(definition: Definition, question: Question | None, value: Any, lang: str) -> list[str]:
@@ -195,13 +198,34 @@ def _lines(definition: Definition, question: Question | None, value: Any, lang: 
     return format_value(definition, question, value, lang)
 
 
-def conflict_rows(definition: Definition, described: list, lang: str) -> list[ConflictRow]:
-    """Return the recorded conflicts (services.conflicts.describe) worded for the reader."""
+def _wording(
+    definition: Definition, definitions: Mapping[int, Definition] | None, version_id: int | None
+) -> Definition:
+    """The definition whose texts word answers given on ``version_id`` (the response's own,
+    ``definition``, when that version is not known)."""
+    if version_id is None or not definitions:
+        return definition
+    return definitions.get(version_id, definition)
+
+
+def conflict_rows(
+    definition: Definition,
+    described: list,
+    lang: str,
+    definitions: Mapping[int, Definition] | None = None,
+) -> list[ConflictRow]:
+    """Return the recorded conflicts (services.conflicts.describe) worded for the reader, each
+    with the texts of the version its two answers were given on (``definitions``, by version
+    id; ``definition``, the response's version now, when that one is not among them): a
+    question or an option a newer version removed is still worded as the participant saw it."""
     rows = []
     for conflict in described:
-        question = definition.questions.get(conflict.question)
+        given_on = _wording(definition, definitions, getattr(conflict, "version_id", None))
+        question = given_on.questions.get(conflict.question)
+        if question is None and given_on is not definition:
+            given_on, question = definition, definition.questions.get(conflict.question)
         title = (
-            _text(definition, question.title_pointer, lang)
+            _text(given_on, question.title_pointer, lang)
             if question
             else Text(conflict.question, lang)
         )
@@ -210,13 +234,14 @@ def conflict_rows(definition: Definition, described: list, lang: str) -> list[Co
                 conflict.index,
                 conflict.question,
                 title,
-                _lines(definition, question, conflict.kept, lang),
-                _lines(definition, question, conflict.other, lang),
+                _lines(given_on, question, conflict.kept, lang),
+                _lines(given_on, question, conflict.other, lang),
                 conflict.kept_by,
                 conflict.other_by,
                 conflict.kept_by.revision or 0,
                 conflict.resolved,
                 conflict.settled_by,
+                getattr(conflict, "closable", False),
             )
         )
     return rows
@@ -231,24 +256,45 @@ class ChangeRow:
     after: list[str]
 
 
-def revision_changes(definition: Definition, before, after, lang: str) -> list[ChangeRow]:
+def revision_changes(
+    definition: Definition,
+    before,
+    after,
+    lang: str,
+    definitions: Mapping[int, Definition] | None = None,
+) -> list[ChangeRow]:
     """Return the questions whose answers differ between two revisions, in questionnaire
-    order and worded in ``lang``; a change of status (draft, sent) comes first."""
+    order and worded in ``lang``; a change of status (draft, sent) comes first.
+
+    Each revision's answers are worded with the texts of the version they were given on
+    (``definitions``, by version id; ``definition`` when a revision's version is not among
+    them): across a move to a newer version, a question only one of the two versions has is
+    listed too, the other side saying it is not in that version."""
     rows = []
     if before.status != after.status:
         status = {"draft": _("Not sent yet"), "submitted": _("Sent")}
         rows.append(
             ChangeRow(Text(_("Status"), lang), [status[before.status]], [status[after.status]])
         )
-    for qid, question in definition.questions.items():
-        old, new = before.answers.get(qid), after.answers.get(qid)
-        if old == new or (is_empty(old) and is_empty(new)):
-            continue
+    old_def = _wording(definition, definitions, getattr(before, "version_id", None))
+    new_def = _wording(definition, definitions, getattr(after, "version_id", None))
+    order = [*new_def.questions, *(q for q in old_def.questions if q not in new_def.questions)]
+    absent = [_("Not in this version of the questionnaire")]
+    for qid in order:
+        old_q, new_q = old_def.questions.get(qid), new_def.questions.get(qid)
+        old = before.answers.get(qid) if old_q is not None else None
+        new = after.answers.get(qid) if new_q is not None else None
+        if old_q is not None and new_q is not None:
+            if old == new or (is_empty(old) and is_empty(new)):
+                continue
+        elif is_empty(old) and is_empty(new):
+            continue  # in one version only, and not answered there
+        title_def, title_q = (new_def, new_q) if new_q is not None else (old_def, old_q)
         rows.append(
             ChangeRow(
-                _text(definition, question.title_pointer, lang),
-                _lines(definition, question, old, lang),
-                _lines(definition, question, new, lang),
+                _text(title_def, title_q.title_pointer, lang),
+                _lines(old_def, old_q, old, lang) if old_q is not None else absent,
+                _lines(new_def, new_q, new, lang) if new_q is not None else absent,
             )
         )
     return rows

@@ -1,9 +1,16 @@
-"""Sync conflicts as the counsellor sees them: both values, and who wrote each, when. Reads only.
+"""Sync conflicts as the counsellor sees them: both values, and who wrote each, when.
 
 services/revisions.py records a conflict when two writers changed one answer differently
 (the later writer's value is kept, the other recorded) and settles one
 (:func:`revisions.resolve_conflict`). This module finds, from the response's revisions, who
-gave each of the two values and when, so the counsellor can settle it with the participant.
+gave each of the two values and when, and on which version of the questionnaire, so the
+counsellor can settle it with the participant.
+
+One conflict cannot be settled by keeping a value: when neither value fits the version the
+response is on now (it moved to a newer version that removed the question, or changed it so
+that neither answer is accepted). :func:`close` settles it by acknowledging that, as a
+revision written through :func:`revisions.write` that changes no answer; the answers
+themselves stay in the older revisions (and under *Answers left on an earlier version*).
 """
 
 from __future__ import annotations
@@ -13,7 +20,14 @@ from datetime import datetime
 from typing import Any
 
 from ..models import Response, ResponseRevision
+from ..models.types import utcnow
+from ..questionnaires import validate_answers
+from ..questionnaires.conditions import is_empty
+from . import audit, revisions
 from .merge import value
+
+#: ``resolved["keep"]`` of a conflict closed because neither value can be kept any more.
+NEITHER = "neither"
 
 
 @dataclass(frozen=True)
@@ -39,6 +53,10 @@ class Described:
     other_by: Writer
     resolved: dict[str, Any] | None
     settled_by: str | None  # the name of the member of staff who settled it
+    #: The questionnaire version the two values were given on (None: not known).
+    version_id: int | None = None
+    #: Open, and neither value fits the response's version now: it can only be closed.
+    closable: bool = False
 
 
 def _writer(response: Response, revision: ResponseRevision | None, fallback: str | None) -> Writer:
@@ -88,6 +106,72 @@ def describe(response: Response) -> list[Described]:
                 other_by=_writer(response, other_revision, conflict.get("other_by")),
                 resolved=resolved,
                 settled_by=settled_by,
+                version_id=kept_revision.version_id if kept_revision else None,
+                closable=not resolved and not _keepable(response, conflict),
             )
         )
     return described
+
+
+def _fits(response: Response, question: str, chosen: Any) -> bool:
+    """Would keeping ``chosen`` be accepted by the response's version now? The same check as
+    :func:`revisions.resolve_conflict`'s write: the answers with this one value kept."""
+    answers = dict(response.answers)
+    if is_empty(chosen):
+        answers.pop(question, None)
+    else:
+        answers[question] = chosen
+    _cleaned, errors = validate_answers(
+        response.version.definition, answers, complete=response.status == "submitted"
+    )
+    return not errors
+
+
+def _keepable(response: Response, conflict: dict[str, Any]) -> bool:
+    """Can one of the conflict's two values still be kept?"""
+    question = conflict["question"]
+    return any(_fits(response, question, conflict.get(side)) for side in ("kept", "other"))
+
+
+def close(
+    response: Response, author: revisions.Author, *, index: int, question: str, seen: int
+) -> revisions.Receipt:
+    """Settle conflict ``index`` of ``response`` when neither of its values can be kept any more
+    (see the module's text), by acknowledging it: recorded like a settlement (who, when, the
+    revision; ``keep`` is NEITHER) in a revision that changes no answer.
+
+    The refusals are :func:`revisions.resolve_conflict`'s: an unknown conflict (NotFound), one
+    settled already (Conflict ``resolved``), a page older than the response (Conflict
+    ``stale``), and a conflict one of whose values can still be kept (Invalid ``choice``: keep
+    one of them instead).
+    """
+    conflicts = [dict(c) for c in response.conflicts or []]
+    if not 0 <= index < len(conflicts) or conflicts[index].get("question") != question:
+        raise revisions.NotFound("conflict")
+    conflict = conflicts[index]
+    if conflict.get("resolved"):
+        raise revisions.Conflict("resolved", current=response)
+    if seen != response.revision:
+        raise revisions.Conflict("stale", current=response)
+    if _keepable(response, conflict):
+        raise revisions.Invalid("choice")
+    conflict["resolved"] = {
+        "keep": NEITHER,
+        "by": author.source,
+        "staff": author.staff.id if author.staff else None,
+        "revision": response.revision + 1,
+        "at": utcnow().isoformat(),
+    }
+    response.conflicts = conflicts
+    receipt = revisions.write(
+        response,
+        revisions.Author(author.source, author.actor, occasion="resolution"),
+        base=response.revision,
+        answers=response.answers,
+        status=response.status,
+    )
+    audit.record(
+        author.actor, "response.conflict_resolved", f"response:{response.id}#{question}",
+        response.participant.municipality_id,
+    )  # fmt: skip
+    return receipt

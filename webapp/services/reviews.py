@@ -33,24 +33,55 @@ def refused_transition(response: Response, status: str) -> str | None:
     return None if status == "follow_up" else "in_follow_up"
 
 
+def review_state(response: Response) -> str:
+    """Return what a review form is opened on: whether the answers are sent, and the latest
+    review. The form carries it (``seen``), and a review saved on another state is refused
+    (``stale``): the participant sent the answers again, or someone saved a review since.
+
+    Both parts only ever move forward (review ids grow; a sent response is opened again only
+    by a new follow-up review), so a state once left never comes back. The participant's
+    changes while the answers are open for follow-up do not make a form outdated: the only
+    review then is the follow-up itself.
+    """
+    review = response.review
+    return f"{response.status}-{review.id if review is not None else 0}"
+
+
 def add_review(
-    response: Response, reviewer: StaffUser, status: str, note: str, message: str = ""
+    response: Response,
+    reviewer: StaffUser,
+    status: str,
+    note: str,
+    message: str = "",
+    seen: str | None = None,
 ) -> Review:
     """Append a review: the response's status and internal note from now on.
 
     Asking for follow-up opens a sent response for changes again (a revision by the
-    reviewer), with ``message`` telling the participant why; it is shown in their app.
+    reviewer), with ``message`` telling the participant why; it is shown in their app. While
+    it is open, each follow-up review stores the message in force from then on (the form
+    starts from the one in force, so saving a note keeps it; an emptied box removes it).
+
+    ``seen`` is the ``review_state`` the counsellor's form was opened on; when given and no
+    longer the response's, nothing is stored (``stale``). A message with any other status
+    than follow-up would never be shown, so it is refused (``message_without_follow_up``)
+    rather than dropped.
     """
     if status not in REVIEW_STATUSES:
         raise ReviewError(f"unknown review status {status!r}")
+    if seen is not None and seen != review_state(response):
+        raise ReviewError("the review form was opened on an earlier state", "stale")
     refused = refused_transition(response, status)
     if refused is not None:
         raise ReviewError(f"review {status!r} refused: {refused}", refused)
-    message = message.strip() if status == "follow_up" else ""
+    message = message.strip()
     if message and response.version.definition.audience != "participant":
         # The participant never sees the counsellor's own questionnaires (api/me.py), so a
         # message here would be stored and never read.
         raise ReviewError("a message on a questionnaire the participant does not see", "unseen")
+    if message and status != "follow_up":
+        # Only a follow-up's message reaches the participant (follow_up_message).
+        raise ReviewError("a message without follow-up", "message_without_follow_up")
     if len(message) > MESSAGE_LIMIT:
         raise ReviewError("message too long", "too_long")
     review = Review(
