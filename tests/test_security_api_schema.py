@@ -42,6 +42,7 @@ OPERATIONS = [
     ("PUT", "/responses/{response_id}"),
     ("POST", "/sync"),
     ("GET", "/push/key"),
+    ("GET", "/push/subscriptions"),
     ("POST", "/push/subscriptions"),
     ("DELETE", "/push/subscriptions"),
     ("GET", "/inbox"),
@@ -53,7 +54,8 @@ OPERATIONS = [
 # nothing but the cookie, so there is no invalid request to generate for them (an invalid
 # cookie is the "ignored_auth" check, run in the positive mode).
 NOTHING_TO_BREAK = {("GET", "/me"), ("GET", "/me/export"), ("GET", "/me/phone-key"),
-                    ("GET", "/push/key"), ("DELETE", "/push/subscriptions"),
+                    ("GET", "/push/key"), ("GET", "/push/subscriptions"),
+                    ("DELETE", "/push/subscriptions"),
                     ("GET", "/inbox")}  # fmt: skip
 CASES = [(m, p, mode) for m, p in OPERATIONS for mode in GenerationMode
          if not (mode == GenerationMode.NEGATIVE and (m, p) in NOTHING_TO_BREAK)]  # fmt: skip

@@ -1,7 +1,8 @@
 /**
  * The service worker's logic: precache the release, network-first pages with a short timeout,
- * cache-first versioned assets, never cache the API or a page with answers, and wait (never
- * skipWaiting behind someone's back) until the page says the participant chose to update.
+ * cache-first versioned assets, never cache the API or a page with answers, never hand one
+ * person's kept app shell to another's sign-in, and wait (never skipWaiting behind someone's
+ * back) until the page says the participant chose to update.
  * A push shows its generic text; tapping it opens the app at the notification (#/inbox/<id>),
  * or a counsellor's inbox at it (/inbox?entry=<id>#entry-<id>).
  */
@@ -15,6 +16,13 @@ const PAGE_TIMEOUT_MS = 3000;
 const KEEP_PAGES = ["/app/", "/offline", "/join"];
 // Participant pages that the app shell can stand in for when offline.
 const SHELL_FOR = ["/app", "/me", "/r/", "/join"];
+// Whose sign-in a kept page was drawn for ("<participant>.<session>", as the owner cookie
+// says; webapp/pwa/views.py): the app shell carries that person's language and the CSRF token
+// of their session, so it is never shown to another sign-in.
+const OWNER_HEADER = "Loype-Owner";
+const OWNER_COOKIE = /^(?:__Host-)?loype-owner$/;
+// Sign-ins seen (a form posted to /join): a page fetched before one is not kept after it.
+let signIns = 0;
 // Recorded questions: immutable under their hash, kept across releases.
 export const MEDIA_CACHE = "loype-media";
 
@@ -69,6 +77,14 @@ export function start({ release, precache, bundle, icon }) {
   self.addEventListener("fetch", (event) => {
     const request = event.request;
     const url = new URL(request.url);
+    if (request.mode === "navigate" && request.method === "POST" && url.origin === self.location.origin
+      && url.pathname.startsWith("/join")) {
+      // Someone signs in: the kept shell was drawn for the sign-in before (a browser whose
+      // worker cannot read the owner cookie relies on this). The next /app/ comes online.
+      signIns += 1;
+      event.waitUntil(forgetShell(cacheName));
+      return;
+    }
     if (request.method !== "GET" || url.origin !== self.location.origin) return;
     if (url.pathname.startsWith("/api/")) return; // answers never touch a cache
     if (url.pathname.startsWith("/assets/")) {
@@ -246,10 +262,46 @@ async function fromCacheFirst(cacheName, request) {
   return response;
 }
 
+/**
+ * Whose sign-in is on this browser now, from the owner cookie (readable by the app, and by
+ * this worker through the Cookie Store API): "<participant>.<session>", null when nobody is
+ * signed in, undefined when this browser does not let a worker read cookies.
+ */
+async function currentOwner() {
+  if (!self.cookieStore) return undefined;
+  try {
+    const cookie = (await self.cookieStore.getAll()).find((c) => OWNER_COOKIE.test(c.name));
+    return cookie ? decodeURIComponent(cookie.value) : null;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The kept copy of a page, if it may be shown to whoever is signed in now: a page drawn for
+ * one sign-in (the app shell: their language, their session's CSRF token) is not shown to
+ * another. With nobody signed in it may be (the app then shows only "You are signed out"), and
+ * where the worker cannot tell who is signed in, the shell is forgotten at each sign-in instead.
+ */
+async function keptFor(path) {
+  const kept = await caches.match(path);
+  if (!kept) return null;
+  const drawnFor = kept.headers.get(OWNER_HEADER);
+  if (drawnFor === null) return kept;
+  const owner = await currentOwner();
+  return owner === undefined || owner === null || owner === drawnFor ? kept : null;
+}
+
+async function forgetShell(cacheName) {
+  await (await caches.open(cacheName)).delete("/app/");
+}
+
 async function page(cacheName, request, url) {
   const keep = KEEP_PAGES.includes(url.pathname);
+  const seen = signIns;
   const network = fetch(request).then(async (response) => {
-    if (keep && response.ok && !response.redirected) {
+    // Not after a sign-in that came while it was on its way: it was drawn for the one before.
+    if (keep && response.ok && !response.redirected && seen === signIns) {
       await (await caches.open(cacheName)).put(url.pathname, response.clone());
     }
     return response;
@@ -263,14 +315,14 @@ async function page(cacheName, request, url) {
     } catch {
       // offline or the server is down: use what the phone has
     }
-    const cached = await caches.match(url.pathname);
+    const cached = await keptFor(url.pathname);
     if (cached) return cached;
   }
   try {
     return await network;
   } catch {
     if (SHELL_FOR.some((prefix) => url.pathname.startsWith(prefix))) {
-      const shell = await caches.match("/app/");
+      const shell = await keptFor("/app/");
       if (shell) return shell;
     }
     return (await caches.match("/offline")) || Response.error();

@@ -45,6 +45,7 @@ def build_spec(cookie_name: str, endpoint_pattern: str | None = None) -> dict:
     for name in ("ResponsePut", "Receipt", "Problem", "BatchItem", "Batch", "BatchResponse",
                  "Me", "Document",
                  "Preferences", "PhoneKey", "PinProof", "PinCheck", "PushKey", "PushSubscription",
+                 "PushSubscriptionState",
                  "InboxEntry", "Inbox"):  # fmt: skip
         spec.components.schema(name, schema=getattr(schemas, f"{name}Schema"))
     spec.components.response(
@@ -197,6 +198,13 @@ def build_spec(cookie_name: str, endpoint_pattern: str | None = None) -> dict:
     spec.path(
         path="/push/subscriptions",
         operations={
+            "get": {
+                "summary": "Whether pushes go to this device, and where (as a digest)",
+                "security": security,
+                "responses": {"200": {"description": "OK", "content": {
+                    "application/json": {"schema": "PushSubscriptionState"}}},
+                              **_problems(400, 401)},
+            },
             "post": {
                 "summary": "Send pushes to this device (its PushSubscription, as toJSON gives it)",
                 "security": security,

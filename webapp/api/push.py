@@ -3,14 +3,18 @@ device's subscription (tied to this login session and the person's municipality)
 
 from __future__ import annotations
 
-from flask import current_app
+import hashlib
+
+import sqlalchemy as sa
+from flask import current_app, request
 from flask_babel import gettext as _
 
 from ..auth import current_login
 from ..extensions import db
+from ..models import PushSubscription
 from ..services import push_keys, push_subscriptions
 from .base import ApiProblem, bp, device_owner, load_json
-from .schemas import PushKeySchema, PushSubscriptionSchema
+from .schemas import PushKeySchema, PushSubscriptionSchema, PushSubscriptionStateSchema
 
 
 @bp.get("/push/key")
@@ -26,10 +30,24 @@ def push_key():
     return PushKeySchema().dump({"public_key": push_keys.application_server_key(key)})
 
 
-@bp.post("/push/subscriptions")
+@bp.route("/push/subscriptions", methods=["GET", "POST"])
 def push_subscribe():
-    """Store this device's push subscription (replacing the one it had)."""
+    """Store this device's push subscription (replacing the one it had); GET: which one it has.
+
+    GET answers ``{"endpoint_sha256": <hex> | null}``: a digest of the endpoint this sign-in's
+    pushes go to, or null when they go nowhere, so the phone tells "on" from the server's word
+    (a new sign-in has none until the phone hands its subscription over) without the endpoint
+    travelling back. One view for both, so both have the one access rule (webapp/access.py).
+    """
     device_owner()
+    if request.method == "GET":
+        endpoint = db.session.scalar(
+            sa.select(PushSubscription.endpoint).where(
+                PushSubscription.login_session_id == current_login().id
+            )
+        )
+        digest = hashlib.sha256(endpoint.encode()).hexdigest() if endpoint else None
+        return PushSubscriptionStateSchema().dump({"endpoint_sha256": digest})
     data = load_json(PushSubscriptionSchema())
     try:
         push_subscriptions.subscribe(

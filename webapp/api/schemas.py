@@ -365,6 +365,19 @@ class PushKeySchema(Schema):
     )
 
 
+class PushSubscriptionStateSchema(Schema):
+    """Where this device's (this sign-in's) pushes go, as a digest: the phone compares it
+    with its browser's subscription to say whether notifications are on."""
+
+    endpoint_sha256 = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "SHA-256 (hex) of the endpoint pushes go to, or null: none is kept"
+        },
+    )
+
+
 class PushSubscriptionKeysSchema(Schema):
     p256dh = fields.String(
         required=True,

@@ -6,6 +6,7 @@ import hashlib
 import json
 from functools import lru_cache
 
+import sqlalchemy as sa
 from flask import (
     Blueprint,
     Response,
@@ -22,7 +23,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 
 from ..assets import APP_BUNDLE, asset_url, release
-from ..auth import current_actor
+from ..auth import current_actor, current_login
 from ..config import LANGUAGES
 from ..extensions import db
 from ..models import Participant, QuestionAudio
@@ -128,12 +129,30 @@ def offline():
 @bp.get("/app/")
 def app_shell():
     """The participant app: renders questionnaires from what the phone keeps, online or not."""
-    if not isinstance(current_actor(), Participant):
+    actor, login = current_actor(), current_login()
+    if not isinstance(actor, Participant) or login is None:
         return redirect(url_for("auth.join_form"))
     # A message to show once, a query string, or a developer editing the template: as is.
     if session.get("_flashes") or request.query_string or current_app.debug:
-        return render_template("pwa/app.html", strings=client_strings())
-    return _shell(str(get_locale())).replace(_TOKEN_MARK, generate_csrf())
+        page = render_template("pwa/app.html", strings=client_strings())
+    else:
+        page = _shell(str(get_locale())).replace(_TOKEN_MARK, generate_csrf())
+    response = current_app.make_response(page)
+    # Whose sign-in this page is drawn for (its language, its session's CSRF token): the
+    # service worker keeps it with this and never shows it to another (static/js/sw-main.js).
+    # The owner cookie says the same to the app; it grants nothing.
+    response.headers[OWNER_HEADER] = f"{_row_id(actor)}.{_row_id(login)}"
+    return response
+
+
+def _row_id(row) -> int:
+    """A stored row's primary key, without loading it again after a commit expired it."""
+    identity = sa.inspect(row).identity
+    return identity[0] if identity else row.id
+
+
+#: The response header naming the sign-in a page was drawn for ("<participant>.<session>").
+OWNER_HEADER = "Loype-Owner"
 
 
 #: Where the request's CSRF token goes in a kept shell (letters only: escaping keeps it).
@@ -197,6 +216,7 @@ def _translated_client_strings() -> dict:
         "signed_out": _("You are signed out. Ask your counsellor for a new code to sign in "
                         "again. Your answers are kept on this phone."),
         "refused": _("The server could not take these answers: %(reason)s"),
+        "refusals": refusal_strings(),
         "other_tab": _("This questionnaire is open in another tab or window. Close it there "
                        "to continue here."),
         "update": _("A new version of Løype is ready."),
@@ -239,6 +259,22 @@ def _translated_client_strings() -> dict:
         **phone_strings(),
         **plan_strings(),
         **inbox_strings(),
+    }  # fmt: skip
+
+
+def refusal_strings() -> dict[str, str]:
+    """Why the server refused a phone's response, by the problem's code: the sentences the
+    API writes (api/responses.py ``_titles``), so the app shows a refusal kept on the phone in
+    the language it is shown in now, not the one it was received in."""
+    check = _("Please check the answers marked below.")
+    missing = _("This questionnaire or response does not exist.")
+    return {
+        "submitted": _("These answers were already sent and cannot be changed now. Your "
+                       "counsellor can open them for changes."),
+        "version": _("This response belongs to another questionnaire version."),
+        "revision": _("The server does not know the revision you edited. Here is what it has "
+                      "now."),
+        "answers": check, "status": check, "questionnaire": missing, "response": missing,
     }  # fmt: skip
 
 
@@ -309,6 +345,9 @@ def phone_strings() -> dict[str, str]:
         "leaving_keep": _("Keep them, locked"),
         "leaving_delete": _("Delete them"),
         "leaving_stay": _("Stay signed in"),
+        "leaving_later": _("You are signed out on this phone, but Løype could not reach the "
+                           "server yet. Your sign-out is finished there the next time this "
+                           "phone is online."),
         "my_data": _("Download my data"),
         "pin_link": _("Protect my answers with a PIN"),
         "pin_title": _("PIN for this phone"),

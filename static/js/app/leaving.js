@@ -20,6 +20,7 @@ async function wipe(keepUnsent) {
   db.use(null);
   vault.close();
   await db.deviceSet("owner", undefined);
+  await db.deviceSet("session", undefined);
   localStorage.removeItem(SIDE_BY_SIDE);
   // The server ends the push subscription with the session; the browser's side goes too, so
   // the next person on this phone starts with notifications off.
@@ -43,7 +44,9 @@ export async function lockAndLeave({ sessionOver = false } = {}) {
 async function leave(keepUnsent, showSignedOut) {
   await wipe(keepUnsent);
   if (await signOut()) location.assign("/join"); // the server says it is done
-  else showSignedOut(); // offline: finished when the server can be reached
+  // Offline, or the server could not end it now: signed out on this phone, and said so; the
+  // server's side is finished when it can be reached (session.js finishLeaving).
+  else showSignedOut(S.leaving_later);
 }
 
 /**

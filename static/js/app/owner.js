@@ -7,6 +7,10 @@
 import * as db from "./db.js";
 import * as vault from "./vault.js";
 
+// The "show Norwegian too" setting (screen.js SIDE_BY_SIDE; screen.js reads the page, which the
+// service worker, importing this module, does not have).
+const SIDE_BY_SIDE = "loype-side-by-side";
+
 const OWNER = /(?:^|;\s*)(?:__Host-)?loype-owner=((\d+)\.\d+)/;
 
 /** The participant signed in on this browser, from the owner cookie; null when nobody is. */
@@ -22,14 +26,34 @@ export function signedInSession() {
 
 /**
  * Show only participant `id`'s data from now on (null: nobody's). Whoever was open before is
- * locked away: their unsent answers stay encrypted, the rest of their data goes.
+ * locked away: their unsent answers stay encrypted, the rest of their data goes, and so do
+ * the browser's settings that were theirs: "show Norwegian too" and the push subscription
+ * (whoever comes next starts with their own setting and with notifications off, as after a
+ * sign-out: leaving.js). The same person in a new session (a new invite; this phone had not
+ * noticed the old one end) keeps notifications they turned on: the browser's subscription is
+ * handed to the new session, whose server has none (push.js handOver).
  */
 export async function takeOver(id) {
+  // Loaded here, not with this module: the server pages that finish a sign-out (session.js,
+  // leave.js) need none of it, and the app has it already.
+  const { dropHere, handOver } = await import("./push.js");
   const previous = (await db.deviceGet("owner")) ?? null;
-  if (previous !== null && previous !== id) await db.lockAway(previous);
+  if (previous !== id) {
+    if (previous !== null) await db.lockAway(previous);
+    localStorage.removeItem(SIDE_BY_SIDE);
+    await dropHere();
+  }
   vault.close();
   db.use(id);
   await db.deviceSet("owner", id ?? undefined);
+  const session = id === null ? null : signedInSession();
+  if (previous !== id || session === null) {
+    await db.deviceSet("session", session ?? undefined);
+  } else if ((await db.deviceGet("session")) !== session) {
+    // Only ever the same person's, never to another. Not awaited: the app opens meanwhile;
+    // the inbox's switch waits for it (push.pushState).
+    handOver().then((done) => (done ? db.deviceSet("session", session) : null)).catch(() => {});
+  }
 }
 
 /**

@@ -3,7 +3,9 @@
  * browser's permission prompt comes from their button, never on its own. Subscribing uses the
  * server's key (GET /api/v1/push/key) and hands the subscription to the server, tied to this
  * sign-in; turning them off removes it on both sides. Signing out ends it on the server, and
- * leaving.js drops the phone's side with dropHere().
+ * leaving.js drops the phone's side with dropHere(); so does owner.js when another person's
+ * data opens, and it hands the subscription to a new session of the same person (handOver).
+ * Whether they are on is the server's word for this sign-in, not the browser's alone.
  */
 import { SignedOut } from "./sync.js";
 
@@ -21,12 +23,47 @@ async function currentSubscription() {
   return registration.pushManager.getSubscription();
 }
 
-/** "unsupported", "denied" (blocked in the browser's settings), "on" or "off". */
+const SUBSCRIPTIONS = "/api/v1/push/subscriptions";
+
+// A hand-over of the browser's subscription to this sign-in that is under way (handOver).
+let handing = Promise.resolve(true);
+
+/**
+ * "unsupported", "denied" (blocked in the browser's settings), "on" or "off". On only when the
+ * server has this browser's subscription for this sign-in: a browser subscribed under another
+ * session (a new invite signed the old one out, and the server deleted its subscription), or
+ * whose subscription the push service replaced without the server hearing of it, is off.
+ */
 export async function pushState() {
   if (!supported()) return "unsupported";
   if (Notification.permission === "denied") return "denied";
+  await handing;
   const subscription = await currentSubscription();
-  return subscription && Notification.permission === "granted" ? "on" : "off";
+  if (!subscription || Notification.permission !== "granted") return "off";
+  return (await serverHas(subscription)) ? "on" : "off";
+}
+
+/**
+ * Does the server send this sign-in's pushes to this subscription? It answers with a digest
+ * of the endpoint it has (SHA-256, hex), so the endpoint never travels back. Out of reach:
+ * the browser's word, as the phone knows nothing newer.
+ */
+async function serverHas(subscription) {
+  let answer;
+  try {
+    answer = await fetch(SUBSCRIPTIONS, { credentials: "same-origin", cache: "no-store" });
+  } catch {
+    return true;
+  }
+  if (answer.status === 401) return false; // signed out: no pushes for anyone here
+  if (!answer.ok) return true;
+  const { endpoint_sha256: digest } = await answer.json();
+  return digest === await sha256(subscription.endpoint);
+}
+
+async function sha256(text) {
+  const bytes = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
 async function call(url, options) {
@@ -34,6 +71,31 @@ async function call(url, options) {
   if (response.status === 401) throw new SignedOut();
   if (!response.ok) throw new Error(`HTTP ${response.status}`);
   return response;
+}
+
+const post = (subscription) => fetch(SUBSCRIPTIONS, { method: "POST", credentials: "same-origin",
+  cache: "no-store", headers: { "Content-Type": "application/json" },
+  body: JSON.stringify(subscription.toJSON()) });
+
+/**
+ * The same participant signed in again on this phone (owner.js): hand the browser's
+ * subscription, which they turned on and never turned off, to this sign-in; the server ended
+ * the old one's with its session. Resolves true when the server has it (or there is none to
+ * hand), false when it could not be sent (offline: tried again the next time the app opens).
+ */
+export function handOver() {
+  handing = (async () => {
+    if (!supported() || Notification.permission !== "granted") return true;
+    const registration = await navigator.serviceWorker.getRegistration("/");
+    const subscription = await registration?.pushManager.getSubscription();
+    if (!subscription) return true;
+    const answer = await post(subscription);
+    if (answer.ok) return true;
+    if (answer.status === 401 || answer.status >= 500) return false; // signed out, or later
+    await subscription.unsubscribe(); // a subscription the server refuses: nothing half on
+    return true;
+  })().catch(() => false);
+  return handing;
 }
 
 /**
@@ -55,8 +117,9 @@ export async function turnOn() {
   subscription ??= await registration.pushManager.subscribe({ userVisibleOnly: true,
     applicationServerKey: fromBase64url(key) });
   try {
-    await call("/api/v1/push/subscriptions", { method: "POST",
-      headers: { "Content-Type": "application/json" }, body: JSON.stringify(subscription.toJSON()) });
+    const answer = await post(subscription);
+    if (answer.status === 401) throw new SignedOut();
+    if (!answer.ok) throw new Error(`HTTP ${answer.status}`);
   } catch (error) {
     await subscription.unsubscribe(); // the server does not know it: nothing half on
     throw error;
@@ -73,7 +136,7 @@ function sameKey(buffer, key) {
 
 /** Turn pushes off: the server forgets this device's subscription, then the browser does. */
 export async function turnOff() {
-  await call("/api/v1/push/subscriptions", { method: "DELETE" });
+  await call(SUBSCRIPTIONS, { method: "DELETE" });
   await dropHere();
   return "off";
 }

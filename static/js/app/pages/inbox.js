@@ -65,10 +65,16 @@ async function draw() {
     if (existing.outerHTML !== list.outerHTML) existing.replaceWith(list);
     return;
   }
+  // The switch follows once the server has said whether this sign-in gets pushes (push.js):
+  // the entries, read from the phone, do not wait for it.
   show(root, el("h1", { tabindex: "-1" }, S.inbox_title), list,
-    pushSection(await push.pushState().catch(() => "unsupported")),
+    el("section", { id: "push-settings" }),
     el("p", { class: "link-line" }, el("a", { href: "#/" }, S.my_questionnaires)));
   root.querySelector("h1").focus();
+  const state = await push.pushState().catch(() => "unsupported");
+  if (currentView !== "inbox") return;
+  const placeholder = document.getElementById("push-settings");
+  if (placeholder && !placeholder.hasChildNodes()) placeholder.replaceWith(pushSection(state));
 }
 
 export async function showInbox() {
