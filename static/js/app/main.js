@@ -121,7 +121,15 @@ async function boot() {
   document.addEventListener("click", followInPageLink);
   window.addEventListener("online", sendNow);
   window.addEventListener("offline", updateStatus);
-  window.addEventListener("pagehide", saveNow);
+  // Each change is stored as it is made (saving.js); one still on its way is stored while the
+  // page still runs: a link tapped and beforeunload come before the browser leaves the page
+  // (it waits for the next page's answer meanwhile), hidden when a phone switches to another
+  // app or tab, or to the tab switcher to close this one. At pagehide it is often too late.
+  document.addEventListener("click", (event) => {
+    if (event.target instanceof Element && event.target.closest("a[href]")) saveNow();
+  }, { capture: true });
+  window.addEventListener("beforeunload", () => { saveNow(); });
+  window.addEventListener("pagehide", () => { saveNow(); });
   document.addEventListener("visibilitychange", () => {
     if (document.hidden) saveNow();
     else refreshAndSend(); // back in the app: what changed on the server, then send

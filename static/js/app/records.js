@@ -157,11 +157,26 @@ export function rebase(id, current) {
   });
 }
 
-/** Keep a response the server refused (409/422) on the phone, marked, out of the retry loop. */
-export function refuse(id, sent, problem) {
+/**
+ * The language the server writes its refusals in: the participant's, as the page is shown
+ * (the service worker, with no page, takes what /api/v1/me said it is).
+ */
+async function serverLanguage() {
+  const shown = globalThis.document?.documentElement?.lang;
+  if (shown) return shown;
+  const language = (await me().catch(() => null))?.participant?.language;
+  return language ? language.replaceAll("_", "-") : null;
+}
+
+/**
+ * Keep a response the server refused (409/422) on the phone, marked, out of the retry loop.
+ * The problem keeps the language its words came in (lang), to be marked when it is shown.
+ */
+export async function refuse(id, sent, problem) {
+  const lang = problem && !problem.lang ? await serverLanguage() : null;
   return change(id, (record, queued) => {
     if (!record || record.localRevision !== sent.localRevision) return undefined;
-    record.problem = problem;
+    record.problem = lang ? { ...problem, lang } : problem;
     if (problem?.current) record.serverStatus = problem.current.status;
     return { record, outbox: queued ? { ...queued, blocked: true } : undefined };
   });

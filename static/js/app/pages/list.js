@@ -9,12 +9,13 @@ import { showSaveProblem } from "../status.js";
 import { S, formatMoment, qtext, root } from "../screen.js";
 import { leaveEditing } from "./editor.js";
 import { followUpNote, messagesNote, movedNote, readsNote } from "./notes.js";
+import { refusedBecause } from "./summary.js";
 import { resourcesSection, stepsSection } from "./plan.js";
 import { el, show } from "../../engine/dom.js";
 import { format } from "../../engine/messages.js";
 
 function stateOf(record, queued) {
-  if (record.problem) return format(S.refused, { reason: record.problem.detail || record.problem.title });
+  if (record.problem) return refusedBecause(record.problem);
   if (queued.has(record.id)) return navigator.onLine ? S.saved_here : S.waiting;
   if (record.status === "submitted" && record.receivedAt) {
     return format(S.sent_at, { when: formatMoment(record.receivedAt) });

@@ -64,9 +64,15 @@ export async function showSummary(id) {
           : formatAnswer(body, definition, definition.questions[qid], value)));
     });
     if (!rows.length) return null;
-    return el("section", { class: "answer-section" },
-      el("h2", {}, qtext(body, `/ui/sections/${section.sourceIndex}/title`)),
-      record.status === "draft" ? el("p", {}, el("a", { href: `#/r/${id}/${section.index + 1}` }, S.change)) : null,
+    // As the server's summary (answers.html): the section named by its heading, and each
+    // link a full touch target whose name says which page it changes.
+    const title = () => qtext(body, `/ui/sections/${section.sourceIndex}/title`);
+    return el("section", { class: "answer-section", "aria-labelledby": `section-${section.index + 1}` },
+      el("h2", { id: `section-${section.index + 1}` }, title()),
+      record.status === "draft"
+        ? el("p", { class: "link-line" }, el("a", { href: `#/r/${id}/${section.index + 1}` },
+          S.change, el("span", { class: "visually-hidden" }, ": ", title())))
+        : null,
       el("dl", { class: "answers" }, rows));
   });
   const problems = el("div", { id: "problems" });
@@ -90,7 +96,7 @@ export async function showSummary(id) {
     return go("#/");
   };
   show(root,
-    record.problem ? refusal(record) : null,
+    record.problem ? refusal(record, definition, body) : null,
     record.followUp && record.status === "draft" ? followUpNote(record) : null,
     el("p", { class: "questionnaire-title" }, qtext(body, "/title")),
     el("h1", { tabindex: "-1" }, record.status === "draft" ? S.check_answers : qtext(body, "/title")),
@@ -103,22 +109,54 @@ export async function showSummary(id) {
   root.querySelector("h1").focus();
 }
 
-function refusal(record) {
+function refusal(record, definition, body) {
   const again = async () => { await records.retry(record.id); await sync(); route(); };
   const fix = async () => {
     setPending(record.id, { status: "draft" });
     if (await saveNow()) go(`#/r/${record.id}/1`);
   };
   const useServer = async () => { await records.takeServerVersion(record.id); await updateStatus(); route(); };
-  const errors = record.problem.errors ?? [];
+  const errors = answerErrors(record, definition, body);
   return el("div", { class: "error-summary refused", role: "alert" },
-    el("h2", {}, format(S.refused, { reason: record.problem.detail || record.problem.title })),
-    errors.length ? el("ul", {}, errors.map((e) => el("li", {}, e.detail))) : null,
+    el("h2", {}, refusedBecause(record.problem)),
+    errors.length ? el("ul", {}, errors) : null,
     el("p", { class: "actions" },
       el("button", { type: "button", class: "primary", onclick: fix }, S.fix),
       el("button", { type: "button", onclick: again }, S.send_again),
       record.problem.current || record.baseRevision != null
         ? el("button", { type: "button", onclick: useServer }, S.use_server) : null));
+}
+
+/**
+ * What the server said, in the language the app is shown in now (WCAG 3.1.2): the app's own
+ * sentence for the problem's code when it has one; otherwise the server's words, marked with
+ * the language they came in (records.refuse keeps it) and their own direction.
+ */
+const asReceived = (problem, text) => el("span", { lang: problem.lang || null, dir: "auto" }, text);
+
+/** "The server could not take these answers: <why>", with the reason as said above. */
+export function refusedBecause(problem) {
+  const reason = S.refusals?.[problem.code] ?? asReceived(problem, problem.detail || problem.title);
+  const [before, after] = S.refused.split("%(reason)s");
+  return after === undefined ? [S.refused, " ", reason] : [before, reason, after];
+}
+
+/**
+ * The refused answers: the phone's own check of the same answers finds the same errors (the
+ * two engines agree, tests/shared), with their limits, to word in the app's language; one it
+ * does not find keeps the server's words, marked.
+ */
+function answerErrors(record, definition, body) {
+  const { errors } = checkAnswers(definition, body, record.answers,
+    { complete: record.status === "submitted" });
+  return (record.problem.errors ?? []).map((error) => {
+    const same = errors.find((e) => `/answers${e.path}` === error.pointer && e.code === error.code);
+    if (!same) return el("li", {}, asReceived(record.problem, error.detail));
+    const [qid, entry, child] = same.path.split("/").slice(1);
+    const question = definition.questions[qid];
+    const asked = entry !== undefined ? question?.children?.find((c) => c.id === child) ?? question : question;
+    return el("li", {}, messageFor(same, asked, S.messages));
+  });
 }
 
 function keptCopy(body, definition, record) {
