@@ -261,6 +261,28 @@ def clean_answers(definition: Definition, answers: Mapping[str, Any]) -> dict[st
     return _cleaned_and_visible(definition, answers)[0]
 
 
+def _unknown_errors(definition: Definition, cleaned: Mapping[str, Any]) -> list[AnswerError]:
+    """An answer is only ever to a question of this version, whether or not its schema says
+    ``additionalProperties: false`` (a builder's document did not): an answer to a question
+    the version does not have (deleted in it, or an old page's) would be stored and shown by
+    nobody. The schema's own refusal of the same path comes first; this is the same code."""
+    errors = []
+    for qid, value in cleaned.items():
+        question = definition.questions.get(qid)
+        if question is None:
+            errors.append(AnswerError(_path([qid]), "unknown"))
+        elif question.widget == "group" and isinstance(value, list):
+            children = {child.id for child in question.children}
+            for index, entry in enumerate(value):
+                if isinstance(entry, Mapping):
+                    errors += [
+                        AnswerError(_path([qid, index, key]), "unknown")
+                        for key in entry
+                        if key not in children
+                    ]
+    return errors
+
+
 def _cleaned_and_visible(
     definition: Definition, answers: Mapping[str, Any]
 ) -> tuple[dict[str, Any], set[str]]:
@@ -292,6 +314,7 @@ def validate_answers(
     errors += _errors_from_schema(answer_validator(definition), cleaned, required)
     errors += _long_text_errors(cleaned)
     errors += _code_errors(definition, cleaned)
+    errors += _unknown_errors(definition, cleaned)
     if only is not None:
         wanted = set(only)
         errors = [e for e in errors if e.question in wanted]

@@ -217,6 +217,29 @@ export function cleanAnswers(definition, answers) {
  * complete=false checks a draft (nothing required); codes = {country: Set, language: Set}, when
  * given, checks country and language codes (the server always does).
  */
+/**
+ * An answer is only ever to a question of this version, whatever the schema's
+ * additionalProperties says (validate.py _unknown_errors): after the schema's own errors.
+ */
+function unknownAnswers(definition, cleaned, errors) {
+  for (const [qid, value] of Object.entries(cleaned)) {
+    const question = own(definition.questions, qid);
+    if (!question) {
+      errors.push({ path: path([qid]), code: "unknown", params: {} });
+    } else if (question.widget === "group" && Array.isArray(value)) {
+      const children = new Set(question.children.map((child) => child.id));
+      value.forEach((entry, index) => {
+        if (!isObject(entry)) return;
+        for (const key of Object.keys(entry)) {
+          if (!children.has(key)) {
+            errors.push({ path: path([qid, index, key]), code: "unknown", params: {} });
+          }
+        }
+      });
+    }
+  }
+}
+
 export function validateAnswers(definition, doc, answers, { only, complete = true, codes } = {}) {
   if (!isObject(answers)) {
     return { cleaned: {}, errors: [{ path: "", code: "type", params: { expected: "object" } }] };
@@ -229,6 +252,7 @@ export function validateAnswers(definition, doc, answers, { only, complete = tru
   check(schema, cleaned, [], schema, errors);
   longTexts(cleaned, [], errors);
   codeErrors(definition, cleaned, codes, errors);
+  unknownAnswers(definition, cleaned, errors);
   if (only != null) {
     const wanted = new Set(only);
     errors = errors.filter((e) => wanted.has(e.path.split("/")[1] ?? ""));
