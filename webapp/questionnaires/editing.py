@@ -93,7 +93,7 @@ def new_document(slug: str, title: str, audience: str, source_language: str) -> 
         "audience": audience,
         "source_language": source_language,
         "languages": [source_language],
-        "schema": {"type": "object", "properties": {}},
+        "schema": {"type": "object", "properties": {}, "additionalProperties": False},
         "ui": {"sections": []},
     }
 
@@ -319,7 +319,10 @@ def _blank_schema(widget: str, title: str) -> dict[str, Any]:
         "multichoice": {"type": "array", "items": {"anyOf": []}, "uniqueItems": True},
         "yesno": {"type": "boolean"},
         "scale": {"type": "integer", "minimum": 1, "maximum": 5},
-        "group": {"type": "array", "items": {"type": "object", "properties": {}}},
+        "group": {
+            "type": "array",
+            "items": {"type": "object", "properties": {}, "additionalProperties": False},
+        },
     }
     if widget not in schemas or widget not in REGISTRY:
         raise EditError("unknown_widget", widget=widget)
