@@ -9,7 +9,7 @@
 import { ENTRY_ID, refreshInbox } from "./app/inbox.js";
 import { openForBackground } from "./app/owner.js";
 import { fromBase64url } from "./app/push.js";
-import { flush } from "./app/sync.js";
+import { flush, takeMovedNotice } from "./app/sync.js";
 
 const PAGE_TIMEOUT_MS = 3000;
 // Pages without answers in them that may be kept for offline use.
@@ -51,9 +51,7 @@ export function start({ release, precache, bundle, icon }) {
   self.addEventListener("sync", (event) => {
     // Only the data of the participant last open, and only when no PIN guards its key; the
     // server refuses a batch that is not the signed-in participant's.
-    if (event.tag === "loype-outbox") {
-      event.waitUntil(openForBackground().then((open) => (open ? flush() : null)));
-    }
+    if (event.tag === "loype-outbox") event.waitUntil(sendInBackground());
   });
 
   self.addEventListener("push", (event) => {
@@ -95,6 +93,28 @@ export function start({ release, precache, bundle, icon }) {
       event.respondWith(page(cacheName, request, url));
     }
   });
+}
+
+/**
+ * Send the outbox of the participant last open (Background Sync). A draft the server says is
+ * on a newer version now (409 "version") waits, refused, until the app takes that version from
+ * /api/v1/me, which this worker does not read: the open app is told, so it asks now.
+ */
+async function sendInBackground() {
+  if (!(await openForBackground())) return;
+  try {
+    await flush();
+  } finally {
+    if (takeMovedNotice()) await tellApp({ type: "moved" });
+  }
+}
+
+/** Post message to every open window of the app. */
+async function tellApp(message) {
+  const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+  for (const client of windows) {
+    if (new URL(client.url).pathname === "/app/") client.postMessage(message);
+  }
 }
 
 /**

@@ -256,6 +256,10 @@ def _translated_client_strings() -> dict:
         "no_reads": _("Nobody has read your answers yet."),
         "moved": _("This questionnaire was updated. Your answers are kept; there are "
                    "%(count)s new questions."),
+        "moved_open": _("This questionnaire was updated while you were answering. What you "
+                        "typed is kept where the question is still asked."),
+        "moved_kept": _("Some answers from this phone do not fit the updated questionnaire. "
+                        "They are kept on this phone, where you can read them:"),
         **phone_strings(),
         **plan_strings(),
         **inbox_strings(),

@@ -26,6 +26,7 @@ import { refresh } from "./documents.js";
 import { refreshInbox } from "./inbox.js";
 import { lockAndLeave, showSignOut } from "./leaving.js";
 import * as owner from "./owner.js";
+import * as records from "./records.js";
 import { currentView, followInPageLink, go, hashChanged, registerViews, route } from "./router.js";
 import { askForPersistence, onSaved, saveNow } from "./saving.js";
 import { S } from "./screen.js";
@@ -34,11 +35,11 @@ import { onSessionEnd, onSynced, scheduleSync, sendNow, sync } from "./sending.j
 import { state, updateStatus } from "./status.js";
 import { NotTheirs, SignedOut, takeMovedNotice } from "./sync.js";
 import { watchForUpdates } from "./updates.js";
-import { showPage } from "./pages/editor.js";
+import { followVersion, showPage } from "./pages/editor.js";
 import { openEntry, showInbox } from "./pages/inbox.js";
 import { showList } from "./pages/list.js";
 import { askForPin, showNeedsOnline, showPinSettings, showSignedOut } from "./pages/lock.js";
-import { showSummary } from "./pages/summary.js";
+import { showSummary, summaryMoved } from "./pages/summary.js";
 
 registerViews({ list: showList, page: showPage, summary: showSummary, pin: showPinSettings,
   "sign-out": () => showSignOut(showSignedOut), inbox: showInbox, inboxEntry: openEntry });
@@ -46,8 +47,37 @@ onSaved(scheduleSync);
 onSessionEnd(sessionEnded);
 onSynced(async () => {
   if (currentView === "list") await showList(); // pages and summaries are not redrawn under the reader
-  if (takeMovedNotice()) await refreshAndSend(); // a draft moved to a newer version: take it
+  else await followMoves(); // ... unless their response moved to a newer version
+  await takeMoves();
 });
+
+// Refused responses in the outbox looked at since (`<id>@<local revision>`).
+const lookedAt = new Set();
+
+/**
+ * The server said a draft is on a newer version now (409 "version"): ask /api/v1/me, take the
+ * new version and send. The refusal may have come to this page's send, to another tab's or to
+ * the service worker's (Background Sync, which also tells the page: see the message below), so
+ * the outbox is looked at too: a response refused so is asked about once per local revision,
+ * and again when the server could not be asked.
+ */
+async function takeMoves() {
+  const fresh = [];
+  for (const entry of await db.getAll("outbox").catch(() => [])) {
+    const key = `${entry.id}@${entry.localRevision}`;
+    if (!entry.blocked || lookedAt.has(key)) continue;
+    lookedAt.add(key);
+    if ((await records.response(entry.id).catch(() => null))?.problem?.code === "version") fresh.push(key);
+  }
+  if (!takeMovedNotice() && !fresh.length) return;
+  if (!(await refreshAndSend())) for (const key of fresh) lookedAt.delete(key);
+}
+
+/** The page or summary on screen shows a response that moved to a newer version: draw it again. */
+async function followMoves() {
+  if (currentView === "page") await followVersion();
+  else if (currentView === "summary" && (await summaryMoved())) await route();
+}
 
 /**
  * The session ended on the server (signed out elsewhere, a new invite, a revoked device): the
@@ -139,6 +169,8 @@ async function boot() {
   navigator.serviceWorker?.addEventListener("message", (event) => {
     const hash = typeof event.data?.url === "string" ? new URL(event.data.url, location.href).hash : "";
     if (event.data?.type === "open" && hash.startsWith("#/inbox")) go(hash);
+    // The worker's Background Sync was told a draft is on a newer version: take it, and send.
+    if (event.data?.type === "moved") refreshAndSend();
   });
   setInterval(sync, 30_000);
   await route();
@@ -147,15 +179,23 @@ async function boot() {
   askForPersistence();
 }
 
+/** Take what the server has (/api/v1/me), then send; resolves whether the server answered. */
 async function refreshAndSend() {
+  let answered = false;
   try {
     await refresh();
+    answered = true;
     await refreshInbox().catch((error) => { if (error instanceof SignedOut) throw error; });
     if (currentView === "list") await showList();
+    else await followMoves();
   } catch (error) {
-    if (error instanceof SignedOut) return sessionEnded(error);
+    if (error instanceof SignedOut) {
+      await sessionEnded(error);
+      return answered;
+    }
   }
   await sync();
+  return answered;
 }
 
 boot();

@@ -19,10 +19,13 @@ import { addReadAloud } from "../../readaloud.js";
 
 let releaseEdit = null;
 let editing = null; // the response whose edit lock this tab holds
+// The page on screen: { id, version, page, questions }, the version it was drawn on.
+let shown = null;
 export function leaveEditing() {
   releaseEdit?.();
   releaseEdit = null;
   editing = null;
+  shown = null;
 }
 
 function tryLock(id) {
@@ -53,6 +56,35 @@ function pagesOf(definition, answers) {
     .map((s) => s.index + 1);
 }
 
+/**
+ * The response on screen was moved to a newer version of its questionnaire since its page was
+ * drawn (main.js asks after taking what the server has, and after sending): draw it again on
+ * the new version, at the page asking the first of its questions the new version still asks.
+ * What was typed is stored first; the store keeps what fits the new version and keeps the rest
+ * readable beside it (records.saveAnswers). Returns whether it is drawn again.
+ */
+export async function followVersion() {
+  const was = shown;
+  if (!was) return false;
+  const record = await records.response(was.id);
+  if (!record || record.version === was.version || shown !== was) return false;
+  const body = await documentFor(record.slug, record.version);
+  if (!body || location.hash !== `#/r/${was.id}/${was.page}`) return false;
+  const there = definitionOf(body).sections.find((s) => s.items.some((q) => was.questions.includes(q)));
+  go(`#/r/${was.id}/${there ? there.index + 1 : was.page}`); // stores what is typed first
+  return true;
+}
+
+/** Say that the questionnaire changed under the page, and where answers that did not fit are. */
+function movedWhileOpen(record, from) {
+  const kept = records.keptCopies(record)
+    .some((copy) => copy.version === from && Object.keys(copy.answers ?? {}).length);
+  return el("div", { class: "flash info moved-open", role: "status" },
+    el("p", {}, S.moved_open),
+    kept ? el("p", {}, S.moved_kept, " ", el("a", { href: `#/r/${record.id}/summary` }, S.check_answers))
+      : null);
+}
+
 export async function showPage(id, page) {
   const record = await records.response(id);
   const body = record && (await documentFor(record.slug, record.version));
@@ -62,6 +94,8 @@ export async function showPage(id, page) {
     return show(root, el("p", { class: "flash warning", role: "alert" }, S.other_tab),
       el("p", {}, el("a", { href: "#/" }, S.my_questionnaires)));
   }
+  // This response was on screen on another version (moved since): the page says so.
+  const movedFrom = shown?.id === id && shown.version !== record.version ? shown.version : null;
   const definition = definitionOf(body);
   const pages = pagesOf(definition, record.answers);
   if (!pages.includes(page)) return go(`#/r/${id}/${pages.find((p) => p > page) ?? "summary"}`);
@@ -69,11 +103,15 @@ export async function showPage(id, page) {
   const fields = el("div", { class: "questionnaire", id: "fields" });
   const sideBySide = localStorage.getItem(SIDE_BY_SIDE) === "1" && !LANG.startsWith("nb");
   const questions = section.items.filter((i) => Object.hasOwn(definition.questions, i));
-  // Only this page's questions are the page's to change: the rest stays as the store has it.
-  const change = (page) => ({ page, questions, languages: typedIn(definition) });
   // The engine reports all answers after each input, read from the page once; keep this page's.
   const mine = new Set(questions);
   const thisPage = (answers) => Object.fromEntries(Object.entries(answers).filter(([q]) => mine.has(q)));
+  // Only this page's questions are the page's to change: the rest stays as the store has it.
+  // The version and the answers it was drawn with tell the store what was changed on it, should
+  // the response move to a newer version before it is stored.
+  const drawn = structuredClone(thisPage(record.answers ?? {}));
+  const change = (page) => ({ page, questions, languages: typedIn(definition),
+    version: record.version, drawn });
   const ctx = { doc: body.document, definition, section: page - 1, answers: record.answers,
     lang: LANG, names: body.names, strings: { ...S, messages: S.messages },
     sideBySide, onChange: (answers) => saveSoon(id, change(thisPage(answers))) };
@@ -94,7 +132,9 @@ export async function showPage(id, page) {
     return go(next ? `#/r/${id}/${next}` : step > 0 ? `#/r/${id}/summary` : `#/r/${id}/${page}`);
   };
   const position = pages.indexOf(page) + 1;
+  shown = { id, version: record.version, page, questions };
   show(root,
+    movedFrom !== null ? movedWhileOpen(record, movedFrom) : null,
     record.followUp ? followUpNote(record) : null,
     page === 1 ? movedNote(record) : null,
     el("p", { class: "questionnaire-title" }, qtext(body, "/title")),

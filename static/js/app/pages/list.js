@@ -14,6 +14,18 @@ import { resourcesSection, stepsSection } from "./plan.js";
 import { el, show } from "../../engine/dom.js";
 import { format } from "../../engine/messages.js";
 
+/**
+ * Answers from this phone that did not fit the newer version the draft moved to: kept on the
+ * phone, and read on its summary.
+ */
+function keptNote(record) {
+  const kept = records.keptCopies(record)
+    .some((copy) => copy.version !== record.version && Object.keys(copy.answers ?? {}).length);
+  if (!kept) return null;
+  return el("p", { class: "flash info kept" }, S.moved_kept, " ",
+    el("a", { href: `#/r/${record.id}/summary` }, S.check_answers));
+}
+
 function stateOf(record, queued) {
   if (record.problem) return refusedBecause(record.problem);
   if (queued.has(record.id)) return navigator.onLine ? S.saved_here : S.waiting;
@@ -85,7 +97,7 @@ export async function showList() {
         el("p", { class: "status", "data-response": r.id }, stateOf(r, queued), " ",
           el("a", { href: `#/r/${r.id}/summary` }, S.check_answers))),
       draft
-        ? [draft.followUp ? followUpNote(draft) : null, movedNote(draft),
+        ? [draft.followUp ? followUpNote(draft) : null, movedNote(draft), keptNote(draft),
           el("p", { class: "status draft", "data-response": draft.id }, stateOf(draft, queued),
             draft.problem ? [" ", el("a", { href: `#/r/${draft.id}/summary` }, S.fix)] : null),
           el("a", { class: "button primary", href: `#/r/${draft.id}/1` }, S.continue)]

@@ -3,7 +3,8 @@
  * and the ways forward (change and send again, or take the server's version).
  */
 import * as records from "../records.js";
-import { checkAnswers, documentFor, definitionOf } from "../documents.js";
+import { checkAnswers, documentFor, definitionOf, keepDocument } from "../documents.js";
+import { same } from "../merge.js";
 import { go, route } from "../router.js";
 import { saveNow, setPending } from "../saving.js";
 import { sync } from "../sending.js";
@@ -30,7 +31,15 @@ function formatValue(question, v) {
   return String(v);
 }
 
-export function formatAnswer(body, definition, question, value) {
+const CHOICES = ["choice", "multichoice"];
+const unknownOption = (question, v) => CHOICES.includes(question.widget)
+  && !question.options.some((o) => o.value === v);
+
+/**
+ * An answer in words. earlier: [{ body, definition }] of other versions of the questionnaire,
+ * newest first, for an option the response's version no longer has (given on an earlier one).
+ */
+export function formatAnswer(body, definition, question, value, earlier = []) {
   if (question.widget === "group") {
     return (value || []).map((item) => question.children
       .filter((c) => !isEmpty(item[c.id]))
@@ -41,6 +50,10 @@ export function formatAnswer(body, definition, question, value) {
   return values.map((v) => {
     const option = question.options.find((o) => o.value === v);
     if (option) return textWithLanguage(body.document, option.pointer, LANG)?.[0] ?? String(v);
+    for (const other of unknownOption(question, v) ? earlier : []) {
+      const given = other.definition.questions[question.id]?.options.find((o) => o.value === v);
+      if (given) return textWithLanguage(other.body.document, given.pointer, LANG)?.[0] ?? String(v);
+    }
     if (question.widget === "yesno") return v ? S.yes : S.no;
     const names = body.names?.[question.widget];
     if (names) return names.find((pair) => pair[0] === v)?.[1] ?? String(v);
@@ -48,12 +61,43 @@ export function formatAnswer(body, definition, question, value) {
   }).join(", ");
 }
 
+/**
+ * The earlier versions of the questionnaire this phone has, newest first, when an answer is an
+ * option the response's version does not have (it was given on one of them); none otherwise.
+ */
+async function earlierVersions(record, definition) {
+  const unknown = Object.entries(record.answers ?? {}).some(([qid, value]) => {
+    const question = definition.questions[qid];
+    return question && (Array.isArray(value) ? value : [value]).some((v) => unknownOption(question, v));
+  });
+  const earlier = [];
+  for (let version = record.version - 1; unknown && version >= 1; version--) {
+    const body = await documentFor(record.slug, version);
+    if (body) earlier.push({ body, definition: definitionOf(body) });
+  }
+  return earlier;
+}
+
+// The response the summary shows, and on which version (main.js draws it again after a move).
+let shown = null;
+
+/** Whether the response on the summary is on another version now than when it was drawn. */
+export async function summaryMoved() {
+  if (!shown) return false;
+  const record = await records.response(shown.id);
+  return Boolean(record) && record.version !== shown.version;
+}
+
 export async function showSummary(id) {
   leaveEditing();
+  shown = null;
   const record = await records.response(id);
   const body = record && (await documentFor(record.slug, record.version));
   if (!record || !body) return go("#/");
+  shown = { id, version: record.version };
   const definition = definitionOf(body);
+  const kept = await keptSection(record, body);
+  const earlier = await earlierVersions(record, definition);
   const visible = visibleQuestions(definition, record.answers);
   const sections = definition.sections.map((section) => {
     const rows = section.items.filter((i) => visible.has(i)).map((qid) => {
@@ -61,7 +105,7 @@ export async function showSummary(id) {
       return el("div", { class: "answer" },
         el("dt", {}, qtext(body, definition.questions[qid].pointer + "/title")),
         el("dd", {}, isEmpty(value) ? el("span", { class: "unanswered" }, S.not_answered)
-          : formatAnswer(body, definition, definition.questions[qid], value)));
+          : formatAnswer(body, definition, definition.questions[qid], value, earlier)));
     });
     if (!rows.length) return null;
     // As the server's summary (answers.html): the section named by its heading, and each
@@ -102,7 +146,7 @@ export async function showSummary(id) {
     el("h1", { tabindex: "-1" }, record.status === "draft" ? S.check_answers : qtext(body, "/title")),
     problems,
     sections,
-    record.keptCopy ? keptCopy(body, definition, record) : null,
+    kept,
     record.status === "draft"
       ? el("p", {}, el("button", { type: "button", class: "primary", id: "send", onclick: send }, S.send))
       : null);
@@ -159,12 +203,43 @@ function answerErrors(record, definition, body) {
   });
 }
 
-function keptCopy(body, definition, record) {
-  const rows = Object.entries(record.keptCopy.answers ?? {})
-    .filter(([qid]) => definition.questions[qid])
-    .map(([qid, value]) => el("div", { class: "answer" },
-      el("dt", {}, qtext(body, definition.questions[qid].pointer + "/title")),
-      el("dd", {}, formatAnswer(body, definition, definition.questions[qid], value))));
+/**
+ * The version a kept answer was given on, as the phone has it (fetched when it has it in no
+ * language yet and can): an answer is worded with the texts it was given with.
+ */
+async function versionBody(record, version, body) {
+  if (version === record.version) return body;
+  const have = await documentFor(record.slug, version);
+  if (have || !navigator.onLine) return have;
+  await keepDocument(record.slug, version, `/api/v1/questionnaires/${encodeURIComponent(record.slug)}`
+    + `/versions/${version}?lang=${encodeURIComponent(LANG)}`).catch(() => null);
+  return documentFor(record.slug, version);
+}
+
+// A kept answer whose version's texts are nowhere to be had (offline, never kept): as typed.
+const asTyped = (value) => (typeof value === "string" ? value : JSON.stringify(value));
+
+/**
+ * What this phone had that the server did not take (records.keptCopies): a refusal settled by
+ * taking the server's answers, answers that did not fit a newer version the response moved to.
+ * Each with its question and options as the version it was given on words them; an answer the
+ * server has by now is not listed.
+ */
+async function keptSection(record, body) {
+  const rows = [];
+  for (const copy of records.keptCopies(record)) {
+    const given = await versionBody(record, copy.version, body);
+    const asked = given ? definitionOf(given) : null;
+    for (const [qid, value] of Object.entries(copy.answers ?? {})) {
+      if (isEmpty(value)) continue;
+      if (copy.version === record.version && same(value, record.baseAnswers?.[qid])) continue;
+      const question = asked?.questions[qid];
+      rows.push(el("div", { class: "answer", "data-question": qid, "data-version": copy.version },
+        el("dt", {}, question ? qtext(given, question.pointer + "/title") : qid),
+        el("dd", {}, question ? formatAnswer(given, asked, question, value) : asTyped(value))));
+    }
+  }
+  if (!rows.length) return null;
   return el("section", { class: "answer-section kept-copy" },
     el("h2", {}, S.kept_copy), el("dl", { class: "answers" }, rows));
 }
