@@ -9,7 +9,7 @@ counsellor can settle it with the participant.
 One conflict cannot be settled by keeping a value: when neither value fits the version the
 response is on now (it moved to a newer version that removed the question, or changed it so
 that neither answer is accepted). :func:`close` settles it by acknowledging that, as a
-revision written through :func:`revisions.write` that changes no answer; the answers
+revision written through :func:`revisions.settle` that changes no answer; the answers
 themselves stay in the older revisions (and under *Answers left on an earlier version*).
 """
 
@@ -20,10 +20,9 @@ from datetime import datetime
 from typing import Any
 
 from ..models import Response, ResponseRevision
-from ..models.types import utcnow
 from ..questionnaires import validate_answers
 from ..questionnaires.conditions import is_empty
-from . import audit, revisions
+from . import revisions
 from .merge import value
 
 #: ``resolved["keep"]`` of a conflict closed because neither value can be kept any more.
@@ -145,33 +144,11 @@ def close(
     ``stale``), and a conflict one of whose values can still be kept (Invalid ``choice``: keep
     one of them instead).
     """
-    conflicts = [dict(c) for c in response.conflicts or []]
-    if not 0 <= index < len(conflicts) or conflicts[index].get("question") != question:
-        raise revisions.NotFound("conflict")
-    conflict = conflicts[index]
-    if conflict.get("resolved"):
-        raise revisions.Conflict("resolved", current=response)
-    if seen != response.revision:
-        raise revisions.Conflict("stale", current=response)
+    conflicts, conflict = revisions.open_conflict(
+        response, index=index, question=question, seen=seen
+    )
     if _keepable(response, conflict):
         raise revisions.Invalid("choice")
-    conflict["resolved"] = {
-        "keep": NEITHER,
-        "by": author.source,
-        "staff": author.staff.id if author.staff else None,
-        "revision": response.revision + 1,
-        "at": utcnow().isoformat(),
-    }
-    response.conflicts = conflicts
-    receipt = revisions.write(
-        response,
-        revisions.Author(author.source, author.actor, occasion="resolution"),
-        base=response.revision,
-        answers=response.answers,
-        status=response.status,
+    return revisions.settle(
+        response, author, conflicts, conflict, keep=NEITHER, answers=dict(response.answers)
     )
-    audit.record(
-        author.actor, "response.conflict_resolved", f"response:{response.id}#{question}",
-        response.participant.municipality_id,
-    )  # fmt: skip
-    return receipt

@@ -442,14 +442,7 @@ def resolve_conflict(
     written as the next revision (occasion "resolution", even when it is the value stored
     now), and the conflict records who settled it, when, and in which revision.
     """
-    conflicts = [dict(c) for c in response.conflicts or []]
-    if not 0 <= index < len(conflicts) or conflicts[index].get("question") != question:
-        raise NotFound("conflict")
-    conflict = conflicts[index]
-    if conflict.get("resolved"):
-        raise Conflict("resolved", current=response)
-    if seen != response.revision:
-        raise Conflict("stale", current=response)
+    conflicts, conflict = open_conflict(response, index=index, question=question, seen=seen)
     if keep not in CONFLICT_CHOICES:
         raise Invalid("choice")
     answers = dict(response.answers)
@@ -458,6 +451,37 @@ def resolve_conflict(
         answers.pop(question, None)
     else:
         answers[question] = chosen
+    return settle(response, author, conflicts, conflict, keep=keep, answers=answers)
+
+
+def open_conflict(
+    response: Response, *, index: int, question: str, seen: int
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The response's conflicts (copies to change) and conflict ``index``, if it may be settled
+    now: it exists (else NotFound), is not settled (Conflict ``resolved``), and the page that
+    settles it showed the current revision (Conflict ``stale``)."""
+    conflicts = [dict(c) for c in response.conflicts or []]
+    if not 0 <= index < len(conflicts) or conflicts[index].get("question") != question:
+        raise NotFound("conflict")
+    conflict = conflicts[index]
+    if conflict.get("resolved"):
+        raise Conflict("resolved", current=response)
+    if seen != response.revision:
+        raise Conflict("stale", current=response)
+    return conflicts, conflict
+
+
+def settle(
+    response: Response,
+    author: Author,
+    conflicts: list[dict[str, Any]],
+    conflict: dict[str, Any],
+    *,
+    keep: str,
+    answers: dict[str, Any],
+) -> Receipt:
+    """Record ``conflict`` as settled (who, when, in which revision, what was kept) and write
+    ``answers`` as the next revision (occasion "resolution"), audited."""
     conflict["resolved"] = {
         "keep": keep,
         "by": author.source,
@@ -473,10 +497,10 @@ def resolve_conflict(
         answers=answers,
         status=response.status,
     )
+    target = f"response:{response.id}#{conflict['question']}"
     audit.record(
-        author.actor, "response.conflict_resolved", f"response:{response.id}#{question}",
-        response.participant.municipality_id,
-    )  # fmt: skip
+        author.actor, "response.conflict_resolved", target, response.participant.municipality_id
+    )
     return receipt
 
 
