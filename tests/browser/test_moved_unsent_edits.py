@@ -83,6 +83,15 @@ def start(page, slug: str) -> str:
     return page.url.split("#/r/")[1].split("/")[0]
 
 
+def back_online_after_the_move(app, world, context, page, slug: str) -> None:
+    """Version 2 is published and the one draft moved to it; the phone comes back online and
+    the app is opened again."""
+    assert publish_v2_and_move(app, world, slug) == 1
+    context.set_offline(False)
+    page.goto("/app/")
+    wait_for_app(page)
+
+
 def sent(app, page, rid: str, expected: tuple[int, dict], what: str) -> None:
     wait_until(lambda: not outbox(page) and on_server(app, rid) == expected, WAIT, what)
 
@@ -111,11 +120,7 @@ def test_an_unsent_answer_to_a_question_the_new_version_removed_stays_readable(a
     page.fill("#hvilken_jobb", "Snekker")
     page.fill("#kommentar", "Ny viktig kommentar fra telefonen")
     wait_until(lambda: outbox(page), message="the edits stored on the phone")
-    assert publish_v2_and_move(app, world, slug) == 1
-
-    context.set_offline(False)
-    page.goto("/app/")
-    wait_for_app(page)
+    back_online_after_the_move(app, world, context, page, slug)
     sent(
         app,
         page,
@@ -145,11 +150,7 @@ def test_an_unsent_choice_of_an_option_the_new_version_removed_blocks_nothing(ap
     page.fill("#hvilken_jobb", "Snekker")
     page.check("#farge-2")  # Gronn: version 2 has no such option
     wait_until(lambda: outbox(page), message="the edits stored on the phone")
-    assert publish_v2_and_move(app, world, slug) == 1
-
-    context.set_offline(False)
-    page.goto("/app/")
-    wait_for_app(page)
+    back_online_after_the_move(app, world, context, page, slug)
     # Not refused as a whole (422): the edit that fits reaches the server; the choice that does
     # not is not sent (nor is the earlier "Rod" kept as if the participant had chosen it).
     sent(
@@ -320,10 +321,7 @@ def test_a_phone_without_the_old_version_s_document_still_sends_only_what_fits(a
       {DB_MODULE}
       for (const d of await db.getAll("documents")) await db.remove("documents", d.key);
     }}""")
-    assert publish_v2_and_move(app, world, slug) == 1
-    context.set_offline(False)
-    page.goto("/app/")
-    wait_for_app(page)
+    back_online_after_the_move(app, world, context, page, slug)
     sent(
         app,
         page,
