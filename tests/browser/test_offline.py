@@ -19,6 +19,7 @@ from .app_driver import (
     fill_kartlegging,
     join_in_browser,
     locked_store,
+    next_page,
     open_app,
     outbox,
     stored,
@@ -160,6 +161,37 @@ def test_the_same_draft_is_edited_in_one_tab_only(world, context):
     first.goto("/app/")  # leaving the draft lets the other tab take it
     second.reload()
     second.wait_for_selector("#fields")
+
+
+def test_a_draft_edited_in_one_tab_is_not_sent_from_another(app, world, context):
+    """The summary of a draft open in another tab's editor does not send it: answers typed
+    there afterwards would be refused by the server without that tab knowing why."""
+    first = open_app(context, world.codes["p1"])
+    rid = start(first)
+    first.check("#mapped_before-1")
+    next_page(first)
+    first.wait_for_selector("#short_term_goal_kind-0")
+    first.check("#short_term_goal_kind-0")
+    first.check("#long_term_goal_kind-0")
+    next_page(first)
+    first.wait_for_selector("#household-0")  # the first tab stays in the editor
+    second = context.new_page()
+    second.goto(f"/app/#/r/{rid}/summary")
+    second.click("#send")
+    second.wait_for_selector("#problems .flash.warning")
+    assert "open in another tab" in second.inner_text("#problems")
+    first.check("#household-0")  # still editing in the first tab, and stored there
+    wait_until(lambda: stored(first)[0]["answers"].get("household") == ["alone"],
+               message="the first tab's answer stored")  # fmt: skip
+    assert stored(first)[0]["status"] == "draft"
+    first.goto("/app/")  # the editor let go: now the summary sends it
+    second.reload()
+    second.click("#send")
+    second.wait_for_selector("#app .cards")
+    wait_until(lambda: [r.status for r in server_responses(app)] == ["submitted"],
+               message="the response sent")  # fmt: skip
+    [response] = server_responses(app)
+    assert response.answers["household"] == ["alone"]
 
 
 def test_update_and_new_version_keep_drafts_and_outbox(app, base_app, world, context, faults):

@@ -134,8 +134,17 @@ export async function showSummary(id) {
         }))));
       return problems.firstChild.focus();
     }
-    setPending(id, { status: "submitted" });
-    if (!(await saveNow())) return null;
+    // Sent only while no other tab edits this draft (its edit lock): an answer typed there
+    // after this send would be refused by the server, and that tab would not know why.
+    const sent = await whileNotEdited(id, async () => {
+      setPending(id, { status: "submitted" });
+      return saveNow();
+    });
+    if (sent === null) {
+      show(problems, el("p", { class: "flash warning", role: "alert", tabindex: "-1" }, S.other_tab));
+      return problems.firstChild.focus();
+    }
+    if (!sent) return null;
     await sync();
     return go("#/");
   };
@@ -151,6 +160,16 @@ export async function showSummary(id) {
       ? el("p", {}, el("button", { type: "button", class: "primary", id: "send", onclick: send }, S.send))
       : null);
   root.querySelector("h1").focus();
+}
+
+/**
+ * Run ``work`` holding the response's edit lock (editor.js), or return null at once when
+ * another tab holds it. Without Web Locks there is nothing to ask: it just runs.
+ */
+function whileNotEdited(id, work) {
+  if (!navigator.locks) return work();
+  return navigator.locks.request(`loype-edit-${id}`, { ifAvailable: true },
+    (lock) => (lock ? work() : null));
 }
 
 function refusal(record, definition, body) {
