@@ -94,3 +94,31 @@ def test_the_apps_strings_come_as_utf8_text_and_stay_inert_in_the_page(app, worl
     with app.test_request_context("/"):
         written = render_template_string("{{ x|tojson }}", x="</script><b>&'é")
     assert written == '"\\u003c/script\\u003e\\u003cb\\u003e\\u0026\\u0027é"'
+
+
+def test_the_offline_page_names_its_sign_in_and_holds_nothing_of_the_session(app, world, as_actor):
+    """The worker keeps /offline and shows it when a page cannot load: it is drawn in the
+    participant's language for their sign-in (the header the worker checks), with no menu and
+    no form carrying a session's token."""
+    amina = as_actor(app, "p1")
+    shell = amina.get("/app/")
+    page = amina.get("/offline")
+    html = page.get_data(as_text=True)
+    assert page.headers["Loype-Owner"] == shell.headers["Loype-Owner"]
+    assert "csrf_token" not in html and "<form" not in html and "<nav" not in html
+    assert amina.get("/app/").headers["Loype-Owner"] == page.headers["Loype-Owner"]
+    assert "Loype-Owner" not in app.test_client().get("/offline").headers  # nobody's
+
+
+def test_the_sign_out_page_gives_a_working_token(app, world, as_actor):
+    """GET /leave: the sign-out as a page, whose token is the session's as it is now (the app
+    takes it when its own page was drawn for an earlier session)."""
+    bashir = as_actor(app, "p2")
+    page = bashir.get("/leave")
+    assert page.status_code == 200
+    response = bashir.post("/leave", data={"csrf_token": forms_token(page.get_data(as_text=True))})
+    assert response.status_code == 302
+    with app.app_context():
+        [login] = db.session.query(LoginSession).filter_by(participant_id=world.p2).all()
+        assert login.ended_at is not None
+    assert bashir.get("/leave").headers["Location"].endswith("/join")  # signed out now

@@ -34,6 +34,7 @@ ROUTE_ACCESS: dict[str, str] = {
     "static": PUBLIC, "assets.serve": PUBLIC, "site.index": PUBLIC, "site.healthz": PUBLIC,
     "site.set_language": PUBLIC, "auth.login": PUBLIC, "auth.logout": PUBLIC,
     "auth.join_form": PUBLIC, "auth.join_link": PUBLIC, "auth.leave": PUBLIC,
+    "auth.leave_page": PUBLIC,  # anyone signed in may sign out; nobody: to the sign-in
     "pwa.manifest": PUBLIC, "pwa.service_worker": PUBLIC, "pwa.offline": PUBLIC,
     "pwa.audio": PUBLIC,  # recorded questions: questionnaire content, no personal data
     "api.openapi": PUBLIC,

@@ -18,7 +18,7 @@ const KEEP_PAGES = ["/app/", "/offline", "/join"];
 const SHELL_FOR = ["/app", "/me", "/r/", "/join"];
 // Whose sign-in a kept page was drawn for ("<participant>.<session>", as the owner cookie
 // says; webapp/pwa/views.py): the app shell carries that person's language and the CSRF token
-// of their session, so it is never shown to another sign-in.
+// of their session, the offline page their language, so neither is shown to another sign-in.
 const OWNER_HEADER = "Loype-Owner";
 const OWNER_COOKIE = /^(?:__Host-)?loype-owner$/;
 // Sign-ins seen (a form posted to /join): a page fetched before one is not kept after it.
@@ -90,7 +90,7 @@ export function start({ release, precache, bundle, icon }) {
     } else if (url.pathname.startsWith("/media/")) {
       event.respondWith(fromCacheFirst(MEDIA_CACHE, request));
     } else if (request.mode === "navigate") {
-      event.respondWith(page(cacheName, request, url));
+      event.respondWith(page(cacheName, request, url, (work) => event.waitUntil(work)));
     }
   });
 }
@@ -313,16 +313,37 @@ async function keptFor(path) {
 }
 
 async function forgetShell(cacheName) {
-  await (await caches.open(cacheName)).delete("/app/");
+  const cache = await caches.open(cacheName);
+  await Promise.all(["/app/", "/offline"].map((path) => cache.delete(path)));
 }
 
-async function page(cacheName, request, url) {
+/**
+ * The app shell was just kept for a sign-in: keep the offline page drawn for the same one (in
+ * their language), unless it already is. The next person on a shared phone gets their own.
+ */
+async function keepOfflineFor(cache, owner, seen) {
+  if ((await cache.match("/offline"))?.headers.get(OWNER_HEADER) === owner) return;
+  const response = await fetch("/offline", { credentials: "same-origin" });
+  if (response.ok && !response.redirected && seen === signIns) await cache.put("/offline", response);
+}
+
+async function page(cacheName, request, url, waitUntil) {
   const keep = KEEP_PAGES.includes(url.pathname);
   const seen = signIns;
   const network = fetch(request).then(async (response) => {
     // Not after a sign-in that came while it was on its way: it was drawn for the one before.
     if (keep && response.ok && !response.redirected && seen === signIns) {
-      await (await caches.open(cacheName)).put(url.pathname, response.clone());
+      const cache = await caches.open(cacheName);
+      await cache.put(url.pathname, response.clone());
+      const owner = response.headers.get(OWNER_HEADER);
+      if (url.pathname === "/app/" && owner) {
+        const work = keepOfflineFor(cache, owner, seen).catch(() => null); // offline: next time
+        try {
+          waitUntil(work);
+        } catch {
+          // the page was answered from the cache already: the work goes on without the wait
+        }
+      }
     }
     return response;
   });
@@ -345,6 +366,6 @@ async function page(cacheName, request, url) {
       const shell = await keptFor("/app/");
       if (shell) return shell;
     }
-    return (await caches.match("/offline")) || Response.error();
+    return (await keptFor("/offline")) || Response.error();
   }
 }

@@ -440,6 +440,10 @@ def test_participant_server_pages(setup, browser, live_server):
         choose_language(page, lang)
         audit.status(page.goto("/me/"), "/me/", 200)
         audit.check(page, f"/me/ {lang}", narrow=True)
+        audit.status(page.goto("/leave"), "/leave", 200)
+        audit.check(page, f"/leave {lang}", narrow=True)
+        audit.status(page.goto("/offline"), "/offline (signed in)", 200)
+        audit.check(page, f"/offline (signed in) {lang}", narrow=True)
         for number in range(1, 10):
             where = f"/r/<draft>/{number} {lang}"
             audit.status(page.goto(f"/r/{setup.draft}/{number}"), where, 200)

@@ -149,6 +149,33 @@ def test_the_next_person_s_own_shell_opens_offline(app, world, context):
     assert page.evaluate(SHELL_LANG) == ["en", "en"]
 
 
+def kept_offline_owner(page) -> str | None:
+    return page.evaluate(
+        "async () => (await caches.match('/offline'))?.headers.get('Loype-Owner') ?? null"
+    )
+
+
+def test_the_offline_page_is_drawn_for_the_next_person_and_holds_no_token(app, world, context):
+    """The page the worker shows when a page cannot load is in the signed-in person's language:
+    the next person gets one drawn for them, with no menu and no form of anyone's session."""
+    speaks(app, world.p1, "ar")
+    first = open_app(context, world.codes["p1"])
+    wait_until(lambda: kept_offline_owner(first) == owner_cookie(context), message="p1's kept")
+    first.click("form.leave button")
+    first.wait_for_url("**/join")
+    page = context.new_page()
+    press_join(page, world.codes["p2"])  # p2's language is English
+    wait_for_app(page)
+    wait_until(lambda: kept_offline_owner(page) == owner_cookie(context), message="p2's kept")
+    context.set_offline(True)
+    page.goto("/")  # no page the app shell stands in for
+    page.wait_for_selector("main h1")
+    assert page.evaluate("document.documentElement.lang") == "en"
+    assert page.inner_text("main h1") == "You are offline"
+    assert page.locator("form").count() == 0
+    assert "csrf_token" not in page.content()
+
+
 def test_signing_out_with_a_token_of_an_earlier_session_still_ends_the_session(app, world, context):
     """A page kept from the sign-in before carries that session's CSRF token: the server
     refuses it (400). The app gets a fresh token and signs out, instead of saying "You are

@@ -208,6 +208,14 @@ def join_link(code: str):
     return render_template("auth/join.html", form=form), 404
 
 
+@bp.get("/leave")
+def leave_page():
+    """Sign out, as a page with its one button; nobody signed in: the sign-in page."""
+    if current_actor() is None:
+        return redirect(url_for("auth.join_form"))
+    return render_template("auth/leave.html")
+
+
 @bp.post("/leave")
 def leave():
     """Sign a participant out (shared phones): answers already sent stay on the server."""

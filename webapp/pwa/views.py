@@ -123,7 +123,11 @@ def audio(clip_id: int, digest: str, ext: str):
 
 @bp.get("/offline")
 def offline():
-    return render_template("pwa/offline.html")
+    """The page the service worker shows when a page cannot load. It is drawn in the signed-in
+    participant's language, so it names their sign-in as the app shell does: the worker shows
+    it to nobody else, and draws it again for the next person."""
+    response = current_app.make_response(render_template("pwa/offline.html"))
+    return _drawn_for_this_sign_in(response)
 
 
 @bp.get("/app/")
@@ -137,11 +141,17 @@ def app_shell():
         page = render_template("pwa/app.html", strings=client_strings())
     else:
         page = _shell(str(get_locale())).replace(_TOKEN_MARK, generate_csrf())
-    response = current_app.make_response(page)
-    # Whose sign-in this page is drawn for (its language, its session's CSRF token): the
-    # service worker keeps it with this and never shows it to another (static/js/sw-main.js).
-    # The owner cookie says the same to the app; it grants nothing.
-    response.headers[OWNER_HEADER] = f"{_row_id(actor)}.{_row_id(login)}"
+    return _drawn_for_this_sign_in(current_app.make_response(page))
+
+
+def _drawn_for_this_sign_in(response: Response) -> Response:
+    """Name the participant's sign-in a kept page is drawn for (its language; the shell also
+    its session's CSRF token): the service worker keeps the page with this header and never
+    shows it to another (static/js/sw-main.js). The owner cookie says the same to the app; it
+    grants nothing. Nobody signed in: no header, a page for anyone."""
+    actor, login = current_actor(), current_login()
+    if isinstance(actor, Participant) and login is not None:
+        response.headers[OWNER_HEADER] = f"{_row_id(actor)}.{_row_id(login)}"
     return response
 
 

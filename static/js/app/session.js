@@ -22,13 +22,13 @@ async function post(form, token) {
 const ended = (response) => response.type === "opaqueredirect" || response.ok;
 
 /**
- * A CSRF token of this browser's session as the server has it now, from its smallest page
- * (every page's language form carries one); null when it cannot be had. The page's own token
+ * A CSRF token of this browser's session as the server has it now, from the sign-out page
+ * (GET /leave, a form and little else); null when it cannot be had. The page's own token
  * may be another session's: an app shell kept from before a sign-in, or one kept while the
  * session ended and a new one began.
  */
 async function freshToken() {
-  const response = await fetch("/offline", { credentials: "same-origin", cache: "no-store" });
+  const response = await fetch("/leave", { credentials: "same-origin", cache: "no-store" });
   if (!response.ok) return null;
   const page = new DOMParser().parseFromString(await response.text(), "text/html");
   return page.querySelector(TOKEN)?.value || null;
