@@ -4,17 +4,27 @@
  * A condition is never typed as code; the pickers build the JSON the engine evaluates.
  */
 
-/** Split a condition into {combinator, rows: [{not, question, operator, value}]}, or null. */
+const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+
+/**
+ * Split a condition into {combinator, rows: [{not, question, operator, value}]}, or null when
+ * the pickers cannot show it (a shape typed into the JSON text: it is changed there).
+ */
 export function readCondition(condition) {
-  if (!condition) return { combinator: "all", rows: [] };
+  if (condition == null) return { combinator: "all", rows: [] };
+  if (!isObject(condition)) return null;
   const combinator = condition.all ? "all" : condition.any ? "any" : "all";
   const parts = condition.all ?? condition.any ?? [condition];
+  if (!Array.isArray(parts)) return null;
   const rows = [];
   for (const part of parts) {
-    const negated = Boolean(part.not);
-    const leaf = part.not ?? part;
+    if (!isObject(part)) return null;
+    const negated = "not" in part;
+    const leaf = negated ? part.not : part;
+    if (!isObject(leaf) || typeof leaf.question !== "string" || !leaf.question) return null;
     const operator = ["equals", "in", "contains", "answered"].find((k) => k in leaf);
-    if (!leaf.question || !operator) return null;
+    if (!operator || (operator === "in" && !Array.isArray(leaf.in))) return null;
+    if (operator === "answered" && typeof leaf.answered !== "boolean") return null;
     rows.push({ not: negated, question: leaf.question, operator, value: leaf[operator] });
   }
   return { combinator, rows };
@@ -28,6 +38,24 @@ export function buildCondition({ combinator, rows }) {
   });
   if (!parts.length) return null;
   return parts.length === 1 ? parts[0] : { [combinator]: parts };
+}
+
+// Questions whose answer is typed (a text, a date, a number) or picked from a long list: a new
+// rule on one asks whether it is answered, which holds for someone. ("equal to" an empty text
+// never holds: an empty answer is no answer.) A choice starts at its first option.
+const PICKED = new Set(["choice", "multichoice", "yesno"]);
+
+/** The operator a new rule on question starts with. */
+export function defaultOperator(ctx, question) {
+  const widget = ctx.widgetOf(question);
+  const operators = ctx.C.operators[widget] ?? ["answered"];
+  return !PICKED.has(widget) && operators.includes("answered") ? "answered" : operators[0];
+}
+
+/** A new rule on question, one that holds for some answer. */
+export function newRule(ctx, question) {
+  const operator = defaultOperator(ctx, question);
+  return { not: false, question, operator, value: defaultValue(ctx, question, operator) };
 }
 
 function defaultValue(ctx, question, operator) {
@@ -72,7 +100,8 @@ export function conditionControls(condition, earlier, ctx, save) {
         el("option", { value: "true", selected: row.value === true }, S.is_answered),
         el("option", { value: "false", selected: row.value === false }, S.is_not_answered));
     } else if (widget === "choice" || widget === "multichoice" || widget === "yesno") {
-      const choices = widget === "yesno" ? [[true, S.yes], [false, S.no]] : options.map((o) => [o.const, o.title || String(o.const)]);
+      const choices = widget === "yesno" ? [[true, S.yes], [false, S.no]]
+      : options.filter(Boolean).map((o) => [o.const, typeof o.title === "string" && o.title ? o.title : String(o.const)]);
       if (row.operator === "in") {
         const chosen = new Set((row.value ?? []).map((v) => JSON.stringify(v)));
         valueControl = el("fieldset", { id: `c-${i}-value` }, el("legend", {}, S.condition_values),
@@ -101,7 +130,9 @@ export function conditionControls(condition, earlier, ctx, save) {
       field(S.condition_question, el("select", { id: `c-${i}-question`, onchange: (e) => {
         row.question = e.target.value;
         const ops = C.operators[ctx.widgetOf(row.question)] ?? ["answered"];
-        if (!ops.includes(row.operator)) row.operator = ops[0];
+        // "Answered or not" carries over; another operator only to a question with options.
+        const keep = ops.includes(row.operator) && (row.operator === "answered" || PICKED.has(ctx.widgetOf(row.question)));
+        if (!keep) row.operator = defaultOperator(ctx, row.question);
         row.value = defaultValue(ctx, row.question, row.operator);
         commit();
       } }, earlier.map((q) => el("option", { value: q, selected: q === row.question }, ctx.titleOf(q))))),
@@ -115,9 +146,7 @@ export function conditionControls(condition, earlier, ctx, save) {
     box.append(rowBox);
   });
   box.append(el("button", { type: "button", id: "c-add", onclick: () => {
-    const question = earlier[earlier.length - 1];
-    const operator = (C.operators[ctx.widgetOf(question)] ?? ["answered"])[0];
-    parsed.rows.push({ not: false, question, operator, value: defaultValue(ctx, question, operator) });
+    parsed.rows.push(newRule(ctx, earlier[earlier.length - 1]));
     commit();
   } }, S.condition_add));
   return box;

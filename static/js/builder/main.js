@@ -40,18 +40,32 @@ function announce(text) {
   setTimeout(() => { live.textContent = text; }, 50); // a new node text is read again
 }
 
-const doc = () => state.document;
-const properties = () => doc().schema?.properties ?? {};
-const sections = () => doc().ui?.sections ?? [];
+// The JSON text may give any part of the draft another shape than the builder writes (a list
+// where the questions are, a text where a section is); the check reports it under Problems.
+// What is read here treats such a part as empty, so the rest of the page is still drawn.
+const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+const objectOr = (v) => (isObject(v) ? v : {});
+const listOr = (v) => (Array.isArray(v) ? v : []);
+const own = (object, key) => typeof key === "string" && Object.hasOwn(object, key);
+const textOr = (v, otherwise) => (typeof v === "string" && v ? v : otherwise);
+
+const doc = () => objectOr(state.document);
+const properties = () => objectOr(objectOr(doc().schema).properties);
+const sections = () => listOr(objectOr(doc().ui).sections).filter(isObject);
+const itemsOf = (section) => listOr(section.items);
+const isQuestion = (item) => own(properties(), item);
 const qui = (ref) => {
   const [parent, child] = ref.split("/");
-  const ui = doc().ui?.questions?.[parent] ?? {};
-  return child ? ui.items?.[child] ?? {} : ui;
+  const ui = objectOr(objectOr(objectOr(doc().ui).questions)[parent]);
+  return child ? objectOr(objectOr(ui.items)[child]) : ui;
 };
 const qschema = (ref) => {
   const [parent, child] = ref.split("/");
-  const schema = properties()[parent];
-  return child ? schema?.items?.properties?.[child] : schema;
+  if (!isQuestion(parent)) return undefined;
+  const schema = objectOr(properties()[parent]);
+  if (!child) return schema;
+  const children = objectOr(objectOr(schema.items).properties);
+  return own(children, child) ? objectOr(children[child]) : undefined;
 };
 const inferred = (s) => {
   if (!s) return null;
@@ -61,18 +75,36 @@ const inferred = (s) => {
   if (s.type === "string") return s.format === "date" ? "date" : "text";
   return ["number", "integer"].includes(s.type) ? "number" : null;
 };
-export const widgetOf = (ref) => qui(ref).widget ?? inferred(qschema(ref));
+export const widgetOf = (ref) => textOr(qui(ref).widget, null) ?? inferred(qschema(ref));
+/** A question's answer options; an entry that is not an option (null) is null, in its place. */
 export const optionsOf = (ref) => {
   const s = qschema(ref);
-  return (widgetOf(ref) === "choice" ? s?.oneOf : s?.items?.anyOf) ?? [];
+  return listOr(widgetOf(ref) === "choice" ? s?.oneOf : s?.items?.anyOf).map((o) => (isObject(o) ? o : null));
 };
-const titleOf = (ref) => qschema(ref)?.title || ref;
+const titleOf = (ref) => textOr(qschema(ref)?.title, ref);
+const childrenOf = (ref) => Object.keys(objectOr(objectOr(qschema(ref)?.items).properties));
 
 // One operation at a time, each on the revision the one before it made. Arguments that merge
 // into what is stored (a list of languages, an option's tags) are a function, called when the
 // operation is sent: by then every operation before it is in the state. It is given `now`,
 // which names a question of the settings it was made on by its id in that state.
 let queue = Promise.resolve();
+let pending = 0; // saves queued or on their way
+let saveFailed = false; // the latest save was refused or did not reach the server
+let reloading = false; // the Reload button after a refusal: asked for, so not asked again
+
+/** Run task after every save queued before it; returns its result. */
+function enqueue(task) {
+  pending += 1;
+  const next = queue.then(task);
+  queue = next.catch(() => undefined).finally(() => { pending -= 1; });
+  return next;
+}
+
+/** Resolve when every queued save has been answered (or has failed). */
+async function settled() {
+  while (pending) await queue;
+}
 
 // Questions renamed, each with the revision its rename made, in order. An operation made on
 // settings drawn before a rename was stored names the question by its new id when it is sent
@@ -91,32 +123,35 @@ function current(ref, since) {
 
 function send(op, args, done) {
   const since = state.revision; // the settings the operation was made on
-  const next = queue.then(() => sendNow(op, args, done, since));
-  queue = next.catch(() => undefined);
-  return next;
+  return enqueue(() => sendNow(op, args, done, since));
 }
 
 // Accept JSON: a refusal made before the builder's view (an expired form) says why in JSON too.
 const JSON_HEADERS = { "Content-Type": "application/json", Accept: "application/json",
   "X-CSRFToken": C.csrf };
+const KEEPALIVE_BYTES = 60_000; // browsers refuse keepalive requests over 64 kB
 
 /** Send one operation; on success show the new draft and announce what happened. */
 async function sendNow(op, args, done, since) {
   $("builder-error").replaceChildren();
   const now = (ref) => current(ref, since);
   const sent = named(typeof args === "function" ? args(now) : args, now);
+  const request = JSON.stringify({ revision: state.revision, op, args: sent });
   let response;
   try {
+    // keepalive: an operation sent as the page goes (beforeunload, below) still arrives.
     response = await fetch(C.urls.operations, {
       method: "POST",
       headers: JSON_HEADERS,
-      body: JSON.stringify({ revision: state.revision, op, args: sent }),
+      body: request,
+      keepalive: request.length < KEEPALIVE_BYTES,
     });
   } catch {
-    return fail({ message: S.offline });
+    return refused({ message: S.offline });
   }
   const body = await response.json().catch(() => ({ message: S.failed }));
-  if (!response.ok) return fail(body);
+  if (!response.ok) return refused(body);
+  saveFailed = false;
   Object.assign(state, body);
   if (op === "rename_question") renames.push([state.revision, sent.question, body.result]);
   if (typeof done === "function") done(body.result);
@@ -140,6 +175,13 @@ function namedIn(condition, now) {
     [key, key === "question" && typeof value === "string" ? now(value) : namedIn(value, now)]));
 }
 
+/** A save was refused or never arrived: say why, and keep the page from going unasked. */
+function refused(body) {
+  saveFailed = true;
+  reloading = false;
+  return fail(body);
+}
+
 function fail(body) {
   const box = $("builder-error");
   const message = body.message ?? body.detail ?? S.failed; // the builder's, or a problem's
@@ -147,7 +189,10 @@ function fail(body) {
     el("li", {}, `${c.who} (${c.when}): ${c.what}`));
   box.replaceChildren(el("div", { class: "error-summary" }, el("p", {}, message),
     changes.length ? el("ul", {}, changes) : null,
-    body.changes ? el("button", { type: "button", onclick: () => location.reload() }, S.reload) : null));
+    body.changes ? el("button", { type: "button", onclick: () => {
+      reloading = true; // asked for: the refused change is gone anyway (typed JSON text is not)
+      location.reload();
+    } }, S.reload) : null));
   announce(message);
   return undefined;
 }
@@ -169,18 +214,18 @@ function outlineButton(id, label, target, describedBy) {
 
 function renderOutline() {
   const list = el("ol", { class: "outline-list" },
-    el("li", {}, outlineButton("ol-meta", doc().title || S.questionnaire, { kind: "questionnaire" })));
+    el("li", {}, outlineButton("ol-meta", textOr(doc().title, S.questionnaire), { kind: "questionnaire" })));
   for (const section of sections()) {
     const items = el("ol", {});
-    for (const item of section.items ?? []) {
-      if (!(item in properties())) continue;
+    for (const item of itemsOf(section)) {
+      if (!isQuestion(item)) continue;
       const children = widgetOf(item) === "group"
-        ? el("ol", {}, Object.keys(qschema(item).items?.properties ?? {}).map((c) => el("li", {},
+        ? el("ol", {}, childrenOf(item).map((c) => el("li", {},
           outlineButton(`ol-q-${item}-${c}`, titleOf(`${item}/${c}`), { kind: "question", id: `${item}/${c}` }))))
         : null;
       items.append(el("li", {}, outlineButton(`ol-q-${item}`, titleOf(item), { kind: "question", id: item }), children));
     }
-    list.append(el("li", {}, outlineButton(`ol-s-${section.id}`, section.title || section.id,
+    list.append(el("li", {}, outlineButton(`ol-s-${section.id}`, textOr(section.title, String(section.id)),
       { kind: "section", id: section.id }), items));
   }
   $("outline").replaceChildren(list);
@@ -241,7 +286,7 @@ function addQuestionForm(section, parent) {
 
 function metaSettings() {
   const set = (key) => (value) => send("set_meta", { [key]: value });
-  const languages = new Set(doc().languages ?? []);
+  const languages = new Set(listOr(doc().languages));
   return [
     field(S.title, textInput("f-title", doc().title, set("title"))),
     field(S.description, textInput("f-description", doc().description, set("description"))),
@@ -250,7 +295,7 @@ function metaSettings() {
         disabled: code === doc().source_language, onchange: (e) => {
           const on = e.target.checked;
           send("set_meta", () => {
-            const chosen = new Set(doc().languages ?? []);
+            const chosen = new Set(listOr(doc().languages));
             if (on) chosen.add(code); else chosen.delete(code);
             return { languages: C.languages.map(([c]) => c).filter((c) => chosen.has(c)) };
           });
@@ -262,27 +307,30 @@ function sectionSettings(id) {
   const section = sections().find((s) => s.id === id);
   if (!section) return [el("p", {}, S.gone)];
   const set = (key) => (value) => send("set_section", { section: id, [key]: value });
-  const earlier = questionRefs().filter((q) => !q.includes("/") && !section.items.includes(q) &&
-    questionRefs().indexOf(q) < questionRefs().indexOf(section.items[0] ?? "\u0000"));
+  // The questions before the section's first item, whatever that item is (an information
+  // block too): those of the sections above it. The first section has none to depend on.
+  const here = itemsOf(section);
+  const earlier = questionRefs(sections().slice(0, sections().indexOf(section)))
+    .filter((q) => !q.includes("/") && !here.includes(q));
   return [
     actions("section", id, section.title),
     field(S.title, textInput("f-title", section.title, set("title"))),
     field(S.description, textInput("f-description", section.description, set("description"))),
     field(S.icon, selectInput("f-icon", [["", S.none], ...C.pictograms.map((p) => [p, p])], section.icon ?? "", (v) => set("icon")(v || null))),
-    conditionControls(section.visible_if, earlier.length ? earlier : questionRefs().filter((q) => !q.includes("/") && !section.items.includes(q)),
-      ctxFor(), (c) => set("visible_if")(c)),
+    conditionControls(section.visible_if, earlier, ctxFor(), (c) => set("visible_if")(c)),
     addQuestionForm(id, null),
   ];
 }
 
-function questionRefs() {
+/** The questions (and a group's questions) of these sections, in the questionnaire's order. */
+function questionRefs(within = sections()) {
   const refs = [];
-  for (const section of sections()) {
-    for (const item of section.items ?? []) {
-      if (!(item in properties())) continue;
+  for (const section of within) {
+    for (const item of itemsOf(section)) {
+      if (!isQuestion(item)) continue;
       refs.push(item);
       if (widgetOf(item) === "group") {
-        for (const c of Object.keys(qschema(item).items?.properties ?? {})) refs.push(`${item}/${c}`);
+        for (const c of childrenOf(item)) refs.push(`${item}/${c}`);
       }
     }
   }
@@ -298,7 +346,7 @@ function questionSettings(ref) {
   const widget = widgetOf(ref);
   const [parent, child] = ref.split("/");
   const set = (key) => (value) => send("set_question", { question: ref, [key]: value });
-  const required = (child ? qschema(parent).items?.required : doc().schema.required) ?? [];
+  const required = listOr(child ? objectOr(qschema(parent).items).required : objectOr(doc().schema).required);
   const published = C.published.includes(ref);
   const out = [
     actions("question", ref, schema.title),
@@ -339,8 +387,8 @@ function questionSettings(ref) {
   if (!child) {
     const earlier = questionRefs().filter((q) => !q.includes("/") && questionRefs().indexOf(q) < questionRefs().indexOf(ref));
     out.push(conditionControls(ui.visible_if, earlier, ctxFor(), (c) => set("visible_if")(c)));
-    const here = sections().find((s) => s.items.includes(ref))?.id;
-    const target = selectInput("f-move-section", sections().map((s) => [s.id, s.title || s.id]), here, () => {});
+    const here = sections().find((s) => itemsOf(s).includes(ref))?.id;
+    const target = selectInput("f-move-section", sections().map((s) => [s.id, textOr(s.title, String(s.id))]), here, () => {});
     out.push(el("div", { class: "inline-form" }, field(S.move_to, target),
       el("button", { type: "button", id: "f-move", onclick: () => send("move_question_to_section",
         { question: ref, section: target.value }) }, S.move)));
@@ -361,14 +409,14 @@ function tryPattern(ref, value) {
 
 /** Set one entry of a question's map (resource_tags, option_icons), merged when it is sent. */
 function setEntry(ref, key, token, value) {
-  return send("set_question", (now) => ({ question: ref, [key]: { ...(qui(now(ref))[key] ?? {}), [token]: value } }));
+  return send("set_question", (now) => ({ question: ref, [key]: { ...objectOr(qui(now(ref))[key]), [token]: value } }));
 }
 const tagList = (v) => v.split(",").map((t) => t.trim()).filter(Boolean);
 
 function tagEditor(ref, values) {
-  const tags = qui(ref).resource_tags ?? {};
+  const tags = objectOr(qui(ref).resource_tags);
   return el("fieldset", {}, el("legend", {}, S.resource_tags), values.map(([value, label], i) =>
-    field(format(S.tags_for, { option: label }), textInput(`f-tags-${i}`, (tags[value] ?? []).join(", "),
+    field(format(S.tags_for, { option: label }), textInput(`f-tags-${i}`, listOr(tags[value]).join(", "),
       (v) => setEntry(ref, "resource_tags", value, tagList(v))), S.tags_help)));
 }
 
@@ -376,20 +424,21 @@ function optionEditor(ref, published) {
   const options = optionsOf(ref);
   const ui = qui(ref);
   const rows = options.map((o, i) => {
-    const label = o.title || String(o.const);
+    if (!o) return null; // not an option (the JSON text's); reported under Problems
+    const label = textOr(o.title, String(o.const));
     const token = typeof o.const === "string" ? o.const : JSON.stringify(o.const);
     // The option where it is when the operation is sent: one queued before may have moved it.
-    const here = (now) => optionsOf(now(ref)).findIndex((x) => JSON.stringify(x.const) === JSON.stringify(o.const));
+    const here = (now) => optionsOf(now(ref)).findIndex((x) => JSON.stringify(x?.const) === JSON.stringify(o.const));
     const opt = (op, args, said) => send(op, (now) => ({ question: ref, index: here(now), ...args }), said);
     const key = (part) => ({ "data-key": `${ref}:${JSON.stringify(o.const)}:${part}` });
     return el("li", {}, el("fieldset", { class: "option" }, el("legend", {}, format(S.option_legend, { number: i + 1, option: label })),
       field(S.option_text, textInput(`f-opt-${i}-title`, o.title, (v) => opt("set_option", { title: v }), key("title"))),
       field(S.option_value, textInput(`f-opt-${i}-value`, token,
         (v) => opt("set_option", { value: v }), { disabled: published, ...key("value") })),
-      field(S.resource_tags, textInput(`f-opt-${i}-tags`, (ui.resource_tags?.[token] ?? []).join(", "),
+      field(S.resource_tags, textInput(`f-opt-${i}-tags`, listOr(objectOr(ui.resource_tags)[token]).join(", "),
         (v) => setEntry(ref, "resource_tags", token, tagList(v)), key("tags"))),
       field(S.icon, selectInput(`f-opt-${i}-icon`, [["", S.none], ...C.pictograms.map((p) => [p, p])],
-        ui.option_icons?.[token] ?? "", (v) => setEntry(ref, "option_icons", token, v || null))),
+        objectOr(ui.option_icons)[token] ?? "", (v) => setEntry(ref, "option_icons", token, v || null))),
       el("div", { class: "actions" },
         // Focus stays with the option moved, so "Move up" pressed again moves it further.
         el("button", { type: "button", id: `f-opt-${i}-up`, ...key("up"), onclick: () => opt("move_option", { delta: -1 }, format(S.moved_up, { name: label })) }, S.up),
@@ -421,11 +470,14 @@ function renderSettings() {
 
 function renderProblems() {
   $("problems").replaceChildren(...(state.problems.length ? state.problems.map((p) => {
-    const target = p.element.kind === "question" ? { kind: "question", id: p.element.id }
-      : p.element.kind === "section" ? { kind: "section", id: sections()[Number(p.element.index)]?.id }
+    const element = objectOr(p.element);
+    // A section's index counts every entry of the list, as the check does.
+    const section = objectOr(listOr(objectOr(doc().ui).sections)[Number(element.index)]);
+    const target = element.kind === "question" && typeof element.id === "string" ? { kind: "question", id: element.id }
+      : element.kind === "section" ? { kind: "section", id: section.id }
         : { kind: "questionnaire" };
     const where = target.kind === "question" ? titleOf(target.id)
-      : target.kind === "section" ? (sections().find((s) => s.id === target.id)?.title ?? "") : doc().title;
+      : target.kind === "section" ? textOr(section.title, "") : textOr(doc().title, "");
     return el("li", {}, el("button", { type: "button", class: "link", onclick: () => select(target) },
       `${where}: `), p.message, " ", el("code", {}, p.pointer || "/"));
   }) : [el("li", {}, S.no_problems)]));
@@ -460,6 +512,7 @@ function saving(node, save) {
   };
   node.addEventListener("change", go);
   node.addEventListener("blur", go);
+  node.flush = () => go({ type: "blur" }); // save what is typed without leaving the field
   return node;
 }
 
@@ -489,6 +542,16 @@ function putBack(edits) {
   }
 }
 
+/** The preview, or a note that there is none (a condition of a shape the engine cannot read). */
+function drawPreview() {
+  try {
+    renderPreview(state.document, selected, ctxFor());
+  } catch {
+    $("preview").replaceChildren(el("p", {}, S.preview_unavailable));
+    $("preview-page").textContent = "";
+  }
+}
+
 function render() {
   const active = document.activeElement;
   const focused = active?.dataset?.key ? `[data-key="${CSS.escape(active.dataset.key)}"]`
@@ -498,11 +561,15 @@ function render() {
   if ($("import-revision")) $("import-revision").value = state.revision;
   drawing = true;
   try {
-    renderOutline();
-    renderSettings();
-    renderProblems();
-    renderPreview(state.document, selected, ctxFor());
-    refreshJson();
+    // Each part on its own: one the JSON text's shapes trip up leaves the others (the
+    // Problems list above all) drawn, and the page working.
+    for (const part of [renderProblems, renderOutline, renderSettings, drawPreview, refreshJson]) {
+      try {
+        part();
+      } catch (error) {
+        console.warn("builder: a part of the page could not be drawn", error);
+      }
+    }
   } finally {
     drawing = false;
   }
@@ -514,7 +581,10 @@ function render() {
 
 // ------------------------------------------------------------------------------ JSON view
 
-let json = null; // {view, dirty, module}
+// The JSON text is saved on the revision it was drawn from (base), not the one the page shows
+// now: a change made in the settings after typing began is refused by the server, with what
+// changed, rather than silently replaced by the older text. The typed text stays in the editor.
+let json = null; // {view, dirty, module, base}
 const jsonText = () => state.source_text ?? JSON.stringify(state.document, null, 2);
 
 $("json-open").addEventListener("click", async () => {
@@ -526,7 +596,7 @@ $("json-open").addEventListener("click", async () => {
   if (open && !json) {
     try {
       const module = await import("./json-view.js");
-      json = { module, dirty: false };
+      json = { module, dirty: false, base: state.revision };
       json.view = module.mountJsonView($("json-editor"), jsonText(), S.json_label, () => { json.dirty = true; });
     } catch {
       panel.replaceChildren(el("p", {}, S.json_unavailable));
@@ -537,32 +607,39 @@ $("json-open").addEventListener("click", async () => {
 $("json-save").addEventListener("click", () => {
   if (!json) return;
   const text = json.view.state.doc.toString();
-  queue = queue.then(async () => {
+  const base = json.base;
+  enqueue(async () => {
     $("builder-error").replaceChildren();
     let response;
     try {
       response = await fetch(C.urls.json, {
         method: "POST",
         headers: JSON_HEADERS,
-        body: JSON.stringify({ revision: state.revision, text }),
+        body: JSON.stringify({ revision: base, text }),
       });
     } catch {
-      return fail({ message: S.offline });
+      return refused({ message: S.offline });
     }
     const body = await response.json().catch(() => ({ message: S.failed }));
-    if (!response.ok) return fail(body);
+    if (!response.ok) return refused(body);
+    saveFailed = false;
     Object.assign(state, body);
-    json.dirty = false;
+    // Typed on while it was saved: that text is newer than the one saved (and based on it).
+    if (json.view.state.doc.toString() === text) json.dirty = false;
+    json.base = state.revision;
     render();
     announce(state.problems.length ? format(S.json_saved_problems, { count: state.problems.length }) : S.saved);
-  }).catch(() => fail({ message: S.failed })); // the operations after it still run
+  }).catch(() => refused({ message: S.failed })); // the operations after it still run
 });
 
+/** Show the draft's text in the editor, unless something typed there is not saved yet. */
 function refreshJson() {
-  if (json && !json.dirty && json.view.state.doc.toString() !== jsonText()) {
+  if (!json || json.dirty) return;
+  if (json.view.state.doc.toString() !== jsonText()) {
     json.module.replaceText(json.view, jsonText());
     json.dirty = false;
   }
+  json.base = state.revision;
 }
 
 $("add-section").addEventListener("submit", (event) => {
@@ -572,6 +649,42 @@ $("add-section").addEventListener("submit", (event) => {
   send("add_section", { title: input.value }, (id) => { selected = { kind: "section", id }; })
     .then((id) => { if (id) { input.value = ""; announce(format(S.added, { name: id })); } });
 });
+
+// ------------------------------------------------------------------------ leaving the page
+//
+// A link (Check and publish, the menu) waits for the saves on their way: the next page then
+// shows them, and none is lost when the browser abandons the page's requests. Going another way
+// (reload, Back, an address typed) while a save is on its way, was refused, or JSON text is
+// typed but not saved asks first; what is typed in a field is sent on the way out.
+
+let passing = null; // the link clicked again once the saves are done
+
+/** Save the text of the field being typed in, as leaving it would. */
+const flush = () => document.activeElement?.flush?.();
+
+document.addEventListener("click", (event) => {
+  const link = event.target instanceof Element ? event.target.closest("a[href]") : null;
+  if (!link || link === passing) { passing = null; return; }
+  if (event.defaultPrevented || event.button !== 0 || event.ctrlKey || event.metaKey ||
+    event.shiftKey || event.altKey || (link.target && link.target !== "_self")) return;
+  flush();
+  if (!pending) return;
+  event.preventDefault();
+  settled().then(() => {
+    if (saveFailed) return; // the refusal is shown: leaving now would hide it
+    passing = link;
+    link.click();
+  });
+}, { capture: true });
+
+window.addEventListener("beforeunload", (event) => {
+  flush();
+  if (pending || (saveFailed && !reloading) || json?.dirty) {
+    event.preventDefault();
+    event.returnValue = ""; // older browsers ask only when this is set
+  }
+});
+
 $("settings-title").tabIndex = -1;
 export { readCondition };
 render();
