@@ -204,6 +204,18 @@ BAD_DOCUMENTS = [
     ("malformed condition",
      _set(["ui", "questions", "employer", "visible_if"], {"question": "work", "is": "yes"}),
      "/ui/questions/employer/visible_if", ""),
+    # An empty answer is no answer (it is never stored), so this never holds: the builder's
+    # "Add a rule" once stored it for a text question, which then stayed hidden for good.
+    ("a text compared with the empty answer",
+     _set(["ui", "questions", "employer", "visible_if"], {"question": "name", "equals": ""}),
+     "/ui/questions/employer/visible_if", "question 'name' never has the answer \"\""),
+    ("a date compared with the empty answer",
+     _set(["ui", "questions", "employer", "visible_if"],
+          {"question": "born", "in": ["2000-01-01", ""]}),
+     "/ui/questions/employer/visible_if", "question 'born' never has the answer \"\""),
+    ("more options than a phone reads",
+     _set([*P, "work", "oneOf"], [{"const": f"v{n}", "title": f"Valg {n}"} for n in range(301)]),
+     "/schema/properties/work/oneOf", "has 301 options; at most 300"),
 ]  # fmt: skip
 
 

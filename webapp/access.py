@@ -74,7 +74,7 @@ ROUTE_ACCESS: dict[str, str] = {
     "builder.translations": ADMINISTRATOR, "builder.export_po": ADMINISTRATOR,
     "builder.import_po": ADMINISTRATOR, "builder.import_new": ADMINISTRATOR,
     "builder.import_over": ADMINISTRATOR, "builder.export_draft": ADMINISTRATOR,
-    "builder.bank": ADMINISTRATOR,
+    "builder.bank": ADMINISTRATOR, "builder.preview": ADMINISTRATOR,
     # Notifications (docs/notifications.md): the participant's own inbox; pushes to the
     # participant's or the counsellor's own device.
     "api.push_key": OWN_DEVICE, "api.push_subscribe": OWN_DEVICE,

@@ -19,12 +19,13 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
+from sqlalchemy.exc import IntegrityError
 from wtforms import SelectChoice
 
 from .. import access
 from ..auth import current_actor, staff_required
 from ..builder.forms import ImportForm, NewQuestionnaireForm
-from ..builder.messages import problem_message, upload_message
+from ..builder.messages import problem_view, type_change_message, upload_message
 from ..extensions import db
 from ..i18n import interface_report, own_name
 from ..models import QuestionAudio, Questionnaire, Resource, StaffUser
@@ -50,51 +51,82 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 @staff_required("administrator")
 def questionnaires():
     form = UploadForm()
-    problems: list = []
+    problems: list[dict] = []
     if form.validate_on_submit():
         try:
             document = uploads.read_json_document(
                 form.document.data.read(), builder.MAX_DOCUMENT_BYTES
             )
         except uploads.UploadRefused as refused:
-            problems = [upload_message(refused.code, refused.params)]
+            problems = [_said(upload_message(refused.code, refused.params))]
         else:
-            found = check_document(document)
-            problems = [f"{p.pointer or '/'}: {problem_message(p)}" for p in found]
-        if not problems and form.publish.data:
-            admin = current_actor()
-            try:
-                result = questionnaire_service.import_document(
-                    document, admin.municipality, actor=admin
-                )
-            except questionnaire_service.OwnershipError:
-                db.session.rollback()
-                problems = [
-                    _(
-                        "The name %(slug)s belongs to a national template or another "
-                        "municipality. Copy the template, or give the file another slug.",
-                        slug=document["slug"],
-                    )
-                ]
-                return _listing(form, problems), 422
-            audit.record(admin, "questionnaire.upload", result.slug)
-            db.session.commit()
-            if result.created:
-                flash(
-                    _(
-                        "Published %(slug)s version %(number)s.",
-                        slug=result.slug,
-                        number=result.version.number,
-                    ),
-                    "success",
-                )
-            else:
-                flash(_("Nothing changed: this is the same as the latest version."), "info")
-            return redirect(url_for(".questionnaires"))
+            if form.publish.data:
+                return _publish_upload(form, document)
+            problems = [problem_view(p) for p in check_document(document)]
         if not problems:
             flash(_("The file has no problems."), "success")
     status = 422 if problems or form.errors else 200
     return _listing(form, problems), status
+
+
+def _said(message: str) -> dict[str, str | None]:
+    """A refusal that is about the whole file, shown like a problem without a place."""
+    return {"message": message, "pointer": None}
+
+
+def _publish_upload(form: UploadForm, document: dict):
+    """Publish an uploaded file by the builder's rules (``builder.publish_document``); show
+    what stops it as the builder's publish page says it."""
+    admin = current_actor()
+    try:
+        result = builder.publish_document(admin, document)
+        audit.record(admin, "questionnaire.upload", result.slug)
+        db.session.commit()
+    except builder.PublishRefused as refused:
+        db.session.rollback()
+        problems = [problem_view(p) for p in refused.problems]
+        problems += [_said(type_change_message(c)) for c in refused.type_changes]
+        return _listing(form, problems), 422
+    except builder.AudienceMismatch:
+        db.session.rollback()
+        return _listing(form, [_said(upload_message("audience"))]), 422
+    except builder.DraftTooLarge:
+        db.session.rollback()
+        return _listing(form, [_said(upload_message("too_large"))]), 422
+    except questionnaire_service.OwnershipError:
+        db.session.rollback()
+        message = _(
+            "The name %(slug)s belongs to a national template or another "
+            "municipality. Copy the template, or give the file another slug.",
+            slug=document["slug"],
+        )
+        return _listing(form, [_said(message)]), 422
+    except IntegrityError:  # another administrator published (or made) it a moment ago
+        db.session.rollback()
+        message = _(
+            "Someone else published this questionnaire at the same moment. Look at the "
+            "latest version before you publish again."
+        )
+        return _listing(form, [_said(message)]), 422
+    if result.created:
+        flash(
+            _("Published %(slug)s version %(number)s.", slug=result.slug,
+              number=result.version.number),
+            "success",
+        )  # fmt: skip
+        withheld = result.version.withheld_languages
+        if withheld:
+            flash(
+                _("Participants will not be offered these languages in this version, because "
+                  "texts are missing: %(languages)s. Those who use them read the questionnaire "
+                  "in Norwegian (or another language they know that is complete). Translate "
+                  "the missing texts and publish again to offer them.",
+                  languages=", ".join(own_name(lang) for lang in withheld)),
+                "info",
+            )  # fmt: skip
+    else:
+        flash(_("Nothing changed: this is the same as the latest version."), "info")
+    return redirect(url_for(".questionnaires"))
 
 
 def _listing(form: UploadForm, problems: list) -> str:

@@ -34,6 +34,10 @@ OPERATOR_NOT_FOR_WIDGET = _l("This kind of rule does not fit the question “%(q
 PROBLEMS_UNKNOWN_LANGUAGE = _l(
     "“%(lang)s” is not a language code Løype knows. Use a code such as nb, en, ar or fa_AF."
 )
+TOO_MANY_OPTIONS = _l(
+    "A question can have at most %(limit)s answer options. For a long list, use the "
+    "question type Country or Language, or a text answer."
+)
 
 PROBLEMS = {
     "condition_unknown_question": _l(
@@ -55,6 +59,11 @@ PROBLEMS = {
         "It is kept as you wrote it: correct it to go on."
     ),
     "json_object": _l("The JSON text must be one questionnaire: an object in curly braces."),
+    "audience": _l(
+        "“audience” must stay “%(audience)s”: a questionnaire cannot change who fills it in. "
+        "For the other audience, import the file as a new questionnaire."
+    ),
+    "too_many_options": TOO_MANY_OPTIONS,
     "unknown_language": PROBLEMS_UNKNOWN_LANGUAGE,
     "option_value": _l(
         "The value of this answer option, %(value)s, cannot be stored with an answer. Use a "
@@ -209,6 +218,10 @@ EDITS = {
         "stored under it."
     ),
     "value_taken": _l("Another option has the value “%(value)s”."),
+    "value_published": _l(
+        "This question has been published, so the values of its answer options cannot change "
+        "any more: answers are stored with them."
+    ),
     "cannot_move": _l("It cannot move further that way."),
     "condition_on_itself": _l("A question cannot be shown or hidden by its own answer."),
     "no_question": _l("That question does not exist any more. Reload the page."),
@@ -230,10 +243,7 @@ EDITS = {
     "unknown_language": PROBLEMS["unknown_language"],
     "source_language_needed": SOURCE_LANGUAGE_NEEDED,
     "option_value": _l("The value of an answer option must be a text or a whole number."),
-    "too_many_options": _l(
-        "A question can have at most %(limit)s answer options. For a long list, use the "
-        "question type Country or Language, or a text answer."
-    ),
+    "too_many_options": TOO_MANY_OPTIONS,
     "no_option": _l("That answer option does not exist any more. Reload the page."),
     "no_options": _l("This question has no answer options."),
     "no_such_option": _l(
@@ -536,8 +546,30 @@ CHANGES = {
 
 
 def change_sentence(change: Any) -> str:
-    """Return one difference between two versions as a sentence."""
+    """Return one difference between two versions as a sentence: limits and question types
+    by the names the builder's fields give them, a limit that is not there as "no limit"."""
     detail = change.detail
     if change.kind == "text":
         detail = own_name(detail)
+    elif change.kind == "rule":
+        labels = page_strings()
+        name = labels.get(f"limit_{detail}") or labels.get(detail) or detail
+        before, after = (
+            _("no limit") if v is None else str(v) for v in (change.before, change.after)
+        )
+        detail = f"{name}: {before} → {after}"
+    elif change.kind == "type":
+        names = dict(widget_names())
+        detail = " → ".join(names.get(w, str(w)) for w in (change.before, change.after))
     return str(CHANGES[change.kind]) % {"where": change.where, "detail": detail}
+
+
+def type_change_message(change: Any) -> str:
+    """Return why publishing is refused for a question whose answers would change form."""
+    names = dict(widget_names())
+    return _(
+        "The question “%(question)s” was published as %(before)s and is now %(after)s. Answers "
+        "already given would not fit. Keep the type, or make a new question with a new name.",
+        question=change.question, before=names.get(change.before, change.before),
+        after=names.get(change.after, change.after),
+    )  # fmt: skip

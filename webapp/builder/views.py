@@ -22,6 +22,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from jinja2.utils import htmlsafe_json_dumps
@@ -36,7 +37,7 @@ from ..models import Questionnaire, QuestionnaireDraft
 from ..pwa.views import client_strings
 from ..questionnaires import diff, editing
 from ..questionnaires.editing import EditError
-from ..questionnaires.names import language_codes, text_direction
+from ..questionnaires.names import country_names, language_codes, language_names, text_direction
 from ..questionnaires.pictograms import PICTOGRAMS
 from ..questionnaires.types import REGISTRY
 from ..services import builder
@@ -48,6 +49,7 @@ from .messages import (
     edit_message,
     page_strings,
     problem_view,
+    type_change_message,
     widget_names,
 )
 
@@ -174,9 +176,10 @@ def edit(slug: str):
     draft = draft_or_404(slug)
     other = builder.open_draft(draft, current_actor())
     db.session.commit()
+    listed = draft.document.get("languages")  # the JSON text may have saved anything here
     languages = [
         code
-        for code in draft.document.get("languages") or []
+        for code in (listed if isinstance(listed, list) else [])
         if isinstance(code, str) and code in language_codes()
     ] or ["nb"]
     widgets = [(name, label) for name, label in widget_names() if name in REGISTRY]
@@ -184,7 +187,9 @@ def edit(slug: str):
         "csrf": generate_csrf(),
         "urls": {"operations": url_for(".operation", slug=slug)},
         "strings": page_strings(),
-        "preview_strings": client_strings(),
+        # The app's texts in the language the preview opens in (the first of the select);
+        # other languages, and country and language names, come from preview_texts.
+        "preview": preview_texts(languages[0], names=False),
         "widgets": widgets,
         "operators": {name: list(editing.operators_for(name)) for name in REGISTRY},
         "limits": {key: list(widgets) for key, widgets in editing.LIMITS.items()},
@@ -193,6 +198,7 @@ def edit(slug: str):
         "published": sorted(builder.published_refs(draft.questionnaire)),
     }
     config["urls"]["json"] = url_for(".json_text", slug=slug)
+    config["urls"]["preview"] = url_for(".preview", slug=slug, lang="LANG")
     return render_template(
         "builder/edit.html",
         draft=draft,
@@ -206,6 +212,35 @@ def edit(slug: str):
             (code, own_name(code)) for code in builder.translated_languages(draft.document)
         ],
     )
+
+
+def preview_texts(lang: str, names: bool = True) -> dict[str, Any]:
+    """Return what a phone set to ``lang`` draws a questionnaire with: the app's own texts
+    (an interface language's; for another language the administrator's, as no participant
+    uses it) and, with ``names``, the country and language names (as api/questionnaires.py
+    sends them)."""
+    if lang in current_app.config["LANGUAGES"]:
+        with force_locale(lang):
+            strings = client_strings()
+    else:
+        strings = client_strings()
+    found: dict[str, Any] = {"lang": lang, "strings": strings}
+    if names:
+        found["names"] = {
+            "country": [list(pair) for pair in country_names(lang)],
+            "language": [list(pair) for pair in language_names(lang)],
+        }
+    return found
+
+
+@bp.get("/<slug>/preview/<lang>.json")
+@staff_required("administrator")
+def preview(slug: str, lang: str):
+    """The preview's texts in one of the questionnaire's languages (fetched when chosen)."""
+    own_or_404(slug)
+    if lang not in language_codes():
+        abort(404)
+    return ordered_json(preview_texts(lang))
 
 
 @bp.get("/<slug>/draft.json")
@@ -299,7 +334,10 @@ def publish(slug: str):
     differences: list[str] = []
     languages = [] if problems else builder.language_states(draft.document)
     if latest is not None and not problems:
-        type_changes = builder.published_type_changes(draft.questionnaire, draft.document)
+        type_changes = [
+            type_change_message(change)
+            for change in builder.published_type_changes(draft.questionnaire, draft.document)
+        ]
         differences = [change_sentence(c) for c in diff.compare(latest.document, draft.document)]
     status = 422 if refused else 200
     return render_template(

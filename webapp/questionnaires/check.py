@@ -66,6 +66,10 @@ FORMATS = frozenset({"date"})
 # JavaScript holds every number as a double: integers beyond 2**53 change on the phone.
 EXACT_INTEGER = 2**53
 NUMBER_KEYWORDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
+#: Answer options of one question. A longer list is not read on a phone: the country and
+#: language question types, or a text answer, serve long lists. (The builder's add_option
+#: refuses the one past it too, which bounds the work of one edit.)
+MAX_OPTIONS = 300
 
 
 @dataclass(frozen=True)
@@ -514,6 +518,12 @@ def _question_problems(
     if widget in ("choice", "multichoice"):
         options_pointer = f"{pointer}/oneOf" if widget == "choice" else f"{pointer}/items/anyOf"
         options = resolve_pointer(document, options_pointer)
+        if len(options) > MAX_OPTIONS:
+            problems.append(
+                Problem(options_pointer, f"question {qid!r} has {len(options)} options; at most "
+                        f"{MAX_OPTIONS} are read on a phone", "too_many_options",
+                        (("question", qid), ("limit", str(MAX_OPTIONS))))
+            )  # fmt: skip
         seen: set[str] = set()
         for index, option in enumerate(options):
             title = option.get("title")
@@ -762,7 +772,8 @@ def _possible_answers(document: Mapping[str, Any], qid: str, widget: str, schema
             and (not whole or float(v).is_integer())
         )  # fmt: skip
     elif widget in ("text", "textarea", "date", "country", "language"):
-        return lambda v: isinstance(v, str)
+        # An empty answer is no answer (conditions.is_empty): it is never stored as "".
+        return lambda v: isinstance(v, str) and v != ""
     else:
         return None
     if not isinstance(listed, list) or not all(isinstance(o, dict) for o in listed):

@@ -24,6 +24,10 @@ class Change:
     kind: str
     where: str
     detail: str = ""
+    #: What a changed limit (``detail`` names its keyword) or question type was before and
+    #: is after; None where there was none. The builder says both in words.
+    before: Any = None
+    after: Any = None
 
 
 def _schema(document: dict[str, Any], ref: str) -> dict[str, Any]:
@@ -119,12 +123,11 @@ def _question_changes(before: dict[str, Any], after: dict[str, Any], ref: str) -
     changes = []
     old_widget, new_widget = widget_of(before, ref), widget_of(after, ref)
     if old_widget != new_widget:
-        changes.append(Change("type", ref, f"{old_widget} → {new_widget}"))
+        changes.append(Change("type", ref, "", old_widget, new_widget))
     old_schema, new_schema = _schema(before, ref), _schema(after, ref)
     for rule in RULES:
         if old_schema.get(rule) != new_schema.get(rule):
-            changes.append(Change("rule", ref, f"{rule}: {old_schema.get(rule)} → "
-                                               f"{new_schema.get(rule)}"))  # fmt: skip
+            changes.append(Change("rule", ref, rule, old_schema.get(rule), new_schema.get(rule)))
     if _required(before, ref) != _required(after, ref):
         changes.append(Change("required", ref, "yes" if _required(after, ref) else "no"))
     if _ui(before, ref).get("visible_if") != _ui(after, ref).get("visible_if"):

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ..digits import small_int
+from .check import MAX_OPTIONS
 from .conditions import OPERATORS, referenced_questions
 from .names import language_codes
 from .pointers import deref, pointer_escape
@@ -33,10 +34,6 @@ SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,62}$")
 # Letters NFKD does not take apart into a base letter and a mark.
 _LETTERS = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "ß": "ss", "đ": "d", "ł": "l"})
 QUESTION_TEXTS = ("help", "placeholder", "min_label", "max_label")
-#: Answer options of one question. A longer list is not read on a phone: the country and
-#: language question types, or a text answer, serve long lists. (Adding each option also
-#: looks at all the others, so this bounds the work of one edit.)
-MAX_OPTIONS = 300
 #: The longest option value: values are stored with every answer and shown in exports.
 MAX_OPTION_VALUE = 200
 LIMITS = {
@@ -820,10 +817,17 @@ def delete_option(document: Document, question: str, index: int) -> None:
 
 
 def duplicate_option(document: Document, question: str, index: int) -> Any:
+    """Copy an option (with its translations) right after it, under a value of its own."""
     listing = options(document, question)
     if not 0 <= index < len(listing):
         raise EditError("no_option", question=question, index=index)
-    return add_option(document, question, listing[index].get("title", ""), position=index + 1)
+    original = listing[index]
+    value = add_option(document, question, original.get("title", ""), position=index + 1)
+    listing_key = "/oneOf" if widget_of(document, question) == "choice" else "/items/anyOf"
+    at = f"{_schema_key(question)}{listing_key}/#o:"
+    _note("copies", {at + json.dumps(original.get("const"), sort_keys=True):
+                     at + json.dumps(value, sort_keys=True)})  # fmt: skip
+    return value
 
 
 def move_option(document: Document, question: str, index: int, delta: int) -> None:

@@ -157,7 +157,17 @@ def problems_of(draft: QuestionnaireDraft) -> list[Problem]:
                     (("line", str(line)), ("column", str(column))),
                 )
             )
-    return found + check_document(draft.document)
+    found += check_document(draft.document)
+    audience = draft.document.get("audience")
+    if audience in ("participant", "counsellor") and audience != draft.questionnaire.audience:
+        # The JSON text may say anything; the questionnaire's audience is fixed at its start
+        # (its versions, offers and answers are for it), so publishing would be refused.
+        found.append(
+            Problem("/audience", f"the questionnaire is for {draft.questionnaire.audience}; "
+                    "another audience needs a new questionnaire", "audience",
+                    (("audience", draft.questionnaire.audience),))
+        )  # fmt: skip
+    return found
 
 
 def _refuse_stale(draft: QuestionnaireDraft, base_revision: int) -> None:
@@ -201,6 +211,8 @@ def apply_operation(
         raise EditError("json_pending")
     if op == "rename_question":
         _refuse_published_rename(draft, args)
+    if op == "set_option":
+        _refuse_published_value(draft, args)
     document, result = editing.apply(draft.document, op, args)
     if _size(document) > MAX_DOCUMENT_BYTES:
         raise DraftTooLarge(op)
@@ -366,6 +378,7 @@ def import_over(
     admin: StaffUser,
     base_revision: int,
     document: dict[str, Any],
+    op: str = "import_json",
 ) -> SaveResult:
     """Replace the draft's document with an imported one (a new revision; problems kept)."""
     if not questionnaire_service.may_edit(admin, draft.questionnaire):
@@ -375,10 +388,10 @@ def import_over(
         raise AudienceMismatch()
     document = {**document, "slug": draft.questionnaire.slug}
     if _size(document) > MAX_DOCUMENT_BYTES:
-        raise DraftTooLarge("import_json")
+        raise DraftTooLarge(op)
     draft.document = document
     draft.source_text = None
-    _record(draft, admin, {"op": "import_json", "target": ""})
+    _record(draft, admin, {"op": op, "target": ""})
     return SaveResult(draft, problems_of(draft))
 
 
@@ -508,6 +521,27 @@ def _refuse_published_rename(draft: QuestionnaireDraft, args: dict[str, Any]) ->
         raise EditError("id_published", question=question)
 
 
+def _refuse_published_value(draft: QuestionnaireDraft, args: dict[str, Any]) -> None:
+    """Refuse a new value for an option of a published question (the builder's value field
+    is disabled there): answers given on a version are stored with the values it had."""
+    question, index = args.get("question"), args.get("index")
+    if "value" not in args or not isinstance(question, str) or not isinstance(index, int):
+        return
+    if index < 0 or question not in published_refs(draft.questionnaire):
+        return
+    try:
+        schema = editing.question_schema(draft.document, question)
+        if editing.widget_of(draft.document, question) == "choice":
+            listing = schema["oneOf"]
+        else:
+            listing = schema["items"]["anyOf"]
+        current = listing[index]["const"]
+    except (EditError, IndexError, TypeError, KeyError, AttributeError):
+        return  # the operation itself says what is wrong
+    if args["value"] != current:
+        raise EditError("value_published", question=question)
+
+
 def _kind(document: dict[str, Any], ref: str) -> str:
     return answer_kind(editing.widget_of(document, ref))
 
@@ -591,6 +625,42 @@ def publish(draft: QuestionnaireDraft, admin: StaffUser, base_revision: int) -> 
             admin, "builder.withhold_language", f"{result.slug}@{result.version.number}:{lang}"
         )
     return result
+
+
+def publish_document(admin: StaffUser, document: dict[str, Any]) -> Any:
+    """Publish an uploaded document as the next version of the questionnaire its slug names,
+    by the rules of ``publish``: the questionnaire's draft becomes the document (a new
+    revision, so the next publish from the builder starts from it), then that draft is
+    published, refused for problems, another audience (``AudienceMismatch``) or a changed
+    type, and with languages that miss texts withheld. A slug nobody has yet starts a
+    questionnaire of the admin's municipality; a template's or another municipality's is
+    never changed (``OwnershipError``)."""
+    found = check_document(document)
+    if found:
+        raise PublishRefused(found, [])
+    questionnaire = db.session.scalar(
+        sa.select(Questionnaire).where(Questionnaire.slug == document["slug"])
+    )
+    if questionnaire is None:
+        if not questionnaire_service.may_create(admin):
+            raise LookupError("not an administrator")
+        questionnaire = Questionnaire(
+            slug=document["slug"], audience=document["audience"],
+            municipality_id=admin.municipality_id,
+        )  # fmt: skip
+        draft = QuestionnaireDraft(
+            questionnaire=questionnaire, document=document, editor_id=admin.id,
+            editing_since=utcnow(),
+        )  # fmt: skip
+        db.session.add_all([questionnaire, draft])
+        db.session.flush()
+        audit.record(admin, "builder.upload", questionnaire.slug)
+    elif not questionnaire_service.may_edit(admin, questionnaire):
+        raise questionnaire_service.OwnershipError(document["slug"])
+    else:
+        draft = draft_for(admin, questionnaire)
+        import_over(draft, admin, draft.revision, document, op="upload")
+    return publish(draft, admin, draft.revision)
 
 
 def move_open_drafts(questionnaire: Questionnaire, admin: StaffUser) -> list[revisions.Moved]:

@@ -1,7 +1,10 @@
 /**
  * The live preview: the current page of the draft, rendered by the participant app's own
  * engine (static/js/engine) in any of the questionnaire's languages, right-to-left included.
- * Answers typed into it drive the conditions, as on the phone.
+ * Answers typed into it drive the conditions, as on the phone. Like the phone, it draws a
+ * language with that language's app texts ("optional", "Choose …", Yes/No) and country and
+ * language names: the page holds the texts of the language it opens in, the builder's
+ * preview endpoint sends each other language's (and the names) when it is first shown.
  */
 import { renderSection } from "../engine/render.js";
 import { shownItems } from "../engine/conditions.js";
@@ -12,6 +15,40 @@ let answers = {};
 let lastDoc = null;
 let lastSelected = null;
 const $ = (id) => document.getElementById(id);
+/** lang -> {strings, names} from the server; langs being fetched. */
+const texts = new Map();
+const fetching = new Set();
+
+const NAMED = ["country", "language"];
+const needsNames = (definition) => Object.values(definition.questions)
+  .some((q) => NAMED.includes(q.widget) || q.children.some((c) => NAMED.includes(c.widget)));
+
+/**
+ * Return the app's texts and names for lang as far as they are here, and fetch what is
+ * missing (the preview is drawn again when it comes, if lang is still the one shown).
+ */
+function textsFor(lang, withNames, ctx) {
+  const embedded = ctx.C.preview;
+  const have = texts.get(lang) ?? (embedded?.lang === lang ? { strings: embedded.strings } : null);
+  if ((!have || (withNames && !have.names)) && !fetching.has(lang) && ctx.C.urls.preview) {
+    fetching.add(lang);
+    fetch(ctx.C.urls.preview.replace("LANG", encodeURIComponent(lang)), { headers: { Accept: "application/json" } })
+      .then((response) => (response.ok ? response.json() : Promise.reject(new Error(String(response.status)))))
+      .then((body) => {
+        texts.set(lang, body);
+        if (lastDoc && shownLang(lastDoc) === lang) renderPreview(lastDoc, lastSelected, ctx);
+      })
+      .catch(() => undefined) // drawn with the texts at hand; asked again on the next drawing
+      .finally(() => fetching.delete(lang));
+  }
+  // Until they come: the language's texts without names, or the texts the page holds.
+  return {
+    strings: have?.strings ?? embedded?.strings ?? {},
+    names: have?.names ?? {},
+  };
+}
+
+const shownLang = (doc) => $("preview-lang").value || doc.source_language;
 
 export function renderPreview(doc, selected, ctx) {
   lastDoc = doc;
@@ -34,7 +71,8 @@ export function renderPreview(doc, selected, ctx) {
     lastSelected = selected;
   }
   page = Math.min(Math.max(page, 0), definition.sections.length - 1);
-  const lang = $("preview-lang").value || doc.source_language;
+  const lang = shownLang(doc);
+  const { strings, names } = textsFor(lang, needsNames(definition), ctx);
   phone.setAttribute("lang", lang.replace("_", "-"));
   phone.setAttribute("dir", RTL.has(lang) ? "rtl" : "ltr");
   const section = definition.sections[page];
@@ -42,8 +80,8 @@ export function renderPreview(doc, selected, ctx) {
   const fields = ctx.el("div", { class: "fields" });
   form.replaceChildren(title, fields);
   try {
-    renderSection(fields, { doc, definition, section: page, answers, lang, names: {},
-      strings: { ...ctx.C.preview_strings, messages: ctx.C.preview_strings.messages },
+    renderSection(fields, { doc, definition, section: page, answers, lang, names,
+      strings: { ...strings, messages: strings.messages },
       onChange: (now) => { answers = now; } });
   } catch {
     form.replaceChildren(ctx.el("p", {}, S.preview_unavailable));
