@@ -131,6 +131,27 @@ def test_csv_codes_one_column_per_question_and_item_cell_by_cell(app, world, as_
     assert cells["jobs.1.description"] == ""
 
 
+def test_every_download_says_its_type_and_charset_once(app, world, as_actor, answered):
+    """The CSV file said "text/csv; charset=utf-8; charset=utf-8"."""
+    counsellor = as_actor(app, "c1")
+    types = {
+        "csv": _get(counsellor, app).headers["Content-Type"],
+        "xlsx": _get(counsellor, app, format="xlsx").headers["Content-Type"],
+        "participant": counsellor.get(f"/participants/{world.p1}/export.json").headers[
+            "Content-Type"
+        ],
+        "questionnaire": as_actor(app, "admin1")
+        .get("/admin/questionnaires/kartlegging/1.json")
+        .headers["Content-Type"],
+    }
+    assert types == {
+        "csv": "text/csv; charset=utf-8",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "participant": "application/json",
+        "questionnaire": "application/json",
+    }
+
+
 def test_xlsx_labels_in_the_chosen_language(app, world, as_actor, answered):
     client = as_actor(app, "lead1")  # the lead sees the municipality: p1 and p2
     response = _get(client, app, values="labels", label_language="nb", format="xlsx")

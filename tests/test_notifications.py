@@ -547,3 +547,64 @@ def test_a_sync_conflict_tells_the_counsellor_once_until_read(app, world, as_act
     # The participant and other counsellors hear nothing of it.
     assert not _notifications(app, participant_id=world.p1, kind="sync_conflict")
     assert not _notifications(app, staff_id=world.c2)
+
+
+def _reassign(app, world, as_actor, to: int):
+    lead = as_actor(app, "lead1")
+    page = f"/participants/{world.p1}"
+    answer = lead.post(
+        f"{page}/counsellor", data={"csrf_token": csrf_token(lead, page), "counsellor_id": to}
+    )
+    assert answer.status_code == 302
+
+
+def test_a_new_counsellor_gets_the_inbox_entries_about_answers_still_waiting(app, world, as_actor):
+    """After a lead gave the participant another counsellor, the old one's entry opened "Page
+    not found" and the new one heard nothing of answers waiting for them."""
+    waiting = _submit(app, world)  # unread by c1
+    opened = _submit(app, world)  # read by c1, not reviewed yet
+    done = _submit(app, world)  # read by c1 and reviewed
+    old = as_actor(app, "c1")
+    for rid in (opened, done):
+        [entry] = _notifications(app, staff_id=world.c1, response_id=rid)
+        old.post(f"/inbox/{entry.public_id}", data={"csrf_token": csrf_token(old, "/inbox")})
+    with app.app_context():
+        reviews.add_review(
+            db.session.get(Response, done), db.session.get(StaffUser, world.c1), "completed", ""
+        )
+        db.session.commit()
+    new = as_actor(app, "c2")
+    assert new.post("/api/v1/push/subscriptions", json=_subscription()).status_code == 204
+    assert "A participant sent in their answers." not in new.get("/inbox").get_data(as_text=True)
+
+    _reassign(app, world, as_actor, world.c2)
+
+    assert "A participant sent in their answers." not in old.get("/inbox").get_data(as_text=True)
+    page = new.get("/inbox").get_data(as_text=True)
+    assert page.count("A participant sent in their answers.") == 3
+    assert "2 new" in new.get("/caseload").get_data(as_text=True)
+    unread = {e.response_id for e in _notifications(app, staff_id=world.c2) if not e.read_at}
+    assert unread == {waiting, opened}
+    with app.app_context():
+        pushed = db.session.scalars(sa.select(Delivery)).all()
+        assert sorted(d.notification.response_id for d in pushed) == sorted([waiting, opened])
+        assert {d.subscription.staff_id for d in pushed} == {world.c2}
+    for entry in _notifications(app, staff_id=world.c2):
+        answer = new.post(
+            f"/inbox/{entry.public_id}", data={"csrf_token": csrf_token(new, "/inbox")}
+        )
+        assert answer.status_code == 302
+        assert new.get(answer.headers["Location"]).status_code == 200
+
+
+def test_pushes_not_yet_sent_to_the_old_counsellor_are_dropped(app, world, as_actor):
+    old = as_actor(app, "c1")
+    assert old.post("/api/v1/push/subscriptions", json=_subscription()).status_code == 204
+    rid = _submit(app, world)
+    with app.app_context():
+        [pending] = db.session.scalars(sa.select(Delivery)).all()
+        assert pending.subscription.staff_id == world.c1
+    _reassign(app, world, as_actor, world.c2)
+    assert _count(app, Delivery) == 0  # c2 turned on no pushes
+    [entry] = _notifications(app, response_id=rid)
+    assert (entry.staff_id, entry.read_at) == (world.c2, None)

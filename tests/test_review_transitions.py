@@ -122,7 +122,7 @@ def test_a_follow_up_message_over_the_limit_is_refused_and_nothing_changes(app, 
     rid = _response(app, world, sent=True)
     response = _post(as_actor(app, "c1"), rid, "follow_up", "x" * (reviews.MESSAGE_LIMIT + 1))
     assert response.status_code == 422
-    assert "Field cannot be longer than 2000 characters." in response.get_data(as_text=True)
+    assert "Please write at most 2000 characters." in response.get_data(as_text=True)
     assert _state(app, rid) == ("submitted", [], 0)
 
 

@@ -15,7 +15,26 @@ from .input_guard import UnreadableInput
 log = logging.getLogger(__name__)
 
 
+#: Where only staff come: their areas, and the auth pages of signing in and two-step sign-in.
+STAFF_BLUEPRINTS = frozenset({"counsellor", "overview", "admin", "builder"})
+STAFF_ENDPOINTS = frozenset(
+    {"auth.login", "auth.login_code", "auth.two_step", "auth.two_step_new",
+     "auth.two_step_confirm", "auth.two_step_off"}
+)  # fmt: skip
+
+
+def _for_staff() -> bool:
+    """Whether the request is to a page only staff use (a participant's counsellor is no help
+    to a counsellor)."""
+    return request.blueprint in STAFF_BLUEPRINTS or request.endpoint in STAFF_ENDPOINTS
+
+
 def _messages(code: int) -> tuple[str, str]:
+    if code == 429 and _for_staff():
+        return _("Too many attempts"), _(
+            "There were too many wrong attempts. Nothing was changed. Please wait a few "
+            "minutes and try again, or ask your administrator for help."
+        )
     if code == 404:
         return _("Page not found"), _(
             "We could not find this page. It may have moved, or you may not have access to it."

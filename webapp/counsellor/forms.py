@@ -45,6 +45,33 @@ PROGRAMME_LABELS = {
 }
 
 
+def at_most(limit: int) -> Length:
+    """Check a text's length, refusing in the reader's language.
+
+    WTForms' own sentence is English in a plain ``Form`` (the caseload's search) and, having no
+    nynorsk catalogue and no Arabic plural forms, in nn and ar everywhere.
+    """
+    return Length(max=limit, message=_l("Please write at most %(limit)s characters.", limit=limit))
+
+
+def one_kind_of_line_break(value):
+    """Return the text with every line break as LF.
+
+    A browser sends a textarea's line breaks as CR LF but counts each as one character against
+    its ``maxlength``: counted as two here, text the page took was refused as too long.
+    """
+    if isinstance(value, str):
+        return value.replace("\r\n", "\n").replace("\r", "\n")
+    return value
+
+
+class TextBoxField(TextAreaField):
+    """A textarea whose text is kept with LF line breaks, counted as the browser counts them."""
+
+    def __init__(self, *args, filters=(), **kwargs) -> None:
+        super().__init__(*args, filters=(one_kind_of_line_break, *filters), **kwargs)
+
+
 def row_id(value) -> int:
     """Coerce a submitted id. A number no row can have (beyond PostgreSQL's integer) is not an
     id: the database driver would fail on it."""
@@ -73,7 +100,7 @@ class ListedChoiceField(SelectField):
 class ParticipantForm(FlaskForm):
     display_name = StringField(
         _l("Name or pseudonym"),
-        validators=[DataRequired(_l("Please write a name or a pseudonym.")), Length(max=120)],
+        validators=[DataRequired(_l("Please write a name or a pseudonym.")), at_most(120)],
         description=_l("What you and the participant call them. No e-mail or ID number needed."),
     )
     language = ListedChoiceField(_l("Preferred language"))
@@ -91,14 +118,14 @@ class ReviewForm(FlaskForm):
     status = SelectField(
         _l("Status"), choices=[SelectChoice(key, label) for key, label in REVIEW_LABELS.items()]
     )
-    note = TextAreaField(
+    note = TextBoxField(
         _l("Internal note"),
-        validators=[Length(max=10000)],
+        validators=[at_most(10000)],
         description=_l("Only counsellors see this note. The participant does not."),
     )
-    message = TextAreaField(
+    message = TextBoxField(
         _l("Message to the participant"),
-        validators=[Length(max=2000)],
+        validators=[at_most(2000)],
         description=_l(
             "With “Follow-up needed”: the answers open for changes again, and the participant "
             "sees this message in the app."
@@ -165,7 +192,7 @@ SORT_LABELS = {
 class CaseloadForm(Form):
     """Search, filters, order and page of the caseload (a GET form: no CSRF token)."""
 
-    q = SearchField(_l("Search by name"), validators=[Optional(), Length(max=120)])
+    q = SearchField(_l("Search by name"), validators=[Optional(), at_most(120)])
     state = SelectField(
         _l("State"),
         choices=[
@@ -213,11 +240,11 @@ class CommentForm(FlaskForm):
         ],
         default="note",
     )
-    body = TextAreaField(_l("Text"))
+    body = TextBoxField(_l("Text"))
 
 
 class EditCommentForm(FlaskForm):
-    body = TextAreaField(_l("Text"))
+    body = TextBoxField(_l("Text"))
 
 
 class RevisionsForm(Form):
@@ -239,7 +266,7 @@ class ShareForm(FlaskForm):
     """Share one suggested resource with the participant (limit: services/sharing.py)."""
 
     resource_id = IntegerField(validators=[DataRequired(), NumberRange(1, 2**31 - 1)])
-    note = TextAreaField(
+    note = TextBoxField(
         _l("Personal note (optional)"),
         description=_l("At most 500 characters. The participant sees it with the link."),
     )
@@ -262,9 +289,9 @@ class StepForm(FlaskForm):
     """One step of the follow-up plan (limits: services/plan.py)."""
 
     goal = StringField(
-        _l("Goal"), validators=[DataRequired(_l("Please write the goal.")), Length(max=300)]
+        _l("Goal"), validators=[DataRequired(_l("Please write the goal.")), at_most(300)]
     )
-    action = TextAreaField(_l("What to do"), validators=[Length(max=1000)])
+    action = TextBoxField(_l("What to do"), validators=[at_most(1000)])
     responsible = SelectField(
         _l("Who is responsible"),
         choices=[SelectChoice(k, label) for k, label in RESPONSIBLE_LABELS.items()],
@@ -280,7 +307,7 @@ class GuidanceOfferForm(FlaskForm):
     guidance_offered_on = PlanDateField(
         _l("Career guidance conversation offered on"), validators=[Optional()]
     )
-    guidance_centre = StringField(_l("At which career centre"), validators=[Length(max=200)])
+    guidance_centre = StringField(_l("At which career centre"), validators=[at_most(200)])
 
 
 class ResolveForm(FlaskForm):
@@ -292,9 +319,9 @@ class ResolveForm(FlaskForm):
     ``close``).
     """
 
-    question = StringField(validators=[DataRequired(), Length(max=200)])
+    question = StringField(validators=[DataRequired(), at_most(200)])
     revision = IntegerField(validators=[InputRequired()])
-    keep = StringField(validators=[Optional(), Length(max=20)])
+    keep = StringField(validators=[Optional(), at_most(20)])
 
 
 class ListedRadioField(RadioField):

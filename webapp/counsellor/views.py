@@ -1220,7 +1220,7 @@ def _export_file(version, table: exports.Table, fmt: str) -> HTTPResponse:
     name = f"{version.questionnaire.slug}-v{version.number}-{_today().isoformat()}.{fmt}"
     if fmt == "csv":
         body = spreadsheets.csv_chunks(table.header, table.rows())
-        mimetype = "text/csv; charset=utf-8"
+        mimetype = "text/csv"  # Werkzeug adds "; charset=utf-8" to a text/* type
     else:
         body = spreadsheets.xlsx_chunks(version.questionnaire.slug, table.header, table.rows())
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -36,6 +36,9 @@ class StaffUser(db.Model):
     __table_args__ = (
         sa.CheckConstraint("role IN ('administrator', 'counsellor')", name="role_known"),
         sa.CheckConstraint("NOT lead OR role = 'counsellor'", name="lead_is_counsellor"),
+        # The audit trail names staff by id ("staff:3"): an id is never given again, even on
+        # SQLite after the newest row is deleted (PostgreSQL's sequences never reuse one).
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -118,6 +121,11 @@ class Participant(db.Model):
             "ix_participant_counsellor_synced",
             "municipality_id", "counsellor_id", *SYNC_ORDER,
         ),
+        # The audit trail, the phone's storage and the owner cookie name a participant by id:
+        # an erased participant's id is never given to someone else, which SQLite's plain
+        # INTEGER PRIMARY KEY does (the highest id plus one). PostgreSQL's sequences never
+        # reuse one. Migration f4a6b8c0d2e4 rebuilt the SQLite tables.
+        {"sqlite_autoincrement": True},
     )  # fmt: skip
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -180,6 +180,54 @@ def has_unread(person: Recipient, kind: str, response: Response) -> bool:
     )
 
 
+def _still_to_do(entry: Notification) -> bool:
+    """Whether what a staff entry is about still waits for a counsellor: answers sent in and
+    not reviewed since, or a sync conflict nobody has settled."""
+    response = db.session.get(Response, entry.response_id)
+    if response is None:
+        return False
+    if entry.kind == "submission":
+        return response.progress == "submitted"
+    if entry.kind == "sync_conflict":
+        return bool(response.conflicts)
+    return False
+
+
+def hand_over(participant: Participant, old: StaffUser, new: StaffUser) -> None:
+    """Give ``new`` the entries ``old`` has about the participant's responses (the caller has
+    just made ``new`` their counsellor, and commits).
+
+    ``old`` may no longer open them. What still waits for a counsellor (answers not reviewed,
+    a conflict not settled) comes to ``new`` unread, with a push to each of their devices;
+    the rest comes as it was, read. Pushes not yet sent to ``old``'s devices are dropped.
+    """
+    entries = db.session.scalars(
+        sa.select(Notification).where(
+            Notification.staff_id == old.id,
+            Notification.response_id.in_(
+                sa.select(Response.id).where(Response.participant_id == participant.id)
+            ),
+        )
+    ).all()
+    if not entries:
+        return
+    db.session.execute(
+        sa.delete(Delivery).where(
+            Delivery.notification_id.in_([e.id for e in entries]), Delivery.state == "pending"
+        )
+    )
+    now = utcnow()
+    for entry in entries:
+        entry.staff_id = new.id
+        if entry.read_at is not None and _still_to_do(entry):
+            entry.read_at = None
+        if entry.read_at is None:
+            for subscription in _live_subscriptions(new):
+                db.session.add(
+                    Delivery(notification=entry, subscription=subscription, next_attempt_at=now)
+                )
+
+
 def mark_read(person: Recipient, public_id: str) -> Notification | None:
     """Mark one of the person's entries read (once); None if it is not theirs."""
     notification = db.session.scalar(

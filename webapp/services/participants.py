@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from ..models import PROGRAMMES, Participant, StaffUser
-from . import audit
+from . import audit, notifications
 
 
 class ParticipantError(ValueError):
@@ -52,6 +52,7 @@ def reassign(actor: StaffUser, participant: Participant, counsellor: StaffUser |
         raise ParticipantError("counsellor")
     if counsellor.id == participant.counsellor_id:
         return
+    notifications.hand_over(participant, participant.counsellor, counsellor)
     participant.counsellor = counsellor
     audit.record(
         actor, "participant.reassign", f"participant:{participant.id}:staff:{counsellor.id}"

@@ -3,7 +3,7 @@
 Erasure removes the participant, their responses with every revision and review, and their
 sessions. The audit trail stays (it is append-only) and was always pseudonymous: it names
 records by id ("participant:7"), and once the participant row is gone nothing links that id
-to a person.
+to a person: an id is never given to anyone again (models/tenancy.py).
 """
 
 from __future__ import annotations
@@ -72,7 +72,12 @@ def export(participant: Participant, *, complete: bool) -> dict[str, Any]:
     label = f"participant:{participant.id}"
     events = db.session.scalars(
         sa.select(AuditEvent)
-        .where(sa.or_(AuditEvent.actor == label, AuditEvent.target == label))
+        .where(
+            sa.or_(AuditEvent.actor == label, AuditEvent.target == label),
+            # Not an erased person's events, should their id have been given again (SQLite
+            # before migration f4a6b8c0d2e4): nothing about this person is older than them.
+            AuditEvent.at >= participant.created_at,
+        )
         .order_by(AuditEvent.id)
     ).all()
     devices = db.session.scalars(

@@ -76,6 +76,9 @@ def reads_of(participant: Participant) -> list[Read]:
             AuditEvent.action.in_(READ_ACTIONS),
             AuditEvent.target.in_(targets),
             AuditEvent.actor.like("staff:%"),
+            # An id given again (SQLite before migration f4a6b8c0d2e4) brings no one else's
+            # reads: nothing about this person happened before they were added.
+            AuditEvent.at >= participant.created_at,
         )
         .order_by(AuditEvent.id.desc())
         .limit(SHOWN)
