@@ -189,3 +189,37 @@ def test_a_participant_locked_out_is_still_sent_to_their_counsellor(app, world):
     page = phone.get("/join/ABCDEFGHJK")
     assert page.status_code == 429
     assert "ask your counsellor" in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("lang", ["nn", "ar"])
+def test_the_sign_in_form_says_its_limits_in_the_readers_language(app, world, lang):
+    """Every form of the site says its length limits in the reader's language, the sign-in
+    too (WTForms' own sentence is English in nn and ar)."""
+    client = english_client(app)
+    client.post(
+        "/language",
+        data={"csrf_token": csrf_token(client, "/login"), "lang": lang, "next": "/login"},
+    )
+    response = _login(client, "a" * 250 + "@example.org", "x" * 201)
+    errors = _errors(response)
+    assert AT_MOST[lang].format(254) in errors and AT_MOST[lang].format(200) in errors
+    assert "Field cannot be longer" not in errors
+
+
+def test_a_resource_description_as_long_as_the_page_allows_is_kept(app, world, as_actor):
+    from webapp.models import Resource
+    from webapp.services.resource_editing import DESCRIPTION_MAX
+
+    admin = as_actor(app, "admin1")
+    sent, kept = _typed(DESCRIPTION_MAX)
+    response = admin.post(
+        "/admin/resources/new",
+        data={"csrf_token": csrf_token(admin, "/admin/resources/new"),
+              "url": "https://a.example/", "title_nb": "Kurs", "description_nb": sent,
+              "tags": "norwegian-course", "region": "municipality",
+              "audience": "participant", "active": "y"},
+    )  # fmt: skip
+    assert response.status_code == 302, _errors(response)
+    with app.app_context():
+        resource = db.session.scalar(sa.select(Resource).where(Resource.slug == "kurs"))
+        assert resource.description["nb"] == kept.strip()  # texts are kept stripped

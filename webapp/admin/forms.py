@@ -9,11 +9,11 @@ from wtforms import (
     SelectChoice,
     SelectField,
     StringField,
-    TextAreaField,
     ValidationError,
 )
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired
 
+from ..form_fields import TextBoxField, at_most
 from ..i18n import lazy_gettext as _l
 from ..i18n import own_name
 from ..services import resource_editing
@@ -134,8 +134,8 @@ def resource_form(languages: list[str], **kwargs) -> ResourceForm:
     for lang in languages:
         required = lang == "nb"
         name = own_name(lang)
-        title_checks = [Length(max=resource_editing.TITLE_MAX)]
-        text_checks = [Length(max=resource_editing.DESCRIPTION_MAX)]
+        title_checks = [at_most(resource_editing.TITLE_MAX)]
+        text_checks = [at_most(resource_editing.DESCRIPTION_MAX)]
         if required:
             title_checks.insert(0, DataRequired(_l("Please write a title in bokmål.")))
             text_checks.insert(0, DataRequired(_l("Please write a description in bokmål.")))
@@ -151,7 +151,7 @@ def resource_form(languages: list[str], **kwargs) -> ResourceForm:
         setattr(
             Form,
             f"description_{lang}",
-            TextAreaField(
+            TextBoxField(
                 _l("Description (%(language)s)", language=name),
                 validators=text_checks,
                 render_kw={"lang": lang.replace("_", "-"), "dir": "auto", "rows": 3},

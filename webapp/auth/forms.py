@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired
 
+from ..form_fields import at_most
 from ..i18n import lazy_gettext as _l
 
 
 class LoginForm(FlaskForm):
     email = EmailField(
         _l("E-mail"),
-        validators=[DataRequired(_l("Please enter your e-mail address.")), Length(max=254)],
+        validators=[DataRequired(_l("Please enter your e-mail address.")), at_most(254)],
         render_kw={"autocomplete": "username"},
     )
     password = PasswordField(
         _l("Password"),
-        validators=[DataRequired(_l("Please enter your password.")), Length(max=200)],
+        validators=[DataRequired(_l("Please enter your password.")), at_most(200)],
         render_kw={"autocomplete": "current-password"},
     )
 
@@ -25,7 +26,7 @@ class LoginForm(FlaskForm):
 class JoinForm(FlaskForm):
     code = StringField(
         _l("Your code"),
-        validators=[DataRequired(_l("Please type the code you got.")), Length(max=40)],
+        validators=[DataRequired(_l("Please type the code you got.")), at_most(40)],
         description=_l("The code has 10 letters and numbers, for example ABCD-EFGH-JK."),
         render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"},
     )
@@ -38,7 +39,7 @@ class ConfirmJoinForm(FlaskForm):
 def _code_field() -> StringField:
     return StringField(
         _l("Code from your app"),
-        validators=[DataRequired(_l("Please type the code from your app.")), Length(max=20)],
+        validators=[DataRequired(_l("Please type the code from your app.")), at_most(20)],
         description=_l("6 digits. Your app shows a new code every 30 seconds."),
         render_kw={
             "autocomplete": "one-time-code",
@@ -60,7 +61,7 @@ class TwoStepOffForm(FlaskForm):
 
     password = PasswordField(
         _l("Password"),
-        validators=[DataRequired(_l("Please enter your password.")), Length(max=200)],
+        validators=[DataRequired(_l("Please enter your password.")), at_most(200)],
         render_kw={"autocomplete": "current-password"},
     )
     code = _code_field()

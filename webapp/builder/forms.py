@@ -13,18 +13,18 @@ from wtforms import (
     SelectChoice,
     SelectField,
     StringField,
-    TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms.validators import DataRequired, InputRequired, NumberRange
 from wtforms.widgets import HiddenInput
 
+from ..form_fields import TextBoxField, at_most
 from ..i18n import lazy_gettext as _l
 from ..questionnaires.translation import MAX_TRANSLATION
 
 
 class NewQuestionnaireForm(FlaskForm):
     title = StringField(
-        _l("Title"), validators=[DataRequired(_l("Please write a title.")), Length(max=200)]
+        _l("Title"), validators=[DataRequired(_l("Please write a title.")), at_most(200)]
     )
     audience = RadioField(
         _l("Who fills it in"),
@@ -82,7 +82,7 @@ def translation_form(pointers: list[str], outdated: set[str]) -> type[FlaskForm]
         setattr(
             TranslationForm,
             field_name(pointer),
-            TextAreaField(validators=[Length(max=MAX_TRANSLATION)]),
+            TextBoxField(validators=[at_most(MAX_TRANSLATION)]),
         )
         if pointer in outdated:
             setattr(TranslationForm, "c" + field_name(pointer)[1:], BooleanField())
@@ -122,16 +122,16 @@ class BankSearchForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField(_l("Words in the question"), validators=[Length(max=200)])
+    q = StringField(_l("Words in the question"), validators=[at_most(200)])
 
 
 class BankCopyForm(FlaskForm):
     """Copy one found question into a section of the draft."""
 
     revision = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
-    slug = StringField(widget=HiddenInput(), validators=[InputRequired(), Length(max=64)])
+    slug = StringField(widget=HiddenInput(), validators=[InputRequired(), at_most(64)])
     number = IntegerField(
         widget=HiddenInput(), validators=[InputRequired(), NumberRange(1, 2**31 - 1)]
     )  # a database integer: a larger number cannot name a version
-    question = StringField(widget=HiddenInput(), validators=[InputRequired(), Length(max=64)])
+    question = StringField(widget=HiddenInput(), validators=[InputRequired(), at_most(64)])
     section = SelectField(_l("Into section"), validate_choice=True)

@@ -16,17 +16,16 @@ from wtforms import (
     SelectChoice,
     SelectField,
     StringField,
-    TextAreaField,
 )
 from wtforms.validators import (
     DataRequired,
     InputRequired,
-    Length,
     NumberRange,
     Optional,
     ValidationError,
 )
 
+from ..form_fields import TextBoxField, at_most
 from ..i18n import lazy_gettext as _l
 from ..rendering.widgets import Select
 from ..services.caseload import PAGE_SIZES
@@ -43,33 +42,6 @@ PROGRAMME_LABELS = {
     "introduction_act": _l("Introduction programme (Introduction Act, before 2021)"),
     "other": _l("Another qualification path"),
 }
-
-
-def at_most(limit: int) -> Length:
-    """Check a text's length, refusing in the reader's language.
-
-    WTForms' own sentence is English in a plain ``Form`` (the caseload's search) and, having no
-    nynorsk catalogue and no Arabic plural forms, in nn and ar everywhere.
-    """
-    return Length(max=limit, message=_l("Please write at most %(limit)s characters.", limit=limit))
-
-
-def one_kind_of_line_break(value):
-    """Return the text with every line break as LF.
-
-    A browser sends a textarea's line breaks as CR LF but counts each as one character against
-    its ``maxlength``: counted as two here, text the page took was refused as too long.
-    """
-    if isinstance(value, str):
-        return value.replace("\r\n", "\n").replace("\r", "\n")
-    return value
-
-
-class TextBoxField(TextAreaField):
-    """A textarea whose text is kept with LF line breaks, counted as the browser counts them."""
-
-    def __init__(self, *args, filters=(), **kwargs) -> None:
-        super().__init__(*args, filters=(one_kind_of_line_break, *filters), **kwargs)
 
 
 def row_id(value) -> int:
