@@ -98,14 +98,18 @@ export function start({ release, precache, bundle, icon }) {
 /**
  * Send the outbox of the participant last open (Background Sync). A draft the server says is
  * on a newer version now (409 "version") waits, refused, until the app takes that version from
- * /api/v1/me, which this worker does not read: the open app is told, so it asks now.
+ * /api/v1/me, which this worker does not read: the open app is told, so it asks now. When
+ * something was sent, the open app is told too, so its status line and list say so at once
+ * (its own send found the outbox busy meanwhile, and left it to this one).
  */
 async function sendInBackground() {
   if (!(await openForBackground())) return;
+  let sent = 0;
   try {
-    await flush();
+    sent = (await flush()).sent ?? 0;
   } finally {
     if (takeMovedNotice()) await tellApp({ type: "moved" });
+    if (sent) await tellApp({ type: "synced" });
   }
 }
 

@@ -118,10 +118,18 @@ def test_a_failed_write_on_the_phone_is_said_and_nothing_is_claimed_sent(app, wo
     page.check("#mapped_before-2")
     page.wait_for_selector("#save-problem:not([hidden])")
     assert "could not save" in page.inner_text("#save-problem")
+    assert page.text_content("#sync-status") == "Not saved on this phone yet"
+    # Offline, nothing can be sent: still not saved on the phone, and never claimed sent.
+    context.set_offline(True)
     page.click("#send-now")
     page.wait_for_timeout(1500)
-    assert page.text_content("#sync-status") != "Everything is sent."
+    assert page.text_content("#sync-status") == "Not saved on this phone yet"
     assert server_answers(app, rid).get("mapped_before") == "no"
+    # Online, "Send now" sends it from memory (test_phone_trouble.py), and says what is true.
+    context.set_offline(False)
+    page.click("#send-now")
+    wait_until(lambda: server_answers(app, rid).get("mapped_before") == "unsure", 30, "sent")
+    page.wait_for_selector("#sync-status:text-is('Sent, but not saved on this phone yet')")
     page.evaluate("localStorage.removeItem('fail-idb')")  # space freed: the retry saves it
     page.wait_for_selector("#save-problem", state="hidden", timeout=20_000)
     send_and_wait(app, page, rid, "mapped_before", "unsure")

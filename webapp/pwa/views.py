@@ -252,6 +252,7 @@ def _translated_client_strings() -> dict:
                          "tries again. If it keeps happening, free up space on the phone, or "
                          "press “Send now” while you are online."),
         "not_saved": _("Not saved on this phone yet"),
+        "sent_not_saved": _("Sent, but not saved on this phone yet"),
         "send_again": _("Send again"),
         "use_server": _("Use the answers on the server"),
         "fix": _("Change the answers"),

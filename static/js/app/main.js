@@ -28,10 +28,10 @@ import { lockAndLeave, showSignOut } from "./leaving.js";
 import * as owner from "./owner.js";
 import * as records from "./records.js";
 import { currentView, followInPageLink, go, hashChanged, registerViews, route } from "./router.js";
-import { askForPersistence, onSaved, saveNow } from "./saving.js";
+import { askForPersistence, onMissing, onSaved, saveNow, unsavedNow } from "./saving.js";
 import { S } from "./screen.js";
 import { finishLeaving, leaveForm } from "./session.js";
-import { onSessionEnd, onSynced, scheduleSync, sendNow, sync } from "./sending.js";
+import { onSessionEnd, onSynced, scheduleSync, sendNow, showSent, sync } from "./sending.js";
 import { state, updateStatus } from "./status.js";
 import { NotTheirs, SignedOut, takeMovedNotice } from "./sync.js";
 import { watchForUpdates } from "./updates.js";
@@ -44,6 +44,7 @@ import { showSummary, summaryMoved } from "./pages/summary.js";
 registerViews({ list: showList, page: showPage, summary: showSummary, pin: showPinSettings,
   "sign-out": () => showSignOut(showSignedOut), inbox: showInbox, inboxEntry: openEntry });
 onSaved(scheduleSync);
+onMissing(refresh); // the participant's database deleted under the open app: what the server has
 onSessionEnd(sessionEnded);
 onSynced(async () => {
   if (currentView === "list") await showList(); // pages and summaries are not redrawn under the reader
@@ -158,7 +159,14 @@ async function boot() {
   document.addEventListener("click", (event) => {
     if (event.target instanceof Element && event.target.closest("a[href]")) saveNow();
   }, { capture: true });
-  window.addEventListener("beforeunload", () => { saveNow(); });
+  window.addEventListener("beforeunload", (event) => {
+    saveNow();
+    // The phone could not store what was typed: leaving loses it. The browser asks first.
+    if (unsavedNow()) {
+      event.preventDefault();
+      event.returnValue = ""; // (browsers before 2023 ask only so)
+    }
+  });
   window.addEventListener("pagehide", () => { saveNow(); });
   document.addEventListener("visibilitychange", () => {
     if (document.hidden) saveNow();
@@ -171,6 +179,9 @@ async function boot() {
     if (event.data?.type === "open" && hash.startsWith("#/inbox")) go(hash);
     // The worker's Background Sync was told a draft is on a newer version: take it, and send.
     if (event.data?.type === "moved") refreshAndSend();
+    // The worker sent what this page found it sending: say so, and redraw the list (an open
+    // page is not redrawn: what is typed there, and where, stays).
+    if (event.data?.type === "synced") showSent();
   });
   setInterval(sync, 30_000);
   await route();

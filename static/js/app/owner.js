@@ -92,9 +92,34 @@ export async function openForBackground() {
   return true;
 }
 
-/** How many wrong PINs were typed in a row, since when, and until when the server said wait. */
+/**
+ * How many wrong PINs were typed in a row, since when, and when the server last said wait, for
+ * how long (serverAt, serverSeconds; serverWaitUntil in what older apps kept).
+ */
 export async function pinTries() {
   return (await db.get("meta", "pin-tries")) ?? { key: "pin-tries", failures: 0, at: 0 };
+}
+
+/**
+ * Until when to wait before the next try, by the phone's count and by what the server said,
+ * measured from now at the longest: a time kept from a clock that has since gone back (a
+ * flat battery, a clock set by hand or by the network) counts as now, and is kept so, so the
+ * right PIN is never refused for longer than the wait itself. The server still counts every
+ * try online (a clock set forward shortens only the phone's own wait, offline).
+ */
+async function waitingUntil(tries, now) {
+  const kept = { ...tries };
+  if (kept.at > now) kept.at = now;
+  if (kept.serverAt > now) kept.serverAt = now;
+  if (kept.serverWaitUntil != null && kept.serverAt == null) {
+    // Kept by an older app: the server's wait is never longer than an hour (vault.pinDelay's).
+    kept.serverWaitUntil = Math.min(kept.serverWaitUntil, now + vault.pinDelay(Infinity));
+  }
+  if (kept.at !== tries.at || kept.serverAt !== tries.serverAt
+    || kept.serverWaitUntil !== tries.serverWaitUntil) await db.put("meta", kept).catch(() => {});
+  const server = kept.serverAt != null ? kept.serverAt + (kept.serverSeconds ?? 0) * 1000
+    : kept.serverWaitUntil ?? 0;
+  return Math.max(kept.at + vault.pinDelay(kept.failures), server);
 }
 
 /**
@@ -107,7 +132,7 @@ export async function pinTries() {
  */
 export async function tryPin(pin) {
   const tries = await pinTries();
-  const waitUntil = Math.max(tries.at + vault.pinDelay(tries.failures), tries.serverWaitUntil ?? 0);
+  const waitUntil = await waitingUntil(tries, Date.now());
   if (Date.now() < waitUntil) return { outcome: "wait", waitUntil, failures: tries.failures };
   const kept = await db.get("meta", "vault");
   if (!kept?.pin) return { outcome: "too-many", failures: tries.failures };
@@ -115,9 +140,10 @@ export async function tryPin(pin) {
   const server = await vault.checkPin(secrets.proof);
   if (server.outcome === "signed-out") return { outcome: "signed-out", failures: tries.failures };
   if (server.outcome === "wait") {
-    const until = Date.now() + server.seconds * 1000;
-    await db.put("meta", { ...tries, serverWaitUntil: until });
-    return { outcome: "wait", waitUntil: until, failures: tries.failures };
+    const now = Date.now();
+    const { serverWaitUntil, ...counted } = tries; // (as an older app kept it)
+    await db.put("meta", { ...counted, serverAt: now, serverSeconds: server.seconds });
+    return { outcome: "wait", waitUntil: now + server.seconds * 1000, failures: tries.failures };
   }
   if (server.outcome !== "wrong" && await vault.openWithPin(kept.pin, secrets)) {
     await db.remove("meta", "pin-tries");

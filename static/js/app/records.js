@@ -121,16 +121,32 @@ export async function saveAnswers(id, { page = {}, questions = [], status, langu
         need = stored;
         return undefined;
       }
-      const record = stale ? staleSave(stored, { page, questions, status, languages, version, drawn }, rules.fit)
-        : freshSave(stored, { page, questions, status, languages });
-      Object.assign(record, { localRevision: (stored.localRevision ?? 0) + 1,
-        savedAt: new Date().toISOString(), problem: null });
+      const record = savedRecord(stored, { page, questions, status, languages, version, drawn }, rules?.fit);
       return { record, outbox: queueEntry(record) };
     });
     if (!need) return saved;
     rules = { to: need.version, fit: await fitting(need.slug, version, need.version) };
   }
   throw new Error(`response ${id} kept moving while it was saved`);
+}
+
+/** The record saveAnswers stores for a change of stored (fit: the versions' rules when stale). */
+function savedRecord(stored, change, fit) {
+  const stale = change.version != null && stored.version !== change.version;
+  const record = stale ? staleSave(stored, change, fit) : freshSave(stored, change);
+  return Object.assign(record, { localRevision: (stored.localRevision ?? 0) + 1,
+    savedAt: new Date().toISOString(), problem: null });
+}
+
+/**
+ * What saveAnswers(id, change) would store now, without storing it; null when the phone has
+ * no such response. For a phone that cannot store: saving.js sends it from memory.
+ */
+export async function wouldSave(id, change) {
+  const stored = await response(id);
+  if (!stored) return null;
+  const stale = change.version != null && stored.version !== change.version;
+  return savedRecord(stored, change, stale ? await fitting(stored.slug, change.version, stored.version) : null);
 }
 
 function freshSave(stored, { page, questions, status, languages }) {

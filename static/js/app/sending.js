@@ -3,7 +3,7 @@
  * minute; with backoff after a failure. What to send and how is sync.js.
  */
 import { backoff, flush, SignedOut } from "./sync.js";
-import { saveNow } from "./saving.js";
+import { saveNow, sendUnsaved } from "./saving.js";
 import { state, updateStatus } from "./status.js";
 
 let afterSync = async () => {};
@@ -30,12 +30,21 @@ let retryTimer = null;
 export async function sync() {
   if (state.syncing || state.signedOut) return;
   clearTimeout(retryTimer);
-  await saveNow(); // what is typed goes to the phone's store first, then out
+  const stored = await saveNow(); // what is typed goes to the phone's store first, then out
   state.syncing = true;
   await updateStatus();
   let ended = null;
   try {
-    await flush();
+    let trouble = null;
+    try {
+      await flush();
+    } catch (error) {
+      if (error instanceof SignedOut || stored) throw error;
+      trouble = error; // a receipt the phone could not store, say: what is in memory still goes
+    }
+    // What the phone could not store goes from memory (saving.js), after what it stored.
+    if (!stored) await sendUnsaved();
+    if (trouble) throw trouble;
     attempt = 0;
   } catch (error) {
     if (error instanceof SignedOut) state.signedOut = true;
@@ -47,6 +56,16 @@ export async function sync() {
     await afterSync();
   }
   if (ended) await sessionEnd(ended);
+}
+
+/**
+ * Show what the service worker sent (Background Sync) while this page's own send found the
+ * outbox busy and left it: the status line, and the list (main.js, its "synced" message).
+ */
+export async function showSent() {
+  if (state.syncing || state.signedOut) return;
+  await updateStatus();
+  await afterSync();
 }
 
 let syncSoon = null;

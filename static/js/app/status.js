@@ -9,7 +9,9 @@ const S = JSON.parse(document.getElementById("app-strings").textContent);
 const statusLine = document.getElementById("sync-status");
 const syncBar = document.getElementById("sync-bar");
 
-export const state = { syncing: false, signedOut: false, unsaved: false };
+// unsaved: something typed is only in memory (the phone could not store it); sentUnsaved: ...
+// and the server has it as it is now (saving.js sendUnsaved).
+export const state = { syncing: false, signedOut: false, unsaved: false, sentUnsaved: false };
 
 /** Show the sync status (announced through aria-live when it changes). */
 export async function updateStatus() {
@@ -30,7 +32,7 @@ export async function updateStatus() {
   }
   let message;
   if (state.signedOut) message = S.signed_out;
-  else if (state.unsaved) message = S.not_saved;
+  else if (state.unsaved) message = state.sentUnsaved ? S.sent_not_saved : S.not_saved;
   else if (state.syncing && retried) message = S.sending;
   else if (!waiting) message = S.all_sent;
   else if (!navigator.onLine && retried) message = `${S.waiting}. ${format(S.unsent, { count: waiting })}`;
@@ -43,6 +45,7 @@ export async function updateStatus() {
 /** Say plainly that this phone could not save (or that it can again). */
 export function showSaveProblem(failed) {
   state.unsaved = failed;
+  if (!failed) state.sentUnsaved = false;
   const note = document.getElementById("save-problem");
   note.textContent = failed ? S.save_failed : "";
   note.hidden = !failed;

@@ -100,6 +100,24 @@ export function flush() {
   return sendAll();
 }
 
+/**
+ * Send one response as the phone has it in memory, because it could not store it (saving.js):
+ * the same request the outbox would send for it. Resolves the server's result for it
+ * ({receipt} or {problem}), or null when another flush is running or nobody's data is open.
+ */
+export function sendUnstored(record) {
+  if (db.currentOwner() == null) return Promise.resolve(null);
+  const send = async () => {
+    const [result] = (await post([record], await db.deviceId())).filter((r) => r.id === record.id);
+    if (result?.status >= 500) throw new ServerTrouble(`HTTP ${result.status}`);
+    return result ?? null;
+  };
+  if (globalThis.navigator?.locks) {
+    return navigator.locks.request("loype-outbox", { ifAvailable: true }, (lock) => (lock ? send() : null));
+  }
+  return send();
+}
+
 /** Return the delay before retry number attempt: exponential, jittered, at most 5 minutes. */
 export function backoff(attempt, random = Math.random) {
   const base = Math.min(300_000, 2_000 * 2 ** attempt);
