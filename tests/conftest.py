@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import uuid
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from webapp.models import Municipality, Participant, name_search
 from webapp.services import accounts
 from webapp.services import questionnaires as questionnaire_service
 from webapp.services import resources as resource_service
+from webapp.services import sync as sync_service
 
 ROOT = Path(__file__).resolve().parent.parent
 FORMS = ROOT / "forms"
@@ -244,6 +246,22 @@ def admin2(app, world) -> int:
         )
         _db.session.commit()
         return person.id
+
+
+def mapping_sent(app, participant_id: int) -> str:
+    """The mapping questionnaire sent in by the participant (what it requires, through the
+    sync write path, as a phone sends it); return the response's id."""
+    with app.app_context():
+        receipt = sync_service.apply(
+            _db.session.get(Participant, participant_id),
+            sync_service.Submission(
+                id=str(uuid.uuid4()), questionnaire="kartlegging", version=1,
+                status="submitted",
+                answers={"short_term_goal_kind": "work", "long_term_goal_kind": "work"},
+            ),
+        )  # fmt: skip
+        _db.session.commit()
+        return receipt.id
 
 
 def csrf_token(client, path: str = "/join") -> str:

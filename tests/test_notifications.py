@@ -3,7 +3,6 @@ devices that asked for it and are still signed in."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -34,13 +33,12 @@ from webapp.services import (
     push_keys,
     reminders,
     reviews,
-    sync,
 )
 from webapp.services import questionnaires as questionnaire_service
 from webapp.services import responses as response_service
 from webapp.services.push_subscriptions import endpoint_allowed
 
-from .conftest import csrf_token
+from .conftest import csrf_token, mapping_sent
 from .push_service import BrowserKeys
 from .test_builder import small_draft, staff
 
@@ -63,29 +61,14 @@ def _count(app, model) -> int:
         return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
-def _submit(app, world) -> str:
-    with app.app_context():
-        person = db.session.get(Participant, world.p1)
-        receipt = sync.apply(
-            person,
-            sync.Submission(
-                id=str(uuid.uuid4()), questionnaire="kartlegging", version=1,
-                status="submitted",
-                answers={"short_term_goal_kind": "work", "long_term_goal_kind": "work"},
-            ),
-        )  # fmt: skip
-        db.session.commit()
-        return receipt.id
-
-
 def test_a_submission_tells_the_counsellor(app, world):
-    response_id = _submit(app, world)
+    response_id = mapping_sent(app, world.p1)
     [entry] = _notifications(app)
     assert (entry.staff_id, entry.kind, entry.response_id) == (world.c1, "submission", response_id)
 
 
 def test_follow_up_with_a_message_reaches_the_participants_inbox(app, world, as_actor):
-    response_id = _submit(app, world)
+    response_id = mapping_sent(app, world.p1)
     with app.app_context():
         response = db.session.get(Response, response_id)
         reviews.add_review(response, db.session.get(StaffUser, world.c1), "follow_up", "", "Se")
@@ -247,7 +230,7 @@ def test_a_counsellor_turns_pushes_on_in_their_browser_until_signing_out(app, wo
     assert 'data-server="on"' in page and 'id="push-count">1<' in page
 
     # A participant's submission reaches the counsellor's browser; not another counsellor's.
-    _submit(app, world)
+    mapping_sent(app, world.p1)
     with app.app_context():
         [delivery] = db.session.scalars(sa.select(Delivery)).all()
         assert delivery.notification.staff_id == world.c1
@@ -265,7 +248,7 @@ def test_a_counsellor_turns_pushes_on_in_their_browser_until_signing_out(app, wo
 def test_erasing_a_participant_erases_their_notifications_and_subscriptions(app, world, as_actor):
     phone = as_actor(app, "p1")
     phone.post("/api/v1/push/subscriptions", json=_subscription())
-    _submit(app, world)  # a notification for the counsellor about p1's response
+    mapping_sent(app, world.p1)  # a notification for the counsellor about p1's response
     with app.app_context():
         notifications.notify(db.session.get(Participant, world.p1), "questionnaire_offered")
         db.session.commit()
@@ -400,7 +383,7 @@ def test_every_kind_has_its_texts_and_its_push_settings(app, kind):
 
 
 def test_the_counsellor_reads_a_submission_in_their_inbox(app, world, as_actor):
-    response_id = _submit(app, world)
+    response_id = mapping_sent(app, world.p1)
     [entry] = _notifications(app, staff_id=world.c1)
     counsellor = as_actor(app, "c1")
     assert "1 new" in counsellor.get("/caseload").get_data(as_text=True)
@@ -561,9 +544,9 @@ def _reassign(app, world, as_actor, to: int):
 def test_a_new_counsellor_gets_the_inbox_entries_about_answers_still_waiting(app, world, as_actor):
     """After a lead gave the participant another counsellor, the old one's entry opened "Page
     not found" and the new one heard nothing of answers waiting for them."""
-    waiting = _submit(app, world)  # unread by c1
-    opened = _submit(app, world)  # read by c1, not reviewed yet
-    done = _submit(app, world)  # read by c1 and reviewed
+    waiting = mapping_sent(app, world.p1)  # unread by c1
+    opened = mapping_sent(app, world.p1)  # read by c1, not reviewed yet
+    done = mapping_sent(app, world.p1)  # read by c1 and reviewed
     old = as_actor(app, "c1")
     for rid in (opened, done):
         [entry] = _notifications(app, staff_id=world.c1, response_id=rid)
@@ -600,7 +583,7 @@ def test_a_new_counsellor_gets_the_inbox_entries_about_answers_still_waiting(app
 def test_pushes_not_yet_sent_to_the_old_counsellor_are_dropped(app, world, as_actor):
     old = as_actor(app, "c1")
     assert old.post("/api/v1/push/subscriptions", json=_subscription()).status_code == 204
-    rid = _submit(app, world)
+    rid = mapping_sent(app, world.p1)
     with app.app_context():
         [pending] = db.session.scalars(sa.select(Delivery)).all()
         assert pending.subscription.staff_id == world.c1

@@ -4,32 +4,15 @@ limits worded in their language, and a sign-in lockout that speaks to staff."""
 from __future__ import annotations
 
 import re
-import uuid
 
 import pytest
 import sqlalchemy as sa
 
 from webapp.extensions import db
-from webapp.models import Comment, NextStep, Participant, Response
-from webapp.services import sync, throttle
+from webapp.models import Comment, NextStep, Response
+from webapp.services import throttle
 
-from .conftest import PASSWORD, csrf_token, english_client
-
-
-def _sent(app, world) -> str:
-    """p1's answers to the mapping, sent in; return the response's id."""
-    with app.app_context():
-        person = db.session.get(Participant, world.p1)
-        receipt = sync.apply(
-            person,
-            sync.Submission(
-                id=str(uuid.uuid4()), questionnaire="kartlegging", version=1,
-                status="submitted",
-                answers={"short_term_goal_kind": "work", "long_term_goal_kind": "work"},
-            ),
-        )  # fmt: skip
-        db.session.commit()
-        return receipt.id
+from .conftest import PASSWORD, csrf_token, english_client, mapping_sent
 
 
 def _seen(client, path: str) -> str:
@@ -70,7 +53,7 @@ def test_a_plan_step_as_long_as_the_page_allows_is_kept_with_its_line_breaks(app
 
 
 def test_a_review_note_and_message_as_long_as_the_page_allows_are_kept(app, world, as_actor):
-    rid = _sent(app, world)
+    rid = mapping_sent(app, world.p1)
     page = f"/responses/{rid}"
     counsellor = as_actor(app, "c1")
     html = counsellor.get(page).get_data(as_text=True)
@@ -93,7 +76,7 @@ def test_a_review_note_and_message_as_long_as_the_page_allows_are_kept(app, worl
 
 
 def test_a_message_in_the_thread_keeps_one_kind_of_line_break(app, world, as_actor):
-    rid = _sent(app, world)
+    rid = mapping_sent(app, world.p1)
     page = f"/responses/{rid}"
     counsellor = as_actor(app, "c1")
     sent, kept = _typed(2000, width=199)
@@ -132,7 +115,7 @@ def _errors(response) -> str:
 
 @pytest.mark.parametrize("lang", ["en", "nb", "nn", "ar"])
 def test_a_text_too_long_is_refused_in_the_readers_language(app, world, as_actor, lang):
-    rid = _sent(app, world)
+    rid = mapping_sent(app, world.p1)
     client = _in_language(app, world, as_actor, lang)
     page = f"/participants/{world.p2}"
     token = csrf_token(client, page)

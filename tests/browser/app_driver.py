@@ -116,6 +116,20 @@ def worker_registration_id(cdp, page) -> str:
     return next(r for r in found if not r["isDeleted"])["registrationId"]
 
 
+def fire_background_sync(context, page, origin: str, just_before=None) -> None:
+    """Hand the service worker a Background Sync event for the outbox, as the browser does
+    when the network comes back; ``just_before`` runs once the worker's registration is known
+    (the last step before the event, e.g. letting go of a lock another tab held)."""
+    cdp = context.new_cdp_session(page)
+    registration = worker_registration_id(cdp, page)
+    if just_before is not None:
+        just_before()
+    cdp.send("ServiceWorker.dispatchSyncEvent", {
+        "origin": origin, "registrationId": registration,
+        "tag": "loype-outbox", "lastChance": False,
+    })  # fmt: skip
+
+
 def locked_store(page, participant_id: int) -> dict:
     """The stores of one participant's database on the phone, as stored."""
     return page.evaluate(DUMP, f"loype-p{participant_id}")[f"loype-p{participant_id}"]

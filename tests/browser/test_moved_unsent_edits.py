@@ -21,12 +21,12 @@ from webapp.services import questionnaires as questionnaire_service
 from ..test_builder import staff
 from .app_driver import (
     DB_MODULE,
+    fire_background_sync,
     open_app,
     outbox,
     stored,
     wait_for_app,
     wait_until,
-    worker_registration_id,
 )
 from .conftest import TIMEOUT_MS
 
@@ -192,13 +192,9 @@ def test_the_page_learns_of_a_move_the_service_worker_was_told_of(app, world, co
     senders: list[str] = []  # who sent (the worker first, then the app): for a failure's message
     context.on("request", lambda r: senders.append("worker" if r.service_worker else "page")
                if r.url.endswith("/api/v1/sync") else None)  # fmt: skip
-    cdp = context.new_cdp_session(page)
-    registration = worker_registration_id(cdp, page)
-    holder.evaluate("window.releaseOutbox()")
-    cdp.send("ServiceWorker.dispatchSyncEvent", {
-        "origin": live_server, "registrationId": registration,
-        "tag": "loype-outbox", "lastChance": False,
-    })  # fmt: skip
+    fire_background_sync(
+        context, page, live_server, lambda: holder.evaluate("window.releaseOutbox()")
+    )
     sent(
         app,
         page,

@@ -11,11 +11,11 @@ from webapp.models import Response
 
 from .app_driver import (
     DB_MODULE,
+    fire_background_sync,
     open_app,
     outbox,
     start_mapping,
     wait_until,
-    worker_registration_id,
 )
 from .test_shared_phone import set_pin_tries
 from .test_write_path import FAILING_IDB, server_answers
@@ -248,13 +248,9 @@ def test_the_app_shows_at_once_what_the_service_worker_sent(
         page.focus("#previous_mapping_where")
         page.keyboard.press("End")
 
-    cdp = context.new_cdp_session(page)
-    registration = worker_registration_id(cdp, page)
-    holder.evaluate("window.releaseOutbox()")
-    cdp.send("ServiceWorker.dispatchSyncEvent", {
-        "origin": live_server, "registrationId": registration,
-        "tag": "loype-outbox", "lastChance": False,
-    })  # fmt: skip
+    fire_background_sync(
+        context, page, live_server, lambda: holder.evaluate("window.releaseOutbox()")
+    )
     wait_until(
         lambda: server_answers(app, rid).get("previous_mapping_where") == "Bydel Bjerke",
         30, "the worker's send",

@@ -17,13 +17,13 @@ from webapp.services import phone_pins
 from .app_driver import (
     database_names,
     dump_indexeddb,
+    fire_background_sync,
     join_in_browser,
     locked_store,
     open_app,
     stored,
     wait_for_app,
     wait_until,
-    worker_registration_id,
 )
 
 CANARY = "Kanarifugl-7Qx"  # a free-text answer that must never be stored in clear text
@@ -142,11 +142,7 @@ def test_a_worker_still_sending_at_the_sign_out_leaves_no_database_behind(
     faults.reset()
     faults.plan = ["late"]
     faults.late_by = 4.0
-    cdp = context.new_cdp_session(page)
-    cdp.send("ServiceWorker.dispatchSyncEvent", {
-        "origin": live_server, "registrationId": worker_registration_id(cdp, page),
-        "tag": "loype-outbox", "lastChance": False,
-    })  # fmt: skip
+    fire_background_sync(context, page, live_server)
     wait_until(lambda: "late" in faults.seen, message="the worker's request")
     page.goto("/app/")
     wait_for_app(page)
