@@ -302,3 +302,36 @@ def test_a_draft_with_languages_of_the_wrong_shape_still_opens_in_the_builder(
     assert saved.status_code == 200 and saved.json["problems"]
     page = admin.get(f"/admin/builder/{published}")
     assert page.status_code == 200
+
+
+def _upload_and_check(client, document: dict):
+    token = csrf_token(client, "/admin/questionnaires")
+    return client.post(
+        "/admin/questionnaires",
+        data={
+            "csrf_token": token,
+            "document": (io.BytesIO(json.dumps(document).encode()), "q.json"),
+        },
+        content_type="multipart/form-data",
+    )
+
+
+def test_check_only_says_what_publishing_the_file_would_refuse(app, published, as_actor):
+    """ "The file has no problems" promises that publishing it goes through: a changed type or
+    another audience is said at the check already, and nothing is stored."""
+    admin = as_actor(app, "admin1")
+    document = _latest_document(app, published)
+    document["schema"]["properties"]["hvilken_jobb"] = {"type": "number", "title": "Hvor mange?"}
+    document["ui"]["questions"]["hvilken_jobb"]["widget"] = "number"
+    draft_before = _draft_document(app, published)
+    checked = _upload_and_check(admin, document)
+    assert checked.status_code == 422
+    assert "was published as Short text and is now Number" in _text(checked)
+    assert "The file has no problems." not in _text(checked)
+    other = _upload_and_check(admin, dict(_latest_document(app, published), audience="counsellor"))
+    assert other.status_code == 422
+    assert "The file is for the other kind of questionnaire" in _text(other)
+    fine = _upload_and_check(admin, _latest_document(app, published))
+    assert fine.status_code == 200 and "The file has no problems." in _text(fine)
+    assert _versions(app, published) == [1]
+    assert _draft_document(app, published) == draft_before

@@ -63,6 +63,11 @@ def questionnaires():
             if form.publish.data:
                 return _publish_upload(form, document)
             problems = [problem_view(p) for p in check_document(document)]
+            if not problems:  # what publishing would refuse too: "no problems" promises it
+                other_audience, type_changes = builder.upload_refusals(current_actor(), document)
+                if other_audience:
+                    problems = [_said(upload_message("audience"))]
+                problems += [_said(type_change_message(c)) for c in type_changes]
         if not problems:
             flash(_("The file has no problems."), "success")
     status = 422 if problems or form.errors else 200

@@ -627,6 +627,21 @@ def publish(draft: QuestionnaireDraft, admin: StaffUser, base_revision: int) -> 
     return result
 
 
+def upload_refusals(admin: StaffUser, document: dict[str, Any]) -> tuple[bool, list[TypeChange]]:
+    """What publishing a checked document would refuse beyond the checker's problems, for the
+    upload's "check only": whether it names the admin's own questionnaire with another
+    audience, and the questions whose type changed against a published version. A slug that
+    is new, or not the admin's, gives neither (the upload says so only when publishing)."""
+    questionnaire = db.session.scalar(
+        sa.select(Questionnaire).where(Questionnaire.slug == document.get("slug"))
+    )
+    if questionnaire is None or not questionnaire_service.may_edit(admin, questionnaire):
+        return False, []
+    if document.get("audience") != questionnaire.audience:
+        return True, []
+    return False, published_type_changes(questionnaire, document)
+
+
 def publish_document(admin: StaffUser, document: dict[str, Any]) -> Any:
     """Publish an uploaded document as the next version of the questionnaire its slug names,
     by the rules of ``publish``: the questionnaire's draft becomes the document (a new
