@@ -274,3 +274,36 @@ def test_the_listing_shows_national_ones_read_only_and_hides_other_municipalitie
     assert "Vår ressurs" in page and "Karriereveiledning.no" in page and "Bs egen" not in page
     # Only the own one can be changed.
     assert len(re.findall(r'href="/admin/resources/\d+"', page)) == 1
+
+
+def test_a_neighbours_county_resource_is_shown_to_the_counties_administrators_read_only(
+    app, world, admin2
+):
+    """A county-wide resource made by one municipality is suggested to participants of the
+    whole county (resources.applies_to): the administrators of the county's other
+    municipalities see it in their list too, named by who manages it, and cannot change it."""
+    from webapp.services import accounts
+
+    rid = _own(app, world, region="county", title={"nb": "Karrieresenter Oslo"})
+    inactive = _own(app, world, region="county", title={"nb": "Gammelt senter"}, active=False)
+    just_ours = _own(app, world, title={"nb": "Bare i Kommune A"})
+    with app.app_context():
+        town = Municipality(name="Kommune C", county="Oslo")
+        db.session.add(town)
+        db.session.flush()
+        accounts.create_staff(
+            town, "admin-c@example.org", "Admin C", "administrator", PASSWORD, "en"
+        )
+        db.session.commit()
+    neighbour = english_client(app)
+    assert login_staff(neighbour, "admin-c@example.org").status_code == 302
+    page = neighbour.get("/admin/resources").get_data(as_text=True)
+    assert "Karrieresenter Oslo" in page
+    assert "From Kommune A" in re.sub(r"<[^>]+>", "", page)  # the name in <bdi>
+    assert "Gammelt senter" not in page and "Bare i Kommune A" not in page
+    assert f'/admin/resources/{rid}"' not in page  # no Change link
+    assert neighbour.get(f"/admin/resources/{rid}").status_code == 404
+    assert inactive and just_ours
+    other = english_client(app)  # Kommune B is in another county: none of these
+    assert login_staff(other, "admin@b.no").status_code == 302
+    assert "Karrieresenter Oslo" not in other.get("/admin/resources").get_data(as_text=True)

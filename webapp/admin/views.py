@@ -234,6 +234,7 @@ def resources():
         resources=listing,
         may_edit=lambda r: resource_editing.may_edit(admin, r),
         region_label=resource_editing.region_label,
+        owner_name=resource_editing.owner_name,
         toggle_form=FlaskForm(),
     )
 

@@ -38,17 +38,35 @@ class ResourceInput:
 
 
 def visible_to_admin(admin: StaffUser) -> sa.Select[tuple[Resource]]:
-    """Return national resources and those of the administrator's municipality."""
+    """Return national resources, those of the administrator's municipality, and the active
+    county-wide ones other municipalities of its county made: their counsellors are offered
+    those too (resources.applies_to), so the administrator sees them, read-only."""
+    county = admin.municipality.county if admin.municipality else None
+    neighbours = (
+        sa.and_(Resource.region == county, Resource.region_municipality_id.is_(None),
+                Resource.active)
+        if county
+        else sa.false()
+    )  # fmt: skip
     return (
         sa.select(Resource)
         .where(
             sa.or_(
                 Resource.municipality_id.is_(None),
                 Resource.municipality_id == admin.municipality_id,
+                neighbours,
             )
         )
         .order_by(Resource.municipality_id.is_(None), Resource.slug)
     )
+
+
+def owner_name(resource: Resource) -> str | None:
+    """The municipality that manages a resource; None for a national one."""
+    if resource.municipality_id is None:
+        return None
+    town = db.session.get(Municipality, resource.municipality_id)
+    return town.name if town else None
 
 
 def may_edit(admin: StaffUser, resource: Resource) -> bool:
