@@ -85,11 +85,16 @@ def _publish_draft(client, app, slug: str):
 # ------------------------------------------------------------------- the upload and publish
 
 
-def test_an_uploaded_type_change_is_refused_as_the_builder_refuses_it(app, published, as_actor):
-    admin = as_actor(app, "admin1")
-    document = _latest_document(app, published)
+def _number_instead_of_text(document: dict) -> dict:
+    """The published short text "hvilken_jobb" made a number: a type the builder refuses."""
     document["schema"]["properties"]["hvilken_jobb"] = {"type": "number", "title": "Hvor mange?"}
     document["ui"]["questions"]["hvilken_jobb"]["widget"] = "number"
+    return document
+
+
+def test_an_uploaded_type_change_is_refused_as_the_builder_refuses_it(app, published, as_actor):
+    admin = as_actor(app, "admin1")
+    document = _number_instead_of_text(_latest_document(app, published))
     draft_before = _draft_document(app, published)
     response = _upload_and_publish(admin, document)
     assert response.status_code == 422
@@ -320,9 +325,7 @@ def test_check_only_says_what_publishing_the_file_would_refuse(app, published, a
     """ "The file has no problems" promises that publishing it goes through: a changed type or
     another audience is said at the check already, and nothing is stored."""
     admin = as_actor(app, "admin1")
-    document = _latest_document(app, published)
-    document["schema"]["properties"]["hvilken_jobb"] = {"type": "number", "title": "Hvor mange?"}
-    document["ui"]["questions"]["hvilken_jobb"]["widget"] = "number"
+    document = _number_instead_of_text(_latest_document(app, published))
     draft_before = _draft_document(app, published)
     checked = _upload_and_check(admin, document)
     assert checked.status_code == 422

@@ -116,6 +116,18 @@ def worker_registration_id(cdp, page) -> str:
     return next(r for r in found if not r["isDeleted"])["registrationId"]
 
 
+def hold_outbox_in_another_tab(context):
+    """Open a tab that holds the outbox's lock, as a tab sending at that moment does; return
+    it (``tab.evaluate("window.releaseOutbox()")`` lets go)."""
+    tab = context.new_page()
+    tab.goto("/offline")
+    tab.evaluate("""() => new Promise((held) => navigator.locks.request("loype-outbox", () => {
+      held();
+      return new Promise((release) => { window.releaseOutbox = release; });
+    }))""")
+    return tab
+
+
 def fire_background_sync(context, page, origin: str, just_before=None) -> None:
     """Hand the service worker a Background Sync event for the outbox, as the browser does
     when the network comes back; ``just_before`` runs once the worker's registration is known

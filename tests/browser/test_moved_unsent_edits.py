@@ -22,6 +22,7 @@ from ..test_builder import staff
 from .app_driver import (
     DB_MODULE,
     fire_background_sync,
+    hold_outbox_in_another_tab,
     open_app,
     outbox,
     stored,
@@ -179,12 +180,7 @@ def test_the_page_learns_of_a_move_the_service_worker_was_told_of(app, world, co
     page.fill("#hvilken_jobb", "Lærer")
     sent(app, page, rid, (1, {"vil_du_jobbe": "ja", "hvilken_jobb": "Lærer"}), "version 1 sent")
     # Another tab holds the outbox: the app's own sends find it busy and leave it (no retry).
-    holder = context.new_page()
-    holder.goto("/offline")
-    holder.evaluate("""() => new Promise((held) => navigator.locks.request("loype-outbox", () => {
-      held();
-      return new Promise((release) => { window.releaseOutbox = release; });
-    }))""")
+    holder = hold_outbox_in_another_tab(context)
     page.fill("#hvilken_jobb", "Snekker")
     wait_until(lambda: outbox(page), message="the edit stored on the phone")
     page.wait_for_timeout(1500)  # the app's send after the save came and found the outbox busy

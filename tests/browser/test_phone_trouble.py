@@ -12,6 +12,7 @@ from webapp.models import Response
 from .app_driver import (
     DB_MODULE,
     fire_background_sync,
+    hold_outbox_in_another_tab,
     open_app,
     outbox,
     start_mapping,
@@ -227,12 +228,7 @@ def test_the_app_shows_at_once_what_the_service_worker_sent(
     where it is typed."""
     page = open_app(context, world.codes["p1"])
     rid = start_where(app, page, "NAV Oslo")
-    holder = context.new_page()
-    holder.goto("/offline")
-    holder.evaluate("""() => new Promise((held) => navigator.locks.request("loype-outbox", () => {
-      held();
-      return new Promise((release) => { window.releaseOutbox = release; });
-    }))""")
+    holder = hold_outbox_in_another_tab(context)
     page.reload()  # (the app's send every half minute starts now: not before this test ends)
     page.wait_for_selector("#previous_mapping_where")
     page.fill("#previous_mapping_where", "Bydel Bjerke")
