@@ -216,6 +216,22 @@ BAD_DOCUMENTS = [
     ("more options than a phone reads",
      _set([*P, "work", "oneOf"], [{"const": f"v{n}", "title": f"Valg {n}"} for n in range(301)]),
      "/schema/properties/work/oneOf", "has 301 options; at most 300"),
+    # A value listed for a question that its own limits refuse: a required question limited
+    # to it could never be answered, on the phone or on the web pages.
+    ("a number listed for a text", _set([*P, "name", "enum"], ["Ali", 5]),
+     "/schema/properties/name/enum/1", "5 can never be an answer"),
+    ("a text longer than the question takes", _set([*P, "name", "const"], "x" * 21),
+     "/schema/properties/name/const", "can never be an answer"),
+    ("a listed text outside the pattern", _set([*P, "country", "enum"], ["NO", "Norge"]),
+     "/schema/properties/country/enum/1", "\"Norge\" can never be an answer"),
+    ("a listed age under the minimum", _set([*P, "age", "enum"], [15, 16]),
+     "/schema/properties/age/enum/0", "15 can never be an answer"),
+    ("a listed date that is no date", _set([*P, "born", "enum"], ["2000-02-30"]),
+     "/schema/properties/born/enum/0", "can never be an answer"),
+    ("an option longer than the question takes", _set([*P, "work", "maxLength"], 2),
+     "/schema/properties/work/oneOf/0/const", "\"yes\" can never be an answer"),
+    ("an option outside the items' pattern", _set([*P, "skills", "items", "pattern"], "^c"),
+     "/schema/properties/skills/items/anyOf/0/const", "\"it\" can never be an answer"),
 ]  # fmt: skip
 
 
@@ -238,6 +254,10 @@ def test_comparisons_and_limits_that_can_hold_are_accepted():
     schema["name"]["minLength"] = 20  # as many as maxLength: exactly 20 characters
     schema["age"].update(minimum=16, maximum=16)
     schema["skills"]["minItems"] = 2  # both options
+    schema["name"]["enum"] = ["x" * 20, "y" * 20]  # values its own limits take
+    schema["country"]["const"] = "NO"
+    schema["age"]["enum"] = [16]
+    schema["born"]["enum"] = ["2000-01-01"]
     assert check_document(document) == []
 
 

@@ -69,6 +69,10 @@ PROBLEMS = {
         "The value of this answer option, %(value)s, cannot be stored with an answer. Use a "
         "text, or a whole number when the question's answers are numbers."
     ),
+    "value_never_answer": _l(
+        "%(value)s can never be an answer to this question: it does not fit the question's own "
+        "type, length, pattern, range or date format. Remove it, or change those rules."
+    ),
     "pattern": _l("This answer pattern cannot be used on every phone: %(reason)s"),
     "unreadable": _l(
         "This text holds a character that cannot be stored (a NUL or a lone surrogate, "

@@ -16,7 +16,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import best_match
 
 from .conditions import referenced_questions, same
@@ -339,6 +339,60 @@ def _option_value_problem(const: Any, widget: str, schema: Mapping[str, Any]) ->
     return None
 
 
+# The keywords that limit one answer by itself: a value listed in "const", "enum" or an option
+# must pass them, or no phone and no web page could ever give it.
+VALUE_LIMITS = (
+    "type",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "format",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+)
+
+
+def _never_given(value: Any, limits: Mapping[str, Any]) -> bool:
+    """Whether ``value`` fails the answer limits in ``limits`` (a schema object), so that
+    listing it as the answer or an option offers something no answer can be."""
+    own = {key: limits[key] for key in VALUE_LIMITS if key in limits}
+    if not own:
+        return False
+    try:
+        return not Draft202012Validator(own, format_checker=FormatChecker()).is_valid(value)
+    except Exception:  # noqa: BLE001 - a malformed limit is reported by the meta-schema
+        return False
+
+
+def _never_given_problem(pointer: str, value: Any) -> Problem:
+    shown = json.dumps(value, ensure_ascii=False)[:80]
+    return Problem(
+        pointer,
+        f"{shown} can never be an answer here: it breaks the question's own type, length, "
+        "pattern, range or date format",
+        "value_never_answer",
+        (("value", shown),),
+    )
+
+
+def _listed_values_problems(pointer: str, node: Mapping[str, Any]) -> list[Problem]:
+    """Return a problem for each value of ``const`` and ``enum`` that the node's own limits
+    refuse: a required question limited to them could never be answered."""
+    problems = []
+    if "const" in node and _never_given(node["const"], node):
+        problems.append(_never_given_problem(f"{pointer}/const", node["const"]))
+    if isinstance(node.get("enum"), list):
+        problems.extend(
+            _never_given_problem(f"{pointer}/enum/{index}", value)
+            for index, value in enumerate(node["enum"])
+            if _never_given(value, node)
+        )
+    return problems
+
+
 def _node_problems(
     pointer: str, node: Mapping[str, Any], schemas: Mapping[str, Any]
 ) -> list[Problem]:
@@ -413,7 +467,12 @@ def _node_problems(
             Problem(f"{pointer}/format", f"format {fmt!r} is not supported", "unknown_format",
                     (("format", _short(fmt)),))
         )  # fmt: skip
-    return problems + _number_problems(pointer, node) + _crossed_limits(pointer, node)
+    return (
+        problems
+        + _number_problems(pointer, node)
+        + _crossed_limits(pointer, node)
+        + _listed_values_problems(pointer, node)
+    )
 
 
 # A lower and an upper limit that leave no answer between them (the second is whether equal
@@ -541,6 +600,8 @@ def _question_problems(
                     Problem(f"{options_pointer}/{index}/const", reason, "option_value",
                             (("value", json.dumps(const, ensure_ascii=False)[:80]),))
                 )  # fmt: skip
+            elif _never_given(const, schema if widget == "choice" else schema.get("items") or {}):
+                problems.append(_never_given_problem(f"{options_pointer}/{index}/const", const))
             # The answer the phone and the web pages send: "1" and 1 are both "1" there.
             key = option_token(const)
             if key in seen:
