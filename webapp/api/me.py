@@ -11,6 +11,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 
 from ..extensions import db
 from ..models import Questionnaire, QuestionnaireVersion, Response
+from ..questionnaires.validate import without_legacy
 from ..services import audit, comments, phone_keys, plan, privacy, reads, sharing
 from ..services import questionnaires as questionnaire_service
 from ..services.reviews import follow_up_message
@@ -77,7 +78,9 @@ def me():
                     "updated_at": r.updated_at,
                     "submitted_at": r.submitted_at,
                     "review_status": r.review_status,
-                    "answers": r.answers,
+                    # Without answers to questions the version does not have, stored before
+                    # they were refused: the phone would refuse to send them back.
+                    "answers": without_legacy(r.version.definition, r.answers),
                     "follow_up_message": follow_up_message(r),
                     "messages": [
                         {

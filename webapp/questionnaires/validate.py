@@ -283,6 +283,49 @@ def _unknown_errors(definition: Definition, cleaned: Mapping[str, Any]) -> list[
     return errors
 
 
+def without_legacy(
+    definition: Definition, answers: Mapping[str, Any], stored: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Return ``answers`` without answers to questions the version does not have.
+
+    Such answers were stored before the write path refused them (see ``_unknown_errors``);
+    nobody sees them, and left in place they made every later save of their response a 422.
+    With ``stored``, only those equal to the stored answer at the same place go (what a
+    phone or page sends back of them); a new answer to an unknown question is still refused.
+    """
+    kept: dict[str, Any] = {}
+    for qid, value in answers.items():
+        question = definition.questions.get(qid)
+        if question is None:
+            if stored is not None and stored.get(qid) != value:
+                kept[qid] = value
+            continue
+        if question.widget == "group" and isinstance(value, list):
+            children = {child.id for child in question.children}
+            before = (stored or {}).get(qid)
+            value = [
+                {
+                    key: item
+                    for key, item in entry.items()
+                    if key in children
+                    or (
+                        stored is not None
+                        and not (
+                            isinstance(before, list)
+                            and index < len(before)
+                            and isinstance(before[index], Mapping)
+                            and before[index].get(key) == item
+                        )
+                    )
+                }
+                if isinstance(entry, Mapping)
+                else entry
+                for index, entry in enumerate(value)
+            ]
+        kept[qid] = value
+    return kept
+
+
 def _cleaned_and_visible(
     definition: Definition, answers: Mapping[str, Any]
 ) -> tuple[dict[str, Any], set[str]]:

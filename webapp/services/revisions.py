@@ -44,6 +44,7 @@ from ..models import (
 from ..models.types import utcnow
 from ..questionnaires import AnswerError, Definition, moving, validate_answers
 from ..questionnaires.conditions import is_empty
+from ..questionnaires.validate import without_legacy
 from . import audit, notifications, rows, text_languages
 from .merge import merge
 
@@ -368,10 +369,17 @@ def write(
     definition = response.version.definition
     base_revision = _base_of(response, base, known_base)
     seen = base_revision.answers if base_answers is None else base_answers
-    if base_revision.number == response.revision and seen == response.answers:
+    stored = without_legacy(definition, response.answers)
+    if stored != response.answers:
+        # Answers to questions this version does not have, stored before they were refused:
+        # they go with this write (the revision history keeps them), with what is sent back
+        # of them, so that the response can be saved again.
+        answers = without_legacy(definition, answers, response.answers)
+        seen = without_legacy(definition, seen)
+    if base_revision.number == response.revision and seen == stored:
         new_answers, clashes, merged = dict(answers), [], False
     else:
-        new_answers, clashes = merge(seen, response.answers, answers)
+        new_answers, clashes = merge(seen, stored, answers)
         merged = True
     complete = status == "submitted"
     cleaned, errors = validate_answers(
