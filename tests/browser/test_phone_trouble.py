@@ -258,3 +258,30 @@ def test_the_app_shows_at_once_what_the_service_worker_sent(
     else:
         assert page.input_value("#previous_mapping_where") == "Bydel Bjerke"
         assert page.evaluate("document.activeElement.id") == "previous_mapping_where"
+
+
+def test_the_app_shows_at_once_what_another_tab_sent(app, world, context):
+    """Two tabs of the app: this one's send finds the outbox busy, the other tab sends what
+    was typed here. This tab's status line says so at once, not at its own next send half a
+    minute later (the "Not sent yet" the participant would otherwise read meanwhile)."""
+    page = open_app(context, world.codes["p1"])
+    rid = start_where(app, page, "NAV Oslo")
+    holder = hold_outbox_in_another_tab(context)
+    page.reload()  # (the app's send every half minute starts now: not before this test ends)
+    page.wait_for_selector("#previous_mapping_where")
+    page.fill("#previous_mapping_where", "Bydel Bjerke")
+    wait_until(lambda: outbox(page), message="the edit stored on the phone")
+    page.click("#send-now")  # finds the outbox busy
+    page.wait_for_selector("#sync-status:text-is('Not sent yet: 1')")
+    other = context.new_page()
+    other.goto("/app/#/")
+    other.wait_for_selector("#sync-status")
+    page.wait_for_timeout(1500)  # the sends after the change event and the other tab's start
+    holder.evaluate("window.releaseOutbox()")
+    other.click("#send-now")
+    wait_until(
+        lambda: server_answers(app, rid).get("previous_mapping_where") == "Bydel Bjerke",
+        30, "the other tab's send",
+    )  # fmt: skip
+    page.wait_for_selector("#sync-status:text-is('Everything is sent.')", timeout=3_000)
+    assert page.input_value("#previous_mapping_where") == "Bydel Bjerke"

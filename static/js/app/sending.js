@@ -37,7 +37,7 @@ export async function sync() {
   try {
     let trouble = null;
     try {
-      await flush();
+      if ((await flush())?.sent) toldOtherTabs?.postMessage("sent");
     } catch (error) {
       if (error instanceof SignedOut || stored) throw error;
       trouble = error; // a receipt the phone could not store, say: what is in memory still goes
@@ -59,8 +59,9 @@ export async function sync() {
 }
 
 /**
- * Show what the service worker sent (Background Sync) while this page's own send found the
- * outbox busy and left it: the status line, and the list (main.js, its "synced" message).
+ * Show what the service worker (Background Sync, main.js's "synced" message) or another tab of
+ * the app (below) sent while this page's own send found the outbox busy and left it: the
+ * status line, and the list.
  */
 export async function showSent() {
   if (state.syncing || state.signedOut) return;
@@ -74,3 +75,8 @@ export function scheduleSync() {
   syncSoon = setTimeout(sync, 1000);
   navigator.serviceWorker?.ready.then((reg) => reg.sync?.register("loype-outbox")).catch(() => {});
 }
+
+// The app's other tabs: each says when it has sent something, so that this one's status line
+// and list say so at once, not at its own next send.
+const toldOtherTabs = globalThis.BroadcastChannel ? new BroadcastChannel("loype-sent") : null;
+toldOtherTabs?.addEventListener("message", (event) => { if (event.data === "sent") showSent(); });
