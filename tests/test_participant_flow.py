@@ -159,6 +159,22 @@ def test_group_entries_can_be_added_and_removed(app, participant):
     assert stored(app, rid).answers["educations"] == [{"level": "master"}]
 
 
+def test_a_group_that_appears_shows_its_first_entry(app, participant):
+    """"Have you worked before?" Yes, and Next: the page is drawn again with the questions
+    that appeared. The work experience group showed no entry and no field (its entries were
+    read from the posted form, which had none), so Next again skipped it unseen."""
+    rid = start(participant)
+    data = {"educations-0-level": "primary", "educations-0-years": "٣",
+            "has_work_experience": "true"}  # fmt: skip
+    appeared = post_page(participant, rid, 4, data)
+    html = appeared.get_data(as_text=True)
+    assert appeared.status_code == 200
+    assert "New questions appeared based on your answers." in html
+    assert 'name="jobs-0-occupation"' in html  # entry 1 of the group, as a GET draws it
+    years = re.search(r'<input[^>]*name="educations-0-years"[^>]*>', html).group(0)
+    assert 'value="3"' in years  # as stored, not the posted "٣"
+
+
 THREE = {"educations-0-level": "primary", "educations-1-level": "master",
          "educations-2-level": "phd", "has_work_experience": "false"}  # fmt: skip
 

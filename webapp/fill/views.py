@@ -115,7 +115,12 @@ def _render_page(
                 if not entries or (add == qid and len(entries) < _most(question)):
                     entries.append({})
                 data[qid] = entries
-        form = make_page_form(definition, section, questions, _lang(response))(data=data)
+        # Drawn from the stored answers, also inside a POST (the page drawn again with new
+        # questions): FlaskForm would read the posted fields instead, which hold no entry of a
+        # group that has just appeared.
+        form = make_page_form(definition, section, questions, _lang(response))(
+            formdata=None, data=data
+        )
     pages = page_numbers(definition, answers)
     position = pages.index(page) + 1 if page in pages else 1
     extra = {}
