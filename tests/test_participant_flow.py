@@ -160,7 +160,7 @@ def test_group_entries_can_be_added_and_removed(app, participant):
 
 
 def test_a_group_that_appears_shows_its_first_entry(app, participant):
-    """"Have you worked before?" Yes, and Next: the page is drawn again with the questions
+    """Asked "Have you worked before?", Yes, and Next: the page is drawn again with the questions
     that appeared. The work experience group showed no entry and no field (its entries were
     read from the posted form, which had none), so Next again skipped it unseen."""
     rid = start(participant)
