@@ -220,6 +220,10 @@ def test_preferences_take_only_json_booleans(app, world, as_actor):
         ("children_count", "000123456789012345", 123456789012345),
         ("children_count", "12345678901234567890", None),
         ("children_count", "١٢٣٤٥٦٧٨٩٠١٢٣٤٥٦", None),
+        # The decimal separator an Arabic or Persian keyboard types (U+066B), as "," or ".".
+        ("children_count", "۲٫۰", 2),
+        ("children_count", "٣٫٥", 3.5),  # a fraction: the schema refuses it afterwards
+        ("children_count", "٣٫٥٫١", None),
     ],
     ids=[
         "3",
@@ -233,6 +237,9 @@ def test_preferences_take_only_json_booleans(app, world, as_actor):
         "leading-zeros",
         "20-digits",
         "16-arabic-digits",
+        "persian-decimal-separator",
+        "arabic-decimal-separator",
+        "two-decimal-separators",
     ],  # fmt: skip
 )
 def test_a_scale_or_number_posted_from_the_web_form_never_500s(app, question, posted, expected):

@@ -100,8 +100,10 @@ test("form values convert like rendering/fields.py", () => {
   assert.equal(number("1\u00a0000"), 1000);
   assert.equal(number("+7"), 7);
   assert.ok(Object.is(number("-0"), 0));
-  assert.equal(number("٣٫٥"), null); // the Arabic decimal separator is not accepted (nor by Python)...
-  assert.equal(number("٣,٥"), 3.5); // ...but Arabic-Indic digits are, as for Python's float()
+  assert.equal(number("٣٫٥"), 3.5); // the Arabic decimal separator, as Python reads it...
+  assert.equal(number("۲٫۰"), 2); // (Persian digits)
+  assert.equal(number("٣,٥"), 3.5); // ...and Arabic-Indic digits, as for Python's float()
+  assert.equal(number("٣٫٥٫١"), null);
   assert.equal(number("𝟗"), 9);
   assert.equal(number(""), null);
   assert.equal(number("1e3"), null);

@@ -199,7 +199,9 @@ def to_form_value(question: Question, value: Any) -> Any:
 
 # From posted form data to answers ---------------------------------------------------------------
 
-_NUMBER = re.compile(r"^[+-]?\d+([.,]\d+)?$")
+# A decimal point, a comma or the Arabic decimal separator (U+066B, what an Arabic or Persian
+# keyboard types); the phone reads numbers the same way (engine/render.js parseNumber).
+_NUMBER = re.compile(r"^[+-]?\d+([.,\u066b]\d+)?$")
 
 
 def _parse_number(question: Question, raw: str) -> Any:
@@ -210,7 +212,7 @@ def _parse_number(question: Question, raw: str) -> Any:
         return NOT_A_NUMBER
     if len(re.sub(r"\D", "", text).lstrip("0")) > MOST_DIGITS:
         return TOO_MANY_DIGITS
-    value = float(text.replace(",", "."))
+    value = float(text.replace(",", ".").replace("\u066b", "."))
     if not math.isfinite(value):  # hundreds of digits: too large to be an answer
         return NOT_A_NUMBER
     if question.schema.get("type") == "integer":

@@ -49,10 +49,10 @@ const digit = (ch) => {
 function parseNumber(raw) {
   const t = strip(raw).replace(/[\u00a0 ]/g, "");
   if (!t) return null;
-  if (!/^[+-]?\p{Nd}+([.,]\p{Nd}+)?$/u.test(t)) return NOT_A_NUMBER;
+  if (!/^[+-]?\p{Nd}+([.,\u066b]\p{Nd}+)?$/u.test(t)) return NOT_A_NUMBER; // ٫: Arabic, Persian
   const significant = t.replace(/\P{Nd}/gu, "").replace(/\p{Nd}/gu, digit).replace(/^0+/, "");
   if (significant.length > MOST_DIGITS) return TOO_MANY_DIGITS;
-  return Number(t.replace(/\p{Nd}/gu, digit).replace(",", ".")) + 0; // + 0 turns -0 into 0
+  return Number(t.replace(/\p{Nd}/gu, digit).replace(/[,\u066b]/, ".")) + 0; // + 0: -0 is 0
 }
 
 const lookup = (q, token) => {
