@@ -157,9 +157,11 @@ SAVE_INVALID = f"""async (id) => {{ {DB_MODULE}
 }}"""
 
 
+@pytest.mark.usefixtures("axe_available")
 def test_refused_answers_are_worded_in_the_language_the_app_is_in_now(app, world, context):
     # An answer the server refuses (a number over its maximum, put in the phone's store past
     # the page's own check): 422 with the question's error, in English.
+    context.add_init_script(path=str(AXE))
     page, rid = answered_draft(context, world)
     page.evaluate(SAVE_INVALID, rid)
     page.goto("/app/")
@@ -175,6 +177,21 @@ def test_refused_answers_are_worded_in_the_language_the_app_is_in_now(app, world
     texts = strings(app, "ar")
     assert texts["refusals"]["answers"] in page.inner_text("#app .refused h2")
     item = page.inner_text("#app .refused li")
-    assert item == texts["messages"]["maximum"].replace("%(limit)s", "20"), item
+    message = texts["messages"]["maximum"].replace("%(limit)s", "20")
+    # Which question, linked to its page, as the list of problems before sending does.
+    link = page.locator("#app .refused li a")
+    assert link.get_attribute("href") == f"#/r/{rid}/3"
+    title = link.inner_text()  # in the language of the questionnaire texts the phone has
+    assert title in ("كم طفلًا يسكن معك؟", "Hvor mange barn bor sammen med deg?"), title
+    assert item.replace("\n", "") == f"{title}: {message}", item  # (the link is a block)
     assert english not in page.inner_text("#app")
-    assert any(ARABIC[0] <= c <= ARABIC[-1] for c in item), item
+    audit = Audit()
+    audit.check(page, "/app/#/r/<refused answers>/summary ar", narrow=True)
+    # "Fix" opens the page of the refused answer, which marks it at once.
+    page.click("#app .refused button.primary")
+    page.wait_for_url(f"**/app/#/r/{rid}/3")
+    page.wait_for_selector("#children_count-error")
+    assert message in page.inner_text("#children_count-error")
+    assert page.evaluate("document.activeElement.id") == "error-summary"
+    audit.check(page, "/app/#/r/<refused answers>/3 ar", narrow=True)
+    audit.assert_clean()

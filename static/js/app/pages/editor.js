@@ -160,7 +160,14 @@ export async function showPage(id, page) {
     .filter((node) => Object.hasOwn(definition.questions, node.dataset.item))
     .map((node) => ({ element: node, id: node.dataset.item })),
   { lang: LANG, audio: body.audio, label: S.listen });
-  root.querySelector("h1").focus();
+  // An answer kept on the phone that its check refuses (typed, then the page left another way
+  // than Next; the server refuses it too, and the list and summary say so): marked at once.
+  const marked = checkAnswers(definition, body, record.answers,
+    { only: questions, complete: false }).errors;
+  if (!marked.length || !showErrors(fields, marked, (e) =>
+    messageFor(e, definition.questions[e.path.split("/")[1]], S.messages))) {
+    root.querySelector("h1").focus();
+  }
 }
 
 function sectionIcon(body, index) {

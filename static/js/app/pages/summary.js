@@ -174,12 +174,13 @@ function whileNotEdited(id, work) {
 
 function refusal(record, definition, body) {
   const again = async () => { await records.retry(record.id); await sync(); route(); };
-  const fix = async () => {
+  const refused = refusedQuestions(record, definition, body);
+  const fix = async () => { // to the first page with a refused answer, which marks it
     setPending(record.id, { status: "draft" });
-    if (await saveNow()) go(`#/r/${record.id}/1`);
+    if (await saveNow()) go(`#/r/${record.id}/${refused.length ? pageOf(definition, refused[0].qid) : 1}`);
   };
   const useServer = async () => { await records.takeServerVersion(record.id); await updateStatus(); route(); };
-  const errors = answerErrors(record, definition, body);
+  const errors = refused.map(({ item }) => item);
   return el("div", { class: "error-summary refused", role: "alert" },
     el("h2", {}, refusedBecause(record.problem)),
     errors.length ? el("ul", {}, errors) : null,
@@ -209,18 +210,25 @@ export function refusedBecause(problem) {
  * two engines agree, tests/shared), with their limits, to word in the app's language; one it
  * does not find keeps the server's words, marked.
  */
-function answerErrors(record, definition, body) {
+function refusedQuestions(record, definition, body) {
   const { errors } = checkAnswers(definition, body, record.answers,
     { complete: record.status === "submitted" });
   return (record.problem.errors ?? []).map((error) => {
     const same = errors.find((e) => `/answers${e.path}` === error.pointer && e.code === error.code);
-    if (!same) return el("li", {}, asReceived(record.problem, error.detail));
+    if (!same) return { qid: null, item: el("li", {}, asReceived(record.problem, error.detail)) };
     const [qid, entry, child] = same.path.split("/").slice(1);
     const question = definition.questions[qid];
     const asked = entry !== undefined ? question?.children?.find((c) => c.id === child) ?? question : question;
-    return el("li", {}, messageFor(same, asked, S.messages));
-  });
+    // Which question, with a link to its page (where it is marked), as before sending.
+    const title = question ? qtext(body, `${question.pointer}/title`) : qid;
+    return { qid: question ? qid : null, item: el("li", {},
+      question ? el("a", { href: `#/r/${record.id}/${pageOf(definition, qid)}` }, title) : title,
+      ": ", messageFor(same, asked, S.messages)) };
+  }).sort((a, b) => (a.qid === null) - (b.qid === null));
 }
+
+const pageOf = (definition, qid) =>
+  (definition.sections.find((s) => s.items.includes(qid))?.index ?? 0) + 1;
 
 /**
  * The version a kept answer was given on, as the phone has it (fetched when it has it in no
