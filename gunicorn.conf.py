@@ -19,8 +19,13 @@ graceful_timeout = 10
 # Recycle workers now and then, so a slow leak cannot grow without bound.
 max_requests = 10000
 max_requests_jitter = 1000
-# The app logs what matters itself (webapp/logs.py keeps invite codes out of request lines).
+# The app logs what matters itself (webapp/logs.py keeps invite codes out of request lines),
+# and nginx logs each request (deploy/nginx.conf). Should an operator turn gunicorn's own log on
+# (--access-logfile), its lines have the path alone: not the query string (a caseload search
+# is /caseload?q=<a participant's name>, and erasing a participant cannot reach a log file),
+# the Referer or the browser (gunicorn's default format has all three).
 accesslog = None
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)s'
 # gunicorn 24+ opens a control socket at one fixed path in the home folder; two instances on a
 # machine (two deployments, the bench beside `make run`) would fight over it, and nothing here
 # uses it.

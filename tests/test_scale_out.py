@@ -18,9 +18,10 @@ import requests
 import sqlalchemy as sa
 
 from webapp.extensions import db
-from webapp.models import Response, ResponseRevision
+from webapp.models import Participant, Response, ResponseRevision
 
 from . import cluster
+from .conftest import PASSWORD
 
 SENDERS, RESPONSES = 6, 24
 
@@ -150,3 +151,31 @@ def test_nginx_passes_the_client_address_and_https_to_the_app(app, world, nginx_
     head = phone.get(f"{nginx_cluster.url}/join", timeout=30)
     assert "Strict-Transport-Security" in head.headers
     assert "Server" not in head.headers or "nginx/" not in head.headers["Server"]
+
+
+def test_nginx_logs_no_query_string(app, world, nginx_cluster):
+    """A caseload search names a participant in its address (GET /caseload?q=<name>), and no
+    erasure reaches a log file: deploy/nginx.conf's log has the path alone, whatever follows."""
+    name = "Kanarinavn Testesen"
+    with app.app_context():
+        db.session.get(Participant, world.p1).display_name = name
+        db.session.commit()
+    staff = requests.Session()
+    staff.trust_env, staff.verify = False, str(nginx_cluster.cert)
+    login = f"{nginx_cluster.url}/login"
+    token = re.search(
+        r'name="csrf_token"[^>]*value="([^"]+)"', staff.get(login, timeout=30).text
+    ).group(1)
+    signed_in = staff.post(
+        login,
+        data={"email": world.emails["c1"], "password": PASSWORD, "csrf_token": token},
+        headers={"Referer": login},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert signed_in.status_code == 302, signed_in.text
+    found = staff.get(f"{nginx_cluster.url}/caseload", params={"q": name}, timeout=30)
+    assert found.status_code == 200 and name in found.text
+    logged = (nginx_cluster.folder / "loype.access.log").read_text("utf-8")
+    assert '"GET /caseload HTTP/1.1" 200' in logged
+    assert "Kanarinavn" not in logged and "q=" not in logged
