@@ -33,7 +33,7 @@ from ..models.types import utcnow
 
 Recipient = Participant | StaffUser
 
-#: How many entries the inbox lists (newest first).
+#: How many entries already read the inbox lists (the newest): every unread one is listed.
 INBOX_SIZE = 100
 #: Norwegian time: notifications the clock brings (steps due, reminders) wait for the morning.
 NORWAY = ZoneInfo("Europe/Oslo")
@@ -142,20 +142,39 @@ def _owned_by(person: Recipient) -> sa.ColumnElement[bool]:
     return Notification.staff_id == person.id
 
 
-def inbox(person: Recipient) -> list[Notification]:
-    """Return a participant's or a member of staff's inbox entries, newest first."""
+def _newest_first() -> tuple[sa.ColumnElement, ...]:
+    return Notification.created_at.desc(), Notification.id.desc()
+
+
+def inbox(person: Recipient, entry: str | None = None) -> list[Notification]:
+    """Return a participant's or a member of staff's inbox: every entry not read yet, newest
+    first, then the ``INBOX_SIZE`` newest of those read, newest first; in one statement.
+
+    Every unread entry is listed however many there are, so each one ``unread_count`` counts
+    can be opened (only the oldest of those read are left out). ``entry``, the public id a
+    push carries (``/inbox?entry=<id>``), is listed too when it is the person's, however old.
+    """
+    owned = _owned_by(person)
+    newest_read = (
+        sa.select(Notification.id)
+        .where(owned, Notification.read_at.is_not(None))
+        .order_by(*_newest_first())
+        .limit(INBOX_SIZE)
+    )
+    listed = Notification.read_at.is_(None) | Notification.id.in_(newest_read)
+    if entry and entry.isascii() and len(entry) <= 32:
+        listed = listed | (Notification.public_id == entry)
     return list(
         db.session.scalars(
             sa.select(Notification)
-            .where(_owned_by(person))
-            .order_by(Notification.created_at.desc(), Notification.id.desc())
-            .limit(INBOX_SIZE)
+            .where(owned, listed)
+            .order_by(sa.case((Notification.read_at.is_(None), 0), else_=1), *_newest_first())
         )
     )
 
 
 def unread_count(person: Recipient) -> int:
-    """Return how many of the person's entries are not read yet."""
+    """Return how many of the person's entries are not read yet (``inbox`` lists them all)."""
     return db.session.scalar(
         sa.select(sa.func.count(Notification.id)).where(
             _owned_by(person), Notification.read_at.is_(None)
@@ -226,6 +245,20 @@ def hand_over(participant: Participant, old: StaffUser, new: StaffUser) -> None:
                 db.session.add(
                     Delivery(notification=entry, subscription=subscription, next_attempt_at=now)
                 )
+
+
+def mark_read_about(person: Recipient, response: Response) -> None:
+    """Mark the person's unread entries about ``response`` read: they have just opened it, as
+    the inbox's **Open** would have (one statement, whatever the number of entries)."""
+    db.session.execute(
+        sa.update(Notification)
+        .where(
+            _owned_by(person),
+            Notification.response_id == response.id,
+            Notification.read_at.is_(None),
+        )
+        .values(read_at=utcnow())
+    )
 
 
 def mark_read(person: Recipient, public_id: str) -> Notification | None:

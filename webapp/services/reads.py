@@ -23,7 +23,7 @@ from ..models import (
     Response,
     StaffUser,
 )
-from . import audit
+from . import audit, notifications
 
 #: Audit actions that are reads, and what each read.
 #: A read names the participant, or one response (listed only if it is to one of their own
@@ -44,7 +44,10 @@ def record_print(actor: StaffUser, participant: Participant) -> None:
 
 
 def record_response(actor: StaffUser, response: Response) -> None:
+    """Record a read of the response; the actor's inbox entries about it (answers sent in, a
+    sync conflict) are read with it, as if opened from the inbox."""
     audit.record(actor, "response.read", f"response:{response.id}")
+    notifications.mark_read_about(actor, response)
 
 
 @dataclass
