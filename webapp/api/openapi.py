@@ -224,7 +224,8 @@ def build_spec(cookie_name: str, endpoint_pattern: str | None = None) -> dict:
     spec.path(
         path="/inbox",
         operations={"get": {
-            "summary": "The participant's notifications, newest first", "security": security,
+            "summary": "Every unread notification, then the 100 newest read ones, newest first",
+            "security": security,
             "responses": {"200": {"description": "OK", "content": {
                 "application/json": {"schema": "Inbox"}}}, **_problems(400, 401)},
         }},
