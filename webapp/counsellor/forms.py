@@ -127,6 +127,13 @@ class PlanDateField(DateField):
 
 
 class ProgrammeForm(FlaskForm):
+    """The participant's programme and its dates, and the state the form was opened on.
+
+    ``seen`` is services/participants.py ``programme_state`` as the page showed it; the
+    service refuses a save from a page opened before someone else's change to these values.
+    """
+
+    seen = HiddenField()
     programme = SelectField(
         _l("Programme"),
         choices=[
@@ -275,7 +282,17 @@ class StepForm(FlaskForm):
     shown_to_participant = BooleanField(_l("The participant sees this step"), default=True)
 
 
+class EditStepForm(StepForm):
+    """A step of the plan changed, with ``seen``: services/plan.py ``step_state`` as the page
+    showed it (a save from a page opened before someone else's change is refused)."""
+
+    seen = HiddenField()
+
+
 class GuidanceOfferForm(FlaskForm):
+    """``seen`` is services/plan.py ``guidance_offer_state`` as the page showed it."""
+
+    seen = HiddenField()
     guidance_offered_on = PlanDateField(
         _l("Career guidance conversation offered on"), validators=[Optional()]
     )

@@ -74,6 +74,7 @@ from .forms import (
     CaseloadForm,
     CommentForm,
     EditCommentForm,
+    EditStepForm,
     ExportForm,
     GuidanceOfferForm,
     ParticipantForm,
@@ -262,7 +263,7 @@ def _participant_page(
         else []
     )
     if programme_form is None:
-        programme_form = ProgrammeForm(formdata=None, obj=person, programme=person.programme or "")
+        programme_form = _open_programme_form(person)
     if reassign_form is None and actor.is_lead:
         reassign_form = ReassignForm(formdata=None, counsellor_id=person.counsellor_id)
     if reassign_form is not None:
@@ -270,7 +271,8 @@ def _participant_page(
             SelectChoice(c.id, c.name) for c in _counsellors(actor)
         ]
     step_form = step_form or StepForm(formdata=None)
-    offer_form = offer_form or GuidanceOfferForm(formdata=None, obj=person)
+    offer_form = offer_form or _open_offer_form(person)
+    outdated = any(getattr(f, "outdated", None) for f in (programme_form, offer_form))
     failed = bool(
         programme_form.errors
         or (reassign_form and reassign_form.errors)
@@ -302,7 +304,48 @@ def _participant_page(
         overdue=lambda step: deadlines.next_step_overdue(step, _today()),
         shared=sharing.shared_with(person, str(get_locale())),
         lang=str(get_locale()),
-    ), (422 if failed else 200)
+    ), (409 if outdated else 422 if failed else 200)
+
+
+def _outdated_form() -> str:
+    """Word why a save from an outdated page was refused, in the reader's language."""
+    return _(
+        "Someone changed this after you opened the page. Nothing was saved. The form now "
+        "shows what is stored: make your change again if it is still needed."
+    )
+
+
+def _sent_seen(form) -> str | None:
+    """The state the page was opened on, as the form sent it; None from a page without one
+    (opened before forms carried it), which is saved as before, unchecked."""
+    return (form.seen.data or "") if form.seen.raw_data else None
+
+
+def _open_programme_form(person: Participant) -> ProgrammeForm:
+    """The programme form as the participant's record stands now, and that state."""
+    form = ProgrammeForm(formdata=None, obj=person, programme=person.programme or "")
+    form.seen.data = participants.programme_state(person)
+    return form
+
+
+def _open_offer_form(person: Participant) -> GuidanceOfferForm:
+    """The guidance offer's form as stored now, and that state."""
+    form = GuidanceOfferForm(formdata=None, obj=person)
+    form.seen.data = plan.guidance_offer_state(person)
+    return form
+
+
+def _open_step_form(step) -> EditStepForm:
+    """A step's form as the step stands now, and that state."""
+    form = EditStepForm(formdata=None, obj=step)
+    form.seen.data = plan.step_state(step)
+    return form
+
+
+def _shown_again(form):
+    """Mark a form refused as outdated (shown again with what is stored, answered 409)."""
+    form.outdated = _outdated_form()
+    return form
 
 
 def _together(person: Participant, responses: list[Response]) -> list[Questionnaire]:
@@ -353,15 +396,31 @@ def edit_step(participant_id: int, step_id: int):
     step = plan.step_of(person, step_id)
     if step is None:
         abort(404)
-    form = StepForm(obj=step)
-    if form.validate_on_submit():
-        plan.update_step(actor, step, _step_input(form))
-        db.session.commit()
-        flash(_("Saved."), "success")
-        return redirect(url_for(".participant", participant_id=person.id, _anchor="plan-heading"))
-    return render_template("counsellor/step_edit.html", participant=person, step=step, form=form), (
-        422 if form.errors else 200
-    )
+    if request.method == "GET":
+        form = _open_step_form(step)
+    else:
+        form = EditStepForm()
+        seen = _sent_seen(form)
+        if form.validate_on_submit():
+            try:
+                plan.update_step(actor, step, _step_input(form), seen=seen)
+            except plan.PlanError as error:
+                if error.code != "stale":
+                    raise
+                db.session.rollback()
+                form = _shown_again(_open_step_form(step))
+            else:
+                db.session.commit()
+                flash(_("Saved."), "success")
+                return redirect(
+                    url_for(".participant", participant_id=person.id, _anchor="plan-heading")
+                )
+        elif not form.csrf_token.errors and seen not in (None, plan.step_state(step)):
+            form = _shown_again(_open_step_form(step))  # an outdated page matters more
+    status = 409 if getattr(form, "outdated", None) else 422 if form.errors else 200
+    return render_template(
+        "counsellor/step_edit.html", participant=person, step=step, form=form
+    ), status
 
 
 @bp.post("/participants/<int:participant_id>/guidance-offer")
@@ -371,11 +430,21 @@ def guidance_offer(participant_id: int):
     actor = current_actor()
     person = access.participant_or_404(actor, participant_id)
     form = GuidanceOfferForm()
+    seen = _sent_seen(form)
     if not form.validate_on_submit():
+        if not form.csrf_token.errors and seen not in (None, plan.guidance_offer_state(person)):
+            form = _shown_again(_open_offer_form(person))
         return _participant_page(person, offer_form=form)
-    plan.set_guidance_offer(
-        actor, person, form.guidance_offered_on.data, form.guidance_centre.data or ""
-    )
+    try:
+        plan.set_guidance_offer(
+            actor, person, form.guidance_offered_on.data, form.guidance_centre.data or "",
+            seen=seen,
+        )  # fmt: skip
+    except plan.PlanError as error:
+        if error.code != "stale":
+            raise
+        db.session.rollback()
+        return _participant_page(person, offer_form=_shown_again(_open_offer_form(person)))
     db.session.commit()
     flash(_("Saved."), "success")
     return redirect(url_for(".participant", participant_id=person.id, _anchor="plan-heading"))
@@ -394,16 +463,26 @@ def programme(participant_id: int):
     actor = current_actor()
     person = access.participant_or_404(actor, participant_id)
     form = ProgrammeForm()
+    seen = _sent_seen(form)
     if not form.validate_on_submit():
+        if not form.csrf_token.errors and seen not in (None, participants.programme_state(person)):
+            form = _shown_again(_open_programme_form(person))
         return _participant_page(person, programme_form=form)
-    participants.set_programme(
-        actor,
-        person,
-        form.programme.data or None,
-        form.programme_start.data,
-        form.mapping_completed_on.data,
-        form.guidance_completed_on.data,
-    )
+    try:
+        participants.set_programme(
+            actor,
+            person,
+            form.programme.data or None,
+            form.programme_start.data,
+            form.mapping_completed_on.data,
+            form.guidance_completed_on.data,
+            seen=seen,
+        )
+    except participants.ParticipantError as error:
+        if error.code != "stale":
+            raise
+        db.session.rollback()
+        return _participant_page(person, programme_form=_shown_again(_open_programme_form(person)))
     db.session.commit()
     flash(_("Saved."), "success")
     return redirect(url_for(".participant", participant_id=person.id))

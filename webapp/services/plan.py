@@ -22,6 +22,7 @@ from ..models import (
 )
 from ..models.types import utcnow
 from . import audit, notifications
+from .participants import hold, state_of
 
 GOAL_MAX = 300
 ACTION_MAX = 1000
@@ -30,7 +31,8 @@ CENTRE_MAX = 200
 
 class PlanError(ValueError):
     """A step that cannot be stored; ``code`` says why: goal, goal_too_long, action_too_long,
-    responsible, status, centre_too_long."""
+    responsible, status, centre_too_long, or stale (the form was opened before someone
+    else's change)."""
 
     def __init__(self, code: str) -> None:
         super().__init__(code)
@@ -83,8 +85,24 @@ def add_step(counsellor: StaffUser, participant: Participant, values: StepInput)
     return step
 
 
-def update_step(counsellor: StaffUser, step: NextStep, values: StepInput) -> None:
+def step_state(step: NextStep) -> str:
+    """The ``seen`` of a step's form: the values it shows."""
+    return state_of(
+        step.goal, step.action, step.responsible, step.due_on, step.status,
+        step.shown_to_participant,
+    )  # fmt: skip
+
+
+def update_step(
+    counsellor: StaffUser, step: NextStep, values: StepInput, seen: str | None = None
+) -> None:
+    """Change a step. ``seen`` is the ``step_state`` its form was opened on; when given and no
+    longer the step's (someone changed it since), nothing is changed (``stale``): the older
+    page would put back every value it showed, e.g. a step marked done back to planned."""
     values = _checked(values)
+    hold(step, NextStep.updated_at)
+    if seen is not None and seen != step_state(step):
+        raise PlanError("stale")
     _apply(step, values)
     audit.record(counsellor, "plan.update", f"participant:{step.participant_id}:step:{step.id}")
 
@@ -106,13 +124,28 @@ def steps_of(participant: Participant, *, for_participant: bool = False) -> list
     )
 
 
+def guidance_offer_state(participant: Participant) -> str:
+    """The ``seen`` of the guidance offer's form: the values it shows."""
+    return state_of(participant.guidance_offered_on, participant.guidance_centre or "")
+
+
 def set_guidance_offer(
-    counsellor: StaffUser, participant: Participant, offered_on: date | None, centre: str
+    counsellor: StaffUser,
+    participant: Participant,
+    offered_on: date | None,
+    centre: str,
+    seen: str | None = None,
 ) -> None:
-    """Record when a career guidance conversation was offered, and at which career centre."""
+    """Record when a career guidance conversation was offered, and at which career centre.
+
+    ``seen`` is the ``guidance_offer_state`` the form was opened on; when given and no longer
+    the participant's, nothing is changed (``stale``)."""
     centre = centre.strip()
     if len(centre) > CENTRE_MAX:
         raise PlanError("centre_too_long")
+    hold(participant, Participant.guidance_centre)
+    if seen is not None and seen != guidance_offer_state(participant):
+        raise PlanError("stale")
     participant.guidance_offered_on = offered_on
     participant.guidance_centre = centre or None
     audit.record(counsellor, "plan.guidance_offer", f"participant:{participant.id}")
@@ -133,7 +166,10 @@ def notify_due_steps(now: datetime, limit: int = 100) -> int:
     today = now.astimezone(notifications.NORWAY).date()
     query = (
         sa.select(NextStep)
+        .join(Participant, Participant.id == NextStep.participant_id)
         .where(
+            # Someone who left the programme is not told about its steps any more.
+            Participant.left_programme_at.is_(None),
             NextStep.shown_to_participant.is_(True),
             NextStep.status.in_(OPEN_STEP_STATUSES),
             NextStep.due_on <= today,
@@ -144,7 +180,7 @@ def notify_due_steps(now: datetime, limit: int = 100) -> int:
         .limit(limit)
     )
     if db.session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
+        query = query.with_for_update(of=NextStep, skip_locked=True)
     steps = db.session.scalars(query).all()
     for step in steps:
         notifications.notify(db.session.get(Participant, step.participant_id), "next_step_due")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..extensions import db
 from ..models import REVIEW_STATUSES, Response, Review, StaffUser
 from . import audit, notifications, responses
+from .participants import hold
 
 MESSAGE_LIMIT = 2000
 
@@ -63,12 +64,18 @@ def add_review(
     starts from the one in force, so saving a note keeps it; an emptied box removes it).
 
     ``seen`` is the ``review_state`` the counsellor's form was opened on; when given and no
-    longer the response's, nothing is stored (``stale``). A message with any other status
+    longer the response's, nothing is stored (``stale``). The response is held from that
+    check to the commit: a review is a new row that changes nothing in the response itself,
+    so without it two reviews saved at the same moment both passed the check on the state
+    both had opened, and both were stored (a follow-up and "completed" at once, say, the
+    answers left open for changes while their latest review says completed). Now the second
+    waits for the first and is then checked against it. A message with any other status
     than follow-up would never be shown, so it is refused (``message_without_follow_up``)
     rather than dropped.
     """
     if status not in REVIEW_STATUSES:
         raise ReviewError(f"unknown review status {status!r}")
+    hold(response, Response.revision)
     if seen is not None and seen != review_state(response):
         raise ReviewError("the review form was opened on an earlier state", "stale")
     refused = refused_transition(response, status)
