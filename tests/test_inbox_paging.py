@@ -187,3 +187,19 @@ def test_a_draft_waits_with_one_new_reminder_at_most(app, world, as_actor):
     entries = as_actor(app, "p1").get("/api/v1/inbox").get_json()["entries"]
     assert [e["response"] for e in entries] == [rid] * 4
     assert [e["read_at"] is None for e in entries] == [True, False, False, False]
+
+
+def test_a_push_opens_its_entry_even_when_read_and_old(app, world, as_actor):
+    """/inbox?entry=<id> (where a push's click goes) lists that entry, read and older than the
+    newest read ones the page keeps."""
+    ids = _entries(app, (StaffUser, world.c1), MORE)
+    with app.app_context():
+        db.session.execute(sa.update(Notification).values(read_at=utcnow()))
+        db.session.commit()
+    counsellor = as_actor(app, "c1")
+    assert ids[0] not in _listed(counsellor.get("/inbox").get_data(as_text=True))
+    page = counsellor.get(f"/inbox?entry={ids[0]}").get_data(as_text=True)
+    assert f'id="entry-{ids[0]}"' in page and _listed(page)[-1] == ids[0]
+    # Someone else's id, or none that could be one, changes nothing.
+    other = counsellor.get("/inbox?entry=" + "x" * 40).get_data(as_text=True)
+    assert len(_listed(other)) == notifications.INBOX_SIZE

@@ -182,11 +182,12 @@ def caseload():
 @bp.get("/inbox")
 @staff_required("counsellor")
 def inbox():
-    """The counsellor's notifications (a participant sent in their answers, …), newest first."""
+    """The counsellor's notifications (a participant sent in their answers, …): every unread one,
+    then the newest read ones, and the one a push opens (``?entry=``) however old."""
     actor = current_actor()
     return render_template(
         "counsellor/inbox.html",
-        entries=notifications.inbox(actor),
+        entries=notifications.inbox(actor, entry=request.args.get("entry")),
         text_for=notifications.text_for,
         push_here=push_subscriptions.has_subscription(current_login()),
         push_devices=push_subscriptions.staff_device_count(actor),
