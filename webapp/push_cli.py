@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 
 import click
+import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup
 
 from .extensions import db
 from .models.types import utcnow
 from .services import plan, push_delivery, push_keys, reminders
+
+log = logging.getLogger(__name__)
 
 push_cli = AppGroup("push", help="Web Push: the server's key pair and the delivery worker.")
 
@@ -49,11 +53,22 @@ def work(once: bool, interval: float) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stopping.set())
     while not stopping.is_set():
-        # Events that come from the clock rather than from a request: written here, sent below.
-        now = utcnow()
-        plan.notify_due_steps(now)
-        reminders.remind_drafts(now, current_app.config["DRAFT_REMINDER_DAYS"])
-        db.session.commit()
+        try:
+            # Events that come from the clock rather than from a request: written here, sent
+            # below.
+            now = utcnow()
+            plan.notify_due_steps(now)
+            reminders.remind_drafts(now, current_app.config["DRAFT_REMINDER_DAYS"])
+            db.session.commit()
+        except sa.exc.OperationalError as error:
+            # The database restarting, a lost connection, a deadlock: the next pass writes
+            # them. Only the error's kind is logged (its text holds the statement's values).
+            db.session.rollback()
+            log.warning("push worker: database error (%s), tried again later",
+                        type(error.orig).__name__)  # fmt: skip
+            if once:
+                db.session.remove()
+                raise click.ClickException("the database could not be reached") from None
         tried = push_delivery.send_due(key, current_app.config, stop=stopping.is_set)
         db.session.remove()
         if once:

@@ -249,11 +249,20 @@ async function openWorkspace(id) {
   return (moved ?? inbox).focus().catch(() => null);
 }
 
+/** Does this answer to a subscription's POST say the server will not have it? A 4xx does,
+ * but for those that mean "not now" (408, 425, 429); a 5xx never does. */
+function refused(status) {
+  return status >= 400 && status < 500 && ![408, 425, 429].includes(status);
+}
+
 /**
  * The push service replaced or dropped this browser's subscription: subscribe again with the
  * same key and hand the new one to the server, which replaces this device's old one with it
  * (one per sign-in, services/push_subscriptions.py), so pushes do not stop without a word. If
- * the server does not take it (signed out), the browser's is dropped too: never half on.
+ * the server refuses it (signed out, not a subscription it can send to), the browser's is
+ * dropped too: never half on. An answer that refuses nothing (a server error, "too many", no
+ * answer) leaves it: the server may well have it (the app's hand-over posts it at the same
+ * moment), and the app asks the server on its next start whether pushes are on.
  */
 async function resubscribe(oldSubscription, newSubscription) {
   try {
@@ -272,7 +281,7 @@ async function resubscribe(oldSubscription, newSubscription) {
       method: "POST", credentials: "same-origin", cache: "no-store",
       headers: { "Content-Type": "application/json" }, body: JSON.stringify(subscription.toJSON()),
     });
-    if (!sent.ok) await subscription.unsubscribe();
+    if (refused(sent.status)) await subscription.unsubscribe();
   } catch {
     // offline, or permission withdrawn: the inbox still has every notification
   }

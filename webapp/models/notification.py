@@ -36,7 +36,9 @@ class PushSubscription(db.Model):
     """A browser's Web Push subscription, for one signed-in device (its login session).
 
     It ends with the session: deleted on sign-out, revocation, and when the push service says
-    it no longer exists (404/410).
+    it no longer exists (404/410), through services/push_subscriptions.py, which first lets go
+    of the deliveries that name it (SQLite does not enforce ``ON DELETE SET NULL``); erasure
+    deletes the person's deliveries with the rest (services/privacy.py).
     """
 
     __tablename__ = "push_subscription"
@@ -44,6 +46,11 @@ class PushSubscription(db.Model):
         sa.CheckConstraint(
             "(participant_id IS NULL) <> (staff_id IS NULL)", name="one_kind_of_person"
         ),
+        # A delivery names its subscription by id: an id is never given again, even on SQLite
+        # after the newest row is deleted, so a push waiting for a deleted subscription can
+        # never reach the browser of whoever subscribes next (PostgreSQL's sequences never
+        # reuse one).
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -110,7 +117,8 @@ class Delivery(db.Model):
     notification_id: Mapped[int] = mapped_column(
         sa.ForeignKey("notification.id", ondelete="CASCADE"), index=True
     )
-    #: NULL once the subscription is gone: the delivery's record stays.
+    #: NULL once the subscription is gone: the delivery's record stays. Set explicitly where a
+    #: subscription is deleted (services/push_subscriptions.py): SQLite's foreign keys are off.
     subscription_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("push_subscription.id", ondelete="SET NULL"), index=True
     )

@@ -4,7 +4,14 @@ Each delivery is claimed, sent and recorded in its own transaction. On PostgreSQ
 ``SELECT … FOR UPDATE SKIP LOCKED``, so several workers never send one delivery at once; on
 SQLite run a single worker. A worker that dies between the push service's answer and the
 commit leaves the delivery pending: it is sent again (at most a duplicate, which the app
-recognises by the notification's id), never lost.
+recognises by the notification's id), never lost. A database error while one delivery is
+sent (a deadlock, a lost connection) rolls that one back, to be sent again later; the worker
+goes on.
+
+A push goes only to a subscription of the notification's recipient. In one pass a delivery is
+tried once at most, and a push service that did not answer in time (or could not be reached)
+is not tried again in that pass: its other deliveries wait for the next, and everyone else's
+go first.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
 
 import requests
 import sqlalchemy as sa
@@ -24,7 +32,7 @@ from py_vapid import Vapid
 from pywebpush import WebPushException, webpush
 
 from ..extensions import db
-from ..models import Delivery, Notification, Participant, StaffUser
+from ..models import Delivery, Notification, Participant, PushSubscription, StaffUser
 from ..models.types import utcnow
 from . import notifications, push_subscriptions
 
@@ -38,6 +46,8 @@ MAX_ATTEMPTS = 10
 LONGEST_RETRY_AFTER = timedelta(days=1)
 #: How long to wait for a push service to answer.
 TIMEOUT_SECONDS = 10
+#: How long to wait for a connection to a push service: one that is down is known sooner.
+CONNECT_TIMEOUT_SECONDS = 3
 
 
 @dataclass(frozen=True)
@@ -85,13 +95,25 @@ def _recipient(delivery: Delivery) -> Participant | StaffUser | None:
     return db.session.get(StaffUser, notification.staff_id)
 
 
-def _claim_next(now: datetime) -> Delivery | None:
+def _claim_next(now: datetime, tried: set[int], skipped: set[str]) -> Delivery | None:
+    """Return the next due delivery, but none tried in this pass already (a failed one may be
+    due again before the pass ends) nor one to a push service skipped in this pass."""
     query = (
         sa.select(Delivery)
         .where(Delivery.state == "pending", Delivery.next_attempt_at <= now)
         .order_by(Delivery.next_attempt_at, Delivery.id)
         .limit(1)
     )
+    if tried:
+        query = query.where(Delivery.id.not_in(tried))
+    if skipped:
+        to_skipped = sa.or_(
+            *(PushSubscription.endpoint.startswith(f"{origin}/", autoescape=True)
+              for origin in sorted(skipped))
+        )  # fmt: skip
+        query = query.where(
+            ~sa.exists().where(PushSubscription.id == Delivery.subscription_id, to_skipped)
+        )
     if db.session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     return db.session.scalar(query)
@@ -102,35 +124,74 @@ def send_due(
 ) -> int:
     """Send up to ``limit`` due deliveries, one transaction each, until ``stop()`` says so;
     return how many were tried."""
-    tried = 0
-    while tried < limit and not stop():
-        delivery = _claim_next(utcnow())
-        if delivery is None:
+    tried: set[int] = set()
+    skipped: set[str] = set()
+    while len(tried) < limit and not stop():
+        delivery_id = None
+        try:
+            delivery = _claim_next(utcnow(), tried, skipped)
+            if delivery is None:
+                db.session.rollback()
+                break
+            delivery_id = delivery.id
+            tried.add(delivery_id)
+            unreachable = _attempt(delivery, key, config)
+            db.session.commit()
+        except sa.exc.OperationalError as error:
+            # A deadlock, a lost connection, the database restarting: this delivery stays as
+            # it was (pending), to be sent again later. Only the error's kind is logged: its
+            # text holds the statement's values (the endpoint and keys).
             db.session.rollback()
-            break
-        _attempt(delivery, key, config)
-        db.session.commit()
-        tried += 1
-    return tried
+            log.warning(
+                "delivery %s: database error (%s), rolled back: tried again later",
+                delivery_id,
+                type(error.orig).__name__,
+            )
+            if delivery_id is None:
+                break  # no delivery could even be claimed: the next pass tries again
+            continue
+        if unreachable is not None:
+            log.info("push service %s did not answer: skipped until the next pass", unreachable)
+            skipped.add(unreachable)
+    return len(tried)
 
 
-def _attempt(delivery: Delivery, key: Vapid, config: Mapping) -> None:
+def _origin(endpoint: str) -> str:
+    """The push service an endpoint is on: its scheme and host (and port, for a test's)."""
+    parts = urlsplit(endpoint)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _for_recipient(subscription: PushSubscription, notification: Notification) -> bool:
+    """Whether the subscription is a device of the person the notification is for."""
+    return (subscription.participant_id, subscription.staff_id) == (
+        notification.participant_id,
+        notification.staff_id,
+    )
+
+
+def _attempt(delivery: Delivery, key: Vapid, config: Mapping) -> str | None:
+    """Send one delivery and record what became of it; return the push service's origin if it
+    did not answer in time or could not be reached, else None."""
     now = utcnow()
     subscription = delivery.subscription
+    if subscription is not None and not _for_recipient(subscription, delivery.notification):
+        # Never someone else's device: whatever made the delivery name it, it is not sent.
+        delivery.subscription = None
+        _finish(delivery, "gone", None, "subscription is not the recipient's")
+        return None
     login = subscription.login_session if subscription is not None else None
     if login is None or login.ended_at is not None or login.expires_at <= now:
-        if subscription is not None:
-            db.session.delete(subscription)
-        _finish(delivery, "gone", None, "no live subscription")
-        return
+        _gone(delivery, None, "no live subscription")
+        return None
     if not push_subscriptions.endpoint_allowed(subscription.endpoint, config):
         # The push services accepted were changed since the browser subscribed.
         _finish(delivery, "failed", None, "endpoint no longer allowed")
-        return
+        return None
     kind = PUSH_KINDS[delivery.notification.kind]
     if now - delivery.created_at > timedelta(seconds=kind.ttl):
         _finish(delivery, "failed", None, "expired before it could be sent")
-        return
+        return None
     delivery.attempts += 1
     headers = {"Urgency": kind.urgency}
     if kind.topic:
@@ -146,19 +207,34 @@ def _attempt(delivery: Delivery, key: Vapid, config: Mapping) -> None:
             content_encoding="aes128gcm",
             ttl=kind.ttl,
             headers=headers,
-            timeout=TIMEOUT_SECONDS,
+            timeout=(CONNECT_TIMEOUT_SECONDS, TIMEOUT_SECONDS),
         )  # fmt: skip
     except WebPushException as error:
         _refused(delivery, error, now)
-        return
+        return None
+    except (requests.Timeout, requests.ConnectionError) as error:
+        # Slow or down: its other deliveries would wait as long, holding up everyone's.
+        _retry(delivery, now, None, type(error).__name__)
+        return _origin(subscription.endpoint)
     except requests.RequestException as error:
         _retry(delivery, now, None, type(error).__name__)
-        return
+        return None
     except ValueError as error:
         # The browser's key is not a point on the curve: nothing can be encrypted to it.
         _finish(delivery, "failed", None, f"cannot encrypt: {type(error).__name__}")
-        return
+        return None
     _finish(delivery, "sent", answer.status_code, None)
+    return None
+
+
+def _gone(delivery: Delivery, status: int | None, reason: str) -> None:
+    """The delivery's subscription is dead: the delivery is "gone", and the subscription is
+    deleted (with what else waits for it) unless someone else is at it already."""
+    subscription_id = delivery.subscription_id
+    delivery.subscription = None
+    _finish(delivery, "gone", status, reason)
+    if subscription_id is not None:
+        push_subscriptions.end_gone(subscription_id)
 
 
 def _refused(delivery: Delivery, error: WebPushException, now: datetime) -> None:
@@ -166,10 +242,7 @@ def _refused(delivery: Delivery, error: WebPushException, now: datetime) -> None
     reason = f"{status} {error.response.reason}" if error.response is not None else "no answer"
     if status in (404, 410):
         # The browser dropped the subscription (or the person revoked permission).
-        subscription = delivery.subscription
-        delivery.subscription = None
-        db.session.delete(subscription)
-        _finish(delivery, "gone", status, reason)
+        _gone(delivery, status, reason)
     elif status == 429 or status is None or status >= 500:
         wait = _retry_after(error.response, now) if status == 429 else None
         _retry(delivery, now, status, reason, wait)

@@ -3,7 +3,14 @@
 The worker sends to whatever endpoint a browser gave, so an endpoint must be a push service's:
 HTTPS, no port, user name or password in it, on a host of the push services Løype accepts
 (``PUSH_SERVICES``: those hosts and their subdomains). Under test configuration only, one
-more origin (a stand-in push service on 127.0.0.1) may be accepted: ``PUSH_TEST_ORIGIN``.
+more origin (a stand-in push service on 127.0.0.1) may be accepted: ``PUSH_TEST_ORIGIN`` (or a
+list of them, for tests with more than one push service).
+
+A subscription is deleted only here. Whatever deletes one first lets go of the deliveries that
+name it (a waiting one is "gone"), in the same transaction: SQLite does not enforce the foreign
+key's ``ON DELETE SET NULL``. And locks are taken in one order everywhere (PostgreSQL): the
+login session, then its subscription, then deliveries; the worker, which already holds a
+delivery, only takes a subscription that nobody else holds (services/push_delivery.py).
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from collections.abc import Iterable, Mapping
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import LoginSession, Participant, PushSubscription, StaffUser
+from ..models import Delivery, LoginSession, Participant, PushSubscription, StaffUser
 from ..models.types import utcnow
 
 MAX_ENDPOINT = 1024
@@ -62,9 +69,12 @@ def endpoint_allowed(endpoint: str, config: Mapping) -> bool:
     """Return whether the worker may send to ``endpoint``."""
     if len(endpoint) > MAX_ENDPOINT:
         return False
-    test_origin = config.get("PUSH_TEST_ORIGIN") if config.get("TESTING") else None
-    if test_origin and endpoint.startswith(test_origin.rstrip("/") + "/"):
-        return True
+    test_origins = config.get("PUSH_TEST_ORIGIN") if config.get("TESTING") else None
+    if isinstance(test_origins, str):
+        test_origins = [test_origins]
+    for origin in test_origins or ():
+        if endpoint.startswith(origin.rstrip("/") + "/"):
+            return True
     return re.fullmatch(endpoint_pattern(push_services(config)), endpoint) is not None
 
 
@@ -87,52 +97,115 @@ def check(endpoint: str, p256dh: str, auth: str, config: Mapping) -> None:
 def subscribe(
     login: LoginSession, endpoint: str, p256dh: str, auth: str, config: Mapping
 ) -> PushSubscription:
-    """Store the device's subscription, replacing what it had (a browser has one at a time)."""
+    """Store the device's subscription, replacing what it had (a browser has one at a time).
+
+    Two of one sign-in at once (the service worker's ``pushsubscriptionchange`` and the app's
+    hand-over) wait for each other on the login session's row, and the second replaces the
+    first's: each answer is a success, never a clash on the one-per-session constraint.
+    """
     check(endpoint, p256dh, auth, config)
     person = login.person
     assert person is not None
+    _lock_sessions([login.id])
     # The same endpoint under another session (signed out and in again on the phone) is the
-    # same browser: it moves to this session.
-    for old in db.session.scalars(
-        sa.select(PushSubscription).where(
-            (PushSubscription.login_session_id == login.id)
-            | (PushSubscription.endpoint == endpoint)
-        )
-    ):
-        db.session.delete(old)
-    db.session.flush()
+    # same browser: it moves to this session, and what waited for the other session is gone.
+    _delete(
+        (PushSubscription.endpoint == endpoint) & (PushSubscription.login_session_id != login.id)
+    )
     owner = (
-        {"participant_id": person.id}
+        {"participant_id": person.id, "staff_id": None}
         if isinstance(person, Participant)
-        else {"staff_id": person.id}
+        else {"participant_id": None, "staff_id": person.id}
     )
-    subscription = PushSubscription(
-        login_session_id=login.id,
-        municipality_id=person.municipality_id,
-        endpoint=endpoint,
-        p256dh=p256dh,
-        auth=auth,
-        **owner,
+    subscription = db.session.scalar(
+        sa.select(PushSubscription).where(PushSubscription.login_session_id == login.id)
     )
-    db.session.add(subscription)
+    if subscription is None:
+        subscription = PushSubscription(login_session_id=login.id)
+        db.session.add(subscription)
+    elif subscription.endpoint != endpoint:
+        # The push service replaced the browser's subscription: the same device, so what still
+        # waits for it goes to the new one.
+        subscription.created_at = utcnow()
+    subscription.municipality_id = person.municipality_id
+    subscription.endpoint, subscription.p256dh, subscription.auth = endpoint, p256dh, auth
+    for column, value in owner.items():
+        setattr(subscription, column, value)
+    db.session.flush()
     return subscription
 
 
 def unsubscribe(login: LoginSession) -> bool:
     """Delete the device's subscription; return whether there was one."""
-    result = db.session.execute(
-        sa.delete(PushSubscription).where(PushSubscription.login_session_id == login.id)
-    )
-    return bool(result.rowcount)
+    _lock_sessions([login.id])
+    return bool(_delete(PushSubscription.login_session_id == login.id))
 
 
 def end_for_sessions(session_ids: sa.Select | list[int]) -> None:
     """Delete the subscriptions of sessions that ended (sign-out, revocation, …)."""
+    _lock_sessions(session_ids)
+    _delete(PushSubscription.login_session_id.in_(session_ids))
+
+
+def end_gone(subscription_id: int) -> bool:
+    """Delete a subscription the worker found dead (the push service said 404/410, or its
+    session ended), unless someone else holds it now; return whether it was deleted.
+
+    The worker holds one of its deliveries already: waiting for the subscription could close
+    a circle (another worker, or a sign-out, holds the subscription and waits for that
+    delivery). Whoever holds it deletes it, or the next push to it finds it dead again.
+    """
+    return bool(_delete(PushSubscription.id == subscription_id, skip_locked=True))
+
+
+def _lock_sessions(session_ids: sa.Select | list[int]) -> None:
+    """Hold these login sessions' rows until the commit: the first lock of the order.
+
+    On SQLite a write takes the one write lock instead, so what is read next is the newest (a
+    transaction there starts at its first write).
+    """
+    table = LoginSession.__table__
+    if db.session.get_bind().dialect.name == "sqlite":
+        statement = sa.update(table).where(table.c.id.in_(session_ids))
+        db.session.execute(statement.values(last_seen_at=table.c.last_seen_at))
+        return
     db.session.execute(
-        sa.delete(PushSubscription)
-        .where(PushSubscription.login_session_id.in_(session_ids))
-        .execution_options(synchronize_session=False)
+        sa.select(table.c.id)
+        .where(table.c.id.in_(session_ids))
+        .order_by(table.c.id)
+        .with_for_update()
+    ).all()
+
+
+def _delete(where: sa.ColumnElement[bool], skip_locked: bool = False) -> list[int]:
+    """Delete the subscriptions ``where`` picks, after letting go of the deliveries that name
+    them (a waiting one is "gone"); return their ids."""
+    ids = list(
+        db.session.scalars(
+            sa.select(PushSubscription.id)
+            .where(where)
+            .order_by(PushSubscription.id)
+            .with_for_update(skip_locked=skip_locked)
+        )
     )
+    if not ids:
+        return []
+    db.session.execute(
+        sa.update(Delivery)
+        .where(Delivery.subscription_id.in_(ids), Delivery.state == "pending")
+        .values(
+            state="gone",
+            subscription_id=None,
+            last_status=None,
+            last_error="subscription ended",
+            finished_at=utcnow(),
+        )
+    )
+    db.session.execute(
+        sa.update(Delivery).where(Delivery.subscription_id.in_(ids)).values(subscription_id=None)
+    )
+    db.session.execute(sa.delete(PushSubscription).where(PushSubscription.id.in_(ids)))
+    return ids
 
 
 def sessions_with_push(session_ids: list[int]) -> set[int]:
