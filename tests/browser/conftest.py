@@ -61,7 +61,8 @@ class Faults:
     until cleared.
     ``slow`` holds seconds by path ending: such a request waits that long before it is served
     (a slow network or server). ``refused`` holds path endings answered 500 whatever they are
-    (a file a broken server or proxy cannot serve).
+    (a file a broken server or proxy cannot serve); ``answered`` holds path endings answered
+    with another status line ("429 TOO MANY REQUESTS", a proxy's limit, say).
     """
 
     PATH = "/api/v1/sync"
@@ -77,6 +78,7 @@ class Faults:
         self.seen: list[str] = []
         self.slow: dict[str, float] = {}
         self.refused: set[str] = set()
+        self.answered: dict[str, str] = {}
         self.late_by = 3.0
 
     @staticmethod
@@ -95,6 +97,10 @@ class Faults:
         if environ.get("PATH_INFO", "").endswith(tuple(self.refused)):
             start_response("500 INTERNAL SERVER ERROR", [("Content-Type", "text/plain")])
             return [b"failing on purpose"]
+        for ending, status in list(self.answered.items()):
+            if environ.get("PATH_INFO", "").endswith(ending):
+                start_response(status, [("Content-Type", "text/plain")])
+                return [b"answering so on purpose"]
         if environ.get("PATH_INFO") != self.PATH:
             return self.app(environ, start_response)
         kind = self.plan.pop(0) if self.plan else ("blocked" if self.blocked else "pass")

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from webapp.extensions import db
 from webapp.models import LoginSession, Participant, PushSubscription
 
-from .app_driver import join_in_browser, open_app, start_mapping, wait_for_app
+from .app_driver import join_in_browser, open_app, start_mapping, wait_for_app, wait_until
 from .test_push import STAND_IN, push_service  # noqa: F401
 
 BROWSER_SUBSCRIPTION = "localStorage.getItem('test-push-subscription')"
@@ -78,6 +78,39 @@ def test_the_same_person_signed_in_again_keeps_the_notifications_they_turned_on(
     # The counsellor gives p1 a new invite (every device of p1 signed out, the subscription
     # deleted with the session); p1 signs in with it on this phone.
     again = join_in_browser(context, world.new_code("p1"))
+    wait_for_app(again)
+    assert switch_state(again) == "on"
+    assert subscriptions(app) == [(world.p1, live_session(app, world.p1))]
+
+
+def test_a_hand_over_the_server_answers_not_now_is_tried_again_later(
+    app,
+    world,
+    context,
+    live_server,
+    faults,
+    push_service,  # noqa: F811
+):
+    """Signed in again, the app hands the browser's subscription to the new sign-in; a "not
+    now" answer (429 from a proxy's limit, say) is no refusal: the browser keeps it, and the
+    next start hands it over. It was dropped, and the notifications the person turned on went
+    off without a word."""
+    phone_with_pushes(context, live_server, push_service)
+    page = open_app(context, world.codes["p1"])
+    turn_on(page)
+    faults.answered["/api/v1/push/subscriptions"] = "429 TOO MANY REQUESTS"
+    try:
+        again = join_in_browser(context, world.new_code("p1"))
+        wait_for_app(again)
+        wait_until(
+            lambda: ("POST", "/api/v1/push/subscriptions") in faults.served[-20:],
+            message="the hand-over tried",
+        )
+        again.wait_for_timeout(500)
+    finally:
+        faults.answered.clear()
+    assert again.evaluate(BROWSER_SUBSCRIPTION), "the browser dropped its subscription"
+    again.reload()
     wait_for_app(again)
     assert switch_state(again) == "on"
     assert subscriptions(app) == [(world.p1, live_session(app, world.p1))]

@@ -91,7 +91,10 @@ export function handOver() {
     if (!subscription) return true;
     const answer = await post(subscription);
     if (answer.ok) return true;
-    if (answer.status === 401 || answer.status >= 500) return false; // signed out, or later
+    // Signed out, or "not now" (a server error, too many requests, a timeout): tried later.
+    if (answer.status === 401 || answer.status >= 500 || [408, 425, 429].includes(answer.status)) {
+      return false;
+    }
     await subscription.unsubscribe(); // a subscription the server refuses: nothing half on
     return true;
   })().catch(() => false);
