@@ -207,3 +207,40 @@ def test_a_purged_name_leaves_the_name_search_index(app, world, runner):
         db.session.commit()
     assert f"deleted 1 participants [{world.p1}]" in runner.invoke(args=["privacy", "purge"]).output
     assert not _name_in_search_index(app)
+
+
+MARKER = "Qwertzuiop-Kanarisvar"
+
+
+def test_an_erased_participants_answers_are_not_left_in_the_database_file(app, world, as_actor):
+    """Deleted rows stay in the SQLite file's free pages until something overwrites them: a
+    copy of the file (a backup) still held an erased participant's answers. The embedded
+    database now overwrites what it deletes (PRAGMA secure_delete)."""
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if not url.startswith("sqlite:///"):
+        pytest.skip("PostgreSQL: vacuum reclaims deleted rows; see docs/privacy.md")
+    from .test_write_path import body, put
+
+    phone = as_actor(app, "p1")
+    for revision, where in enumerate([f"{MARKER} 1", f"{MARKER} 2", f"{MARKER} 3"]):
+        answers = {"mapped_before": "yes", "previous_mapping_where": where}
+        rid = "5a7e5a7e-0000-4000-8000-000000000001"
+        saved = put(phone, rid, body(answers, base=revision or None))
+        assert saved.status_code in (200, 201), saved.json
+    path = url.removeprefix("sqlite:///")
+
+    def in_file() -> bool:
+        with app.app_context():
+            db.session.execute(sa.text("PRAGMA wal_checkpoint(TRUNCATE)"))
+            db.session.commit()
+        with open(path, "rb") as file:
+            return MARKER.encode() in file.read()
+
+    assert in_file()
+    counsellor = as_actor(app, "c1")
+    done = counsellor.post(
+        f"/participants/{world.p1}/erase",
+        data={"csrf_token": csrf_token(counsellor, "/caseload"), "confirm": "yes"},
+    )
+    assert done.status_code == 302
+    assert not in_file()

@@ -40,6 +40,9 @@ def _sqlite_pragmas(connection, _record) -> None:
     - synchronous FULL: a commit is on disk before the server acknowledges it, so answers the
       phone was told are stored survive a power cut (the phone then forgets them).
     - busy_timeout: a writer waits for another for up to ten seconds instead of failing.
+    - secure_delete: what is deleted is overwritten, so an erased participant's answers are not
+      left in the file's free pages for a copy of it (a backup) to hold. Debian's SQLite has
+      it on by default; a build without it does not.
 
     And ``unicode_lower(text)``, Python's ``str.lower``: SQLite's own ``lower()`` (and so its
     ``ILIKE``) folds ASCII letters only, so a search for "øystein" missed "Øystein". A function
@@ -49,6 +52,7 @@ def _sqlite_pragmas(connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
     connection.create_function("unicode_lower", 1, _unicode_lower, deterministic=True)
 
