@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run dev database test lint install install-test lock serve clean
+.PHONY: run dev database test lint install install-test release lock serve clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,12 @@ $(VENV)/.installed: $(BIN)/activate requirements.lock pyproject.toml
 	touch $@
 
 install: $(VENV)/.installed
+
+## release: what every app server machine needs beside the code (git keeps neither): the
+## virtualenv, the compiled translations (without them every language is shown in English)
+## and the builder's code editor (static/vendor, from npm); docs/deploy.md
+release: install static/vendor/.copied
+	$(BIN)/flask translate compile
 
 install-test: install
 

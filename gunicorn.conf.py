@@ -42,8 +42,14 @@ def when_ready(server):
     preloaded = sys.modules.get("wsgi")
     if preloaded is None:
         return  # another app under these settings (bench/bare_app.py)
-    from webapp.warm import warm
+    from webapp.warm import uncompiled_languages, warm
 
+    if missing := uncompiled_languages(preloaded.app):
+        server.log.error(
+            "No compiled translations for %s: these languages are shown in English. Run "
+            "`make release` (or `flask --app wsgi translate compile`) and restart.",
+            ", ".join(missing),
+        )
     try:
         done = warm(preloaded.app)
     except Exception:  # a head start only: never a reason not to serve

@@ -117,6 +117,9 @@ def site_config(
         "access_log /var/log/nginx/loype.access.log loype;": (
             f"access_log {logs}/loype.access.log loype; access_log {logs}/access.log upstream;"
         ),
+        "error_log /var/log/nginx/loype.error.log crit;": (
+            f"error_log {logs}/loype.error.log crit;"
+        ),
     }
     for old, new in replacements.items():
         assert old in text, f"deploy/nginx.conf no longer has {old!r}"

@@ -179,3 +179,24 @@ def test_nginx_logs_no_query_string(app, world, nginx_cluster):
     logged = (nginx_cluster.folder / "loype.access.log").read_text("utf-8")
     assert '"GET /caseload HTTP/1.1" 200' in logged
     assert "Kanarinavn" not in logged and "q=" not in logged
+
+
+def test_nginx_logs_no_address_when_no_app_server_answers(app, world, nginx_cluster):
+    """With the app servers down (a restart, say), nginx's error log at its usual level wrote
+    each request line and its Referer: a caseload search's name, an invite code. The shipped
+    site logs its errors from "crit" on, which names no request."""
+    for index in range(len(nginx_cluster.app_urls)):
+        nginx_cluster.stop_app_server(index)
+    phone = requests.Session()
+    phone.trust_env, phone.verify = False, str(nginx_cluster.cert)
+    answer = phone.get(
+        f"{nginx_cluster.url}/caseload",
+        params={"q": "Kanarinavn Testesen"},
+        headers={"Referer": f"{nginx_cluster.url}/join/ABCDEFGHJK"},
+        timeout=30,
+    )
+    assert answer.status_code == 502
+    logged = "".join(
+        path.read_text("utf-8", "replace") for path in nginx_cluster.folder.glob("*error.log")
+    )
+    assert "Kanarinavn" not in logged and "ABCDEFGHJK" not in logged

@@ -139,10 +139,47 @@ def test_a_failed_warm_up_is_logged_and_the_server_starts_all_the_same(monkeypat
         raise RuntimeError("a template that does not compile")
 
     monkeypatch.setitem(sys.modules, "wsgi", types.SimpleNamespace(app=object()))
+    monkeypatch.setattr("webapp.warm.uncompiled_languages", lambda app: [])
     monkeypatch.setattr("webapp.warm.warm", broken)
     settings["when_ready"](Server())  # does not raise: gunicorn goes on to fork its workers
     assert logged == [("exception", "Warming the app failed; the workers start cold")]
 
     monkeypatch.setattr("webapp.warm.warm", lambda app: {"templates": 42, "languages": 11})
     settings["when_ready"](Server())
+    assert logged[-1] == ("info", "Warmed: 42 templates, 11 languages")
+
+
+def test_languages_without_compiled_translations_are_named_in_the_log(monkeypatch, tmp_path):
+    """git keeps no compiled catalogs (messages.mo): a server installed without `make release`
+    showed every language in English, and its log said "Warmed: 11 languages"."""
+    from webapp import create_app
+    from webapp.warm import uncompiled_languages
+
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert uncompiled_languages(app) == []  # this checkout is compiled (make test does it)
+    (tmp_path / "nb" / "LC_MESSAGES").mkdir(parents=True)
+    (tmp_path / "nb" / "LC_MESSAGES" / "messages.mo").write_bytes(
+        (ROOT / "translations" / "nb" / "LC_MESSAGES" / "messages.mo").read_bytes()
+    )
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(tmp_path)
+    missing = uncompiled_languages(app)
+    assert "nb" not in missing and {"ar", "ti", "en"} <= set(missing)
+
+    settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    logged = []
+
+    class Log:
+        def error(self, message, *args):
+            logged.append(("error", message % args))
+
+        def info(self, message, *args):
+            logged.append(("info", message % (args[0] if len(args) == 1 else args)))
+
+    class Server:
+        log = Log()
+
+    monkeypatch.setitem(sys.modules, "wsgi", types.SimpleNamespace(app=app))
+    monkeypatch.setattr("webapp.warm.warm", lambda app: {"templates": 42, "languages": 11})
+    settings["when_ready"](Server())
+    assert logged[0][0] == "error" and "ar, ti" in logged[0][1] and "make release" in logged[0][1]
     assert logged[-1] == ("info", "Warmed: 42 templates, 11 languages")

@@ -15,6 +15,8 @@ a worker could inherit, and it starts even before the migrations have run.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask
 from flask_babel import force_locale, get_translations
 from sqlalchemy.orm import configure_mappers
@@ -42,3 +44,15 @@ def warm(app: Flask) -> dict[str, int]:
             with force_locale(lang):
                 get_translations()
     return {"templates": len(templates), "languages": len(languages)}
+
+
+def uncompiled_languages(app: Flask) -> list[str]:
+    """The interface languages whose catalog is not compiled (``messages.mo``, which git does
+    not keep: ``make release`` or ``flask translate compile`` makes it). Flask-Babel shows such
+    a language in English, without a word in any log, to every person who chose it."""
+    folder = Path(app.config["BABEL_TRANSLATION_DIRECTORIES"])
+    return [
+        lang
+        for lang in app.config["LANGUAGES"]
+        if not (folder / lang / "LC_MESSAGES" / "messages.mo").is_file()
+    ]
