@@ -54,14 +54,17 @@ def _answers(app, rid: str) -> tuple[dict, list[dict]]:
         return dict(response.answers), list(history)
 
 
-def test_a_phone_saves_a_response_holding_legacy_answers(app, world, as_actor):
+def _phone_with_legacy(app, as_actor):
+    """p1's phone, and a response of theirs that holds legacy answers."""
     phone = as_actor(app, "p1")
     rid = str(uuid.uuid4())
-    assert (
-        put(phone, rid, body({"mapped_before": "yes", "languages_spoken": [SPOKEN]})).status_code
-        == 201
-    )
+    assert put(phone, rid, body(FIRST)).status_code == 201
     _store_legacy(app, rid)
+    return phone, rid
+
+
+def test_a_phone_saves_a_response_holding_legacy_answers(app, world, as_actor):
+    phone, rid = _phone_with_legacy(app, as_actor)
     # The phone holds what the server gave it, legacy answers included, and changes one answer.
     echoed = {"mapped_before": "no", "old_question": "typed long ago",
               "languages_spoken": [{**SPOKEN, "old_child": "x"}]}  # fmt: skip
@@ -79,13 +82,7 @@ def test_a_phone_saves_a_response_holding_legacy_answers(app, world, as_actor):
 
 
 def test_a_phone_that_left_them_out_merges_over_them(app, world, as_actor):
-    phone = as_actor(app, "p1")
-    rid = str(uuid.uuid4())
-    assert (
-        put(phone, rid, body({"mapped_before": "yes", "languages_spoken": [SPOKEN]})).status_code
-        == 201
-    )
-    _store_legacy(app, rid)
+    phone, rid = _phone_with_legacy(app, as_actor)
     # An edit based on an older state than the stored one: merged question by question.
     saved = put(phone, rid, body({"mapped_before": "no", "languages_spoken": [SPOKEN]}, base=1,
                                  device="d" * 32, sequence=5))  # fmt: skip
@@ -117,12 +114,6 @@ def test_the_web_form_submits_a_response_holding_legacy_answers(app, world, as_a
 
 
 def test_the_phone_restores_a_response_without_legacy_answers(app, world, as_actor):
-    phone = as_actor(app, "p1")
-    rid = str(uuid.uuid4())
-    assert (
-        put(phone, rid, body({"mapped_before": "yes", "languages_spoken": [SPOKEN]})).status_code
-        == 201
-    )
-    _store_legacy(app, rid)
+    phone, rid = _phone_with_legacy(app, as_actor)
     restored = next(r for r in phone.get("/api/v1/me").json["responses"] if r["id"] == rid)
     assert restored["answers"] == {"mapped_before": "yes", "languages_spoken": [SPOKEN]}

@@ -17,12 +17,14 @@ from flask_migrate import downgrade, upgrade
 
 from webapp import create_app
 from webapp.extensions import db
-from webapp.models import Delivery, Participant, PushSubscription
+from webapp.models import Delivery, PushSubscription
 from webapp.models.types import utcnow
-from webapp.services import notifications, push_delivery, push_keys
+from webapp.services import push_delivery, push_keys
 
 from .conftest import ROOT, copy_session, csrf_token, english_client, join
 from .push_service import BrowserKeys, PushService
+from .test_push_worker import _notify as notify
+from .test_push_worker import _subscribe
 
 #: The revision before push subscription ids were kept from coming back.
 BEFORE = "f4a6b8c0d2e4"
@@ -42,20 +44,8 @@ def push_service(app, monkeypatch):
     service.stop()
 
 
-def _subscribe(app, as_actor, service, name, browser=None):
-    phone = as_actor(app, name)
-    _endpoint, subscription = service.new_browser(browser or name)
-    answer = phone.post("/api/v1/push/subscriptions", json=subscription)
-    assert answer.status_code == 204, answer.get_data(as_text=True)
-    return phone
-
-
 def _notify(app, participant_id, count=1) -> list[str]:
-    with app.app_context():
-        person = db.session.get(Participant, participant_id)
-        made = [notifications.notify(person, "message") for _ in range(count)]
-        db.session.commit()
-        return [n.public_id for n in made]
+    return notify(app, participant_id, count, kind="message")
 
 
 def _work(app, limit=100) -> int:

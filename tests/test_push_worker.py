@@ -39,10 +39,10 @@ def _subscribe(app, as_actor, push_service, name="p1", browser=None):
     return phone
 
 
-def _notify(app, participant_id, count=1) -> list[str]:
+def _notify(app, participant_id, count=1, kind="questionnaire_offered") -> list[str]:
     with app.app_context():
         person = db.session.get(Participant, participant_id)
-        made = [notifications.notify(person, "questionnaire_offered") for _ in range(count)]
+        made = [notifications.notify(person, kind) for _ in range(count)]
         db.session.commit()
         return [n.public_id for n in made]
 
