@@ -218,14 +218,9 @@ def test_a_database_deleted_under_the_open_app_is_brought_back_and_what_was_type
     assert page.is_hidden("#save-problem")
 
 
-@pytest.mark.parametrize("where", ["page", "list"])
-def test_the_app_shows_at_once_what_the_service_worker_sent(
-    app, world, context, live_server, where
-):
-    """The app's own send finds the outbox busy (the worker's Background Sync; here another
-    holder, first): when the worker has sent it, the status line and the list say so at once,
-    not at the app's next send half a minute later; on an open page what is typed stays, and
-    where it is typed."""
+def edit_left_unsent(app, world, context):
+    """An answer changed while another holder has the outbox, so that the app's own send
+    leaves it ("Not sent yet: 1"); return the page, the response's id and the holder."""
     page = open_app(context, world.codes["p1"])
     rid = start_where(app, page, "NAV Oslo")
     holder = hold_outbox_in_another_tab(context)
@@ -235,6 +230,18 @@ def test_the_app_shows_at_once_what_the_service_worker_sent(
     wait_until(lambda: outbox(page), message="the edit stored on the phone")
     page.click("#send-now")  # finds the outbox busy
     page.wait_for_selector("#sync-status:text-is('Not sent yet: 1')")
+    return page, rid, holder
+
+
+@pytest.mark.parametrize("where", ["page", "list"])
+def test_the_app_shows_at_once_what_the_service_worker_sent(
+    app, world, context, live_server, where
+):
+    """The app's own send finds the outbox busy (the worker's Background Sync; here another
+    holder, first): when the worker has sent it, the status line and the list say so at once,
+    not at the app's next send half a minute later; on an open page what is typed stays, and
+    where it is typed."""
+    page, rid, holder = edit_left_unsent(app, world, context)
     page.wait_for_timeout(1500)  # the send after the field's change event finds it busy too
     card = f"#app .status[data-response='{rid}']"
     if where == "list":
@@ -264,15 +271,7 @@ def test_the_app_shows_at_once_what_another_tab_sent(app, world, context):
     """Two tabs of the app: this one's send finds the outbox busy, the other tab sends what
     was typed here. This tab's status line says so at once, not at its own next send half a
     minute later (the "Not sent yet" the participant would otherwise read meanwhile)."""
-    page = open_app(context, world.codes["p1"])
-    rid = start_where(app, page, "NAV Oslo")
-    holder = hold_outbox_in_another_tab(context)
-    page.reload()  # (the app's send every half minute starts now: not before this test ends)
-    page.wait_for_selector("#previous_mapping_where")
-    page.fill("#previous_mapping_where", "Bydel Bjerke")
-    wait_until(lambda: outbox(page), message="the edit stored on the phone")
-    page.click("#send-now")  # finds the outbox busy
-    page.wait_for_selector("#sync-status:text-is('Not sent yet: 1')")
+    page, rid, holder = edit_left_unsent(app, world, context)
     other = context.new_page()
     other.goto("/app/#/")
     other.wait_for_selector("#sync-status")
