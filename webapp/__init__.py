@@ -31,10 +31,10 @@ from . import (
     site,
     templating,
 )
-from .config import default_config, session_cookie_name
+from .config import ConfigError, check, default_config, session_cookie_name
 from .extensions import babel, csrf, db, migrate, tune_engine
 from .models import name_search
-from .services import accounts
+from .services import accounts, push_keys
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,6 +54,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             app.config["SESSION_COOKIE_NAME"] = session_cookie_name(
                 app.config["SESSION_COOKIE_SECURE"]
             )
+    _check_config(app)
     _trust_proxies(app)
     accounts.use_hash_profile(app.config["PASSWORD_HASH_PROFILE"])
     logs.init_app(app)
@@ -92,6 +93,16 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     ):
         app.register_blueprint(blueprint)
     return app
+
+
+def _check_config(app: Flask) -> None:
+    """Refuse to start (ConfigError, naming the variable) with settings that would only fail
+    later: request by request, or in the push worker."""
+    check(app.config)
+    try:
+        push_keys.check_configured(app.config)
+    except push_keys.BadPushKey as error:
+        raise ConfigError(str(error)) from None
 
 
 def _trust_proxies(app: Flask) -> None:

@@ -45,16 +45,23 @@ translate_cli = AppGroup("translate", help="Interface translation catalogs (gett
 @forms_cli.command("check")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 def forms_check(paths: tuple[Path, ...]) -> None:
-    """Report every problem in questionnaire files; exit 1 if there is any."""
+    """Report every problem in questionnaire files; exit 1 if there is any.
+
+    A resources file (forms/resources.json, ``"format": "loype-resources/1"``) is checked as
+    ``resources import`` checks it, so ``forms check forms/*.json`` checks all shipped files.
+    """
     failed = False
     for path in paths:
-        _document, problems = questionnaire_service.read_document(path)
+        document, problems = questionnaire_service.read_document(path)
+        kind = ""
+        if isinstance(document, dict) and document.get("format") == resources.RESOURCES_FORMAT:
+            problems, kind = resources.check_resources(document), " (resources)"
         for problem in problems:
             click.echo(f"{path}: {problem}")
         if problems:
             failed = True
         else:
-            click.echo(f"{path}: ok")
+            click.echo(f"{path}: ok{kind}")
     sys.exit(1 if failed else 0)
 
 

@@ -8,15 +8,28 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 #: Interface languages with a catalog under translations/ (the first is the default).
 LANGUAGES = ["nb", "nn", "en", "ar", "ti", "so", "uk", "fa", "fa_AF", "ps", "ckb"]
 
 
-def _secret_key(instance_path: Path) -> str:
-    """Return SECRET_KEY from the environment, or one generated once and kept in instance/."""
+class ConfigError(RuntimeError):
+    """The configuration cannot work: the app refuses to start, naming the variable."""
+
+
+def _secret_key(instance_path: Path, database_url: str) -> str | None:
+    """Return SECRET_KEY from the environment, or (SQLite: one machine) one generated once and
+    kept in instance/.
+
+    With PostgreSQL there may be several app servers: each would generate its own key and
+    reject the sessions the others signed, so none is generated (``check`` refuses to start).
+    """
     if os.environ.get("SECRET_KEY"):
         return os.environ["SECRET_KEY"]
+    if not database_url.startswith("sqlite"):
+        return None
     key_file = instance_path / "secret_key"
     if not key_file.exists():
         instance_path.mkdir(parents=True, exist_ok=True)
@@ -40,7 +53,7 @@ def default_config(instance_path: Path) -> dict[str, object]:
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
     secure = os.environ.get("LOYPE_SECURE_COOKIES", "1") != "0"
     return {
-        "SECRET_KEY": _secret_key(instance_path),
+        "SECRET_KEY": _secret_key(instance_path, database_url),
         "SQLALCHEMY_DATABASE_URI": database_url,
         # allow_nan=False: NaN or Infinity in a JSON column fails loudly instead of being stored
         # as text no JSON reader accepts (a phone could then never load its answers again).
@@ -100,3 +113,34 @@ def default_config(instance_path: Path) -> dict[str, object]:
             if host.strip()
         ],
     }
+
+
+def check(config: dict) -> None:
+    """Refuse to start with a configuration that would only fail later, request by request.
+
+    Each error names the environment variable to fix (never a secret's value).
+    """
+    if not config.get("SECRET_KEY"):
+        raise ConfigError(
+            "SECRET_KEY is not set. With PostgreSQL (DATABASE_URL) every app server must use "
+            "the same SECRET_KEY, or each rejects the sessions the others signed: set it in "
+            "the environment of every server (e.g. from "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`)."
+        )
+    timezone = config.get("BABEL_DEFAULT_TIMEZONE")
+    try:
+        ZoneInfo(str(timezone))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"LOYPE_TIMEZONE {timezone!r} is not a time zone: use a name of the IANA time "
+            "zone database, such as Europe/Oslo."
+        ) from None
+    public_url = config.get("PUBLIC_URL")
+    if public_url:
+        parts = urlsplit(public_url)
+        if parts.scheme not in ("https", "http") or not parts.netloc:
+            raise ConfigError(
+                f"LOYPE_PUBLIC_URL {public_url!r} is not a web address: write it with its "
+                "scheme, such as https://loype.example.no (invite links and QR codes are made "
+                "from it)."
+            )

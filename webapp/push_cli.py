@@ -21,8 +21,23 @@ push_cli = AppGroup("push", help="Web Push: the server's key pair and the delive
 
 
 @push_cli.command("keys")
-def keys() -> None:
-    """Make the VAPID key pair (once) and print its public key."""
+@click.option(
+    "--new-private", is_flag=True,
+    help="Print a new private key for LOYPE_VAPID_PRIVATE_KEY (and its public key); "
+    "nothing is stored.",
+)  # fmt: skip
+def keys(new_private: bool) -> None:
+    """Make the VAPID key pair (once) and print its public key.
+
+    With --new-private: print a new private key, in the one-line form LOYPE_VAPID_PRIVATE_KEY
+    takes, to set on every app server and push worker. Keep it secret, and keep it: phones
+    subscribed with its public half.
+    """
+    if new_private:
+        key, private = push_keys.new_private_key()
+        click.echo(f"LOYPE_VAPID_PRIVATE_KEY={private}")
+        click.echo(f"# its public key: {push_keys.application_server_key(key)}")
+        return
     key, made = push_keys.ensure(current_app.config, current_app.instance_path)
     where = (
         "from LOYPE_VAPID_PRIVATE_KEY"

@@ -35,6 +35,23 @@ INVITE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 INVITE_LENGTH = 10
 
 
+#: A staff password's length: at least this long (a passphrase of a few words)...
+MIN_PASSWORD_LENGTH = 12
+#: ...and at most what the sign-in form takes (auth/forms.py), or it could never be typed in.
+MAX_PASSWORD_LENGTH = 200
+
+
+def password_problem(password: str) -> str | None:
+    """Return why a new staff password cannot be used (plain English, for the CLI), or None."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"A password needs at least {MIN_PASSWORD_LENGTH} characters."
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return f"A password can have at most {MAX_PASSWORD_LENGTH} characters."
+    if not password.strip():
+        return "A password cannot be only spaces."
+    return None
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
@@ -64,6 +81,7 @@ def password_matches(user: StaffUser, password: str) -> bool:
 def create_staff(
     municipality: Municipality, email: str, name: str, role: str, password: str, language: str
 ) -> StaffUser:
+    """Add a staff account (the caller checks the password with ``password_problem``)."""
     user = StaffUser(
         municipality=municipality,
         email=email.strip().lower(),
@@ -141,6 +159,12 @@ def deactivate_staff(user: StaffUser) -> None:
     """Close a staff account: it can no longer sign in, and its sessions end at once."""
     user.active = False
     sessions.end_all(user, "deactivated")
+
+
+def activate_staff(user: StaffUser) -> None:
+    """Open a closed staff account again: it can sign in with its password (no session of
+    before comes back; they all ended when it was closed)."""
+    user.active = True
 
 
 def participant_for_code(code: str, key: str) -> Participant | None:

@@ -2,7 +2,8 @@
 
 The private key comes from ``LOYPE_VAPID_PRIVATE_KEY`` (PEM, or base64url DER or raw) when
 set, else from ``instance/vapid_private.pem``, generated once by ``flask push keys`` (and by
-``make run``). Every app server and worker must use the same key: a browser's subscription is
+``make run``). ``flask push keys --new-private`` prints a new private key in the one-line form
+the variable takes. Every app server and worker must use the same key: a browser's subscription is
 bound to the public key it was made with.
 """
 
@@ -12,6 +13,7 @@ import os
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid
 from py_vapid.utils import b64urlencode
 
@@ -22,6 +24,41 @@ class NoPushKey(LookupError):
     """No VAPID key is configured or generated yet (run ``flask push keys``)."""
 
 
+class BadPushKey(ValueError):
+    """LOYPE_VAPID_PRIVATE_KEY holds no P-256 private key (a public key pasted, a typo)."""
+
+
+def _configured(text: str) -> Vapid:
+    """Return the key written in LOYPE_VAPID_PRIVATE_KEY; BadPushKey if it is none.
+
+    The error never repeats the text: it is meant to be a secret.
+    """
+    text = text.strip()
+    try:
+        if text.startswith("-----BEGIN"):
+            key = Vapid.from_pem(text.encode())
+        else:
+            key = Vapid.from_string(text)
+        private = key.private_key
+    except Exception:  # noqa: BLE001 - base64, DER and curve errors all mean the same here
+        private = None
+    if not isinstance(private, ec.EllipticCurvePrivateKey) or not isinstance(
+        private.curve, ec.SECP256R1
+    ):
+        raise BadPushKey(
+            "LOYPE_VAPID_PRIVATE_KEY is not a VAPID private key (a P-256 private key as PEM, "
+            "or base64url raw or DER; the public key `flask push keys` shows does not work "
+            "here). Unset it and run `flask --app wsgi push keys --new-private` for a new one."
+        )
+    return key
+
+
+def check_configured(config: dict) -> None:
+    """Raise BadPushKey if LOYPE_VAPID_PRIVATE_KEY is set but holds no usable key."""
+    if config.get("VAPID_PRIVATE_KEY"):
+        _configured(config["VAPID_PRIVATE_KEY"])
+
+
 def _key_file(instance_path: str | Path) -> Path:
     return Path(instance_path) / KEY_FILE
 
@@ -30,10 +67,7 @@ def load(config: dict, instance_path: str | Path) -> Vapid:
     """Return the VAPID key from the configuration or the instance folder."""
     configured = config.get("VAPID_PRIVATE_KEY")
     if configured:
-        text = configured.strip()
-        if text.startswith("-----BEGIN"):
-            return Vapid.from_pem(text.encode())
-        return Vapid.from_string(text)
+        return _configured(configured)
     path = _key_file(instance_path)
     if not path.exists():
         raise NoPushKey(str(path))
@@ -56,6 +90,15 @@ def ensure(config: dict, instance_path: str | Path) -> tuple[Vapid, bool]:
     with os.fdopen(descriptor, "wb") as file:
         file.write(key.private_pem())
     return key, True
+
+
+def new_private_key() -> tuple[Vapid, str]:
+    """Return a new key and its private half as LOYPE_VAPID_PRIVATE_KEY takes it: base64url
+    of the raw 32-byte private value, one line (fits an environment file)."""
+    key = Vapid()
+    key.generate_keys()
+    value = key.private_key.private_numbers().private_value
+    return key, b64urlencode(value.to_bytes(32, "big"))
 
 
 def application_server_key(key: Vapid) -> str:
