@@ -260,22 +260,30 @@ class Reviewing(RuleBasedStateMachine):
                 refused = error.code
             else:
                 refused = None
+        assert refused == self._verdict(status, message, era)
+        if refused is None:
+            self._accept(status, message)
+
+    def _verdict(self, status: str, message: str, era: int) -> str | None:
+        """What the model says of a review from a page opened in ``era``."""
         if era != self.era:
-            assert refused == "stale"
-        elif self.status == "draft" and not self.reviews:
-            assert refused == "not_sent"
-        elif self.status == "draft" and status != "follow_up":
-            assert refused == "in_follow_up"
-        elif message.strip() and status != "follow_up":
-            assert refused == "message_without_follow_up"
-        else:
-            assert refused is None
-            self.reviews.append(status)
-            self.era += 1
-            if status == "follow_up":
-                self.status = "draft"
-                self.message = message.strip()
-            self.progress = "submitted" if status == "new" else status
+            return "stale"
+        if self.status == "draft" and not self.reviews:
+            return "not_sent"
+        if self.status == "draft" and status != "follow_up":
+            return "in_follow_up"
+        if message.strip() and status != "follow_up":
+            return "message_without_follow_up"
+        return None
+
+    def _accept(self, status: str, message: str) -> None:
+        """The model after a review it says is stored."""
+        self.reviews.append(status)
+        self.era += 1
+        if status == "follow_up":
+            self.status = "draft"
+            self.message = message.strip()
+        self.progress = "submitted" if status == "new" else status
 
     @invariant()
     def stored_response_matches_the_model(self):

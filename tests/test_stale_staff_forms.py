@@ -37,8 +37,9 @@ from webapp.services import questionnaires as questionnaire_service
 from .conftest import csrf_token
 from .review_forms import form_fields
 from .stateful import run_against_model
+from .test_review_forms import _sent
 from .test_review_transitions import MESSAGES, Reviewing
-from .test_write_path import model_document, start_model_draft
+from .test_write_path import model_document
 
 OUTDATED = "Someone changed this after you opened the page. Nothing was saved."
 REVIEW_STALE = "The response changed after you opened this page"
@@ -314,23 +315,6 @@ def test_two_programme_saves_at_the_same_moment_are_never_both_stored(app, world
 # ------------------------------------------------------------------ reviews at the same moment
 
 
-def _sent(app, world) -> str:
-    with app.app_context():
-        questionnaire_service.import_document(model_document())
-        db.session.commit()
-    rid = start_model_draft(app, world.p1, {"name": "Ada"})
-    with app.app_context():
-        response = db.session.get(Response, rid)
-        person = db.session.get(Participant, world.p1)
-        revisions.retrying(
-            lambda: revisions.write(
-                response, revisions.Author("web", person), base=response.revision,
-                answers={"name": "Ada", "work": "no"}, status="submitted",
-            )
-        )  # fmt: skip
-    return rid
-
-
 def _review_state(app, rid: str) -> tuple[str, list[str], str]:
     with app.app_context():
         response = db.session.get(Response, rid)
@@ -411,26 +395,6 @@ class ReviewingAtOnce(Reviewing):
     reviews from pages opened on the current state at the same moment: whichever is stored
     first is judged by the model's rules, and the other by them after it (outdated, when the
     first was stored)."""
-
-    def _verdict(self, status: str, message: str, era: int) -> str | None:
-        """What the model says of a review from a page opened in ``era``."""
-        if era != self.era:
-            return "stale"
-        if self.status == "draft" and not self.reviews:
-            return "not_sent"
-        if self.status == "draft" and status != "follow_up":
-            return "in_follow_up"
-        if message.strip() and status != "follow_up":
-            return "message_without_follow_up"
-        return None
-
-    def _accept(self, status: str, message: str) -> None:
-        self.reviews.append(status)
-        self.era += 1
-        if status == "follow_up":
-            self.status = "draft"
-            self.message = message.strip()
-        self.progress = "submitted" if status == "new" else status
 
     @rule(
         first=st.tuples(st.sampled_from(REVIEW_STATUSES), st.sampled_from(MESSAGES)),
