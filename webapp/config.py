@@ -11,12 +11,18 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import click
+
 #: Interface languages with a catalog under translations/ (the first is the default).
 LANGUAGES = ["nb", "nn", "en", "ar", "ti", "so", "uk", "fa", "fa_AF", "ps", "ckb"]
 
 
-class ConfigError(RuntimeError):
-    """The configuration cannot work: the app refuses to start, naming the variable."""
+class ConfigError(click.ClickException, RuntimeError):
+    """The configuration cannot work: the app refuses to start, naming the variable.
+
+    ``flask ...`` prints a click exception as "Error: <message>" and gunicorn a RuntimeError
+    the same way, instead of a traceback an operator has to read to its last line.
+    """
 
 
 def _secret_key(instance_path: Path, database_url: str) -> str | None:
