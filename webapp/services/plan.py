@@ -22,7 +22,7 @@ from ..models import (
 )
 from ..models.types import utcnow
 from . import audit, notifications
-from .participants import hold, state_of
+from .form_state import hold, state_of
 
 GOAL_MAX = 300
 ACTION_MAX = 1000

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..extensions import db
 from ..models import REVIEW_STATUSES, Response, Review, StaffUser
 from . import audit, notifications, responses
-from .participants import hold
+from .form_state import hold
 
 MESSAGE_LIMIT = 2000
 
