@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..questionnaires import Definition, Section, evaluate, visible_questions
+from ..questionnaires import (
+    AnswerError,
+    Definition,
+    Section,
+    evaluate,
+    validate_answers,
+    visible_questions,
+)
 
 
 def shown_items(definition: Definition, section: Section, answers: dict[str, Any]) -> list[str]:
@@ -42,3 +49,10 @@ def neighbour(definition: Definition, answers: dict[str, Any], page: int, step: 
     if not later:
         return None
     return min(later) if step > 0 else max(later)
+
+
+def refused_on_page(
+    definition: Definition, questions: list[str], answers: dict[str, Any]
+) -> list[AnswerError]:
+    """Return what sending ``answers`` would refuse of the ``questions`` a page shows."""
+    return validate_answers(definition, answers, only=questions, complete=True)[1]

@@ -20,12 +20,20 @@ from ..digits import small_int
 from ..extensions import db
 from ..models import Participant, Response
 from ..rendering.display import answer_sections
-from ..rendering.fields import attach_errors, form_answers, make_page_form, to_form_value
+from ..rendering.fields import (
+    attach_errors,
+    entries_on_page,
+    field_in_error,
+    fields_in_error,
+    form_answers,
+    make_page_form,
+    to_form_value,
+)
 from ..rendering.messages import message_for
 from ..services import audio, reads, revisions
 from ..services import questionnaires as questionnaire_service
 from ..services import responses as response_service
-from .pages import neighbour, page_numbers, shown_items, shown_questions
+from .pages import neighbour, page_numbers, refused_on_page, shown_items, shown_questions
 
 bp = Blueprint("fill", __name__, url_prefix="/r")
 
@@ -99,7 +107,10 @@ def _render_page(
     notice=None,
     base=None,
     meeting: bool = False,
+    check: bool = False,
 ):
+    """Draw one page: from ``form`` (a post that was refused), or from the stored answers;
+    ``check``: with what sending them would refuse marked (a link from the summary)."""
     definition = response.version.definition
     section = definition.sections[page - 1]
     answers = response.answers
@@ -121,6 +132,10 @@ def _render_page(
         form = make_page_form(definition, section, questions, _lang(response))(
             formdata=None, data=data
         )
+        if check:
+            errors = refused_on_page(definition, questions, answers)
+            entries = {q: entries_on_page(answers.get(q)) for q in questions}
+            attach_errors(form, errors, _message(definition), entries)
     pages = page_numbers(definition, answers)
     position = pages.index(page) + 1 if page in pages else 1
     extra = {}
@@ -139,6 +154,7 @@ def _render_page(
         section=section,
         items=items,
         form=form,
+        fields_in_error=fields_in_error(form, definition),
         page=page,
         position=position,
         page_count=len(pages),
@@ -148,6 +164,11 @@ def _render_page(
         lang=_lang(response),
         audio=audio.clips_for(response.version.questionnaire_id, _lang(response)),
     ), status
+
+
+def _message(definition):
+    """Return the function that words an answer error for the question it is on."""
+    return lambda error: message_for(error, definition.questions.get(error.question))
 
 
 def _closed(response: Response):
@@ -176,7 +197,7 @@ def page(response_id, page: int):
         following = neighbour(definition, response.answers, page, +1)
         target = url_for(".page", response_id=response.id, page=following) if following else None
         return redirect(target or url_for(".summary", response_id=response.id))
-    return _render_page(response, page)
+    return _render_page(response, page, check=request.args.get("check") == "1")
 
 
 @bp.post("/<uuid:response_id>/<int:page>")
@@ -279,8 +300,7 @@ def _save(response: Response, page: int, meeting: bool = False):
         db.session.commit()
         return redirect(url_for(".page", response_id=response.id, page=page))
     if errors:
-        questions = definition.questions
-        attach_errors(form, errors, lambda e: message_for(e, questions.get(e.question)), entries)
+        attach_errors(form, errors, _message(definition), entries)
         db.session.rollback()
         return _render_page(response, page, form=form, status=422, base=base, meeting=meeting)
     db.session.commit()
@@ -353,12 +373,12 @@ def submit(response_id):
         listed = []
         for error in errors:
             section = definition.section_of(error.question)
-            question = definition.questions.get(error.question)
-            title = (
-                definition.text(question.title_pointer, _lang(response)) if question else error.path
-            )
             listed.append(
-                (title, message_for(error, question), section.index + 1 if section else None)
+                (
+                    field_in_error(definition, response.answers, error),
+                    _message(definition)(error),
+                    section.index + 1 if section else None,
+                )
             )
         return render_template(
             "fill/summary.html",

@@ -295,6 +295,75 @@ def form_answers(
     return answers, errors, entries
 
 
+def entries_on_page(items: Any) -> list[int]:
+    """Return, for each item of a group's stored answer, the entry (from 0) a page drawn from
+    it shows the item in: ``to_form_value`` leaves out items that are no object."""
+    if not isinstance(items, list):
+        return []
+    # A non-object item gets the number of the entry after it: only a whole item's error
+    # (no field of it) can name such an item, and that error stays on the group.
+    return [sum(isinstance(item, dict) for item in items[:index]) for index in range(len(items))]
+
+
+@dataclass(frozen=True)
+class FieldInError:
+    """A field an error summary links to: the id the page draws it with, and its question."""
+
+    target: str
+    #: The question, or the group whose entry holds the field; None: not in the questionnaire.
+    question: Question | None
+    #: The field inside a group's entry, and that entry's number as the page shows it (from 1).
+    child: Question | None = None
+    entry: int | None = None
+    path: str = ""
+
+
+def fields_in_error(form: FlaskForm, definition: Definition) -> list[FieldInError]:
+    """Return the fields of a page form holding errors (after ``attach_errors``), in page
+    order: a field inside a group's entry itself, so that its link leads to that field."""
+    found = []
+    for field in form:
+        question = definition.questions.get(field.name)
+        if question is None:
+            continue  # the CSRF token
+        if field.errors:
+            found.append(FieldInError(field.id, question))
+        if not isinstance(field, FieldList):
+            continue
+        children = {child.id: child for child in question.children}
+        for number, entry in enumerate(field.entries, start=1):
+            for sub in entry.form:
+                if sub.errors and sub.short_name in children:
+                    found.append(FieldInError(sub.id, question, children[sub.short_name], number))
+    return found
+
+
+def field_in_error(
+    definition: Definition, answers: dict[str, Any], error: AnswerError
+) -> FieldInError:
+    """Return the field a page drawn from the stored ``answers`` shows ``error`` at."""
+    question = definition.questions.get(error.question)
+    if question is None:
+        return FieldInError(error.path, None, path=error.path)
+    parts = error.path.strip("/").split("/")
+    if question.widget == "group" and len(parts) >= 3:
+        items = answers.get(question.id)
+        index = small_int(parts[1])
+        child = next((c for c in question.children if c.id == parts[2]), None)
+        if (
+            child is not None
+            and index is not None
+            and index < len(entries_on_page(items))
+            and isinstance(items[index], dict)
+        ):
+            entry = entries_on_page(items)[index]
+            # WTForms names a field in a group's entry <group>-<entry>-<field>; the page's
+            # ids are these names.
+            target = f"{question.id}-{entry}-{child.id}"
+            return FieldInError(target, question, child, entry + 1, error.path)
+    return FieldInError(question.id, question, path=error.path)
+
+
 def attach_errors(
     form: FlaskForm,
     errors: list[AnswerError],
