@@ -167,6 +167,37 @@ def test_in_page_links_move_the_focus_and_stay_in_the_questionnaire(world, conte
     assert page.query_selector("#short_term_goal_kind")
 
 
+def test_an_error_inside_a_group_links_to_its_field_and_names_its_entry(world, context):
+    """The error summary named the group ("Work experience") and its link led there: someone
+    with a keyboard or a screen reader then searched the group's entries for the field in
+    error. It links to the field itself now, named with its entry, as the server's pages do."""
+    from .app_driver import DB_MODULE
+
+    page = open_app(context, world.codes["p1"])
+    rid = start_mapping(page)
+    answers = {"educations": [{"level": "primary"}], "has_work_experience": True,
+               "jobs": [{"occupation": "Cook", "years": 2},
+                        {"occupation": "Nurse", "years": 99}]}  # fmt: skip  # 0 to 60 years
+    page.evaluate(
+        f"async ([id, page]) => {{ {DB_MODULE} await records.saveAnswers(id, {{ page }}); }}",
+        [rid, answers],
+    )
+    page.goto(f"/app/#/r/{rid}/4")
+    page.reload()
+    page.wait_for_selector("#jobs-1-years")
+    page.click("#app form.questionnaire > .actions button[type=submit]")  # "Next"
+    page.wait_for_selector("#error-summary")
+    links = page.eval_on_selector_all(
+        "#error-summary a", "links => links.map((a) => [a.getAttribute('href'), a.textContent])"
+    )
+    assert [href for href, _ in links] == ["#jobs-1-years"]
+    [name] = [text for _, text in links]
+    assert name == "How many years? (Work experience, entry 2)"  # p1 reads English
+    assert page.query_selector("#jobs-1-years-error")
+    page.click("#error-summary a")
+    assert page.evaluate("document.activeElement.id") == "jobs-1-years"
+
+
 def test_the_apps_summary_writes_dates_numbers_and_scales_in_the_participants_language(
     app, world, context
 ):

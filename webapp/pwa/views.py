@@ -211,6 +211,7 @@ def _translated_client_strings() -> dict:
         "yes": _("Yes"), "no": _("No"), "choose": _("Choose …"), "optional": _("optional"),
         "entry": _("Entry %(number)s"), "remove": _("Remove entry %(number)s"),
         "add": _("Add another"), "error": _("Error:"), "check": _("Please check these answers"),
+        "entry_field": _("%(question)s (%(group)s, entry %(number)s)"),  # a field in error
         "next": _("Next"), "back": _("Back"), "send": _("Send my answers"),
         "page": _("Page %(position)s of %(count)s"),
         "of_high": _("%(value)s of %(high)s"),  # a scale's answer: 4 of 5

@@ -15,7 +15,7 @@ import { MAX_ANSWER_TEXT } from "./validate.js";
 const STRINGS = {
   yes: "Yes", no: "No", choose: "Choose …", optional: "optional", entry: "Entry %(number)s",
   remove: "Remove entry %(number)s", add: "Add another", error: "Error:",
-  check: "Please check these answers",
+  check: "Please check these answers", entry_field: "%(question)s (%(group)s, entry %(number)s)",
 };
 const NOT_A_NUMBER = Symbol("not a number");
 // More digits than a phone's numbers hold exactly (webapp/digits.py MOST_DIGITS).
@@ -455,7 +455,7 @@ export function showErrors(container, errors, message) {
   const { questions } = ctx.definition;
   message ??= (e) => messageFor(e, own(questions, e.path.split("/")[1]), ctx.strings.messages);
   clearErrors(container);
-  const failing = new Set();
+  const failing = new Map(); // the id of each field in error -> where it is (see listedErrors)
   for (const error of errors) {
     const [qid, index, child] = error.path.replace(/^\/+|\/+$/g, "").split("/");
     const item = container.querySelector(`:scope > [data-item="${CSS.escape(qid)}"]`);
@@ -472,20 +472,45 @@ export function showErrors(container, errors, message) {
         el("span", { class: "visually-hidden" }, ctx.strings.error), " ", message(error));
       (byId(holder, `${id}-help`) ?? holder.firstElementChild).after(p);
     }
-    failing.add(qid);
+    if (!failing.has(id)) failing.set(id, { qid, child: id === qid ? null : child, entry: Number(index) });
     if (holder.matches(".group")) continue; // the template marks a group's fields, not the group
     holder.classList.add("has-error");
     const ids = (field.getAttribute("aria-describedby") ?? "").split(" ").filter(Boolean);
     if (!ids.includes(p.id)) field.setAttribute("aria-describedby", [...ids, p.id].join(" "));
     if (field.hasAttribute("aria-invalid")) field.setAttribute("aria-invalid", "true");
   }
-  const listed = sectionOf(ctx).items.filter((i) => failing.has(i));
+  const listed = listedErrors(ctx, failing);
   if (!listed.length) return null;
   const summary = el("div", { class: "error-summary", role: "alert", tabindex: "-1", id: "error-summary" },
     el("h2", {}, ctx.strings.check),
-    el("ul", {}, ...listed.map((i) =>
-      el("li", {}, el("a", { href: `#${i}` }, qtext(ctx, questions[i].pointer + "/title"))))));
+    el("ul", {}, ...listed.map(([id, name]) => el("li", {}, el("a", { href: `#${id}` }, name)))));
   container.prepend(summary);
   summary.focus();
   return summary;
+}
+
+/**
+ * Return the error summary's links, [field id, name], in page order: a field inside a
+ * group's entry by itself ("How many years? (Work experience, entry 2)"), so that its link
+ * leads to that field and not to the whole group (as the server's pages, fill/page.html).
+ */
+function listedErrors(ctx, failing) {
+  const { questions } = ctx.definition;
+  const items = sectionOf(ctx).items;
+  const rank = ({ qid, child, entry }) => [items.indexOf(qid), child === null ? -1 : entry,
+    child === null ? -1 : questions[qid].children.findIndex((c) => c.id === child)];
+  const before = (a, b) => {
+    const [x, y] = [rank(a), rank(b)];
+    return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
+  };
+  return [...failing].filter(([, f]) => items.includes(f.qid))
+    .sort(([, a], [, b]) => before(a, b))
+    .map(([id, { qid, child, entry }]) => {
+      const group = questions[qid];
+      const title = qtext(ctx, group.pointer + "/title");
+      if (child === null) return [id, title];
+      const field = group.children.find((c) => c.id === child);
+      return [id, format(ctx.strings.entry_field,
+        { question: qtext(ctx, field.pointer + "/title"), group: title, number: entry + 1 })];
+    });
 }
