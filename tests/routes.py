@@ -28,6 +28,7 @@ def sample_records(app, world) -> dict[str, object]:
             "version_id": kartlegging.latest.id,
             "page": 1,
             "code": "ABCD-EFGH-JK",
+            "token": "A" * 43,
             "release_hash": release().hash,
             "path": "css/app.css",
             "filename": "css/app.css",

@@ -63,9 +63,14 @@ ROUTE_ACCESS: dict[str, str] = {
     # The code step after a right password: it needs this browser's half-done sign-in.
     "auth.login_code": PUBLIC,
     "auth.two_step": STAFF, "auth.two_step_new": STAFF, "auth.two_step_confirm": STAFF,
-    "auth.two_step_off": STAFF,
+    "auth.two_step_off": STAFF, "auth.change_password": STAFF,
+    # A link an administrator made: the token in the path is the credential (throttled).
+    "auth.set_password": PUBLIC,
     "admin.staff": ADMINISTRATOR, "admin.require_two_step": ADMINISTRATOR,
     "admin.reset_two_step": ADMINISTRATOR, "admin.deliveries": ADMINISTRATOR,
+    # A colleague of another municipality, or oneself, is not found (colleague_or_404).
+    "admin.password_link": ADMINISTRATOR, "admin.deactivate_colleague": ADMINISTRATOR,
+    "admin.activate_colleague": ADMINISTRATOR,
     # The lead's reassigning is refused (404) to other counsellors by the view.
     "counsellor.programme": COUNSELLOR, "counsellor.reassign": COUNSELLOR,
     # Only a comment's author reaches its edit page (the view answers 404 to others).

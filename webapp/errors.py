@@ -19,7 +19,8 @@ log = logging.getLogger(__name__)
 STAFF_BLUEPRINTS = frozenset({"counsellor", "overview", "admin", "builder"})
 STAFF_ENDPOINTS = frozenset(
     {"auth.login", "auth.login_code", "auth.two_step", "auth.two_step_new",
-     "auth.two_step_confirm", "auth.two_step_off"}
+     "auth.two_step_confirm", "auth.two_step_off", "auth.change_password",
+     "auth.set_password"}
 )  # fmt: skip
 
 

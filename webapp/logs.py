@@ -1,4 +1,5 @@
-"""Logging set-up: never let an invite code (a credential) reach a log line."""
+"""Logging set-up: never let an invite code or a password link (credentials) reach a log
+line."""
 
 from __future__ import annotations
 
@@ -6,19 +7,22 @@ import logging
 import re
 from collections.abc import Callable
 
-_JOIN_PATH = re.compile(r"/join/[^\s?\"']+")
+#: Paths that hold a credential: an invite code, a link to set a staff password.
+_SECRET_PATHS = ("/join/", "/account/set-password/")
+_SECRET_PATH = re.compile(r"(/join/|/account/set-password/)[^\s?\"']+")
 
 
 class RedactInviteCodes(logging.Filter):
-    """Replace invite codes in request lines (``GET /join/ABCD… HTTP/1.1``) with a marker."""
+    """Replace invite codes and password links in request lines (``GET /join/ABCD…
+    HTTP/1.1``) with a marker."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
         except Exception:  # a bad format: the handler reports it, as it would without us
             return True
-        if "/join/" in message:
-            record.msg = _JOIN_PATH.sub("/join/[redacted]", message)
+        if any(path in message for path in _SECRET_PATHS):
+            record.msg = _SECRET_PATH.sub(r"\1[redacted]", message)
             record.args = ()
         return True
 

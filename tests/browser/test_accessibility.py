@@ -807,10 +807,25 @@ def test_admin_pages(setup, browser, live_server):
         audit.check(page, f"/admin/questionnaires with an error {lang}")
         for path in (
             "/admin/resources", "/admin/translations", "/admin/audio", "/admin/staff",
-            "/admin/deliveries", "/account/two-step", "/admin/resources/new",
+            "/admin/deliveries", "/account/two-step", "/account/password", "/admin/resources/new",
         ):  # fmt: skip
             audit.status(page.goto(path), path, 200)
             audit.check(page, f"{path} {lang}")
+        # Adding a colleague with an address in use; a password link, and its page.
+        where = f"/admin/staff with errors {lang}"
+        page.goto("/admin/staff")
+        page.fill("#email", setup.world.emails["c1"])
+        audit.status(submit(page, "main form[action$='/admin/staff'] button.primary"), where, 422)
+        audit.errors(page, where)
+        audit.check(page, where)
+        where = f"/admin/staff/<c1>/password-link {lang}"
+        audit.status(submit(page, f"form[action$='/{setup.world.c1}/password-link'] button"),
+                     where, 200)  # fmt: skip
+        audit.check(page, where)
+        link = page.locator("main dd.link a").get_attribute("href")
+        audit.status(page.goto(link), "/account/set-password/<token>", 200)
+        audit.check(page, f"/account/set-password/<token> {lang}")
+        page.goto("/admin/resources/new")
         where = f"/admin/resources/new with errors {lang}"
         page.fill("#url", "javascript:alert(1)")
         audit.status(submit(page, "main form button"), where, 422)

@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
+    EmailField,
     SelectChoice,
     SelectField,
     StringField,
@@ -16,7 +17,7 @@ from wtforms.validators import DataRequired
 from ..form_fields import TextBoxField, at_most
 from ..i18n import lazy_gettext as _l
 from ..i18n import own_name
-from ..services import resource_editing
+from ..services import accounts, resource_editing
 
 
 class UploadForm(FlaskForm):
@@ -57,6 +58,55 @@ class RequireTwoStepForm(FlaskForm):
             "Staff who have not set it up are asked to do so before they can open any other page."
         ),
     )
+
+
+def _stripped(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _email_shaped(form, field) -> None:
+    # As the command line checks it (security_cli.py): an address, not a proof it is delivered.
+    email = field.data or ""
+    if "@" not in email.strip("@") or any(ch.isspace() for ch in email):
+        raise ValidationError(
+            _l("Please write a whole e-mail address, for example name@kommune.no.")
+        )
+
+
+class ColleagueForm(FlaskForm):
+    """A new colleague of the administrator's municipality: no password, a link instead.
+
+    The view gives ``language`` its choices: the shipped languages.
+    """
+
+    name = StringField(
+        _l("Name"),
+        validators=[DataRequired(_l("Please write a name.")), at_most(120)],
+        filters=[_stripped],
+        render_kw={"autocomplete": "off"},
+    )
+    email = EmailField(
+        _l("E-mail"),
+        validators=[
+            DataRequired(_l("Please write a whole e-mail address, for example name@kommune.no.")),
+            at_most(254),
+            _email_shaped,
+        ],
+        filters=[_stripped],
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+    role = SelectField(
+        _l("Role"),
+        choices=[
+            SelectChoice("counsellor", _l("Counsellor")),
+            SelectChoice("administrator", _l("Administrator")),
+        ],
+    )
+    language = SelectField(_l("Language"))
+
+    def validate_email(self, field) -> None:
+        if accounts.email_taken(field.data):
+            raise ValidationError(_l("There is already a staff account with this e-mail address."))
 
 
 class ResourceForm(FlaskForm):

@@ -14,6 +14,7 @@ from flask import (
     flash,
     redirect,
     render_template,
+    request,
     url_for,
 )
 from flask_babel import get_locale
@@ -27,10 +28,13 @@ from ..auth import current_actor, staff_required
 from ..builder.forms import ImportForm, NewQuestionnaireForm
 from ..builder.messages import problem_view, type_change_message, upload_message
 from ..extensions import db
+from ..i18n import choices as language_choices
 from ..i18n import interface_report, own_name
 from ..models import QuestionAudio, Questionnaire, Resource, StaffUser
+from ..models.types import utcnow
 from ..questionnaires import check_document, translation, uploads
 from ..services import (
+    accounts,
     audio,
     audit,
     builder,
@@ -41,7 +45,14 @@ from ..services import (
     totp,
 )
 from ..services import questionnaires as questionnaire_service
-from .forms import AudioForm, OfferForm, RequireTwoStepForm, UploadForm, resource_form
+from .forms import (
+    AudioForm,
+    ColleagueForm,
+    OfferForm,
+    RequireTwoStepForm,
+    UploadForm,
+    resource_form,
+)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -396,18 +407,118 @@ def audio_clips():
     ), status
 
 
-@bp.get("/staff")
+@bp.route("/staff", methods=["GET", "POST"])
 @staff_required("administrator")
 def staff():
-    """The municipality's staff and their two-step sign-in; require it, reset it."""
+    """List the municipality's staff, and add a colleague (who sets a password with a link)."""
+    admin = current_actor()
+    form = _colleague_form()
+    if request.method == "GET":
+        form.language.data = str(get_locale())
+    if form.validate_on_submit():
+        try:
+            colleague, token = accounts.add_colleague(
+                admin, form.email.data, form.name.data, form.role.data, form.language.data,
+                current_app.config["SECRET_KEY"],
+            )  # fmt: skip
+            db.session.commit()
+        except (accounts.EmailTaken, IntegrityError):  # or added at this very moment
+            db.session.rollback()
+            form.email.errors = [_("There is already a staff account with this e-mail address.")]
+        else:
+            return _render_password_link(colleague, token)
+    return _staff_page(form), 422 if form.errors else 200
+
+
+def _colleague_form() -> ColleagueForm:
+    form = ColleagueForm()
+    form.language.choices = [
+        SelectChoice(code, name, render_kw={"lang": code.replace("_", "-"), "dir": direction})
+        for code, name, direction in language_choices(current_app.config["LANGUAGES"])
+    ]
+    return form
+
+
+def _staff_page(form: ColleagueForm) -> str:
     admin = current_actor()
     colleagues = db.session.scalars(
         sa.select(StaffUser)
         .where(StaffUser.municipality_id == admin.municipality_id)
         .order_by(StaffUser.name, StaffUser.id)
     ).all()
-    form = RequireTwoStepForm(formdata=None, required=admin.municipality.require_totp)
-    return render_template("admin/staff.html", staff=colleagues, form=form, admin=admin)
+    return render_template(
+        "admin/staff.html",
+        staff=colleagues,
+        form=RequireTwoStepForm(formdata=None, required=admin.municipality.require_totp),
+        colleague_form=form,
+        admin=admin,
+        link_days=accounts.PASSWORD_LINK_DAYS,
+        now=utcnow(),
+    )
+
+
+def _render_password_link(colleague: StaffUser, token: str) -> str:
+    """Show a password link this once: only its hash is kept, so a page, not a redirect."""
+    base = current_app.config.get("PUBLIC_URL") or request.host_url  # as invite links are
+    url = base.rstrip("/") + url_for("auth.set_password", token=token)
+    return render_template("admin/staff_link.html", colleague=colleague, url=url)
+
+
+@bp.post("/staff/<int:staff_id>/password-link")
+@staff_required("administrator")
+def password_link(staff_id: int):
+    """Make a fresh link for a colleague to set their password (a forgotten one)."""
+    colleague = access.colleague_or_404(current_actor(), staff_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    if not colleague.active:
+        flash(
+            _("%(name)s is deactivated. Activate the account before you make a password link.",
+              name=colleague.name),
+            "warning",
+        )  # fmt: skip
+        return redirect(url_for(".staff"))
+    token = accounts.new_password_link(current_actor(), colleague, current_app.config["SECRET_KEY"])
+    db.session.commit()
+    return _render_password_link(colleague, token)
+
+
+@bp.post("/staff/<int:staff_id>/deactivate")
+@staff_required("administrator")
+def deactivate_colleague(staff_id: int):
+    """Close a colleague's account; they are signed out everywhere at once."""
+    colleague = access.colleague_or_404(current_actor(), staff_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        accounts.deactivate_colleague(current_actor(), colleague)
+    except accounts.LastAdministrator:
+        db.session.rollback()
+        flash(
+            _("The municipality must keep at least one active administrator, so %(name)s stays "
+              "active.", name=colleague.name),
+            "warning",
+        )  # fmt: skip
+        return redirect(url_for(".staff"))
+    db.session.commit()
+    flash(_("%(name)s is deactivated and signed out everywhere.", name=colleague.name), "success")
+    return redirect(url_for(".staff"))
+
+
+@bp.post("/staff/<int:staff_id>/activate")
+@staff_required("administrator")
+def activate_colleague(staff_id: int):
+    """Open a colleague's closed account again: they sign in with their password."""
+    colleague = access.colleague_or_404(current_actor(), staff_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    accounts.activate_colleague(current_actor(), colleague)
+    db.session.commit()
+    flash(
+        _("%(name)s is active again and can sign in with their password.", name=colleague.name),
+        "success",
+    )
+    return redirect(url_for(".staff"))
 
 
 @bp.get("/deliveries")

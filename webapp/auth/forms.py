@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired
+from wtforms import EmailField, PasswordField, StringField, ValidationError
+from wtforms.validators import DataRequired, EqualTo
 
 from ..form_fields import at_most
 from ..i18n import lazy_gettext as _l
+from ..services import accounts
 
 
 class LoginForm(FlaskForm):
@@ -65,3 +66,60 @@ class TwoStepOffForm(FlaskForm):
         render_kw={"autocomplete": "current-password"},
     )
     code = _code_field()
+
+
+def _password_rules(form, field) -> None:
+    """Refuse a new password by the rules of ``accounts.password_rule_broken``."""
+    broken = accounts.password_rule_broken(field.data or "")
+    if broken == "short":
+        limit = accounts.MIN_PASSWORD_LENGTH
+        raise ValidationError(_l("Please write at least %(limit)s characters.", limit=limit))
+    if broken == "long":
+        limit = accounts.MAX_PASSWORD_LENGTH
+        raise ValidationError(_l("Please write at most %(limit)s characters.", limit=limit))
+    if broken == "blank":
+        raise ValidationError(_l("Please enter your password."))
+
+
+def _new_password() -> PasswordField:
+    # No length in the browser (minlength): the server's rule says what is wrong, in words.
+    return PasswordField(
+        _l("New password"),
+        validators=[DataRequired(_l("Please enter your password.")), _password_rules],
+        description=_l(
+            "At least %(limit)s characters. A few words in a row are easy to remember and hard "
+            "to guess.",
+            limit=accounts.MIN_PASSWORD_LENGTH,
+        ),
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+def _new_password_again() -> PasswordField:
+    return PasswordField(
+        _l("New password again"),
+        validators=[
+            DataRequired(_l("Please enter your password.")),
+            EqualTo("password", _l("The two passwords are not the same.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class SetPasswordForm(FlaskForm):
+    """A new password, twice, with a link an administrator made."""
+
+    password = _new_password()
+    password_again = _new_password_again()
+
+
+class ChangePasswordForm(FlaskForm):
+    """One's own password changed: the one of now first, so a borrowed session cannot."""
+
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(_l("Please enter your password.")), at_most(200)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    password = _new_password()
+    password_again = _new_password_again()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import segno
 from flask import (
     Blueprint,
@@ -10,8 +12,10 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 from werkzeug.exceptions import TooManyRequests
@@ -20,10 +24,19 @@ from ..extensions import db
 from ..models import Participant, StaffUser
 from ..next_url import safe_next
 from ..services import accounts, audit, throttle, totp
-from .forms import CodeForm, ConfirmJoinForm, JoinForm, LoginForm, TwoStepOffForm
+from .forms import (
+    ChangePasswordForm,
+    CodeForm,
+    ConfirmJoinForm,
+    JoinForm,
+    LoginForm,
+    SetPasswordForm,
+    TwoStepOffForm,
+)
 from .session import (
     await_second_step,
     current_actor,
+    current_login,
     log_in_participant,
     log_in_staff,
     log_out,
@@ -318,3 +331,70 @@ def two_step_off():
             _failed(keys)
             form.code.errors = _code_errors(result)
     return _render_two_step(user, off_form=form, status=422)
+
+
+def _in_language_of(user: StaffUser):
+    """Speak the language the administrator chose for this person, unless this browser has
+    chosen one: nobody is signed in on a password link's page to say which."""
+    if session.get("lang") in current_app.config["LANGUAGES"]:
+        return nullcontext()
+    return force_locale(user.language)
+
+
+@bp.route("/account/set-password/<token>", methods=["GET", "POST"])
+def set_password(token: str):
+    """Let the person set their own password with the link an administrator made.
+
+    Opening it changes nothing; only the form sent from its page does. Links that do not work
+    count against the address as invite codes do (the same limit: one budget for guessing
+    either), and the path is kept out of every log (webapp/logs.py).
+    """
+    keys = _keys(throttle.JOIN_ADDRESS)
+    _refuse_if_throttled(keys)
+    key = current_app.config["SECRET_KEY"]
+    user = accounts.staff_for_link(token, key)
+    if user is not None:
+        with _in_language_of(user):
+            form = SetPasswordForm()
+            if not form.validate_on_submit():
+                page = render_template("auth/set_password.html", form=form, user=user)
+                return page, 422 if form.errors else 200
+            if accounts.use_password_link(user, token, key, form.password.data):
+                if session.get("lang") not in current_app.config["LANGUAGES"]:
+                    session["lang"] = user.language  # so the sign-in page next speaks it too
+                db.session.commit()
+                flash(
+                    _("Your password is set. Sign in with your e-mail address and your new "
+                      "password."),
+                    "success",
+                )  # fmt: skip
+                return redirect(url_for(".login"))
+        # Used in another browser since the check above: the answer for a used link.
+    _failed(keys)
+    return render_template("auth/set_password.html", form=None, user=None), 404
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@staff_required()
+def change_password():
+    """Change one's own password: the current one (throttled like signing in), the new twice.
+
+    Every other session of theirs ends; this one stays.
+    """
+    user = current_actor()
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        keys = _keys(throttle.LOGIN_ADDRESS, account=user.email)
+        _refuse_if_throttled(keys)
+        if accounts.password_matches(user, form.current_password.data):
+            throttle.succeeded(keys[-1])
+            accounts.change_own_password(user, form.password.data, current_login())
+            db.session.commit()
+            flash(
+                _("Your password is changed. You are signed out on your other devices."),
+                "success",
+            )
+            return redirect(_home_for(user))
+        _failed(keys)
+        form.current_password.errors = [_("The password is wrong.")]
+    return render_template("auth/password.html", form=form), 422 if form.errors else 200

@@ -59,6 +59,11 @@ class StaffUser(db.Model):
     #: A counsellor who leads the municipality's work: sees every participant of the
     #: municipality and can give a participant another counsellor.
     lead: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    #: HMAC-SHA256 of the one-time link with which the person sets their own password (an
+    #: administrator makes it for a new colleague or a forgotten password); the link itself is
+    #: shown once and never stored (services/accounts.py).
+    password_link_hash: Mapped[str | None] = mapped_column(sa.String(64), index=True, unique=True)
+    password_link_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     municipality: Mapped[Municipality] = relationship()

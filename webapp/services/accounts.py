@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from datetime import timedelta
 
@@ -12,7 +13,7 @@ from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from ..extensions import db
-from ..models import Municipality, Participant, StaffUser
+from ..models import LoginSession, Municipality, Participant, StaffUser
 from ..models.types import utcnow
 from . import audit, sessions
 
@@ -41,15 +42,29 @@ MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 200
 
 
+def password_rule_broken(password: str) -> str | None:
+    """Return which rule a new staff password breaks ("short", "long", "blank"), or None.
+
+    The one source of the rules: the CLI says them in English (``password_problem``), the
+    pages in the reader's language (auth/forms.py).
+    """
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return "short"
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return "long"
+    if not password.strip():
+        return "blank"
+    return None
+
+
 def password_problem(password: str) -> str | None:
     """Return why a new staff password cannot be used (plain English, for the CLI), or None."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        return f"A password needs at least {MIN_PASSWORD_LENGTH} characters."
-    if len(password) > MAX_PASSWORD_LENGTH:
-        return f"A password can have at most {MAX_PASSWORD_LENGTH} characters."
-    if not password.strip():
-        return "A password cannot be only spaces."
-    return None
+    return {
+        "short": f"A password needs at least {MIN_PASSWORD_LENGTH} characters.",
+        "long": f"A password can have at most {MAX_PASSWORD_LENGTH} characters.",
+        "blank": "A password cannot be only spaces.",
+        None: None,
+    }[password_rule_broken(password)]
 
 
 def hash_password(password: str) -> str:
@@ -79,19 +94,216 @@ def password_matches(user: StaffUser, password: str) -> bool:
 
 
 def create_staff(
-    municipality: Municipality, email: str, name: str, role: str, password: str, language: str
+    municipality: Municipality,
+    email: str,
+    name: str,
+    role: str,
+    password: str | None,
+    language: str,
 ) -> StaffUser:
-    """Add a staff account (the caller checks the password with ``password_problem``)."""
+    """Add a staff account (the caller checks the password with ``password_problem``).
+
+    Without a password the account has none that can be typed (a hash of a random secret
+    nobody knows, so signing in costs the same as for anyone): the person sets their own with
+    a link (``new_password_link``).
+    """
     user = StaffUser(
         municipality=municipality,
         email=email.strip().lower(),
         name=name,
         role=role,
-        password_hash=hash_password(password),
+        password_hash=hash_password(password if password is not None else secrets.token_hex(32)),
         language=language,
     )
     db.session.add(user)
     return user
+
+
+class EmailTaken(Exception):
+    """There is already a staff account with this e-mail address (in any municipality)."""
+
+
+class LastAdministrator(Exception):
+    """The change would leave the municipality without an active administrator."""
+
+
+def email_taken(email: str) -> bool:
+    """Return whether a staff account has this e-mail address already."""
+    found = sa.select(StaffUser.id).where(StaffUser.email == email.strip().lower())
+    return db.session.scalar(found) is not None
+
+
+def _check_colleague(administrator: StaffUser, colleague: StaffUser) -> None:
+    """Refuse unless an active administrator acts on another person of their municipality."""
+    if not (
+        administrator.is_administrator
+        and administrator.active
+        and administrator.municipality_id == colleague.municipality_id
+        and administrator.id != colleague.id
+    ):
+        raise PermissionError("only an administrator of the same municipality, for another")
+
+
+def add_colleague(
+    administrator: StaffUser, email: str, name: str, role: str, language: str, key: str
+) -> tuple[StaffUser, str]:
+    """Add a staff account to the administrator's municipality, without a password; return it
+    with the token of its link to set one (shown once).
+
+    Raises ``EmailTaken``; an account added with the same address at this very moment makes
+    the flush raise ``IntegrityError`` instead.
+    """
+    if not administrator.is_administrator or not administrator.active:
+        raise PermissionError("only an administrator adds staff")
+    if email_taken(email):
+        raise EmailTaken(email)
+    user = create_staff(administrator.municipality, email, name.strip(), role, None, language)
+    db.session.flush()
+    audit.record(administrator, "staff.create", f"staff:{user.id}", details={"role": role})
+    return user, _new_password_link(user, key)
+
+
+#: How long a link to set a password works.
+PASSWORD_LINK_DAYS = 7
+#: What ``secrets.token_urlsafe(32)`` makes: anything else is no link of ours.
+_LINK_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
+
+
+def _link_hash(token: str, key: str) -> str:
+    # Its own prefix: a password link's hash is never an invite code's.
+    message = f"password-link:{token}".encode()
+    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
+
+
+def _new_password_link(user: StaffUser, key: str) -> str:
+    token = secrets.token_urlsafe(32)
+    user.password_link_hash = _link_hash(token, key)
+    user.password_link_expires_at = utcnow() + timedelta(days=PASSWORD_LINK_DAYS)
+    return token
+
+
+def _forget_password_link(user: StaffUser) -> None:
+    user.password_link_hash = None
+    user.password_link_expires_at = None
+
+
+def new_password_link(administrator: StaffUser, colleague: StaffUser, key: str) -> str:
+    """Give a colleague a fresh link to set their password (a forgotten one); return its token.
+
+    An earlier link stops working. The password of now keeps working, and nobody is signed
+    out, until the link is used: making a link proves nothing about who will open it, and the
+    colleague may yet remember their password. Setting the new one signs them out everywhere.
+    """
+    _check_colleague(administrator, colleague)
+    if not colleague.active:
+        raise ValueError("a deactivated account cannot set a password")
+    token = _new_password_link(colleague, key)
+    audit.record(administrator, "staff.password_link", f"staff:{colleague.id}")
+    return token
+
+
+def staff_for_link(token: str, key: str) -> StaffUser | None:
+    """Return the active staff member whose unexpired password link this is, or None."""
+    if not _LINK_TOKEN.fullmatch(token):
+        return None
+    user = db.session.scalar(
+        sa.select(StaffUser).where(StaffUser.password_link_hash == _link_hash(token, key))
+    )
+    if user is None or not user.active:
+        return None
+    expires = user.password_link_expires_at
+    if expires is None or expires < utcnow():
+        return None
+    return user
+
+
+def use_password_link(user: StaffUser, token: str, key: str, password: str) -> bool:
+    """Set the password with the link, which then stops working; sign the person out
+    everywhere. Return whether this request used the link (False: it was used, replaced or
+    expired since ``staff_for_link``, or the account was closed).
+
+    One conditional UPDATE, as ``use_invite``: two browsers sending the same link at the same
+    moment set one password, not two.
+    """
+    used = db.session.execute(
+        sa.update(StaffUser)
+        .where(
+            StaffUser.id == user.id,
+            StaffUser.active.is_(True),
+            StaffUser.password_link_hash == _link_hash(token, key),
+            StaffUser.password_link_expires_at >= utcnow(),
+        )
+        .values(
+            password_hash=hash_password(password),
+            password_link_hash=None,
+            password_link_expires_at=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if used.rowcount != 1:
+        return False
+    db.session.expire(user, ["password_hash", "password_link_hash", "password_link_expires_at"])
+    sessions.end_all(user, "password")
+    audit.record(user, "staff.password", f"staff:{user.id}", details={"how": "link"})
+    return True
+
+
+def change_own_password(user: StaffUser, password: str, current: LoginSession) -> None:
+    """Give the signed-in staff member the new password they chose (the caller checked the old
+    one); their other sessions end, this one stays."""
+    user.password_hash = hash_password(password)
+    _forget_password_link(user)  # they know their password: a link waiting is no longer needed
+    others = sa.select(LoginSession).where(
+        LoginSession.staff_id == user.id,
+        LoginSession.ended_at.is_(None),
+        LoginSession.id != current.id,
+    )
+    for login in db.session.scalars(others).all():
+        sessions.end(login, "password")
+    audit.record(user, "staff.password", f"staff:{user.id}", details={"how": "own"})
+
+
+def deactivate_colleague(administrator: StaffUser, colleague: StaffUser) -> None:
+    """Close a colleague's account (``deactivate_staff``), never leaving the municipality
+    without an active administrator: raise ``LastAdministrator`` instead."""
+    _check_colleague(administrator, colleague)
+    if not colleague.active:
+        return
+    if colleague.is_administrator and _other_active_administrators(colleague) == 0:
+        raise LastAdministrator(colleague.id)
+    deactivate_staff(colleague)
+    audit.record(administrator, "staff.deactivate", f"staff:{colleague.id}")
+
+
+def _other_active_administrators(user: StaffUser) -> int:
+    """Count the municipality's active administrators but ``user``, in the database as it is.
+
+    The municipality's row is locked first (PostgreSQL; SQLite has one writer anyway): two
+    administrators deactivating each other at the same moment were each the other's "one
+    left", and the municipality ended up with none.
+    """
+    db.session.execute(
+        sa.select(Municipality.id).where(Municipality.id == user.municipality_id).with_for_update()
+    )
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(StaffUser)
+        .where(
+            StaffUser.municipality_id == user.municipality_id,
+            StaffUser.role == "administrator",
+            StaffUser.active.is_(True),
+            StaffUser.id != user.id,
+        )
+    )
+
+
+def activate_colleague(administrator: StaffUser, colleague: StaffUser) -> None:
+    """Open a colleague's closed account again (``activate_staff``)."""
+    _check_colleague(administrator, colleague)
+    if colleague.active:
+        return
+    activate_staff(colleague)
+    audit.record(administrator, "staff.activate", f"staff:{colleague.id}")
 
 
 def normalize_code(code: str) -> str:
@@ -150,14 +362,18 @@ def use_invite(participant: Participant, code: str, key: str) -> bool:
 
 
 def set_password(user: StaffUser, password: str) -> None:
-    """Give a staff user a new password and sign them out everywhere."""
+    """Give a staff user a new password and sign them out everywhere (a link to set one,
+    waiting, stops working)."""
     user.password_hash = hash_password(password)
+    _forget_password_link(user)
     sessions.end_all(user, "password")
 
 
 def deactivate_staff(user: StaffUser) -> None:
-    """Close a staff account: it can no longer sign in, and its sessions end at once."""
+    """Close a staff account: it can no longer sign in, and its sessions end at once (a link
+    to set a password stops working too; activated again, they get a new one if needed)."""
     user.active = False
+    _forget_password_link(user)
     sessions.end_all(user, "deactivated")
 
 
