@@ -69,18 +69,24 @@ class Push:
 
 class PushService:
     """Start with ``start()``; ``answers[path]`` lists (status, headers) to answer in turn
-    (then 201); ``received`` holds every push that passed the checks, ``rejected`` the rest."""
+    (then 201); ``received`` holds every push that passed the checks, ``rejected`` the rest.
+
+    ``connections`` counts the connections the worker opened; while ``down`` is set, each is
+    closed unanswered (after ``delay``), as a push service that is down or overloaded does.
+    """
 
     def __init__(self, server_public_key: str, subject: str, delay: float = 0.0):
         self.server_public_key = server_public_key
         self.subject = subject
         self.delay = delay
+        self.down = False
+        self.connections = 0
         self.browsers: dict[str, BrowserKeys] = {}
         self.answers: dict[str, list[tuple[int, dict[str, str]]]] = {}
         self.received: list[Push] = []
         self.rejected: list[str] = []
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server = _CountingServer(self, ("127.0.0.1", 0), self._handler())
         self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
 
     def start(self) -> PushService:
@@ -158,3 +164,19 @@ class PushService:
                 pass
 
         return Handler
+
+
+class _CountingServer(ThreadingHTTPServer):
+    """Counts each connection, and while its push service is down answers none."""
+
+    def __init__(self, service: PushService, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.service = service
+
+    def verify_request(self, request, client_address) -> bool:
+        service = self.service
+        with service.lock:
+            service.connections += 1
+        if service.down and service.delay:
+            time.sleep(service.delay)
+        return not service.down

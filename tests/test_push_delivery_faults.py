@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -17,17 +18,20 @@ from flask_migrate import downgrade, upgrade
 
 from webapp import create_app
 from webapp.extensions import db
-from webapp.models import Delivery, PushSubscription
+from webapp.models import Delivery, Participant, PushSubscription, StaffUser
+from webapp.models.notification import PushServiceBackoff
 from webapp.models.types import utcnow
-from webapp.services import push_delivery, push_keys
+from webapp.services import notifications, push_delivery, push_keys
 
-from .conftest import ROOT, copy_session, csrf_token, english_client, join
+from .conftest import ROOT, copy_session, csrf_token, english_client, join, login_staff
 from .push_service import BrowserKeys, PushService
 from .test_push_worker import _notify as notify
 from .test_push_worker import _subscribe
 
 #: The revision before push subscription ids were kept from coming back.
 BEFORE = "f4a6b8c0d2e4"
+#: The revision that kept them (the migration test's own, not whatever comes after it).
+AFTER = "b3e5f7a9c1d2"
 
 
 def _start(app, service_class=PushService) -> PushService:
@@ -289,6 +293,73 @@ def test_two_subscriptions_of_one_sign_in_at_once_are_both_taken(app, world, mon
     assert statuses == [204] * 40
 
 
+# One phone, two sign-ins at once ---------------------------------------------------------------
+
+
+def test_one_phone_turned_on_by_two_sign_ins_at_once_goes_to_one_of_them(
+    app, world, as_actor, push_service
+):
+    """Two people on a shared phone (or one counsellor's two sign-ins) turn pushes on at the
+    same moment with the browser's one endpoint: both inserted it, and the loser got 500 (on
+    PostgreSQL; or a lost update when one was replacing the other's). The endpoint ends with
+    exactly one of them, and a push waiting for the other never reaches it."""
+    other_counsellor_tab = english_client(app)
+    assert login_staff(other_counsellor_tab, world.emails["c1"]).status_code == 302
+    pairs = [
+        ((as_actor(app, "p1"), world.p1), (as_actor(app, "p2"), world.p2)),
+        ((as_actor(app, "c1"), world.c1), (other_counsellor_tab, world.c1)),
+    ]
+    statuses: list[int] = []
+    for round_ in range(12):
+        (first, first_id), (second, second_id) = pairs[round_ % 2]
+        name = f"shared{round_}"
+        _endpoint, subscription = push_service.new_browser(name)
+        waiting = []
+        if round_ % 4 < 2:  # the phone was the first one's already, with a push waiting
+            assert first.post("/api/v1/push/subscriptions", json=subscription).status_code == 204
+            waiting = _notify_anyone(app, first_id, staff=round_ % 2 == 1)
+        statuses += _post_at_once([first, second], [subscription, subscription])
+
+        with app.app_context():
+            owners = db.session.execute(
+                sa.select(PushSubscription.endpoint, PushSubscription.login_session_id)
+            ).all()
+        [(endpoint, owner_session)] = owners
+        assert endpoint == subscription["endpoint"]
+        states = [_state(first), _state(second)]
+        assert sorted(s is None for s in states) == [False, True]  # one sign-in has it
+        first_kept = states[0] is not None
+        _work(app)
+        received = [p.payload["id"] for p in push_service.received if p.path == f"/push/{name}"]
+        if waiting and received != waiting:
+            # Never to the other sign-in: the push ended when the other took the phone (if
+            # the first took it back a moment later, that push stays ended).
+            assert received == [] and _deliveries(app)[-1][0] == "gone"
+        assert first_kept or received == []
+        _leave_push(first if first_kept else second)
+    assert push_service.rejected == []
+    assert statuses == [204] * 24
+
+
+def _state(tab) -> str | None:
+    answer = tab.get("/api/v1/push/subscriptions")
+    assert answer.status_code == 200
+    return answer.get_json()["endpoint_sha256"]
+
+
+def _notify_anyone(app, person_id, staff: bool) -> list[str]:
+    with app.app_context():
+        person = db.session.get(StaffUser if staff else Participant, person_id)
+        made = notifications.notify(person, "message")
+        db.session.commit()
+        return [made.public_id]
+
+
+def _leave_push(tab) -> None:
+    """Turn pushes off on this sign-in, so the next round starts with none."""
+    assert tab.delete("/api/v1/push/subscriptions").status_code == 204
+
+
 def test_a_replaced_subscription_keeps_the_pushes_waiting_for_that_phone(
     app, world, as_actor, push_service
 ):
@@ -340,8 +411,14 @@ def test_a_slow_push_service_holds_up_nobody_elses_pushes(app, world, as_actor, 
         assert [d[0::2] for d in _deliveries(app)] == [
             ("pending", 1), ("pending", 0), ("pending", 0), ("sent", 1)
         ]  # fmt: skip
-        assert _work(app) == 1  # the next pass tries the slow service again, once
+        assert _work(app) == 0  # the next pass waits it out (as any worker would)
+        assert slow.asked == 1
+        _time_passes(app)
+        assert _work(app) == 1  # then tries it once more, and waits again
         assert slow.asked == 2
+        assert [d[0::2] for d in _deliveries(app)] == [
+            ("pending", 2), ("pending", 0), ("pending", 0), ("sent", 1)
+        ]  # fmt: skip
     finally:
         slow.stop()
         fast.stop()
@@ -365,6 +442,97 @@ def test_an_unreachable_push_service_holds_up_nobody_elses_pushes(
 
     assert [p.payload["id"] for p in push_service.received] == [quick]
     assert [d[2] for d in _deliveries(app)] == [1, 0, 0, 1]
+
+
+def _backoffs(app) -> list[tuple[str, int, float]]:
+    """(origin, failures in a row, seconds until it is tried again) of each push service
+    waited out."""
+    with app.app_context():
+        rows = db.session.execute(sa.select(PushServiceBackoff)).scalars().all()
+        now = utcnow()
+        return [(b.origin, b.failures, (b.retry_at - now).total_seconds()) for b in rows]
+
+
+def _time_passes(app) -> None:
+    """As if every wait were over: push services waited out, and deliveries waiting to be sent
+    again."""
+    with app.app_context():
+        now = utcnow()
+        db.session.execute(sa.update(PushServiceBackoff).values(retry_at=now))
+        db.session.execute(
+            sa.update(Delivery).where(Delivery.state == "pending").values(next_attempt_at=now)
+        )
+        db.session.commit()
+
+
+def test_a_push_service_that_is_down_is_waited_out_longer_each_time_then_sent_to(
+    app, world, as_actor, push_service
+):
+    """A push service that was down cost a connect timeout in every pass of every worker,
+    and each of its deliveries an attempt. Each pass here is a worker of its own (nothing is
+    kept between passes but the database)."""
+    _subscribe(app, as_actor, push_service, "p1")
+    push_service.down = True
+    waiting = _notify(app, world.p1, count=3)
+    connections = []
+    for _ in range(3):
+        _work(app)
+        connections.append(push_service.connections)
+
+    assert connections == [1, 1, 1]  # one try, then it is waited out
+    assert [d[0::2] for d in _deliveries(app)] == [("pending", 1), ("pending", 0), ("pending", 0)]
+    [(origin, failures, left)] = _backoffs(app)
+    assert (origin, failures) == (push_service.origin, 1) and 25 < left <= 30
+
+    waits = []
+    for _ in range(7):  # each wait over, still down: one try each time, the next wait longer
+        _time_passes(app)
+        _work(app)
+        _work(app)
+        waits.append(round(_backoffs(app)[0][2] / 10) * 10)
+    assert push_service.connections == 8
+    assert waits == [60, 120, 240, 480, 900, 900, 900]  # doubling, at most 15 minutes
+    assert sorted(d[2] for d in _deliveries(app)) == [0, 0, 8]  # only the one tried, each time
+    assert push_service.received == []
+
+    push_service.down = False
+    _time_passes(app)
+    assert _work(app) == 3
+
+    assert [p.payload["id"] for p in push_service.received] == waiting
+    assert [d[0] for d in _deliveries(app)] == ["sent"] * 3
+    assert _backoffs(app) == []  # it answered: forgotten
+    assert push_service.connections == 8 + 3
+
+
+def test_two_workers_try_a_push_service_whose_wait_is_over_once(app, world, as_actor, push_service):
+    """Each worker tried it when its wait was over: one connect timeout each, and the wait
+    doubled once per worker."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        pytest.skip("SQLite runs one worker")
+    _subscribe(app, as_actor, push_service, "p1")
+    push_service.down, push_service.delay = True, 0.5  # both workers at it at once
+    _notify(app, world.p1, count=4)
+    _work(app)
+    assert push_service.connections == 1
+    _time_passes(app)
+    together = threading.Barrier(2)
+    counts: list[int] = []
+
+    def work():
+        together.wait()
+        counts.append(_work(app))
+
+    workers = [threading.Thread(target=work) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+    assert push_service.connections == 2
+    assert sorted(counts) == [0, 1]
+    [(_origin, failures, left)] = _backoffs(app)
+    assert failures == 2 and 55 < left <= 60
 
 
 def test_a_delivery_is_tried_once_in_a_pass_even_if_due_again_before_it_ends(
@@ -421,6 +589,25 @@ def _schema(connection) -> set[str]:
     return set(connection.exec_driver_sql(query).scalars())
 
 
+@contextmanager
+def _references_unchecked(connection):
+    """Write in one transaction what an old SQLite database may hold, rows naming rows deleted
+    long ago (its foreign keys were off), whether or not the app turns them on now."""
+    if connection.dialect.name != "sqlite":
+        with connection.begin():
+            yield
+        return
+    was = connection.exec_driver_sql("PRAGMA foreign_keys").scalar()
+    connection.exec_driver_sql("PRAGMA foreign_keys=OFF")  # only outside a transaction
+    connection.commit()
+    try:
+        with connection.begin():
+            yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA foreign_keys={'ON' if was else 'OFF'}")
+        connection.commit()
+
+
 def test_the_migration_keeps_subscriptions_and_lets_go_of_lost_ones(fresh_database):
     """A database from before: a subscription, and deliveries naming one deleted long ago
     (SQLite never set them NULL). Every subscription stays; what names a lost one lets go of
@@ -431,7 +618,7 @@ def test_the_migration_keeps_subscriptions_and_lets_go_of_lost_ones(fresh_databa
     now = "2026-01-01 00:00:00"
     with app.app_context():
         upgrade(directory=directory, revision=BEFORE)
-        with db.engine.begin() as connection:
+        with db.engine.connect() as connection, _references_unchecked(connection):
             town = _add(connection, "municipality", {"name": "Kommune", "created_at": now})
             staff = _add(connection, "staff_user", {
                 "municipality_id": town, "email": "s@a.no", "name": "S", "role": "counsellor",
@@ -500,7 +687,7 @@ def test_the_migration_keeps_subscriptions_and_lets_go_of_lost_ones(fresh_databa
             delivery(notes[1], kept, "pending")
             subscriptions = _rows(connection, "push_subscription")
             schema = _schema(connection)
-        upgrade(directory=directory)
+        upgrade(directory=directory, revision=AFTER)
         with db.engine.begin() as connection:
             assert _rows(connection, "push_subscription") == subscriptions
             assert _schema(connection) == schema
@@ -530,7 +717,7 @@ def test_the_migration_keeps_subscriptions_and_lets_go_of_lost_ones(fresh_databa
             assert again > (lost if sqlite else kept)
             subscriptions = _rows(connection, "push_subscription")
         downgrade(directory=directory, revision=BEFORE)
-        upgrade(directory=directory)
+        upgrade(directory=directory, revision=AFTER)
         with db.engine.begin() as connection:
             assert _rows(connection, "push_subscription") == subscriptions
             assert _schema(connection) == schema

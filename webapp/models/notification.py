@@ -1,4 +1,5 @@
-"""Notifications: the inbox entry, the phones that asked for pushes, and each push to send."""
+"""Notifications: the inbox entry, the phones that asked for pushes, each push to send, and the
+push services that could not be reached lately."""
 
 from __future__ import annotations
 
@@ -133,3 +134,18 @@ class Delivery(db.Model):
 
     notification: Mapped[Notification] = relationship()
     subscription: Mapped[PushSubscription | None] = relationship()
+
+
+class PushServiceBackoff(db.Model):
+    """A push service that could not be reached (or did not answer in time), and until when no
+    worker tries it again: the wait doubles with each failure in a row. Deleted when it answers.
+
+    In the database, so every worker keeps to it (services/push_backoff.py).
+    """
+
+    __tablename__ = "push_service_backoff"
+
+    #: Its scheme and host (and port): what its endpoints start with, before the "/".
+    origin: Mapped[str] = mapped_column(sa.String(1024), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=1)
+    retry_at: Mapped[datetime] = mapped_column(UTCDateTime)

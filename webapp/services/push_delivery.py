@@ -9,9 +9,9 @@ sent (a deadlock, a lost connection) rolls that one back, to be sent again later
 goes on.
 
 A push goes only to a subscription of the notification's recipient. In one pass a delivery is
-tried once at most, and a push service that did not answer in time (or could not be reached)
-is not tried again in that pass: its other deliveries wait for the next, and everyone else's
-go first.
+tried once at most. A push service that did not answer in time (or could not be reached) is
+not tried again for a while, by this worker or any other (services/push_backoff.py): its other
+deliveries wait, and everyone else's go first.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from pywebpush import WebPushException, webpush
 from ..extensions import db
 from ..models import Delivery, Notification, Participant, PushSubscription, StaffUser
 from ..models.types import utcnow
-from . import notifications, push_subscriptions
+from . import notifications, push_backoff, push_subscriptions
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,9 @@ def _recipient(delivery: Delivery) -> Participant | StaffUser | None:
 
 def _claim_next(now: datetime, tried: set[int], skipped: set[str]) -> Delivery | None:
     """Return the next due delivery, but none tried in this pass already (a failed one may be
-    due again before the pass ends) nor one to a push service skipped in this pass."""
+    due again before the pass ends) nor one to a push service skipped in this pass or waited
+    out (push_backoff)."""
+    skipped = skipped | push_backoff.waiting(now)
     query = (
         sa.select(Delivery)
         .where(Delivery.state == "pending", Delivery.next_attempt_at <= now)
@@ -129,11 +131,18 @@ def send_due(
     while len(tried) < limit and not stop():
         delivery_id = None
         try:
-            delivery = _claim_next(utcnow(), tried, skipped)
+            now = utcnow()
+            delivery = _claim_next(now, tried, skipped)
             if delivery is None:
                 db.session.rollback()
                 break
             delivery_id = delivery.id
+            origin = _origin(delivery.subscription.endpoint) if delivery.subscription else None
+            if origin is not None and not push_backoff.may_try(origin, now):
+                # Another worker is trying it after its wait, or has just begun one.
+                db.session.rollback()
+                skipped.add(origin)
+                continue
             tried.add(delivery_id)
             unreachable = _attempt(delivery, key, config)
             db.session.commit()
@@ -151,7 +160,7 @@ def send_due(
                 break  # no delivery could even be claimed: the next pass tries again
             continue
         if unreachable is not None:
-            log.info("push service %s did not answer: skipped until the next pass", unreachable)
+            log.info("push service %s did not answer: waited out, then tried again", unreachable)
             skipped.add(unreachable)
     return len(tried)
 
@@ -210,11 +219,13 @@ def _attempt(delivery: Delivery, key: Vapid, config: Mapping) -> str | None:
             timeout=(CONNECT_TIMEOUT_SECONDS, TIMEOUT_SECONDS),
         )  # fmt: skip
     except WebPushException as error:
+        push_backoff.reachable(_origin(subscription.endpoint))
         _refused(delivery, error, now)
         return None
     except (requests.Timeout, requests.ConnectionError) as error:
         # Slow or down: its other deliveries would wait as long, holding up everyone's.
         _retry(delivery, now, None, type(error).__name__)
+        push_backoff.unreachable(_origin(subscription.endpoint), now)
         return _origin(subscription.endpoint)
     except requests.RequestException as error:
         _retry(delivery, now, None, type(error).__name__)
@@ -223,6 +234,7 @@ def _attempt(delivery: Delivery, key: Vapid, config: Mapping) -> str | None:
         # The browser's key is not a point on the curve: nothing can be encrypted to it.
         _finish(delivery, "failed", None, f"cannot encrypt: {type(error).__name__}")
         return None
+    push_backoff.reachable(_origin(subscription.endpoint))
     _finish(delivery, "sent", answer.status_code, None)
     return None
 

@@ -9,14 +9,20 @@ list of them, for tests with more than one push service).
 A subscription is deleted only here. Whatever deletes one first lets go of the deliveries that
 name it (a waiting one is "gone"), in the same transaction: SQLite does not enforce the foreign
 key's ``ON DELETE SET NULL``. And locks are taken in one order everywhere (PostgreSQL): the
-login session, then its subscription, then deliveries; the worker, which already holds a
-delivery, only takes a subscription that nobody else holds (services/push_delivery.py).
+login session, then the endpoints a subscribe moves (an advisory lock each, in order), then
+subscriptions, then deliveries; the worker, which already holds a delivery, only takes a
+subscription that nobody else holds (services/push_delivery.py).
+
+An endpoint belongs to one sign-in, the last to post it: a browser has one endpoint, and
+whoever turned pushes on there last is who gets them. What waited for the one before is gone
+(a subscription's id is never given again, so it cannot follow the endpoint).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import re
 from collections.abc import Iterable, Mapping
 
@@ -101,14 +107,23 @@ def subscribe(
 
     Two of one sign-in at once (the service worker's ``pushsubscriptionchange`` and the app's
     hand-over) wait for each other on the login session's row, and the second replaces the
-    first's: each answer is a success, never a clash on the one-per-session constraint.
+    first's. Two sign-ins with one endpoint at once (two people on a shared phone) wait for
+    each other on the endpoint's lock, and the second takes it from the first. Each answer is
+    a success, never a clash on a unique constraint.
     """
     check(endpoint, p256dh, auth, config)
     person = login.person
     assert person is not None
     _lock_sessions([login.id])
-    # The same endpoint under another session (signed out and in again on the phone) is the
-    # same browser: it moves to this session, and what waited for the other session is gone.
+    had = db.session.scalar(
+        sa.select(PushSubscription.endpoint).where(PushSubscription.login_session_id == login.id)
+    )
+    # Both the endpoint given up and the one taken: two sign-ins swapping theirs at once would
+    # otherwise each hold the row the other one deletes.
+    _lock_endpoints({endpoint, had} - {None})
+    # The same endpoint under another session (signed out and in again on the phone, or someone
+    # else signed in on it) is the same browser: it moves to this session, and what waited for
+    # the other session is gone.
     _delete(
         (PushSubscription.endpoint == endpoint) & (PushSubscription.login_session_id != login.id)
     )
@@ -117,8 +132,11 @@ def subscribe(
         if isinstance(person, Participant)
         else {"participant_id": None, "staff_id": person.id}
     )
+    # Held, so a worker that found it dead (410) cannot delete it under this update.
     subscription = db.session.scalar(
-        sa.select(PushSubscription).where(PushSubscription.login_session_id == login.id)
+        sa.select(PushSubscription)
+        .where(PushSubscription.login_session_id == login.id)
+        .with_for_update()
     )
     if subscription is None:
         subscription = PushSubscription(login_session_id=login.id)
@@ -175,6 +193,28 @@ def _lock_sessions(session_ids: sa.Select | list[int]) -> None:
         .order_by(table.c.id)
         .with_for_update()
     ).all()
+
+
+#: The first key of the endpoints' advisory locks ("push"), apart from any other kind of lock.
+ENDPOINT_LOCKS = 0x70757368
+
+
+def _lock_endpoints(endpoints: set[str]) -> None:
+    """Hold these endpoints until the commit (PostgreSQL), in one order: whoever moves an
+    endpoint to a sign-in. A row cannot be locked before it is inserted, so two sign-ins
+    inserting one endpoint would both pass a row lock; a lock on the endpoint itself holds.
+
+    SQLite needs none: ``_lock_sessions`` took the one write lock already.
+    """
+    if db.session.get_bind().dialect.name == "sqlite":
+        return
+    # A clash of two endpoints' keys only makes one wait for the other.
+    keys = {
+        int.from_bytes(hashlib.sha256(endpoint.encode()).digest()[:4], "big", signed=True)
+        for endpoint in endpoints
+    }
+    for key in sorted(keys):
+        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(ENDPOINT_LOCKS, key)))
 
 
 def _delete(where: sa.ColumnElement[bool], skip_locked: bool = False) -> list[int]:
