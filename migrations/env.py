@@ -89,10 +89,42 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # A batch migration rebuilds a table (copy, drop, rename): with foreign keys
+            # enforced, dropping the old table would cascade to every row that refers to it.
+            # Off for the migration (outside a transaction, where SQLite takes the pragma),
+            # then every reference checked before the connection is used again.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()  # else the migrations would run inside this transaction
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            _warn_of_broken_references(connection)
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
+
+
+def _warn_of_broken_references(connection) -> None:
+    """Say which tables hold rows that refer to rows that do not exist (SQLite).
+
+    Until 2026-12 SQLite did not enforce foreign keys, so an older database may hold such
+    rows. They are left as they are (an upgrade that stopped here would stop the service);
+    enforcement from now on keeps new ones out.
+    """
+    broken: dict[tuple[str, str], int] = {}
+    for table, _rowid, parent, _key in connection.exec_driver_sql("PRAGMA foreign_key_check"):
+        broken[(table, parent)] = broken.get((table, parent), 0) + 1
+    for (table, parent), count in sorted(broken.items()):
+        logger.warning(
+            "%d row(s) of %s refer to rows of %s that do not exist (from before SQLite "
+            "enforced references; PRAGMA foreign_key_check lists them)",
+            count,
+            table,
+            parent,
+        )
 
 
 if context.is_offline_mode():

@@ -43,6 +43,9 @@ def _sqlite_pragmas(connection, _record) -> None:
     - secure_delete: what is deleted is overwritten, so an erased participant's answers are not
       left in the file's free pages for a copy of it (a backup) to hold. Debian's SQLite has
       it on by default; a build without it does not.
+    - foreign_keys: references are enforced, with their ``ON DELETE`` rules, as PostgreSQL
+      does (SQLite leaves them off unless asked). Migrations turn it off while they rebuild
+      tables (migrations/env.py), as dropping the old copy would cascade.
 
     And ``unicode_lower(text)``, Python's ``str.lower``: SQLite's own ``lower()`` (and so its
     ``ILIKE``) folds ASCII letters only, so a search for "øystein" missed "Øystein". A function
@@ -53,6 +56,7 @@ def _sqlite_pragmas(connection, _record) -> None:
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA secure_delete=ON")
+    cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
     connection.create_function("unicode_lower", 1, _unicode_lower, deterministic=True)
 

@@ -119,7 +119,7 @@ class Delivery(db.Model):
         sa.ForeignKey("notification.id", ondelete="CASCADE"), index=True
     )
     #: NULL once the subscription is gone: the delivery's record stays. Set explicitly where a
-    #: subscription is deleted (services/push_subscriptions.py): SQLite's foreign keys are off.
+    #: subscription is deleted (services/push_subscriptions.py), a waiting one marked gone.
     subscription_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("push_subscription.id", ondelete="SET NULL"), index=True
     )
