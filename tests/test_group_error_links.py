@@ -12,12 +12,9 @@ from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import pytest
-import sqlalchemy as sa
-
-from webapp.extensions import db
-from webapp.models import Response, ResponseRevision
 
 from .conftest import csrf_token
+from .test_legacy_answers import store_answers
 from .test_participant_flow import post_page, start, stored
 
 TOO_MANY_YEARS = "The number must be 60 or less."  # work experience: 0 to 60 years a job
@@ -108,21 +105,6 @@ def test_the_pages_error_summary_links_to_the_field_in_the_entry(app, participan
     assert "jobs" not in stored(app, rid).answers  # nothing of the page was stored
 
 
-def _store_answers(app, rid: str, answers: dict) -> None:
-    """Put answers in the response and its current revision as an older rule let them in
-    (the page and the phone refuse them now)."""
-    with app.app_context():
-        response = db.session.get(Response, rid)
-        response.answers = answers
-        db.session.execute(
-            sa.update(ResponseRevision)
-            .where(ResponseRevision.response_id == rid,
-                   ResponseRevision.number == response.revision)
-            .values(answers=answers)
-        )  # fmt: skip
-        db.session.commit()
-
-
 @pytest.mark.parametrize("entry", [0, 1])
 def test_the_refused_send_links_to_the_field_on_its_page(app, participant, entry):
     rid = _with_work(participant)
@@ -131,7 +113,7 @@ def test_the_refused_send_links_to_the_field_on_its_page(app, participant, entry
     assert post_page(participant, rid, 4, WORK, action="save").status_code == 302
     answers = stored(app, rid).answers
     answers["jobs"][entry]["years"] = 99
-    _store_answers(app, rid, answers)
+    store_answers(app, rid, answers)
 
     token = csrf_token(participant, f"/r/{rid}/summary")
     sent = participant.post(f"/r/{rid}/submit", data={"csrf_token": token})

@@ -25,14 +25,20 @@ FIRST = {"mapped_before": "yes", "languages_spoken": [SPOKEN]}
 
 
 def _store_legacy(app, rid: str) -> None:
-    """Put answers to unknown questions where a pre-session-28 write left them: in the
-    response and in its current revision."""
+    """Put answers to unknown questions where a pre-session-28 write left them."""
+    with app.app_context():
+        answers = {**db.session.get(Response, rid).answers, "old_question": "typed long ago"}
+    answers["languages_spoken"] = [
+        {**entry, "old_child": "x"} for entry in answers["languages_spoken"]
+    ]
+    store_answers(app, rid, answers)
+
+
+def store_answers(app, rid: str, answers: dict) -> None:
+    """Put answers in the response and in its current revision, as an older rule let them in
+    (the write path refuses them now)."""
     with app.app_context():
         response = db.session.get(Response, rid)
-        answers = {**response.answers, "old_question": "typed long ago"}
-        answers["languages_spoken"] = [
-            {**entry, "old_child": "x"} for entry in answers["languages_spoken"]
-        ]
         response.answers = answers
         db.session.execute(
             sa.update(ResponseRevision)

@@ -32,6 +32,7 @@ from ..i18n import choices as language_choices
 from ..i18n import interface_report, own_name
 from ..models import QuestionAudio, Questionnaire, Resource, StaffUser
 from ..models.types import utcnow
+from ..public_url import public_url
 from ..questionnaires import check_document, translation, uploads
 from ..services import (
     accounts,
@@ -459,8 +460,7 @@ def _staff_page(form: ColleagueForm) -> str:
 
 def _render_password_link(colleague: StaffUser, token: str) -> str:
     """Show a password link this once: only its hash is kept, so a page, not a redirect."""
-    base = current_app.config.get("PUBLIC_URL") or request.host_url  # as invite links are
-    url = base.rstrip("/") + url_for("auth.set_password", token=token)
+    url = public_url("auth.set_password", token=token)
     return render_template("admin/staff_link.html", colleague=colleague, url=url)
 
 

@@ -33,6 +33,7 @@ from ..extensions import db
 from ..i18n import date_filter, own_name
 from ..models import Participant, Questionnaire, QuestionnaireVersion, Response, StaffUser
 from ..models.types import utcnow
+from ..public_url import public_url
 from ..questionnaires.names import text_direction
 from ..rendering import spreadsheets
 from ..rendering.display import (
@@ -102,13 +103,8 @@ def _language_choices() -> list[SelectChoice]:
     ]
 
 
-def _invite_url(code: str) -> str:
-    base = current_app.config.get("PUBLIC_URL") or request.host_url
-    return base.rstrip("/") + url_for("auth.join_link", code=code)
-
-
 def _render_invite(participant: Participant, code: str):
-    url = _invite_url(code)
+    url = public_url("auth.join_link", code=code)
     qr = segno.make(url, error="m")
     svg = qr.svg_inline(scale=6, title=_("QR code for the invite link"), dark="#000", light="#fff")
     return render_template(
