@@ -8,10 +8,10 @@ list of them, for tests with more than one push service).
 
 A subscription is deleted only here. Whatever deletes one first lets go of the deliveries that
 name it (a waiting one is "gone"), in the same transaction: the foreign key's ``ON DELETE SET
-NULL`` would keep a waiting delivery pending with nowhere to go. And locks are taken in one order everywhere (PostgreSQL): the
-login session, then the endpoints a subscribe moves (an advisory lock each, in order), then
-subscriptions, then deliveries; the worker, which already holds a delivery, only takes a
-subscription that nobody else holds (services/push_delivery.py).
+NULL`` would keep a waiting delivery pending with nowhere to go. And locks are taken in one
+order everywhere (PostgreSQL): the login session, then the endpoints a subscribe moves (an
+advisory lock each, in order), then subscriptions, then deliveries; the worker, which already
+holds a delivery, only takes a subscription that nobody else holds (services/push_delivery.py).
 
 An endpoint belongs to one sign-in, the last to post it: a browser has one endpoint, and
 whoever turned pushes on there last is who gets them. What waited for the one before is gone
