@@ -145,7 +145,7 @@ def staff_add(
     """Add a staff account; the password is asked for (hidden, twice)."""
     role = ROLES[role]
     email, name = email.strip().lower(), name.strip()
-    if "@" not in email or len(email) > 254 or any(ch.isspace() for ch in email):
+    if len(email) > 254 or not accounts.email_shaped(email):
         _fail(f"{email!r} is not an e-mail address.")
     if not name or len(name) > 120:
         _fail("A name needs 1 to 120 characters.")
@@ -154,7 +154,7 @@ def staff_add(
     if language not in current_app.config["LANGUAGES"]:
         _fail(f"{language!r} is not one of {', '.join(current_app.config['LANGUAGES'])}.")
     municipality = _municipality(municipality_ref)
-    if db.session.scalar(sa.select(StaffUser.id).where(StaffUser.email == email)) is not None:
+    if accounts.email_taken(email):
         _fail(f"There is already a staff account {email!r}.")
     password = _new_password()
     user = accounts.create_staff(municipality, email, name, role, password, language)

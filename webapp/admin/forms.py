@@ -65,9 +65,7 @@ def _stripped(value: str | None) -> str | None:
 
 
 def _email_shaped(form, field) -> None:
-    # As the command line checks it (security_cli.py): an address, not a proof it is delivered.
-    email = field.data or ""
-    if "@" not in email.strip("@") or any(ch.isspace() for ch in email):
+    if not accounts.email_shaped(field.data or ""):
         raise ValidationError(
             _l("Please write a whole e-mail address, for example name@kommune.no.")
         )

@@ -469,8 +469,6 @@ def _render_password_link(colleague: StaffUser, token: str) -> str:
 def password_link(staff_id: int):
     """Make a fresh link for a colleague to set their password (a forgotten one)."""
     colleague = access.colleague_or_404(current_actor(), staff_id)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
     if not colleague.active:
         flash(
             _("%(name)s is deactivated. Activate the account before you make a password link.",
@@ -488,8 +486,6 @@ def password_link(staff_id: int):
 def deactivate_colleague(staff_id: int):
     """Close a colleague's account; they are signed out everywhere at once."""
     colleague = access.colleague_or_404(current_actor(), staff_id)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
     try:
         accounts.deactivate_colleague(current_actor(), colleague)
     except accounts.LastAdministrator:
@@ -510,8 +506,6 @@ def deactivate_colleague(staff_id: int):
 def activate_colleague(staff_id: int):
     """Open a colleague's closed account again: they sign in with their password."""
     colleague = access.colleague_or_404(current_actor(), staff_id)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
     accounts.activate_colleague(current_actor(), colleague)
     db.session.commit()
     flash(

@@ -57,14 +57,19 @@ class CodeForm(FlaskForm):
     code = _code_field()
 
 
-class TwoStepOffForm(FlaskForm):
-    """Turning two-step sign-in off takes the password and a code: a borrowed session cannot."""
-
-    password = PasswordField(
-        _l("Password"),
+def _current_password(label) -> PasswordField:
+    """The password of now, asked again before a change a borrowed session must not make."""
+    return PasswordField(
+        label,
         validators=[DataRequired(_l("Please enter your password.")), at_most(200)],
         render_kw={"autocomplete": "current-password"},
     )
+
+
+class TwoStepOffForm(FlaskForm):
+    """Turning two-step sign-in off takes the password and a code: a borrowed session cannot."""
+
+    password = _current_password(_l("Password"))
     code = _code_field()
 
 
@@ -116,10 +121,6 @@ class SetPasswordForm(FlaskForm):
 class ChangePasswordForm(FlaskForm):
     """One's own password changed: the one of now first, so a borrowed session cannot."""
 
-    current_password = PasswordField(
-        _l("Current password"),
-        validators=[DataRequired(_l("Please enter your password.")), at_most(200)],
-        render_kw={"autocomplete": "current-password"},
-    )
+    current_password = _current_password(_l("Current password"))
     password = _new_password()
     password_again = _new_password_again()

@@ -348,15 +348,16 @@ def field_in_error(
     parts = error.path.strip("/").split("/")
     if question.widget == "group" and len(parts) >= 3:
         items = answers.get(question.id)
+        entries = entries_on_page(items)
         index = small_int(parts[1])
         child = next((c for c in question.children if c.id == parts[2]), None)
         if (
             child is not None
             and index is not None
-            and index < len(entries_on_page(items))
+            and index < len(entries)
             and isinstance(items[index], dict)
         ):
-            entry = entries_on_page(items)[index]
+            entry = entries[index]
             # WTForms names a field in a group's entry <group>-<entry>-<field>; the page's
             # ids are these names.
             target = f"{question.id}-{entry}-{child.id}"

@@ -127,6 +127,12 @@ class LastAdministrator(Exception):
     """The change would leave the municipality without an active administrator."""
 
 
+def email_shaped(email: str) -> bool:
+    """Return whether ``email`` looks like an address: an @ with something on each side, no
+    spaces (not a proof that it is delivered). The form and the command line both ask this."""
+    return "@" in email.strip("@") and not any(ch.isspace() for ch in email)
+
+
 def email_taken(email: str) -> bool:
     """Return whether a staff account has this e-mail address already."""
     found = sa.select(StaffUser.id).where(StaffUser.email == email.strip().lower())
