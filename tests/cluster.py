@@ -168,6 +168,20 @@ class Cluster:
         """The app server (host:port) nginx passed each request to, in order."""
         return [entry.upstream for entry in self.requests()]
 
+    def site_log(self, waiting_for: str, timeout: float = 10.0) -> str:
+        """nginx's own access log (deploy/nginx.conf's format), once it holds ``waiting_for``.
+
+        nginx writes a request's line after the answer's last byte has gone, so a client that
+        has just read the answer can be ahead of the log (seen once in CI). After ``timeout``
+        it returns what is there, for the caller's assertion to show."""
+        path = self.folder / "loype.access.log"
+        deadline = time.monotonic() + timeout
+        while True:
+            logged = path.read_text("utf-8") if path.exists() else ""
+            if waiting_for in logged or time.monotonic() > deadline:
+                return logged
+            time.sleep(0.05)
+
     def requests(self) -> list[Logged]:
         """Every request nginx answered, in order (its access log)."""
         lines = (self.folder / "access.log").read_text("utf-8").splitlines()

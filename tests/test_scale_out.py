@@ -176,7 +176,7 @@ def test_nginx_logs_no_query_string(app, world, nginx_cluster):
     assert signed_in.status_code == 302, signed_in.text
     found = staff.get(f"{nginx_cluster.url}/caseload", params={"q": name}, timeout=30)
     assert found.status_code == 200 and name in found.text
-    logged = (nginx_cluster.folder / "loype.access.log").read_text("utf-8")
+    logged = nginx_cluster.site_log('"GET /caseload HTTP/1.1" 200')
     assert '"GET /caseload HTTP/1.1" 200' in logged
     assert "Kanarinavn" not in logged and "q=" not in logged
 

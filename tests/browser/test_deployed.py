@@ -78,7 +78,7 @@ def test_a_participant_signs_in_changes_language_and_goes_offline_through_nginx(
     errors = [e for e in answered if e[2] >= 400 and not (e[2] == 499 and e[0] == "GET")]
     assert not errors, answered
     # nginx's own log (deploy/nginx.conf's format) never holds the invite code.
-    logged = (deployed.folder / "loype.access.log").read_text("utf-8")
+    logged = deployed.site_log('"POST /join/[redacted] HTTP/2.0" 302')
     assert '"GET /join/[redacted] HTTP/2.0" 200' in logged
     assert '"POST /join/[redacted] HTTP/2.0" 302' in logged
     assert world.codes["p1"] not in logged
