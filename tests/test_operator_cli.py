@@ -133,6 +133,37 @@ def test_a_deactivated_account_can_be_opened_again(app, runner):
     assert unknown.exit_code == 1 and "No staff account" in unknown.output
 
 
+def test_the_last_administrator_is_closed_only_when_asked_in_so_many_words(app, runner):
+    """As in the browser (/admin/staff), a municipality keeps an active administrator: nobody
+    could otherwise add, open or close its accounts there."""
+    add_municipality(runner)
+    add_staff(runner, "ada@lk.no", "--name", "Ada", "--role", "admin",
+              "--municipality", "Lillestrøm")  # fmt: skip
+    refused = runner.invoke(args=["staff", "deactivate", "ada@lk.no"])
+    assert refused.exit_code == 1
+    assert "is the last active administrator of its municipality" in refused.output
+    assert "--last-administrator" in refused.output
+    assert signed_in_page(app, "ada@lk.no")[0] == "/admin/questionnaires"
+
+    add_staff(runner, "bo@lk.no", "--name", "Bo", "--role", "admin",
+              "--municipality", "Lillestrøm")  # fmt: skip
+    closed = runner.invoke(args=["staff", "deactivate", "ada@lk.no"])
+    assert closed.exit_code == 0, closed.output
+    assert signed_in_page(app, "ada@lk.no") is None
+    again = runner.invoke(args=["staff", "deactivate", "ada@lk.no"])
+    assert again.exit_code == 0 and "already deactivated" in again.output
+    assert runner.invoke(args=["staff", "deactivate", "bo@lk.no"]).exit_code == 1
+
+    taken_over = runner.invoke(args=["staff", "deactivate", "bo@lk.no", "--last-administrator"])
+    assert taken_over.exit_code == 0, taken_over.output
+    assert signed_in_page(app, "bo@lk.no") is None
+    with app.app_context():
+        closed_ids = db.session.scalars(
+            sa.select(AuditEvent.target).filter_by(action="staff.deactivate")
+        ).all()
+    assert len(closed_ids) == 2
+
+
 def test_a_new_password_is_typed_at_a_prompt_never_given_as_an_option(app, runner):
     add_municipality(runner)
     add_staff(runner, "kari@lk.no", "--name", "Kari", "--role", "counsellor",

@@ -13,7 +13,7 @@ from flask.cli import AppGroup
 
 from .extensions import db
 from .models.types import utcnow
-from .services import plan, push_delivery, push_keys, reminders
+from .services import key_check, plan, push_delivery, push_keys, reminders
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,7 @@ def work(once: bool, interval: float) -> None:
     except push_keys.NoPushKey:
         raise click.ClickException("No VAPID key yet: run `flask push keys` first.") from None
     stopping = threading.Event()
+    checked = False  # the keys, against the database's (services/key_check.py), on the first pass
     if not once:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stopping.set())
@@ -71,6 +72,11 @@ def work(once: bool, interval: float) -> None:
         try:
             # Events that come from the clock rather than from a request: written here, sent
             # below.
+            if not checked:
+                # A worker signing with another VAPID key than the phones subscribed with
+                # would have every push refused: KeysDiffer stops it, naming the variable.
+                key_check.verify(current_app)
+                checked = True
             now = utcnow()
             plan.notify_due_steps(now)
             reminders.remind_drafts(now, current_app.config["DRAFT_REMINDER_DAYS"])

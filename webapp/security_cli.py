@@ -1,4 +1,5 @@
-"""Command-line tools for accounts and privacy: ``flask --app wsgi municipalities|staff|privacy``.
+"""Command-line tools for accounts, privacy and keys: ``flask --app wsgi
+municipalities|staff|privacy|keys``.
 
 Passwords are only ever typed at a hidden prompt, never given as an option: an option lands in
 the shell's history and in the process list.
@@ -16,7 +17,7 @@ from flask.cli import AppGroup
 
 from .extensions import db
 from .models import Municipality, StaffUser
-from .services import accounts, audit, privacy, totp
+from .services import accounts, audit, key_check, privacy, totp
 
 staff_cli = AppGroup(
     "staff",
@@ -25,6 +26,9 @@ staff_cli = AppGroup(
 )
 municipalities_cli = AppGroup("municipalities", help="Municipalities (the tenants): add, list.")
 privacy_cli = AppGroup("privacy", help="Retention: delete data past its time.")
+keys_cli = AppGroup(
+    "keys", help="Check that this server's SECRET_KEY and VAPID key are the database's."
+)
 
 
 def _staff(email: str) -> StaffUser:
@@ -37,9 +41,31 @@ def _staff(email: str) -> StaffUser:
 
 @staff_cli.command("deactivate")
 @click.argument("email")
-def staff_deactivate(email: str) -> None:
-    """Close a staff account; it is signed out everywhere at once."""
+@click.option(
+    "--last-administrator", is_flag=True,
+    help="Close it even if it is the municipality's last active administrator.",
+)  # fmt: skip
+def staff_deactivate(email: str, last_administrator: bool) -> None:
+    """Close a staff account; it is signed out everywhere at once.
+
+    The municipality's last active administrator is kept open unless --last-administrator is
+    given (an account taken over, say): nobody could then add or open accounts in the browser
+    until `staff add` or `staff activate` gives it an administrator again.
+    """
     user = _staff(email)
+    if not user.active:
+        click.echo(f"staff:{user.id} is already deactivated")
+        return
+    if (
+        user.is_administrator
+        and not last_administrator
+        and accounts.other_active_administrators(user) == 0
+    ):
+        _fail(
+            f"staff:{user.id} is the last active administrator of its municipality: nobody "
+            "could add, open or close accounts in the browser. Add or activate another "
+            "administrator first, or give --last-administrator."
+        )
     accounts.deactivate_staff(user)
     audit.record(None, "staff.deactivate", f"staff:{user.id}", user.municipality_id)
     db.session.commit()
@@ -236,4 +262,46 @@ def privacy_purge(dry_run: bool) -> None:
     click.echo(f"retention {days} days: {verb} {len(ids)} participants {ids}")
 
 
-COMMANDS = (municipalities_cli, staff_cli, privacy_cli)
+def _show(states: list[key_check.KeyState]) -> None:
+    for state in states:
+        if state.recorded is None:
+            verdict = "not recorded yet"
+        elif state.differs:
+            verdict = "DIFFERS from the one recorded"
+        else:
+            verdict = "the same as recorded"
+        when = f" ({state.recorded_at:%Y-%m-%d %H:%M} UTC)" if state.recorded_at else ""
+        click.echo(f"{state.name}: {verdict}{when}")
+
+
+@keys_cli.command("check")
+def keys_check() -> None:
+    """Say whether this server's keys are those the database recorded (exit 1 if one differs);
+    record them if none are recorded yet, as a starting app server does."""
+    if not key_check.migrated():
+        _fail("The database has no table of keys yet: run `flask --app wsgi db upgrade`.")
+    try:
+        _show(key_check.verify(current_app))
+    except key_check.KeysDiffer as error:
+        _show(key_check.states(current_app))
+        _fail(error.message)
+
+
+@keys_cli.command("accept")
+@click.confirmation_option(
+    prompt="Record this server's keys as the database's? Servers with the old ones then refuse "
+    "to start."
+)
+def keys_accept() -> None:
+    """Record this server's keys after a deliberate change (docs/deploy.md: what it ends)."""
+    if not key_check.migrated():
+        _fail("The database has no table of keys yet: run `flask --app wsgi db upgrade`.")
+    before = key_check.accept(current_app)
+    audit.record(
+        None, "keys.accept", "keys:" + (",".join(s.name for s in before if s.differs) or "-")
+    )
+    db.session.commit()
+    _show(key_check.states(current_app))
+
+
+COMMANDS = (municipalities_cli, staff_cli, privacy_cli, keys_cli)

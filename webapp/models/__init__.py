@@ -23,7 +23,7 @@ from .questionnaire import (
 )
 from .resource import RESOURCE_AUDIENCES, Resource, SharedResource
 from .response import COMMENT_KINDS, REVIEW_STATUSES, Comment, Response, ResponseRevision, Review
-from .security import LoginSession, ThrottleCounter
+from .security import KeyFingerprint, LoginSession, ThrottleCounter
 from .tenancy import PROGRAMMES, ROLES, Municipality, Participant, StaffUser
 
 __all__ = [
@@ -48,6 +48,7 @@ __all__ = [
     "ROLES",
     "AuditEvent",
     "Comment",
+    "KeyFingerprint",
     "LoginSession",
     "Municipality",
     "Participant",

@@ -67,3 +67,19 @@ class ThrottleCounter(db.Model):
     key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     window_started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     failures: Mapped[int] = mapped_column(default=0)
+
+
+class KeyFingerprint(db.Model):
+    """A fingerprint of a key every app server and push worker must share (SECRET_KEY, the
+    VAPID key), recorded by the first one to start on this database (services/key_check.py).
+
+    Never the key itself: an HMAC of a fixed text under SECRET_KEY, a hash of the VAPID public
+    key.
+    """
+
+    __tablename__ = "key_fingerprint"
+
+    #: The environment variable that holds the key: "SECRET_KEY", "LOYPE_VAPID_PRIVATE_KEY".
+    name: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(sa.String(64))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -275,13 +275,13 @@ def deactivate_colleague(administrator: StaffUser, colleague: StaffUser) -> None
     _check_colleague(administrator, colleague)
     if not colleague.active:
         return
-    if colleague.is_administrator and _other_active_administrators(colleague) == 0:
+    if colleague.is_administrator and other_active_administrators(colleague) == 0:
         raise LastAdministrator(colleague.id)
     deactivate_staff(colleague)
     audit.record(administrator, "staff.deactivate", f"staff:{colleague.id}")
 
 
-def _other_active_administrators(user: StaffUser) -> int:
+def other_active_administrators(user: StaffUser) -> int:
     """Count the municipality's active administrators but ``user``, in the database as it is.
 
     The municipality's row is locked first (PostgreSQL; SQLite has one writer anyway): two
