@@ -44,6 +44,7 @@ def when_ready(server):
         return  # another app under these settings (bench/bare_app.py)
     from webapp.warm import uncompiled_languages, warm
 
+    _check_keys(server, preloaded.app)  # first: a server that may not start needs no warm-up
     if missing := uncompiled_languages(preloaded.app):
         server.log.error(
             "No compiled translations for %s: these languages are shown in English. Run "
@@ -56,35 +57,32 @@ def when_ready(server):
         server.log.exception("Warming the app failed; the workers start cold")
         return
     server.log.info("Warmed: %(templates)d templates, %(languages)d languages", done)
-    _check_keys(server, preloaded.app)
 
 
 def _check_keys(server, app):
     """Refuse to start with another SECRET_KEY or VAPID key than the database's other servers
     use (webapp/services/key_check.py): such a server would serve, and refuse their sessions
-    and invite codes request by request. The connection is closed again before any fork."""
+    and invite codes request by request. The one connection this opens in the master is
+    closed again before any worker is forked."""
     import sqlalchemy as sa
 
-    from webapp.extensions import db
     from webapp.services import key_check
 
-    with app.app_context():
-        try:
-            if checked := key_check.verify(app):
-                names = ", ".join(state.name for state in checked)
-                server.log.info("The database's keys: %s (the same here)", names)
-            else:
-                server.log.warning("Keys not checked: the database is not migrated yet")
-        except key_check.KeysDiffer as error:
-            server.log.critical("%s", error.message)
-            server.halt(reason="the keys are not the database's", exit_status=4)
-        except sa.exc.SQLAlchemyError as error:
-            # The database not reachable yet: serve as without the check (requests fail
-            # until it is back). Only the error's kind is logged (its text can hold values).
-            server.log.warning("Keys not checked: database error (%s)", type(error).__name__)
-        finally:
-            db.session.remove()
-            db.engine.dispose()
+    try:
+        checked = key_check.check_at_start(app)
+    except key_check.KeysDiffer as error:
+        server.log.critical("%s", error.message)
+        server.halt(reason="the keys are not the database's", exit_status=4)
+    except sa.exc.SQLAlchemyError as error:
+        # The database not reachable yet: serve as without the check (requests fail until it
+        # is back). Only the error's kind is logged (its text can hold a statement's values).
+        server.log.warning("Keys not checked: database error (%s)", type(error).__name__)
+    else:
+        if checked:
+            names = ", ".join(state.name for state in checked)
+            server.log.info("The database's keys: %s (the same here)", names)
+        else:
+            server.log.warning("Keys not checked: the database is not migrated yet")
 
 
 def post_fork(server, worker):

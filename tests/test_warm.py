@@ -132,6 +132,9 @@ def test_a_failed_warm_up_is_logged_and_the_server_starts_all_the_same(monkeypat
         def exception(self, message, *args):
             logged.append(("exception", message % args))
 
+        def warning(self, message, *args):
+            logged.append(("warning", message % args))
+
     class Server:
         log = Log()
 
@@ -139,10 +142,14 @@ def test_a_failed_warm_up_is_logged_and_the_server_starts_all_the_same(monkeypat
         raise RuntimeError("a template that does not compile")
 
     monkeypatch.setitem(sys.modules, "wsgi", types.SimpleNamespace(app=object()))
+    monkeypatch.setattr("webapp.services.key_check.check_at_start", lambda app: [])
     monkeypatch.setattr("webapp.warm.uncompiled_languages", lambda app: [])
     monkeypatch.setattr("webapp.warm.warm", broken)
     settings["when_ready"](Server())  # does not raise: gunicorn goes on to fork its workers
-    assert logged == [("exception", "Warming the app failed; the workers start cold")]
+    assert logged == [
+        ("warning", "Keys not checked: the database is not migrated yet"),
+        ("exception", "Warming the app failed; the workers start cold"),
+    ]
 
     monkeypatch.setattr("webapp.warm.warm", lambda app: {"templates": 42, "languages": 11})
     settings["when_ready"](Server())
@@ -172,6 +179,9 @@ def test_languages_without_compiled_translations_are_named_in_the_log(monkeypatc
         def error(self, message, *args):
             logged.append(("error", message % args))
 
+        def warning(self, message, *args):
+            logged.append(("warning", message % args))
+
         def info(self, message, *args):
             logged.append(("info", message % (args[0] if len(args) == 1 else args)))
 
@@ -179,7 +189,9 @@ def test_languages_without_compiled_translations_are_named_in_the_log(monkeypatc
         log = Log()
 
     monkeypatch.setitem(sys.modules, "wsgi", types.SimpleNamespace(app=app))
+    monkeypatch.setattr("webapp.services.key_check.check_at_start", lambda app: [])
     monkeypatch.setattr("webapp.warm.warm", lambda app: {"templates": 42, "languages": 11})
     settings["when_ready"](Server())
-    assert logged[0][0] == "error" and "ar, ti" in logged[0][1] and "make release" in logged[0][1]
+    assert logged[0] == ("warning", "Keys not checked: the database is not migrated yet")
+    assert logged[1][0] == "error" and "ar, ti" in logged[1][1] and "make release" in logged[1][1]
     assert logged[-1] == ("info", "Warmed: 42 templates, 11 languages")

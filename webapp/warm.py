@@ -9,8 +9,9 @@ read the page language's catalog and configured the ORM's mappers. On the refere
 first sign-in page of a worker took about 150 ms instead of 2, its first caseload 37 ms instead
 of 5 (issue 12): a request that happened to be a worker's first waited that long, after every
 deploy and every worker replacement. Done here in the master, the work is shared by every
-worker it forks, copy-on-write. Nothing here reads the database: the master opens no connection
-a worker could inherit, and it starts even before the migrations have run.
+worker it forks, copy-on-write. Nothing here reads the database: no connection a worker could
+inherit, and it works even before the migrations have run (the master's one database read, the
+key check in gunicorn.conf.py, closes its connection before the fork).
 """
 
 from __future__ import annotations

@@ -150,6 +150,17 @@ def verify(app: Flask) -> list[KeyState]:
     return found
 
 
+def check_at_start(app: Flask) -> list[KeyState]:
+    """``verify`` in a process that forks afterwards (gunicorn's master): its connection is
+    closed again, so that no worker inherits it."""
+    with app.app_context():
+        try:
+            return verify(app)
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
 def accept(app: Flask) -> list[KeyState]:
     """Record this server's keys as the database's (after a deliberate change); return the
     states before."""
