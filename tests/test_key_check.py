@@ -88,6 +88,19 @@ def test_a_key_no_server_had_yet_is_recorded_by_the_first_that_has_it(app, monke
     assert set(_recorded(app)) == {"SECRET_KEY", "LOYPE_VAPID_PRIVATE_KEY"}
 
 
+def test_a_server_without_the_vapid_key_the_others_have_is_refused(app, runner, monkeypatch):
+    with app.app_context():
+        key_check.verify(app)
+    monkeypatch.setitem(app.config, "VAPID_PRIVATE_KEY", None)
+    monkeypatch.setattr(app, "instance_path", "/nonexistent-instance")
+    with app.app_context(), pytest.raises(key_check.KeysDiffer) as refused:
+        key_check.verify(app)
+    assert refused.value.message.startswith("This server has no VAPID key")
+    checked = runner.invoke(args=["keys", "check"])
+    assert checked.exit_code == 1
+    assert "LOYPE_VAPID_PRIVATE_KEY: MISSING on this server" in checked.output
+
+
 def test_a_database_before_the_migration_is_not_checked(tmp_path):
     fresh = create_app(
         {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'empty.sqlite3'}",

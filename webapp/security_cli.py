@@ -264,7 +264,9 @@ def privacy_purge(dry_run: bool) -> None:
 
 def _show(states: list[key_check.KeyState]) -> None:
     for state in states:
-        if state.recorded is None:
+        if state.fingerprint is None:
+            verdict = "MISSING on this server (recorded by the others)"
+        elif state.recorded is None:
             verdict = "not recorded yet"
         elif state.differs:
             verdict = "DIFFERS from the one recorded"

@@ -49,7 +49,7 @@ class KeysDiffer(ConfigError):
 @dataclass(frozen=True)
 class KeyState:
     name: str  # the environment variable
-    fingerprint: str  # this server's
+    fingerprint: str | None  # this server's; None: it has no such key
     recorded: str | None  # the database's, None before any server recorded one
     recorded_at: datetime | None
 
@@ -82,14 +82,18 @@ def migrated() -> bool:
 def states(app: Flask) -> list[KeyState]:
     """Each of this server's keys beside what the database recorded; nothing is written."""
     recorded = {row.name: row for row in db.session.scalars(sa.select(KeyFingerprint))}
+    own = fingerprints(app)
+    # A key the others have and this server lacks (no VAPID key here) is a difference too:
+    # phones that asked this server could not subscribe, its worker could not send.
+    names = list(own) + [name for name in (SECRET, VAPID) if name in recorded and name not in own]
     return [
         KeyState(
             name,
-            fingerprint,
+            own.get(name),
             recorded[name].fingerprint if name in recorded else None,
             recorded[name].recorded_at if name in recorded else None,
         )
-        for name, fingerprint in fingerprints(app).items()
+        for name in names
     ]
 
 
@@ -120,6 +124,12 @@ def explain(differing: list[KeyState]) -> str:
                 f"SECRET_KEY is not the one this database's app servers use (recorded {since}). "
                 "With it this server would refuse their sessions, invite codes and password "
                 "links, request by request."
+            )
+        elif state.fingerprint is None:
+            lines.append(
+                "This server has no VAPID key (LOYPE_VAPID_PRIVATE_KEY, else "
+                f"instance/vapid_private.pem), and the others have one (recorded {since}): "
+                "phones could not turn notifications on through it."
             )
         else:
             lines.append(
