@@ -65,6 +65,10 @@ def test_an_administrator_adds_a_resource_and_counsellors_of_the_municipality_ge
     assert response.status_code == 302
     page = admin.get("/admin/resources").get_data(as_text=True)
     assert "Norwegian courses in the municipality" in page and "Kommune A" in page
+    # Its tags are named as tags, and its link says what it does ("Change" read as "Bytt",
+    # switch, in bokmål: the language menu's button).
+    assert re.search(r"Tags: <span class=\"tags\"><span class=\"tag\" dir=\"ltr\">education<", page)
+    assert re.search(r">Edit<span class=\"visually-hidden\"> \(Norwegian courses", page)
     with app.app_context():
         resource = db.session.scalar(
             sa.select(Resource).where(Resource.slug == "norskkurs-i-kommunen")

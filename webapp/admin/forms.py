@@ -102,9 +102,27 @@ class ColleagueForm(FlaskForm):
     )
     language = SelectField(_l("Language"))
 
+    #: The administrator's municipality (the view sets it): an address in use elsewhere is
+    #: said so, as the administrator cannot find that account in their own list.
+    municipality_id: int | None = None
+
     def validate_email(self, field) -> None:
-        if accounts.email_taken(field.data):
-            raise ValidationError(_l("There is already a staff account with this e-mail address."))
+        holder = accounts.municipality_of_email(field.data)
+        if holder is None:
+            return
+        if self.municipality_id is not None and holder != self.municipality_id:
+            raise ValidationError(in_another_municipality())
+        raise ValidationError(_l("There is already a staff account with this e-mail address."))
+
+
+def in_another_municipality():
+    """The address belongs to an account the administrator cannot see (one account per
+    address in all of Løype: staff sign in with it)."""
+    return _l(
+        "There is already a staff account with this e-mail address in another municipality. "
+        "An address can have only one account: use another address, or ask whoever runs "
+        "Løype about that account."
+    )
 
 
 class ResourceForm(FlaskForm):

@@ -433,6 +433,7 @@ def staff():
 
 def _colleague_form() -> ColleagueForm:
     form = ColleagueForm()
+    form.municipality_id = current_actor().municipality_id
     form.language.choices = [
         SelectChoice(code, name, render_kw={"lang": code.replace("_", "-"), "dir": direction})
         for code, name, direction in language_choices(current_app.config["LANGUAGES"])

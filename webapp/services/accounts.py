@@ -135,8 +135,14 @@ def email_shaped(email: str) -> bool:
 
 def email_taken(email: str) -> bool:
     """Return whether a staff account has this e-mail address already."""
-    found = sa.select(StaffUser.id).where(StaffUser.email == email.strip().lower())
-    return db.session.scalar(found) is not None
+    return municipality_of_email(email) is not None
+
+
+def municipality_of_email(email: str) -> int | None:
+    """Return the municipality of the staff account with this e-mail address, if there is one:
+    an address has one account in all of Løype (it is what staff sign in with)."""
+    found = sa.select(StaffUser.municipality_id).where(StaffUser.email == email.strip().lower())
+    return db.session.scalar(found)
 
 
 def _check_colleague(administrator: StaffUser, colleague: StaffUser) -> None:
