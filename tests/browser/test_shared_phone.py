@@ -265,6 +265,23 @@ def test_a_pin_keeps_the_app_closed_and_wrong_pins_are_slowed_down(app, world, c
     page.wait_for_selector("#app .card")
 
 
+def test_a_pin_typed_in_persian_digits_is_the_same_pin(app, world, context):
+    """A Persian or Arabic keyboard types ۴۷۱۱ or ٤٧١١: it was refused as "not 4 to 6 digits",
+    though the questionnaire itself takes these digits. It is the PIN 4711, on any keyboard."""
+    page = open_app(context, world.codes["p1"])
+    page.goto("/app/#/pin")
+    page.fill("#new-pin", "۴۷۱۱")
+    page.fill("#new-pin-again", "٤٧١١")
+    page.click("form.pin button[type=submit]")
+    page.wait_for_selector("text=Your PIN is set.")
+
+    page.goto("/app/")
+    page.wait_for_selector("#pin")
+    page.fill("#pin", "4711")
+    page.click("form.pin button[type=submit]")
+    page.wait_for_selector("#app .card")
+
+
 def test_the_server_counts_wrong_pins_so_clearing_the_phones_count_gives_no_more_tries(
     app, world, context
 ):

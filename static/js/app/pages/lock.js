@@ -6,6 +6,7 @@ import * as owner from "../owner.js";
 import { S, root } from "../screen.js";
 import { lockAndLeave } from "../leaving.js";
 import { MAX_TRIES, PIN_PATTERN } from "../vault.js";
+import { asciiDigits } from "../../engine/digits.js";
 import { el, show } from "../../engine/dom.js";
 import { format } from "../../engine/messages.js";
 
@@ -32,7 +33,7 @@ export function showNeedsOnline() {
 
 function pinInput(id, label) {
   return [el("label", { for: id }, label),
-    el("input", { id, name: id, type: "password", inputmode: "numeric", pattern: "[0-9]{4,6}",
+    el("input", { id, name: id, type: "password", inputmode: "numeric", pattern: "\\p{Nd}{4,6}",
       minlength: "4", maxlength: "6", autocomplete: "off", required: "" })];
 }
 
@@ -50,7 +51,7 @@ export function askForPin() {
       el("p", {}, el("button", { type: "submit", class: "primary" }, S.pin_open)));
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
-      const pin = form.elements.pin.value.trim();
+      const pin = asciiDigits(form.elements.pin.value.trim());
       if (!PIN_PATTERN.test(pin)) return say(S.pin_format);
       const button = form.querySelector("button");
       button.disabled = true;
@@ -100,7 +101,9 @@ export async function showPinSettings() {
     el("p", {}, el("button", { type: "submit", class: "primary" }, has ? S.pin_change : S.pin_set)));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const [pin, again] = [form.elements["new-pin"].value.trim(), form.elements["new-pin-again"].value.trim()];
+    // ۴۷۱۱ typed on a Persian keyboard is the PIN 4711: the same PIN whatever the keyboard.
+    const typed = (name) => asciiDigits(form.elements[name].value.trim());
+    const [pin, again] = [typed("new-pin"), typed("new-pin-again")];
     if (!PIN_PATTERN.test(pin)) return say(S.pin_format, "warning");
     if (pin !== again) return say(S.pin_mismatch, "warning");
     try {
