@@ -178,9 +178,9 @@ def test_refused_answers_are_worded_in_the_language_the_app_is_in_now(app, world
     assert texts["refusals"]["answers"] in page.inner_text("#app .refused h2")
     item = page.inner_text("#app .refused li")
     message = texts["messages"]["maximum"].replace("%(limit)s", "20")
-    # Which question, linked to its page, as the list of problems before sending does.
+    # Which question, linked to its page at the field, as the list of problems before sending.
     link = page.locator("#app .refused li a")
-    assert link.get_attribute("href") == f"#/r/{rid}/3"
+    assert link.get_attribute("href") == f"#/r/{rid}/3?check=children_count"
     title = link.inner_text()  # in the language of the questionnaire texts the phone has
     assert title in ("كم طفلًا يسكن معك؟", "Hvor mange barn bor sammen med deg?"), title
     assert item.replace("\n", "") == f"{title}: {message}", item  # (the link is a block)

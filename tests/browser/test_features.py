@@ -155,7 +155,7 @@ def test_in_page_links_move_the_focus_and_stay_in_the_questionnaire(world, conte
     heading = page.inner_text("#app h1")
     page.click("#app form.questionnaire > .actions button[type=submit]")  # "Next", unanswered
     page.wait_for_selector("#error-summary")
-    page.click("#error-summary a[href='#short_term_goal_kind']")
+    page.click("#error-summary a[href='#short_term_goal_kind-0']")  # the first option
     assert page.url.endswith(f"#/r/{rid}/2")
     assert page.inner_text("#app h1") == heading
     assert page.evaluate("document.activeElement.id") == "short_term_goal_kind-0"

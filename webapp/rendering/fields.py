@@ -109,9 +109,13 @@ def _date(question: Question, ctx: FieldContext):
     return StringField(**kwargs)
 
 
+#: More options than this make a single choice a drop-down: easier on a small screen.
+MOST_RADIO_BUTTONS = 8
+
+
 def _choice(question: Question, ctx: FieldContext):
     options = _options(question, ctx)
-    if len(options) > 8:  # a long list is easier as a drop-down on a small screen
+    if len(options) > MOST_RADIO_BUTTONS:
         return OptionalSelectField(
             choices=[SelectChoice("", _("Choose …")), *options], **_kwargs(question, ctx)
         )
@@ -305,9 +309,38 @@ def entries_on_page(items: Any) -> list[int]:
     return [sum(isinstance(item, dict) for item in items[:index]) for index in range(len(items))]
 
 
+def _option_count(question: Question) -> int:
+    """How many options the page draws the question with (0: not a question with options)."""
+    if question.widget == "yesno":
+        return 2
+    if question.widget == "scale":
+        return max(0, question.schema["maximum"] - question.schema["minimum"] + 1)
+    if question.widget in ("choice", "multichoice"):
+        return len(question.options)
+    return 0
+
+
+def control_id(question: Question, field_id: str) -> str:
+    """Return the id of the control a link to the field drawn with ``field_id`` leads to.
+
+    A question drawn as a set of options (radio buttons, check boxes) is a fieldset, which
+    takes no focus: following a link to it scrolled there and left keyboard and screen reader
+    users to look for the options. Such a link leads to the first option (WTForms numbers the
+    options <field id>-0, -1, ...), as the GOV.UK Design System's error summary does; a group's
+    to the first field of its first entry (a page always draws one).
+    """
+    if question.widget == "group" and question.children:
+        return control_id(question.children[0], f"{field_id}-0-{question.children[0].id}")
+    count = _option_count(question)
+    if count and not (question.widget == "choice" and count > MOST_RADIO_BUTTONS):
+        return f"{field_id}-0"
+    return field_id
+
+
 @dataclass(frozen=True)
 class FieldInError:
-    """A field an error summary links to: the id the page draws it with, and its question."""
+    """A field an error summary links to: the id of the control the link leads to (see
+    ``control_id``), and its question."""
 
     target: str
     #: The question, or the group whose entry holds the field; None: not in the questionnaire.
@@ -327,14 +360,19 @@ def fields_in_error(form: FlaskForm, definition: Definition) -> list[FieldInErro
         if question is None:
             continue  # the CSRF token
         if field.errors:
-            found.append(FieldInError(field.id, question))
+            # A group drawn with no entry (none posted) has no field to lead to but itself.
+            empty = isinstance(field, FieldList) and not field.entries
+            target = field.id if empty else control_id(question, field.id)
+            found.append(FieldInError(target, question))
         if not isinstance(field, FieldList):
             continue
         children = {child.id: child for child in question.children}
         for number, entry in enumerate(field.entries, start=1):
             for sub in entry.form:
                 if sub.errors and sub.short_name in children:
-                    found.append(FieldInError(sub.id, question, children[sub.short_name], number))
+                    child = children[sub.short_name]
+                    target = control_id(child, sub.id)
+                    found.append(FieldInError(target, question, child, number))
     return found
 
 
@@ -360,9 +398,9 @@ def field_in_error(
             entry = entries[index]
             # WTForms names a field in a group's entry <group>-<entry>-<field>; the page's
             # ids are these names.
-            target = f"{question.id}-{entry}-{child.id}"
+            target = control_id(child, f"{question.id}-{entry}-{child.id}")
             return FieldInError(target, question, child, entry + 1, error.path)
-    return FieldInError(question.id, question, path=error.path)
+    return FieldInError(control_id(question, question.id), question, path=error.path)
 
 
 def attach_errors(

@@ -1,5 +1,7 @@
 /**
- * Which page the hash names: #/ (the list), #/r/<id>/<page>, #/r/<id>/summary, #/pin (the PIN
+ * Which page the hash names: #/ (the list), #/r/<id>/<page>, #/r/<id>/<page>?check=<field> (the
+ * page with what sending would refuse marked and the focus on that field: a link from the
+ * summary, as the server's ?check=1#<field>), #/r/<id>/summary, #/pin (the PIN
  * settings), #/sign-out, #/inbox, #/inbox/<notification id> (where a tapped notification
  * lands). The pages are registered by main.js, so this module knows no page and no page imports main.
  */
@@ -50,6 +52,18 @@ export function followInPageLink(event) {
   focus.focus();
 }
 
+/** The address of a response's page opened at a field (its control's id), see route. */
+export const checkAt = (id, page, field) => `#/r/${id}/${page}?check=${encodeURIComponent(field)}`;
+
+// The field a page's address names to check (checkAt), or null.
+function checked(query) {
+  try {
+    return query ? decodeURIComponent(query) : null;
+  } catch {
+    return null; // not encoded as checkAt does: the page without a field
+  }
+}
+
 export function go(hash) {
   if (location.hash === hash) route();
   else location.hash = hash;
@@ -70,7 +84,7 @@ export async function route() {
     currentView = "inbox-entry";
     return views.inboxEntry(entry[1]);
   }
-  const match = location.hash.match(/^#\/r\/([0-9a-f-]{36})\/(\d+|summary)$/);
+  const match = location.hash.match(/^#\/r\/([0-9a-f-]{36})\/(\d+|summary)(?:\?check=([^?#]+))?$/);
   if (!match) {
     currentView = "list";
     return views.list();
@@ -80,5 +94,5 @@ export async function route() {
     return views.summary(match[1]);
   }
   currentView = "page"; // never redrawn behind the participant's back while typing
-  return views.page(match[1], Number(match[2]));
+  return views.page(match[1], Number(match[2]), checked(match[3]));
 }

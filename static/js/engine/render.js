@@ -152,6 +152,49 @@ function choices(ctx, q, id, data, head, describedBy) {
   return fs;
 }
 
+// More options than this make a single choice a drop-down (fields.MOST_RADIO_BUTTONS).
+const MOST_RADIO_BUTTONS = 8;
+const drawnAsSelect = (q) => q.widget === "country" || q.widget === "language" ||
+  (q.widget === "choice" && q.options.length > MOST_RADIO_BUTTONS); // easier on a small screen
+
+// How many options block draws q with (0: not a question with options).
+function optionCount(q) {
+  if (q.widget === "yesno") return 2;
+  if (q.widget === "scale") return Math.max(0, q.schema.maximum - q.schema.minimum + 1);
+  return ["choice", "multichoice"].includes(q.widget) ? q.options.length : 0;
+}
+
+/**
+ * Return the id of the control a link to q's field, drawn with id, leads to (as
+ * fields.control_id): a set of options is a fieldset, which takes no focus, so the first
+ * option (<id>-0); a group, the first field of its first entry; any other field, itself.
+ */
+export function controlId(q, id) {
+  if (q.widget === "group" && q.children.length) {
+    return controlId(q.children[0], `${id}-0-${q.children[0].id}`);
+  }
+  return optionCount(q) && !drawnAsSelect(q) ? `${id}-0` : id;
+}
+
+/**
+ * Return the id of the control a page drawn from the stored answers shows the error at path
+ * (as fields.field_in_error), or null for a question the questionnaire does not have. A group's
+ * items that are no object are not drawn (toFormValue), so item i may be an earlier entry.
+ */
+export function errorTarget(definition, answers, path) {
+  const [qid, index, child] = path.replace(/^\/+|\/+$/g, "").split("/");
+  const q = own(definition.questions, qid);
+  if (!q) return null;
+  const items = own(answers ?? {}, qid);
+  const field = q.widget === "group" && child !== undefined
+    ? q.children.find((c) => c.id === child) : undefined;
+  if (field && /^\d+$/.test(index) && Array.isArray(items) && isObject(items[Number(index)])) {
+    const entry = items.slice(0, Number(index)).filter(isObject).length;
+    return controlId(field, `${qid}-${entry}-${field.id}`);
+  }
+  return controlId(q, qid);
+}
+
 // One question, as question.html's question_block; id is also the field's name.
 function block(ctx, q, id, data) {
   const { widget, schema } = q;
@@ -160,8 +203,7 @@ function block(ctx, q, id, data) {
   const help = uiPointer(q, "help");
   const helps = help ? [el("p", { class: "help", id: `${id}-help` }, ...both(ctx, help))] : [];
   const describedBy = plain(ctx, help) ? `${id}-help` : null;
-  const select = widget === "country" || widget === "language" ||
-    (widget === "choice" && q.options.length > 8); // a long list is easier as a drop-down
+  const select = drawnAsSelect(q);
   if (widget === "group") return group(ctx, q, id, data, [el("legend", {}, ...title), ...helps]);
   if (["choice", "yesno", "scale", "multichoice"].includes(widget) && !select) {
     return choices(ctx, q, id, data, [el("legend", {}, ...title), ...helps], describedBy);
@@ -481,18 +523,22 @@ export function showErrors(container, errors, message) {
   }
   const listed = listedErrors(ctx, failing);
   if (!listed.length) return null;
+  // Each link leads to a control that takes focus (controlId); one not drawn, to the field.
+  const target = (id, control) => (byId(container, control) ? control : id);
   const summary = el("div", { class: "error-summary", role: "alert", tabindex: "-1", id: "error-summary" },
     el("h2", {}, ctx.strings.check),
-    el("ul", {}, ...listed.map(([id, name]) => el("li", {}, el("a", { href: `#${id}` }, name)))));
+    el("ul", {}, ...listed.map(([id, control, name]) =>
+      el("li", {}, el("a", { href: `#${target(id, control)}` }, name)))));
   container.prepend(summary);
   summary.focus();
   return summary;
 }
 
 /**
- * Return the error summary's links, [field id, name], in page order: a field inside a
- * group's entry by itself ("How many years? (Work experience, entry 2)"), so that its link
- * leads to that field and not to the whole group (as the server's pages, fill/page.html).
+ * Return the error summary's links, [field id, control id, name], in page order: a field inside
+ * a group's entry by itself ("How many years? (Work experience, entry 2)"), so that its link
+ * leads to that field and not to the whole group (as the server's pages, fill/page.html), and
+ * to the control that takes the focus (controlId: a choice's first option).
  */
 function listedErrors(ctx, failing) {
   const { questions } = ctx.definition;
@@ -508,9 +554,9 @@ function listedErrors(ctx, failing) {
     .map(([id, { qid, child, entry }]) => {
       const group = questions[qid];
       const title = qtext(ctx, group.pointer + "/title");
-      if (child === null) return [id, title];
+      if (child === null) return [id, controlId(group, id), title];
       const field = group.children.find((c) => c.id === child);
-      return [id, format(ctx.strings.entry_field,
+      return [id, controlId(field, id), format(ctx.strings.entry_field,
         { question: qtext(ctx, field.pointer + "/title"), group: title, number: entry + 1 })];
     });
 }

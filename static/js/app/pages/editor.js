@@ -85,7 +85,12 @@ function movedWhileOpen(record, from) {
       : null);
 }
 
-export async function showPage(id, page) {
+/**
+ * Draw page number page of response id. check: the id of a field to open the page at (a link
+ * from the summary, router.checkAt), with what sending would refuse marked, as the server's
+ * ?check=1 page: the focus goes to that field, and the address to the page's own.
+ */
+export async function showPage(id, page, check = null) {
   const record = await records.response(id);
   const body = record && (await documentFor(record.slug, record.version));
   if (!record || !body) return go("#/");
@@ -163,11 +168,18 @@ export async function showPage(id, page) {
   // An answer kept on the phone that its check refuses (typed, then the page left another way
   // than Next; the server refuses it too, and the list and summary say so): marked at once.
   const marked = checkAnswers(definition, body, record.answers,
-    { only: questions, complete: false }).errors;
-  if (!marked.length || !showErrors(fields, marked, (e) =>
-    messageFor(e, definition.questions[e.path.split("/")[1]], S.messages))) {
-    root.querySelector("h1").focus();
+    { only: questions, complete: check !== null }).errors;
+  const summary = marked.length ? showErrors(fields, marked, (e) =>
+    messageFor(e, definition.questions[e.path.split("/")[1]], S.messages)) : null;
+  if (check !== null) {
+    // The address names the page alone again (Back, a language change, following a newer
+    // version compare it with the page's own), without drawing it again (no hashchange).
+    history.replaceState(history.state, "", `#/r/${id}/${page}`);
+    const field = fields.querySelector(`#${CSS.escape(check)}`);
+    field?.focus();
+    if (field && document.activeElement === field) return; // not hidden, and a control
   }
+  if (!summary) root.querySelector("h1").focus();
 }
 
 function sectionIcon(body, index) {

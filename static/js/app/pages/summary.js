@@ -5,7 +5,7 @@
 import * as records from "../records.js";
 import { checkAnswers, documentFor, definitionOf, keepDocument } from "../documents.js";
 import { same } from "../merge.js";
-import { go, route } from "../router.js";
+import { checkAt, go, route } from "../router.js";
 import { saveNow, setPending } from "../saving.js";
 import { sync } from "../sending.js";
 import { updateStatus } from "../status.js";
@@ -16,6 +16,7 @@ import { el, show } from "../../engine/dom.js";
 import { textWithLanguage } from "../../engine/types.js";
 import { visibleQuestions, isEmpty } from "../../engine/conditions.js";
 import { format, messageFor } from "../../engine/messages.js";
+import { errorTarget } from "../../engine/render.js";
 
 /** A date, number or scale answer as the server's pages write it (rendering/display.py). */
 function formatValue(question, v) {
@@ -127,8 +128,7 @@ export async function showSummary(id) {
         el("h2", {}, S.invalid),
         el("ul", {}, errors.map((e) => {
           const qid = e.path.split("/")[1];
-          const section = definition.sections.find((s) => s.items.includes(qid));
-          return el("li", {}, el("a", { href: `#/r/${id}/${(section?.index ?? 0) + 1}` },
+          return el("li", {}, el("a", { href: fieldLink(record, definition, e.path) },
             qtext(body, definition.questions[qid]?.pointer + "/title") || qid),
           ": ", messageFor(e, definition.questions[qid], S.messages));
         }))));
@@ -222,13 +222,24 @@ function refusedQuestions(record, definition, body) {
     // Which question, with a link to its page (where it is marked), as before sending.
     const title = question ? qtext(body, `${question.pointer}/title`) : qid;
     return { qid: question ? qid : null, item: el("li", {},
-      question ? el("a", { href: `#/r/${record.id}/${pageOf(definition, qid)}` }, title) : title,
+      question ? el("a", { href: fieldLink(record, definition, same.path) }, title) : title,
       ": ", messageFor(same, asked, S.messages)) };
   }).sort((a, b) => (a.qid === null) - (b.qid === null));
 }
 
 const pageOf = (definition, qid) =>
   (definition.sections.find((s) => s.items.includes(qid))?.index ?? 0) + 1;
+
+/**
+ * The link of an answer in error: its page, opened at the field with what to change marked
+ * (router.checkAt), the first option of a choice (a fieldset takes no focus), as the server's
+ * summary links to ?check=1#<field>. It opened the page only, and the participant looked for it.
+ */
+function fieldLink(record, definition, path) {
+  const page = pageOf(definition, path.split("/")[1]);
+  const target = errorTarget(definition, record.answers, path);
+  return target ? checkAt(record.id, page, target) : `#/r/${record.id}/${page}`;
+}
 
 /**
  * The version a kept answer was given on, as the phone has it (fetched when it has it in no
