@@ -6,6 +6,7 @@ import {
   conditionsOf, referencedQuestions, sectionConditions, sectionShown, shownItems, visibility,
   visibleQuestions,
 } from "./conditions.js";
+import { asciiDigits } from "./digits.js";
 import { el, qtext } from "./dom.js";
 import { format, messageFor } from "./messages.js";
 import { isObject, own } from "./pointers.js";
@@ -21,6 +22,8 @@ const NOT_A_NUMBER = Symbol("not a number");
 // More digits than a phone's numbers hold exactly (webapp/digits.py MOST_DIGITS).
 const MOST_DIGITS = 15;
 const TOO_MANY_DIGITS = Symbol("too many digits");
+// A date the browser's date field could not read (31 February): it posts "", as for none.
+const NOT_A_DATE = Symbol("not a date");
 const contexts = new WeakMap(); // container -> the ctx it was last rendered with
 const pages = new WeakMap(); // container -> what the engine keeps of its page between inputs (see watch)
 
@@ -38,21 +41,15 @@ export function toFormValue(q, v) {
   return ["choice", "yesno", "scale"].includes(q.widget) ? optionToken(v) : String(v);
 }
 
-// The value of any Unicode decimal digit: they come in runs of ten, starting at zero.
-const digit = (ch) => {
-  let n = 0;
-  while (/\p{Nd}/u.test(String.fromCodePoint(ch.codePointAt(0) - n - 1))) n++;
-  return String(n % 10);
-};
 
 // Python's \d and float() take any script's digits, e.g. Arabic-Indic ones from a phone keyboard.
 function parseNumber(raw) {
   const t = strip(raw).replace(/[\u00a0 ]/g, "");
   if (!t) return null;
   if (!/^[+-]?\p{Nd}+([.,\u066b]\p{Nd}+)?$/u.test(t)) return NOT_A_NUMBER; // ٫: Arabic, Persian
-  const significant = t.replace(/\P{Nd}/gu, "").replace(/\p{Nd}/gu, digit).replace(/^0+/, "");
+  const significant = asciiDigits(t.replace(/\P{Nd}/gu, "")).replace(/^0+/, "");
   if (significant.length > MOST_DIGITS) return TOO_MANY_DIGITS;
-  return Number(t.replace(/\p{Nd}/gu, digit).replace(/[,\u066b]/, ".")) + 0; // + 0: -0 is 0
+  return Number(asciiDigits(t).replace(/[,\u066b]/, ".")) + 0; // + 0: -0 is 0
 }
 
 const lookup = (q, token) => {
@@ -75,6 +72,10 @@ export function fromFormValue(q, data, path, errors) {
   const w = q.widget;
   if (w === "group") return filled((data ?? []).map((entry, i) => fromEntry(q, entry, path, i, errors)));
   if (w === "multichoice") return (data ?? []).map((t) => lookup(q, t));
+  if (data === NOT_A_DATE) {
+    errors.push({ path, code: "format", params: { format: "date" } }); // refused, not taken as cleared
+    return null;
+  }
   if (data == null || data === "") return null;
   if (w === "number") {
     const value = parseNumber(String(data));
@@ -251,6 +252,7 @@ function raw(root, q, name, byName = controlsByName(root)) {
   const controls = byName.get(name) ?? [];
   if (q.widget === "multichoice") return controls.filter((e) => e.checked).map((e) => e.value);
   if (controls[0]?.type === "radio") return controls.find((e) => e.checked)?.value ?? null;
+  if (controls[0]?.type === "date" && controls[0].validity?.badInput) return NOT_A_DATE;
   return controls[0]?.value ?? null;
 }
 
