@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { asciiDigits } from "../../static/js/engine/digits.js";
+import { asciiDigits } from "../../static/js/engine/types.js";
 
 test("digits of Arabic, Persian and other scripts become 0-9", () => {
   assert.equal(asciiDigits("٤٧١١"), "4711"); // Arabic-Indic

@@ -6,11 +6,10 @@ import {
   conditionsOf, referencedQuestions, sectionConditions, sectionShown, shownItems, visibility,
   visibleQuestions,
 } from "./conditions.js";
-import { asciiDigits } from "./digits.js";
 import { el, qtext } from "./dom.js";
 import { format, messageFor } from "./messages.js";
 import { isObject, own } from "./pointers.js";
-import { strip, textWithLanguage } from "./types.js";
+import { asciiDigits, strip, textWithLanguage } from "./types.js";
 import { MAX_ANSWER_TEXT } from "./validate.js";
 
 const STRINGS = {

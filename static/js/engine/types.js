@@ -111,6 +111,19 @@ const EDGES = new RegExp(`^[${SPACE}]+|[${SPACE}]+$`, "g");
 /** Strip like Python's str.strip(). */
 export const strip = (s) => s.replace(EDGES, "");
 
+// The value of one Unicode decimal digit: they come in runs of ten, starting at zero.
+function digitValue(ch) {
+  let n = 0;
+  while (/\p{Nd}/u.test(String.fromCodePoint(ch.codePointAt(0) - n - 1))) n++;
+  return String(n % 10);
+}
+
+/**
+ * The text with every decimal digit, of whatever script, as 0–9. A phone keyboard in Arabic or
+ * Persian types its own (٤, ۴), and the server takes them as Python's \d and int() do.
+ */
+export const asciiDigits = (text) => text.replace(/\p{Nd}/gu, digitValue);
+
 /** Return [text, language it is in] along the fallback chain, or null. */
 export function textWithLanguage(doc, pointer, lang) {
   if (pointer == null) return null;

@@ -6,9 +6,9 @@ import * as owner from "../owner.js";
 import { S, root } from "../screen.js";
 import { lockAndLeave } from "../leaving.js";
 import { MAX_TRIES, PIN_PATTERN } from "../vault.js";
-import { asciiDigits } from "../../engine/digits.js";
 import { el, show } from "../../engine/dom.js";
 import { format } from "../../engine/messages.js";
+import { asciiDigits } from "../../engine/types.js";
 
 const joinLink = () => el("p", {}, el("a", { class: "button primary", href: "/join" }, S.sign_in));
 
