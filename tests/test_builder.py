@@ -360,7 +360,22 @@ def test_operations(op, args, holds):
     after, _ = editing.apply(before, op, args)
     assert holds(after)
     assert json.dumps(before, sort_keys=True) == kept  # the input is never changed
-    assert check_document(after) == [], op
+    problems = {p.code for p in check_document(after)}
+    if _option_text_twice(after):
+        # An option added or copied with another's text is kept, and reported until one of
+        # them changes: a participant could not tell the two apart.
+        assert problems and problems <= {"same_option_text", "same_option_text_translated"}, op
+    else:
+        assert problems == set(), op
+
+
+def _option_text_twice(document: dict) -> bool:
+    """Return whether two options of one choice question have the same text."""
+    for schema in document["schema"]["properties"].values():
+        titles = [o["title"] for o in schema.get("oneOf", [])]
+        if len(set(titles)) < len(titles):
+            return True
+    return False
 
 
 @pytest.mark.parametrize(

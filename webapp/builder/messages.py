@@ -11,14 +11,17 @@ names the regular expression's construct and what to write instead; it is transl
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from ..i18n import language_name, own_name
 from ..i18n import lazy_gettext as _l
-from ..i18n import own_name
 from ..questionnaires import Problem
 from ..questionnaires.editing import EditError, element_of
+from ..questionnaires.pictograms import PICTOGRAMS
 
 # Sentences both a refused edit and a problem in a document use.
 BAD_ID = _l("A name must start with a letter a–z and have only letters a–z, digits and _ .")
@@ -50,6 +53,14 @@ PROBLEMS = {
     "no_title": _l("This question has no text. Write the question."),
     "option_no_title": _l("An answer option has no text. Write it or remove the option."),
     "duplicate_option": _l("Two answer options have the same value, %(value)s."),
+    "same_option_text": _l(
+        "The question “%(question)s” has two answer options with the same text, “%(option)s”. "
+        "Participants cannot tell them apart: change one of them."
+    ),
+    "same_option_text_translated": _l(
+        "In %(language)s, the question “%(question)s” has two answer options with the same "
+        "text, “%(option)s”. Participants cannot tell them apart: change one of the translations."
+    ),
     "duplicate_id": _l("The name “%(id)s” is used twice. Each one needs its own name."),
     "empty_section": _l("This section has no questions yet."),
     "no_options": _l("This question needs at least one answer option."),
@@ -373,6 +384,9 @@ def problem_message(problem: Problem) -> str:
         params = dict(problem.params)
         if problem.code == "pattern":
             params["reason"] = _pattern_hint(params)
+        if "lang" in params:
+            # A language by its name in the reader's language ("engelsk", not "en").
+            params["language"] = language_name(params["lang"], str(get_locale() or "en"))
         if problem.code == "limits_crossed":
             # The limits by the names the builder's fields give them (a keyword without one,
             # such as exclusiveMinimum, by itself).
@@ -393,6 +407,62 @@ def problem_view(problem: Problem) -> dict[str, Any]:
         "element": element_of(problem.pointer),
         "message": problem_message(problem),
     }
+
+
+def _title(node: Any) -> str:
+    title = node.get("title") if isinstance(node, dict) else None
+    return title.strip() if isinstance(title, str) else ""
+
+
+def place_name(document: Any, element: dict[str, str]) -> str:
+    """Return the name an administrator knows an element by: a question's or a section's
+    title (its id when it has none), the questionnaire's title for the rest. The JSON text
+    may have given any part another shape: what cannot be read is named by its id."""
+    document = document if isinstance(document, dict) else {}
+    schema = document.get("schema") if isinstance(document.get("schema"), dict) else {}
+    ui = document.get("ui") if isinstance(document.get("ui"), dict) else {}
+    if element.get("kind") == "question":
+        parent, _slash, child = element.get("id", "").partition("/")
+        properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+        node = properties.get(parent)
+        if child:
+            items = node.get("items") if isinstance(node, dict) else None
+            children = items.get("properties") if isinstance(items, dict) else None
+            node = children.get(child) if isinstance(children, dict) else None
+        return _title(node) or element.get("id", "")
+    if element.get("kind") == "section":
+        sections = ui.get("sections") if isinstance(ui.get("sections"), list) else []
+        try:
+            section = sections[int(element.get("index", ""))]
+        except (ValueError, IndexError):
+            section = None
+        if not isinstance(section, dict):
+            return ""
+        return _title(section) or str(section.get("id", ""))
+    if element.get("kind") == "translation":
+        return own_name(element.get("lang", ""))
+    title = document.get("title")
+    return title.strip() if isinstance(title, str) else ""
+
+
+def problem_views(problems: list[Problem], document: Any) -> list[dict[str, Any]]:
+    """Return a document's problems as the builder and the publish page show them: each
+    sentence once per element (a questionnaire without questions breaks two rules, no
+    question in the schema and no section in the layout, that say the same), with the name
+    of the element it is in (``place``) for the administrator, and their JSON Pointers
+    (``pointers``) for the JSON text."""
+    views: dict[tuple[str, str], dict[str, Any]] = {}
+    for problem in problems:
+        view = problem_view(problem)
+        key = (view["message"], json.dumps(view["element"], sort_keys=True))
+        if key in views:
+            if problem.pointer not in views[key]["pointers"]:
+                views[key]["pointers"].append(problem.pointer)
+            continue
+        view["pointers"] = [problem.pointer]
+        view["place"] = place_name(document, view["element"])
+        views[key] = view
+    return list(views.values())
 
 
 def edit_message(error: EditError | str) -> str:
@@ -429,6 +499,40 @@ def widget_names() -> list[tuple[str, str]]:
         ("language", _("Language")),
         ("group", _("Group of questions (repeatable)")),
     ]
+
+
+def pictogram_names() -> list[tuple[str, str]]:
+    """Return the shipped pictograms by their names in the administrator's language, in the
+    order of those names (their keys are the file names, in English)."""
+    names = {
+        "car": _("Car"),
+        "certificate": _("Certificate"),
+        "check": _("Tick"),
+        "children": _("Children"),
+        "computer": _("Computer"),
+        "document": _("Document"),
+        "education": _("Education"),
+        "family": _("Family"),
+        "goal": _("Goal"),
+        "health": _("Health"),
+        "heart": _("Heart"),
+        "home": _("Home"),
+        "info": _("Information"),
+        "language": _("Language"),
+        "map": _("Map"),
+        "money": _("Money"),
+        "norwegian": _("Norwegian"),
+        "people": _("People"),
+        "phone": _("Phone"),
+        "question": _("Question"),
+        "school": _("School"),
+        "time": _("Time"),
+        "tools": _("Tools"),
+        "work": _("Work"),
+    }
+    # A pictogram added without a name here is still offered, by its key.
+    named = [(key, names.get(key, key)) for key in PICTOGRAMS]
+    return sorted(named, key=lambda pair: (pair[1].casefold(), pair[0]))
 
 
 def page_strings() -> dict[str, str]:
@@ -521,6 +625,8 @@ def page_strings() -> dict[str, str]:
             "The preview appears when the questionnaire has a section with a question."
         ),
         "preview_hidden": _("With the answers given in the preview, this page is skipped."),
+        "preview_empty": _("This page has no questions yet."),
+        "option_needed": _("Write the text of the new answer option in the box first."),
         "preview_page": _("Page %(position)s of %(count)s"),
         "json_show": _("Show the JSON text"),
         "json_hide": _("Hide the JSON text"),

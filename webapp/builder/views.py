@@ -38,7 +38,6 @@ from ..pwa.views import client_strings
 from ..questionnaires import diff, editing
 from ..questionnaires.editing import EditError
 from ..questionnaires.names import country_names, language_codes, language_names, text_direction
-from ..questionnaires.pictograms import PICTOGRAMS
 from ..questionnaires.types import REGISTRY
 from ..services import builder
 from ..services import questionnaires as questionnaire_service
@@ -48,7 +47,8 @@ from .messages import (
     change_words,
     edit_message,
     page_strings,
-    problem_view,
+    pictogram_names,
+    problem_views,
     type_change_message,
     widget_names,
 )
@@ -113,13 +113,29 @@ def ordered_json(body: Any, status: int = 200):
     )
 
 
+def preview_languages(document: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """Return the languages the preview shows a draft in: code, own name and direction."""
+    listed = document.get("languages")  # the JSON text may have saved anything here
+    languages = [
+        code
+        for code in (listed if isinstance(listed, list) else [])
+        if isinstance(code, str) and code in language_codes()
+    ] or ["nb"]
+    return [(code, own_name(code), text_direction(code)) for code in languages]
+
+
 def state(draft: QuestionnaireDraft, **extra: Any) -> dict[str, Any]:
-    """Return what the builder's script needs to show a draft."""
+    """Return what the builder's script needs to show a draft: with its languages, so the
+    preview's language list and the Translate links follow a language ticked a moment ago."""
     return {
         "revision": draft.revision,
         "document": draft.document,
         "source_text": draft.source_text,
-        "problems": [problem_view(p) for p in builder.problems_of(draft)],
+        "problems": problem_views(builder.problems_of(draft), draft.document),
+        "languages": preview_languages(draft.document),
+        "translated": [
+            (code, own_name(code)) for code in builder.translated_languages(draft.document)
+        ],
         **extra,
     }
 
@@ -176,12 +192,8 @@ def edit(slug: str):
     draft = draft_or_404(slug)
     other = builder.open_draft(draft, current_actor())
     db.session.commit()
-    listed = draft.document.get("languages")  # the JSON text may have saved anything here
-    languages = [
-        code
-        for code in (listed if isinstance(listed, list) else [])
-        if isinstance(code, str) and code in language_codes()
-    ] or ["nb"]
+    shown = state(draft)
+    languages = [code for code, _name, _dir in shown["languages"]]
     widgets = [(name, label) for name, label in widget_names() if name in REGISTRY]
     config = {
         "csrf": generate_csrf(),
@@ -193,24 +205,23 @@ def edit(slug: str):
         "widgets": widgets,
         "operators": {name: list(editing.operators_for(name)) for name in REGISTRY},
         "limits": {key: list(widgets) for key, widgets in editing.LIMITS.items()},
-        "pictograms": sorted(PICTOGRAMS),
+        "pictograms": pictogram_names(),
         "languages": [(code, own_name(code)) for code in current_app.config["LANGUAGES"]],
         "published": sorted(builder.published_refs(draft.questionnaire)),
     }
     config["urls"]["json"] = url_for(".json_text", slug=slug)
     config["urls"]["preview"] = url_for(".preview", slug=slug, lang="LANG")
+    config["urls"]["translations"] = url_for(".translations", slug=slug, lang="LANG")
     return render_template(
         "builder/edit.html",
         draft=draft,
         other=other,
-        state=htmlsafe_json_dumps(state(draft), dumps=partial(json.dumps, ensure_ascii=False)),
+        state=htmlsafe_json_dumps(shown, dumps=partial(json.dumps, ensure_ascii=False)),
         config=config,
         importmap=import_map(),
-        languages=[(code, own_name(code), text_direction(code)) for code in languages],
+        languages=shown["languages"],
         import_form=ImportOverForm(revision=draft.revision, formdata=None),
-        translated=[
-            (code, own_name(code)) for code in builder.translated_languages(draft.document)
-        ],
+        translated=shown["translated"],
     )
 
 
@@ -328,7 +339,7 @@ def publish(slug: str):
             else:
                 flash(_("Nothing changed: this is the same as the latest version."), "info")
             return redirect(url_for("admin.questionnaires"))
-    problems = [problem_view(p) for p in builder.problems_of(draft)]
+    problems = problem_views(builder.problems_of(draft), draft.document)
     latest = draft.questionnaire.latest
     type_changes = []
     differences: list[str] = []

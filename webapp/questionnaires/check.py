@@ -614,6 +614,7 @@ def _question_problems(
                     )  # fmt: skip
                 )
             seen.add(key)
+        problems += _same_option_texts(document, qid, schema, options, options_pointer)
         fewest = schema.get("minItems")
         if widget == "multichoice" and _limit(fewest) is not None and fewest > len(options):
             # Each option can be chosen once: no answer has that many (uniqueItems or not,
@@ -696,6 +697,60 @@ def _question_problems(
                             "condition_in_group",
                         )
                     )
+    return problems
+
+
+def _text_key(text: Any) -> str | None:
+    """Return a text as a reader compares it (case and spacing aside), or None for no text."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    return " ".join(text.split()).casefold()
+
+
+def _same_option_texts(
+    document: Mapping[str, Any],
+    qid: str,
+    schema: Mapping[str, Any],
+    options: list[Any],
+    options_pointer: str,
+) -> list[Problem]:
+    """Report two options of one question with the same text in one language.
+
+    Their values differ (the builder makes a new value for a text given twice), so the answers
+    differ too, but a participant cannot tell which is which, and a condition or resource tag
+    on one of them silently misses those who chose the other. The source language is compared
+    on the options' titles, every other language on its translations of them (an option left
+    untranslated shows its source text, which the source language's comparison covers).
+    """
+    title = schema.get("title")
+    question = _short(title.strip() if isinstance(title, str) and title.strip() else qid)
+    problems: list[Problem] = []
+    translations = document.get("translations") or {}
+    languages: list[tuple[str | None, Mapping[str, Any]]] = [(None, {})]
+    languages += [(lang, entries) for lang, entries in translations.items()]
+    for lang, entries in languages:
+        seen: set[str] = set()
+        for index, option in enumerate(options):
+            place = f"{options_pointer}/{index}/title"
+            text = option.get("title") if lang is None else entries.get(place)
+            key = _text_key(text)
+            if key is None:
+                continue
+            if key in seen:
+                params = (("question", question), ("option", _short(text.strip())))
+                if lang is None:
+                    problems.append(
+                        Problem(place, f"two options of question {qid!r} have the text "
+                                f"{text!r}", "same_option_text", params)
+                    )  # fmt: skip
+                else:
+                    problems.append(
+                        Problem(f"/translations/{pointer_escape(lang)}/{pointer_escape(place)}",
+                                f"two options of question {qid!r} have the text {text!r} in "
+                                f"{lang!r}", "same_option_text_translated",
+                                (*params, ("lang", lang)))
+                    )  # fmt: skip
+            seen.add(key)
     return problems
 
 

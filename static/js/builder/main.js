@@ -255,6 +255,23 @@ function selectInput(id, choices, value, onchange) {
     choices.map(([v, label]) => el("option", { value: v, selected: v === value }, label)));
 }
 
+/**
+ * The Pictogram field: the pictograms by their names in the administrator's language, and the
+ * chosen one drawn beside the list (a name alone is hard to picture).
+ */
+function pictogramField(id, value, onchange) {
+  // No class for none: .picto is drawn as a block of colour, and overrides [hidden].
+  const drawn = (name) => (name ? `picto picto-${name}` : "");
+  const shown = el("span", { class: drawn(value), id: `${id}-shown`, "aria-hidden": "true" });
+  const select = selectInput(id, [["", S.none], ...C.pictograms], value ?? "", (v) => {
+    shown.className = drawn(v);
+    onchange(v || null);
+  });
+  const box = field(S.icon, select);
+  box.append(" ", shown);
+  return box;
+}
+
 function actions(kind, id, label) {
   const op = kind === "section" ? "section" : "question";
   const args = kind === "section" ? { section: id } : { question: id };
@@ -316,7 +333,7 @@ function sectionSettings(id) {
     actions("section", id, section.title),
     field(S.title, textInput("f-title", section.title, set("title"))),
     field(S.description, textInput("f-description", section.description, set("description"))),
-    field(S.icon, selectInput("f-icon", [["", S.none], ...C.pictograms.map((p) => [p, p])], section.icon ?? "", (v) => set("icon")(v || null))),
+    pictogramField("f-icon", section.icon, (v) => set("icon")(v)),
     conditionControls(section.visible_if, earlier, ctxFor(), (c) => set("visible_if")(c)),
     addQuestionForm(id, null),
   ];
@@ -381,7 +398,7 @@ function questionSettings(ref) {
     out.push(field(S.min_label, textInput("f-min_label", ui.min_label, set("min_label"))),
       field(S.max_label, textInput("f-max_label", ui.max_label, set("max_label"))));
   }
-  out.push(field(S.icon, selectInput("f-icon", [["", S.none], ...C.pictograms.map((p) => [p, p])], ui.icon ?? "", (v) => set("icon")(v || null))));
+  out.push(pictogramField("f-icon", ui.icon, (v) => set("icon")(v)));
   if (widget === "choice" || widget === "multichoice") out.push(optionEditor(ref, published));
   if (widget === "yesno") out.push(tagEditor(ref, [["true", S.yes], ["false", S.no]]));
   if (!child) {
@@ -437,8 +454,7 @@ function optionEditor(ref, published) {
         (v) => opt("set_option", { value: v }), { disabled: published, ...key("value") })),
       field(S.resource_tags, textInput(`f-opt-${i}-tags`, listOr(objectOr(ui.resource_tags)[token]).join(", "),
         (v) => setEntry(ref, "resource_tags", token, tagList(v)), key("tags"))),
-      field(S.icon, selectInput(`f-opt-${i}-icon`, [["", S.none], ...C.pictograms.map((p) => [p, p])],
-        objectOr(ui.option_icons)[token] ?? "", (v) => setEntry(ref, "option_icons", token, v || null))),
+      pictogramField(`f-opt-${i}-icon`, objectOr(ui.option_icons)[token], (v) => setEntry(ref, "option_icons", token, v)),
       el("div", { class: "actions" },
         // Focus stays with the option moved, so "Move up" pressed again moves it further.
         el("button", { type: "button", id: `f-opt-${i}-up`, ...key("up"), onclick: () => opt("move_option", { delta: -1 }, format(S.moved_up, { name: label })) }, S.up),
@@ -447,10 +463,22 @@ function optionEditor(ref, published) {
         el("button", { type: "button", id: `f-opt-${i}-delete`, class: "danger", onclick: () => opt("delete_option", {}, format(S.deleted, { name: label })) }, S.delete))));
   });
   const title = el("input", { id: "f-new-option", type: "text" });
+  // An empty box is said next to it: the page's own error box is out of sight on a phone.
+  const error = el("p", { class: "error", id: "f-new-option-error", hidden: true });
+  const box = field(S.new_option, title);
+  box.insertBefore(error, title);
   return el("fieldset", {}, el("legend", {}, S.options), el("ol", {}, rows),
-    el("div", { class: "inline-form" }, field(S.new_option, title),
+    el("div", { class: "inline-form" }, box,
       el("button", { type: "button", id: "f-add-option", onclick: () => {
-        if (!title.value.trim()) return fail({ message: S.title_needed });
+        if (!title.value.trim()) {
+          error.textContent = S.option_needed;
+          error.hidden = false;
+          title.setAttribute("aria-invalid", "true");
+          title.setAttribute("aria-describedby", error.id);
+          title.focus();
+          announce(S.option_needed);
+          return;
+        }
         taken(title);
         send("add_option", { question: ref, title: title.value }, format(S.added, { name: title.value }))
           .then(() => $("f-new-option")?.focus());
@@ -478,9 +506,41 @@ function renderProblems() {
         : { kind: "questionnaire" };
     const where = target.kind === "question" ? titleOf(target.id)
       : target.kind === "section" ? textOr(section.title, "") : textOr(doc().title, "");
+    // The JSON Pointer is for those editing the JSON text; the others go by the element's name.
     return el("li", {}, el("button", { type: "button", class: "link", onclick: () => select(target) },
-      `${where}: `), p.message, " ", el("code", {}, p.pointer || "/"));
+      `${where}: `), p.message, jsonOpen()
+      ? listOr(p.pointers ?? [p.pointer]).map((pointer) => [" ", el("code", {}, pointer || "/")]) : null);
   }) : [el("li", {}, S.no_problems)]));
+}
+
+const jsonOpen = () => $("json-panel")?.hidden === false;
+
+// -------------------------------------------------------------------------------- languages
+
+const sameList = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * The preview's language list and the Translate links, drawn from the draft's languages as
+ * the server last answered: a language ticked in the settings is there at once.
+ */
+function renderLanguages() {
+  const languages = listOr(state.languages).filter(Array.isArray);
+  const select = $("preview-lang");
+  const codes = languages.map(([code]) => code);
+  if (codes.length && !sameList([...select.options].map((o) => o.value), codes)) {
+    const chosen = select.value;
+    select.replaceChildren(...languages.map(([code, name]) =>
+      el("option", { value: code, lang: code.replace("_", "-") }, name)));
+    select.value = codes.includes(chosen) ? chosen : codes[0];
+  }
+  const translated = listOr(state.translated).filter(Array.isArray);
+  const links = $("translate-links");
+  const hrefFor = (code) => C.urls.translations.replace("LANG", encodeURIComponent(code));
+  if (!sameList([...links.querySelectorAll("a")].map((a) => a.getAttribute("href")), translated.map(([code]) => hrefFor(code)))) {
+    links.replaceChildren(...translated.map(([code, name]) =>
+      el("li", {}, el("a", { href: hrefFor(code), lang: code.replace("_", "-") }, name))));
+  }
+  $("translate").hidden = !translated.length;
 }
 
 // ------------------------------------------------------- typing on while a change is saved
@@ -563,7 +623,7 @@ function render() {
   try {
     // Each part on its own: one the JSON text's shapes trip up leaves the others (the
     // Problems list above all) drawn, and the page working.
-    for (const part of [renderProblems, renderOutline, renderSettings, drawPreview, refreshJson]) {
+    for (const part of [renderProblems, renderLanguages, renderOutline, renderSettings, drawPreview, refreshJson]) {
       try {
         part();
       } catch (error) {
@@ -593,6 +653,7 @@ $("json-open").addEventListener("click", async () => {
   panel.hidden = !open;
   $("json-open").setAttribute("aria-expanded", String(open));
   $("json-open").textContent = open ? S.json_hide : S.json_show;
+  renderProblems(); // with the JSON Pointers while the JSON text is open
   if (open && !json) {
     try {
       const module = await import("./json-view.js");

@@ -86,7 +86,9 @@ export function renderPreview(doc, selected, ctx) {
   } catch {
     form.replaceChildren(ctx.el("p", {}, S.preview_unavailable));
   }
-  if (!shownItems(definition, section, answers).length) form.append(ctx.el("p", { class: "muted" }, S.preview_hidden));
+  // A page with nothing on it yet is not one its conditions skip.
+  if (!section.items.length) form.append(ctx.el("p", { class: "muted" }, S.preview_empty));
+  else if (!shownItems(definition, section, answers).length) form.append(ctx.el("p", { class: "muted" }, S.preview_hidden));
   $("preview-page").textContent = ctx.S.preview_page.replace("%(position)s", page + 1).replace("%(count)s", definition.sections.length);
   $("preview-back").disabled = page === 0;
   $("preview-next").disabled = page === definition.sections.length - 1;
