@@ -9,9 +9,12 @@ pictogram lists named the pictograms by their English file names in every langua
 
 from __future__ import annotations
 
+import io
+import json
 import re
 
 import pytest
+from werkzeug.datastructures import FileStorage
 
 from webapp.builder.messages import problem_message
 from webapp.extensions import db
@@ -160,3 +163,20 @@ def test_the_pictograms_are_offered_by_name_in_the_administrators_language(app, 
     assert '["info", "Information"]' in offered
     # In the order of their names, not of their keys.
     assert offered.index('"Tick"') > offered.index('"Information"')
+
+
+def test_an_uploaded_file_without_questions_says_so_once_with_both_paths(app, world):
+    """The upload page is for JSON files: it keeps the paths, one line per sentence."""
+    from .test_cli_and_admin import upload
+
+    document = minimal_document()
+    document["schema"]["properties"], document["schema"]["required"] = {}, []
+    document["ui"]["sections"] = []
+    client = _admin_client(app, world)
+    token = csrf_token(client, "/admin/questionnaires")
+    file = FileStorage(io.BytesIO(json.dumps(document).encode()), "tomt.json")
+    answer = upload(client, {"csrf_token": token, "document": file})
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 422
+    assert page.count("The questionnaire has no questions yet.") == 1, page
+    assert "<code>/schema/properties</code> <code>/ui/sections</code>" in page

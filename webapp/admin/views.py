@@ -26,7 +26,7 @@ from wtforms import SelectChoice
 from .. import access
 from ..auth import current_actor, staff_required
 from ..builder.forms import ImportForm, NewQuestionnaireForm
-from ..builder.messages import problem_view, type_change_message, upload_message
+from ..builder.messages import problem_views, type_change_message, upload_message
 from ..extensions import db
 from ..i18n import choices as language_choices
 from ..i18n import interface_report, own_name
@@ -74,7 +74,7 @@ def questionnaires():
         else:
             if form.publish.data:
                 return _publish_upload(form, document)
-            problems = [problem_view(p) for p in check_document(document)]
+            problems = problem_views(check_document(document), document)
             if not problems:  # what publishing would refuse too: "no problems" promises it
                 other_audience, type_changes = builder.upload_refusals(current_actor(), document)
                 if other_audience:
@@ -88,7 +88,7 @@ def questionnaires():
 
 def _said(message: str) -> dict[str, str | None]:
     """A refusal that is about the whole file, shown like a problem without a place."""
-    return {"message": message, "pointer": None}
+    return {"message": message, "pointers": []}
 
 
 def _publish_upload(form: UploadForm, document: dict):
@@ -101,7 +101,7 @@ def _publish_upload(form: UploadForm, document: dict):
         db.session.commit()
     except builder.PublishRefused as refused:
         db.session.rollback()
-        problems = [problem_view(p) for p in refused.problems]
+        problems = problem_views(refused.problems, document)
         problems += [_said(type_change_message(c)) for c in refused.type_changes]
         return _listing(form, problems), 422
     except builder.AudienceMismatch:
