@@ -729,7 +729,17 @@ def _comment_error(error: comments.CommentError, kind: str, length: int) -> str:
             "This one can no longer be changed.",
             minutes=comments.EDIT_MINUTES,
         )
+    if error.code == "empty":
+        return _("A comment cannot be empty: write it in the box.")
     return _("Please write something.")
+
+
+def _view_args() -> dict[str, str]:
+    """How the response page is shown, as its address says: the participant's language beside
+    the reader's, skipped questions too. The page's forms post to addresses of their own with
+    it and come back to it, so that a comment refused, or added, leaves the page as it was
+    (without it a refused comment showed the answers in one language only)."""
+    return {name: "1" for name in ("beside", "hidden") if request.args.get(name) == "1"}
 
 
 def _left_behind(response, lang: str) -> list:
@@ -791,7 +801,7 @@ def review(response_id):
                 form.status.errors = [_review_error(error.code)]
             return _review_page(response, form=form)
         flash(_("The review is saved."), "success")
-        return redirect(url_for(".review", response_id=response.id))
+        return redirect(url_for(".review", response_id=response.id, **_view_args()))
     elif not form.csrf_token.errors and form.seen.data != reviews.review_state(response):
         _outdated_review_form(form, response)  # an outdated page matters more than the rest
     return _review_page(response, form=form)
@@ -845,7 +855,9 @@ def add_comment(response_id):
         else:
             db.session.commit()
             flash(_("Saved."), "success")
-            return redirect(url_for(".review", response_id=response.id, _anchor="comments"))
+            return redirect(
+                url_for(".review", response_id=response.id, _anchor="comments", **_view_args())
+            )
     return _review_page(response, comment_form=form)
 
 
@@ -874,14 +886,16 @@ def edit_comment(response_id, comment_id: int):
         else:
             db.session.commit()
             flash(_("Saved."), "success")
-            return redirect(url_for(".review", response_id=response.id, _anchor="comments"))
+            return redirect(
+                url_for(".review", response_id=response.id, _anchor="comments", **_view_args())
+            )
     if request.method == "GET":
         status = 200
     else:
         status = 409 if not editable else 422
     return render_template(
         "counsellor/comment_edit.html", response=response, comment=comment, form=form,
-        editable=editable,
+        editable=editable, view=_view_args(),
     ), status  # fmt: skip
 
 
@@ -901,7 +915,9 @@ def share_resource(response_id):
         else:
             db.session.commit()
             flash(_("Shared with the participant."), "success")
-            return redirect(url_for(".review", response_id=response.id, _anchor="suggested"))
+            return redirect(
+                url_for(".review", response_id=response.id, _anchor="suggested", **_view_args())
+            )
     else:
         form.note.errors = [_("This resource cannot be shared with the participant.")]
     return _review_page(response, share_form=form)
@@ -971,7 +987,9 @@ def resolve_conflict(response_id, index: int):
     else:
         flash(_("The conflict is settled. The participant's phone gets the answer you kept "
                 "the next time it syncs."), "success")  # fmt: skip
-    return redirect(url_for(".review", response_id=response.id, _anchor="conflicts-heading"))
+    return redirect(
+        url_for(".review", response_id=response.id, _anchor="conflicts-heading", **_view_args())
+    )
 
 
 def _resolve_error(code: str) -> str:
@@ -1042,6 +1060,7 @@ def _review_page(
         ),
         lang=lang,
         participant_lang=participant_lang,
+        view=_view_args(),
         share_form=share_form,
         shared={s.id: s for s in sharing.shared_with(response.participant, lang)},
     ), _review_status(form, comment_form, share_form, resolve_error)

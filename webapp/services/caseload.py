@@ -32,6 +32,11 @@ from . import questionnaires as questionnaire_service
 PAGE_SIZES = (25, 50, 100, 500)
 #: Progress of one questionnaire, in the order a response goes through them.
 PROGRESS = ("not_started", "draft", "submitted", "in_review", "follow_up", "completed")
+#: Answers sent whose review is not finished: submitted (not reviewed yet, or sent again after
+#: a follow-up), in review, or opened again for a follow-up. They still need the counsellor
+#: however many newer responses the participant has started since, so the caseload shows them
+#: beside the newest response and its filters find them.
+OPEN = ("submitted", "in_review", "follow_up")
 #: What the caseload can be filtered by: a questionnaire in that progress (nothing started at
 #: all for "not_started"), or a step past its deadline.
 STATES = (*PROGRESS, "overdue")
@@ -54,10 +59,13 @@ class Filters:
 @dataclass
 class Progress:
     questionnaire: Questionnaire
-    state: str  # one of PROGRESS
+    state: str  # one of PROGRESS: where the newest response stands
     #: When the phone last synced the draft (None: saved on the server pages only).
     synced_at: datetime | None = None
     updated_at: datetime | None = None
+    #: Where older responses to it stand that are still open (OPEN, in PROGRESS order, each
+    #: once and none the same as ``state``): a newer draft must not hide answers sent in.
+    earlier: tuple[str, ...] = ()
 
 
 @dataclass
@@ -114,19 +122,20 @@ def progress_state() -> sa.ColumnElement[str]:
     )
 
 
-def _latest_responses(*where: sa.ColumnElement[bool]) -> sa.Subquery:
-    """The ids of each participant's newest response to each questionnaire meant for them (a
-    participant may answer a questionnaire again; the caseload shows where the newest answer
-    stands), among the responses ``where`` selects.
+def _ranked_responses(*where: sa.ColumnElement[bool]) -> sa.Subquery:
+    """Each participant's responses to the questionnaires meant for them, among those ``where``
+    selects, numbered newest first per participant and questionnaire (``rank`` 1 is the newest:
+    a participant may answer a questionnaire again), with their progress (``state``).
 
     Numbered with a window function: each participant's responses are sorted once. (A test of
     "no newer response exists" per response read a participant's responses once for each of
     them: with a thousand responses, the caseload took seconds.)
     """
-    ranked = (
+    return (
         sa.select(
             Response.id,
             Response.participant_id,
+            progress_state().label("state"),
             sa.func.row_number()
             .over(
                 partition_by=(Response.participant_id, QuestionnaireVersion.questionnaire_id),
@@ -139,7 +148,27 @@ def _latest_responses(*where: sa.ColumnElement[bool]) -> sa.Subquery:
         .where(Questionnaire.audience == "participant", *where)
         .subquery()
     )
-    return sa.select(ranked.c.id, ranked.c.participant_id).where(ranked.c.rank == 1).subquery()
+
+
+def _shown_responses(*where: sa.ColumnElement[bool]) -> sa.Subquery:
+    """The ids of the responses the caseload shows, among those ``where`` selects: the newest
+    to each questionnaire, and older ones still open (OPEN), with ``newest`` saying which.
+
+    Only the newest of them once stood for the questionnaire, so sent answers vanished from
+    the row and from the state filters as soon as the participant pressed *Answer again*: a
+    new draft hid them while they still waited for the counsellor.
+    """
+    ranked = _ranked_responses(*where)
+    return (
+        sa.select(
+            ranked.c.id,
+            ranked.c.participant_id,
+            ranked.c.state,
+            (ranked.c.rank == 1).label("newest"),
+        )
+        .where(sa.or_(ranked.c.rank == 1, ranked.c.state.in_(OPEN)))
+        .subquery()
+    )
 
 
 def _participant_responses() -> sa.Select:
@@ -205,12 +234,12 @@ def _filtered(visible: sa.Select, filters: Filters, today: date) -> sa.Select:
     elif filters.state == "not_started":
         query = query.where(~_participant_responses().exists())
     elif filters.state:
-        latest = _latest_responses(Response.participant_id.in_(sa.select(query.subquery().c.id)))
+        # The responses the rows show (_shown_responses): a participant is found by any of
+        # them, so a new draft does not hide answers sent before it from "submitted".
+        shown = _shown_responses(Response.participant_id.in_(sa.select(query.subquery().c.id)))
         query = query.where(
             Participant.id.in_(
-                sa.select(latest.c.participant_id)
-                .join(Response, Response.id == latest.c.id)
-                .where(progress_state() == filters.state)
+                sa.select(shown.c.participant_id).where(shown.c.state == filters.state)
             )
         )
     return query
@@ -315,21 +344,22 @@ def page(
 
 @cache
 def _progress_statement() -> sa.Select:
-    """The progress of the newest response to each questionnaire of the participants whose
-    ids are bound as ``ids``: built once per process. Building it took about half a
-    millisecond of every caseload page (a window over a join, a subquery's columns, the review
-    state's CASE), as much as running it on a page of 50 (issue 12)."""
-    latest = _latest_responses(Response.participant_id.in_(sa.bindparam("ids", expanding=True)))
+    """The progress of the responses the caseload shows (_shown_responses) of the participants
+    whose ids are bound as ``ids``: built once per process. Building it took
+    about half a millisecond of every caseload page (a window over a join, a subquery's
+    columns, the review state's CASE), as much as running it on a page of 50 (issue 12)."""
+    shown = _shown_responses(Response.participant_id.in_(sa.bindparam("ids", expanding=True)))
     return (
         sa.select(
             Response.participant_id,
             QuestionnaireVersion.questionnaire_id,
-            progress_state(),
+            shown.c.state,
+            shown.c.newest,
             Response.synced_at,
             Response.updated_at,
             Response.conflicts,
         )
-        .join(latest, latest.c.id == Response.id)
+        .join(shown, shown.c.id == Response.id)
         .join(QuestionnaireVersion, Response.version_id == QuestionnaireVersion.id)
     )
 
@@ -355,9 +385,16 @@ def _add_progress(municipality_id: int, rows: list[Row]) -> None:
             )
         )
     answered: dict[int, dict[int, Progress]] = {pid: {} for pid in ids}
-    for pid, qid, state, synced_at, updated_at, recorded in found:
-        answered[pid][qid] = Progress(known[qid], state, synced_at, updated_at)
-        conflicts[pid] += revisions.open_conflicts(recorded)
+    earlier: dict[tuple[int, int], set[str]] = {}
+    for pid, qid, state, newest, synced_at, updated_at, recorded in found:
+        if newest:
+            answered[pid][qid] = Progress(known[qid], state, synced_at, updated_at)
+            conflicts[pid] += revisions.open_conflicts(recorded)
+        else:
+            earlier.setdefault((pid, qid), set()).add(state)
+    for (pid, qid), states in earlier.items():
+        progress = answered[pid][qid]
+        progress.earlier = tuple(s for s in OPEN if s in states and s != progress.state)
     for row in rows:
         pid = row.participant.id
         row.open_conflicts = conflicts[pid]

@@ -35,7 +35,7 @@ from ..models import (
 )
 from ..models.types import utcnow
 from . import deadlines
-from .caseload import PROGRESS, progress_state
+from .caseload import OPEN, PROGRESS, progress_state
 
 #: The smallest group a chart shows as a number.
 MINIMUM = 5
@@ -146,15 +146,21 @@ def mapping_questionnaire_ids() -> sa.Select:
     )
 
 
-def _newest(municipality_id: int, *where: sa.ColumnElement[bool], by=None) -> sa.Subquery:
+def _newest(
+    municipality_id: int, *where: sa.ColumnElement[bool], by=None, first=None
+) -> sa.Subquery:
     """The id of each participant's newest mapping response among those ``where`` selects
-    (newest by ``by``, else by when it was started), numbered in SQL."""
+    (newest by ``by``, else by when it was started; those ``first`` selects before all the
+    others, when given), numbered in SQL."""
     by = by if by is not None else Response.created_at
+    order = (by.desc(), Response.id.desc())
+    if first is not None:
+        order = (sa.case((first, 0), else_=1), *order)
     ranked = (
         sa.select(
             Response.id,
             sa.func.row_number()
-            .over(partition_by=Response.participant_id, order_by=(by.desc(), Response.id.desc()))
+            .over(partition_by=Response.participant_id, order_by=order)
             .label("rank"),
         )
         .join(Participant, Response.participant_id == Participant.id)
@@ -184,8 +190,11 @@ def _count_by(value: sa.ColumnElement, responses: sa.Subquery) -> Counter:
 
 
 def _mapping_states(municipality_id: int, people: int) -> dict[str, int]:
-    """Count participants by the progress of their newest mapping ("not_started" if none)."""
-    counts = _count_by(progress_state(), _newest(municipality_id))
+    """Count participants by the progress of their newest mapping still open (sent, and its
+    review not finished: caseload.OPEN), else of their newest mapping ("not_started" if none).
+    A mapping started again must not hide one sent before it that waits for the counsellor:
+    the caseload shows both, and finds the participant under either state."""
+    counts = _count_by(progress_state(), _newest(municipality_id, first=progress_state().in_(OPEN)))
     counts["not_started"] = people - sum(counts.values())
     return {state: counts[state] for state in PROGRESS}
 
