@@ -96,6 +96,7 @@ def test_a_server_without_the_vapid_key_the_others_have_is_refused(app, runner, 
     with app.app_context(), pytest.raises(key_check.KeysDiffer) as refused:
         key_check.verify(app)
     assert refused.value.message.startswith("This server has no VAPID key")
+    assert "keys accept" not in refused.value.message  # it would record nothing
     checked = runner.invoke(args=["keys", "check"])
     assert checked.exit_code == 1
     assert "LOYPE_VAPID_PRIVATE_KEY: MISSING on this server" in checked.output

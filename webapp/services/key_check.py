@@ -137,10 +137,13 @@ def explain(differing: list[KeyState]) -> str:
                 f"not the one phones subscribed with (recorded {since}). Every push signed "
                 "with it would be refused."
             )
-    lines.append(
-        "Give this server the same key as the others. If the key was changed on purpose, run "
-        "`flask --app wsgi keys accept` once (docs/deploy.md says what a new key ends)."
-    )
+    lines.append("Give this server the same key as the others.")
+    if any(state.fingerprint is not None for state in differing):
+        # A key this server lacks is not recorded by accepting: it has none to record.
+        lines.append(
+            "If the key was changed on purpose, run `flask --app wsgi keys accept` once "
+            "(docs/deploy.md says what a new key ends)."
+        )
     return " ".join(lines)
 
 
