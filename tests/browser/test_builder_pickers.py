@@ -38,10 +38,10 @@ def new_draft(app, world, questions: list[tuple[str, str, list[str] | None]]) ->
     return slug
 
 
-def open_builder(browser, live_server, world, slug: str):
+def open_builder(browser, live_server, world, slug: str, viewport: dict | None = None):
     errors: list[str] = []
     ctx = browser.new_context(
-        viewport={"width": 1280, "height": 900}, base_url=live_server, bypass_csp=True
+        viewport=viewport or {"width": 1280, "height": 900}, base_url=live_server, bypass_csp=True
     )
     ctx.set_default_timeout(TIMEOUT_MS)
     page = ctx.new_page()

@@ -15,13 +15,12 @@ from webapp.extensions import db
 from webapp.services import builder
 
 from ..test_builder import staff
-from .conftest import TIMEOUT_MS
-from .test_builder import announced, press_on, settled, sign_in, type_into
+from .conftest import PHONE
+from .test_builder import announced, press_on, settled, type_into
+from .test_builder_pickers import open_builder
 
 # The page's script is the same whatever the database behind it.
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-
-PHONE = {"width": 360, "height": 740}
 
 
 def _new_questionnaire(app, world, title: str) -> str:
@@ -31,21 +30,9 @@ def _new_questionnaire(app, world, title: str) -> str:
     return slug
 
 
-def _open(browser, live_server, world, slug: str, viewport: dict):
-    errors: list[str] = []
-    ctx = browser.new_context(viewport=viewport, base_url=live_server, bypass_csp=True)
-    ctx.set_default_timeout(TIMEOUT_MS)
-    page = ctx.new_page()
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    sign_in(page, world.emails["admin1"])
-    page.goto(f"/admin/builder/{slug}")
-    page.wait_for_selector("#outline button")
-    return ctx, page, errors
-
-
 def test_a_new_questionnaire_built_on_a_phone_wide_window(app, world, browser, live_server):
     slug = _new_questionnaire(app, world, "Farger")
-    ctx, page, errors = _open(browser, live_server, world, slug, PHONE)
+    ctx, page, errors = open_builder(browser, live_server, world, slug, PHONE)
     problems = page.locator("#problems li")
     # Said once, by the questionnaire's name, without the JSON paths.
     assert problems.count() == 1
@@ -95,7 +82,7 @@ def test_a_new_questionnaire_built_on_a_phone_wide_window(app, world, browser, l
 
 def test_languages_and_pictograms_on_a_desktop_window(app, world, browser, live_server):
     slug = _new_questionnaire(app, world, "Språk")
-    ctx, page, errors = _open(browser, live_server, world, slug, {"width": 1280, "height": 900})
+    ctx, page, errors = open_builder(browser, live_server, world, slug)
     type_into(page, "#new-section-title", "Om deg")
     page.keyboard.press("Enter")
     announced(page, "Added")

@@ -10,10 +10,9 @@ from webapp.extensions import db
 from webapp.models import Participant, Questionnaire
 from webapp.services import responses as response_service
 
-from ..conftest import PASSWORD
 from .app_driver import open_app
 from .conftest import PHONE
-from .test_accessibility import ANSWERS
+from .test_accessibility import ANSWERS, sign_in_staff
 
 LONG = "https://example.org/" + "dokumentasjon" * 23  # 319 characters, no space
 
@@ -52,11 +51,7 @@ def test_long_words_wrap_on_every_page_that_shows_answers(app, world, context, l
     staff = context.browser.new_context(viewport=PHONE, locale="en-GB", base_url=live_server)
     try:
         page = staff.new_page()
-        page.goto("/login")
-        page.fill("#email", world.emails["c1"])
-        page.fill("#password", PASSWORD)
-        with page.expect_navigation():
-            page.click("main button[type=submit]")
+        sign_in_staff(page, world.emails["c1"])
         page.goto(f"/responses/{response_id}")
         assert LONG[:40] in page.inner_text("main")
         assert _width(page) <= PHONE["width"]

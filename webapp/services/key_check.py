@@ -27,6 +27,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask import Flask
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..config import ConfigError
 from ..extensions import db
@@ -100,18 +101,15 @@ def states(app: Flask) -> list[KeyState]:
 def _record_missing(app: Flask) -> None:
     """Record the fingerprints no server has recorded yet. Two servers starting at once on a
     new database: the second one's insert waits for the first's and then finds its row."""
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    dialect_insert = postgresql.insert if postgres else sqlite.insert  # as throttle.py does
     for name, fingerprint in fingerprints(app).items():
-        statement = _insert_new().values(name=name, fingerprint=fingerprint, recorded_at=utcnow())
-        db.session.execute(statement.on_conflict_do_nothing(index_elements=["name"]))
+        db.session.execute(
+            dialect_insert(KeyFingerprint)
+            .values(name=name, fingerprint=fingerprint, recorded_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
     db.session.commit()
-
-
-def _insert_new():
-    if db.engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(KeyFingerprint)
 
 
 def explain(differing: list[KeyState]) -> str:
