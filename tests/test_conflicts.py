@@ -284,3 +284,18 @@ def test_resolving_against_the_model(app, world):
         db.session.commit()
     Resolving.app, Resolving.world = app, world
     run_against_model(Resolving, 15, 15)
+
+
+def test_a_conflict_in_sent_answers_still_counts_after_answer_again(app, world, phone, as_actor):
+    """The caseload counted conflicts in the newest response only: once the participant pressed
+    *Answer again*, a conflict in the answers they had sent vanished from the count while the
+    sent response itself still showed in the row."""
+    rid = _clash(phone)
+    answers = {**stored(app, rid).answers, "short_term_goal_kind": "work",
+               "long_term_goal_kind": "work"}  # fmt: skip
+    sent = put(phone, rid, body(answers, status="submitted", base=stored(app, rid).revision))
+    assert sent.status_code == 200, sent.json
+    again = put(phone, str(uuid.uuid4()), body({"mapped_before": "yes"}))
+    assert again.status_code in (200, 201), again.json
+    caseload = as_actor(app, "c1").get("/caseload").get_data(as_text=True)
+    assert "Open conflicts: 1" in caseload

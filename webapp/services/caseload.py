@@ -76,7 +76,9 @@ class Row:
     steps: list[deadlines.Step] = field(default_factory=list)
     #: How many steps of the follow-up plan are open past their due date.
     overdue_next_steps: int = 0
-    #: Sync conflicts not settled yet, over the latest response to each questionnaire.
+    #: Sync conflicts not settled yet, over the responses the row shows: the newest to each
+    #: questionnaire and the older ones still open (a conflict in answers sent before the
+    #: participant pressed *Answer again* still needs the counsellor).
     open_conflicts: int = 0
 
     @property
@@ -387,9 +389,9 @@ def _add_progress(municipality_id: int, rows: list[Row]) -> None:
     answered: dict[int, dict[int, Progress]] = {pid: {} for pid in ids}
     earlier: dict[tuple[int, int], set[str]] = {}
     for pid, qid, state, newest, synced_at, updated_at, recorded in found:
+        conflicts[pid] += revisions.open_conflicts(recorded)
         if newest:
             answered[pid][qid] = Progress(known[qid], state, synced_at, updated_at)
-            conflicts[pid] += revisions.open_conflicts(recorded)
         else:
             earlier.setdefault((pid, qid), set()).add(state)
     for (pid, qid), states in earlier.items():
