@@ -94,6 +94,10 @@ STRUCTURE = [
      _set(["ui", "questions", "educations"],
           {"items": {"years": {"visible_if": {"question": "name", "answered": True}}}}),
      "/ui/questions/educations/items/years/visible_if", "cannot have a condition of its own"),
+    # Named by its question: the builder shows the place beside it, the upload page does not.
+    ("an option's value twice", _set([*P, "work", "oneOf", 1, "const"], "yes"),
+     "/schema/properties/work/oneOf/1/const", "The question “Jobber du?” has two answer options "
+     "with the same value, yes."),
     ("no widget", _set([*P, "name"], {"title": "Navn"}), "/schema/properties/name",
      "It is not clear which type of question “name” is"),
     ("a question that is not an object", _set([*P, "name"], True), "/schema/properties/name",

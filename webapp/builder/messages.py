@@ -52,7 +52,10 @@ PROBLEMS = {
     ),
     "no_title": _l("This question has no text. Write the question."),
     "option_no_title": _l("An answer option has no text. Write it or remove the option."),
-    "duplicate_option": _l("Two answer options have the same value, %(value)s."),
+    "duplicate_option": _l(
+        "The question “%(question)s” has two answer options with the same value, %(value)s. "
+        "Give each option its own value."
+    ),
     "same_option_text": _l(
         "The question “%(question)s” has two answer options with the same text, “%(option)s”. "
         "Participants cannot tell them apart: change one of them."

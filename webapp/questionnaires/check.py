@@ -610,7 +610,7 @@ def _question_problems(
                         f"{options_pointer}/{index}/const",
                         f"duplicate option value {key}",
                         "duplicate_option",
-                        (("value", key),),
+                        (("question", _question_name(qid, schema)), ("value", key)),
                     )  # fmt: skip
                 )
             seen.add(key)
@@ -707,6 +707,12 @@ def _text_key(text: Any) -> str | None:
     return " ".join(text.split()).casefold()
 
 
+def _question_name(qid: str, schema: Mapping[str, Any]) -> str:
+    """Return a question as a problem names it: its text, or its name when it has none."""
+    title = schema.get("title")
+    return _short(title.strip() if isinstance(title, str) and title.strip() else qid)
+
+
 def _same_option_texts(
     document: Mapping[str, Any],
     qid: str,
@@ -722,8 +728,7 @@ def _same_option_texts(
     on the options' titles, every other language on its translations of them (an option left
     untranslated shows its source text, which the source language's comparison covers).
     """
-    title = schema.get("title")
-    question = _short(title.strip() if isinstance(title, str) and title.strip() else qid)
+    question = _question_name(qid, schema)
     problems: list[Problem] = []
     translations = document.get("translations") or {}
     languages: list[tuple[str | None, Mapping[str, Any]]] = [(None, {})]
