@@ -217,6 +217,9 @@ def test_a_message_with_another_status_is_refused_not_dropped(app, world, as_act
     page = _text(refused)
     assert WITHOUT_FOLLOW_UP in page and "Nothing was changed." in page
     assert "The review is saved." not in page
+    # The summary says what was refused: a review, not "answers".
+    summary = page[page.index('class="error-summary"') :].split("</div>")[0]
+    assert "The review was not saved" in summary and "Please check these answers" not in summary
     assert _stored(app, rid) == before
     # What was typed is still in the box, to be moved to a message under Comments.
     assert form_fields(refused.get_data(as_text=True))["message"] == "Great work, see you Tuesday"
