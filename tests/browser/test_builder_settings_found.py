@@ -30,6 +30,20 @@ def _new_questionnaire(app, world, title: str) -> str:
     return slug
 
 
+def _said_beside(page, box: str, message: str) -> None:
+    """An empty box's error: next to the box, in sight on a phone, the box focused and
+    described by it; the page's own error box (out of sight above) says nothing."""
+    error = page.locator(f"#{box}-error")
+    error.wait_for(state="visible")
+    assert error.inner_text() == message
+    assert page.evaluate("document.activeElement.id") == box
+    assert page.get_attribute(f"#{box}", "aria-describedby") == f"{box}-error"
+    assert page.get_attribute(f"#{box}", "aria-invalid") == "true"
+    shown = error.bounding_box()
+    assert shown is not None and 0 <= shown["y"] and shown["y"] + shown["height"] <= PHONE["height"]
+    assert page.locator("#builder-error").inner_text() == ""
+
+
 def test_a_new_questionnaire_built_on_a_phone_wide_window(app, world, browser, live_server):
     slug = _new_questionnaire(app, world, "Farger")
     ctx, page, errors = open_builder(browser, live_server, world, slug, PHONE)
@@ -38,10 +52,17 @@ def test_a_new_questionnaire_built_on_a_phone_wide_window(app, world, browser, l
     assert problems.count() == 1
     assert problems.text_content() == "Farger: The questionnaire has no questions yet."
 
+    # An empty "Add section" box is said next to it, in sight on a phone, and not after.
+    page.focus("#new-section-title")
+    page.keyboard.press("Enter")
+    _said_beside(page, "new-section-title", "Please write a text.")
+
     # An empty page is empty, not skipped by a condition.
     type_into(page, "#new-section-title", "Farger")
     page.keyboard.press("Enter")
     announced(page, "Added")
+    assert page.locator("#new-section-title-error").count() == 0
+    assert page.get_attribute("#new-section-title", "aria-invalid") is None
     preview = page.locator("#preview")
     page.wait_for_function(
         "() => document.getElementById('preview').textContent.includes('no questions yet')"
@@ -50,19 +71,15 @@ def test_a_new_questionnaire_built_on_a_phone_wide_window(app, world, browser, l
     assert "skipped" not in preview.inner_text()
 
     page.select_option("#new-question-widget", "choice")
+    press_on(page, "#add-question-submit")
+    _said_beside(page, "new-question-title", "Please write a text.")
     type_into(page, "#new-question-title", "Favorittfarge?")
     press_on(page, "#add-question-submit")
     page.wait_for_function("document.activeElement.id === 'f-title'")
 
     # "Add option" with an empty box says what to do next to the box, in sight on a phone.
     press_on(page, "#f-add-option")
-    error = page.locator("#f-new-option-error")
-    error.wait_for(state="visible")
-    assert error.inner_text() == "Write the text of the new answer option in the box first."
-    assert page.evaluate("document.activeElement.id") == "f-new-option"
-    assert page.get_attribute("#f-new-option", "aria-describedby") == "f-new-option-error"
-    box = error.bounding_box()
-    assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= PHONE["height"]
+    _said_beside(page, "f-new-option", "Write the text of the new answer option in the box first.")
 
     for label in ("Rød", "Blå", "Rød"):
         type_into(page, "#f-new-option", label)

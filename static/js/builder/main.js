@@ -241,6 +241,28 @@ function field(label, control, help) {
     help ? el("p", { class: "help", id: `${id}-help` }, help) : null, control);
 }
 
+/**
+ * An empty "add" box is said next to it, above the box, and read out: the page's own error box
+ * is out of sight on a phone. Drawn anew (an option's, a question's box), the box has no error;
+ * the section's box, which stays, loses it once a text is given.
+ */
+function needsText(input, message) {
+  const id = `${input.id}-error`;
+  const error = $(id) ?? el("p", { class: "error", id });
+  if (!error.isConnected) input.before(error);
+  error.textContent = message;
+  input.setAttribute("aria-invalid", "true");
+  input.setAttribute("aria-describedby", id);
+  input.focus();
+  announce(message);
+}
+
+function textGiven(input) {
+  $(`${input.id}-error`)?.remove();
+  input.removeAttribute("aria-invalid");
+  input.removeAttribute("aria-describedby");
+}
+
 function textInput(id, value, onchange, attrs = {}) {
   return saving(el("input", { id, type: "text", value: value ?? "", ...attrs }), onchange);
 }
@@ -291,7 +313,7 @@ function addQuestionForm(section, parent) {
   const widget = selectInput("new-question-widget", widgets, "text", () => {});
   return el("form", { class: "add-question", onsubmit: (e) => {
     e.preventDefault();
-    if (!title.value.trim()) return fail({ message: S.title_needed });
+    if (!title.value.trim()) return needsText(title, S.title_needed);
     taken(title);
     send("add_question", { section, parent, widget: widget.value, title: title.value },
       (ref) => { selected = { kind: "question", id: ref }; })
@@ -463,22 +485,10 @@ function optionEditor(ref, published) {
         el("button", { type: "button", id: `f-opt-${i}-delete`, class: "danger", onclick: () => opt("delete_option", {}, format(S.deleted, { name: label })) }, S.delete))));
   });
   const title = el("input", { id: "f-new-option", type: "text" });
-  // An empty box is said next to it: the page's own error box is out of sight on a phone.
-  const error = el("p", { class: "error", id: "f-new-option-error", hidden: true });
-  const box = field(S.new_option, title);
-  box.insertBefore(error, title);
   return el("fieldset", {}, el("legend", {}, S.options), el("ol", {}, rows),
-    el("div", { class: "inline-form" }, box,
+    el("div", { class: "inline-form" }, field(S.new_option, title),
       el("button", { type: "button", id: "f-add-option", onclick: () => {
-        if (!title.value.trim()) {
-          error.textContent = S.option_needed;
-          error.hidden = false;
-          title.setAttribute("aria-invalid", "true");
-          title.setAttribute("aria-describedby", error.id);
-          title.focus();
-          announce(S.option_needed);
-          return;
-        }
+        if (!title.value.trim()) return needsText(title, S.option_needed);
         taken(title);
         send("add_option", { question: ref, title: title.value }, format(S.added, { name: title.value }))
           .then(() => $("f-new-option")?.focus());
@@ -706,7 +716,8 @@ function refreshJson() {
 $("add-section").addEventListener("submit", (event) => {
   event.preventDefault();
   const input = $("new-section-title");
-  if (!input.value.trim()) return fail({ message: S.title_needed });
+  if (!input.value.trim()) return needsText(input, S.title_needed);
+  textGiven(input);
   send("add_section", { title: input.value }, (id) => { selected = { kind: "section", id }; })
     .then((id) => { if (id) { input.value = ""; announce(format(S.added, { name: id })); } });
 });
