@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { controlId, errorTarget } from "../../static/js/engine/render.js";
+import { asDrawn, controlId, errorTarget } from "../../static/js/engine/render.js";
 import { buildDefinition } from "../../static/js/engine/types.js";
 
 const options = (...values) => values.map((v) => ({ const: v, title: v }));
@@ -81,4 +81,23 @@ test("an error's path leads to the control the page draws it with", () => {
   }
   assert.equal(errorTarget(definition, answers, "/no_such_question"), null);
   assert.equal(errorTarget(definition, answers, "/constructor"), null);
+});
+
+test("errors in stored answers are numbered by the entries the page draws", () => {
+  // The page's error summary said "entry 3" for the second entry on the screen: item 0 is no
+  // object and is not drawn, and the stored item's place was taken for the entry's number.
+  const answers = { educations: ["junk", { level: "a" }, { completed: "maybe" }], count: -1 };
+  const errors = [
+    { path: "/educations/2/completed", code: "type" },
+    { path: "/educations/1/level", code: "enum" },
+    { path: "/educations/0", code: "type" }, // the item not drawn: left to the group
+    { path: "/count", code: "minimum" },
+  ];
+  assert.deepEqual(asDrawn(definition, answers, errors).map((e) => e.path),
+    ["/educations/1/completed", "/educations/0/level", "/educations/0", "/count"]);
+  assert.deepEqual(asDrawn(definition, answers, errors).map((e) => e.code),
+    ["type", "enum", "type", "minimum"]);
+  // Nothing to renumber: the same errors.
+  const plain = { educations: [{ level: "a" }, { completed: "maybe" }] };
+  assert.deepEqual(asDrawn(definition, plain, errors.slice(0, 2)), errors.slice(0, 2));
 });

@@ -185,14 +185,30 @@ export function errorTarget(definition, answers, path) {
   const [qid, index, child] = path.replace(/^\/+|\/+$/g, "").split("/");
   const q = own(definition.questions, qid);
   if (!q) return null;
-  const items = own(answers ?? {}, qid);
   const field = q.widget === "group" && child !== undefined
     ? q.children.find((c) => c.id === child) : undefined;
-  if (field && /^\d+$/.test(index) && Array.isArray(items) && isObject(items[Number(index)])) {
-    const entry = items.slice(0, Number(index)).filter(isObject).length;
-    return controlId(field, `${qid}-${entry}-${field.id}`);
-  }
-  return controlId(q, qid);
+  const entry = drawnEntry(own(answers ?? {}, qid), index);
+  return field && entry !== null ? controlId(field, `${qid}-${entry}-${field.id}`) : controlId(q, qid);
+}
+
+/** The place on the page of a group's stored item index ("2"), or null when it is not drawn. */
+function drawnEntry(items, index) {
+  if (!/^\d+$/.test(index ?? "") || !Array.isArray(items) || !isObject(items[Number(index)])) return null;
+  return items.slice(0, Number(index)).filter(isObject).length;
+}
+
+/**
+ * Return errors found in the stored answers with each path into a group's item renumbered as
+ * the page draws the entries (errorTarget), for showErrors: the fields and the summary's "entry
+ * n" then name the entry on the screen, not the item's place among items that are not drawn.
+ */
+export function asDrawn(definition, answers, errors) {
+  return errors.map((error) => {
+    const [qid, index, ...rest] = error.path.replace(/^\/+/, "").split("/");
+    const entry = own(definition.questions, qid)?.widget === "group"
+      ? drawnEntry(own(answers ?? {}, qid), index) : null;
+    return entry === null ? error : { ...error, path: ["", qid, entry, ...rest].join("/") };
+  });
 }
 
 // One question, as question.html's question_block; id is also the field's name.

@@ -10,7 +10,7 @@ import { LANG, S, SIDE_BY_SIDE, qtext, root } from "../screen.js";
 import { followUpNote, movedNote } from "./notes.js";
 import { el, show } from "../../engine/dom.js";
 import { textWithLanguage } from "../../engine/types.js";
-import { readSection, renderSection, showErrors } from "../../engine/render.js";
+import { asDrawn, readSection, renderSection, showErrors } from "../../engine/render.js";
 import { shownItems } from "../../engine/conditions.js";
 import { format, messageFor } from "../../engine/messages.js";
 import { addReadAloud } from "../../readaloud.js";
@@ -167,8 +167,8 @@ export async function showPage(id, page, check = null) {
   { lang: LANG, audio: body.audio, label: S.listen });
   // An answer kept on the phone that its check refuses (typed, then the page left another way
   // than Next; the server refuses it too, and the list and summary say so): marked at once.
-  const marked = checkAnswers(definition, body, record.answers,
-    { only: questions, complete: check !== null }).errors;
+  const marked = asDrawn(definition, record.answers, checkAnswers(definition, body, record.answers,
+    { only: questions, complete: check !== null }).errors);
   const summary = marked.length ? showErrors(fields, marked, (e) =>
     messageFor(e, definition.questions[e.path.split("/")[1]], S.messages)) : null;
   if (check !== null) {
