@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from functools import cache, lru_cache
 
 from babel import Locale, UnknownLocaleError
@@ -50,11 +51,36 @@ def country_names(lang: str) -> tuple[tuple[str, str], ...]:
 
 @cache
 def language_names(lang: str) -> tuple[tuple[str, str], ...]:
-    """Return ``(code, name)`` pairs in ``lang``, sorted by name."""
-    names = _locale(lang).languages
+    """Return ``(code, name)`` pairs in ``lang``, sorted by name.
+
+    A regional variant the locale data does not name (``es_419`` in bokmål) is named from its
+    language and place in ``lang`` ("spansk (Latin-Amerika)"). A language it does not name at
+    all keeps its English name. In a language not written in Latin letters, the names in Latin
+    letters (those, and a few the data gives so) come after the others instead of heading the
+    list: in Dari, 14 English names were its first choices.
+    """
+    locale = _locale(lang)
+    names = locale.languages
     english = Locale.parse("en").languages
-    pairs = [(code, names.get(code) or english[code]) for code in language_codes()]
-    return tuple(sorted(pairs, key=lambda pair: pair[1].casefold()))
+    pairs = []
+    for code in language_codes():
+        name = names.get(code)
+        if not name and "_" in code:
+            name = Locale.parse(code).get_display_name(locale)
+        pairs.append((code, name or english[code]))
+    if _in_latin_letters(locale.display_name or ""):
+        return tuple(sorted(pairs, key=lambda pair: pair[1].casefold()))
+    return tuple(sorted(pairs, key=lambda pair: (_in_latin_letters(pair[1]), pair[1].casefold())))
+
+
+def _in_latin_letters(text: str) -> bool:
+    """Return whether a text's letters are all Latin ones (å and ø too; a modifier letter such
+    as the ʼ of Qʼeqchiʼ belongs to no script)."""
+    return all(
+        unicodedata.name(ch, "").startswith("LATIN")
+        for ch in text
+        if unicodedata.category(ch) in ("Lu", "Ll", "Lt", "Lo")
+    )
 
 
 def text_direction(lang: str) -> str:
