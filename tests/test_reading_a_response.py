@@ -54,3 +54,51 @@ def test_side_by_side_with_the_participants_language(app, world, as_actor):
     # The free-text answer is marked with the language it was written in.
     assert '<span class="line" dir="auto" lang="ar">شكرا</span>' in html
     assert "(written in Arabic)" in html
+
+
+def _minimal_response(app, world, participant_lang: str, staff_lang: str) -> str:
+    """The participant answered a questionnaire written in bokmål and translated into English
+    only; the counsellor reads in ``staff_lang``."""
+    from webapp.models import StaffUser
+    from webapp.services import questionnaires as questionnaire_service
+
+    from .documents import minimal_document
+
+    with app.app_context():
+        questionnaire_service.import_document(minimal_document())
+        db.session.get(StaffUser, world.c1).language = staff_lang
+        db.session.commit()
+        person = db.session.get(Participant, world.p1)
+        person.language = participant_lang
+        test = db.session.scalar(sa.select(Questionnaire).filter_by(slug="test"))
+        response = response_service.start(person, test)
+        revisions.write(
+            response, revisions.Author("web", person), base=response.revision,
+            answers={"name": "Ada"}, status="draft", lang=participant_lang,
+        )  # fmt: skip
+        db.session.commit()
+        return response.id
+
+
+def test_no_second_language_that_shows_the_same_texts_again(app, world, as_actor):
+    """A counsellor reading in Arabic, a participant writing in Ukrainian, a questionnaire in
+    bokmål and English only: both fall back to bokmål. The page offered "Show the questions in
+    Ukrainian too", which showed every question twice in bokmål, and nothing said why the
+    questions were not in Arabic."""
+    rid = _minimal_response(app, world, participant_lang="uk", staff_lang="ar")
+    client = as_actor(app, "c1")
+    page = client.get(f"/responses/{rid}").get_data(as_text=True)
+    assert "beside=1" not in page
+    assert "ليس لهذا الاستبيان نصوص" in page or "This questionnaire has no texts in" in page
+    doubled = client.get(f"/responses/{rid}?beside=1").get_data(as_text=True)
+    assert 'class="second-lang"' not in doubled
+    assert doubled.count(">Navn<") == 1
+
+
+def test_a_second_language_with_texts_of_its_own_is_offered(app, world, as_actor):
+    rid = _minimal_response(app, world, participant_lang="en", staff_lang="uk")
+    client = as_actor(app, "c1")
+    page = client.get(f"/responses/{rid}").get_data(as_text=True)
+    assert "beside=1" in page  # bokmål (the fallback for Ukrainian) beside English
+    beside = client.get(f"/responses/{rid}?beside=1").get_data(as_text=True)
+    assert 'class="second-lang" lang="en"' in beside and "Name" in beside

@@ -1009,6 +1009,12 @@ def _resolve_error(code: str) -> str:
     return _("Choose one of the two answers to keep. Nothing was changed.")
 
 
+def _texts_language(definition, lang: str) -> str:
+    """Return the language a questionnaire's texts are shown in for a reader of ``lang``."""
+    found = definition.text_with_language("/title", lang)
+    return found[1] if found else definition.source_language
+
+
 def _review_page(
     response: Response,
     form: ReviewForm | None = None,
@@ -1026,7 +1032,11 @@ def _review_page(
         comment_form = CommentForm(formdata=None)
     definition = response.version.definition
     participant_lang = response.participant.language
-    beside = request.args.get("beside") == "1" and participant_lang != lang
+    # The languages the questions come out in: a language the questionnaire has no texts in
+    # falls back (to its source language, say), and the same texts twice are no second language.
+    texts_lang = _texts_language(definition, lang)
+    offer_beside = _texts_language(definition, participant_lang) != texts_lang
+    beside = request.args.get("beside") == "1" and offer_beside
     show_hidden = request.args.get("hidden") == "1"
     thread = comments.thread(response)
     return render_template(
@@ -1042,6 +1052,8 @@ def _review_page(
             include_hidden=show_hidden,
         ),
         beside=beside,
+        offer_beside=offer_beside,
+        texts_lang=texts_lang,
         show_hidden=show_hidden,
         conflicts=_conflict_rows(response, lang),
         open_conflicts=revisions.open_conflicts(response.conflicts),
