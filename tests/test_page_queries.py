@@ -246,3 +246,45 @@ def test_the_translations_page_counts_what_the_latest_version_lacks(app, world, 
         lang: (stats.done, stats.total, len(stats.missing), len(stats.outdated))
         for lang, stats in stored.items()
     }
+
+
+def _notify_c1(app, world, count: int) -> None:
+    """Give c1 ``count`` more inbox entries about p1's responses to both questionnaires."""
+    with app.app_context():
+        counsellor = db.session.get(StaffUser, world.c1)
+        versions = [
+            db.session.scalar(sa.select(Questionnaire).filter_by(slug=slug)).latest
+            for slug in ("kartlegging", "muligheter")
+        ]
+        for n in range(count):
+            response = Response(
+                id=str(uuid.uuid4()), participant_id=world.p1, version=versions[n % 2],
+                status="submitted", answers={},
+            )  # fmt: skip
+            db.session.add(response)
+            db.session.flush()
+            notifications.notify(counsellor, "submission", response)
+        db.session.commit()
+
+
+def test_the_counsellors_inbox_names_whom_without_growing_the_statements(app, world, as_actor):
+    """Each entry about a response names its participant and questionnaire (an exploratory
+    tester read "A participant sent in their answers." four times, with four "Open" buttons)."""
+    _notify_c1(app, world, 4)
+    client = as_actor(app, "c1")
+    few, body = _statements(app, client, "/inbox")
+    with app.app_context():
+        name = db.session.get(Participant, world.p1).display_name
+    about = re.findall(r'<p class="about">(.*?)</p>', body)
+    assert sorted(about) == sorted(
+        [f"<bdi>{name}</bdi>: <bdi>Mapping: who are you, and what do you want?</bdi>",
+         f"<bdi>{name}</bdi>: <bdi>Opportunities locally, regionally and nationally</bdi>"] * 2
+    )  # fmt: skip
+    # Each "Open" is named by whom it opens, for a screen reader's list of buttons.
+    opens = r'action="/inbox/[^"]+">.*?<button type="submit">(.*?)</button>'
+    buttons = re.findall(opens, body, re.S)
+    assert buttons == [f'Open<span class="visually-hidden"> <bdi>{name}</bdi></span>'] * 4
+    _notify_c1(app, world, 36)
+    many, body = _statements(app, client, "/inbox")
+    assert len(re.findall(r'<p class="about">', body)) == 40
+    assert many == few, f"{few} statements for 4 entries, {many} for 40"

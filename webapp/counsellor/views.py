@@ -181,13 +181,36 @@ def inbox():
     """The counsellor's notifications (a participant sent in their answers, …): every unread one,
     then the newest read ones, and the one a push opens (``?entry=``) however old."""
     actor = current_actor()
+    entries = notifications.inbox(actor, entry=request.args.get("entry"))
     return render_template(
         "counsellor/inbox.html",
-        entries=notifications.inbox(actor, entry=request.args.get("entry")),
+        entries=entries,
+        about=_inbox_subjects(actor, entries, str(get_locale())),
         text_for=notifications.text_for,
         push_here=push_subscriptions.has_subscription(current_login()),
         push_devices=push_subscriptions.staff_device_count(actor),
     )
+
+
+def _inbox_subjects(actor, entries, lang: str) -> dict[str, tuple[str, str]]:
+    """Return, by public id, whom and which questionnaire each entry about a response is about:
+    ``(participant's name, questionnaire's title)``, for the participants the counsellor may
+    still see (one moved to a colleague since keeps a bare entry). Two statements at most,
+    however many entries (the documents the cache of published versions lacks come in one)."""
+    responses = {e.response_id: e.public_id for e in entries if e.response_id is not None}
+    if not responses:
+        return {}
+    found = db.session.execute(
+        sa.select(Response.id, Participant.display_name, QuestionnaireVersion)
+        .join(Participant, Response.participant_id == Participant.id)
+        .join(QuestionnaireVersion, Response.version_id == QuestionnaireVersion.id)
+        .where(Response.id.in_(responses), *access.sees(actor))
+    ).all()
+    questionnaire_service.load_definitions([version for *_, version in found])
+    return {
+        responses[rid]: (name, version.definition.text("/title", lang) or "")
+        for rid, name, version in found
+    }
 
 
 @bp.post("/inbox/<notification_id>")
