@@ -260,3 +260,57 @@ def test_going_to_the_list_shows_it_from_the_top_with_the_focus_on_its_heading(w
     page.wait_for_selector("#app .cards")
     page.wait_for_function("document.activeElement.matches('#app h1')")
     assert page.evaluate("window.scrollY") == 0
+
+
+@pytest.mark.parametrize("lang", ["uk", "fa_AF", "ti", "en"])
+def test_a_date_answer_reads_the_same_in_the_app_and_on_the_servers_pages(
+    app, world, context, as_actor, lang
+):
+    """The server's pages wrote a date answer long ("15 березня 2021 р.", "20 جولای 2022") while
+    the app wrote the language's short date ("15.03.21", "2022/7/20"): both write it short."""
+    import html as html_lib
+    import re
+
+    from webapp.services import revisions
+
+    from .app_driver import DB_MODULE
+
+    answers = {"mapped_before": "yes", "previous_mapping_when": "2021-03-15"}
+    with app.app_context():
+        db.session.get(Participant, world.p1).language = lang
+        # Another participant's response on the server: the phone's own draft stays the phone's.
+        person = db.session.get(Participant, world.p2)
+        person.language = lang
+        kartlegging = db.session.scalar(sa.select(Questionnaire).filter_by(slug="kartlegging"))
+        definition = kartlegging.latest.definition
+        title = definition.text(
+            definition.questions["previous_mapping_when"].pointer + "/title", lang
+        )
+        from webapp.services import responses as response_service
+
+        response = response_service.start(person, kartlegging)
+        revisions.write(
+            response, revisions.Author("web", person), base=response.revision,
+            answers=answers, status="draft", lang=lang,
+        )  # fmt: skip
+        db.session.commit()
+        on_server_id = response.id
+    server = as_actor(app, "p2").get(f"/r/{on_server_id}/summary").get_data(as_text=True)
+    found = re.search(re.escape(html_lib.escape(title, quote=False)) + r"</dt>\s*<dd>(.*?)</dd>",
+                      server, re.S)  # fmt: skip
+    assert found, title
+    on_server = html_lib.unescape(re.sub(r"<[^>]+>", "", found.group(1))).strip()
+
+    page = open_app(context, world.new_code("p1"))
+    rid = start_mapping(page)
+    page.evaluate(
+        f"async ([id, page]) => {{ {DB_MODULE} await records.saveAnswers(id, {{ page }}); }}",
+        [rid, answers],
+    )
+    page.goto(f"/app/#/r/{rid}/summary")
+    page.reload()
+    page.wait_for_selector("#app dl.answers")
+    in_app = page.locator("#app dl.answers dt", has_text=title).locator(
+        "xpath=following-sibling::dd[1]"
+    )
+    assert in_app.inner_text().strip() == on_server, (in_app.inner_text(), on_server)

@@ -77,7 +77,7 @@ def format_value(definition: Definition, question: Question, value: Any, lang: s
         return [dict(language_names(lang)).get(value, str(value))]
     if widget == "date":
         try:
-            return [date_filter(date.fromisoformat(value), "long")]
+            return [date_filter(date.fromisoformat(value), "short")]
         except (TypeError, ValueError):
             return [str(value)]
     if widget in ("number", "scale"):
