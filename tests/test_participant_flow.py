@@ -396,6 +396,40 @@ def test_signing_out_says_how_to_come_back(app, as_actor):
     assert "To come back, ask your counsellor for a new code." in page.get_data(as_text=True)
 
 
+def test_signing_out_says_so_in_the_language_of_the_person_leaving(app, world, as_actor):
+    """The browser asks for English; the participant reads Ukrainian. The sentence telling
+    them how to come back, and the sign-in page around it, are in Ukrainian (they were in the
+    browser's language: the session's language was cleared before the sentence was made)."""
+    with app.app_context():
+        db.session.get(Participant, world.p1).language = "uk"
+        db.session.commit()
+    phone = as_actor(app, "p1")
+    token = csrf_token(phone, "/me/")
+    left = phone.post("/leave", data={"csrf_token": token})
+    assert left.status_code == 302 and left.location.endswith("/join")
+    page = phone.get(left.location).get_data(as_text=True)
+    assert "Щоб повернутися, попросіть у консультанта новий код." in page
+    assert "To come back" not in page
+    assert 'lang="uk"' in page and "Ласкаво просимо до Løype" in page
+    # The next person on the phone chooses theirs with the switcher, and it is theirs.
+    _choose_language(phone, "so", "/join")
+    assert 'lang="so"' in phone.get("/join").get_data(as_text=True)
+
+
+def test_the_language_of_the_person_who_left_is_not_the_next_ones(app, world, as_actor):
+    """Kept for the page that says "you are signed out", the leaver's language is no choice
+    of the next person who signs in on the phone without touching the switcher."""
+    with app.app_context():
+        db.session.get(Participant, world.p1).language = "uk"
+        db.session.commit()
+    phone = as_actor(app, "p1")
+    token = csrf_token(phone, "/me/")
+    assert phone.post("/leave", data={"csrf_token": token}).status_code == 302
+    assert join(phone, world.new_code("p2")).status_code == 302
+    assert _language_of(app, Participant, world.p2) == "en"
+    assert 'lang="en"' in phone.get("/me/").get_data(as_text=True)
+
+
 def test_wrong_password(client, world):
     token = csrf_token(client, "/login")
     response = client.post(

@@ -531,6 +531,10 @@ def test_participant_inbox(setup, browser, live_server):
         page.wait_for_selector("#app [data-entry]")
         page.wait_for_selector("#push-state")
         audit.check(page, f"/app/#/inbox {lang}", narrow=True)
+        # Where a message's entry leads: the response's summary, with the counsellor's messages.
+        page.goto(f"/app/#/r/{setup.sent}/summary")
+        page.wait_for_selector("#app section.messages")
+        audit.check(page, f"/app/#/r/<sent>/summary with messages {lang}", narrow=True)
         page.goto("/app/")
     ctx.close()
     audit.assert_clean()

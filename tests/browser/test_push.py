@@ -33,7 +33,7 @@ from webapp.models import (
     Response,
     StaffUser,
 )
-from webapp.services import notifications, push_delivery, push_keys, reviews
+from webapp.services import comments, notifications, push_delivery, push_keys, reviews
 from webapp.services import responses as response_service
 
 from ..push_service import PushService
@@ -249,3 +249,55 @@ def test_an_entry_read_offline_is_marked_read_on_the_server_later(app, world, co
             lambda: db.session.rollback() or db.session.scalar(read) is not None,
             message="the read to be sent",
         )
+
+
+def _message(app, world, response_id: str, text: str) -> str:
+    """The counsellor writes a message to the participant on the response; its entry's id."""
+    with app.app_context():
+        response = db.session.get(Response, response_id)
+        comments.add(response, db.session.get(StaffUser, world.c1), "message", text)
+        db.session.commit()
+        return db.session.scalar(
+            sa.select(Notification.public_id)
+            .where(Notification.participant_id == world.p1, Notification.kind == "message")
+            .order_by(Notification.id.desc())
+        )
+
+
+def test_a_message_entry_opens_a_page_that_shows_the_message(app, world, context, sent_response):
+    """The entry "Your counsellor sent you a message" led to the response's summary, which
+    showed the participant's own answers and not the message (only the list of questionnaires
+    did)."""
+    first = _message(app, world, sent_response, "Ta med vitnemålet til møtet.")
+    page = open_app(context, world.codes["p1"])
+    page.goto("/app/#/inbox")
+    entry = page.wait_for_selector(f'[data-entry="{first}"]')
+    assert "Your counsellor sent you a message." in entry.inner_text()
+    page.click(f'[data-entry="{first}"] a')
+    page.wait_for_url(f"**/app/#/r/{sent_response}/summary")
+    thread = page.wait_for_selector("#app section.messages")
+    assert "Messages from your counsellor" in thread.inner_text()
+    assert "Ta med vitnemålet til møtet." in thread.inner_text()
+    # Above the answers, right under the page's heading: read first, not scrolled to.
+    headings = page.eval_on_selector_all("#app h1, #app h2", "(hs) => hs.map((h) => h.tagName)")
+    assert headings[:2] == ["H1", "H2"]
+    assert page.inner_text("#app h2") == "Messages from your counsellor"
+
+    # A second message while the app is open and has not asked the server since: the tap
+    # (the service worker sends the app to #/inbox/<id>) shows it too.
+    page.goto("/app/#/")
+    page.wait_for_selector("#app .cards")
+    second = _message(app, world, sent_response, "Husk også CV-en.")
+    page.evaluate(f"location.hash = '#/inbox/{second}'")
+    page.wait_for_url(f"**/app/#/r/{sent_response}/summary")
+    page.wait_for_selector("#app section.messages >> text=Husk også CV-en.")
+
+    # Offline, from what the phone keeps: the entry still leads to the message.
+    context.set_offline(True)
+    page.goto("/app/#/inbox")
+    page.click(f'[data-entry="{first}"] a')
+    page.wait_for_url(f"**/app/#/r/{sent_response}/summary")
+    thread = page.wait_for_selector("#app section.messages")
+    assert "Ta med vitnemålet til møtet." in thread.inner_text()
+    assert "Husk også CV-en." in thread.inner_text()
+    context.set_offline(False)

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 
 from webapp.extensions import db
-from webapp.models import LoginSession, Response, ThrottleCounter
+from webapp.models import LoginSession, Participant, Response, ThrottleCounter
 from webapp.services import phone_pins
 
 from .app_driver import (
@@ -86,6 +86,28 @@ def test_two_participants_on_one_phone_never_see_or_send_each_others_answers(app
     assert server_answers(app) == {
         world.p1: [{"mapped_before": "yes", "previous_mapping_where": CANARY}]
     }
+
+
+def test_signing_out_says_so_in_the_language_of_the_person_leaving(app, world, context):
+    """The browser speaks English; the participant Ukrainian. "You are signed out. To come
+    back, ask your counsellor for a new code." was in English, with the sign-in page around it;
+    the next person on the phone still gets their own language once they sign in."""
+    with app.app_context():
+        db.session.get(Participant, world.p1).language = "uk"
+        db.session.commit()
+    first = open_app(context, world.codes["p1"])
+    assert first.evaluate("document.documentElement.lang") == "uk"
+    sign_out(first)  # through the app: it sends, wipes, ends the session, then opens /join
+    first.wait_for_url("**/join")
+    assert first.evaluate("document.documentElement.lang") == "uk"
+    body = first.inner_text("body")
+    assert "Щоб повернутися, попросіть у консультанта новий код." in body
+    assert "To come back" not in body
+
+    second = open_app(context, world.new_code("p2"))  # p2's language is English
+    assert second.evaluate("document.documentElement.lang") == "en"
+    with app.app_context():
+        assert db.session.get(Participant, world.p2).language == "en"
 
 
 def test_signing_out_offline_can_delete_what_was_not_sent(app, world, context):

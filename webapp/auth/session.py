@@ -77,7 +77,9 @@ def _take_chosen_language(person: StaffUser | Participant, lang: Any, chosen: An
     Otherwise the language on record (the counsellor's choice, or bokmål) took over the moment
     they signed in, and a participant who had chosen Arabic on the invite page met the app in
     Norwegian. Only a choice made with nobody signed in, in the last hour, counts: signing out
-    clears the cookie, so on a shared phone the previous person's language is never taken.
+    clears the cookie (it keeps only the language the person leaving reads the sign-in page in,
+    without a note of a choice: auth/views.py, leave), so on a shared phone the previous
+    person's language is never taken.
     """
     if (
         isinstance(chosen, int)

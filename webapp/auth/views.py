@@ -231,13 +231,27 @@ def leave_page():
 
 @bp.post("/leave")
 def leave():
-    """Sign a participant out (shared phones): answers already sent stay on the server."""
+    """Sign a participant out (shared phones): answers already sent stay on the server.
+
+    The sign-in page that follows says so in the language of the person who just left, not
+    the browser's: signing out clears the cookie, language and all, so it is set again. Only
+    the language, without the note of a choice (site.set_language): the next person on a
+    shared phone reads the page in it until they choose theirs, and never takes it as their
+    own by signing in (auth/session.py, _take_chosen_language).
+    """
     actor = current_actor()
+    languages = current_app.config["LANGUAGES"]
+    lang = actor.language if actor is not None else session.get("lang")
     if actor is not None:
         audit.record(actor, "logout")
     log_out()
     db.session.commit()
-    flash(_("You are signed out. To come back, ask your counsellor for a new code."), "info")
+    if lang not in languages:
+        lang = None
+    with force_locale(lang) if lang else nullcontext():
+        flash(_("You are signed out. To come back, ask your counsellor for a new code."), "info")
+    if lang:
+        session["lang"] = lang
     return redirect(url_for("auth.join_form"))
 
 

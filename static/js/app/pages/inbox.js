@@ -3,6 +3,7 @@
  * and the switch for notifications on this phone. #/inbox/<id> is where a tapped notification
  * lands: the entry is fetched and marked read, then the page it is about opens.
  */
+import { refresh } from "../documents.js";
 import * as inbox from "../inbox.js";
 import * as push from "../push.js";
 import * as records from "../records.js";
@@ -13,7 +14,10 @@ import { el, show } from "../../engine/dom.js";
 
 const when = formatMoment;
 
-/** The app page an entry is about: a response the phone has, or the list of questionnaires. */
+/**
+ * The app page an entry is about: a response the phone has (its summary, which shows the
+ * counsellor's messages about it above the answers), or the list of questionnaires.
+ */
 async function pageFor(entry) {
   if (entry?.response && (await records.response(entry.response))) return `#/r/${entry.response}/summary`;
   return "#/";
@@ -88,10 +92,15 @@ export async function showInbox() {
   await draw();
 }
 
-/** A tapped notification: fetch the entry, mark it read, open the page it is about. */
+/**
+ * A tapped notification: fetch the entry and what it is about (a message, a reopening: the
+ * app may open here before it has asked the server), mark it read, open the page it is about.
+ */
 export async function openEntry(id) {
   if (navigator.onLine) {
-    await inbox.refreshInbox().catch(() => null); // out of reach after all: what the phone has
+    // Out of reach after all (or signed out: main.js finds out): what the phone has.
+    await inbox.refreshInbox().catch(() => null);
+    await refresh().catch(() => null);
   }
   const entry = await inbox.markRead(id).catch(() => null);
   if (currentView !== "inbox-entry") return;

@@ -18,13 +18,16 @@ export function movedNote(record) {
 
 const when = formatMoment;
 
-/** What the counsellor wrote to the participant about these responses, oldest first. */
-export function messagesNote(records) {
+/**
+ * What the counsellor wrote to the participant about these responses, oldest first: on the
+ * list under a questionnaire's heading (h3), on a response's summary under its page's (h2).
+ */
+export function messagesNote(records, heading = "h3") {
   const messages = records.flatMap((r) => r.messages ?? [])
     .sort((a, b) => a.at.localeCompare(b.at));
   if (!messages.length) return null;
   return el("section", { class: "messages" },
-    el("h3", {}, S.messages_heading),
+    el(heading, {}, S.messages_heading),
     el("ul", { class: "thread" }, messages.map((m) => el("li", { class: "comment message" },
       el("p", { class: "comment-meta" }, el("bdi", {}, m.author), " · ", when(m.at)),
       el("p", { class: "comment-body", dir: "auto" }, m.body)))));

@@ -11,7 +11,7 @@ import { sync } from "../sending.js";
 import { updateStatus } from "../status.js";
 import { LANG, S, formatDay, formatNumber, qtext, root } from "../screen.js";
 import { leaveEditing } from "./editor.js";
-import { followUpNote } from "./notes.js";
+import { followUpNote, messagesNote } from "./notes.js";
 import { el, show } from "../../engine/dom.js";
 import { textWithLanguage } from "../../engine/types.js";
 import { visibleQuestions, isEmpty } from "../../engine/conditions.js";
@@ -153,6 +153,8 @@ export async function showSummary(id) {
     record.followUp && record.status === "draft" ? followUpNote(record) : null,
     el("p", { class: "questionnaire-title" }, qtext(body, "/title")),
     el("h1", { tabindex: "-1" }, record.status === "draft" ? S.check_answers : qtext(body, "/title")),
+    // What the counsellor wrote about this response: where its inbox entry leads (inbox.js).
+    messagesNote([record], "h2"),
     problems,
     sections,
     kept,
