@@ -224,3 +224,22 @@ def test_a_request_finds_its_session_and_person_in_one_statement(app, world, as_
                 person = sessions.find(token).person
                 assert person.id == getattr(world, name)
             assert counter.count == 1
+
+
+def test_staff_read_that_they_are_signed_out_in_their_own_language(app, world, as_actor):
+    """The browser asks for English; the counsellor works in Ukrainian. "You are signed out."
+    was made after the session's language was cleared, so it came in English."""
+    with app.app_context():
+        db.session.get(StaffUser, world.c1).language = "uk"
+        db.session.commit()
+    counsellor = as_actor(app, "c1")
+    token = csrf_token(counsellor, "/caseload")
+    left = counsellor.post("/logout", data={"csrf_token": token})
+    assert left.status_code == 302 and left.location.endswith("/login")
+    page = counsellor.get(left.location).get_data(as_text=True)
+    assert "Ви вийшли із системи." in page and "You are signed out" not in page
+    assert 'lang="uk"' in page
+    # Signing in again as someone else without choosing a language keeps theirs.
+    assert login_staff(counsellor, world.emails["c2"]).status_code == 302
+    with app.app_context():
+        assert db.session.get(StaffUser, world.c2).language != "uk"

@@ -152,13 +152,31 @@ def login_code():
 
 @bp.post("/logout")
 def logout():
+    _sign_out_saying(lambda: _("You are signed out."))
+    return redirect(url_for("auth.login"))
+
+
+def _sign_out_saying(message) -> None:
+    """End the session and say so (``message()``) on the sign-in page that follows, in the
+    language of the person who just left, not the browser's.
+
+    Signing out clears the cookie, language and all, so the language is set again. Only the
+    language, without the note of a choice (site.set_language): the next person on a shared
+    phone or computer reads the page in it until they choose theirs, and never takes it as
+    their own by signing in (auth/session.py, _take_chosen_language).
+    """
     actor = current_actor()
+    lang = actor.language if actor is not None else session.get("lang")
+    if lang not in current_app.config["LANGUAGES"]:
+        lang = None
     if actor is not None:
         audit.record(actor, "logout")
     log_out()
     db.session.commit()
-    flash(_("You are signed out."), "info")
-    return redirect(url_for("auth.login"))
+    with force_locale(lang) if lang else nullcontext():
+        flash(message(), "info")
+    if lang:
+        session["lang"] = lang
 
 
 def _join(code: str):
@@ -231,27 +249,11 @@ def leave_page():
 
 @bp.post("/leave")
 def leave():
-    """Sign a participant out (shared phones): answers already sent stay on the server.
-
-    The sign-in page that follows says so in the language of the person who just left, not
-    the browser's: signing out clears the cookie, language and all, so it is set again. Only
-    the language, without the note of a choice (site.set_language): the next person on a
-    shared phone reads the page in it until they choose theirs, and never takes it as their
-    own by signing in (auth/session.py, _take_chosen_language).
-    """
-    actor = current_actor()
-    languages = current_app.config["LANGUAGES"]
-    lang = actor.language if actor is not None else session.get("lang")
-    if actor is not None:
-        audit.record(actor, "logout")
-    log_out()
-    db.session.commit()
-    if lang not in languages:
-        lang = None
-    with force_locale(lang) if lang else nullcontext():
-        flash(_("You are signed out. To come back, ask your counsellor for a new code."), "info")
-    if lang:
-        session["lang"] = lang
+    """Sign a participant out (shared phones): answers already sent stay on the server. The
+    sign-in page says so in their language (_sign_out_saying)."""
+    _sign_out_saying(
+        lambda: _("You are signed out. To come back, ask your counsellor for a new code.")
+    )
     return redirect(url_for("auth.join_form"))
 
 
