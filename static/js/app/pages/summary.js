@@ -32,6 +32,9 @@ function formatValue(question, v) {
   return String(v);
 }
 
+/** An answer's text in the span that keeps its line breaks (app.css, as answers.html). */
+const answerLine = (text) => el("span", { class: "line" }, text);
+
 const CHOICES = ["choice", "multichoice"];
 const unknownOption = (question, v) => CHOICES.includes(question.widget)
   && !question.options.some((o) => o.value === v);
@@ -106,7 +109,7 @@ export async function showSummary(id) {
       return el("div", { class: "answer" },
         el("dt", {}, qtext(body, definition.questions[qid].pointer + "/title")),
         el("dd", {}, isEmpty(value) ? el("span", { class: "unanswered" }, S.not_answered)
-          : formatAnswer(body, definition, definition.questions[qid], value, earlier)));
+          : answerLine(formatAnswer(body, definition, definition.questions[qid], value, earlier))));
     });
     if (!rows.length) return null;
     // As the server's summary (answers.html): the section named by its heading, and each
@@ -276,7 +279,7 @@ async function keptSection(record, body) {
       const question = asked?.questions[qid];
       rows.push(el("div", { class: "answer", "data-question": qid, "data-version": copy.version },
         el("dt", {}, question ? qtext(given, question.pointer + "/title") : qid),
-        el("dd", {}, question ? formatAnswer(given, asked, question, value) : asTyped(value))));
+        el("dd", {}, answerLine(question ? formatAnswer(given, asked, question, value) : asTyped(value)))));
     }
   }
   if (!rows.length) return null;
