@@ -15,6 +15,7 @@ from webapp.models import AuditEvent, Participant, Questionnaire, StaffUser
 from webapp.rendering.spreadsheets import csv_safe
 from webapp.services import responses as response_service
 from webapp.services import reviews
+from webapp.services.exports import FIXED as FIXED_COLUMNS
 
 from .conftest import csrf_token
 
@@ -417,3 +418,86 @@ def test_an_export_of_the_counsellors_own_form_is_recorded_but_not_shown_to_the_
             )
         ).all()
     assert reads == [(f"staff:{world.c1}", "response.in_export", f"response:{response_id}")]
+
+
+def _moved_version(app) -> tuple[int, int]:
+    """Publish version 2 of the mapping with questions moved as an administrator moves them in
+    the builder; return the ids of versions 1 and 2."""
+    from webapp.questionnaires import editing
+    from webapp.services import questionnaires as questionnaire_service
+
+    from .conftest import FORMS
+
+    with app.app_context():
+        first = _version_id(app)
+        document, problems = questionnaire_service.read_document(FORMS / "kartlegging.json")
+        assert problems == []
+        # A follow-up question added at the end of the section, then moved up to right after
+        # the question it follows (the schema keeps it last: where it was created).
+        document, _ref = editing.apply(
+            document, "add_question",
+            {"section": "life", "widget": "text", "title": "Hvor gamle er barna?",
+             "id": "children_ages"},
+        )  # fmt: skip
+        for _step in range(8):  # past available_time … childcare_arranged
+            document, _ref = editing.apply(
+                document, "move_question", {"question": "children_ages", "delta": -1}
+            )
+        # The Norwegian level moved to the top of its section, above the mother tongue.
+        for _step in range(3):
+            document, _ref = editing.apply(
+                document, "move_question", {"question": "norwegian_level", "delta": -1}
+            )
+        # Within the group of jobs, the years moved above the country.
+        document, _ref = editing.apply(
+            document, "move_question", {"question": "jobs/years", "delta": -1}
+        )
+        questionnaire_service.import_document(document)
+        db.session.commit()
+        second = _version_id(app)
+        assert second != first
+        return first, second
+
+
+def test_columns_follow_the_questionnaires_order_after_questions_are_moved(app, world, as_actor):
+    """The columns kept the order the questions were created in (the schema's), so a follow-up
+    moved up under its question came last, and a question moved to the top of its section
+    stayed below the ones it was moved above. They follow the questionnaire's order now, in
+    CSV and XLSX, codes and labels; and the files of two versions still name each question's
+    column the same, so they can be put side by side by column name."""
+    _answer(app, world, "p1", P1_ANSWERS, submit=True)  # on version 1
+    first, second = _moved_version(app)
+    on_v2 = P1_ANSWERS | {"children_count": 2, "children_ages": "3 og 5", "mother_tongue": "ar"}
+    _answer(app, world, "p1", on_v2)  # on version 2
+    client = as_actor(app, "c1")
+
+    header, row = _csv(_get(client, app, version=second))
+    questions = header[len(FIXED_COLUMNS) :]
+    life = questions[questions.index("household") : questions.index("care_responsibilities")]
+    assert life == ["household", "children_count", "children_ages", "childcare_arranged"]
+    languages = questions[questions.index("norwegian_level") :][:3]
+    assert languages == ["norwegian_level", "mother_tongue", "norwegian_training"]
+    assert [q for q in questions if q.startswith("jobs.1.")] == [
+        "jobs.1.occupation", "jobs.1.years", "jobs.1.country", "jobs.1.description",
+    ]  # fmt: skip
+    assert questions[-1] == "anything_else"  # the questionnaire's last question, last
+    cells = _cells(header, row)
+    assert (cells["children_count"], cells["children_ages"]) == ("2", "3 og 5")
+    assert (cells["jobs.1.years"], cells["jobs.1.country"]) == ("2", "SY")
+
+    response = _get(client, app, version=second, values="labels", label_language="nb",
+                    format="xlsx")  # fmt: skip
+    book = load_workbook(io.BytesIO(response.get_data()))
+    labelled, _row = [list(r) for r in book.active.iter_rows(values_only=True)]
+    after = labelled[labelled.index("Hvor mange barn bor sammen med deg?") + 1]
+    assert after == "Hvor gamle er barna?"
+    jobs = [h for h in labelled if h.startswith("Arbeidserfaring nr. 1: ")]
+    assert jobs[1:3] == ["Arbeidserfaring nr. 1: Hvor mange år?", "Arbeidserfaring nr. 1: Land"]
+
+    # Version 1 keeps its own order; every question of it has the same column name in both.
+    old_header, _old_row = _csv(_get(client, app, version=first))
+    old = old_header[len(FIXED_COLUMNS) :]
+    assert old.index("mother_tongue") < old.index("norwegian_level")
+    assert old.index("jobs.1.country") < old.index("jobs.1.years")
+    assert old_header[: len(FIXED_COLUMNS)] == header[: len(FIXED_COLUMNS)]
+    assert sorted(old) == sorted(set(questions) - {"children_ages"})

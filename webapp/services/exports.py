@@ -10,7 +10,9 @@ Columns, always in this order (docs/counsellor.md, *Exports*, shows an example):
 1. Fixed columns about the response: ``response``, ``participant_id``, ``participant``,
    ``language``, ``programme``, ``state`` (caseload.PROGRESS), ``version``, ``started_at``,
    ``saved_at``, ``submitted_at`` (times in UTC, ISO 8601).
-2. One column per question, in the order of the document's schema. The flattening rule:
+2. One column per question, in the order the questionnaire shows them (its sections' items,
+   one after the other; a group's questions in the group's order), not the order of the
+   schema's properties (the order the questions were created in). The flattening rule:
 
    - a question with one answer (text, number, scale, date, choice, yes/no, country,
      language) is one column named by its id;
@@ -216,9 +218,24 @@ def _columns(
                 )
 
     columns: list[Column] = []
-    for question in definition.questions.values():
+    for question in shown_order(definition):
         columns += expand(question, (question.id,), question.id, title(question), ())
     return columns
+
+
+def shown_order(definition: Definition) -> list[Question]:
+    """Return the top-level questions in the order the questionnaire shows them: section by
+    section, each section's items in turn (texts between questions left out). A checked
+    document places every question in exactly one section; any other is put last."""
+    ordered: dict[str, Question] = {}
+    for section in definition.sections:
+        for item in section.items:
+            question = definition.questions.get(item)
+            if question is not None:
+                ordered.setdefault(item, question)
+    for qid, question in definition.questions.items():
+        ordered.setdefault(qid, question)
+    return list(ordered.values())
 
 
 def _dig(answers: Any, path: tuple[str | int, ...]) -> Any:
