@@ -475,3 +475,31 @@ def test_the_name_search_ignores_case_beyond_ascii(app, world, as_actor, q, foun
         assert "Nobody matches" in html
     else:
         assert "Participants found: 1" in html and found in html
+
+
+def _rows_per_page_shown(html: str) -> list[str]:
+    """The options of the "Rows per page" select that the page shows as chosen."""
+    select = re.search(r'<select[^>]*name="per_page"[^>]*>(.*?)</select>', html, re.S).group(1)
+    return re.findall(r'<option selected value="(\d+)">', select)
+
+
+@pytest.mark.parametrize(
+    ("query", "chosen", "shown"),
+    [
+        ("", "50", 28),  # the default: 50 rows a page, not the first option (25)
+        ("?per_page=25", "25", 25),
+        ("?per_page=100", "100", 28),
+        ("?per_page=7", "50", 28),  # not a size offered: the default, as the page does
+        ("?per_page=abc", "50", 28),
+    ],
+)
+def test_rows_per_page_shows_what_the_page_does(app, world, as_actor, query, chosen, shown):
+    """With 28 participants the caseload showed them all on one page, while its "Rows per
+    page" select said 25 (its first option): the form had no default, the page used 50."""
+    _add_participants(app, world, 27)  # and p1: 28
+    html = as_actor(app, "c1").get(f"/caseload{query}").get_data(as_text=True)
+    assert "Participants found: 28" in html
+    assert _rows_per_page_shown(html) == [chosen]
+    rows = html.split("<tbody>")[1].split("</tbody>")[0]
+    assert len(re.findall(r"<tr[ >]", rows)) == shown
+    assert ("Page 1 of 2" in html) == (shown < 28)

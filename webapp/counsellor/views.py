@@ -155,6 +155,8 @@ def caseload():
         small_int(per_page),
         current_app.config["LANGUAGES"],
     )
+    # The select shows the rows per page the page has: the size asked for, else the default.
+    form.per_page.data = str(filters.per_page)
     result = caseload_service.page(
         access.caseload_query(actor), actor.municipality_id, filters, _today(),
         with_counsellors=actor.is_lead,
