@@ -106,3 +106,29 @@ def test_line_breaks_show_as_typed_on_every_page_that_shows_answers(
         assert (before.strip(), after.strip()) == (BEFORE, TYPED)
     finally:
         staff.close()
+
+
+def test_a_conflicts_two_answers_keep_their_lines(app, world, context, live_server, as_actor):
+    """The two answers of a sync conflict, which the counsellor chooses between, ran together
+    on one line as well."""
+    import uuid
+
+    from ..test_write_path import body, put
+
+    phone = as_actor(app, "p1")
+    rid = str(uuid.uuid4())
+    assert put(phone, rid, body({"anything_else": BEFORE})).status_code in (200, 201)
+    mine, theirs = "Første linje.\nAndre linje.", "Tredje linje.\n\nFjerde linje."
+    put(phone, rid, body({"anything_else": mine}, base=1, device="phone-aaaaaaaa", sequence=2))
+    clash = put(phone, rid, body({"anything_else": theirs}, base=1, device="phone-bbbbbbbb",
+                                 sequence=2))  # fmt: skip
+    assert clash.json["conflicts"] == ["anything_else"]
+    staff = context.browser.new_context(viewport=PHONE, locale="en-GB", base_url=live_server)
+    try:
+        page = staff.new_page()
+        sign_in_staff(page, world.emails["c1"])
+        page.goto(f"/responses/{rid}")
+        shown = page.locator("main .as-typed").all_inner_texts()
+        assert sorted(shown) == sorted([mine, theirs]), shown  # as typed, blank line and all
+    finally:
+        staff.close()
