@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import warnings
 
 import pytest
@@ -29,6 +30,12 @@ from webapp.services import questionnaires as questionnaire_service
 
 from .conftest import FORMS, csrf_token, english_client, join, login_staff
 from .documents import minimal_document
+from .test_questionnaire_check import _many_problems
+
+CHECK_STOPPED_EN = (
+    "Some of these problems keep the rest of the file from being checked. More problems may "
+    "appear once they are fixed."
+)
 
 
 @pytest.fixture
@@ -295,3 +302,41 @@ def test_json_clients_get_problem_details(client):
     assert response.status_code == 404
     assert response.mimetype == "application/problem+json"
     assert response.json["status"] == 404 and response.json["title"] == "Page not found"
+
+
+def _problems_listed(html: str) -> list[str]:
+    summary = html.split("The file has problems. Nothing was published.", 1)[1]
+    return re.findall(r"<li>(.*?)</li>", summary.split("</ul>", 1)[0], re.S)
+
+
+@pytest.mark.parametrize("publish", ["", "y"])
+def test_checking_a_file_lists_every_problem_at_once(app, world, as_actor, publish):
+    """The schema's own rules once stopped the check: three problems were listed, and seven
+    more came only after those were fixed."""
+    admin = as_actor(app, "admin1")
+    token = csrf_token(admin, "/admin/questionnaires")
+    data = json.dumps(_many_problems()).encode()
+    file = FileStorage(io.BytesIO(data), "x.json")
+    response = upload(admin, {"csrf_token": token, "publish": publish, "document": file})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    listed = _problems_listed(html)
+    assert len(listed) == 10, listed
+    assert "“slider” is not a question type here." in html  # a question's rule
+    assert "“zz” is not a language code Løype knows." in html  # a language's
+    assert CHECK_STOPPED_EN not in html
+
+
+@pytest.mark.parametrize("publish", ["", "y"])
+def test_a_file_the_check_cannot_read_through_says_more_may_come(app, world, as_actor, publish):
+    admin = as_actor(app, "admin1")
+    token = csrf_token(admin, "/admin/questionnaires")
+    document = _many_problems()
+    document["schema"]["properties"]["work"] = {"$ref": "#/$defs/answer"}  # points nowhere
+    data = json.dumps(document).encode()
+    file = FileStorage(io.BytesIO(data), "x.json")
+    response = upload(admin, {"csrf_token": token, "publish": publish, "document": file})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "“zz” is not a language code Løype knows." in html  # still checked
+    assert CHECK_STOPPED_EN in html

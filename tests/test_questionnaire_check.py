@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from webapp.questionnaires import DocumentError, check_document, load_definition
+from webapp.questionnaires.check import stopped_early
 
 from .documents import minimal_document
 
@@ -288,3 +289,78 @@ def test_every_pictogram_has_a_file_and_every_file_a_name():
 
     folder = Path(__file__).resolve().parent.parent / "static" / "icons" / "pictograms"
     assert {p.stem for p in folder.glob("*.svg")} == PICTOGRAMS
+
+
+def _many_problems() -> Doc:
+    """A file with problems at every stage after the meta-schema: in the schema's own rules (a
+    required name with no question, a Python-only pattern, crossed limits), in the questions
+    (an option value twice, an unknown type, no text), in the layout, a condition and a
+    language (the case of /tmp/explore-S/bad1.json)."""
+    document = minimal_document()
+    schema = document["schema"]
+    schema["required"] = ["name", "no_such_question"]
+    schema["properties"]["name"]["pattern"] = "(?P<x>a+)"
+    schema["properties"]["age"].update(minimum=99, maximum=10)
+    schema["properties"]["work"]["oneOf"][1]["const"] = "yes"
+    schema["properties"]["orphan"] = {"type": "string", "title": "In no section"}
+    del schema["properties"]["born"]["title"]
+    document["ui"]["questions"]["licence"] = {"widget": "slider"}
+    document["ui"]["sections"][0]["items"].append("ghost")
+    document["ui"]["questions"]["employer"]["visible_if"] = {"question": "nope", "equals": "x"}
+    document["languages"].append("zz")
+    return document
+
+
+def test_one_check_lists_the_problems_of_every_stage():
+    """The schema's own rules once stopped the check: an import showed these three problems,
+    and the other seven only after they were fixed."""
+    problems = check_document(_many_problems())
+    assert {(p.code, p.pointer) for p in problems} == {
+        ("required_unknown", "/schema/required/1"),
+        ("pattern", "/schema/properties/name/pattern"),
+        ("limits_crossed", "/schema/properties/age/minimum"),
+        ("duplicate_option", "/schema/properties/work/oneOf/1/const"),
+        ("unknown_widget", "/ui/questions/licence/widget"),
+        ("no_title", "/schema/properties/born"),
+        ("layout_unknown", "/ui/sections/0/items/4"),
+        ("not_placed", "/schema/properties/orphan"),
+        ("condition_unknown_question", "/ui/questions/employer/visible_if"),
+        ("unknown_language", "/languages/2"),
+    }
+    assert not stopped_early(problems)
+
+
+UNREADABLE_SCHEMAS = [
+    ("invalid JSON Schema", _set([*P, "age", "minimum"], "sixteen")),
+    ("a $ref to nowhere", _set([*P, "work"], {"$ref": "#/$defs/answer"})),
+    ("a remote $ref", _set([*P, "work"], {"$ref": "https://example.org/answer.json"})),
+    ("a $ref with keywords beside it",
+     _set([*P, "educations", "items", "$ref"], "#/properties/name")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("change", [pytest.param(c, id=n) for n, c in UNREADABLE_SCHEMAS])
+def test_a_schema_that_cannot_be_read_holds_back_only_the_rules_that_read_it(change):
+    """The questions' rules cannot read such a schema; the layout, condition references,
+    pictograms and languages are checked all the same, and the check says it stopped."""
+    document = minimal_document()
+    change(document)
+    document["ui"]["questions"]["licence"] = {"widget": "slider"}  # read from the schema
+    document["ui"]["sections"][0]["items"].append("ghost")
+    document["ui"]["questions"]["employer"]["visible_if"] = {"question": "nope", "equals": "x"}
+    document["ui"]["sections"][0]["icon"] = "unicorn"
+    document["languages"].append("zz")
+    problems = check_document(document)
+    codes = {p.code for p in problems}
+    assert {"layout_unknown", "condition_unknown_question", "unknown_pictogram",
+            "unknown_language"} <= codes  # fmt: skip
+    assert "unknown_widget" not in codes
+    assert stopped_early(problems)
+
+
+def test_a_document_that_breaks_the_format_is_checked_no_further_and_says_so():
+    document = _many_problems()
+    document["ui"]["sections"][0]["title"] = 5
+    problems = check_document(document)
+    assert [p.code for p in problems] == ["structure.type"]
+    assert stopped_early(problems)

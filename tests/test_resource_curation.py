@@ -170,6 +170,14 @@ BAD = [
     ({"title_en": "x" * 201}, "200"),
     ({"tags": "norsk kurs!, ok"}, "A tag can only have small letters"),
     ({"tags": "ok, " + "a" * 500}, "A tag can have at most 40 characters"),
+    # A space once split a tag in two without a word: "norsk kurs" matched every answer tagged
+    # norsk or kurs. Commas separate tags, as in the builder; a space inside one is refused.
+    (
+        {"tags": "Tolk, norsk kurs"},
+        "A tag cannot have a space. Separate tags with commas, and "
+        "join the words of one tag with a hyphen (-): “norsk kurs”",
+    ),
+    ({"tags": "arbeid praksis"}, "A tag cannot have a space."),
     ({"url": "https://[::1/"}, "Please write a full web address starting with https://"),
     ({"url": "https://x.example:99999/"}, "Please write a full web address starting with https://"),
     # Shown as https://x.example/moc.knab, it opens bank.com: invisible characters are refused.
@@ -178,6 +186,21 @@ BAD = [
     ({"region": "everywhere"}, "Not a valid choice"),
     ({"audience": "public"}, "Not a valid choice"),
 ]
+
+
+def test_tags_are_separated_by_commas_as_the_hint_says(app, world, as_actor):
+    admin = as_actor(app, "admin1")
+    form = admin.get("/admin/resources/new").get_data(as_text=True)
+    assert "Separated by commas." in form
+    response = _post(
+        admin, "/admin/resources/new", **(GOOD | {"tags": "Tolk,norsk-kurs , ,arbeid"})
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        resource = db.session.scalar(
+            sa.select(Resource).where(Resource.slug == "norskkurs-i-kommunen")
+        )
+        assert resource.tags == ["arbeid", "norsk-kurs", "tolk"]
 
 
 @pytest.mark.parametrize(("change", "message"), BAD, ids=[str(c)[:40] for c, _ in BAD])

@@ -449,3 +449,33 @@ def test_a_refused_change_says_why_and_never_saved(app, world, browser, live_ser
     assert stored_draft(app, "muligheter-kommune-a", revision=True) == before
     assert errors == []
     ctx.close()
+
+
+def test_each_file_field_on_the_questionnaire_list_is_its_own(world, browser, live_server):
+    """The import form's and the check form's file fields were both id="document": the check
+    form's label opened the import form's file picker, and its field had no label."""
+    ctx = browser.new_context(
+        viewport={"width": 1280, "height": 900}, base_url=live_server, bypass_csp=True
+    )
+    ctx.set_default_timeout(TIMEOUT_MS)
+    page = ctx.new_page()
+    sign_in(page, world.emails["admin1"])
+    page.goto("/admin/questionnaires")
+    for label, button in [
+        ("Questionnaire file (JSON or XLSForm .xlsx)", "Import as a new draft"),
+        ("Questionnaire file (JSON)", "Check"),
+    ]:
+        with page.expect_file_chooser() as chosen:
+            page.get_by_text(label, exact=True).click()
+        form = chosen.value.element.evaluate("(input) => input.form.textContent")
+        assert button in form, (label, form)
+        # A screen reader names each field by its own label, and reads its own help.
+        field = page.get_by_label(label, exact=True)
+        assert field.count() == 1
+        assert field.evaluate("(input) => input.form.textContent").count(button) == 1
+        helps = field.get_attribute("aria-describedby").split()
+        said = " ".join(page.locator(f"#{h}").inner_text() for h in helps)
+        assert ("new draft" in said) == (button != "Check"), said
+    ids = page.evaluate("[...document.querySelectorAll('[id]')].map((e) => e.id)")
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    ctx.close()

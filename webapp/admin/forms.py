@@ -21,10 +21,13 @@ from ..services import accounts, resource_editing
 
 
 class UploadForm(FlaskForm):
+    # The questionnaire list has the import form's file field too (posted as "document"
+    # as well): each needs an id of its own, or one's label opens the other's file picker.
     document = FileField(
         _l("Questionnaire file (JSON)"),
         validators=[FileRequired(_l("Please choose a file."))],
         description=_l("The file is checked first. Nothing is published if it has problems."),
+        id="check-document",
     )
     publish = BooleanField(_l("Publish as a new version if the check passes"))
 
@@ -177,16 +180,26 @@ class ResourceForm(FlaskForm):
 
     def validate_tags(self, field) -> None:
         _tags, bad = resource_editing.parse_tags(field.data or "")
-        long = [t for t in bad if resource_editing.TAG_CHARACTERS.match(t)]
+        problems = {t: resource_editing.tag_problem(t) for t in bad}
+        long = [t for t in bad if problems[t] == "long"]
         if long:
             raise ValidationError(
                 _l("A tag can have at most 40 characters: %(tags)s", tags=", ".join(long))
             )
-        if bad:
+        letters = [t for t in bad if problems[t] == "characters"]
+        if letters:
             raise ValidationError(
                 _l(
                     "A tag can only have small letters a–z, digits, - and _: %(tags)s",
-                    tags=", ".join(bad),
+                    tags=", ".join(letters),
+                )
+            )
+        if bad:
+            raise ValidationError(
+                _l(
+                    "A tag cannot have a space. Separate tags with commas, and join the words "
+                    "of one tag with a hyphen (-): %(tags)s",
+                    tags=", ".join(f"“{t}”" for t in bad),
                 )
             )
 

@@ -26,7 +26,12 @@ from wtforms import SelectChoice
 from .. import access
 from ..auth import current_actor, staff_required
 from ..builder.forms import ImportForm, NewQuestionnaireForm
-from ..builder.messages import problem_views, type_change_message, upload_message
+from ..builder.messages import (
+    CHECK_STOPPED,
+    problem_views,
+    type_change_message,
+    upload_message,
+)
 from ..extensions import db
 from ..i18n import choices as language_choices
 from ..i18n import interface_report, own_name
@@ -34,6 +39,7 @@ from ..models import QuestionAudio, Questionnaire, Resource, StaffUser
 from ..models.types import utcnow
 from ..public_url import public_url
 from ..questionnaires import check_document, translation, uploads
+from ..questionnaires.check import stopped_early
 from ..services import (
     accounts,
     audio,
@@ -64,6 +70,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 def questionnaires():
     form = UploadForm()
     problems: list[dict] = []
+    partial = False
     if form.validate_on_submit():
         try:
             document = uploads.read_json_document(
@@ -74,7 +81,9 @@ def questionnaires():
         else:
             if form.publish.data:
                 return _publish_upload(form, document)
-            problems = problem_views(check_document(document), document)
+            found = check_document(document)
+            problems = problem_views(found, document)
+            partial = stopped_early(found)
             if not problems:  # what publishing would refuse too: "no problems" promises it
                 other_audience, type_changes = builder.upload_refusals(current_actor(), document)
                 if other_audience:
@@ -83,7 +92,7 @@ def questionnaires():
         if not problems:
             flash(_("The file has no problems."), "success")
     status = 422 if problems or form.errors else 200
-    return _listing(form, problems), status
+    return _listing(form, problems, partial), status
 
 
 def _said(message: str) -> dict[str, str | None]:
@@ -103,7 +112,7 @@ def _publish_upload(form: UploadForm, document: dict):
         db.session.rollback()
         problems = problem_views(refused.problems, document)
         problems += [_said(type_change_message(c)) for c in refused.type_changes]
-        return _listing(form, problems), 422
+        return _listing(form, problems, stopped_early(refused.problems)), 422
     except builder.AudienceMismatch:
         db.session.rollback()
         return _listing(form, [_said(upload_message("audience"))]), 422
@@ -146,7 +155,9 @@ def _publish_upload(form: UploadForm, document: dict):
     return redirect(url_for(".questionnaires"))
 
 
-def _listing(form: UploadForm, problems: list) -> str:
+def _listing(form: UploadForm, problems: list, partial: bool = False) -> str:
+    """The questionnaire list, with an uploaded file's problems (``partial``: the check
+    stopped at some of them, so more may come once they are fixed)."""
     admin = current_actor()
     listing = questionnaire_service.listed_for_admin(admin)
     return render_template(
@@ -155,6 +166,8 @@ def _listing(form: UploadForm, problems: list) -> str:
         draft_titles=questionnaire_service.draft_titles(listing),
         form=form,
         problems=problems,
+        partial=partial,
+        check_stopped=CHECK_STOPPED,
         new_form=NewQuestionnaireForm(),
         import_form=ImportForm(),
         offer_form=OfferForm,

@@ -99,6 +99,7 @@ class ImportForm(FlaskForm):
             "It becomes a new draft of your municipality. Problems in it are shown in the "
             "builder, at the element they concern."
         ),
+        id="import-document",  # beside the check form's "document" on the questionnaire list
     )
 
 

@@ -227,6 +227,12 @@ PROBLEMS = {
     ),
 }
 OTHER = _l("This is not as the questionnaire format expects: %(reason)s")
+# Said beside a file's problems when the check stopped at some of them (``stopped_early``
+# in questionnaires/check.py): the rules after them have not looked at the file yet.
+CHECK_STOPPED = _l(
+    "Some of these problems keep the rest of the file from being checked. More problems may "
+    "appear once they are fixed."
+)
 
 EDITS = {
     "id_taken": _l("The name “%(id)s” is taken. Choose another one."),
@@ -626,6 +632,9 @@ def page_strings() -> dict[str, str]:
         "is_not_answered": _("not answered"),
         "preview_unavailable": _(
             "The preview appears when the questionnaire has a section with a question."
+        ),
+        "preview_problems": _(
+            "The preview cannot be drawn until the problems listed under Problems are fixed."
         ),
         "preview_hidden": _("With the answers given in the preview, this page is skipped."),
         "preview_empty": _("This page has no questions yet."),

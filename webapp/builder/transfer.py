@@ -8,10 +8,11 @@ from flask_babel import gettext as _
 
 from ..auth import current_actor, staff_required
 from ..extensions import db
-from ..questionnaires import uploads, xlsform
+from ..questionnaires import Problem, uploads, xlsform
+from ..questionnaires.check import stopped_early
 from ..services import builder
 from .forms import ImportForm, ImportOverForm
-from .messages import edit_message, report_line, upload_message
+from .messages import CHECK_STOPPED, edit_message, report_line, upload_message
 from .views import bp, draft_or_404
 
 
@@ -26,10 +27,12 @@ def read_upload(data: bytes) -> tuple[dict, list[xlsform.ReportLine] | None]:
     return uploads.read_json_document(data, builder.MAX_DOCUMENT_BYTES), None
 
 
-def _problems_note(count: int) -> None:
-    if count:
+def _problems_note(problems: list[Problem]) -> None:
+    if problems:
         flash(_("Imported, with problems to fix: %(count)s. Each is shown at its element.",
-                count=count), "warning")  # fmt: skip
+                count=len(problems)), "warning")  # fmt: skip
+        if stopped_early(problems):
+            flash(str(CHECK_STOPPED), "warning")
     else:
         flash(_("Imported, with no problems."), "success")
 
@@ -57,11 +60,12 @@ def import_new():
     db.session.commit()
     if report is not None:
         lines = [(line.sheet, line.row, report_line(line)) for line in xlsform.report_lines(report)]
+        stopped = CHECK_STOPPED if stopped_early(problems) else None
         return render_template(
             "builder/import_report.html", questionnaire=questionnaire, lines=lines,
-            problems=len(problems),
+            problems=len(problems), check_stopped=stopped,
         )  # fmt: skip
-    _problems_note(len(problems))
+    _problems_note(problems)
     return redirect(url_for(".edit", slug=questionnaire.slug))
 
 
@@ -93,7 +97,7 @@ def import_over(slug: str):
         db.session.rollback()
         flash(upload_message("too_large"), "error")
     else:
-        _problems_note(len(result.problems))
+        _problems_note(result.problems)
     return redirect(url_for(".edit", slug=slug))
 
 

@@ -529,7 +529,7 @@ def _schema_problems(document: Mapping[str, Any]) -> list[Problem]:
     schemas = dict(_walk_schema(schema, "/schema"))
     for pointer, node in schemas.items():
         problems += _node_problems(pointer, node, schemas)
-    return problems or _same_answer_cycle(schemas)
+    return problems + _same_answer_cycle(schemas)
 
 
 def _question_problems(
@@ -939,7 +939,9 @@ def _never_holds(pointer: str, condition: Any, document: Mapping[str, Any]) -> l
     return problems
 
 
-def _condition_problems(document: Mapping[str, Any]) -> list[Problem]:
+def _condition_problems(document: Mapping[str, Any], compare: bool = True) -> list[Problem]:
+    """Return the conditions' problems; ``compare``: also those that read the schema of the
+    question compared (``_never_holds``), which needs a readable schema."""
     properties = document["schema"]["properties"]
     ui = document["ui"]
     problems: list[Problem] = []
@@ -955,7 +957,8 @@ def _condition_problems(document: Mapping[str, Any]) -> list[Problem]:
             members = [i for i in section["items"] if i in properties]
             located.append((f"/ui/sections/{index}/visible_if", section["visible_if"], members))
     for pointer, condition, owners in located:
-        problems += _never_holds(pointer, condition, document)
+        if compare:
+            problems += _never_holds(pointer, condition, document)
         for ref in referenced_questions(condition):
             if ref not in properties:
                 problems.append(
@@ -1040,27 +1043,57 @@ def _translation_problems(document: Mapping[str, Any]) -> list[Problem]:
     return problems
 
 
+# Schema problems after which the questions' schemas cannot be read safely: the schema is
+# not valid JSON Schema, or a $ref cannot be followed (remote, with %, pointing nowhere, going
+# round in a circle) or has keywords beside it that the validator reads and the renderers do
+# not. The rules that read a question's schema wait until they are fixed; those on the layout,
+# the condition references, the pictograms and the languages do not read it, and still run.
+UNREADABLE_SCHEMA = frozenset(
+    {"ref_remote", "ref_percent", "ref_nowhere", "ref_cycle", "ref_siblings"}
+)
+
+
+def _unreadable_schema(problem: Problem) -> bool:
+    return problem.code.startswith("schema.") or problem.code in UNREADABLE_SCHEMA
+
+
+def stopped_early(problems: list[Problem]) -> bool:
+    """Whether ``check_document`` left rules out because of some of these problems (the
+    document's structure, or a schema it cannot read): more problems may show once they are
+    fixed. A report of the check says so."""
+    return any(
+        p.code.startswith("structure.") or p.code == "unreadable" or _unreadable_schema(p)
+        for p in problems
+    )
+
+
 def check_document(document: Any) -> list[Problem]:
-    """Return every problem in a questionnaire document (an empty list when it is good)."""
+    """Return every problem in a questionnaire document (an empty list when it is good).
+
+    Every rule that can run on what is sound runs, so that one check lists all it can. A
+    document whose structure breaks the meta-schema gets only those problems (the rules
+    assume it); one whose schema cannot be read (``UNREADABLE_SCHEMA``) skips the rules on the
+    questions' schemas. ``stopped_early`` tells either case from the problems.
+    """
     problems = _structure(document)
     if problems:
         return problems  # the rules below assume the structure is sound
     problems = _schema_problems(document)
-    if problems:
-        return problems
-    ui_questions = document["ui"].get("questions") or {}
-    for qid, qschema in document["schema"]["properties"].items():
-        problems += _question_problems(
-            document,
-            qid,
-            qschema,
-            f"/schema/properties/{pointer_escape(qid)}",
-            ui_questions.get(qid) or {},
-            f"/ui/questions/{pointer_escape(qid)}",
-            nested=False,
-        )
+    readable = not any(_unreadable_schema(p) for p in problems)
+    if readable:
+        ui_questions = document["ui"].get("questions") or {}
+        for qid, qschema in document["schema"]["properties"].items():
+            problems += _question_problems(
+                document,
+                qid,
+                qschema,
+                f"/schema/properties/{pointer_escape(qid)}",
+                ui_questions.get(qid) or {},
+                f"/ui/questions/{pointer_escape(qid)}",
+                nested=False,
+            )
     problems += _layout_problems(document)
-    problems += _condition_problems(document)
+    problems += _condition_problems(document, compare=readable)
     problems += _icon_problems(document)
     problems += _translation_problems(document)
     return problems

@@ -98,9 +98,25 @@ def url_problem(url: str) -> str | None:
 
 
 def parse_tags(text: str) -> tuple[list[str], list[str]]:
-    """Split comma- or space-separated tags; return ``(tags, bad ones)``."""
-    tags = sorted({t.strip().lower() for t in re.split(r"[,\s]+", text) if t.strip()})
+    """Split comma-separated tags; return ``(tags, bad ones)``.
+
+    Only a comma separates, as in the builder's resource tags of an answer option. A space
+    inside a tag makes it a bad one (``tag_problem``), never two tags: "norsk kurs" split in two
+    would match every answer tagged ``norsk`` or ``kurs``, more and other than meant.
+    """
+    tags = sorted({" ".join(t.split()).lower() for t in text.split(",") if t.strip()})
     return [t for t in tags if TAG.match(t)], [t for t in tags if not TAG.match(t)]
+
+
+def tag_problem(tag: str) -> str | None:
+    """Return why ``tag`` cannot be a tag ("long", "space", "characters"), or None."""
+    if TAG.match(tag):
+        return None
+    if TAG_CHARACTERS.match(tag):
+        return "long"
+    if TAG_CHARACTERS.match(tag.replace(" ", "-")):
+        return "space"  # words of one tag, or tags that want a comma between them
+    return "characters"
 
 
 def _slug(title: str) -> str:

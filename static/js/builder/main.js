@@ -8,7 +8,7 @@
 import { conditionControls, readCondition } from "./conditions.js";
 import { buildDefinition } from "../engine/types.js";
 import { validateAnswers } from "../engine/validate.js";
-import { renderPreview } from "./preview.js";
+import { renderPreview, unavailable } from "./preview.js";
 import { el as element } from "../engine/dom.js";
 
 const state = JSON.parse(document.getElementById("builder-state").textContent);
@@ -617,7 +617,7 @@ function drawPreview() {
   try {
     renderPreview(state.document, selected, ctxFor());
   } catch {
-    $("preview").replaceChildren(el("p", {}, S.preview_unavailable));
+    unavailable(state.document, ctxFor());
     $("preview-page").textContent = "";
   }
 }

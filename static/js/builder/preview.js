@@ -50,6 +50,25 @@ function textsFor(lang, withNames, ctx) {
 
 const shownLang = (doc) => $("preview-lang").value || doc.source_language;
 
+/**
+ * Whether a section of the draft names a question its schema has: a preview that cannot be
+ * drawn then fails for a problem in the draft (listed under Problems), not for want of one.
+ */
+function hasSectionWithQuestion(doc) {
+  const questions = doc?.schema?.properties;
+  const sections = doc?.ui?.sections;
+  if (!questions || typeof questions !== "object" || !Array.isArray(sections)) return false;
+  return sections.some((s) => Array.isArray(s?.items)
+    && s.items.some((item) => typeof item === "string" && Object.hasOwn(questions, item)));
+}
+
+/** Say why there is no preview: no section with a question yet, or problems to fix first. */
+export function unavailable(doc, ctx) {
+  const { S } = ctx;
+  $("preview").replaceChildren(ctx.el("p", {},
+    hasSectionWithQuestion(doc) ? S.preview_problems : S.preview_unavailable));
+}
+
 export function renderPreview(doc, selected, ctx) {
   lastDoc = doc;
   const { S } = ctx;
@@ -60,7 +79,7 @@ export function renderPreview(doc, selected, ctx) {
     definition = buildDefinition(doc);
     if (!definition.sections.length) throw new Error("no pages");
   } catch {
-    form.replaceChildren(ctx.el("p", {}, S.preview_unavailable));
+    unavailable(doc, ctx);
     $("preview-page").textContent = "";
     return;
   }
@@ -79,16 +98,20 @@ export function renderPreview(doc, selected, ctx) {
   const title = ctx.el("h3", {}, text(doc, `/ui/sections/${section.sourceIndex}/title`, lang) ?? "");
   const fields = ctx.el("div", { class: "fields" });
   form.replaceChildren(title, fields);
+  let drawn = true;
   try {
     renderSection(fields, { doc, definition, section: page, answers, lang, names,
       strings: { ...strings, messages: strings.messages },
       onChange: (now) => { answers = now; } });
   } catch {
-    form.replaceChildren(ctx.el("p", {}, S.preview_unavailable));
+    drawn = false;
+    unavailable(doc, ctx);
   }
-  // A page with nothing on it yet is not one its conditions skip.
-  if (!section.items.length) form.append(ctx.el("p", { class: "muted" }, S.preview_empty));
-  else if (!shownItems(definition, section, answers).length) form.append(ctx.el("p", { class: "muted" }, S.preview_hidden));
+  if (drawn) {
+    // A page with nothing on it yet is not one its conditions skip.
+    if (!section.items.length) form.append(ctx.el("p", { class: "muted" }, S.preview_empty));
+    else if (!shownItems(definition, section, answers).length) form.append(ctx.el("p", { class: "muted" }, S.preview_hidden));
+  }
   $("preview-page").textContent = ctx.S.preview_page.replace("%(position)s", page + 1).replace("%(count)s", definition.sections.length);
   $("preview-back").disabled = page === 0;
   $("preview-next").disabled = page === definition.sections.length - 1;
