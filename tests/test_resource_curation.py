@@ -178,6 +178,9 @@ BAD = [
         "join the words of one tag with a hyphen (-): “norsk kurs”",
     ),
     ({"tags": "arbeid praksis"}, "A tag cannot have a space."),
+    # Tags a questionnaire's answer options cannot name: the resource would never be suggested.
+    ({"tags": "norsk_kurs"}, "A tag can only have small letters a–z, digits and -, and starts"),
+    ({"tags": "2-kurs"}, "A tag can only have small letters a–z, digits and -, and starts"),
     ({"url": "https://[::1/"}, "Please write a full web address starting with https://"),
     ({"url": "https://x.example:99999/"}, "Please write a full web address starting with https://"),
     # Shown as https://x.example/moc.knab, it opens bank.com: invisible characters are refused.
@@ -334,3 +337,37 @@ def test_a_neighbours_county_resource_is_shown_to_the_counties_administrators_re
     other = english_client(app)  # Kommune B is in another county: none of these
     assert login_staff(other, "admin@b.no").status_code == 302
     assert "Karrieresenter Oslo" not in other.get("/admin/resources").get_data(as_text=True)
+
+
+def test_a_resource_tag_is_one_a_questionnaire_can_name():
+    """The admin's tags and the import's follow the questionnaire format's rule for an answer
+    option's resource_tags: "norsk_kurs" was taken for a resource and could never match."""
+    import json
+    from pathlib import Path
+
+    from webapp.services.resource_editing import TAG_CHARACTERS
+    from webapp.services.resources import check_resources
+
+    meta = json.loads(
+        (Path(__file__).parent.parent / "webapp/questionnaires/meta-schema.json").read_text()
+    )
+    [pattern] = _patterns_of_resource_tags(meta)
+    assert TAG_CHARACTERS.pattern == pattern
+    document = {"format": "loype-resources/1", "resources": [{
+        "slug": "x", "url": "https://x.example/", "title": {"nb": "X"},
+        "description": {"nb": "X"}, "tags": ["ok-1", "norsk_kurs", "Norsk"]}]}  # fmt: skip
+    problems = check_resources(document)
+    assert [p.split(":")[0] for p in problems] == ["/resources/0/tags/1", "/resources/0/tags/2"]
+
+
+def _patterns_of_resource_tags(node) -> list[str]:
+    found = []
+    if isinstance(node, dict):
+        if "resource_tags" in node and isinstance(node["resource_tags"], dict):
+            found.append(node["resource_tags"]["additionalProperties"]["items"]["pattern"])
+        for value in node.values():
+            found += _patterns_of_resource_tags(value)
+    elif isinstance(node, list):
+        for value in node:
+            found += _patterns_of_resource_tags(value)
+    return found

@@ -190,7 +190,8 @@ class ResourceForm(FlaskForm):
         if letters:
             raise ValidationError(
                 _l(
-                    "A tag can only have small letters a–z, digits, - and _: %(tags)s",
+                    "A tag can only have small letters a–z, digits and -, and starts with a "
+                    "letter: %(tags)s",
                     tags=", ".join(letters),
                 )
             )

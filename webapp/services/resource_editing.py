@@ -16,9 +16,11 @@ from . import audit
 
 #: Where a municipality's own resource applies: its county or only the municipality.
 REGIONS = ("county", "municipality")
-TAG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
-#: A tag of the right characters, of any length (to say "too long" rather than "letters").
-TAG_CHARACTERS = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+#: A resource's tag is what an answer option's ``resource_tags`` name in a questionnaire
+#: (questionnaires/meta-schema.json: a small letter, then small letters, digits and -). A tag
+#: the questionnaires cannot write, "norsk_kurs" say, was once taken here and never matched.
+TAG_CHARACTERS = re.compile(r"^[a-z][a-z0-9-]*$")
+TAG = re.compile(r"^[a-z][a-z0-9-]{0,39}$")  # and at most 40 characters
 URL_MAX = 500
 TITLE_MAX = 200
 DESCRIPTION_MAX = 2000

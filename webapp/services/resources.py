@@ -12,6 +12,7 @@ from ..models import Resource
 from ..models.types import utcnow
 from ..questionnaires import Definition
 from ..questionnaires.conditions import is_empty
+from .resource_editing import TAG
 
 RESOURCES_FORMAT = "loype-resources/1"
 
@@ -42,6 +43,13 @@ def check_resources(document: Any) -> list[str]:
         tags = entry.get("tags")
         if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
             problems.append(f"{here}/tags: must be a list of strings")
+            continue
+        problems += [
+            f"{here}/tags/{n}: {tag!r} cannot be a tag: small letters a-z, digits and -, "
+            "starting with a letter, at most 40 characters (as a questionnaire's resource_tags)"
+            for n, tag in enumerate(tags)
+            if not TAG.match(tag)
+        ]
     return problems
 
 
