@@ -180,3 +180,37 @@ def test_an_uploaded_file_without_questions_says_so_once_with_both_paths(app, wo
     assert answer.status_code == 422
     assert page.count("The questionnaire has no questions yet.") == 1, page
     assert "<code>/schema/properties</code> <code>/ui/sections</code>" in page
+
+
+def test_the_builder_says_when_more_problems_may_come(app, world):
+    """A $ref that points nowhere holds back the rules that read the questions' schemas: the
+    upload page said more problems may appear once it is fixed, the builder's Problems and its
+    Check and publish page did not."""
+    import copy
+
+    from webapp.models import QuestionnaireDraft
+
+    from .test_cli_and_admin import CHECK_STOPPED_EN
+
+    slug, _revision = _small_draft(app, world)
+    client = _admin_client(app, world)
+    state = client.get(f"/admin/builder/{slug}/draft.json").get_json()
+    assert state["problems"] == [] and state["stopped"] is False
+    with app.app_context():
+        draft = db.session.scalar(
+            db.select(QuestionnaireDraft)
+            .join(QuestionnaireDraft.questionnaire)
+            .filter_by(slug=slug)
+        )
+        document = copy.deepcopy(draft.document)
+        document["schema"]["properties"]["hvilken_jobb"] = {"$ref": "#/$defs/nowhere"}
+        draft.document = document
+        db.session.commit()
+    state = client.get(f"/admin/builder/{slug}/draft.json").get_json()
+    assert state["problems"] and state["stopped"] is True
+    page = client.get(f"/admin/builder/{slug}/publish").get_data(as_text=True)
+    assert CHECK_STOPPED_EN in page.split("This draft cannot be published yet")[1]
+    # The editor's script draws it under Problems from the state, in the page's own words.
+    editor = client.get(f"/admin/builder/{slug}").get_data(as_text=True)
+    assert 'id="problems-stopped" hidden' in editor
+    assert f'"check_stopped": "{CHECK_STOPPED_EN}"' in editor

@@ -340,3 +340,17 @@ def test_a_file_the_check_cannot_read_through_says_more_may_come(app, world, as_
     assert response.status_code == 422
     assert "“zz” is not a language code Løype knows." in html  # still checked
     assert CHECK_STOPPED_EN in html
+
+
+def test_forms_check_says_when_more_problems_may_come(runner, tmp_path):
+    """The upload page and the builder say so; the command that checks the same files did not."""
+    document = _many_problems()
+    document["schema"]["properties"]["work"] = {"$ref": "#/$defs/answer"}  # points nowhere
+    path = tmp_path / "x.json"
+    path.write_text(json.dumps(document), "utf-8")
+    result = runner.invoke(args=["forms", "check", str(path)])
+    assert result.exit_code == 1
+    assert "more may appear once they are fixed" in result.output
+    path.write_text(json.dumps(_many_problems()), "utf-8")  # every rule could run: no such line
+    result = runner.invoke(args=["forms", "check", str(path)])
+    assert result.exit_code == 1 and "more may appear" not in result.output

@@ -21,6 +21,7 @@ from .i18n import interface_report
 from .models import Municipality, Participant, Questionnaire, Resource, StaffUser
 from .questionnaires import check_document
 from .questionnaires import translation as questionnaire_translation
+from .questionnaires.check import stopped_early
 from .services import (
     accounts,
     comments,
@@ -58,6 +59,11 @@ def forms_check(paths: tuple[Path, ...]) -> None:
             problems, kind = resources.check_resources(document), " (resources)"
         for problem in problems:
             click.echo(f"{path}: {problem}")
+        if problems and not kind and stopped_early(problems):
+            click.echo(
+                f"{path}: some of these problems keep the rest of the file from being checked; "
+                "more may appear once they are fixed"
+            )
         if problems:
             failed = True
         else:

@@ -562,6 +562,7 @@ def page_strings() -> dict[str, str]:
         "added": _("Added: %(name)s"),
         "confirm_delete": _("Delete “%(name)s”?"),
         "gone": _("This element does not exist any more."),
+        "check_stopped": str(CHECK_STOPPED),
         "add_question": _("Add question"),
         "add_to_group": _("Add a question to the group"),
         "type": _("Question type"),

@@ -36,6 +36,7 @@ from ..i18n import datetime_filter, own_name
 from ..models import Questionnaire, QuestionnaireDraft
 from ..pwa.views import client_strings
 from ..questionnaires import diff, editing
+from ..questionnaires.check import stopped_early
 from ..questionnaires.editing import EditError
 from ..questionnaires.names import country_names, language_codes, language_names, text_direction
 from ..questionnaires.types import REGISTRY
@@ -43,6 +44,7 @@ from ..services import builder
 from ..services import questionnaires as questionnaire_service
 from .forms import ImportOverForm, NewQuestionnaireForm
 from .messages import (
+    CHECK_STOPPED,
     change_sentence,
     change_words,
     edit_message,
@@ -127,11 +129,14 @@ def preview_languages(document: dict[str, Any]) -> list[tuple[str, str, str]]:
 def state(draft: QuestionnaireDraft, **extra: Any) -> dict[str, Any]:
     """Return what the builder's script needs to show a draft: with its languages, so the
     preview's language list and the Translate links follow a language ticked a moment ago."""
+    problems = builder.problems_of(draft)
     return {
         "revision": draft.revision,
         "document": draft.document,
         "source_text": draft.source_text,
-        "problems": problem_views(builder.problems_of(draft), draft.document),
+        "problems": problem_views(problems, draft.document),
+        # Some problems hold the rest of the check back: more may show once they are fixed.
+        "stopped": stopped_early(problems),
         "languages": preview_languages(draft.document),
         "translated": [
             (code, own_name(code)) for code in builder.translated_languages(draft.document)
@@ -339,7 +344,8 @@ def publish(slug: str):
             else:
                 flash(_("Nothing changed: this is the same as the latest version."), "info")
             return redirect(url_for("admin.questionnaires"))
-    problems = problem_views(builder.problems_of(draft), draft.document)
+    found = builder.problems_of(draft)
+    problems = problem_views(found, draft.document)
     latest = draft.questionnaire.latest
     type_changes = []
     differences: list[str] = []
@@ -356,6 +362,7 @@ def publish(slug: str):
         draft=draft,
         latest=latest,
         problems=problems,
+        check_stopped=CHECK_STOPPED if stopped_early(found) else None,
         type_changes=type_changes,
         differences=differences,
         open_drafts=builder.open_responses(draft.questionnaire),

@@ -521,6 +521,10 @@ function renderProblems() {
       `${where}: `), p.message, jsonOpen()
       ? listOr(p.pointers ?? [p.pointer]).map((pointer) => [" ", el("code", {}, pointer || "/")]) : null);
   }) : [el("li", {}, S.no_problems)]));
+  // Some problems hold the rest of the check back (a schema it cannot read): say more may come.
+  const stopped = $("problems-stopped");
+  stopped.textContent = state.stopped ? S.check_stopped : "";
+  stopped.hidden = !state.stopped;
 }
 
 const jsonOpen = () => $("json-panel")?.hidden === false;
