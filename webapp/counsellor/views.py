@@ -678,6 +678,7 @@ def erase(participant_id: int):
         return redirect(url_for(".participant", participant_id=person.id))
     privacy.erase(person, actor)
     db.session.commit()
+    privacy.empty_log()
     flash(_("The participant and all their answers are deleted."), "success")
     return redirect(url_for(".caseload"))
 

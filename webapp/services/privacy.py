@@ -293,9 +293,27 @@ def export(participant: Participant, *, complete: bool) -> dict[str, Any]:
 
 
 def erase(participant: Participant, actor) -> None:
-    """Delete the participant and everything about them (the caller commits)."""
+    """Delete the participant and everything about them (the caller commits, then calls
+    ``empty_log``)."""
     _erase(participant, actor)
     _drop_erased_names()
+
+
+def empty_log() -> None:
+    """After an erasure is committed, on the embedded database: copy the write-ahead log into
+    the database file and empty the log.
+
+    secure_delete overwrites what is deleted in the database file, but the log still held the
+    pages written before, answers and name included, until later writes happened to reuse
+    them (hours or days on a quiet server): a copy of the instance folder held the erased
+    answers. PostgreSQL's own log is the operator's backup concern (docs/privacy.md).
+    """
+    if db.engine.dialect.name != "sqlite":
+        return
+    with db.engine.connect() as connection:
+        busy, _frames, _copied = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+    if busy:  # a reader held the log for longer than the busy timeout: later writes reuse it
+        log.warning("privacy: the database's write-ahead log could not be emptied now")
 
 
 def _erase(participant: Participant, actor) -> None:
@@ -384,5 +402,6 @@ def purge(retention_days: int, *, dry_run: bool, now: datetime | None = None) ->
         _erase(participant, None)
     _drop_erased_names()  # once for all of them: it rewrites the whole index
     db.session.commit()
+    empty_log()
     log.info("privacy purge: %d participants erased: %s", len(ids), ids)
     return ids
