@@ -157,3 +157,16 @@ def test_the_server_pages_show_the_nearest_offered_language(app, world):
     join(client, world.codes["p1"])
     html = client.get(f"/r/{response_id}/1").get_data(as_text=True)
     assert "Vil du jobbe?" in html and "[ar]" not in html
+
+
+def test_the_home_page_names_it_in_the_nearest_offered_language(app, world):
+    """/me/ wrote the withheld Arabic title ("[ar] Jobb i kommunen": Arabic missed a text, but
+    not the title) while the app and the questionnaire's pages showed bokmål."""
+    _published(app, world)
+    with app.app_context():
+        db.session.get(Participant, world.p1).language = "ar"
+        db.session.commit()
+    client = app.test_client()
+    join(client, world.codes["p1"])
+    html = client.get("/me/").get_data(as_text=True)
+    assert "<h2>Jobb i kommunen</h2>" in html and "[ar]" not in html

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_babel import get_locale
@@ -56,6 +58,9 @@ def home():
         next_steps=plan.steps_of(participant, for_participant=True),
         step_labels=STEP_STATUS_LABELS,
         lang=str(get_locale()),
+        # A version's texts in the language the app shows it in: one withheld from the
+        # version (published with texts missing) falls back, as the app and the pages do.
+        read_in=partial(questionnaire_service.participant_language, lang=str(get_locale())),
     )
 
 
