@@ -12,12 +12,15 @@ from webapp.services import responses as response_service
 from webapp.services import revisions
 
 
-def _response(app, world, answers: dict, lang: str = "ar") -> str:
+def _response(
+    app, world, answers: dict, lang: str = "ar", slug: str = "kartlegging", who: str = "p1"
+) -> str:
+    """A draft of ``who`` (in ``lang``) to the questionnaire ``slug``, with ``answers``."""
     with app.app_context():
-        person = db.session.get(Participant, world.p1)
+        person = db.session.get(Participant, getattr(world, who))
         person.language = lang
-        kartlegging = db.session.scalar(sa.select(Questionnaire).filter_by(slug="kartlegging"))
-        response = response_service.start(person, kartlegging)
+        questionnaire = db.session.scalar(sa.select(Questionnaire).filter_by(slug=slug))
+        response = response_service.start(person, questionnaire)
         revisions.write(
             response, revisions.Author("web", person), base=response.revision,
             answers=answers, status="draft", lang=lang,
@@ -68,16 +71,7 @@ def _minimal_response(app, world, participant_lang: str, staff_lang: str) -> str
         questionnaire_service.import_document(minimal_document())
         db.session.get(StaffUser, world.c1).language = staff_lang
         db.session.commit()
-        person = db.session.get(Participant, world.p1)
-        person.language = participant_lang
-        test = db.session.scalar(sa.select(Questionnaire).filter_by(slug="test"))
-        response = response_service.start(person, test)
-        revisions.write(
-            response, revisions.Author("web", person), base=response.revision,
-            answers={"name": "Ada"}, status="draft", lang=participant_lang,
-        )  # fmt: skip
-        db.session.commit()
-        return response.id
+    return _response(app, world, {"name": "Ada"}, participant_lang, slug="test")
 
 
 def test_no_second_language_that_shows_the_same_texts_again(app, world, as_actor):

@@ -271,30 +271,20 @@ def test_a_date_answer_reads_the_same_in_the_app_and_on_the_servers_pages(
     import html as html_lib
     import re
 
-    from webapp.services import revisions
-
+    from ..test_reading_a_response import _response
     from .app_driver import DB_MODULE
 
     answers = {"mapped_before": "yes", "previous_mapping_when": "2021-03-15"}
     with app.app_context():
         db.session.get(Participant, world.p1).language = lang
-        # Another participant's response on the server: the phone's own draft stays the phone's.
-        person = db.session.get(Participant, world.p2)
-        person.language = lang
+        db.session.commit()
         kartlegging = db.session.scalar(sa.select(Questionnaire).filter_by(slug="kartlegging"))
         definition = kartlegging.latest.definition
         title = definition.text(
             definition.questions["previous_mapping_when"].pointer + "/title", lang
         )
-        from webapp.services import responses as response_service
-
-        response = response_service.start(person, kartlegging)
-        revisions.write(
-            response, revisions.Author("web", person), base=response.revision,
-            answers=answers, status="draft", lang=lang,
-        )  # fmt: skip
-        db.session.commit()
-        on_server_id = response.id
+    # Another participant's response on the server: the phone's own draft stays the phone's.
+    on_server_id = _response(app, world, answers, lang, who="p2")
     server = as_actor(app, "p2").get(f"/r/{on_server_id}/summary").get_data(as_text=True)
     found = re.search(re.escape(html_lib.escape(title, quote=False)) + r"</dt>\s*<dd>(.*?)</dd>",
                       server, re.S)  # fmt: skip
