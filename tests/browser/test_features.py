@@ -198,20 +198,11 @@ def test_an_error_inside_a_group_links_to_its_field_and_names_its_entry(world, c
     assert page.evaluate("document.activeElement.id") == "jobs-1-years"
 
 
-def test_the_apps_summary_writes_dates_numbers_and_scales_in_the_participants_language(
-    app, world, context
-):
-    """As the server's pages do: "2019-02-28", "2.5" and a bare "4" were shown before."""
+def _summary_of_a_draft(page, answers: dict) -> None:
+    """Start the mapping in the app, keep ``answers`` on the phone and show its summary."""
     from .app_driver import DB_MODULE
 
-    with app.app_context():
-        db.session.get(Participant, world.p1).language = "nb"
-        db.session.commit()
-    page = open_app(context, world.codes["p1"])
     rid = start_mapping(page)
-    answers = {"mapped_before": "yes", "previous_mapping_when": "2019-02-28",
-               "norwegian_confidence": 4, "has_work_experience": True,
-               "jobs": [{"title": "Sjåfør", "years": 2.5}]}  # fmt: skip
     page.evaluate(
         f"async ([id, page]) => {{ {DB_MODULE} await records.saveAnswers(id, {{ page }}); }}",
         [rid, answers],
@@ -219,6 +210,21 @@ def test_the_apps_summary_writes_dates_numbers_and_scales_in_the_participants_la
     page.goto(f"/app/#/r/{rid}/summary")
     page.reload()
     page.wait_for_selector("#app dl.answers")
+
+
+def test_the_apps_summary_writes_dates_numbers_and_scales_in_the_participants_language(
+    app, world, context
+):
+    """As the server's pages do: "2019-02-28", "2.5" and a bare "4" were shown before."""
+
+    with app.app_context():
+        db.session.get(Participant, world.p1).language = "nb"
+        db.session.commit()
+    page = open_app(context, world.codes["p1"])
+    answers = {"mapped_before": "yes", "previous_mapping_when": "2019-02-28",
+               "norwegian_confidence": 4, "has_work_experience": True,
+               "jobs": [{"title": "Sjåfør", "years": 2.5}]}  # fmt: skip
+    _summary_of_a_draft(page, answers)
     text = page.inner_text("#app")
     assert "28.02.2019" in text and "2019-02-28" not in text
     assert "4 av 5" in text
@@ -272,7 +278,6 @@ def test_a_date_answer_reads_the_same_in_the_app_and_on_the_servers_pages(
     import re
 
     from ..test_reading_a_response import _response
-    from .app_driver import DB_MODULE
 
     answers = {"mapped_before": "yes", "previous_mapping_when": "2021-03-15"}
     with app.app_context():
@@ -292,14 +297,7 @@ def test_a_date_answer_reads_the_same_in_the_app_and_on_the_servers_pages(
     on_server = html_lib.unescape(re.sub(r"<[^>]+>", "", found.group(1))).strip()
 
     page = open_app(context, world.new_code("p1"))
-    rid = start_mapping(page)
-    page.evaluate(
-        f"async ([id, page]) => {{ {DB_MODULE} await records.saveAnswers(id, {{ page }}); }}",
-        [rid, answers],
-    )
-    page.goto(f"/app/#/r/{rid}/summary")
-    page.reload()
-    page.wait_for_selector("#app dl.answers")
+    _summary_of_a_draft(page, answers)
     in_app = page.locator("#app dl.answers dt", has_text=title).locator(
         "xpath=following-sibling::dd[1]"
     )
